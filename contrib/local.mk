@@ -1,0 +1,1 @@
+# contrib: systemd units, examples, man pages

@@ -1,0 +1,1 @@
+# state backends (owned by the state helper)

@@ -1,0 +1,12 @@
+# Tests.  Unit tests are C programs printing TAP; integration tests are
+# shell scripts sourcing tests/lib.sh.
+noinst_HEADERS += %D%/unit/tap.h %D%/unit/mockhost.h
+EXTRA_DIST += %D%/lib.sh
+
+check_LTLIBRARIES += %D%/unit/libmockhost.la
+%C%_unit_libmockhost_la_SOURCES = %D%/unit/mockhost.c
+%C%_unit_libmockhost_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+%C%_unit_libmockhost_la_LIBADD = $(CURL_LIBS)
+
+include %D%/fakecloud/local.mk
+include %D%/integration/local.mk
