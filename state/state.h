@@ -137,4 +137,11 @@ char *lbr_state_to_json(const struct lbr_state *doc, const char *only_pool);
 int lbr_state_parse(const char *buf, size_t len, struct lbr_state **out,
 		    char *err, size_t errlen);
 
+/* Added by state/: the last warning or error of `st` that had no err
+ * buffer to go to, or NULL.  Set by lbr_state_load when FILE was missing and
+ * FILE.backup was loaded instead (that warning is also copied into load's
+ * err, which is otherwise left "" on success), by lbr_state_audit and by
+ * lbr_state_unlock on failure.  Borrowed; valid until the next call on st. */
+const char *lbr_state_store_message(const struct lbr_state_store *st);
+
 #endif

@@ -8,5 +8,11 @@ check_LTLIBRARIES += %D%/unit/libmockhost.la
 %C%_unit_libmockhost_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
 %C%_unit_libmockhost_la_LIBADD = $(CURL_LIBS)
 
+include %D%/plugins/local.mk
 include %D%/fakecloud/local.mk
 include %D%/integration/local.mk
+
+check_PROGRAMS += %D%/unit/test-retry
+TESTS += %D%/unit/test-retry
+%C%_unit_test_retry_SOURCES = %D%/unit/test-retry.c
+%C%_unit_test_retry_LDADD = agent/liblbrcore.la

@@ -1,0 +1,414 @@
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "agent/error.h"
+#include "agent/http.h"
+#include "agent/util.h"
+
+struct resp_priv {
+	char *body;
+	size_t len, cap, max;
+	int too_big;
+	char **headers; /* "name: value", raw */
+	size_t n_headers, cap_headers;
+};
+
+static pthread_key_t easy_key;
+static pthread_once_t easy_once = PTHREAD_ONCE_INIT;
+
+static void easy_destroy(void *p)
+{
+	if (p)
+		curl_easy_cleanup(p);
+}
+
+static void make_key(void)
+{
+	pthread_key_create(&easy_key, easy_destroy);
+}
+
+int lbr_http_global_init(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return LBR_ERR;
+	pthread_once(&easy_once, make_key);
+	return 0;
+}
+
+void lbr_http_thread_cleanup(void)
+{
+	CURL *h;
+
+	pthread_once(&easy_once, make_key);
+	h = pthread_getspecific(easy_key);
+	if (h) {
+		curl_easy_cleanup(h);
+		pthread_setspecific(easy_key, NULL);
+	}
+}
+
+void lbr_http_global_cleanup(void)
+{
+	lbr_http_thread_cleanup();
+	curl_global_cleanup();
+}
+
+static CURL *thread_handle(void)
+{
+	CURL *h;
+
+	pthread_once(&easy_once, make_key);
+	h = pthread_getspecific(easy_key);
+	if (!h) {
+		h = curl_easy_init();
+		if (h)
+			pthread_setspecific(easy_key, h);
+	} else {
+		curl_easy_reset(h); /* keeps the connection cache */
+	}
+	return h;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct resp_priv *p = ud;
+	size_t n = size * nmemb;
+
+	if (p->len + n > p->max) {
+		p->too_big = 1;
+		return 0; /* aborts the transfer */
+	}
+	if (p->len + n + 1 > p->cap) {
+		size_t ncap = p->cap ? p->cap : 16384;
+		char *nb;
+
+		while (ncap < p->len + n + 1)
+			ncap *= 2;
+		nb = realloc(p->body, ncap);
+		if (!nb)
+			return 0;
+		p->body = nb;
+		p->cap = ncap;
+	}
+	memcpy(p->body + p->len, ptr, n);
+	p->len += n;
+	p->body[p->len] = '\0';
+	return n;
+}
+
+static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
+{
+	struct resp_priv *p = ud;
+	size_t n = size * nitems, l = n;
+	char *h;
+
+	/* A new status line (after 100 Continue or a redirect) resets. */
+	if (n >= 5 && !strncmp(buf, "HTTP/", 5)) {
+		size_t i;
+
+		for (i = 0; i < p->n_headers; i++)
+			free(p->headers[i]);
+		p->n_headers = 0;
+		return n;
+	}
+	while (l > 0 && (buf[l - 1] == '\r' || buf[l - 1] == '\n'))
+		l--;
+	if (l == 0 || !memchr(buf, ':', l))
+		return n;
+	if (p->n_headers >= 256)
+		return n; /* enough is enough */
+	if (lbr_grow((void **)&p->headers, &p->cap_headers, p->n_headers, sizeof(char *)) < 0)
+		return 0;
+	h = strndup(buf, l);
+	if (!h)
+		return 0;
+	p->headers[p->n_headers++] = h;
+	return n;
+}
+
+static int host_is_loopback(const char *host)
+{
+	return !strncmp(host, "127.", 4) || !strcmp(host, "::1") || !strcmp(host, "[::1]") ||
+	       !strcmp(host, "localhost");
+}
+
+static uint32_t parse_retry_after(const char *v)
+{
+	char *end;
+	unsigned long s;
+	time_t t;
+
+	while (*v == ' ')
+		v++;
+	s = strtoul(v, &end, 10);
+	if (end != v && (*end == '\0' || *end == ' '))
+		return s > 3600 ? 3600000u : (uint32_t)s * 1000u;
+	t = curl_getdate(v, NULL);
+	if (t > 0) {
+		time_t now = time(NULL);
+
+		if (t <= now)
+			return 0;
+		return t - now > 3600 ? 3600000u : (uint32_t)(t - now) * 1000u;
+	}
+	return 0;
+}
+
+const char *lbr_http_header(const struct lbr_http_response *resp, const char *name)
+{
+	const struct resp_priv *p = resp->priv;
+	size_t i, len = strlen(name);
+
+	if (!p)
+		return NULL;
+	for (i = 0; i < p->n_headers; i++) {
+		const char *h = p->headers[i];
+
+		if (!strncasecmp(h, name, len) && h[len] == ':') {
+			h += len + 1;
+			while (*h == ' ' || *h == '\t')
+				h++;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+void lbr_http_release(struct lbr_http_response *resp)
+{
+	struct resp_priv *p;
+	size_t i;
+
+	if (!resp || !resp->priv)
+		return;
+	p = resp->priv;
+	for (i = 0; i < p->n_headers; i++)
+		free(p->headers[i]);
+	free(p->headers);
+	free(p->body);
+	free(p);
+	resp->priv = NULL;
+	resp->body = NULL;
+	resp->body_len = 0;
+}
+
+int lbr_http_perform(const struct lbr_http_opts *o, const struct lbr_http_request *req,
+		     struct lbr_http_response *resp, char *err, size_t errlen)
+{
+	int r = -1;
+	CURL *h;
+	CURLU *u = NULL;
+	char *scheme = NULL, *host = NULL;
+	struct curl_slist *hdrs = NULL;
+	struct resp_priv *p = NULL;
+	char cerr[CURL_ERROR_SIZE];
+	CURLcode cc;
+	size_t i;
+
+	memset(resp, 0, sizeof(*resp));
+	err[0] = '\0';
+	u = curl_url();
+	if (!u || curl_url_set(u, CURLUPART_URL, req->url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		snprintf(err, errlen, "malformed URL");
+		r = LBR_HOST_EFATAL;
+		goto out;
+	}
+	if (strcmp(scheme, "https") != 0) {
+		if (strcmp(scheme, "http") != 0 ||
+		    (!host_is_loopback(host) && !o->allow_insecure_http)) {
+			snprintf(err, errlen, "refusing %s:// to %s (only https, or http to loopback unless allow_insecure_http = yes)",
+				 scheme, host);
+			r = LBR_HOST_EFATAL;
+			goto out;
+		}
+	}
+	h = thread_handle();
+	p = calloc(1, sizeof(*p));
+	if (!h || !p) {
+		snprintf(err, errlen, "out of memory");
+		r = LBR_HOST_EFATAL;
+		goto out;
+	}
+	p->max = o->max_body ? o->max_body : LBR_HTTP_MAX_BODY;
+	cerr[0] = '\0';
+	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, o->timeout_s > 0 ? o->timeout_s : 30L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, p);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, p);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "lbreconcile/" PACKAGE_VERSION);
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)p->max);
+	for (i = 0; req->headers && req->headers[i]; i++) {
+		struct curl_slist *n = curl_slist_append(hdrs, req->headers[i]);
+
+		if (!n) {
+			snprintf(err, errlen, "out of memory");
+			r = LBR_HOST_EFATAL;
+			goto out;
+		}
+		hdrs = n;
+	}
+	/* Never wait for a 100 Continue round trip. */
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	if (!strcmp(req->method, "GET")) {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	} else {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+		if (req->body || strcmp(req->method, "DELETE") != 0) {
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? (const char *)req->body : "");
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		}
+	}
+	cc = curl_easy_perform(h);
+	if (cc != CURLE_OK) {
+		const char *why = cerr[0] ? cerr : curl_easy_strerror(cc);
+
+		if (p->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+			snprintf(err, errlen, "response from %s is larger than %zu bytes; abandoned", host, p->max);
+			r = LBR_HOST_EFATAL;
+		} else if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+			   cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_ISSUER_ERROR ||
+			   cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
+			snprintf(err, errlen, "TLS certificate verification failed for %s (%s); set ca_file if it uses a private CA",
+				 host, why);
+			r = LBR_HOST_EFATAL;
+		} else if (cc == CURLE_OPERATION_TIMEDOUT) {
+			snprintf(err, errlen, "timed out talking to %s (%s)", host, why);
+			r = -1;
+		} else {
+			snprintf(err, errlen, "%s (%s)", curl_easy_strerror(cc), why);
+			r = -1;
+		}
+		goto out;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (!p->body) {
+		p->body = calloc(1, 1);
+		if (!p->body) {
+			snprintf(err, errlen, "out of memory");
+			r = LBR_HOST_EFATAL;
+			goto out;
+		}
+	}
+	resp->body = p->body;
+	resp->body_len = p->len;
+	resp->priv = p;
+	p = NULL; /* transferred */
+	{
+		const char *ra = lbr_http_header(resp, "Retry-After");
+
+		if (ra)
+			resp->retry_after_ms = parse_retry_after(ra);
+	}
+	r = 0;
+out:
+	if (p) {
+		struct lbr_http_response tmp;
+
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.priv = p;
+		lbr_http_release(&tmp);
+	}
+	curl_slist_free_all(hdrs);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return r;
+}
+
+char *lbr_http_url_encode(const char *s, size_t len)
+{
+	char *e, *d;
+
+	if (len > (size_t)INT32_MAX)
+		return NULL;
+	e = curl_easy_escape(NULL, s, (int)len);
+	if (!e)
+		return NULL;
+	d = strdup(e);
+	curl_free(e);
+	return d;
+}
+
+char *lbr_http_url_decode(const char *s, size_t len, size_t *out_len)
+{
+	int n = 0;
+	char *e, *d;
+
+	if (len > (size_t)INT32_MAX)
+		return NULL;
+	e = curl_easy_unescape(NULL, s, (int)len, &n);
+	if (!e)
+		return NULL;
+	d = malloc((size_t)n + 1);
+	if (d) {
+		memcpy(d, e, (size_t)n);
+		d[n] = '\0';
+		if (out_len)
+			*out_len = (size_t)n;
+	}
+	curl_free(e);
+	return d;
+}
+
+void lbr_http_redact_url(const char *url, char *out, size_t len)
+{
+	static const char *const secret_params[] = { "Signature=", "PublicKey=", "token=",
+						      "X-Auth-Token=", "AccessKey=", NULL };
+	size_t o = 0;
+	const char *p = url;
+
+	if (!len)
+		return;
+	while (*p && o + 1 < len) {
+		int redacted = 0;
+
+		if (p == url || p[-1] == '?' || p[-1] == '&') {
+			int i;
+
+			for (i = 0; secret_params[i]; i++) {
+				size_t n = strlen(secret_params[i]);
+
+				if (!strncasecmp(p, secret_params[i], n)) {
+					int w = snprintf(out + o, len - o, "%sREDACTED", secret_params[i]);
+
+					o += (size_t)w < len - o ? (size_t)w : len - o - 1;
+					p += n;
+					while (*p && *p != '&')
+						p++;
+					redacted = 1;
+					break;
+				}
+			}
+		}
+		if (!redacted)
+			out[o++] = *p++;
+	}
+	out[o] = '\0';
+}

@@ -1,0 +1,245 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/error.h"
+#include "agent/util.h"
+
+char *lbr_strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+char *lbr_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+int lbr_grow(void **arr, size_t *cap, size_t n, size_t esz)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 8;
+	while (ncap <= n)
+		ncap *= 2;
+	p = realloc(*arr, ncap * esz);
+	if (!p)
+		return LBR_ENOMEM;
+	memset((char *)p + *cap * esz, 0, (ncap - *cap) * esz);
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+void lbr_secret_free(char *s)
+{
+	if (!s)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+int lbr_id_valid(const char *s)
+{
+	size_t n = 0;
+
+	if (!s)
+		return 0;
+	for (; s[n]; n++) {
+		char c = s[n];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return 0;
+		if (n >= LBR_ID_MAX)
+			return 0;
+	}
+	return n > 0;
+}
+
+int lbr_name_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++) {
+		char c = s[n];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      c == '.'))
+			return 0;
+		if (n >= 64)
+			return 0;
+	}
+	return n > 0;
+}
+
+int lbr_addr_canon(const char *in, char *out)
+{
+	unsigned char buf[16];
+
+	if (inet_pton(AF_INET, in, buf) == 1) {
+		inet_ntop(AF_INET, buf, out, LBR_ADDR_MAX);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, in, buf) == 1) {
+		inet_ntop(AF_INET6, buf, out, LBR_ADDR_MAX);
+		return 0;
+	}
+	return LBR_EINVAL;
+}
+
+static int parse_port(const char *s, unsigned *port)
+{
+	unsigned long v = 0;
+	const char *p = s;
+
+	if (!*p)
+		return LBR_EINVAL;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return LBR_EINVAL;
+		v = v * 10 + (unsigned long)(*p - '0');
+		if (v > 65535)
+			return LBR_EINVAL;
+	}
+	if (v == 0 || (s[0] == '0'))
+		return LBR_EINVAL;
+	*port = (unsigned)v;
+	return 0;
+}
+
+int lbr_addrport_parse(const char *in, char *addr, unsigned *port, char *err,
+		       size_t errlen)
+{
+	char host[64];
+	const char *colon, *portstr;
+	size_t hl;
+	unsigned char buf[16];
+
+	if (in[0] == '[') {
+		const char *close = strchr(in, ']');
+
+		if (!close || close[1] != ':') {
+			snprintf(err, errlen, "'%s' is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)", in);
+			return LBR_EINVAL;
+		}
+		hl = (size_t)(close - in - 1);
+		portstr = close + 2;
+		if (hl == 0 || hl >= sizeof(host)) {
+			snprintf(err, errlen, "'%s': bad IPv6 address", in);
+			return LBR_EINVAL;
+		}
+		memcpy(host, in + 1, hl);
+		host[hl] = '\0';
+		if (inet_pton(AF_INET6, host, buf) != 1) {
+			snprintf(err, errlen, "'%s': '%s' is not an IPv6 address", in, host);
+			return LBR_EINVAL;
+		}
+	} else {
+		colon = strrchr(in, ':');
+		if (!colon || strchr(in, ':') != colon) {
+			snprintf(err, errlen,
+				 colon ? "'%s': IPv6 addresses must be written [ADDRESS]:PORT"
+				       : "'%s' is not ADDRESS:PORT", in);
+			return LBR_EINVAL;
+		}
+		hl = (size_t)(colon - in);
+		portstr = colon + 1;
+		if (hl == 0 || hl >= sizeof(host)) {
+			snprintf(err, errlen, "'%s' is not ADDRESS:PORT", in);
+			return LBR_EINVAL;
+		}
+		memcpy(host, in, hl);
+		host[hl] = '\0';
+		if (inet_pton(AF_INET, host, buf) != 1) {
+			snprintf(err, errlen, "'%s': '%s' is not an IPv4 address", in, host);
+			return LBR_EINVAL;
+		}
+	}
+	if (parse_port(portstr, port) < 0) {
+		snprintf(err, errlen, "'%s': port must be a number from 1 to 65535", in);
+		return LBR_EINVAL;
+	}
+	return lbr_addr_canon(host, addr);
+}
+
+void lbr_addrport_fmt(const char *addr, unsigned port, char *out, size_t len)
+{
+	if (strchr(addr, ':'))
+		snprintf(out, len, "[%s]:%u", addr, port);
+	else
+		snprintf(out, len, "%s:%u", addr, port);
+}
+
+uint64_t lbr_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int lbr_sleep_ms(uint64_t ms, volatile int *stop)
+{
+	uint64_t end = lbr_mono_ms() + ms;
+
+	for (;;) {
+		uint64_t now = lbr_mono_ms();
+		uint64_t step;
+		struct timespec ts;
+
+		if (stop && *stop)
+			return 1;
+		if (now >= end)
+			return 0;
+		step = end - now;
+		if (step > 100)
+			step = 100;
+		ts.tv_sec = (time_t)(step / 1000);
+		ts.tv_nsec = (long)(step % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+}
+
+void lbr_time_fmt(int64_t t, char *out, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+double lbr_random(void)
+{
+	static __thread unsigned short xs[3];
+	static __thread int seeded;
+
+	if (!seeded) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		xs[0] = (unsigned short)ts.tv_nsec;
+		xs[1] = (unsigned short)(ts.tv_nsec >> 16) ^ (unsigned short)pthread_self();
+		xs[2] = (unsigned short)ts.tv_sec;
+		seeded = 1;
+	}
+	return erand48(xs);
+}

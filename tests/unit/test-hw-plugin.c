@@ -1,0 +1,983 @@
+/*
+ * Unit test of the huaweicloud provider plugin, driven through the mock
+ * host: configuration checks, the exact requests of every operation
+ * (URL, headers, body, a signature recomputed independently of the
+ * plugin's request code), paging, the parsing of every documented error
+ * body, the classification table, and that no secret ever reaches a
+ * result message or a log line.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/error.h"
+#include "hwparse.h"
+#include "hwsign.h"
+#include "lbreconcile/provider.h"
+#include "tests/unit/mockhost.h"
+#include "tests/unit/tap.h"
+
+#define PROJ "145483a5107745e9b3d80f956713e6a3"
+#define POOL "5a9a3e9e-d1aa-448e-af37-a70171f2a332"
+#define M1 "0a1b2c3d-0000-4000-8000-000000000001"
+#define M2 "0a1b2c3d-0000-4000-8000-000000000002"
+#define M3 "0a1b2c3d-0000-4000-8000-000000000003"
+#define AK "AKIDTESTHW0000000001"
+#define SK "sk-Very-Secret-Value-0123456789"
+#define TOKEN "tok-MIIsecretTOKENvalue-xyz"
+#define NOW 1715592615 /* 20240513T093015Z */
+#define RID_HDR "X-Request-Id: 0123456789abcdef0123456789abcdef"
+
+const struct lbr_provider *lbr_provider_entry(uint32_t, uint32_t);
+
+static const struct lbr_provider *P;
+
+static const struct lbr_kv pool_kv[] = { { "pool_id", POOL } };
+static const struct lbr_target target = { "web", pool_kv, 1 };
+
+/* Fail if a secret is in the result or in the plugin's last log line. */
+static void check_no_secret(const struct lbr_call_result *res,
+			    const char *what)
+{
+	const char *secrets[] = { SK, TOKEN, AK };
+	const char *log = mock_last_log();
+	size_t i;
+	int clean = 1;
+
+	for (i = 0; i < 3; i++) {
+		if (strstr(res->message, secrets[i]) ||
+		    strstr(res->code, secrets[i]) ||
+		    strstr(res->request_id, secrets[i]) ||
+		    (log && strstr(log, secrets[i])))
+			clean = 0;
+	}
+	tap_ok(clean, "%s: no secret in result or log", what);
+}
+
+static void *open_ok(const struct lbr_kv *cfg, size_t n)
+{
+	char err[256] = "";
+	void *prov = NULL;
+	int r = P->open(mock_host(), cfg, n, &prov, err, sizeof(err));
+
+	if (r < 0)
+		printf("# open failed: %s\n", err);
+	return prov;
+}
+
+static void *open_aksk(const char *endpoint, const char *page_size)
+{
+	struct lbr_kv cfg[6];
+	size_t n = 0;
+
+	cfg[n++] = (struct lbr_kv){ "project_id", PROJ };
+	cfg[n++] = (struct lbr_kv){ "access_key", AK };
+	cfg[n++] = (struct lbr_kv){ "secret_key", SK };
+	if (endpoint)
+		cfg[n++] = (struct lbr_kv){ "endpoint", endpoint };
+	else
+		cfg[n++] = (struct lbr_kv){ "region", "cn-north-4" };
+	if (page_size)
+		cfg[n++] = (struct lbr_kv){ "page_size", page_size };
+	return open_ok(cfg, n);
+}
+
+static void test_entry(void)
+{
+	const struct lbr_key_spec *k;
+	int have_pool_id = 0, n_secret = 0;
+	const char *dir = getenv("LBR_TEST_PLUGIN_DIR");
+
+	P = lbr_provider_entry(LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR);
+	tap_ok(P != NULL, "entry returns a table");
+	tap_is_str(P->name, "huaweicloud", "name");
+	tap_is_int(P->abi_major, 1, "abi major");
+	tap_is_int(P->abi_minor, 0, "abi minor");
+	tap_is_int(P->struct_size, sizeof(struct lbr_provider), "struct size");
+	tap_ok(P->caps == LBR_CAP_DRAIN, "caps = DRAIN only");
+	tap_ok(P->drain_member && P->list_page && P->remove_member &&
+		       P->open && P->close && P->check_target &&
+		       !P->update_rule,
+	       "operations present, update_rule absent");
+	for (k = P->pool_keys; k->name; k++)
+		if (strcmp(k->name, "pool_id") == 0 &&
+		    k->flags == (LBR_KEY_REQUIRED | LBR_KEY_ID))
+			have_pool_id = 1;
+	tap_ok(have_pool_id, "pool_id is a required id key");
+	for (k = P->provider_keys; k->name; k++)
+		if (k->flags & LBR_KEY_SECRET)
+			n_secret++;
+	tap_is_int(n_secret, 3, "access_key, secret_key, token are secret");
+
+	/* The installed shape: only the entry symbol is visible. */
+	if (dir && *dir) {
+		char path[1024];
+		void *h;
+
+		snprintf(path, sizeof(path), "%s/huaweicloud.so", dir);
+		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		tap_ok(h != NULL, "plugin .so loads (%s)",
+		       h ? path : dlerror());
+		if (h) {
+			lbr_provider_entry_fn fn;
+
+			*(void **)&fn = dlsym(h, LBR_PROVIDER_ENTRY);
+			tap_ok(fn && strcmp(fn(1, 0)->name, "huaweicloud") == 0,
+			       ".so exports lbr_provider_entry");
+			tap_ok(!dlsym(h, "lbr_hw_sign") &&
+				       !dlsym(h, "lbr_hw_parse_error"),
+			       ".so hides its internal functions");
+			dlclose(h);
+		}
+	}
+}
+
+struct bad_cfg {
+	const char *what;
+	struct lbr_kv kv[6];
+	size_t n;
+	const char *must_say; /* substring of the error */
+};
+
+static void test_open_errors(void)
+{
+	static const struct bad_cfg bad[] = {
+		{ "no project_id",
+		  { { "region", "cn-north-4" }, { "token", TOKEN } }, 2,
+		  "project_id" },
+		{ "bad project_id",
+		  { { "project_id", "a/b" }, { "region", "r" },
+		    { "token", TOKEN } }, 3, "project_id" },
+		{ "no credentials",
+		  { { "project_id", PROJ }, { "region", "r" } }, 2,
+		  "access_key and secret_key, or token" },
+		{ "access_key alone",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "access_key", AK } }, 3, "secret_key" },
+		{ "secret_key alone",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "secret_key", SK } }, 3, "access_key" },
+		{ "both methods",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "access_key", AK }, { "secret_key", SK },
+		    { "token", TOKEN } }, 5, "not both" },
+		{ "no region nor endpoint",
+		  { { "project_id", PROJ }, { "token", TOKEN } }, 2,
+		  "region" },
+		{ "bad region",
+		  { { "project_id", PROJ }, { "region", "cn north/4" },
+		    { "token", TOKEN } }, 3, "region" },
+		{ "endpoint with a path",
+		  { { "project_id", PROJ }, { "endpoint", "https://h.example/v2" },
+		    { "token", TOKEN } }, 3, "no path" },
+		{ "endpoint with a query",
+		  { { "project_id", PROJ }, { "endpoint", "https://h.example?x" },
+		    { "token", TOKEN } }, 3, "no path" },
+		{ "endpoint not http(s)",
+		  { { "project_id", PROJ }, { "endpoint", "ftp://h.example" },
+		    { "token", TOKEN } }, 3, "https://" },
+		{ "endpoint port out of range",
+		  { { "project_id", PROJ },
+		    { "endpoint", "https://h.example:70000" },
+		    { "token", TOKEN } }, 3, "port" },
+		{ "endpoint with empty port",
+		  { { "project_id", PROJ }, { "endpoint", "https://h.example:" },
+		    { "token", TOKEN } }, 3, "port" },
+		{ "endpoint with user info",
+		  { { "project_id", PROJ },
+		    { "endpoint", "https://u:" SK "@h.example" },
+		    { "token", TOKEN } }, 3, "user information" },
+		{ "endpoint without host",
+		  { { "project_id", PROJ }, { "endpoint", "https://" },
+		    { "token", TOKEN } }, 3, "host" },
+		{ "page_size 0",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "token", TOKEN }, { "page_size", "0" } }, 4, "page_size" },
+		{ "page_size 2001",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "token", TOKEN }, { "page_size", "2001" } }, 4,
+		  "1..2000" },
+		{ "page_size not a number",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "token", TOKEN }, { "page_size", "12x" } }, 4,
+		  "page_size" },
+		{ "unknown key",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "token", TOKEN }, { "regoin", "r" } }, 4, "regoin" },
+		{ "duplicate key",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "token", TOKEN }, { "region", "r2" } }, 4,
+		  "more than once" },
+		{ "empty secret",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "token", "" } }, 3, "'token' is empty" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char err[256] = "";
+		void *prov = (void *)1;
+		int r = P->open(mock_host(), bad[i].kv, bad[i].n, &prov, err,
+				sizeof(err));
+
+		tap_ok(r < 0 && prov == NULL, "open refuses: %s", bad[i].what);
+		tap_ok(strstr(err, bad[i].must_say) != NULL,
+		       "%s: error says '%s' (got '%s')", bad[i].what,
+		       bad[i].must_say, err);
+		tap_ok(!strstr(err, SK) && !strstr(err, TOKEN),
+		       "%s: error holds no secret", bad[i].what);
+	}
+
+	/* Keys the core handles itself are accepted and ignored. */
+	{
+		struct lbr_kv cfg[] = {
+			{ "project_id", PROJ },	    { "region", "cn-north-4" },
+			{ "token", TOKEN },	    { "ca_file", "/x.pem" },
+			{ "allow_insecure_http", "yes" }, { "timeout", "5" },
+		};
+		void *prov = open_ok(cfg, 6);
+
+		tap_ok(prov != NULL, "ca_file/allow_insecure_http/timeout "
+				     "accepted");
+		P->close(prov);
+	}
+	P->close(NULL);
+	tap_ok(1, "close(NULL) is a no-op");
+}
+
+static void test_check_target(void)
+{
+	static const struct lbr_kv bad_kv[] = { { "pool_id", "x/../y" } };
+	static const struct lbr_kv no_kv[] = { { "member", "1.2.3.4:80" } };
+	struct lbr_target t;
+	char err[256];
+
+	tap_is_int(P->check_target(NULL, &target, err, sizeof(err)), 0,
+		   "check_target accepts a valid pool_id");
+	t = (struct lbr_target){ "web", bad_kv, 1 };
+	err[0] = '\0';
+	tap_ok(P->check_target(NULL, &t, err, sizeof(err)) < 0 &&
+		       strstr(err, "pool_id"),
+	       "check_target refuses a malformed pool_id (%s)", err);
+	t = (struct lbr_target){ "web", no_kv, 1 };
+	err[0] = '\0';
+	tap_ok(P->check_target(NULL, &t, err, sizeof(err)) < 0 &&
+		       strstr(err, "missing"),
+	       "check_target refuses a missing pool_id (%s)", err);
+}
+
+/* Recompute the signature of request i from what the test expects the
+ * request to be, and compare with the Authorization header sent. */
+static void verify_signature(size_t i, const char *method, const char *host,
+			     const char *path, const struct lbr_kv *q,
+			     size_t nq, const char *body, const char *what)
+{
+	struct lbr_kv hdrs[4];
+	struct lbr_hw_sign_input in = { 0 };
+	struct lbr_hw_signature sig;
+	const char *date = mock_request_header(i, "X-Sdk-Date");
+	const char *auth = mock_request_header(i, "Authorization");
+	size_t n = 0;
+
+	if (body)
+		hdrs[n++] = (struct lbr_kv){ "content-type",
+					     "application/json" };
+	hdrs[n++] = (struct lbr_kv){ "host", host };
+	hdrs[n++] = (struct lbr_kv){ "x-project-id", PROJ };
+	hdrs[n++] = (struct lbr_kv){ "x-sdk-date", date ? date : "" };
+	in.method = method;
+	in.path = path;
+	in.query = q;
+	in.n_query = nq;
+	in.headers = hdrs;
+	in.n_headers = n;
+	in.body = body;
+	in.body_len = body ? strlen(body) : 0;
+	in.access_key = AK;
+	in.secret_key = SK;
+	in.date = date;
+	if (lbr_hw_sign(mock_host(), &in, &sig) < 0) {
+		tap_ok(0, "%s: recompute signature", what);
+		return;
+	}
+	tap_is_str(auth, sig.authorization, "%s: Authorization verifies",
+		   what);
+	lbr_hw_signature_release(&sig);
+}
+
+static void test_list_request(void)
+{
+	static const char *const hdrs[] = { RID_HDR, NULL };
+	struct lbr_call_result res;
+	struct lbr_kv q[] = { { "limit", "2000" } };
+	char next[200];
+	void *prov;
+	const struct mock_request *rq;
+
+	/* Default endpoint from the region. */
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_aksk(NULL, NULL);
+	tap_ok(prov != NULL, "open with AK/SK and region");
+	mock_push_response(200, "{\"members\":[]}", hdrs);
+	strcpy(next, "junk");
+	tap_is_int(P->list_page(prov, mock_call(), &target, "", mock_obs(),
+				next, sizeof(next), &res),
+		   0, "list_page returns 0");
+	tap_is_int(res.outcome, LBR_OUT_OK, "empty page is OK");
+	tap_is_str(next, "", "empty page is the last one");
+	tap_is_int(res.http_status, 200, "http status recorded");
+	tap_is_str(res.request_id, "0123456789abcdef0123456789abcdef",
+		   "request id from X-Request-Id");
+	tap_is_int(mock_n_requests(), 1, "one request");
+	rq = mock_request_at(0);
+	tap_is_str(rq->method, "GET", "list: method");
+	tap_is_str(rq->url,
+		   "https://elb.cn-north-4.myhuaweicloud.com/v2/" PROJ
+		   "/elb/pools/" POOL "/members?limit=2000",
+		   "list: URL with default endpoint and limit only");
+	tap_ok(rq->body == NULL, "list: no body");
+	tap_is_str(mock_request_header(0, "X-Sdk-Date"), "20240513T093015Z",
+		   "list: X-Sdk-Date from host->now()");
+	tap_is_str(mock_request_header(0, "X-Project-Id"), PROJ,
+		   "list: X-Project-Id");
+	tap_is_str(mock_request_header(0, "Accept"), "application/json",
+		   "list: Accept");
+	tap_ok(!mock_request_header(0, "Content-Type"),
+	       "list: no Content-Type without a body");
+	tap_ok(!mock_request_header(0, "X-Auth-Token"),
+	       "list: no token header with AK/SK");
+	tap_ok(!mock_request_header(0, "Host"),
+	       "list: Host left to the transport");
+	{
+		const char *a = mock_request_header(0, "Authorization");
+
+		tap_ok(a && strncmp(a, "SDK-HMAC-SHA256 Access=" AK
+				    ", SignedHeaders=host;x-project-id;"
+				    "x-sdk-date, Signature=",
+				    strlen("SDK-HMAC-SHA256 Access=" AK
+					   ", SignedHeaders=host;x-project-"
+					   "id;x-sdk-date, Signature=")) == 0,
+		       "list: Authorization shape and signed headers");
+	}
+	verify_signature(0, "GET", "elb.cn-north-4.myhuaweicloud.com",
+			 "/v2/" PROJ "/elb/pools/" POOL "/members", q, 1,
+			 NULL, "list");
+	check_no_secret(&res, "list ok");
+	P->close(prov);
+
+	/* An explicit default port is dropped from URL and signed host,
+	 * matching the Host header libcurl sends. */
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_aksk("https://ELB.example.test:443/", NULL);
+	mock_push_response(200, "{\"members\":[]}", NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_str(mock_request_at(0)->url,
+		   "https://ELB.example.test/v2/" PROJ "/elb/pools/" POOL
+		   "/members?limit=2000",
+		   "default port 443 and trailing slash dropped");
+	verify_signature(0, "GET", "ELB.example.test",
+			 "/v2/" PROJ "/elb/pools/" POOL "/members", q, 1,
+			 NULL, "port 443");
+	tap_is_str(res.request_id, "", "no request id when none sent");
+	P->close(prov);
+
+	/* A non-default port is kept in both. */
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_aksk("http://127.0.0.1:8443", NULL);
+	mock_push_response(200, "{\"members\":[]}", NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_str(mock_request_at(0)->url,
+		   "http://127.0.0.1:8443/v2/" PROJ "/elb/pools/" POOL
+		   "/members?limit=2000",
+		   "http endpoint with port");
+	verify_signature(0, "GET", "127.0.0.1:8443",
+			 "/v2/" PROJ "/elb/pools/" POOL "/members", q, 1,
+			 NULL, "port 8443");
+	P->close(prov);
+
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_aksk("http://[::1]:9000", NULL);
+	tap_ok(prov != NULL, "IPv6 literal endpoint accepted");
+	mock_push_response(200, "{\"members\":[]}", NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_str(mock_request_at(0)->url,
+		   "http://[::1]:9000/v2/" PROJ "/elb/pools/" POOL
+		   "/members?limit=2000",
+		   "IPv6 endpoint URL");
+	verify_signature(0, "GET", "[::1]:9000",
+			 "/v2/" PROJ "/elb/pools/" POOL "/members", q, 1,
+			 NULL, "IPv6");
+	P->close(prov);
+}
+
+static void test_paging(void)
+{
+	struct lbr_call_result res;
+	struct lbr_kv q2[] = { { "limit", "2" }, { "marker", M2 } };
+	char next[200];
+	const struct mock_member *m;
+	void *prov;
+
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_aksk("https://elb.example.test", "2");
+	tap_ok(prov != NULL, "open with page_size 2");
+
+	mock_push_response(200,
+			   "{\"members\":[{\"id\":\"" M1 "\",\"address\":"
+			   "\"10.0.0.11\",\"protocol_port\":80,\"weight\":1,"
+			   "\"admin_state_up\":true,\"name\":\"\"},"
+			   "{\"id\":\"" M2 "\",\"address\":\"2001:db8::5\","
+			   "\"protocol_port\":8080,\"weight\":0}]}",
+			   NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_OK, "page 1 OK");
+	tap_is_str(next, M2, "full page: cursor = last id");
+	tap_is_str(mock_request_at(0)->url,
+		   "https://elb.example.test/v2/" PROJ "/elb/pools/" POOL
+		   "/members?limit=2",
+		   "page 1 URL: limit only");
+	tap_is_int(mock_n_members(), 2, "page 1: two members observed");
+	m = mock_member_at(0);
+	tap_ok(m && strcmp(m->id, M1) == 0 &&
+		       strcmp(m->address, "10.0.0.11") == 0 &&
+		       m->port == 80 && m->weight == 1 && m->enabled == -1,
+	       "member 1: id, address, port, weight, enabled unknown");
+	m = mock_member_at(1);
+	tap_ok(m && strcmp(m->address, "2001:db8::5") == 0 &&
+		       m->port == 8080 && m->weight == 0,
+	       "member 2: IPv6 address, weight 0");
+
+	mock_push_response(200,
+			   "{\"members\":[{\"id\":\"" M3 "\",\"address\":"
+			   "\"10.0.0.13\",\"protocol_port\":443}]}",
+			   NULL);
+	P->list_page(prov, mock_call(), &target, next, mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_OK, "page 2 OK");
+	tap_is_str(next, "", "short page: last page");
+	tap_is_str(mock_request_at(1)->url,
+		   "https://elb.example.test/v2/" PROJ "/elb/pools/" POOL
+		   "/members?limit=2&marker=" M2,
+		   "page 2 URL: limit and marker, sorted as signed");
+	verify_signature(1, "GET", "elb.example.test",
+			 "/v2/" PROJ "/elb/pools/" POOL "/members", q2, 2,
+			 NULL, "page 2");
+	tap_is_int(mock_n_members(), 3, "three members in all");
+	tap_is_int(mock_member_at(2)->weight, -1,
+		   "absent weight is unknown (-1)");
+
+	/* A server that ignores the marker returns the same page again. */
+	mock_push_response(200,
+			   "{\"members\":[{\"id\":\"" M1 "\",\"address\":"
+			   "\"10.0.0.11\",\"protocol_port\":80},"
+			   "{\"id\":\"" M2 "\",\"address\":\"10.0.0.12\","
+			   "\"protocol_port\":80}]}",
+			   NULL);
+	strcpy(next, "x");
+	P->list_page(prov, mock_call(), &target, M2, mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID,
+		   "page ending at the marker again is refused");
+	tap_ok(strstr(res.message, "did not advance") != NULL,
+	       "message says paging did not advance (%s)", res.message);
+	tap_is_str(next, "", "no cursor on failure");
+
+	/* A malformed cursor is never sent. */
+	{
+		size_t before = mock_n_requests();
+
+		P->list_page(prov, mock_call(), &target, "a&b=c", mock_obs(),
+			     next, sizeof(next), &res);
+		tap_is_int(res.outcome, LBR_OUT_INVALID,
+			   "malformed cursor refused");
+		tap_is_int(mock_n_requests(), before,
+			   "no request with a malformed cursor");
+	}
+	P->close(prov);
+}
+
+struct bad_page {
+	const char *what;
+	const char *body;
+	enum lbr_outcome want;
+	const char *must_say;
+};
+
+static void test_bad_pages(void)
+{
+	static const struct bad_page pages[] = {
+		{ "truncated JSON",
+		  "{\"members\":[{\"id\":\"" M1 "\",\"addr", LBR_OUT_TRANSIENT,
+		  "response is not valid JSON (truncated?)" },
+		{ "empty body", "", LBR_OUT_TRANSIENT, "not valid JSON" },
+		{ "HTML", "<html>oops</html>", LBR_OUT_TRANSIENT,
+		  "not valid JSON" },
+		{ "trailing garbage", "{\"members\":[]} x", LBR_OUT_TRANSIENT,
+		  "not valid JSON" },
+		{ "array", "[]", LBR_OUT_INVALID, "not a JSON object" },
+		{ "no members", "{\"pools\":[]}", LBR_OUT_INVALID,
+		  "no \"members\" array" },
+		{ "members not an array", "{\"members\":{}}", LBR_OUT_INVALID,
+		  "no \"members\" array" },
+		{ "member not an object", "{\"members\":[1]}", LBR_OUT_INVALID,
+		  "member 0 is not a JSON object" },
+		{ "no id",
+		  "{\"members\":[{\"address\":\"10.0.0.1\","
+		  "\"protocol_port\":80}]}",
+		  LBR_OUT_INVALID, "no string \"id\"" },
+		{ "malformed id",
+		  "{\"members\":[{\"id\":\"../x\",\"address\":\"10.0.0.1\","
+		  "\"protocol_port\":80}]}",
+		  LBR_OUT_INVALID, "malformed id" },
+		{ "no address",
+		  "{\"members\":[{\"id\":\"" M1 "\",\"protocol_port\":80}]}",
+		  LBR_OUT_INVALID, "no string \"address\"" },
+		{ "no port",
+		  "{\"members\":[{\"id\":\"" M1 "\",\"address\":\"10.0.0.1\"}]}",
+		  LBR_OUT_INVALID, "no integer \"protocol_port\"" },
+		{ "port as string",
+		  "{\"members\":[{\"id\":\"" M1 "\",\"address\":\"10.0.0.1\","
+		  "\"protocol_port\":\"80\"}]}",
+		  LBR_OUT_INVALID, "no integer \"protocol_port\"" },
+		{ "port 0",
+		  "{\"members\":[{\"id\":\"" M1 "\",\"address\":\"10.0.0.1\","
+		  "\"protocol_port\":0}]}",
+		  LBR_OUT_INVALID, "out of range" },
+		{ "port 65536",
+		  "{\"members\":[{\"id\":\"" M1 "\",\"address\":\"10.0.0.1\","
+		  "\"protocol_port\":65536}]}",
+		  LBR_OUT_INVALID, "protocol_port 65536 out of range" },
+		{ "second member bad",
+		  "{\"members\":[{\"id\":\"" M1 "\",\"address\":\"10.0.0.1\","
+		  "\"protocol_port\":80},{\"id\":\"" M2 "\"}]}",
+		  LBR_OUT_INVALID, "member " M2 " has no string \"address\"" },
+	};
+	struct lbr_call_result res;
+	char next[200];
+	void *prov;
+	size_t i;
+
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_aksk("https://elb.example.test", NULL);
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		size_t before = mock_n_members();
+
+		mock_push_response(200, pages[i].body, NULL);
+		strcpy(next, "x");
+		tap_is_int(P->list_page(prov, mock_call(), &target, "",
+					mock_obs(), next, sizeof(next), &res),
+			   0, "%s: list_page returns 0", pages[i].what);
+		tap_is_int(res.outcome, pages[i].want, "%s: outcome",
+			   pages[i].what);
+		tap_ok(strstr(res.message, pages[i].must_say) &&
+			       strncmp(res.message, "pool web: ", 10) == 0,
+		       "%s: message names the pool and says '%s' (got '%s')",
+		       pages[i].what, pages[i].must_say, res.message);
+		tap_is_int(mock_n_members(), before,
+			   "%s: nothing observed from a bad page",
+			   pages[i].what);
+		tap_is_str(next, "", "%s: no cursor", pages[i].what);
+	}
+
+	/* The host rejects an id (or runs out of memory). */
+	mock_set_obs_fail(1);
+	mock_push_response(200,
+			   "{\"members\":[{\"id\":\"" M1 "\",\"address\":"
+			   "\"10.0.0.1\",\"protocol_port\":80}]}",
+			   NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID,
+		   "member rejected by the host: INVALID");
+	tap_ok(strstr(res.message, "rejected") != NULL,
+	       "message says rejected (%s)", res.message);
+	mock_set_obs_fail(0);
+	P->close(prov);
+}
+
+struct err_shape {
+	const char *what;
+	long status;
+	const char *body;
+	const char *code;
+	const char *message;
+	const char *request_id; /* from the body when no header */
+};
+
+static void test_error_shapes(void)
+{
+	static const struct err_shape shapes[] = {
+		{ "gateway", 401,
+		  "{\"error_msg\":\"Incorrect IAM authentication "
+		  "information: x-auth-token not found\",\"error_code\":"
+		  "\"APIGW.0301\",\"request_id\":\"aaaabbbbccccdddd\"}",
+		  "APIGW.0301",
+		  "Incorrect IAM authentication information: x-auth-token "
+		  "not found",
+		  "aaaabbbbccccdddd" },
+		{ "ELB v2", 400,
+		  "{\"error\":{\"message\":\"Invalid parameter.\",\"code\":"
+		  "\"ELB.9899\"}}",
+		  "ELB.9899", "Invalid parameter.", "" },
+		{ "top-level code/message", 400,
+		  "{\"code\":\"ELB.1001\",\"message\":\"Request parameters "
+		  "invalid.\"}",
+		  "ELB.1001", "Request parameters invalid.", "" },
+		{ "NeutronError", 400,
+		  "{\"NeutronError\":{\"type\":\"HTTPBadRequest\","
+		  "\"message\":\"The resource could not be found.\","
+		  "\"detail\":\"\"}}",
+		  "HTTPBadRequest", "The resource could not be found.", "" },
+		{ "v3", 400,
+		  "{\"error_msg\":\"Unrecognized attribute(s) 'x'\","
+		  "\"error_code\":\"ELB.8902\",\"request_id\":\"1d7f\"}",
+		  "ELB.8902", "Unrecognized attribute(s) 'x'", "1d7f" },
+		{ "generic template", 400,
+		  "{\"error_msg\":\"The format of message is error\","
+		  "\"error_code\":\"AS.0001\"}",
+		  "AS.0001", "The format of message is error", "" },
+	};
+	struct lbr_call_result res;
+	struct lbr_member_ref m = { M1, "10.0.0.1", 80, 1, -1 };
+	void *prov;
+	size_t i;
+
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_aksk("https://elb.example.test", NULL);
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		mock_push_response(shapes[i].status, shapes[i].body, NULL);
+		P->remove_member(prov, mock_call(), &target, &m, &res);
+		tap_is_str(res.code, shapes[i].code, "%s shape: code",
+			   shapes[i].what);
+		tap_ok(strstr(res.message, shapes[i].message) != NULL,
+		       "%s shape: message (got '%s')", shapes[i].what,
+		       res.message);
+		tap_is_str(res.request_id, shapes[i].request_id,
+			   "%s shape: request id", shapes[i].what);
+		tap_is_int(res.http_status, shapes[i].status,
+			   "%s shape: status", shapes[i].what);
+	}
+
+	/* The header wins over the body for the request id. */
+	{
+		static const char *const h[] = { RID_HDR, NULL };
+
+		mock_push_response(401, shapes[0].body, h);
+		P->remove_member(prov, mock_call(), &target, &m, &res);
+		tap_is_str(res.request_id, "0123456789abcdef0123456789abcdef",
+			   "X-Request-Id header preferred over body");
+	}
+	/* Not JSON at all: a diagnosis instead of the body. */
+	mock_push_response(502, "<html>Bad Gateway</html>", NULL);
+	P->remove_member(prov, mock_call(), &target, &m, &res);
+	tap_is_int(res.outcome, LBR_OUT_TRANSIENT, "502 HTML: transient");
+	tap_is_str(res.code, "", "502 HTML: no code");
+	tap_ok(strstr(res.message, "HTTP 502") != NULL,
+	       "502 HTML: message names the status (%s)", res.message);
+	P->close(prov);
+}
+
+struct class_row {
+	int op; /* 0 list, 1 remove, 2 drain */
+	long status;
+	const char *code;
+	enum lbr_outcome want;
+};
+
+static void test_classification(void)
+{
+	static const struct class_row rows[] = {
+		{ 1, 204, NULL, LBR_OUT_OK },
+		{ 1, 200, NULL, LBR_OUT_OK },
+		{ 1, 404, "ELB.9800", LBR_OUT_NOT_FOUND },
+		{ 1, 404, NULL, LBR_OUT_NOT_FOUND },
+		{ 1, 404, "APIGW.0101", LBR_OUT_INVALID },
+		{ 1, 400, "ELB.2012", LBR_OUT_NOT_FOUND },
+		{ 0, 404, "ELB.9800", LBR_OUT_INVALID },
+		{ 0, 404, "APIGW.0101", LBR_OUT_INVALID },
+		{ 2, 404, "ELB.9800", LBR_OUT_NOT_FOUND },
+		{ 1, 401, "APIGW.0301", LBR_OUT_AUTH },
+		{ 0, 401, NULL, LBR_OUT_AUTH },
+		{ 1, 403, "APIGW.0301", LBR_OUT_AUTH },
+		{ 1, 403, "ELB.1102", LBR_OUT_AUTH },
+		{ 1, 403, "ELB.9802", LBR_OUT_INVALID },
+		{ 1, 403, "APIGW.0302", LBR_OUT_INVALID },
+		{ 1, 429, "APIGW.0308", LBR_OUT_THROTTLED },
+		{ 1, 409, "ELB.8907", LBR_OUT_CONFLICT },
+		{ 1, 409, "ELB.8905", LBR_OUT_INVALID },
+		{ 1, 409, NULL, LBR_OUT_INVALID },
+		{ 1, 500, "ELB.8906", LBR_OUT_TRANSIENT },
+		{ 0, 503, "APIGW.0613", LBR_OUT_TRANSIENT },
+		{ 1, 504, NULL, LBR_OUT_TRANSIENT },
+		{ 1, 400, "ELB.9899", LBR_OUT_INVALID },
+		{ 0, 400, "ELB.2012", LBR_OUT_INVALID },
+		{ 1, 413, "APIGW.0201", LBR_OUT_INVALID },
+		{ 1, 302, NULL, LBR_OUT_INVALID },
+	};
+	struct lbr_call_result res;
+	struct lbr_member_ref m = { M1, "10.0.0.1", 80, 5, -1 };
+	char next[200], body[256];
+	void *prov;
+	size_t i;
+
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_aksk("https://elb.example.test", NULL);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct class_row *r = &rows[i];
+		const char *ok_list = "{\"members\":[]}";
+
+		if (r->code)
+			snprintf(body, sizeof(body),
+				 "{\"error\":{\"message\":\"m\",\"code\":"
+				 "\"%s\"}}",
+				 r->code);
+		else
+			snprintf(body, sizeof(body), "%s",
+				 r->op == 0 && r->status < 300 ? ok_list : "");
+		mock_push_response(r->status, body, NULL);
+		if (r->op == 0)
+			P->list_page(prov, mock_call(), &target, "",
+				     mock_obs(), next, sizeof(next), &res);
+		else if (r->op == 1)
+			P->remove_member(prov, mock_call(), &target, &m, &res);
+		else
+			P->drain_member(prov, mock_call(), &target, &m, 1,
+					&res);
+		tap_is_int(res.outcome, r->want, "%s HTTP %ld %s -> %d",
+			   r->op == 0 ? "list" : r->op == 1 ? "remove" : "drain",
+			   r->status, r->code ? r->code : "(no code)",
+			   (int)r->want);
+		check_no_secret(&res, "classification");
+	}
+
+	/* List-specific diagnoses. */
+	mock_push_response(404,
+			   "{\"error\":{\"message\":\"pool " POOL
+			   " could not be found\",\"code\":\"ELB.9800\"}}",
+			   NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_ok(strstr(res.message, "pool not found") != NULL,
+	       "list 404: 'pool not found' (%s)", res.message);
+	mock_push_response(404,
+			   "{\"error_msg\":\"The API does not exist or has not "
+			   "been published in the environment\",\"error_code\":"
+			   "\"APIGW.0101\",\"request_id\":\"r1\"}",
+			   NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_ok(strstr(res.message, "wrong endpoint") != NULL,
+	       "APIGW.0101: hints at the endpoint (%s)", res.message);
+
+	/* Retry-After is passed through. */
+	{
+		static const char *const h[] = { "Retry-After: 3", NULL };
+
+		mock_push_response(429,
+				   "{\"error_msg\":\"The throttling threshold "
+				   "has been reached\",\"error_code\":"
+				   "\"APIGW.0308\"}",
+				   h);
+		P->remove_member(prov, mock_call(), &target, &m, &res);
+		tap_is_int(res.outcome, LBR_OUT_THROTTLED, "429: throttled");
+		tap_is_int(res.retry_after_ms, 3000, "429: retry_after_ms");
+	}
+
+	/* Transport failures. */
+	mock_push_transport_error(-1, "connection refused");
+	P->remove_member(prov, mock_call(), &target, &m, &res);
+	tap_is_int(res.outcome, LBR_OUT_TRANSIENT, "transport error: transient");
+	tap_is_int(res.http_status, 0, "transport error: no status");
+	tap_ok(strstr(res.message, "connection refused") != NULL,
+	       "transport error: reason kept (%s)", res.message);
+	mock_push_transport_error(LBR_HOST_EFATAL, "TLS verify failed");
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "fatal transport: invalid");
+	P->close(prov);
+}
+
+static void test_remove_and_drain(void)
+{
+	struct lbr_call_result res;
+	struct lbr_member_ref m = { M1, "10.0.0.1", 80, 7, -1 };
+	struct lbr_member_ref bad = { "x/y", "10.0.0.1", 80, 7, -1 };
+	const struct mock_request *rq;
+	const char *mpath = "/v2/" PROJ "/elb/pools/" POOL "/members/" M1;
+	void *prov;
+
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_aksk("https://elb.example.test", NULL);
+
+	mock_push_response(204, "", NULL);
+	tap_is_int(P->remove_member(prov, mock_call(), &target, &m, &res), 0,
+		   "remove returns 0");
+	tap_is_int(res.outcome, LBR_OUT_OK, "remove 204: OK");
+	rq = mock_request_at(0);
+	tap_is_str(rq->method, "DELETE", "remove: method");
+	tap_is_str(rq->url, "https://elb.example.test/v2/" PROJ "/elb/pools/"
+			    POOL "/members/" M1,
+		   "remove: URL");
+	tap_ok(rq->body == NULL && !mock_request_header(0, "Content-Type"),
+	       "remove: no body, no Content-Type");
+	verify_signature(0, "DELETE", "elb.example.test", mpath, NULL, 0,
+			 NULL, "remove");
+
+	mock_push_response(404,
+			   "{\"error\":{\"message\":\"member " M1
+			   " could not be found\",\"code\":\"ELB.9800\"}}",
+			   NULL);
+	P->remove_member(prov, mock_call(), &target, &m, &res);
+	tap_is_int(res.outcome, LBR_OUT_NOT_FOUND, "remove 404: not found");
+	tap_is_str(res.code, "ELB.9800", "remove 404: code");
+
+	P->remove_member(prov, mock_call(), &target, &bad, &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "malformed member id refused");
+	tap_is_int(mock_n_requests(), 2, "no request for a malformed id");
+
+	/* Drain: weight 0 sent explicitly. */
+	mock_push_response(200, "{\"member\":{\"id\":\"" M1 "\",\"weight\":0}}",
+			   NULL);
+	tap_is_int(P->drain_member(prov, mock_call(), &target, &m, 1, &res),
+		   0, "drain returns 0");
+	tap_is_int(res.outcome, LBR_OUT_OK, "drain 200: OK");
+	rq = mock_request_at(2);
+	tap_is_str(rq->method, "PUT", "drain: method");
+	tap_is_str(rq->url, "https://elb.example.test/v2/" PROJ "/elb/pools/"
+			    POOL "/members/" M1,
+		   "drain: URL");
+	tap_is_str(rq->body, "{\"member\":{\"weight\":0}}",
+		   "drain: body with explicit weight 0");
+	tap_is_str(mock_request_header(2, "Content-Type"), "application/json",
+		   "drain: Content-Type");
+	tap_ok(strstr(mock_request_header(2, "Authorization"),
+		      "SignedHeaders=content-type;host;x-project-id;"
+		      "x-sdk-date,") != NULL,
+	       "drain: content-type is signed");
+	verify_signature(2, "PUT", "elb.example.test", mpath, NULL, 0,
+			 "{\"member\":{\"weight\":0}}", "drain");
+
+	/* Undrain restores the recorded weight. */
+	mock_push_response(200, "{}", NULL);
+	P->drain_member(prov, mock_call(), &target, &m, 0, &res);
+	tap_is_str(mock_request_at(3)->body, "{\"member\":{\"weight\":7}}",
+		   "undrain: body restores weight 7");
+	verify_signature(3, "PUT", "elb.example.test", mpath, NULL, 0,
+			 "{\"member\":{\"weight\":7}}", "undrain");
+
+	m.weight = -1;
+	P->drain_member(prov, mock_call(), &target, &m, 0, &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID,
+		   "undrain with unknown weight refused");
+	tap_is_int(mock_n_requests(), 4, "no request for an unknown weight");
+	P->close(prov);
+}
+
+static void test_token_and_secrets(void)
+{
+	struct lbr_kv cfg[] = { { "project_id", PROJ },
+				{ "endpoint", "https://elb.example.test" },
+				{ "token", TOKEN } };
+	struct lbr_call_result res;
+	struct lbr_member_ref m = { M1, "10.0.0.1", 80, 1, -1 };
+	char next[200];
+	void *prov;
+
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_ok(cfg, 3);
+	tap_ok(prov != NULL, "open with token");
+	mock_push_response(200, "{\"members\":[]}", NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_OK, "token list OK");
+	tap_is_str(mock_request_header(0, "X-Auth-Token"), TOKEN,
+		   "token: X-Auth-Token sent");
+	tap_is_str(mock_request_header(0, "X-Project-Id"), PROJ,
+		   "token: X-Project-Id sent");
+	tap_ok(!mock_request_header(0, "Authorization") &&
+		       !mock_request_header(0, "X-Sdk-Date"),
+	       "token: no signature headers");
+	tap_is_str(mock_request_at(0)->url,
+		   "https://elb.example.test/v2/" PROJ "/elb/pools/" POOL
+		   "/members?limit=2000",
+		   "token: URL");
+
+	/* A cloud message that echoes the token is redacted. */
+	mock_push_response(401,
+			   "{\"error_msg\":\"decrypt token fail: " TOKEN
+			   "\",\"error_code\":\"APIGW.0301\",\"request_id\":"
+			   "\"" TOKEN "\"}",
+			   NULL);
+	P->remove_member(prov, mock_call(), &target, &m, &res);
+	tap_is_int(res.outcome, LBR_OUT_AUTH, "token rejected: AUTH");
+	tap_ok(strstr(res.message, "[REDACTED]") != NULL,
+	       "echoed token replaced (%s)", res.message);
+	check_no_secret(&res, "token echo");
+	P->close(prov);
+
+	/* Same with AK/SK: a gateway message quoting the key pair. */
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_aksk("https://elb.example.test", NULL);
+	mock_push_response(401,
+			   "{\"error_msg\":\"verify aksk signature fail, "
+			   "ak " AK " sk " SK " end\",\"error_code\":"
+			   "\"APIGW.0301\"}",
+			   NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_AUTH, "bad signature: AUTH");
+	tap_ok(strstr(res.message, "end") != NULL,
+	       "redaction keeps the rest of the message (%s)", res.message);
+	check_no_secret(&res, "aksk echo");
+
+	/* The parser on its own: every documented shape is found. */
+	{
+		struct lbr_hw_error e;
+		const char *nested = "{\"error\":{\"code\":\"ELB.1\","
+				     "\"message\":\"a\\nb\"}}";
+
+		tap_is_int(lbr_hw_parse_error("{}", 2, &e), 0,
+			   "empty object: nothing found");
+		tap_is_int(lbr_hw_parse_error("nope", 4, &e), 0,
+			   "not JSON: nothing found");
+		tap_is_int(lbr_hw_parse_error(nested, strlen(nested), &e), 1,
+			   "nested error found");
+		tap_is_str(e.code, "ELB.1", "nested code");
+		tap_is_str(e.message, "a b", "control bytes cleaned");
+	}
+	P->close(prov);
+}
+
+int main(void)
+{
+	test_entry();
+	test_open_errors();
+	test_check_target();
+	test_list_request();
+	test_paging();
+	test_bad_pages();
+	test_error_shapes();
+	test_classification();
+	test_remove_and_drain();
+	test_token_and_secrets();
+	mock_reset();
+	return tap_done();
+}

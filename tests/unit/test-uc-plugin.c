@@ -1,0 +1,800 @@
+/*
+ * The ucloud plugin driven through the mock host: the exact requests it
+ * builds and how it classifies every kind of answer.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/error.h"
+#include "lbreconcile/provider.h"
+#include "tests/unit/mockhost.h"
+#include "tests/unit/tap.h"
+#include "ucsign.h"
+
+const struct lbr_provider *lbr_provider_entry(uint32_t, uint32_t);
+
+#define PUB "ucloudsomeone@example.com1296235120854146120"
+#define PRIV "46f09bb9fab4f12dfc160dae12273d5332b5debe"
+#define ULB "ulb-4xq1pxnh"
+#define VS "vserver-2tggsm1b"
+#define MATCH "/api/\xe7\x94\xa8\xe6\x88\xb7/v1?a=1&b=2 c+d%"
+
+static const struct lbr_provider *P;
+static void *prov;
+
+static const struct lbr_kv target_kv[] = {
+	{ "ulb_id", ULB }, { "vserver_id", VS },
+};
+static const struct lbr_target target = { "api", target_kv, 2 };
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static char *read_fixture(const char *name)
+{
+	const char *dir = getenv("top_srcdir");
+	char path[4096];
+	FILE *f;
+	char *buf;
+	long n;
+
+	if (!dir)
+		dir = UC_TEST_SRCDIR;
+	snprintf(path, sizeof(path), "%s/tests/fixtures/uc/%s", dir, name);
+	f = fopen(path, "rb");
+	if (!f) {
+		printf("Bail out! cannot open %s\n", path);
+		exit(1);
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
+		exit(1);
+	fclose(f);
+	return buf;
+}
+
+/* A decoded form body. */
+struct form {
+	char *k[64];
+	char *v[64];
+	size_t n;
+	int sorted; /* keys in plain byte order, Signature last */
+};
+
+static void form_parse(const char *body, struct form *f)
+{
+	const struct lbr_host *h = mock_host();
+	const char *s = body;
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	while (s && *s && f->n < 64) {
+		const char *amp = strchr(s, '&'), *eq;
+		size_t len = amp ? (size_t)(amp - s) : strlen(s), dl;
+
+		eq = memchr(s, '=', len);
+		if (!eq)
+			break;
+		f->k[f->n] = h->url_decode(s, (size_t)(eq - s), &dl);
+		f->v[f->n] = h->url_decode(eq + 1, len - (size_t)(eq - s) - 1,
+					   &dl);
+		f->n++;
+		s = amp ? amp + 1 : NULL;
+	}
+	f->sorted = f->n > 0 && strcmp(f->k[f->n - 1], "Signature") == 0;
+	for (i = 1; i + 1 < f->n; i++)
+		if (strcmp(f->k[i - 1], f->k[i]) >= 0)
+			f->sorted = 0;
+}
+
+static void form_free(struct form *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		free(f->k[i]);
+		free(f->v[i]);
+	}
+}
+
+static const char *form_get(const struct form *f, const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->k[i], k) == 0)
+			return f->v[i];
+	return NULL;
+}
+
+/* Recompute the signature of everything but Signature. */
+static int form_sig_ok(const struct form *f, const char *priv)
+{
+	struct lbr_uc_params p;
+	char hex[41] = "";
+	const char *got = form_get(f, "Signature");
+	size_t i;
+	int ok;
+
+	lbr_uc_params_init(&p);
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->k[i], "Signature") != 0)
+			lbr_uc_params_add(&p, f->k[i], f->v[i]);
+	lbr_uc_sign(&p, priv, hex);
+	ok = got && strcmp(got, hex) == 0;
+	lbr_uc_params_release(&p);
+	return ok;
+}
+
+/* Check that exactly the given params (NULL-terminated key, value list)
+ * plus the common ones and a valid Signature were sent. */
+static void check_form(const char *what, size_t req, const char *const *kv)
+{
+	const struct mock_request *r = mock_request_at(req);
+	struct form f;
+	size_t i, want = 5; /* Region ProjectId PublicKey Signature + Action */
+	int all = 1;
+
+	if (!r || !r->body) {
+		tap_ok(0, "%s: request %zu has a body", what, req);
+		return;
+	}
+	form_parse(r->body, &f);
+	tap_is_str(form_get(&f, "Region"), "cn-bj2", "%s: Region", what);
+	tap_is_str(form_get(&f, "ProjectId"), "org-abc123", "%s: ProjectId",
+		   what);
+	tap_is_str(form_get(&f, "PublicKey"), PUB, "%s: PublicKey", what);
+	for (i = 0; kv[i]; i += 2) {
+		const char *v = form_get(&f, kv[i]);
+
+		if (strcmp(kv[i], "Action") != 0)
+			want++;
+		if (!v || strcmp(v, kv[i + 1]) != 0) {
+			printf("#   %s: got '%s', want '%s'\n", kv[i],
+			       v ? v : "(absent)", kv[i + 1]);
+			all = 0;
+		}
+	}
+	tap_ok(all, "%s: every operation parameter as expected", what);
+	tap_is_int((long long)f.n, (long long)want,
+		   "%s: no other parameter sent", what);
+	tap_ok(f.sorted, "%s: parameters sorted, Signature last", what);
+	tap_ok(form_sig_ok(&f, PRIV), "%s: signature verifies", what);
+	form_free(&f);
+}
+
+/* No secret in anything the plugin hands back or logs. */
+static void check_no_secret(const char *what, const struct lbr_call_result *res)
+{
+	const char *log = mock_last_log();
+	int leak = 0;
+
+	if (strstr(res->message, PUB) || strstr(res->message, PRIV) ||
+	    strstr(res->code, PUB) || strstr(res->request_id, PUB) ||
+	    strstr(log, PUB) || strstr(log, PRIV) ||
+	    strstr(res->message, "someone@"))
+		leak = 1;
+	tap_ok(!leak, "%s: no key in result or log", what);
+}
+
+static int open_with(const char *endpoint, void **out, char *err,
+		     size_t errlen)
+{
+	struct lbr_kv cfg[8];
+	size_t n = 0;
+
+	if (endpoint)
+		cfg[n++] = (struct lbr_kv){ "endpoint", endpoint };
+	cfg[n++] = (struct lbr_kv){ "region", "cn-bj2" };
+	cfg[n++] = (struct lbr_kv){ "project_id", "org-abc123" };
+	cfg[n++] = (struct lbr_kv){ "public_key", PUB };
+	cfg[n++] = (struct lbr_kv){ "private_key", PRIV };
+	cfg[n++] = (struct lbr_kv){ "timeout", "10" };
+	return P->open(mock_host(), cfg, n, out, err, errlen);
+}
+
+/* One DescribeVServer page answered with `body`; returns the outcome. */
+static int list_with(long status, const char *body, const char *cursor,
+		     struct lbr_call_result *res, char *next, size_t nlen)
+{
+	mock_reset();
+	mock_push_response(status, body, NULL);
+	memset(res, 0xaa, sizeof(*res));
+	if (P->list_page(prov, mock_call(), &target, cursor, mock_obs(), next,
+			 nlen, res) != 0)
+		return -1;
+	return (int)res->outcome;
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void test_entry(void)
+{
+	const struct lbr_key_spec *k;
+	unsigned region = 0, project = 0, priv = 0, pub = 0, ulb = 0;
+
+	P = lbr_provider_entry(LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR);
+	tap_ok(P != NULL, "entry returns a provider");
+	tap_is_str(P->name, "ucloud", "name");
+	tap_is_int(P->abi_major, 1, "abi major");
+	tap_is_int(P->abi_minor, 0, "abi minor");
+	tap_is_int(P->struct_size, sizeof(struct lbr_provider), "struct size");
+	tap_ok(P->caps == (LBR_CAP_RULES | LBR_CAP_DRAIN), "caps rules+drain");
+	tap_ok(P->update_rule && P->drain_member && P->list_page &&
+	       P->remove_member && P->open && P->close && P->check_target,
+	       "all operations set");
+	for (k = P->provider_keys; k->name; k++) {
+		if (!strcmp(k->name, "region"))
+			region = k->flags;
+		if (!strcmp(k->name, "project_id"))
+			project = k->flags;
+		if (!strcmp(k->name, "public_key"))
+			pub = k->flags;
+		if (!strcmp(k->name, "private_key"))
+			priv = k->flags;
+	}
+	for (k = P->pool_keys; k->name; k++)
+		if (!strcmp(k->name, "ulb_id"))
+			ulb = k->flags;
+	tap_ok(region & LBR_KEY_REQUIRED, "region required");
+	tap_ok((project & LBR_KEY_REQUIRED) && (project & LBR_KEY_ID),
+	       "project_id required id");
+	tap_ok((pub & LBR_KEY_SECRET) && (priv & LBR_KEY_SECRET) &&
+	       (priv & LBR_KEY_REQUIRED), "keys are required secrets");
+	tap_ok((ulb & LBR_KEY_REQUIRED) && (ulb & LBR_KEY_ID),
+	       "ulb_id required id");
+}
+
+static void test_open_errors(void)
+{
+	static const struct {
+		const char *drop, *key, *value, *want;
+	} cases[] = {
+		{ "region", NULL, NULL, "region" },
+		{ "project_id", NULL, NULL, "project_id" },
+		{ "public_key", NULL, NULL, "public_key" },
+		{ "private_key", NULL, NULL, "private_key" },
+		{ "project_id", "project_id", "org abc/1", "project_id" },
+		{ "region", "region", "cn bj2", "region" },
+		{ NULL, "endpoint", "ftp://api.ucloud.cn", "endpoint" },
+		{ NULL, "endpoint", "https://api.ucloud.cn/?x=1", "endpoint" },
+		{ NULL, "endpoint", "https://", "endpoint" },
+		{ "private_key", "private_key", "", "private_key" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct lbr_kv base[] = {
+			{ "region", "cn-bj2" }, { "project_id", "org-abc123" },
+			{ "public_key", PUB }, { "private_key", PRIV },
+		};
+		struct lbr_kv cfg[6];
+		size_t n = 0, j;
+		char err[256] = "";
+		void *pv = (void *)1;
+		int r;
+
+		for (j = 0; j < 4; j++)
+			if (!cases[i].drop || strcmp(base[j].key, cases[i].drop))
+				cfg[n++] = base[j];
+		if (cases[i].key)
+			cfg[n++] = (struct lbr_kv){ cases[i].key,
+						    cases[i].value };
+		r = P->open(mock_host(), cfg, n, &pv, err, sizeof(err));
+		tap_ok(r < 0 && pv == NULL && strstr(err, cases[i].want) &&
+		       !strstr(err, PUB) && !strstr(err, PRIV),
+		       "open refuses bad %s (%s)", cases[i].want, err);
+	}
+
+	{
+		struct lbr_kv dup[] = {
+			{ "region", "cn-bj2" }, { "region", "cn-sh2" },
+			{ "project_id", "org-abc123" }, { "public_key", PUB },
+			{ "private_key", PRIV },
+		};
+		char err[256] = "";
+		void *pv = NULL;
+
+		tap_ok(P->open(mock_host(), dup, 5, &pv, err, sizeof(err)) < 0,
+		       "duplicate key refused (%s)", err);
+	}
+}
+
+static void test_check_target(void)
+{
+	struct lbr_kv bad1[] = { { "ulb_id", ULB } };
+	struct lbr_kv bad2[] = { { "ulb_id", "ulb 1" }, { "vserver_id", VS } };
+	struct lbr_target t1 = { "p", bad1, 1 }, t2 = { "p", bad2, 2 };
+	char err[256] = "";
+
+	tap_is_int(P->check_target(prov, &target, err, sizeof(err)), 0,
+		   "check_target accepts ulb_id + vserver_id");
+	tap_ok(P->check_target(prov, &t1, err, sizeof(err)) < 0 &&
+	       strstr(err, "vserver_id"), "missing vserver_id (%s)", err);
+	tap_ok(P->check_target(prov, &t2, err, sizeof(err)) < 0 &&
+	       strstr(err, "ulb_id"), "malformed ulb_id (%s)", err);
+}
+
+static void test_list(void)
+{
+	static const char *const rid[] = {
+		"X-UCLOUD-REQUEST-UUID: 7d3c4c1e-aaaa-bbbb", NULL,
+	};
+	static const char *const want[] = {
+		"Action", "DescribeVServer", "ULBId", ULB, "VServerId", VS,
+		"Offset", "0", "Limit", "100", NULL,
+	};
+	struct lbr_call_result res;
+	const struct mock_request *rq;
+	const struct mock_member *m;
+	const struct mock_rule *ru;
+	char next[32] = "x";
+	char *body = read_fixture("describe-vserver.json");
+	size_t i;
+	int r;
+
+	mock_reset();
+	mock_push_response(200, body, rid);
+	r = P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+			 sizeof(next), &res);
+	tap_is_int(r, 0, "list_page returns 0");
+	tap_is_int(res.outcome, LBR_OUT_OK, "list_page OK (%s)", res.message);
+	tap_is_int(res.http_status, 200, "http status recorded");
+	tap_is_str(res.request_id, "7d3c4c1e-aaaa-bbbb", "request id");
+	tap_is_str(next, "", "single page");
+	tap_is_int(mock_n_requests(), 1, "one request");
+	rq = mock_request_at(0);
+	tap_is_str(rq->method, "POST", "POST");
+	tap_is_str(rq->url, "https://api.ucloud.cn/", "default endpoint, root");
+	tap_is_str(mock_request_header(0, "Content-Type"),
+		   "application/x-www-form-urlencoded", "form content type");
+	tap_is_str(mock_request_header(0, "Accept"), "application/json",
+		   "Accept json");
+	check_form("DescribeVServer", 0, want);
+	check_no_secret("list", &res);
+
+	tap_is_int(mock_n_members(), 3, "three backends");
+	m = mock_member_at(0);
+	tap_ok(m && !strcmp(m->id, "backend-aaaa0001") &&
+	       !strcmp(m->address, "10.0.1.5") && m->port == 8080 &&
+	       m->weight == 10 && m->enabled == 1, "backend 1 fields");
+	m = mock_member_at(1);
+	tap_ok(m && !strcmp(m->id, "backend-aaaa0002") &&
+	       !strcmp(m->address, "10.0.1.6") && m->port == 8080 &&
+	       m->weight == 1 && m->enabled == 0, "backend 2 (disabled)");
+	m = mock_member_at(2);
+	tap_ok(m && !strcmp(m->id, "backend-aaaa0003") && m->port == 9090 &&
+	       m->weight == -1 && m->enabled == -1,
+	       "backend 3: absent Weight/Enabled are unknown");
+
+	tap_is_int(mock_n_rules(), 2, "Default policy skipped, 2 Custom");
+	ru = mock_rule_at(0);
+	if (ru) {
+		tap_is_str(ru->id, "policy-0a074d02", "rule id");
+		tap_is_str(ru->label, "Path \"" MATCH "\" (policy-0a074d02)",
+			   "rule label");
+		tap_is_int(ru->never_empty, 1, "never_empty");
+		tap_ok(ru->n_members == 2 &&
+		       !strcmp(ru->member_ids[0], "backend-aaaa0001") &&
+		       !strcmp(ru->member_ids[1], "backend-aaaa0003"),
+		       "rule members from the policy's BackendSet");
+		tap_is_int(ru->n_attrs, 4, "four attrs");
+		for (i = 0; i < ru->n_attrs && i < 4; i++) {
+			static const char *const ek[] = {
+				"Type", "Match", "DomainMatchMode",
+				"PolicyPriority",
+			};
+			static const char *const ev[] = {
+				"Path", MATCH, "Regular", "10",
+			};
+			tap_is_str(ru->attrs[i].key, ek[i], "attr %zu key", i);
+			tap_is_str(ru->attrs[i].value, ev[i],
+				   "attr %s byte-exact", ek[i]);
+		}
+	}
+	ru = mock_rule_at(1);
+	tap_ok(ru && !strcmp(ru->id, "policy-5b1c9e77") && ru->n_attrs == 3 &&
+	       !strcmp(ru->attrs[2].value, "Wildcard") &&
+	       ru->n_members == 1, "domain rule without PolicyPriority");
+	free(body);
+}
+
+/* Replace the first occurrence of `from` in the fixture by `to`. */
+static char *fixture_edit(const char *from, const char *to)
+{
+	char *b = read_fixture("describe-vserver.json");
+	char *hit = strstr(b, from), *out;
+
+	if (!hit) {
+		printf("Bail out! fixture lacks '%s'\n", from);
+		exit(1);
+	}
+	out = malloc(strlen(b) - strlen(from) + strlen(to) + 1);
+	if (!out)
+		exit(1);
+	sprintf(out, "%.*s%s%s", (int)(hit - b), b, to, hit + strlen(from));
+	free(b);
+	return out;
+}
+
+static void test_list_variants(void)
+{
+	struct lbr_call_result res;
+	char next[32];
+	char *b;
+
+	b = fixture_edit("\"RetCode\": 0", "\"RetCode\": \"0\"");
+	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)), LBR_OUT_OK,
+		   "RetCode as a string \"0\"");
+	tap_is_int(mock_n_members(), 3, "members parsed with string RetCode");
+	free(b);
+
+	b = fixture_edit("\"RetCode\": 0", "\"RetCode\": \"4103\"");
+	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)),
+		   LBR_OUT_INVALID, "RetCode \"4103\" as a string");
+	tap_is_str(res.message, "vserver " VS " not found in ulb " ULB,
+		   "not-found message");
+	free(b);
+
+	b = fixture_edit("\"Port\": 9090", "\"Port\": 70000");
+	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)),
+		   LBR_OUT_INVALID, "out-of-range port");
+	tap_is_int(mock_n_members(), 0, "nothing added from a bad page");
+	tap_ok(strstr(res.message, "backend-aaaa0003") != NULL,
+	       "message names the backend (%s)", res.message);
+	free(b);
+
+	b = fixture_edit("\"PrivateIP\": \"10.0.1.6\",", "");
+	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)),
+		   LBR_OUT_INVALID, "backend without PrivateIP");
+	free(b);
+
+	b = fixture_edit("\"VServerId\": \"vserver-2tggsm1b\"",
+			 "\"VServerId\": \"vserver-other\"");
+	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)),
+		   LBR_OUT_INVALID, "another VServer returned");
+	tap_is_int(mock_n_members(), 0, "its backends are not used");
+	free(b);
+
+	b = fixture_edit("\"BackendSet\": [", "\"Backends\": [");
+	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)),
+		   LBR_OUT_INVALID, "VServer without BackendSet");
+	free(b);
+
+	b = fixture_edit("\"TotalCount\": 1", "\"TotalCount\": 3");
+	tap_is_int(list_with(200, b, "1", &res, next, sizeof(next)),
+		   LBR_OUT_OK, "page at offset 1 of 3");
+	tap_is_str(next, "2", "next cursor = Offset + len(DataSet)");
+	{
+		static const char *const want[] = {
+			"Action", "DescribeVServer", "Offset", "1", "Limit",
+			"100", "ULBId", ULB, "VServerId", VS, NULL,
+		};
+		check_form("DescribeVServer offset 1", 0, want);
+	}
+	free(b);
+
+	mock_reset();
+	memset(&res, 0, sizeof(res));
+	P->list_page(prov, mock_call(), &target, "abc", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_ok(res.outcome == LBR_OUT_INVALID && mock_n_requests() == 0,
+	       "bad cursor refused before any request");
+
+	b = read_fixture("describe-vserver.json");
+	mock_reset();
+	mock_set_obs_fail(1);
+	mock_push_response(200, b, NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "obs_add rejection");
+	mock_set_obs_fail(0);
+	free(b);
+}
+
+static void test_classification(void)
+{
+	static const struct {
+		long status;
+		const char *body;
+		int want;
+		const char *code;
+		const char *msg; /* substring of res.message, or NULL */
+	} cases[] = {
+		{ 429, "", LBR_OUT_THROTTLED, "", "HTTP 429" },
+		{ 500, "oops", LBR_OUT_TRANSIENT, "", "HTTP 500" },
+		{ 503, "", LBR_OUT_TRANSIENT, "", NULL },
+		{ 403, "{\"RetCode\":0}", LBR_OUT_INVALID, "", "HTTP 403" },
+		{ 404, "", LBR_OUT_INVALID, "", NULL },
+		{ 200, "<html>bad gateway</html>", LBR_OUT_TRANSIENT, "",
+		  "unreadable" },
+		{ 200, "{\"RetCode\":0,\"DataSet\":[{\"VServerId\":", 
+		  LBR_OUT_TRANSIENT, "", "unreadable" },
+		{ 200, "", LBR_OUT_TRANSIENT, "", NULL },
+		{ 200, "{\"Message\":\"x\"}", LBR_OUT_INVALID, "", "RetCode" },
+		{ 200, "{\"RetCode\":\"zero\"}", LBR_OUT_INVALID, "", NULL },
+		{ 200, "{\"RetCode\":0,\"TotalCount\":1}", LBR_OUT_INVALID, "",
+		  "DataSet" },
+		{ 200, "{\"RetCode\":0,\"TotalCount\":0,\"DataSet\":[]}",
+		  LBR_OUT_INVALID, "", "not found" },
+		{ 200, "{\"RetCode\":150,\"Message\":\"busy\"}",
+		  LBR_OUT_TRANSIENT, "RetCode 150", "busy" },
+		{ 200, "{\"RetCode\":153,\"Message\":\"slow down\"}",
+		  LBR_OUT_THROTTLED, "RetCode 153", "slow down" },
+		{ 200, "{\"RetCode\":2001,\"Message\":\"internal\"}",
+		  LBR_OUT_TRANSIENT, "RetCode 2001", NULL },
+		{ 200, "{\"RetCode\":170,\"Message\":\"Missing Signature\"}",
+		  LBR_OUT_AUTH, "RetCode 170", NULL },
+		{ 200, "{\"RetCode\":171,\"Message\":\"Signature VerifyAC Error\"}",
+		  LBR_OUT_AUTH, "RetCode 171", "VerifyAC" },
+		{ 200, "{\"RetCode\":172,\"Message\":\"User Not Exists\"}",
+		  LBR_OUT_AUTH, "RetCode 172", NULL },
+		{ 200, "{\"RetCode\":\"174\",\"Message\":\"token\"}",
+		  LBR_OUT_AUTH, "RetCode 174", NULL },
+		{ 200, "{\"RetCode\":292,\"Message\":\"no such project\"}",
+		  LBR_OUT_INVALID, "RetCode 292", "project org-abc123 does not exist" },
+		{ 200, "{\"RetCode\":230,\"Message\":\"Params [Limit] not available\"}",
+		  LBR_OUT_INVALID, "RetCode 230", "Params [Limit]" },
+		{ 200, "{\"RetCode\":4088,\"Message\":\"x\"}", LBR_OUT_INVALID,
+		  "RetCode 4088", "vserver " VS " not found in ulb " ULB },
+		{ 200, "{\"RetCode\":4143,\"Message\":\"x\"}", LBR_OUT_INVALID,
+		  "RetCode 4143", "not found" },
+		{ 200, "{\"RetCode\":4103,\"Message\":\"x\"}", LBR_OUT_INVALID,
+		  "RetCode 4103", "not found" },
+		/* A cloud message echoing the key must not leak it. */
+		{ 200, "{\"RetCode\":172,\"Message\":\"User " PUB
+		  " Not Exists\"}", LBR_OUT_AUTH, "RetCode 172", "[redacted]" },
+	};
+	struct lbr_call_result res;
+	char next[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int o = list_with(cases[i].status, cases[i].body, "", &res,
+				  next, sizeof(next));
+
+		tap_is_int(o, cases[i].want, "case %zu: HTTP %ld %.40s -> %d",
+			   i, cases[i].status, cases[i].body, cases[i].want);
+		if (*cases[i].code)
+			tap_is_str(res.code, cases[i].code, "case %zu code", i);
+		if (cases[i].msg)
+			tap_ok(strstr(res.message, cases[i].msg) != NULL,
+			       "case %zu message '%s'", i, res.message);
+		tap_is_int(mock_n_members(), 0, "case %zu: no members", i);
+		check_no_secret("classification", &res);
+	}
+
+	{
+		static const char *const ra[] = { "Retry-After: 3", NULL };
+
+		mock_reset();
+		mock_push_response(429, "", ra);
+		P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+			     sizeof(next), &res);
+		tap_ok(res.outcome == LBR_OUT_THROTTLED &&
+		       res.retry_after_ms == 3000, "429 keeps Retry-After");
+	}
+
+	mock_reset();
+	mock_push_transport_error(-1, "connection refused");
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_ok(res.outcome == LBR_OUT_TRANSIENT && res.http_status == 0 &&
+	       strstr(res.message, "connection refused"),
+	       "transport error is transient (%s)", res.message);
+
+	mock_reset();
+	mock_push_transport_error(LBR_HOST_EFATAL, "certificate verify failed");
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "fatal transport error");
+}
+
+static void test_remove(void)
+{
+	static const char *const want[] = {
+		"Action", "ReleaseBackend", "ULBId", ULB, "BackendId",
+		"backend-aaaa0002", NULL,
+	};
+	struct lbr_member_ref m = { "backend-aaaa0002", "10.0.1.6", 8080, 1, 0 };
+	struct lbr_call_result res;
+
+	mock_reset();
+	mock_push_response(200,
+			   "{\"Action\":\"ReleaseBackendResponse\",\"RetCode\":0}",
+			   NULL);
+	tap_is_int(P->remove_member(prov, mock_call(), &target, &m, &res), 0,
+		   "remove returns 0");
+	tap_is_int(res.outcome, LBR_OUT_OK, "ReleaseBackend OK");
+	check_form("ReleaseBackend", 0, want);
+
+	mock_reset();
+	mock_push_response(200, "{\"RetCode\":4093,\"Message\":\"gone\"}", NULL);
+	P->remove_member(prov, mock_call(), &target, &m, &res);
+	tap_is_int(res.outcome, LBR_OUT_NOT_FOUND, "4093 -> NOT_FOUND");
+	tap_is_str(res.code, "RetCode 4093", "code kept");
+
+	mock_reset();
+	mock_push_response(200, "{\"RetCode\":4148,\"Message\":\"gone\"}", NULL);
+	P->remove_member(prov, mock_call(), &target, &m, &res);
+	tap_is_int(res.outcome, LBR_OUT_NOT_FOUND, "4148 -> NOT_FOUND");
+
+	mock_reset();
+	mock_push_response(200, "{\"RetCode\":4110,\"Message\":\"detach\"}",
+			   NULL);
+	P->remove_member(prov, mock_call(), &target, &m, &res);
+	tap_is_int(res.outcome, LBR_OUT_BLOCKED, "4110 -> BLOCKED");
+	tap_ok(strstr(res.message, "backend-aaaa0002") != NULL,
+	       "blocked message names the backend (%s)", res.message);
+
+	mock_reset();
+	mock_push_response(200, "{\"RetCode\":153,\"Message\":\"limit\"}", NULL);
+	P->remove_member(prov, mock_call(), &target, &m, &res);
+	tap_is_int(res.outcome, LBR_OUT_THROTTLED, "remove: 153 throttled");
+	check_no_secret("remove", &res);
+
+	mock_reset();
+	m.id = "backend/../x";
+	P->remove_member(prov, mock_call(), &target, &m, &res);
+	tap_ok(res.outcome == LBR_OUT_INVALID && mock_n_requests() == 0,
+	       "malformed backend id never sent");
+}
+
+static void test_update_rule(void)
+{
+	static const char *const want[] = {
+		"Action", "UpdatePolicy", "ULBId", ULB, "VServerId", VS,
+		"PolicyId", "policy-0a074d02", "Type", "Path", "Match", MATCH,
+		"DomainMatchMode", "Regular", "PolicyPriority", "10",
+		"BackendId.0", "backend-aaaa0003", "BackendId.1",
+		"backend-aaaa0009", NULL,
+	};
+	static const struct lbr_kv attrs[] = {
+		{ "Type", "Path" }, { "Match", MATCH },
+		{ "DomainMatchMode", "Regular" }, { "PolicyPriority", "10" },
+	};
+	static const struct lbr_kv no_type[] = { { "Match", "x.com" } };
+	const char *ids[] = { "backend-aaaa0003", "backend-aaaa0009" };
+	struct lbr_rule_ref rule = { "policy-0a074d02", attrs, 4 };
+	struct lbr_call_result res;
+	const struct mock_request *rq;
+
+	mock_reset();
+	mock_push_response(200,
+			   "{\"Action\":\"UpdatePolicyResponse\",\"RetCode\":0}",
+			   NULL);
+	tap_is_int(P->update_rule(prov, mock_call(), &target, &rule, ids, 2,
+				  &res), 0, "update_rule returns 0");
+	tap_is_int(res.outcome, LBR_OUT_OK, "UpdatePolicy OK");
+	check_form("UpdatePolicy", 0, want);
+	rq = mock_request_at(0);
+	tap_ok(rq && strstr(rq->body,
+			    "&Match=%2Fapi%2F%E7%94%A8%E6%88%B7%2Fv1%3Fa%3D1"
+			    "%26b%3D2%20c%2Bd%25&"),
+	       "Match on the wire: UTF-8 %%XX, space %%20, + %%2B");
+
+	mock_reset();
+	P->update_rule(prov, mock_call(), &target, &rule, ids, 0, &res);
+	tap_ok(res.outcome == LBR_OUT_INVALID && mock_n_requests() == 0 &&
+	       !strcmp(res.message, "refusing to empty policy policy-0a074d02"),
+	       "empty member list refused locally (%s)", res.message);
+
+	mock_reset();
+	rule.attrs = no_type;
+	rule.n_attrs = 1;
+	P->update_rule(prov, mock_call(), &target, &rule, ids, 1, &res);
+	tap_ok(res.outcome == LBR_OUT_INVALID && mock_n_requests() == 0,
+	       "rule without observed Type is not updated");
+
+	mock_reset();
+	rule.attrs = attrs;
+	rule.n_attrs = 4;
+	mock_push_response(200, "{\"RetCode\":2005,\"Message\":\"later\"}",
+			   NULL);
+	P->update_rule(prov, mock_call(), &target, &rule, ids, 1, &res);
+	tap_is_int(res.outcome, LBR_OUT_TRANSIENT, "UpdatePolicy >= 2000");
+	check_no_secret("update_rule", &res);
+}
+
+static void test_drain(void)
+{
+	static const char *const w_drain[] = {
+		"Action", "UpdateBackendAttribute", "ULBId", ULB, "BackendId",
+		"backend-aaaa0001", "Enabled", "0", NULL,
+	};
+	static const char *const w_restore[] = {
+		"Action", "UpdateBackendAttribute", "ULBId", ULB, "BackendId",
+		"backend-aaaa0001", "Enabled", "1", "Weight", "10", NULL,
+	};
+	struct lbr_member_ref m = { "backend-aaaa0001", "10.0.1.5", 8080, 10, 1 };
+	struct lbr_call_result res;
+
+	mock_reset();
+	mock_push_response(200, "{\"RetCode\":0}", NULL);
+	P->drain_member(prov, mock_call(), &target, &m, 1, &res);
+	tap_is_int(res.outcome, LBR_OUT_OK, "drain OK");
+	check_form("drain Enabled=0", 0, w_drain);
+
+	mock_reset();
+	mock_push_response(200, "{\"RetCode\":0}", NULL);
+	P->drain_member(prov, mock_call(), &target, &m, 0, &res);
+	tap_is_int(res.outcome, LBR_OUT_OK, "restore OK");
+	check_form("restore Enabled/Weight", 0, w_restore);
+
+	mock_reset();
+	mock_push_response(200, "{\"RetCode\":4093}", NULL);
+	P->drain_member(prov, mock_call(), &target, &m, 1, &res);
+	tap_is_int(res.outcome, LBR_OUT_NOT_FOUND, "drain of a gone backend");
+}
+
+static void test_surfercloud(void)
+{
+	void *sc = NULL;
+	char err[256] = "", next[32];
+	struct lbr_call_result res;
+
+	tap_is_int(open_with("https://api.surfercloud.com/", &sc, err,
+			     sizeof(err)), 0, "open with SurferCloud endpoint");
+	mock_reset();
+	mock_push_response(200, "{\"RetCode\":0,\"TotalCount\":0,\"DataSet\":[]}",
+			   NULL);
+	P->list_page(sc, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_str(mock_request_at(0)->url, "https://api.surfercloud.com/",
+		   "request goes to SurferCloud, single slash");
+	P->close(sc);
+	P->close(NULL);
+}
+
+/* A key short enough to occur inside the mask must not loop forever, and
+ * the cloud's text around it is kept. */
+static void test_scrub_short_key(void)
+{
+	static const struct lbr_kv cfg[] = {
+		{ "region", "cn-bj2" }, { "project_id", "org-abc123" },
+		{ "public_key", "e" }, { "private_key", "Zq9" },
+	};
+	void *pv = NULL;
+	char err[256] = "", next[32];
+	struct lbr_call_result res;
+
+	tap_is_int(P->open(mock_host(), cfg, 4, &pv, err, sizeof(err)), 0,
+		   "open with a one-letter public key");
+	mock_reset();
+	mock_push_response(200, "{\"RetCode\":171,\"Message\":\"bad Zq9 e\"}",
+			   NULL);
+	P->list_page(pv, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_str(res.message,
+		   "cr[redacted]d[redacted]ntials r[redacted]j[redacted]ct"
+		   "[redacted]d: bad [redacted] [redacted]",
+		   "every occurrence masked once, scrubbing terminates");
+	P->close(pv);
+}
+
+int main(void)
+{
+	char err[256] = "";
+
+	test_entry();
+	test_open_errors();
+	tap_is_int(open_with(NULL, &prov, err, sizeof(err)), 0,
+		   "open with defaults (%s)", err);
+	test_check_target();
+	test_list();
+	test_list_variants();
+	test_classification();
+	test_remove();
+	test_update_rule();
+	test_drain();
+	test_surfercloud();
+	test_scrub_short_key();
+	P->close(prov);
+	mock_reset();
+	return tap_done();
+}
