@@ -143,7 +143,10 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 			struct lbr_obs_rule *rule = &p->obs->rules[p->updates[k].rule];
 			size_t m;
 
-			fprintf(f, "  %s~ policy %s (%s): keep", col(r, C_YEL), rule->id, rule->label);
+			if (strstr(rule->label, rule->id))
+				fprintf(f, "  %s~ policy %s: keep", col(r, C_YEL), rule->label);
+			else
+				fprintf(f, "  %s~ policy %s (%s): keep", col(r, C_YEL), rule->id, rule->label);
 			for (m = 0; m < p->updates[k].n_keep; m++)
 				fprintf(f, " %s", p->updates[k].keep[m]);
 			fprintf(f, "%s\n", col(r, C_OFF));

@@ -103,7 +103,8 @@ static int call(struct lbr_etcd *e, const char *api, json_object *req,
 		curl_slist_free_all(hdr);
 		return LBR_ENOMEM;
 	}
-	lbr_state_seterr(err, errlen, "state: no etcd endpoint");
+	if (e->n_endpoints == 0)
+		lbr_state_seterr(err, errlen, "state: no etcd endpoint");
 	for (i = 0; i < e->n_endpoints; i++) {
 		struct body b = { NULL, 0, 0 };
 		CURL *c = curl_easy_init();

@@ -580,15 +580,13 @@ out:
 
 int lbr_state_lock_info(struct lbr_state_store *st, struct lbr_lock_info *info)
 {
-	char *lockpath = with_suffix(st->path, ".lock");
+	char *lockpath;
 	int fd = -1, held, found, r = LBR_ENOENT;
 
-	if (st->kind == LBR_STORE_ETCD) {
-		free(lockpath);
+	if (st->kind == LBR_STORE_ETCD)
 		return lbr_state_etcd_lock_info(st, info);
-	}
-
 	memset(info, 0, sizeof(*info));
+	lockpath = with_suffix(st->path, ".lock");
 	if (!lockpath)
 		return LBR_ENOMEM;
 	fd = open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);

@@ -12,3 +12,12 @@ TESTS += tests/unit/test-state
 tests_unit_test_state_SOURCES = tests/unit/test-state.c agent/error.c
 tests_unit_test_state_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_test_state_LDADD = %D%/liblbrstate.la $(JSONC_LIBS)
+EXTRA_DIST += tests/fixtures/state/valid-full.json \
+	tests/fixtures/state/valid-minimal.json \
+	tests/fixtures/state/corrupt-truncated.json \
+	tests/fixtures/state/corrupt-two-documents.json \
+	tests/fixtures/state/corrupt-port-string.json \
+	tests/fixtures/state/corrupt-bad-address.json \
+	tests/fixtures/state/corrupt-serial-float.json \
+	tests/fixtures/state/corrupt-no-lineage.json \
+	tests/fixtures/state/corrupt-trailing-comma.json

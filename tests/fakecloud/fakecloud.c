@@ -272,9 +272,11 @@ void fc_reply_raw(struct fc_req *r, int status, const char *text,
 	r->resp_body = NULL;
 	r->resp_len = 0;
 	if (text && len) {
-		r->resp_body = malloc(len);
+		/* NUL-terminated too, so that post-processing can parse it. */
+		r->resp_body = malloc(len + 1);
 		if (r->resp_body) {
 			memcpy(r->resp_body, text, len);
+			r->resp_body[len] = '\0';
 			r->resp_len = len;
 		}
 	}

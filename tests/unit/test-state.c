@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -444,6 +445,54 @@ static void test_parse_mutations(void)
 	lbr_state_free(doc);
 }
 
+/* Replay tests/fixtures/state: valid-*.json parse (and survive a
+ * to_json/parse round trip unchanged), corrupt-*.json are refused. */
+static void test_fixtures(void)
+{
+	const char *names[] = {
+		"valid-full.json", "valid-minimal.json",
+		"corrupt-truncated.json", "corrupt-two-documents.json",
+		"corrupt-port-string.json", "corrupt-bad-address.json",
+		"corrupt-serial-float.json", "corrupt-no-lineage.json",
+		"corrupt-trailing-comma.json",
+	};
+	const char *src = getenv("top_srcdir");
+	struct lbr_state *doc, *again;
+	char p[600], err[512], *buf, *j1, *j2;
+	size_t i, len;
+	int r;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/tests/fixtures/state/%s",
+			 src && *src ? src : ".", names[i]);
+		buf = slurp(p, &len);
+		if (!buf) {
+			tap_ok(0, "fixture %s readable", p);
+			continue;
+		}
+		doc = NULL;
+		r = lbr_state_parse(buf, len, &doc, err, sizeof(err));
+		if (!strncmp(names[i], "valid-", 6)) {
+			again = NULL;
+			j1 = r == 0 ? lbr_state_to_json(doc, NULL) : NULL;
+			j2 = NULL;
+			if (j1 && lbr_state_parse(j1, strlen(j1), &again, err,
+						  sizeof(err)) == 0)
+				j2 = lbr_state_to_json(again, NULL);
+			tap_ok(r == 0 && j1 && j2 && !strcmp(j1, j2),
+			       "fixture %s parses and round-trips", names[i]);
+			free(j1);
+			free(j2);
+			lbr_state_free(again);
+		} else {
+			tap_ok(r == LBR_ECORRUPT && !doc,
+			       "fixture %s refused: %s", names[i], err);
+		}
+		lbr_state_free(doc);
+		free(buf);
+	}
+}
+
 static void test_backup_fallback(void)
 {
 	struct lbr_state_store *st;
@@ -808,6 +857,8 @@ static pid_t start_etcd(const char *bin, int cport)
 	snprintf(cluster, sizeof(cluster), "default=%s", purl);
 	pid = fork();
 	if (pid == 0) {
+		/* Do not outlive a crashed test. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd >= 0) {
 			dup2(fd, 1);
@@ -856,14 +907,14 @@ static void test_etcd(void)
 		usleep(100000);
 	}
 	tap_ok(r == 0 && doc && doc->serial == 0 && !doc->lineage[0],
-	       "etcd: empty state loads as an empty document: %s", err);
+	       "etcd: empty state loads as an empty document");
 	if (r != 0)
 		goto out;
 	r = lbr_state_save(a, doc, err, sizeof(err));
 	tap_is_int(r, LBR_EINVAL, "etcd: save without the lock refused");
 
 	r = lbr_state_lock(a, "apply", 0, NULL, err, sizeof(err));
-	tap_ok(r == 0, "etcd: a locks: %s", err);
+	tap_ok(r == 0, "etcd: a locks");
 	r = lbr_state_lock_info(b, &info);
 	tap_ok(r == 0 && info.pid == getpid() && !strcmp(info.operation, "apply"),
 	       "etcd: lock_info sees a's lock");
@@ -875,8 +926,7 @@ static void test_etcd(void)
 	make_pool(&p, "web");
 	lbr_state_pool_put(doc, &p);
 	r = lbr_state_save(a, doc, err, sizeof(err));
-	tap_ok(r == 0 && doc->serial == 1, "etcd: first save, serial 1: %s",
-	       err);
+	tap_ok(r == 0 && doc->serial == 1, "etcd: first save, serial 1");
 	r = lbr_state_save(a, doc, err, sizeof(err));
 	tap_ok(r == 0 && doc->serial == 2, "etcd: second save, serial 2");
 	r = lbr_state_load(b, &back, err, sizeof(err));
@@ -892,9 +942,9 @@ static void test_etcd(void)
 				   err, sizeof(err));
 	tap_is_int(r, LBR_EINVAL, "etcd: force_unlock with a wrong id");
 	r = lbr_state_force_unlock(b, info.id, err, sizeof(err));
-	tap_ok(r == 0, "etcd: force_unlock with the right id: %s", err);
+	tap_ok(r == 0, "etcd: force_unlock with the right id");
 	r = lbr_state_lock(b, "run", 0, NULL, err, sizeof(err));
-	tap_ok(r == 0, "etcd: b locks after the break: %s", err);
+	tap_ok(r == 0, "etcd: b locks after the break");
 	r = lbr_state_save(a, doc, err, sizeof(err));
 	tap_ok(r == LBR_EFENCED && strstr(err, "fenced"),
 	       "etcd: a's late save is fenced: %s", err);
@@ -914,6 +964,16 @@ static void test_etcd(void)
 	tap_is_int(r, LBR_ENOENT, "etcd: unlock removed the lock key");
 	r = lbr_state_lock(a, "apply", 1, NULL, err, sizeof(err));
 	tap_ok(r == 0, "etcd: a locks again after b unlocked");
+
+	/* Lease loss: break a's lock (revoking its lease) and let the
+	 * keepalive thread notice; the save must not even be attempted. */
+	r = lbr_state_lock_info(b, &info);
+	r = r == 0 ? lbr_state_force_unlock(b, info.id, err, sizeof(err)) : r;
+	tap_is_int(r, 0, "etcd: break a's lock again");
+	sleep(6);
+	r = lbr_state_save(a, doc, err, sizeof(err));
+	tap_ok(r == LBR_EFENCED && strstr(err, "lease expired"),
+	       "etcd: keepalive noticed the lost lease: %s", err);
 out:
 	lbr_state_free(doc);
 	lbr_state_free(back);
@@ -958,6 +1018,7 @@ int main(void)
 	test_foreign();
 	test_corrupt();
 	test_parse_mutations();
+	test_fixtures();
 	test_backup_fallback();
 	test_lock();
 	test_audit();

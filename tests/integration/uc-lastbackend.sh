@@ -1,0 +1,60 @@
+#!/bin/sh
+# UCloud Layer 7: a Custom policy is never emptied.  Removing the only
+# backend of a policy is blocked (no UpdatePolicy, no ReleaseBackend for it,
+# exit 1 naming the policy); the VServer's other removals still happen.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/integration/uc-lib.sh"
+
+fake_start
+uc_account
+VS=vserver-http0002
+# backend-aaaa0002 (10.0.1.6, undeclared) is the only backend of
+# policy-only0001 and one of two in policy-two00001;
+# backend-aaaa0003 (10.0.1.7, undeclared) is in no policy.
+POLICIES='[{"policy_id":"policy-only0001","type":"Path","match":"/only","priority":5,"backend_ids":["backend-aaaa0002"]},
+ {"policy_id":"policy-two00001","type":"Path","match":"/two","priority":2,"backend_ids":["backend-aaaa0002","backend-aaaa0004"]}]'
+uc_vserver $VS HTTP "10.0.1.5:8080=backend-aaaa0001 10.0.1.6:8080=backend-aaaa0002 10.0.1.7:8080=backend-aaaa0003 10.0.1.8:8080=backend-aaaa0004 10.0.1.9:8080=backend-aaaa0005" "$POLICIES"
+uc_config "$T/l.ini" web $VS 10.0.1.5:8080 10.0.1.8:8080 10.0.1.9:8080
+BEFORE_ONLY=$(uc_policy $VS policy-only0001)
+BEFORE_TWO=$(uc_policy $VS policy-two00001)
+
+# --- plan reports the block and mutates nothing
+run_lbr -c "$T/l.ini" plan --detailed-exitcode
+ok "$([ "$RC" -ne 0 ] && [ "$RC" -ne 2 ]; echo $?)" "plan does not report a blocked removal as a plain pending change (rc=$RC)"
+like "$OUT" 'blocked 10\.0\.1\.6:8080.*policy-only0001' "plan shows 10.0.1.6:8080 blocked by policy-only0001"
+like "$OUT" '^  - 10\.0\.1\.7:8080 +\(member backend-aaaa0003\)' "plan still removes 10.0.1.7:8080"
+unlike "$OUT" '^  - 10\.0\.1\.6:8080' "plan does not list 10.0.1.6:8080 as a removal"
+is "$(fake_count '.action != "DescribeVServer"')" 0 "plan makes no mutating call"
+run_lbr -c "$T/l.ini" --json plan
+is "$(printf '%s\n' "$OUT" | jq -c '.pools[0] | [[.blocked[] | .id], [.remove[] | .id]]')" \
+	'[["backend-aaaa0002"],["backend-aaaa0003"]]' "plan --json: backend-aaaa0002 blocked, backend-aaaa0003 removed"
+
+# --- apply
+fake_log_clear
+run_lbr -c "$T/l.ini" apply --auto-approve
+is "$RC" 1 "apply exits 1 when a removal is blocked"
+like "$ERR" 'policy-only0001' "stderr names the policy"
+like "$ERR" 'pool "web"' "stderr names the pool"
+is "$(uc_ncalls UpdatePolicy)" 0 "no UpdatePolicy at all (neither policy is touched)"
+is "$(uc_calls ReleaseBackend | jq -r .params.BackendId | tr '\n' ' ')" "backend-aaaa0003 " \
+	"the only ReleaseBackend is for the unblocked backend"
+is "$(fake_count '.action != "DescribeVServer" and .action != "ReleaseBackend"')" 0 \
+	"no other mutating action (no DeletePolicy, no UpdateBackendAttribute)"
+is "$(uc_backends $VS | tr '\n' ' ')" "10.0.1.5:8080 10.0.1.6:8080 10.0.1.8:8080 10.0.1.9:8080 " \
+	"10.0.1.7 is gone, 10.0.1.6 stays"
+is "$(uc_policy $VS policy-only0001)" "$BEFORE_ONLY" "policy-only0001 unchanged"
+is "$(uc_policy $VS policy-two00001)" "$BEFORE_TWO" "policy-two00001 unchanged (not stripped of the blocked backend)"
+is "$(jq -c '.pools.web.last_apply | {result, removed, errors}' "$T/st.json")" \
+	'{"result":"error","removed":1,"errors":1}' "state records the partial apply as an error"
+is "$(jq -r '[.action, .member, .outcome] | join(" ")' "$T/st.json.log" | tr '\n' ';')" \
+	"remove backend-aaaa0003 ok;" "audit log has only the real removal"
+
+# --- again, and with --force (not a §5 guard): still blocked, nothing else to do
+fake_log_clear
+run_lbr -c "$T/l.ini" apply --auto-approve --force
+is "$RC" 1 "apply --force still exits 1: a Custom policy is never emptied"
+like "$ERR" 'policy-only0001' "stderr names the policy again"
+is "$(fake_count '.action != "DescribeVServer"')" 0 "no mutating call on the second apply"
+is "$(uc_policy $VS policy-only0001)" "$BEFORE_ONLY" "policy-only0001 still unchanged"
+
+done_testing

@@ -1,0 +1,1 @@
+# UCloud integration tests
