@@ -11,6 +11,7 @@ check_LTLIBRARIES += %D%/unit/libmockhost.la
 include %D%/plugins/local.mk
 include %D%/fakecloud/local.mk
 include %D%/integration/local.mk
+include %D%/fuzz/local.mk
 
 check_PROGRAMS += %D%/unit/test-retry
 TESTS += %D%/unit/test-retry

@@ -3,3 +3,4 @@
 include %D%/hw.mk
 include %D%/uc.mk
 include %D%/core.mk
+include %D%/rel.mk
