@@ -49,6 +49,11 @@ struct parse_ctx {
 	char *raw_max_delete;
 	int max_delete_line;
 	int state_line, plugin_dir_line;
+	struct {
+		char name[80];
+		int line;
+	} headers[1024];
+	size_t n_headers;
 };
 
 static void set_err(struct parse_ctx *c, int line, const char *fmt, ...)
@@ -104,9 +109,39 @@ static char *reader(char *str, int num, void *stream)
 	str[n] = '\n';
 	str[n + 1] = '\0';
 	/* A section header: note its line so that errors about a section with
-	 * missing keys can point at it. */
-	if (n > 0 && str[0] == '[')
+	 * missing keys can point at it, and refuse a repeated header here:
+	 * inih reports two back-to-back "[pool web]" sections as one. */
+	if (n > 0 && str[0] == '[') {
+		char *close = memchr(str, ']', n);
+		size_t h;
+
 		c->section_line = c->line;
+		if (close) {
+			char name[256];
+			size_t l = (size_t)(close - str - 1);
+
+			if (l >= sizeof(name))
+				l = sizeof(name) - 1;
+			memcpy(name, str + 1, l);
+			name[l] = '\0';
+			for (h = 0; h < c->n_headers; h++)
+				if (!strcmp(c->headers[h].name, name)) {
+					if (!strncmp(name, "pool ", 5))
+						set_err(c, c->line, "duplicate pool \"%s\" (first defined at line %d)",
+							name + 5, c->headers[h].line);
+					else
+						set_err(c, c->line, "duplicate section [%s] (first defined at line %d)",
+							name, c->headers[h].line);
+					return NULL;
+				}
+			if (c->n_headers < sizeof(c->headers) / sizeof(c->headers[0]) &&
+			    strlen(name) < sizeof(c->headers[0].name)) {
+				memcpy(c->headers[c->n_headers].name, name, strlen(name) + 1);
+				c->headers[c->n_headers].line = c->line;
+				c->n_headers++;
+			}
+		}
+	}
 	return str;
 }
 

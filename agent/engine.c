@@ -441,6 +441,57 @@ static void limiter_release(struct lbr_prov_rt *p, enum lbr_outcome o)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* "HTTP 500 ELB.8906: Internal server error. (request id ...)" */
+static void describe_result(const struct lbr_call_result *res, char *out, size_t len)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	if (res->http_status)
+		o += (size_t)snprintf(out + o, len - o, "HTTP %ld ", res->http_status);
+	if (res->code[0] && o < len)
+		o += (size_t)snprintf(out + o, len - o, "%s ", res->code);
+	if (o > 0)
+		out[--o] = '\0'; /* drop the trailing space */
+	if (o < len)
+		o += (size_t)snprintf(out + o, len - o, "%s%s", o ? ": " : "",
+				      res->message[0] ? res->message : lbr_outcome_name(res->outcome));
+	if (res->request_id[0] && o < len)
+		snprintf(out + o, len - o, " (request id %s)", res->request_id);
+}
+
+/* Append one audit-log line for every mutating request that was sent
+ * (each retry is its own line): what reached the cloud, and its answer. */
+static void audit_attempt(struct lbr_call *c, const struct lbr_call_result *res)
+{
+	struct lbr_engine *e = c->e;
+	struct lbr_audit_rec rec;
+	char detail[1024];
+
+	if (!e->store || c->op == LBR_OP_LIST)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	rec.time = (int64_t)time(NULL);
+	rec.pool = c->pool->cfg->name;
+	rec.provider = c->prov->cfg->name;
+	rec.member_id = c->object_id;
+	if (c->m) {
+		rec.address = c->m->address;
+		rec.port = c->m->port;
+	}
+	rec.action = lbr_op_name(c->op);
+	rec.outcome = lbr_outcome_name(res->outcome);
+	rec.request_id = res->request_id[0] ? res->request_id : NULL;
+	if (res->outcome != LBR_OUT_OK) {
+		describe_result(res, detail, sizeof(detail));
+		rec.detail = detail;
+	}
+	pthread_mutex_lock(&e->audit_mu);
+	if (lbr_state_audit(e->store, &rec) < 0)
+		lbr_warn("state: cannot append to the audit log of '%s'", lbr_state_store_location(e->store));
+	pthread_mutex_unlock(&e->audit_mu);
+}
+
 static int call_attempt(void *ud, struct lbr_call_result *res)
 {
 	struct lbr_call *c = ud;
@@ -486,6 +537,7 @@ static int call_attempt(void *ud, struct lbr_call_result *res)
 	if (r < 0)
 		res->outcome = LBR_OUT_INVALID;
 	limiter_release(c->prov, res->outcome);
+	audit_attempt(c, res);
 	pthread_mutex_lock(&c->prov->mu);
 	if ((unsigned)res->outcome < LBR_OUTCOME_COUNT)
 		c->prov->stats.calls[c->op][res->outcome]++;
@@ -557,23 +609,6 @@ static void run_call(struct lbr_call *c, struct lbr_call_result *res)
 		clk.sleep_ms = sleep_stop;
 	if (lbr_retry_run(&c->e->policy, &clk, &h, res) < 0 && !res->message[0])
 		snprintf(res->message, sizeof(res->message), "internal error");
-}
-
-/* "HTTP 500 ELB.8906: Internal server error. (request id ...)" */
-static void describe_result(const struct lbr_call_result *res, char *out, size_t len)
-{
-	size_t o = 0;
-
-	out[0] = '\0';
-	if (res->http_status)
-		o += (size_t)snprintf(out + o, len - o, "HTTP %ld ", res->http_status);
-	if (res->code[0] && o < len)
-		o += (size_t)snprintf(out + o, len - o, "%s ", res->code);
-	if (o < len)
-		o += (size_t)snprintf(out + o, len - o, "%s%s", o ? ": " : "",
-				      res->message[0] ? res->message : lbr_outcome_name(res->outcome));
-	if (res->request_id[0] && o < len)
-		snprintf(out + o, len - o, " (request id %s)", res->request_id);
 }
 
 static void pool_error(struct lbr_pool_rt *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -996,41 +1031,21 @@ void lbr_engine_observe_and_plan(struct lbr_engine *e, const struct lbr_state *s
 
 /* ------------------------------------------------------------------- act */
 
+/* The final outcome of a mutating call (after retries), for the report. */
 static void audit(struct lbr_engine *e, struct lbr_pool_rt *p, enum lbr_op op, const char *id,
 		  const char *address, unsigned port, const struct lbr_call_result *res)
 {
-	struct lbr_audit_rec rec;
-	char detail[1024];
-
 	if (e->sink.action)
 		e->sink.action(e->sink.ud, p, op, id, address, port, res);
-	if (!e->store)
-		return;
-	memset(&rec, 0, sizeof(rec));
-	rec.time = (int64_t)time(NULL);
-	rec.pool = p->cfg->name;
-	rec.provider = p->prov->cfg->name;
-	rec.member_id = id;
-	rec.address = address;
-	rec.port = port;
-	rec.action = lbr_op_name(op);
-	rec.outcome = lbr_outcome_name(res->outcome);
-	rec.request_id = res->request_id[0] ? res->request_id : NULL;
-	if (res->outcome != LBR_OUT_OK) {
-		describe_result(res, detail, sizeof(detail));
-		rec.detail = detail;
-	}
-	pthread_mutex_lock(&e->audit_mu);
-	if (lbr_state_audit(e->store, &rec) < 0)
-		lbr_warn("state: cannot append to the audit log of '%s'", lbr_state_store_location(e->store));
-	pthread_mutex_unlock(&e->audit_mu);
 }
+
+enum act_kind { ACT_REMOVE = 0, ACT_DRAIN, ACT_RESTORE };
 
 struct act_job {
 	struct lbr_engine *e;
 	struct lbr_pool_rt *p;
 	size_t idx; /* member index or update index */
-	int skip;
+	enum act_kind kind;
 };
 
 static void update_job(void *arg)
@@ -1090,6 +1105,48 @@ static int member_rules_ok(struct lbr_pool_rt *p, const char *id)
 	return 1;
 }
 
+/* Drain (weight 0 / Enabled=0) or restore one member. */
+static void drain_job(struct act_job *j)
+{
+	struct lbr_pool_rt *p = j->p;
+	struct lbr_obs_member *m = &p->obs->members[j->idx];
+	struct lbr_member_ref ref = { .id = m->id, .address = m->address, .port = m->port,
+				      .weight = m->weight, .enabled = m->enabled };
+	enum lbr_op op = j->kind == ACT_DRAIN ? LBR_OP_DRAIN : LBR_OP_RESTORE;
+	struct lbr_call c;
+	struct lbr_call_result res;
+	char desc[1024], ap[80];
+	size_t k;
+
+	lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
+	memset(&c, 0, sizeof(c));
+	c.e = j->e;
+	c.prov = p->prov;
+	c.pool = p;
+	c.op = op;
+	c.object_id = m->id;
+	c.m = &ref;
+	run_call(&c, &res);
+	p->touched = 1;
+	audit(j->e, p, op, m->id, m->address, m->port, &res);
+	pthread_mutex_lock(&p->mu);
+	for (k = 0; k < p->n_drain; k++)
+		if (p->drain[k].member == j->idx)
+			p->drain[k].state = res.outcome == LBR_OUT_OK
+				? (op == LBR_OP_DRAIN ? LBR_DRAIN_DRAINED : LBR_DRAIN_RESTORED)
+				: LBR_DRAIN_FAILED;
+	if (op == LBR_OP_RESTORE && res.outcome == LBR_OUT_OK)
+		p->restored++;
+	if (res.outcome != LBR_OUT_OK)
+		p->failed++;
+	pthread_mutex_unlock(&p->mu);
+	if (res.outcome != LBR_OUT_OK) {
+		describe_result(&res, desc, sizeof(desc));
+		pool_error(p, "pool \"%s\": cannot %s %s (member %s): %s", p->cfg->name,
+			   op == LBR_OP_DRAIN ? "drain" : "restore", ap, m->id, desc);
+	}
+}
+
 static void remove_job(void *arg)
 {
 	struct act_job *j = arg;
@@ -1101,6 +1158,10 @@ static void remove_job(void *arg)
 	struct lbr_call_result res;
 	char desc[1024], ap[80];
 
+	if (j->kind != ACT_REMOVE) {
+		drain_job(j);
+		return;
+	}
 	lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
 	if (!member_rules_ok(p, m->id)) {
 		pool_error(p, "pool \"%s\": not removing %s (member %s): a forwarding policy naming it could not be updated",
@@ -1149,9 +1210,108 @@ static void remove_job(void *arg)
 	pool_error(p, "pool \"%s\": cannot remove %s (member %s): %s", p->cfg->name, ap, m->id, desc);
 }
 
+/* Is addr:port declared in pool `name` of a freshly read config? */
+static int declared_in(struct lbr_cfg *cfg, const char *name, const char *addr, unsigned port)
+{
+	struct lbr_cfg_pool *cp = cfg ? lbr_cfg_pool_find(cfg, name) : NULL;
+	size_t i;
+
+	for (i = 0; cp && i < cp->n_members; i++)
+		if (cp->members[i].port == port && !strcmp(cp->members[i].address, addr))
+			return 1;
+	return 0;
+}
+
+/* Phase 3: wait for each draining pool's deadline, in deadline order, then
+ * read the config file again: a member declared again in the meantime is
+ * restored to its previous weight/enabled, the others are removed. */
+static void finish_drains(struct lbr_engine *e)
+{
+	for (;;) {
+		struct lbr_pool_rt *next = NULL;
+		struct lbr_cfg *fresh = NULL;
+		struct act_job *jobs;
+		char err[2048];
+		size_t i, k, n = 0;
+		uint64_t now;
+		int bad_cfg = 0;
+
+		for (i = 0; i < e->n_pools; i++) {
+			struct lbr_pool_rt *p = &e->pools[i];
+			int waiting = 0;
+
+			for (k = 0; k < p->n_drain; k++)
+				waiting |= p->drain[k].state == LBR_DRAIN_DRAINED;
+			if (waiting && (!next || p->drain_deadline_ms < next->drain_deadline_ms))
+				next = p;
+		}
+		if (!next)
+			return;
+		now = lbr_mono_ms();
+		if (next->drain_deadline_ms > now)
+			lbr_sleep_ms(next->drain_deadline_ms - now, &lbr_engine_stop);
+		if (lbr_engine_stop) {
+			/* Leave drained members as they are: the next pass sees
+			 * them undeclared and finishes the job. */
+			for (i = 0; i < e->n_pools; i++)
+				e->pools[i].n_drain = 0;
+			return;
+		}
+		if (lbr_cfg_load(e->cfg->path, NULL, &fresh, err, sizeof(err)) < 0) {
+			lbr_err("drain: cannot re-read the configuration (%s); restoring drained members instead of removing them",
+				err);
+			bad_cfg = 1;
+		}
+		now = lbr_mono_ms();
+		for (i = 0; i < e->n_pools; i++)
+			n += e->pools[i].n_drain;
+		jobs = calloc(n + 1, sizeof(*jobs));
+		n = 0;
+		for (i = 0; jobs && i < e->n_pools; i++) {
+			struct lbr_pool_rt *p = &e->pools[i];
+
+			if (p->drain_deadline_ms > now && p != next)
+				continue;
+			for (k = 0; k < p->n_drain; k++) {
+				struct lbr_obs_member *m = &p->obs->members[p->drain[k].member];
+
+				if (p->drain[k].state != LBR_DRAIN_DRAINED)
+					continue;
+				jobs[n].e = e;
+				jobs[n].p = p;
+				jobs[n].idx = p->drain[k].member;
+				jobs[n].kind = bad_cfg || declared_in(fresh, p->cfg->name, m->address, m->port)
+					? ACT_RESTORE : ACT_REMOVE;
+				p->drain[k].state = LBR_DRAIN_DONE;
+				if (jobs[n].kind == ACT_RESTORE) {
+					char ap[80];
+
+					/* The config changed under us: this pass
+					 * stops acting on the pool; the next pass
+					 * works from the new config. */
+					p->frozen = 1;
+					lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
+					lbr_warn("pool \"%s\": %s is declared again; restoring it instead of removing it",
+						 p->cfg->name, ap);
+				}
+				n++;
+			}
+		}
+		if (jobs) {
+			/* Restores flip the state of the entry back; removals
+			 * leave DONE. */
+			wq_run(remove_job, jobs, sizeof(*jobs), n);
+			free(jobs);
+		}
+		lbr_cfg_free(fresh);
+		if (!jobs)
+			return;
+	}
+}
+
 static int pool_can_act(const struct lbr_pool_rt *p)
 {
-	return p->obs_ok && !p->refused && !p->error;
+	return p->obs_ok && !p->refused && !p->error && !p->frozen;
 }
 
 static size_t act_round(struct lbr_engine *e)
@@ -1189,19 +1349,38 @@ static size_t act_round(struct lbr_engine *e)
 		}
 	}
 	wq_run(update_job, jobs, sizeof(*jobs), n);
-	/* Phase 2: removals. */
+	/* Phase 2: removals, and drains for pools with `drain`: those are
+	 * removed (or restored) when their own wait ends, in phase 3, so
+	 * that a drain never holds up another pool. */
 	n = 0;
 	for (i = 0; i < e->n_pools; i++) {
 		struct lbr_pool_rt *p = &e->pools[i];
+		int drain = p->cfg->drain_s > 0;
 
-		if (!p->obs_ok || p->refused)
+		if (!p->obs_ok || p->refused || p->frozen)
 			continue;
 		if (p->prov->auth_failed)
 			continue;
+		if (drain) {
+			free(p->drain);
+			p->drain = calloc(p->n_remove + 1, sizeof(*p->drain));
+			p->n_drain = 0;
+			if (!p->drain) {
+				pool_error(p, "pool \"%s\": out of memory", p->cfg->name);
+				continue;
+			}
+			p->drain_deadline_ms = lbr_mono_ms() + (uint64_t)p->cfg->drain_s * 1000u;
+		}
 		for (k = 0; k < p->n_remove; k++) {
 			jobs[n].e = e;
 			jobs[n].p = p;
 			jobs[n].idx = p->remove[k];
+			jobs[n].kind = drain ? ACT_DRAIN : ACT_REMOVE;
+			if (drain) {
+				p->drain[p->n_drain].member = p->remove[k];
+				p->drain[p->n_drain].state = LBR_DRAIN_PENDING;
+				p->n_drain++;
+			}
 			n++;
 		}
 		if (p->n_remove)
@@ -1210,6 +1389,7 @@ static size_t act_round(struct lbr_engine *e)
 	}
 	wq_run(remove_job, jobs, sizeof(*jobs), n);
 	free(jobs);
+	finish_drains(e);
 	return total;
 }
 
@@ -1244,7 +1424,7 @@ void lbr_engine_apply(struct lbr_engine *e)
 		for (i = 0; i < e->n_pools; i++) {
 			struct lbr_pool_rt *p = &e->pools[i];
 
-			if ((p->touched || p->n_pending) && p->obs_ok && !p->error)
+			if ((p->touched || p->n_pending) && p->obs_ok && !p->error && !p->frozen)
 				lbr_engine_plan_pool(e, p);
 		}
 	}
@@ -1347,6 +1527,7 @@ void lbr_engine_free(struct lbr_engine *e)
 		struct lbr_pool_rt *p = &e->pools[i];
 
 		plan_clear(p);
+		free(p->drain);
 		lbr_obs_free(p->obs);
 		for (k = 0; k < p->n_removed_ids; k++)
 			free(p->removed_ids[k]);

@@ -108,6 +108,19 @@ struct lbr_blocked {
 	char *reason;
 };
 
+enum lbr_drain_state {
+	LBR_DRAIN_PENDING = 0,
+	LBR_DRAIN_DRAINED,
+	LBR_DRAIN_DONE,
+	LBR_DRAIN_RESTORED,
+	LBR_DRAIN_FAILED,
+};
+
+struct lbr_drain_entry {
+	size_t member; /* index into obs->members */
+	enum lbr_drain_state state;
+};
+
 struct lbr_pool_rt {
 	struct lbr_cfg_pool *cfg;
 	struct lbr_prov_rt *prov;
@@ -133,7 +146,11 @@ struct lbr_pool_rt {
 	char refuse_msg[256];
 	char warning[256];
 	/* results of apply */
-	unsigned removed, already_gone, failed, rule_updates;
+	unsigned removed, already_gone, failed, rule_updates, restored;
+	struct lbr_drain_entry *drain;
+	size_t n_drain;
+	uint64_t drain_deadline_ms;
+	int frozen;               /* config changed during a drain: hands off */
 	char **removed_ids;       /* ids removed successfully (any round) */
 	size_t n_removed_ids, cap_removed_ids;
 	int touched;

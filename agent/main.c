@@ -206,6 +206,18 @@ static int cmd_plan(const struct opts *o, int drift)
 		struct lbr_pool_rt *p = &e->pools[i];
 		int pe = pool_exit(p, !drift && o->detailed);
 
+		/* Errors also go to stderr, whatever the output format. */
+		if (p->error)
+			fprintf(stderr, "lbreconcile: error: %s\n", p->error);
+		else if (!p->obs_ok)
+			fprintf(stderr, "lbreconcile: error: pool \"%s\": not observed\n", p->cfg->name);
+		if (p->n_blocked)
+			fprintf(stderr, "lbreconcile: error: pool \"%s\": %zu removal(s) would be blocked: %s\n",
+				p->cfg->name, p->n_blocked, p->blocked[0].reason ? p->blocked[0].reason : "");
+		if (p->refused && !drift)
+			fprintf(stderr, "lbreconcile: pool \"%s\": apply would be refused: %s\n",
+				p->cfg->name, p->refuse_msg);
+
 		if (drift && pe == EXIT_OK && p->obs_ok) {
 			size_t a, d;
 
@@ -290,6 +302,8 @@ static int record_state(struct lbr_engine *e, struct lbr_state_store *st, struct
 			result = p->n_blocked && !p->error && p->obs_ok ? "blocked" : "error";
 		else if (p->refused)
 			result = "refused";
+		else if (p->frozen)
+			result = "config_changed";
 		else if (p->n_remove || p->n_pending)
 			result = "not_converged";
 		else
@@ -388,7 +402,7 @@ static int apply_pass(const struct opts *o, struct lbr_cfg *cfg, struct lbr_stat
 		struct lbr_pool_rt *p = &e->pools[i];
 		int pe = pool_exit(p, 0);
 
-		if (pe == EXIT_OK && (p->n_remove || p->n_pending) && !p->refused) {
+		if (pe == EXIT_OK && (p->n_remove || p->n_pending) && !p->refused && !p->frozen) {
 			if (!p->error) {
 				char *msg = lbr_asprintf("pool \"%s\": not converged after %d rounds (%zu members still listed)",
 							 p->cfg->name, cfg->max_rounds, p->n_remove + p->n_pending);

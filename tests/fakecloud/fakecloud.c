@@ -427,6 +427,11 @@ static void log_request(struct fc_req *r)
 	if (r->member_id)
 		json_object_object_add(o, "member_id",
 				       json_object_new_string(r->member_id));
+	/* Huawei request bodies carry no secret (auth is in headers): log
+	 * them so tests can assert what was sent (drain's explicit 0). */
+	if (strcmp(r->cloud, "hw") == 0 && r->body && r->body_len)
+		json_object_object_add(o, "body",
+				       json_object_new_string_len(r->body, (int)r->body_len));
 	if (strcmp(r->cloud, "uc") == 0) {
 		json_object_object_add(o, "action",
 				       json_object_new_string(r->action));

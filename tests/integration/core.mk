@@ -1,1 +1,4 @@
-# core integration tests
+# Integration tests of the core: drain, daemon mode, metrics, events, UX.
+CORE_TESTS = %D%/drain.sh
+TESTS += $(CORE_TESTS)
+EXTRA_DIST += $(CORE_TESTS)

@@ -90,4 +90,22 @@ run_lbr -c "$T/l.ini" plan --detailed-exitcode
 is "$RC" 0 "plan --detailed-exitcode exits 0 after apply"
 like "$OUT" 'Plan: 0 to remove, 0 policy updates' "nothing left to do"
 
+# --- a policy update that fails: the backend is not released
+VS3=vserver-http0003
+uc_vserver $VS3 HTTP "10.0.1.5:8080=backend-cccc0001 10.0.1.6:8080=backend-cccc0002 10.0.1.7:8080=backend-cccc0003 10.0.1.8:8080=backend-cccc0004" \
+	'[{"policy_id":"policy-fail0001","type":"Path","match":"/a","priority":4,"backend_ids":["backend-cccc0001","backend-cccc0003"]}]'
+uc_config "$T/f.ini" web3 $VS3 10.0.1.5:8080 10.0.1.6:8080 10.0.1.8:8080
+# RetCode 230 (invalid parameter) is not transient: no retry.
+fake_ctl POST /_fake/faults '{"cloud":"uc","op":"UpdatePolicy","retcode":230}' >/dev/null
+fake_log_clear
+run_lbr -c "$T/f.ini" apply --auto-approve
+is "$RC" 1 "failed policy update: apply exits 1"
+like "$ERR" 'policy-fail0001' "stderr names the policy"
+like "$ERR" 'RetCode 230' "stderr carries the RetCode"
+is "$(uc_ncalls UpdatePolicy)" 1 "a non-transient RetCode is not retried"
+is "$(uc_ncalls ReleaseBackend)" 0 "no ReleaseBackend after its policy update failed"
+is "$(uc_backends $VS3 | tr '\n' ' ')" "10.0.1.5:8080 10.0.1.6:8080 10.0.1.7:8080 10.0.1.8:8080 " \
+	"the VServer is unchanged"
+fake_ctl DELETE /_fake/faults >/dev/null
+
 done_testing

@@ -57,4 +57,34 @@ like "$ERR" 'policy-only0001' "stderr names the policy again"
 is "$(fake_count '.action != "DescribeVServer"')" 0 "no mutating call on the second apply"
 is "$(uc_policy $VS policy-only0001)" "$BEFORE_ONLY" "policy-only0001 still unchanged"
 
+# --- a Custom policy created out of band between observe and act: the
+#     cloud refuses the release (RetCode 4110); reported, not retried,
+#     and the new policy is not emptied either.
+VS4=vserver-http0004
+B4="10.0.1.5:8080=backend-dddd0001 10.0.1.6:8080=backend-dddd0002 10.0.1.7:8080=backend-dddd0003"
+uc_vserver $VS4 HTTP "$B4"
+uc_config "$T/late.ini" late $VS4 10.0.1.5:8080 10.0.1.6:8080
+fake_ctl POST /_fake/faults '{"cloud":"uc","op":"ReleaseBackend","delay_ms":1500,"count":1}' >/dev/null
+fake_log_clear
+$LBR_WRAPPER "$LBR" -c "$T/late.ini" apply --auto-approve >"$T/out" 2>"$T/err" </dev/null &
+lbr_pid=$!
+i=0
+while [ "$(uc_ncalls DescribeVServer)" -lt 1 ] && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+uc_vserver $VS4 HTTP "$B4" '[{"policy_id":"policy-late0001","type":"Path","match":"/late","backend_ids":["backend-dddd0003"]}]'
+wait $lbr_pid
+RC=$?
+ERR=$(cat "$T/err")
+is "$RC" 1 "release refused with 4110: apply exits 1"
+like "$ERR" 'backend-dddd0003' "stderr names the backend"
+like "$ERR" 'RetCode 4110' "stderr carries RetCode 4110"
+is "$(uc_ncalls ReleaseBackend)" 1 "4110 is not retried"
+is "$(uc_ncalls UpdatePolicy)" 0 "the late policy is not emptied"
+is "$(uc_policy $VS4 policy-late0001 | jq -c .backend_ids)" '["backend-dddd0003"]' "the late policy keeps its backend"
+unlike "$(jq -r 'select(.member == "backend-dddd0003") | .outcome' "$T/st.json.log")" '^(ok|not_found|)$' \
+	"audit log records the refused release as not done"
+fake_ctl DELETE /_fake/faults >/dev/null
+
 done_testing

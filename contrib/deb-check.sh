@@ -1,0 +1,110 @@
+#!/bin/sh
+# Build the Debian package from this source tree, in a temporary copy, and
+# check that it holds what lbreconcile(1) and the units promise.
+#
+#   contrib/deb-check.sh [SOURCE-DIR]      (default: this script's tree)
+#
+# DEB_BUILD_OPTIONS=nocheck skips the unit tests the package build runs;
+# DEB_CHECK_JOBS sets the build's parallelism (default: auto).
+#
+# Needs dpkg-dev, debhelper and the Build-Depends of debian/control.  The
+# copy is built with `dpkg-buildpackage -us -uc -b`, which writes into the
+# source tree, so the tree itself is never touched.  Exit 0 when the
+# package builds and every expected file is in it.  Meant for CI, not for
+# `make check` (it takes a minute or more).
+set -eu
+
+src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+src=$(cd "$src" && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/lbr-deb.XXXXXX")
+# DEB_CHECK_KEEP=1 keeps the build directory (and its build.log).
+if [ -n "${DEB_CHECK_KEEP:-}" ]; then
+	trap 'echo "deb-check: kept $work"' EXIT
+else
+	trap 'rm -rf "$work"' EXIT INT TERM
+fi
+
+for tool in dpkg-buildpackage dpkg-deb dh; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "deb-check: $tool not found (install dpkg-dev and debhelper)" >&2
+		exit 1
+	fi
+done
+
+# Copy the sources without build products: in a git checkout, the tracked
+# and untracked-but-not-ignored files; otherwise everything, cleaned below.
+mkdir "$work/lbreconcile"
+if [ -d "$src/.git" ] && command -v git >/dev/null 2>&1; then
+	(cd "$src" && git ls-files -z --cached --others --exclude-standard) |
+		(cd "$src" && xargs -0 cp --parents -a -t "$work/lbreconcile" 2>/dev/null) ||
+		true
+	# Deleted-but-tracked files make cp complain; anything really missing
+	# shows up in the build.
+else
+	cp -a "$src/." "$work/lbreconcile/"
+	if [ -f "$work/lbreconcile/Makefile" ]; then
+		(cd "$work/lbreconcile" && make distclean >/dev/null 2>&1) || true
+	fi
+fi
+for f in debian/control debian/rules configure.ac; do
+	if [ ! -f "$work/lbreconcile/$f" ]; then
+		echo "deb-check: $f is missing from $src" >&2
+		exit 1
+	fi
+done
+
+start=$(date +%s)
+echo "deb-check: building in $work/lbreconcile"
+if ! (cd "$work/lbreconcile" && dpkg-buildpackage -us -uc -b -j"${DEB_CHECK_JOBS:-auto}") >"$work/build.log" 2>&1; then
+	tail -n 60 "$work/build.log" >&2
+	echo "deb-check: dpkg-buildpackage failed" >&2
+	exit 1
+fi
+end=$(date +%s)
+
+deb=$(ls "$work"/lbreconcile_*.deb 2>/dev/null | head -n 1)
+if [ -z "$deb" ]; then
+	echo "deb-check: no lbreconcile_*.deb was produced" >&2
+	exit 1
+fi
+dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$work/contents"
+
+fail=0
+for want in \
+	/usr/bin/lbreconcile \
+	/usr/lib/lbreconcile/huaweicloud.so \
+	/usr/lib/lbreconcile/ucloud.so \
+	/usr/share/man/man1/lbreconcile.1.gz \
+	/usr/share/man/man5/lbreconcile.ini.5.gz \
+	/lib/systemd/system/lbreconcile.service \
+	/lib/systemd/system/lbreconcile-apply.service \
+	/lib/systemd/system/lbreconcile-apply.timer \
+	/usr/share/doc/lbreconcile/examples/huawei.ini \
+	/usr/share/doc/lbreconcile/examples/surfercloud.ini \
+	/usr/share/doc/lbreconcile/examples/mixed.ini \
+	/usr/share/doc/lbreconcile/copyright; do
+	if grep -qx "$want" "$work/contents"; then
+		echo "ok   $want"
+	else
+		echo "MISSING $want"
+		fail=1
+	fi
+done
+# libtool archives are useless for dlopen'd modules and must not ship.
+if grep -q '\.la$' "$work/contents"; then
+	echo "UNEXPECTED .la files:"
+	grep '\.la$' "$work/contents"
+	fail=1
+fi
+# The units are installed but must not be enabled by the package.
+if dpkg-deb -c "$deb" | grep -q 'wants/'; then
+	echo "UNEXPECTED enabled unit symlinks"
+	fail=1
+fi
+
+echo "deb-check: $(basename "$deb") built in $((end - start)) s"
+if [ "$fail" -ne 0 ]; then
+	echo "deb-check: package contents are incomplete" >&2
+	exit 1
+fi
+echo "deb-check: ok"

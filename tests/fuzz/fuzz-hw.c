@@ -1,0 +1,192 @@
+/*
+ * Fuzz target: Huawei Cloud ELB v2 responses.
+ *
+ * Input layout: byte 0 picks the operation and options, byte 1 the HTTP
+ * status, the rest is the response body.  Every input goes through the
+ * parsers directly (lbr_hw_parse_error, lbr_hw_parse_members,
+ * lbr_hw_classify) and then through the plugin's own list_page /
+ * remove_member / drain_member with a host whose http() answers with that
+ * status and body, so the request building, signing and classification
+ * code runs too.
+ *
+ * Besides memory errors (ASan) and UB (UBSan) the target aborts when a
+ * documented invariant breaks: result strings not terminated, an outcome
+ * out of range, a secret copied into a result, a member count that does
+ * not match the callbacks.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "huaweicloud/hwparse.h"
+#include "tests/fuzz/fuzzhost.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+const struct lbr_provider *lbr_provider_entry(uint32_t host_abi_major,
+					      uint32_t host_abi_minor);
+
+#define AK "FUZZAKFUZZAKFUZZAK01"
+#define SK "fuzzSecretKeyMustNeverLeak0123456789abcd"
+#define TOKEN "fuzzTokenMustNeverLeakMIIEXAMPLEtokenvalue"
+
+static const long statuses[16] = { 200, 201, 204, 400, 401, 403, 404, 409,
+				   429, 500, 502, 503, 504, 302, 0, 599 };
+
+static void check_str(const char *s, size_t size)
+{
+	if (strnlen(s, size) >= size)
+		abort();
+}
+
+static void check_no_secret(const char *s)
+{
+	if (strstr(s, SK) || strstr(s, TOKEN))
+		abort();
+}
+
+static void check_result(const struct lbr_call_result *res)
+{
+	check_str(res->code, sizeof(res->code));
+	check_str(res->message, sizeof(res->message));
+	check_str(res->request_id, sizeof(res->request_id));
+	if ((int)res->outcome < LBR_OUT_OK || res->outcome > LBR_OUT_BLOCKED)
+		abort();
+	check_no_secret(res->code);
+	check_no_secret(res->message);
+	check_no_secret(res->request_id);
+}
+
+struct count_ctx {
+	size_t n;
+};
+
+static int count_member(void *ctx, const struct lbr_hw_member *m)
+{
+	struct count_ctx *c = ctx;
+
+	/* The header promises a validated member. */
+	if (!m->id || !m->address || m->port < 1 || m->port > 65535 ||
+	    m->weight < -1 || m->weight > 100)
+		abort();
+	c->n++;
+	return 0;
+}
+
+static void direct(const char *body, size_t len, long status)
+{
+	struct lbr_hw_error e;
+	struct count_ctx cc = { 0 };
+	char last[130], err[256];
+	size_t count = 0;
+	int r;
+
+	r = lbr_hw_parse_error(body, len, &e);
+	check_str(e.code, sizeof(e.code));
+	check_str(e.message, sizeof(e.message));
+	check_str(e.request_id, sizeof(e.request_id));
+	if (r == 1 && !e.code[0] && !e.message[0])
+		abort();
+	(void)lbr_hw_classify(LBR_HW_OP_LIST, status, e.code);
+	(void)lbr_hw_classify(LBR_HW_OP_REMOVE, status, e.code);
+	(void)lbr_hw_classify(LBR_HW_OP_DRAIN, status, e.code);
+
+	err[0] = '\0';
+	r = lbr_hw_parse_members(body, len, count_member, &cc, &count, last,
+				 sizeof(last), err, sizeof(err));
+	check_str(err, sizeof(err));
+	if (r == LBR_HW_PARSE_OK) {
+		check_str(last, sizeof(last));
+		if (cc.n != count)
+			abort();
+	} else if (cc.n != 0) {
+		/* "a bad page never half-fills an observation" */
+		abort();
+	}
+}
+
+static void via_plugin(uint8_t mode, long status, const char *body,
+		       size_t len)
+{
+	const struct lbr_provider *pv = lbr_provider_entry(
+		LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR);
+	struct lbr_kv cfg[6];
+	size_t ncfg = 0;
+	struct lbr_kv tkv = { "pool_id", "5a9a3e9e-d1aa-448e-af37-a70171f2a332" };
+	struct lbr_target t = { "web", &tkv, 1 };
+	struct lbr_member_ref m = { "d4b0f2a6-8c11-4b6e-9a5e-0c2f6f0d7e11",
+				    "10.0.0.11", 80, 7, -1 };
+	struct lbr_call_result res;
+	char err[256], next[130];
+	const char *cursor = "";
+	void *prov = NULL;
+
+	cfg[ncfg++] = (struct lbr_kv){ "project_id",
+				       "145483a5107745e9b3d80f956713e6a3" };
+	cfg[ncfg++] = (struct lbr_kv){ "region", "cn-north-4" };
+	cfg[ncfg++] = (struct lbr_kv){ "endpoint", "https://127.0.0.1:9443" };
+	if (mode & 0x40) {
+		cfg[ncfg++] = (struct lbr_kv){ "token", TOKEN };
+	} else {
+		cfg[ncfg++] = (struct lbr_kv){ "access_key", AK };
+		cfg[ncfg++] = (struct lbr_kv){ "secret_key", SK };
+	}
+	/* A tiny page size makes "full page, ask for the next" reachable
+	 * with short inputs. */
+	if (mode & 0x20)
+		cfg[ncfg++] = (struct lbr_kv){ "page_size", "2" };
+
+	if (pv->open(fuzz_host(), cfg, ncfg, &prov, err, sizeof(err)) < 0)
+		abort(); /* the configuration above is valid */
+	fuzz_host_set_response(status, body, len, (mode & 0x10) ? -1 : 0);
+	memset(&res, 0x5a, sizeof(res)); /* the plugin must initialise it */
+	switch (mode & 3) {
+	case 0:
+		switch ((mode >> 2) & 3) {
+		case 1:
+			cursor = "d4b0f2a6-8c11-4b6e-9a5e-0c2f6f0d7e11";
+			break;
+		case 2:
+			cursor = "bad cursor/..";
+			break;
+		default:
+			break;
+		}
+		memset(next, 0x5a, sizeof(next));
+		(void)pv->list_page(prov, fuzz_call(), &t, cursor, fuzz_obs(),
+				    next, sizeof(next), &res);
+		check_str(next, sizeof(next));
+		if (res.outcome != LBR_OUT_OK && next[0])
+			abort();
+		break;
+	case 1:
+		(void)pv->remove_member(prov, fuzz_call(), &t, &m, &res);
+		break;
+	default:
+		(void)pv->drain_member(prov, fuzz_call(), &t, &m,
+				       (mode & 3) == 2, &res);
+		break;
+	}
+	check_result(&res);
+	pv->close(prov);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t mode;
+	long status;
+	const char *body;
+	size_t len;
+
+	if (size < 2)
+		return 0;
+	mode = data[0];
+	status = data[1] < 16 ? statuses[data[1]] : 100 + (long)data[1] * 2;
+	body = (const char *)data + 2;
+	len = size - 2;
+	fuzz_host_reset();
+	direct(body, len, status);
+	via_plugin(mode, status, body, len);
+	return 0;
+}

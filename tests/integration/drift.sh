@@ -1,0 +1,99 @@
+#!/bin/sh
+# drift: report drift and out-of-band changes; never mutates, never writes
+# state, never takes the lock.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/integration/hw-lib.sh"
+
+fake_start
+hw_account
+hw_pool "$P_WEB" "10.0.0.1:80 10.0.0.2:80 10.0.0.3:80 10.0.0.4:80"
+C=$T/lbr.ini
+S=$T/st.json
+hw_cfg "$C" "" "web $P_WEB 10.0.0.1:80 10.0.0.2:80 10.0.0.3:80"
+
+# Before any apply there is no recorded state: changed_outside is empty.
+run_lbr -c "$C" --json drift
+is "$RC" 2 "drift before any apply: exit 2 (10.0.0.4 undeclared)"
+is "$(printf '%s' "$OUT" | jq -c '.pools[0].changed_outside')" '{"appeared":[],"disappeared":[]}' \
+	"no recorded state: changed_outside empty"
+ok "$([ ! -e "$S" ]; echo $?)" "drift created no state file"
+
+run_lbr -c "$C" apply --auto-approve
+is "$RC" 0 "apply converges"
+
+# converged and unchanged: exit 0, drift false
+fake_log_clear
+run_lbr -c "$C" drift
+is "$RC" 0 "drift exits 0 when converged and nothing changed"
+run_lbr -c "$C" --json drift
+is "$RC" 0 "drift --json exits 0 too"
+is "$(printf '%s' "$OUT" | jq -c '[.drift, .summary, .pools[0].remove, .pools[0].missing, .pools[0].changed_outside]')" \
+	'[false,{"pools":1,"remove":0,"missing":0,"errors":0},[],[],{"appeared":[],"disappeared":[]}]' \
+	"no-drift document"
+
+# out-of-band: add 10.0.0.9, remove 10.0.0.2
+M9=$(fake_ctl POST "/_fake/hw/pools/$P_WEB/members" '{"address":"10.0.0.9","protocol_port":80}' | jq -r .id)
+M2=$(hw_member_id "$P_WEB" 10.0.0.2 80)
+fake_ctl DELETE "/_fake/hw/pools/$P_WEB/members/$M2" >/dev/null
+cp -p "$S" "$T/state.before"
+cp -p "$S.log" "$T/audit.before"
+ls -a "$T" | grep '^st\.json' >"$T/files.before"
+fake_log_clear
+
+run_lbr -c "$C" --json drift
+is "$RC" 2 "drift --json exits 2 after out-of-band changes"
+printf '%s' "$OUT" >"$T/drift.json"
+ok "$(jq -e . "$T/drift.json" >/dev/null; echo $?)" "stdout is one JSON document"
+is "$(jq -c 'keys' "$T/drift.json")" '["command","drift","format_version","pools","summary"]' "top-level keys exactly as SPEC §6"
+is "$(jq -c '.summary | keys' "$T/drift.json")" '["errors","missing","pools","remove"]' "summary keys exactly as SPEC §6"
+WANT=$(jq -cn --arg m9 "$M9" --arg m2 "$M2" '{format_version: 1, command: "drift", drift: true,
+	pools: [{name: "web", provider: "hw", observed: 3, desired: 3,
+		remove: [{id: $m9, address: "10.0.0.9", port: 80}],
+		missing: [{address: "10.0.0.2", port: 80}],
+		changed_outside: {appeared: [{id: $m9, address: "10.0.0.9", port: 80}],
+				  disappeared: [{id: $m2, address: "10.0.0.2", port: 80}]},
+		error: null}],
+	summary: {pools: 1, remove: 1, missing: 1, errors: 0}}')
+# Project each pool on the SPEC §6 keys (extra per-pool keys are allowed).
+GOT=$(jq -c '{format_version, command, drift,
+	pools: [.pools[] | {name, provider, observed, desired, remove, missing, changed_outside, error}],
+	summary}' "$T/drift.json")
+is "$GOT" "$WANT" "drift document matches SPEC §6 (whole structure)"
+is "$(jq -r '.pools[0].changed_outside.appeared[].id' "$T/drift.json")" "$M9" "appeared holds the added member's id"
+is "$(jq -r '.pools[0].changed_outside.disappeared[].id' "$T/drift.json")" "$M2" "disappeared holds the removed member's id"
+
+run_lbr -c "$C" drift
+is "$RC" 2 "human drift exits 2"
+like "$OUT" "10\.0\.0\.9:80.*$M9" "human drift names the undeclared member"
+like "$OUT" "missing 10\.0\.0\.2:80" "human drift names the missing member"
+like "$OUT" "appeared.*10\.0\.0\.9:80" "human drift shows what appeared"
+like "$OUT" "disappeared.*10\.0\.0\.2:80" "human drift shows what disappeared"
+
+# drift never takes the lock: run it while someone holds FILE.lock.
+( flock -x 9 && sleep 4 ) 9>>"$S.lock" &
+HOLDER=$!
+sleep 0.3
+T0=$(date +%s%N)
+run_lbr -c "$C" drift
+T1=$(date +%s%N)
+is "$RC" 2 "drift while the lock is held: still exit 2 (not 4)"
+ok "$([ $(((T1 - T0) / 1000000)) -lt 3000 ]; echo $?)" "drift did not wait for the lock"
+kill "$HOLDER" 2>/dev/null
+wait "$HOLDER" 2>/dev/null
+
+is "$(mutating)" 0 "drift made no mutating call"
+ok "$(cmp -s "$S" "$T/state.before"; echo $?)" "state file byte-identical after drift"
+ok "$(cmp -s "$S.log" "$T/audit.before"; echo $?)" "audit log unchanged"
+is "$(stat -c %Y "$S")" "$(stat -c %Y "$T/state.before")" "state file not rewritten (mtime)"
+is "$(ls -a "$T" | grep '^st\.json' | paste -sd' ' -)" "$(paste -sd' ' "$T/files.before")" "no state file created or removed (no .backup)"
+
+# --pool limits drift to that pool
+hw_pool "$P_API" "10.0.1.1:80 10.0.1.2:80"
+hw_cfg "$C" "" "web $P_WEB 10.0.0.1:80 10.0.0.2:80 10.0.0.3:80" "api $P_API 10.0.1.1:80 10.0.1.2:80"
+fake_log_clear
+run_lbr -c "$C" --json drift --pool api
+is "$RC" 0 "drift --pool api: that pool has no drift"
+is "$(printf '%s' "$OUT" | jq -r '[.pools[].name] | join(",")')" "api" "only api in the document"
+is "$(fake_count ".pool_id==\"$P_WEB\"")" 0 "web not listed"
+
+done_testing

@@ -1,0 +1,135 @@
+#!/bin/sh
+# Crash safety (issue 4, acceptance 3): SIGKILL an apply over three pools
+# (two Huawei, one UCloud) at 34 moments spread from 0 to the length of a
+# whole run (fake latency makes a run last about a second, the state write
+# included at its end).  After each kill: the state file (and its .backup)
+# parse, serial never goes backwards, the audit log holds only whole JSON
+# lines, the lock is taken by the next apply (lock_timeout = 0, so a lock
+# still held would exit 4) and that apply converges.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/integration/rel-lib.sh"
+
+fake_start --seed 7
+hw_account
+uc_account
+C=$T/lbr.ini
+{
+	printf '[agent]\nstate = st.json\nparallelism = 2\nlock_timeout = 0\nmax_delete = 100%%\n'
+	hw_provider_section
+	uc_provider_section
+	rel_hw_pool_section a crashpool-a 10.3.1 1 4
+	rel_hw_pool_section b crashpool-b 10.3.2 1 4
+	rel_uc_pool_section c vserver-crash1 10.3.3 1 4
+} >"$C"
+ST=$T/st.json
+
+# The machine may be busy (make -j): keep the per-iteration overhead low
+# by recreating the world with one curl and checking it with one jq.
+rel_hw_pool crashpool-a 1 8 10.3.1
+rel_hw_pool crashpool-b 1 8 10.3.2
+rel_uc_vserver vserver-crash1 1 8 10.3.3
+fake_ctl GET /_fake/state >"$T/world0.json"
+jq -c '.hw.pools[] | select(.pool_id == "crashpool-a") | del(.members[].id)' "$T/world0.json" >"$T/pa.json"
+jq -c '.hw.pools[] | select(.pool_id == "crashpool-b") | del(.members[].id)' "$T/world0.json" >"$T/pb.json"
+jq -c '.uc.vservers[0] | del(.backends[].backend_id)' "$T/world0.json" >"$T/vc.json"
+reset_world() {
+	curl -sS --max-time 10 -o /dev/null -H 'Content-Type: application/json' \
+		--data-binary @"$T/pa.json" "$FAKE_URL/_fake/hw/pools" --next \
+		-o /dev/null -H 'Content-Type: application/json' \
+		--data-binary @"$T/pb.json" "$FAKE_URL/_fake/hw/pools" --next \
+		-o /dev/null -H 'Content-Type: application/json' \
+		--data-binary @"$T/vc.json" "$FAKE_URL/_fake/uc/vservers"
+}
+WANT=$( (rel_expect_seq 10.3.1 1 4 80; rel_expect_seq 10.3.2 1 4 80; rel_expect_seq 10.3.3 1 4 8080) |
+	paste -sd' ' -)
+converged() {
+	[ "$(fake_ctl GET /_fake/state | jq -r '[(.hw.pools[] | select(.pool_id | startswith("crashpool"))
+		| .members | map("\(.address):\(.protocol_port)") | sort[]),
+		(.uc.vservers[] | select(.vserver_id == "vserver-crash1")
+		| .backends | map("\(.private_ip):\(.port)") | sort[])] | join(" ")')" = "$WANT" ]
+}
+serial_of() { if [ -e "$1" ]; then jq -e .serial "$1" 2>/dev/null || echo BAD; else echo 0; fi; }
+
+# A reference run to measure how long one apply takes.
+LAT=100
+fake_ctl POST /_fake/settings "{\"latency_ms\":$LAT}" >/dev/null
+reset_world
+T0=$(now_ms)
+run_lbr -c "$C" apply --auto-approve
+DUR=$(($(now_ms) - T0))
+is "$RC" 0 "reference apply: exit 0"
+ok "$(converged; echo $?)" "reference apply converged"
+ok "$([ "$DUR" -ge 700 ] && [ "$DUR" -le 4000 ]; echo $?)" "a run lasts about a second ($DUR ms)"
+LAST=$(serial_of "$ST")
+is "$LAST" 1 "reference apply wrote serial 1"
+
+N=${REL_N:-34}
+STEP=$((DUR / (N - 1)))
+k=0
+killed_mid=0 bad_parse=0 bad_backup=0 backwards=0 bad_audit=0 bad_next=0 not_conv=0 no_progress=0
+while [ $k -lt $N ]; do
+	delay=$((k * STEP))
+	fake_ctl POST /_fake/settings "{\"latency_ms\":$LAT}" >/dev/null
+	reset_world
+	"$LBR" -c "$C" apply --auto-approve >"$T/k.out" 2>"$T/k.err" </dev/null &
+	pid=$!
+	sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+	kill -9 "$pid" 2>/dev/null
+	{ wait "$pid"; } 2>/dev/null
+	[ $? -eq 137 ] && killed_mid=$((killed_mid + 1))
+
+	s=$(serial_of "$ST")
+	if [ "$s" = BAD ]; then
+		bad_parse=$((bad_parse + 1))
+		echo "# kill at $delay ms: state file does not parse"
+	elif [ "$s" -lt "$LAST" ]; then
+		backwards=$((backwards + 1))
+		echo "# kill at $delay ms: serial went from $LAST to $s"
+	else
+		LAST=$s
+	fi
+	if [ -e "$ST.backup" ] && ! jq -e .serial "$ST.backup" >/dev/null 2>&1; then
+		bad_backup=$((bad_backup + 1))
+		echo "# kill at $delay ms: backup does not parse"
+	fi
+	if [ -e "$ST.log" ] && ! jq -c . "$ST.log" >/dev/null 2>&1; then
+		bad_audit=$((bad_audit + 1))
+		echo "# kill at $delay ms: audit log has a broken line"
+	fi
+
+	# Recovery, without latency to keep the test short.
+	fake_ctl POST /_fake/settings '{"latency_ms":0}' >/dev/null
+	run_lbr -c "$C" apply --auto-approve
+	if [ "$RC" -ne 0 ]; then
+		bad_next=$((bad_next + 1))
+		echo "# kill at $delay ms: next apply exited $RC"
+		printf '%s\n' "$ERR" | head -n 5 | sed 's/^/#   /'
+	fi
+	converged || {
+		not_conv=$((not_conv + 1))
+		echo "# kill at $delay ms: not converged after the next apply"
+	}
+	s=$(serial_of "$ST")
+	if [ "$s" = BAD ] || [ "$s" -le "$LAST" ]; then
+		no_progress=$((no_progress + 1))
+		echo "# kill at $delay ms: serial $s after the next apply (was $LAST)"
+	else
+		LAST=$s
+	fi
+	k=$((k + 1))
+done
+
+ok "$([ $killed_mid -ge 30 ] || [ $killed_mid -ge $((N - 4)) ]; echo $?)" "$killed_mid of $N runs were killed in flight (step $STEP ms)"
+is "$bad_parse" 0 "after every kill the state file parses"
+is "$bad_backup" 0 "after every kill the .backup parses"
+is "$backwards" 0 "serial never went backwards"
+is "$bad_audit" 0 "the audit log only ever holds whole JSON lines"
+is "$bad_next" 0 "the next apply took the lock and exited 0 every time"
+is "$not_conv" 0 "the next apply converged every time"
+is "$no_progress" 0 "the next apply advanced serial every time"
+is "$(file_mode_rel "$ST") $(file_mode_rel "$ST.backup")" "600 600" "state and backup are 0600"
+is "$(jq -r .lineage "$ST")" "$(jq -r .lineage "$ST.backup")" "one lineage throughout"
+ls "$T" | grep -E '^st\.json\.' | grep -vE '^st\.json\.(backup|lock|log)$' >"$T/leftovers"
+is "$(cat "$T/leftovers")" "" "no temporary state file left behind after a clean apply"
+
+done_testing
