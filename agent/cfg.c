@@ -22,7 +22,8 @@
 #include "agent/error.h"
 #include "agent/log.h"
 
-#define CFG_MAX_FILE (1024 * 1024)
+/* Large enough for pools of 100,000+ member lines. */
+#define CFG_MAX_FILE (64 * 1024 * 1024)
 /* inih's line buffer is 200 bytes including the line end and NUL. */
 #define CFG_MAX_LINE 197
 
@@ -408,19 +409,14 @@ static int pool_key(struct parse_ctx *c, const char *name, const char *value)
 
 	if (!strcmp(name, "member")) {
 		struct lbr_cfg_member m;
-		size_t i;
 
 		memset(&m, 0, sizeof(m));
 		if (lbr_addrport_parse(value, m.address, &m.port, err, sizeof(err)) < 0) {
 			set_err(c, c->line, "pool \"%s\": bad member %s", p->name, err);
 			return 0;
 		}
-		for (i = 0; i < p->n_members; i++)
-			if (p->members[i].port == m.port && !strcmp(p->members[i].address, m.address)) {
-				set_err(c, c->line, "pool \"%s\": member %s is listed twice (also line %d)",
-					p->name, value, p->members[i].line);
-				return 0;
-			}
+		/* Duplicates are found after parsing, by sorting (pools can
+		 * have 100,000 members). */
 		m.line = c->line;
 		if (lbr_grow((void **)&p->members, &p->cap_members, p->n_members, sizeof(m)) < 0)
 			return 0;
@@ -546,6 +542,46 @@ static void scan_empty_sections(struct parse_ctx *c)
 			}
 		}
 		pos = end + 1;
+	}
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+	const struct lbr_cfg_member *x = a, *y = b;
+	int c = strcmp(x->address, y->address);
+
+	if (c)
+		return c;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/* Sort each pool's members and refuse one listed twice, naming the first
+ * line where the error is earliest in the file. */
+static void check_duplicate_members(struct parse_ctx *c)
+{
+	size_t i, k;
+
+	for (i = 0; i < c->cfg->n_pools && !c->err[0]; i++) {
+		struct lbr_cfg_pool *p = &c->cfg->pools[i];
+		int worst = 0, first = 0;
+		char ap[80] = "";
+
+		qsort(p->members, p->n_members, sizeof(*p->members), cmp_member);
+		for (k = 1; k < p->n_members; k++) {
+			struct lbr_cfg_member *a = &p->members[k - 1], *b = &p->members[k];
+
+			if (a->port == b->port && !strcmp(a->address, b->address) &&
+			    (!worst || b->line < worst)) {
+				worst = b->line;
+				first = a->line;
+				lbr_addrport_fmt(b->address, b->port, ap, sizeof(ap));
+			}
+		}
+		if (worst)
+			set_err(c, worst, "pool \"%s\": member %s is listed twice (also line %d)",
+				p->name, ap, first);
 	}
 }
 
@@ -969,7 +1005,7 @@ int lbr_cfg_load(const char *path, const char *plugin_dir_override, struct lbr_c
 		goto out;
 	}
 	if (c.len > CFG_MAX_FILE) {
-		snprintf(err, errlen, "%s: config file is larger than 1 MiB", path);
+		snprintf(err, errlen, "%s: config file is larger than 64 MiB", path);
 		goto out;
 	}
 	c.cfg = cfg;
@@ -990,6 +1026,7 @@ int lbr_cfg_load(const char *path, const char *plugin_dir_override, struct lbr_c
 		goto out;
 	}
 	scan_empty_sections(&c);
+	check_duplicate_members(&c);
 	if (c.err[0]) {
 		snprintf(err, errlen, "%s", c.err);
 		goto out;

@@ -409,33 +409,83 @@ static void wq_run(void (*fn)(void *), void *args, size_t argsz, size_t n)
 
 /* ------------------------------------------------- one call with retries */
 
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Wait for a slot: at most `window` calls in flight for the provider and,
+ * once it has throttled us, no faster than `rate` calls per second. */
 static void limiter_acquire(struct lbr_prov_rt *p)
 {
+	uint64_t now, t = 0;
+
 	pthread_mutex_lock(&p->mu);
 	while (p->inflight >= (int)p->window)
 		pthread_cond_wait(&p->cv, &p->mu);
 	p->inflight++;
+	if (p->rate > 0) {
+		now = mono_us();
+		t = p->next_send_us > now ? p->next_send_us : now;
+		p->next_send_us = t + (uint64_t)(1e6 / p->rate);
+		t = t > now ? t - now : 0;
+	}
 	pthread_mutex_unlock(&p->mu);
+	if (t) {
+		struct timespec ts = { (time_t)(t / 1000000u), (long)(t % 1000000u) * 1000L };
+
+		nanosleep(&ts, NULL);
+	}
 }
 
-/* Additive increase, multiplicative decrease: a throttled answer halves the
- * number of calls in flight for that provider (at most once per 500 ms, so
- * that one burst of 429s is one signal), every success adds 1/window. */
+static unsigned recent_successes(const struct lbr_prov_rt *p, uint64_t now)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < 512; i++)
+		if (p->ok_ring[i] && p->ok_ring[i] + 1000 >= now)
+			n++;
+	return n;
+}
+
+/* Adapt to throttling.  The first throttled answer starts pacing at 90 %
+ * of what got through in the last second; every further one (at most one
+ * per 250 ms, so that a burst of 429s counts once) takes 20 % off.  After
+ * a calm second the rate grows by 2 % every 100 ms, probing for more; far
+ * above what triggered throttling, pacing is dropped.  Concurrency follows
+ * AIMD: halved (not below 2) on throttling, +1/window per success. */
 static void limiter_release(struct lbr_prov_rt *p, enum lbr_outcome o)
 {
+	uint64_t now = lbr_mono_ms();
+
 	pthread_mutex_lock(&p->mu);
 	p->inflight--;
 	if (o == LBR_OUT_THROTTLED) {
-		uint64_t now = lbr_mono_ms();
+		if (now - p->last_cut_ms >= 250) {
+			if (p->rate <= 0) {
+				unsigned ok = recent_successes(p, now);
 
-		if (now - p->last_cut_ms >= 500) {
-			p->window = p->window / 2 < 1 ? 1 : p->window / 2;
+				p->rate = ok > 2 ? ok * 0.9 : 2;
+			} else {
+				p->rate = p->rate * 0.8 < 1 ? 1 : p->rate * 0.8;
+			}
+			p->window = p->window / 2 < 2 ? 2 : p->window / 2;
 			p->last_cut_ms = now;
 		}
 	} else if (o == LBR_OUT_OK || o == LBR_OUT_NOT_FOUND) {
+		p->ok_ring[p->ok_head++ % 512] = now;
 		p->window += 1.0 / p->window;
 		if (p->window > p->max_window)
 			p->window = p->max_window;
+		if (p->rate > 0 && now - p->last_cut_ms >= 1000 && now - p->last_inc_ms >= 100) {
+			p->rate *= 1.02;
+			p->last_inc_ms = now;
+			if (p->rate > 20000)
+				p->rate = 0; /* no longer throttled in any way that matters */
+		}
 	}
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
@@ -486,10 +536,9 @@ static void audit_attempt(struct lbr_call *c, const struct lbr_call_result *res)
 		describe_result(res, detail, sizeof(detail));
 		rec.detail = detail;
 	}
-	pthread_mutex_lock(&e->audit_mu);
+	/* lbr_state_audit is thread-safe and shares fsyncs between threads. */
 	if (lbr_state_audit(e->store, &rec) < 0)
 		lbr_warn("state: cannot append to the audit log of '%s'", lbr_state_store_location(e->store));
-	pthread_mutex_unlock(&e->audit_mu);
 }
 
 static int call_attempt(void *ud, struct lbr_call_result *res)

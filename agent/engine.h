@@ -83,6 +83,14 @@ struct lbr_prov_rt {
 	int inflight;
 	int max_window;
 	uint64_t last_cut_ms;
+	/* pacing once the cloud throttles: `rate` calls per second (0 = not
+	 * paced), the next send slot, and recent successes to measure what
+	 * the cloud lets through */
+	double rate;
+	uint64_t next_send_us;
+	uint64_t last_inc_ms;
+	uint64_t ok_ring[512];
+	unsigned ok_head;
 	struct lbr_prov_stats stats;
 };
 

@@ -12,6 +12,8 @@ const struct lbr_retry_policy lbr_retry_default = {
 	.cap_ms = 10000,
 	.max_attempts = 6,
 	.max_conflicts = 3,
+	.max_throttled = 40,
+	.throttle_cap_ms = 1000,
 	.max_wait_ms = 60000,
 	.deadline_ms = 120000,
 };
@@ -65,7 +67,8 @@ uint64_t lbr_retry_backoff(const struct lbr_retry_policy *p, unsigned attempt, d
 
 enum lbr_retry_verdict lbr_retry_decide(const struct lbr_retry_policy *p,
 					const struct lbr_call_result *res, unsigned attempts,
-					unsigned conflicts, uint64_t elapsed_ms, double rnd,
+					unsigned conflicts, unsigned throttled,
+					uint64_t elapsed_ms, double rnd,
 					uint64_t *wait_ms, char *why, size_t whylen)
 {
 	uint64_t w;
@@ -79,7 +82,12 @@ enum lbr_retry_verdict lbr_retry_decide(const struct lbr_retry_policy *p,
 			snprintf(why, whylen, "still conflicting after %u attempts", conflicts);
 		return LBR_RETRY_GIVE_UP;
 	}
-	if (attempts >= p->max_attempts) {
+	if (res->outcome == LBR_OUT_THROTTLED && throttled >= p->max_throttled) {
+		if (why)
+			snprintf(why, whylen, "still throttled after %u attempts", throttled);
+		return LBR_RETRY_GIVE_UP;
+	}
+	if (attempts - throttled >= p->max_attempts) {
 		if (why)
 			snprintf(why, whylen, "gave up after %u attempts", attempts);
 		return LBR_RETRY_GIVE_UP;
@@ -90,7 +98,17 @@ enum lbr_retry_verdict lbr_retry_decide(const struct lbr_retry_policy *p,
 				 res->retry_after_ms / 1000u);
 		return LBR_RETRY_GIVE_UP;
 	}
-	w = lbr_retry_backoff(p, attempts, rnd);
+	if (res->outcome == LBR_OUT_THROTTLED) {
+		/* The provider's pacing does the slowing down; a throttled
+		 * call only needs to go back in the queue. */
+		struct lbr_retry_policy q = *p;
+
+		if (q.cap_ms > q.throttle_cap_ms)
+			q.cap_ms = q.throttle_cap_ms;
+		w = lbr_retry_backoff(&q, throttled, rnd);
+	} else {
+		w = lbr_retry_backoff(p, attempts - throttled, rnd);
+	}
 	if (res->retry_after_ms > w)
 		w = res->retry_after_ms;
 	if (elapsed_ms + w > p->deadline_ms) {
@@ -107,7 +125,7 @@ int lbr_retry_run(const struct lbr_retry_policy *p, const struct lbr_clock *clk,
 		  const struct lbr_retry_hooks *h, struct lbr_call_result *res)
 {
 	uint64_t start = clk->now_ms(clk->ud);
-	unsigned attempts = 0, conflicts = 0;
+	unsigned attempts = 0, conflicts = 0, throttled = 0;
 
 	for (;;) {
 		uint64_t wait = 0;
@@ -122,7 +140,9 @@ int lbr_retry_run(const struct lbr_retry_policy *p, const struct lbr_clock *clk,
 		attempts++;
 		if (res->outcome == LBR_OUT_CONFLICT)
 			conflicts++;
-		v = lbr_retry_decide(p, res, attempts, conflicts, clk->now_ms(clk->ud) - start,
+		if (res->outcome == LBR_OUT_THROTTLED)
+			throttled++;
+		v = lbr_retry_decide(p, res, attempts, conflicts, throttled, clk->now_ms(clk->ud) - start,
 				     clk->rand(clk->ud), &wait, why, sizeof(why));
 		if (v == LBR_RETRY_DONE)
 			return (int)attempts;

@@ -17,12 +17,17 @@ struct lbr_retry_policy {
 	unsigned cap_ms;        /* largest backoff ceiling */
 	unsigned max_attempts;  /* attempts in all, for transient/throttled */
 	unsigned max_conflicts; /* attempts that may end in a conflict */
+	unsigned max_throttled; /* attempts that may be throttled; they do not
+				 * count against max_attempts: the provider's
+				 * pacing slows everyone down instead */
+	unsigned throttle_cap_ms; /* backoff ceiling after a throttled answer */
 	unsigned max_wait_ms;   /* a longer Retry-After makes us give up */
 	unsigned deadline_ms;   /* whole call, retries included */
 };
 
-/* The defaults: 200 ms base, 10 s cap, 6 attempts, 3 conflicts, 60 s max
- * Retry-After, 120 s deadline. */
+/* The defaults: 200 ms base, 10 s cap, 6 attempts, 3 conflicts, 40
+ * throttled answers (backoff capped at 1 s), 60 s max Retry-After, 120 s
+ * deadline. */
 extern const struct lbr_retry_policy lbr_retry_default;
 
 struct lbr_clock {
@@ -51,12 +56,14 @@ int lbr_retry_retryable(enum lbr_outcome o);
 uint64_t lbr_retry_backoff(const struct lbr_retry_policy *p, unsigned attempt, double rnd);
 
 /* Decide what to do after `attempts` attempts (>= 1) of which `conflicts`
- * ended in LBR_OUT_CONFLICT, the last one giving `res`, with `elapsed_ms`
+ * ended in LBR_OUT_CONFLICT and `throttled` in LBR_OUT_THROTTLED, the last
+ * one giving `res`, with `elapsed_ms`
  * since the first attempt started.  On LBR_RETRY_AGAIN, *wait_ms is set.
  * On GIVE_UP, `why` (if non-NULL) receives a short reason. */
 enum lbr_retry_verdict lbr_retry_decide(const struct lbr_retry_policy *p,
 					const struct lbr_call_result *res, unsigned attempts,
-					unsigned conflicts, uint64_t elapsed_ms, double rnd,
+					unsigned conflicts, unsigned throttled,
+					uint64_t elapsed_ms, double rnd,
 					uint64_t *wait_ms, char *why, size_t whylen);
 
 /* Hooks for lbr_retry_run. */

@@ -25,6 +25,8 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -274,6 +276,8 @@ void lbr_state_store_free(struct lbr_state_store *st)
 	lbr_state_unlock(st);
 	if (st->kind == LBR_STORE_ETCD)
 		lbr_state_etcd_free(st);
+	if (st->audit_fd1)
+		close(st->audit_fd1 - 1);
 	free(st->path);
 	free(st->location);
 	free(st);
@@ -896,32 +900,82 @@ out:
 	return line;
 }
 
+/* Several threads append at once (one per removal in flight).  Each line
+ * is one write() on a descriptor kept open with O_APPEND; durability is a
+ * group commit: the first thread to need a sync runs fdatasync() for every
+ * line written so far, the others wait for it instead of issuing their own.
+ * A caller returns only once its own line is on disk. */
+static pthread_mutex_t audit_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t audit_cv = PTHREAD_COND_INITIALIZER;
+
 int lbr_state_audit(struct lbr_state_store *st, const struct lbr_audit_rec *rec)
 {
 	char *logpath = NULL, *line = NULL;
-	int fd = -1, r = LBR_ENOMEM;
+	int r = LBR_ENOMEM, fd;
+	uint64_t mine;
 
-	if (st->kind == LBR_STORE_ETCD)
-		return lbr_state_etcd_audit(st, rec);
-	logpath = with_suffix(st->path, ".log");
+	if (st->kind == LBR_STORE_ETCD) {
+		pthread_mutex_lock(&audit_mu);
+		r = lbr_state_etcd_audit(st, rec);
+		pthread_mutex_unlock(&audit_mu);
+		return r;
+	}
 	line = lbr_state_audit_line(rec);
-	if (!logpath || !line)
-		goto out;
-	/* One write() of the whole line: with O_APPEND it lands in one piece
-	 * even if a second writer (which the lock should prevent) appends. */
+	if (!line)
+		goto out_nolock;
+	pthread_mutex_lock(&audit_mu);
+	if (!st->audit_fd1) {
+		logpath = with_suffix(st->path, ".log");
+		if (!logpath)
+			goto out;
+		fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+			  O_NOFOLLOW | O_NOCTTY, 0600);
+		if (fd < 0 || fchmod(fd, 0600) < 0) {
+			snprintf(st->msg, sizeof(st->msg), "state: cannot append to "
+				 "'%s' (%s)", logpath, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			r = LBR_EIO;
+			goto out;
+		}
+		st->audit_fd1 = fd + 1;
+	}
+	fd = st->audit_fd1 - 1;
 	r = LBR_EIO;
-	fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-		  O_NOFOLLOW | O_NOCTTY, 0600);
-	if (fd < 0 || fchmod(fd, 0600) < 0 ||
-	    write_all(fd, line, strlen(line)) < 0 || fsync(fd) < 0) {
-		snprintf(st->msg, sizeof(st->msg), "state: cannot append to "
-			 "'%s' (%s)", logpath, strerror(errno));
+	if (write_all(fd, line, strlen(line)) < 0) {
+		snprintf(st->msg, sizeof(st->msg), "state: cannot append to the audit log of "
+			 "'%s' (%s)", st->path, strerror(errno));
+		goto out;
+	}
+	mine = ++st->audit_written;
+	while (st->audit_synced < mine && !st->audit_err) {
+		if (!st->audit_syncing) {
+			uint64_t target = st->audit_written;
+			int rc;
+
+			st->audit_syncing = 1;
+			pthread_mutex_unlock(&audit_mu);
+			rc = fdatasync(fd);
+			pthread_mutex_lock(&audit_mu);
+			st->audit_syncing = 0;
+			if (rc < 0)
+				st->audit_err = errno;
+			else if (target > st->audit_synced)
+				st->audit_synced = target;
+			pthread_cond_broadcast(&audit_cv);
+		} else {
+			pthread_cond_wait(&audit_cv, &audit_mu);
+		}
+	}
+	if (st->audit_err) {
+		snprintf(st->msg, sizeof(st->msg), "state: cannot sync the audit log of "
+			 "'%s' (%s)", st->path, strerror(st->audit_err));
 		goto out;
 	}
 	r = 0;
 out:
-	if (fd >= 0)
-		close(fd);
+	pthread_mutex_unlock(&audit_mu);
+out_nolock:
 	if (r == LBR_ENOMEM)
 		snprintf(st->msg, sizeof(st->msg), "state: out of memory "
 			 "writing the audit log");

@@ -24,6 +24,12 @@ struct lbr_state_store {
 	char lock_id[37]; /* id written into the lock info while held */
 	char msg[512];    /* last warning or error not returned through err */
 	struct lbr_etcd *etcd; /* etcd: connection, lease and lock (etcd.c) */
+	/* local audit log, kept open; group commit (see lbr_state_audit) */
+	int audit_fd1;            /* fd + 1; 0 = not open yet */
+	uint64_t audit_written;   /* lines written */
+	uint64_t audit_synced;    /* lines known to be on disk */
+	int audit_syncing;        /* a thread is in fdatasync() */
+	int audit_err;            /* errno of a failed fdatasync, sticky */
 };
 
 /* Longest RFC 3339 UTC text we write: "YYYY-MM-DDTHH:MM:SSZ" + NUL. */

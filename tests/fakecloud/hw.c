@@ -578,6 +578,80 @@ static bool member_matches(const struct fc_hw_pool *p,
 	return true;
 }
 
+struct pagebuf {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+
+static void pb_addn(struct pagebuf *sb, const char *s, size_t n)
+{
+	if (sb->oom)
+		return;
+	if (sb->len + n + 1 > sb->cap) {
+		size_t cap = sb->cap ? sb->cap : 65536;
+		char *nb;
+
+		while (cap < sb->len + n + 1)
+			cap *= 2;
+		nb = realloc(sb->buf, cap);
+		if (!nb) {
+			sb->oom = true;
+			return;
+		}
+		sb->buf = nb;
+		sb->cap = cap;
+	}
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+}
+
+static void pb_add(struct pagebuf *sb, const char *s)
+{
+	pb_addn(sb, s, strlen(s));
+}
+
+static void pb_fmt(struct pagebuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void pb_fmt(struct pagebuf *sb, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		pb_addn(sb, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/* A JSON string literal; json-c escapes anything unusual. */
+static void pb_str(struct pagebuf *sb, const char *s)
+{
+	const char *p;
+	json_object *js;
+
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\' || (unsigned char)*p >= 0x7f)
+			break;
+	if (!*p) {
+		pb_addn(sb, "\"", 1);
+		pb_addn(sb, s, (size_t)(p - s));
+		pb_addn(sb, "\"", 1);
+		return;
+	}
+	js = json_object_new_string(s);
+	if (!js) {
+		sb->oom = true;
+		return;
+	}
+	pb_add(sb, json_object_to_json_string_ext(js, JSON_C_TO_STRING_PLAIN |
+						  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(js);
+}
+
 static void list_members(struct fc_req *r, struct fc_hw_pool *p)
 {
 	struct fc_params q = { 0 };
@@ -643,12 +717,44 @@ static void list_members(struct fc_req *r, struct fc_hw_pool *p)
 		else
 			end = start + (size_t)limit;
 	}
-	o = json_object_new_object();
-	a = json_object_new_array();
-	for (i = start; i < end; i++)
-		json_object_array_add(a, fc_hw_member_json(p, &p->m[idx[i]]));
-	json_object_object_add(o, "members", a);
-	fc_reply_json(r, 200, o, HW_JSON);
+	/* Rendered by hand rather than through a json-c tree: a page of
+	 * 2,000 members (and 100,000 in the benchmarks) must not make the
+	 * fake the bottleneck.  Every string goes through json_escape. */
+	{
+		struct pagebuf sb = { 0 };
+
+		(void)o;
+		(void)a;
+		pb_add(&sb, "{\"members\": [");
+		for (i = start; i < end; i++) {
+			const struct fc_hw_member *m = &p->m[idx[i]];
+
+			pb_add(&sb, i > start ? ", {\"id\": " : "{\"id\": ");
+			pb_str(&sb, m->id);
+			pb_add(&sb, ", \"name\": ");
+			pb_str(&sb, m->name);
+			pb_add(&sb, ", \"address\": ");
+			pb_str(&sb, m->address);
+			pb_fmt(&sb, ", \"protocol_port\": %d, \"subnet_id\": ", m->port);
+			pb_str(&sb, m->subnet_id);
+			pb_fmt(&sb, ", \"weight\": %d, \"admin_state_up\": %s, \"operating_status\": ",
+			       m->weight, m->admin_state_up ? "true" : "false");
+			pb_str(&sb, m->operating_status);
+			pb_add(&sb, ", \"tenant_id\": ");
+			pb_str(&sb, p->project_id);
+			pb_add(&sb, ", \"project_id\": ");
+			pb_str(&sb, p->project_id);
+			pb_add(&sb, "}");
+		}
+		pb_add(&sb, "]}");
+		if (sb.oom) {
+			free(sb.buf);
+			v2_error(r, 500, "ELB.8906", "Internal server error.");
+			goto out;
+		}
+		fc_reply_raw(r, 200, sb.buf, sb.len, HW_JSON);
+		free(sb.buf);
+	}
 out:
 	free(idx);
 	fc_params_release(&q);

@@ -40,9 +40,14 @@ static void check_str(const char *s, size_t size)
 		abort();
 }
 
+/* Set per input: the response itself spelled out a secret (the fuzzer
+ * learns the strings from the comparisons below), so an echo of the
+ * cloud's own text is not a leak. */
+static int body_has_secret;
+
 static void check_no_secret(const char *s)
 {
-	if (strstr(s, SK) || strstr(s, TOKEN))
+	if (!body_has_secret && (strstr(s, SK) || strstr(s, TOKEN)))
 		abort();
 }
 
@@ -86,7 +91,9 @@ static void direct(const char *body, size_t len, long status)
 	check_str(e.code, sizeof(e.code));
 	check_str(e.message, sizeof(e.message));
 	check_str(e.request_id, sizeof(e.request_id));
-	if (r == 1 && !e.code[0] && !e.message[0])
+	/* 0 means nothing was found, so nothing may have been filled in.
+	 * (The converse does not hold: {"code":""} is "found" but empty.) */
+	if (r == 0 && (e.code[0] || e.message[0]))
 		abort();
 	(void)lbr_hw_classify(LBR_HW_OP_LIST, status, e.code);
 	(void)lbr_hw_classify(LBR_HW_OP_REMOVE, status, e.code);
@@ -186,6 +193,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = (const char *)data + 2;
 	len = size - 2;
 	fuzz_host_reset();
+	body_has_secret = memmem(body, len, SK, strlen(SK)) ||
+			  memmem(body, len, TOKEN, strlen(TOKEN));
 	direct(body, len, status);
 	via_plugin(mode, status, body, len);
 	return 0;

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ static void setup(void)
 		{ "UC_PRIVATE_KEY", "fuzzPrivateKeyMustNeverLeak0123456789" },
 		{ "EMPTY", "" },
 	};
+	static const char *const plugins[] = { "huaweicloud", "ucloud" };
 	size_t i;
 
 	plugin_dir = getenv("LBR_FUZZ_PLUGIN_DIR");
@@ -52,6 +54,15 @@ static void setup(void)
 	if (!plugin_dir || !*plugin_dir)
 		plugin_dir = LBR_FUZZ_PLUGIN_DIR;
 	setenv("LBRECONCILE_PLUGIN_DIR", plugin_dir, 1);
+	/* Pin the plugins: the loader dlclose()s them after every input,
+	 * and unmapping an instrumented plugin would pull its coverage
+	 * counters from under libFuzzer (and reloading costs time). */
+	for (i = 0; i < sizeof(plugins) / sizeof(plugins[0]); i++) {
+		char so[4096];
+
+		snprintf(so, sizeof(so), "%s/%s.so", plugin_dir, plugins[i]);
+		(void)dlopen(so, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	}
 	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		setenv(vars[i][0], vars[i][1], 1);
 	/* Warnings (literal secrets, unused providers) would flood the

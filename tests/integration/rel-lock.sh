@@ -18,19 +18,23 @@ C=$T/lbr.ini
 LOCK=$T/st.json.lock
 HOST=$(hostname)
 
-# bg_apply NAME : start an apply in the background; sets BG_PID, output
-# in $T/NAME.out/.err, exit code in $T/NAME.rc, duration in $T/NAME.ms
+# bg_apply NAME : start an apply in the background; sets BG_PID (the
+# waiting subshell), output in $T/NAME.out/.err, exit code in $T/NAME.rc,
+# duration in $T/NAME.ms, the agent's own pid in $T/NAME.pid (the inner
+# shell execs the agent, keeping its pid).
 bg_apply() {
+	rm -f "$T/$1.pid"
 	(
 		t0=$(now_ms)
-		"$LBR" -c "$C" apply --auto-approve >"$T/$1.out" 2>"$T/$1.err" </dev/null
+		sh -c 'echo $$ >"$1.pid.tmp" && mv "$1.pid.tmp" "$1.pid" && shift && exec "$@"' \
+			sh "$T/$1" "$LBR" -c "$C" apply --auto-approve >"$T/$1.out" 2>"$T/$1.err" </dev/null
 		echo $? >"$T/$1.rc"
 		echo $(($(now_ms) - t0)) >"$T/$1.ms"
 	) &
 	BG_PID=$!
 }
-# the agent's own pid, child of the subshell
-agent_pid() { pgrep -P "$1" -x lbreconcile | head -n 1; }
+# agent_pid NAME : the agent's pid (waits for it to be known)
+agent_pid() { rel_wait_file "$T/$1.pid" 100 && cat "$T/$1.pid"; }
 
 # 1. Two agents at once.
 rel_hw_pool "$P" 1 10 10.0.0
@@ -39,9 +43,8 @@ bg_apply a
 SA=$BG_PID
 bg_apply b
 SB=$BG_PID
-sleep 0.3
-PA=$(agent_pid "$SA")
-PB=$(agent_pid "$SB")
+PA=$(agent_pid a)
+PB=$(agent_pid b)
 wait "$SA" "$SB"
 RCS="$(cat "$T/a.rc") $(cat "$T/b.rc")"
 case "$RCS" in
@@ -74,7 +77,7 @@ bg_apply k
 SK=$BG_PID
 i=0
 while [ ! -s "$LOCK" ] && [ $i -lt 50 ]; do sleep 0.05; i=$((i + 1)); done
-PK=$(agent_pid "$SK")
+PK=$(agent_pid k)
 kill -9 "$PK"
 wait "$SK"
 is "$(cat "$T/k.rc")" 137 "holder SIGKILLed while holding the lock"
@@ -108,8 +111,9 @@ bg_apply k2
 SK=$BG_PID
 i=0
 while [ ! -s "$LOCK" ] && [ $i -lt 50 ]; do sleep 0.05; i=$((i + 1)); done
-kill -9 "$(agent_pid "$SK")"
+kill -9 "$(agent_pid k2)"
 wait "$SK"
+is "$(cat "$T/k2.rc")" 137 "second holder SIGKILLed"
 ok "$([ -s "$LOCK" ]; echo $?)" "stale lock info left behind"
 T0=$(now_ms)
 run_lbr -c "$C" apply --auto-approve

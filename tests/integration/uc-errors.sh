@@ -30,8 +30,9 @@ is "$(calls)" "DescribeVServer/0 ReleaseBackend/153 ReleaseBackend/153 ReleaseBa
 	"153: ReleaseBackend retried until it succeeds, then re-observed"
 is "$(uc_calls ReleaseBackend | uc_params | sort -u | wc -l | tr -d ' ')" 1 "153: every retry sends the same parameters"
 is "$(uc_backends $VS | tr '\n' ' ')" "10.0.1.5:8080 10.0.1.6:8080 " "153: converged"
-is "$(jq -r '[.action, .member, .outcome] | join(" ")' "$T/st.json.log")" "remove backend-aaaa0003 ok" \
-	"153: one audit line, outcome ok"
+is "$(jq -r '[.action, .member, .outcome] | join(" ")' "$T/st.json.log" | tr '\n' ',')" \
+	"remove backend-aaaa0003 throttled,remove backend-aaaa0003 throttled,remove backend-aaaa0003 ok," \
+	"153: one audit line per request sent (two throttled, then ok)"
 
 # --- HTTP 503 (non-JSON body) on ReleaseBackend: retried
 reset_world

@@ -136,6 +136,31 @@ int main(void)
 	tap_is_int(n, (int)p.max_conflicts, "conflicts stop at max_conflicts");
 	tap_ok(strstr(res.message, "still conflicting") != NULL, "conflict message: %s", res.message);
 
+	/* Throttled answers have their own, larger budget and short waits:
+	 * the provider's pacing does the slowing down. */
+	memset(&f, 0, sizeof(f));
+	f.rnd = 0.999999;
+	f.outcomes[0] = LBR_OUT_THROTTLED;
+	f.n_out = 1;
+	n = run(&f, &p, &res);
+	tap_is_int(n, (int)p.max_throttled, "throttled answers stop at max_throttled");
+	tap_ok(strstr(res.message, "still throttled after 40 attempts") != NULL, "throttle message: %s", res.message);
+	{
+		uint64_t longest = 0;
+
+		for (i = 0; i < f.n_sleeps; i++)
+			longest = f.slept[i] > longest ? f.slept[i] : longest;
+		tap_is_int(longest, 1000, "waits after throttling are capped at 1 s");
+	}
+	memset(&f, 0, sizeof(f));
+	for (i = 0; i < 12; i++)
+		f.outcomes[i] = i % 2 ? LBR_OUT_TRANSIENT : LBR_OUT_THROTTLED;
+	f.outcomes[12] = LBR_OUT_OK;
+	f.n_out = 13;
+	n = run(&f, &p, &res);
+	tap_ok(n == 12 && res.outcome == LBR_OUT_TRANSIENT,
+	       "interleaved: the 6th transient failure ends it after 12 attempts; throttled ones did not count (%d)", n);
+
 	/* Retry-After is honoured even when the jittered backoff is shorter. */
 	memset(&f, 0, sizeof(f));
 	f.rnd = 0.0;
