@@ -656,18 +656,6 @@ static int resolve_secret(struct lbr_cfg *cfg, const char *owner, struct lbr_cfg
 	return 0;
 }
 
-static int is_loopback_url(const char *url)
-{
-	const char *h = url + 7; /* after http:// */
-
-	if (!strncmp(h, "127.", 4) || !strncmp(h, "[::1]", 5) || !strncmp(h, "localhost", 9)) {
-		/* "localhost" must be followed by end, ':' or '/' */
-		if (!strncmp(h, "localhost", 9) && h[9] && h[9] != ':' && h[9] != '/')
-			return 0;
-		return 1;
-	}
-	return 0;
-}
 
 static int check_provider(struct lbr_cfg *cfg, struct lbr_cfg_provider *p, char *err,
 			  size_t errlen)
@@ -749,14 +737,14 @@ static int check_provider(struct lbr_cfg *cfg, struct lbr_cfg_provider *p, char 
 						 cfg->path, kv->line, owner, kv->value);
 					return LBR_EINVAL;
 				}
-				if (!is_loopback_url(kv->value) && !p->allow_insecure_http) {
+				if (!lbr_url_is_loopback(kv->value) && !p->allow_insecure_http) {
 					/* allow_insecure_http may come later in the
 					 * section: checked again below. */
 				}
 			}
 		}
 	}
-	if (p->endpoint && !strncmp(p->endpoint, "http://", 7) && !is_loopback_url(p->endpoint)) {
+	if (p->endpoint && !strncmp(p->endpoint, "http://", 7) && !lbr_url_is_loopback(p->endpoint)) {
 		struct lbr_cfg_kv *e = kv_find(p->kv, p->n_kv, "endpoint");
 
 		if (!p->allow_insecure_http) {

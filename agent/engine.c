@@ -402,6 +402,8 @@ static void wq_run(void (*fn)(void *), void *args, size_t argsz, size_t n)
 	pthread_cond_broadcast(&q->cv_work);
 	while (q->done < q->n_jobs)
 		pthread_cond_wait(&q->cv_done, &q->mu);
+	/* No job left to take until the next batch is set up under the
+	 * same lock. */
 	q->n_jobs = 0;
 	q->next = 0;
 	pthread_mutex_unlock(&q->mu);
@@ -424,8 +426,11 @@ static void limiter_acquire(struct lbr_prov_rt *p)
 	uint64_t now, t = 0;
 
 	pthread_mutex_lock(&p->mu);
-	while (p->inflight >= (int)p->window)
+	while (p->inflight >= (int)p->window) {
+		p->waiting++;
 		pthread_cond_wait(&p->cv, &p->mu);
+		p->waiting--;
+	}
 	p->inflight++;
 	if (p->rate > 0) {
 		now = mono_us();
@@ -441,53 +446,62 @@ static void limiter_acquire(struct lbr_prov_rt *p)
 	}
 }
 
-static unsigned recent_successes(const struct lbr_prov_rt *p, uint64_t now)
+static unsigned recent(const uint64_t *ring, uint64_t now)
 {
 	unsigned i, n = 0;
 
-	for (i = 0; i < 512; i++)
-		if (p->ok_ring[i] && p->ok_ring[i] + 1000 >= now)
+	for (i = 0; i < LBR_RATE_RING; i++)
+		if (ring[i] && ring[i] + 1000 >= now)
 			n++;
 	return n;
 }
 
-/* Adapt to throttling.  The first throttled answer starts pacing at 90 %
- * of what got through in the last second; every further one (at most one
- * per 250 ms, so that a burst of 429s counts once) takes 20 % off.  After
- * a calm second the rate grows by 2 % every 100 ms, probing for more; far
- * above what triggered throttling, pacing is dropped.  Concurrency follows
- * AIMD: halved (not below 2) on throttling, +1/window per success. */
-static void limiter_release(struct lbr_prov_rt *p, enum lbr_outcome o)
+/* Adapt to throttling.  A throttled answer is a rate signal only when it is
+ * not a stray one: at least 3 in the last second and at least 10 % of the
+ * answers (a few random 429s are just retried).  The first signal starts
+ * pacing at 90 % of what got through in the last second; each further one
+ * (at most one per 500 ms, so that a burst of 429s counts once) takes 20 %
+ * off.  While no signal came in the last 300 ms the rate grows by 3 % every
+ * 100 ms, probing for more; far above any limit met, pacing stops.
+ * Concurrency follows: halved (not below 2) on a signal, +1/window per
+ * success. */
+static void limiter_release(struct lbr_prov_rt *p, enum lbr_op op, enum lbr_outcome o)
 {
 	uint64_t now = lbr_mono_ms();
 
 	pthread_mutex_lock(&p->mu);
 	p->inflight--;
+	if ((unsigned)o < LBR_OUTCOME_COUNT)
+		p->stats.calls[op][o]++;
 	if (o == LBR_OUT_THROTTLED) {
-		if (now - p->last_cut_ms >= 250) {
-			if (p->rate <= 0) {
-				unsigned ok = recent_successes(p, now);
+		unsigned thr, ok;
 
+		p->stats.throttled++;
+		p->thr_ring[p->thr_head++ % LBR_RATE_RING] = now;
+		thr = recent(p->thr_ring, now);
+		ok = recent(p->ok_ring, now);
+		if (thr >= 3 && thr * 10 >= ok + thr && now - p->last_cut_ms >= 500) {
+			if (p->rate <= 0)
 				p->rate = ok > 2 ? ok * 0.9 : 2;
-			} else {
+			else
 				p->rate = p->rate * 0.8 < 1 ? 1 : p->rate * 0.8;
-			}
 			p->window = p->window / 2 < 2 ? 2 : p->window / 2;
 			p->last_cut_ms = now;
 		}
 	} else if (o == LBR_OUT_OK || o == LBR_OUT_NOT_FOUND) {
-		p->ok_ring[p->ok_head++ % 512] = now;
+		p->ok_ring[p->ok_head++ % LBR_RATE_RING] = now;
 		p->window += 1.0 / p->window;
 		if (p->window > p->max_window)
 			p->window = p->max_window;
-		if (p->rate > 0 && now - p->last_cut_ms >= 1000 && now - p->last_inc_ms >= 100) {
-			p->rate *= 1.02;
+		if (p->rate > 0 && now - p->last_cut_ms >= 300 && now - p->last_inc_ms >= 100) {
+			p->rate *= 1.03;
 			p->last_inc_ms = now;
 			if (p->rate > 20000)
 				p->rate = 0; /* no longer throttled in any way that matters */
 		}
 	}
-	pthread_cond_broadcast(&p->cv);
+	if (p->waiting)
+		pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -585,15 +599,13 @@ static int call_attempt(void *ud, struct lbr_call_result *res)
 		snprintf(res->message, sizeof(res->message), "plugin failed internally");
 	if (r < 0)
 		res->outcome = LBR_OUT_INVALID;
-	limiter_release(c->prov, res->outcome);
+	limiter_release(c->prov, c->op, res->outcome);
 	audit_attempt(c, res);
+	__atomic_add_fetch(&c->e->calls_total, 1, __ATOMIC_RELAXED);
+	if (res->outcome != LBR_OUT_AUTH)
+		return 0;
 	pthread_mutex_lock(&c->prov->mu);
-	if ((unsigned)res->outcome < LBR_OUTCOME_COUNT)
-		c->prov->stats.calls[c->op][res->outcome]++;
-	if (res->outcome == LBR_OUT_THROTTLED)
-		c->prov->stats.throttled++;
-	c->e->calls_total++;
-	if (res->outcome == LBR_OUT_AUTH && !c->prov->auth_failed) {
+	if (!c->prov->auth_failed) {
 		/* Stop every other call to this provider now: Huawei locks
 		 * an AK after more than 5 consecutive failures. */
 		c->prov->auth_failed = 1;
@@ -675,6 +687,31 @@ static void pool_error(struct lbr_pool_rt *p, const char *fmt, ...)
 		p->error = msg;
 		msg = NULL;
 	}
+	pthread_mutex_unlock(&p->mu);
+	free(msg);
+}
+
+/* A failure that a later round may get past (the retries of one call gave
+ * up on a transient error): remembered, but the pool keeps being worked
+ * on.  If the pool still has not converged at the end, it becomes the
+ * pool's error. */
+static void pool_soft_error(struct lbr_pool_rt *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void pool_soft_error(struct lbr_pool_rt *p, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	pthread_mutex_lock(&p->mu);
+	if (!p->soft_error) {
+		p->soft_error = msg;
+		msg = NULL;
+	}
+	p->touched = 1;
 	pthread_mutex_unlock(&p->mu);
 	free(msg);
 }
@@ -1017,7 +1054,10 @@ void lbr_engine_plan_pool(struct lbr_engine *e, struct lbr_pool_rt *p)
 		goto oom;
 	/* Guard: max_delete per pool and pass. */
 	if (!e->force && p->n_remove > 0) {
-		long budget = p->delete_budget;
+		/* The budget is for the whole pass: what earlier rounds
+		 * removed counts against it, failed attempts do not. */
+		long budget = p->delete_budget < 0 ? -1
+			: p->delete_budget - (long)(p->removed + p->already_gone);
 
 		if (budget >= 0 && (long)p->n_remove > budget) {
 			long limit = e->cfg->max_delete_percent
@@ -1133,8 +1173,12 @@ static void update_job(void *arg)
 	} else {
 		u->failed = 1;
 		describe_result(&res, desc, sizeof(desc));
-		pool_error(p, "pool \"%s\": cannot update forwarding policy %s (%s): %s", p->cfg->name,
-			   rule->id, rule->label, desc);
+		if (res.outcome == LBR_OUT_TRANSIENT || res.outcome == LBR_OUT_THROTTLED)
+			pool_soft_error(p, "pool \"%s\": cannot update forwarding policy %s (%s): %s",
+					p->cfg->name, rule->id, rule->label, desc);
+		else
+			pool_error(p, "pool \"%s\": cannot update forwarding policy %s (%s): %s",
+				   p->cfg->name, rule->id, rule->label, desc);
 	}
 }
 
@@ -1213,8 +1257,8 @@ static void remove_job(void *arg)
 	}
 	lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
 	if (!member_rules_ok(p, m->id)) {
-		pool_error(p, "pool \"%s\": not removing %s (member %s): a forwarding policy naming it could not be updated",
-			   p->cfg->name, ap, m->id);
+		pool_soft_error(p, "pool \"%s\": not removing %s (member %s): a forwarding policy naming it could not be updated",
+				p->cfg->name, ap, m->id);
 		pthread_mutex_lock(&p->mu);
 		p->failed++;
 		pthread_mutex_unlock(&p->mu);
@@ -1256,7 +1300,12 @@ static void remove_job(void *arg)
 	p->failed++;
 	pthread_mutex_unlock(&p->mu);
 	describe_result(&res, desc, sizeof(desc));
-	pool_error(p, "pool \"%s\": cannot remove %s (member %s): %s", p->cfg->name, ap, m->id, desc);
+	if (res.outcome == LBR_OUT_TRANSIENT || res.outcome == LBR_OUT_THROTTLED)
+		pool_soft_error(p, "pool \"%s\": cannot remove %s (member %s): %s", p->cfg->name, ap,
+				m->id, desc);
+	else
+		pool_error(p, "pool \"%s\": cannot remove %s (member %s): %s", p->cfg->name, ap, m->id,
+			   desc);
 }
 
 /* Is addr:port declared in pool `name` of a freshly read config? */
@@ -1406,9 +1455,9 @@ static size_t act_round(struct lbr_engine *e)
 		struct lbr_pool_rt *p = &e->pools[i];
 		int drain = p->cfg->drain_s > 0;
 
-		if (!p->obs_ok || p->refused || p->frozen)
-			continue;
-		if (p->prov->auth_failed)
+		/* A pool with an error (in this round's rule updates, or in an
+		 * earlier round, whose plan is then stale) is not acted on. */
+		if (!pool_can_act(p) || p->prov->auth_failed)
 			continue;
 		if (drain) {
 			free(p->drain);
@@ -1432,9 +1481,6 @@ static size_t act_round(struct lbr_engine *e)
 			}
 			n++;
 		}
-		if (p->n_remove)
-			p->delete_budget = p->delete_budget < 0 ? -1
-				: p->delete_budget - (long)p->n_remove;
 	}
 	wq_run(remove_job, jobs, sizeof(*jobs), n);
 	free(jobs);
@@ -1582,6 +1628,7 @@ void lbr_engine_free(struct lbr_engine *e)
 			free(p->removed_ids[k]);
 		free(p->removed_ids);
 		free(p->error);
+		free(p->soft_error);
 		pthread_mutex_destroy(&p->mu);
 	}
 	free(e->pools);

@@ -70,6 +70,8 @@ struct lbr_prov_stats {
 	uint64_t throttled;
 };
 
+#define LBR_RATE_RING 1024
+
 struct lbr_prov_rt {
 	struct lbr_cfg_provider *cfg;
 	void *inst;
@@ -81,6 +83,7 @@ struct lbr_prov_rt {
 	/* adaptive concurrency (AIMD): at most `window` calls in flight */
 	double window;
 	int inflight;
+	int waiting;
 	int max_window;
 	uint64_t last_cut_ms;
 	/* pacing once the cloud throttles: `rate` calls per second (0 = not
@@ -89,8 +92,10 @@ struct lbr_prov_rt {
 	double rate;
 	uint64_t next_send_us;
 	uint64_t last_inc_ms;
-	uint64_t ok_ring[512];
+	uint64_t ok_ring[LBR_RATE_RING];
 	unsigned ok_head;
+	uint64_t thr_ring[LBR_RATE_RING];
+	unsigned thr_head;
 	struct lbr_prov_stats stats;
 };
 
@@ -163,7 +168,8 @@ struct lbr_pool_rt {
 	size_t n_removed_ids, cap_removed_ids;
 	int touched;
 	enum lbr_pool_status status;
-	char *error;              /* first error, full text */
+	char *error;              /* first error, full text: stops the pool */
+	char *soft_error;         /* first give-up on a transient error */
 	pthread_mutex_t mu;
 };
 

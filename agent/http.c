@@ -134,11 +134,6 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
 	return n;
 }
 
-static int host_is_loopback(const char *host)
-{
-	return !strncmp(host, "127.", 4) || !strcmp(host, "::1") || !strcmp(host, "[::1]") ||
-	       !strcmp(host, "localhost");
-}
 
 static uint32_t parse_retry_after(const char *v)
 {
@@ -225,7 +220,7 @@ int lbr_http_perform(const struct lbr_http_opts *o, const struct lbr_http_reques
 	}
 	if (strcmp(scheme, "https") != 0) {
 		if (strcmp(scheme, "http") != 0 ||
-		    (!host_is_loopback(host) && !o->allow_insecure_http)) {
+		    (!lbr_host_is_loopback(host) && !o->allow_insecure_http)) {
 			snprintf(err, errlen, "refusing %s:// to %s (only https, or http to loopback unless allow_insecure_http = yes)",
 				 scheme, host);
 			r = LBR_HOST_EFATAL;

@@ -404,8 +404,10 @@ static int apply_pass(const struct opts *o, struct lbr_cfg *cfg, struct lbr_stat
 
 		if (pe == EXIT_OK && (p->n_remove || p->n_pending) && !p->refused && !p->frozen) {
 			if (!p->error) {
-				char *msg = lbr_asprintf("pool \"%s\": not converged after %d rounds (%zu members still listed)",
-							 p->cfg->name, cfg->max_rounds, p->n_remove + p->n_pending);
+				char *msg = lbr_asprintf("pool \"%s\": not converged after %d rounds (%zu members still listed)%s%s",
+							 p->cfg->name, cfg->max_rounds, p->n_remove + p->n_pending,
+							 p->soft_error ? "; last error: " : "",
+							 p->soft_error ? p->soft_error : "");
 
 				p->error = msg;
 			}

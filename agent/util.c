@@ -188,6 +188,57 @@ void lbr_addrport_fmt(const char *addr, unsigned port, char *out, size_t len)
 		snprintf(out, len, "%s:%u", addr, port);
 }
 
+int lbr_host_is_loopback(const char *host)
+{
+	char buf[64];
+	unsigned char a[16];
+	size_t n = strlen(host);
+
+	if (!strcmp(host, "localhost"))
+		return 1;
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+		host++;
+		n -= 2;
+	}
+	if (n >= sizeof(buf))
+		return 0;
+	memcpy(buf, host, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET, buf, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, buf, a) == 1) {
+		static const unsigned char one[16] = { [15] = 1 };
+
+		return memcmp(a, one, 16) == 0;
+	}
+	return 0;
+}
+
+int lbr_url_is_loopback(const char *url)
+{
+	const char *h = strstr(url, "://"), *end;
+	char host[80];
+	size_t n;
+
+	if (!h)
+		return 0;
+	h += 3;
+	if (*h == '[') {
+		end = strchr(h, ']');
+		if (!end)
+			return 0;
+		end++;
+	} else {
+		end = h + strcspn(h, ":/?#");
+	}
+	n = (size_t)(end - h);
+	if (n == 0 || n >= sizeof(host) || memchr(h, '@', n))
+		return 0;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	return lbr_host_is_loopback(host);
+}
+
 uint64_t lbr_mono_ms(void)
 {
 	struct timespec ts;

@@ -38,6 +38,12 @@ int lbr_addrport_parse(const char *in, char *addr, unsigned *port, char *err,
 /* Format address + port the way users write it ("[v6]:port" for IPv6). */
 void lbr_addrport_fmt(const char *addr, unsigned port, char *out, size_t len);
 
+/* 1 when `host` (a URL's host part, IPv6 with or without brackets) is a
+ * loopback address: 127.0.0.0/8, ::1, or exactly "localhost". */
+int lbr_host_is_loopback(const char *host);
+/* The same for the host of an http(s) URL. */
+int lbr_url_is_loopback(const char *url);
+
 /* Monotonic milliseconds. */
 uint64_t lbr_mono_ms(void);
 /* Sleep, returning early (1) when *stop becomes non-zero. */

@@ -29,6 +29,7 @@ struct lbr_state_store {
 	uint64_t audit_written;   /* lines written */
 	uint64_t audit_synced;    /* lines known to be on disk */
 	int audit_syncing;        /* a thread is in fdatasync() */
+	uint64_t audit_last_sync_ms;
 	int audit_err;            /* errno of a failed fdatasync, sticky */
 };
 

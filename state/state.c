@@ -81,9 +81,13 @@ void lbr_state_fmt_time(int64_t t, char buf[LBR_TIME_LEN])
 	struct tm tm;
 	time_t tt = (time_t)t;
 
-	if (!gmtime_r(&tt, &tm) ||
-	    strftime(buf, LBR_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	/* Four-digit year always (strftime's %Y drops leading zeros, which
+	 * the parser would then refuse: found by fuzzing). */
+	if (!gmtime_r(&tt, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
 		snprintf(buf, LBR_TIME_LEN, "1970-01-01T00:00:00Z");
+	else
+		snprintf(buf, LBR_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 int lbr_state_parse_time(const char *s, int64_t *out)

@@ -47,7 +47,7 @@ static int flatten(struct fc_params *p, const char *name, json_object *v)
 	switch (json_object_get_type(v)) {
 	case json_type_null:
 		return 0;
-	case json_type_object:
+	case json_type_object: {
 		json_object_object_foreach(v, k, child) {
 			if (name) {
 				if (asprintf(&sub, "%s.%s", name, k) < 0)
@@ -63,6 +63,7 @@ static int flatten(struct fc_params *p, const char *name, json_object *v)
 				return rc;
 		}
 		return 0;
+	}
 	case json_type_array:
 		for (i = 0; i < json_object_array_length(v); i++) {
 			if (asprintf(&sub, "%s.%zu", name ? name : "", i) < 0)

@@ -55,10 +55,10 @@ fake_ctl POST /_fake/faults '{"cloud":"any","op":"delete","probability":0.05,"ap
 # transient failures: each one makes the agent cut its request rate for
 # the provider, and with 10 % random throttling its pacing never sees a
 # calm second to recover, so a pass slows to a few calls per second.
-fake_ctl POST /_fake/faults '{"cloud":"hw","op":"any","probability":0.15,"status":503}' >/dev/null
-fake_ctl POST /_fake/faults '{"cloud":"hw","op":"any","probability":0.06,"status":429}' >/dev/null
-fake_ctl POST /_fake/faults '{"cloud":"uc","op":"any","probability":0.06,"retcode":153}' >/dev/null
-fake_ctl POST /_fake/faults '{"cloud":"uc","op":"any","probability":0.15,"status":503}' >/dev/null
+fake_ctl POST /_fake/faults '{"cloud":"hw","op":"any","probability":0.16,"status":503}' >/dev/null
+fake_ctl POST /_fake/faults '{"cloud":"hw","op":"any","probability":0.04,"status":429}' >/dev/null
+fake_ctl POST /_fake/faults '{"cloud":"uc","op":"any","probability":0.04,"retcode":153}' >/dev/null
+fake_ctl POST /_fake/faults '{"cloud":"uc","op":"any","probability":0.16,"status":503}' >/dev/null
 fake_log_clear
 
 # A single call can legitimately exhaust its 6 attempts (about 0.27^6 per
