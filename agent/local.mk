@@ -7,6 +7,7 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/error.c %D%/error.h \
 	%D%/http.c %D%/http.h \
 	%D%/log.c %D%/log.h \
+	%D%/metrics.c %D%/metrics.h \
 	%D%/plugin.c %D%/plugin.h \
 	%D%/report.c %D%/report.h \
 	%D%/retry.c %D%/retry.h \

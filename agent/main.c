@@ -22,6 +22,7 @@
 #include "agent/error.h"
 #include "agent/http.h"
 #include "agent/log.h"
+#include "agent/metrics.h"
 #include "agent/report.h"
 #include "agent/util.h"
 #include "state/state.h"
@@ -48,6 +49,10 @@ struct opts {
 	int force;
 	int once;
 };
+
+/* Set when --metrics-file is given: every pass records into it. */
+static struct lbr_metrics *metrics;
+static const char *metrics_path;
 
 static void usage(FILE *f)
 {
@@ -196,6 +201,8 @@ static int cmd_plan(const struct opts *o, int drift)
 		goto out;
 	}
 	lbr_engine_observe_and_plan(e, doc);
+	if (metrics)
+		lbr_metrics_collect(metrics, e, doc);
 	lbr_report_init(&rep, drift ? "drift" : "plan", o->json, o->quiet, doc);
 	if (o->json)
 		lbr_report_plan_json(&rep, e, drift);
@@ -422,6 +429,8 @@ static int apply_pass(const struct opts *o, struct lbr_cfg *cfg, struct lbr_stat
 	if (record_state(e, st, doc) != EXIT_OK)
 		rc = EXIT_ERROR;
 	lbr_report_apply_summary(&rep, e, rc);
+	if (metrics)
+		lbr_metrics_collect(metrics, e, doc);
 out:
 	lbr_engine_free(e);
 	lbr_state_free(doc);
@@ -482,6 +491,8 @@ static int cmd_run(const struct opts *o)
 		uint64_t wait_ms;
 		double jitter;
 
+		if (metrics)
+			metrics->pass_start = lbr_metrics_now();
 		rc = open_store(cfg, &st);
 		if (!rc) {
 			rc = lock_store(cfg, st, "run");
@@ -492,6 +503,13 @@ static int cmd_run(const struct opts *o)
 		}
 		lbr_state_store_free(st);
 		st = NULL;
+		if (metrics) {
+			metrics->pass_end = lbr_metrics_now();
+			metrics->exit_code = rc;
+			metrics->passes++;
+			metrics->passes_failed += rc != EXIT_OK;
+			lbr_metrics_write(metrics, metrics_path);
+		}
 		if (o->once || lbr_engine_stop)
 			break;
 		failures = rc == EXIT_OK ? 0 : failures + 1;
@@ -502,8 +520,10 @@ static int cmd_run(const struct opts *o)
 		if (failures > 1)
 			wait_ms *= (uint64_t)(failures > 4 ? 8 : 1u << (failures - 1));
 		if (rc != EXIT_OK)
-			lbr_warn("pass failed (exit %d); next pass in %llu s", rc,
-				 (unsigned long long)(wait_ms / 1000));
+			lbr_warn("pass failed (exit %d); next pass in %llu ms", rc,
+				 (unsigned long long)wait_ms);
+		else
+			lbr_info("pass done; next pass in %llu ms", (unsigned long long)wait_ms);
 		while (wait_ms > 0 && !lbr_engine_stop && !reload_requested) {
 			uint64_t step = wait_ms > 200 ? 200 : wait_ms;
 
@@ -739,8 +759,12 @@ int main(int argc, char **argv)
 		argv = sub_argv + optind;
 	}
 	if (o.metrics_file) {
-		fprintf(stderr, "lbreconcile: --metrics-file is not available in this version\n");
-		return EXIT_ERROR;
+		static struct lbr_metrics m;
+
+		m.command = cmd;
+		m.pass_start = lbr_metrics_now();
+		metrics = &m;
+		metrics_path = o.metrics_file;
 	}
 	if (o.verbose && o.quiet) {
 		fprintf(stderr, "lbreconcile: -v and -q cannot be combined\n");
@@ -786,6 +810,16 @@ int main(int argc, char **argv)
 		usage(stderr);
 		rc = EXIT_ERROR;
 	}
+	if (metrics && strcmp(cmd, "run") != 0) {
+		metrics->pass_end = lbr_metrics_now();
+		metrics->exit_code = rc;
+		metrics->passes = 1;
+		metrics->passes_failed = rc != EXIT_OK && !(rc == EXIT_CHANGES && strcmp(cmd, "apply"));
+		if (lbr_metrics_write(metrics, metrics_path) < 0 && rc == EXIT_OK)
+			rc = EXIT_ERROR;
+	}
+	if (metrics)
+		lbr_metrics_release(metrics);
 	lbr_http_global_cleanup();
 	free(o.pools);
 	return rc;

@@ -61,8 +61,9 @@ is "$(jq -r 'select(.action=="drain") | .outcome' st.json.log | sort -u)" ok "au
 fake_log_clear
 fake_ctl POST /_fake/hw/pools/$P1/members '{"address":"10.0.0.7","protocol_port":80,"weight":42}' >/dev/null
 ( sleep 1; write_cfg "member = 10.0.0.7:80" ) &
+EDIT_PID=$!
 run_lbr apply --auto-approve --pool web
-wait
+wait $EDIT_PID
 is "$RC" 0 "apply exits 0 when the drained member was declared again"
 LOG=$(fake_log)
 is "$(printf '%s' "$LOG" | jq -r '[.[] | select(.method=="PUT")] | map(.body) | join(" ")')" \
