@@ -14,7 +14,7 @@ FUZZ_TARGETS = ini state hw uc
 check_PROGRAMS += %D%/replay-ini %D%/replay-state %D%/replay-hw %D%/replay-uc
 TESTS += %D%/replay.sh
 noinst_HEADERS += %D%/fuzzhost.h
-EXTRA_DIST += %D%/replay.sh %D%/README.md %D%/corpus %D%/dict %D%/findings
+EXTRA_DIST += %D%/replay.sh %D%/README.md %D%/corpus %D%/dict
 CLEANFILES += %D%/replay-ini.out %D%/replay-state.out %D%/replay-hw.out \
 	%D%/replay-uc.out
 
