@@ -568,7 +568,8 @@ static void check_duplicate_members(struct parse_ctx *c)
 		int worst = 0, first = 0;
 		char ap[80] = "";
 
-		qsort(p->members, p->n_members, sizeof(*p->members), cmp_member);
+		if (p->n_members > 1)
+			qsort(p->members, p->n_members, sizeof(*p->members), cmp_member);
 		for (k = 1; k < p->n_members; k++) {
 			struct lbr_cfg_member *a = &p->members[k - 1], *b = &p->members[k];
 

@@ -425,13 +425,19 @@ static void limiter_acquire(struct lbr_prov_rt *p)
 {
 	uint64_t now, t = 0;
 
+	/* Fast path: while the provider has never throttled us, the worker
+	 * count alone bounds the calls in flight; no lock is needed. */
+	if (!__atomic_load_n(&p->limited, __ATOMIC_ACQUIRE)) {
+		__atomic_add_fetch(&p->inflight, 1, __ATOMIC_ACQ_REL);
+		return;
+	}
 	pthread_mutex_lock(&p->mu);
-	while (p->inflight >= (int)p->window) {
+	while (__atomic_load_n(&p->inflight, __ATOMIC_ACQUIRE) >= (int)p->window) {
 		p->waiting++;
 		pthread_cond_wait(&p->cv, &p->mu);
 		p->waiting--;
 	}
-	p->inflight++;
+	__atomic_add_fetch(&p->inflight, 1, __ATOMIC_ACQ_REL);
 	if (p->rate > 0) {
 		now = mono_us();
 		t = p->next_send_us > now ? p->next_send_us : now;
@@ -450,9 +456,12 @@ static unsigned recent(const uint64_t *ring, uint64_t now)
 {
 	unsigned i, n = 0;
 
-	for (i = 0; i < LBR_RATE_RING; i++)
-		if (ring[i] && ring[i] + 1000 >= now)
+	for (i = 0; i < LBR_RATE_RING; i++) {
+		uint64_t t = __atomic_load_n(&ring[i], __ATOMIC_RELAXED);
+
+		if (t && t + 1000 >= now)
 			n++;
+	}
 	return n;
 }
 
@@ -468,28 +477,36 @@ static unsigned recent(const uint64_t *ring, uint64_t now)
 static void limiter_release(struct lbr_prov_rt *p, enum lbr_op op, enum lbr_outcome o)
 {
 	uint64_t now = lbr_mono_ms();
+	int ok = o == LBR_OUT_OK || o == LBR_OUT_NOT_FOUND;
 
-	pthread_mutex_lock(&p->mu);
-	p->inflight--;
+	__atomic_sub_fetch(&p->inflight, 1, __ATOMIC_ACQ_REL);
 	if ((unsigned)o < LBR_OUTCOME_COUNT)
-		p->stats.calls[op][o]++;
+		__atomic_add_fetch(&p->stats.calls[op][o], 1, __ATOMIC_RELAXED);
+	if (ok) {
+		unsigned i = __atomic_fetch_add(&p->ok_head, 1, __ATOMIC_RELAXED);
+
+		__atomic_store_n(&p->ok_ring[i % LBR_RATE_RING], now, __ATOMIC_RELAXED);
+		if (!__atomic_load_n(&p->limited, __ATOMIC_ACQUIRE))
+			return; /* nothing to adapt */
+	}
+	pthread_mutex_lock(&p->mu);
 	if (o == LBR_OUT_THROTTLED) {
-		unsigned thr, ok;
+		unsigned thr, okn;
 
 		p->stats.throttled++;
 		p->thr_ring[p->thr_head++ % LBR_RATE_RING] = now;
 		thr = recent(p->thr_ring, now);
-		ok = recent(p->ok_ring, now);
-		if (thr >= 3 && thr * 10 >= ok + thr && now - p->last_cut_ms >= 500) {
+		okn = recent(p->ok_ring, now);
+		if (thr >= 3 && thr * 10 >= okn + thr && now - p->last_cut_ms >= 500) {
 			if (p->rate <= 0)
-				p->rate = ok > 2 ? ok * 0.9 : 2;
+				p->rate = okn > 2 ? okn * 0.9 : 2;
 			else
 				p->rate = p->rate * 0.8 < 1 ? 1 : p->rate * 0.8;
 			p->window = p->window / 2 < 2 ? 2 : p->window / 2;
 			p->last_cut_ms = now;
+			__atomic_store_n(&p->limited, 1, __ATOMIC_RELEASE);
 		}
-	} else if (o == LBR_OUT_OK || o == LBR_OUT_NOT_FOUND) {
-		p->ok_ring[p->ok_head++ % LBR_RATE_RING] = now;
+	} else if (ok) {
 		p->window += 1.0 / p->window;
 		if (p->window > p->max_window)
 			p->window = p->max_window;
@@ -499,6 +516,8 @@ static void limiter_release(struct lbr_prov_rt *p, enum lbr_op op, enum lbr_outc
 			if (p->rate > 20000)
 				p->rate = 0; /* no longer throttled in any way that matters */
 		}
+		if (p->rate <= 0 && p->window >= p->max_window)
+			__atomic_store_n(&p->limited, 0, __ATOMIC_RELEASE);
 	}
 	if (p->waiting)
 		pthread_cond_broadcast(&p->cv);
@@ -640,9 +659,7 @@ static void call_on_retry(void *ud, const struct lbr_call_result *res, unsigned 
 {
 	struct lbr_call *c = ud;
 
-	pthread_mutex_lock(&c->prov->mu);
-	c->prov->stats.retries++;
-	pthread_mutex_unlock(&c->prov->mu);
+	__atomic_add_fetch(&c->prov->stats.retries, 1, __ATOMIC_RELAXED);
 	lbr_info("pool \"%s\": %s %s: %s%s%s (attempt %u), retrying in %llu ms", c->pool->cfg->name,
 		 lbr_op_name(c->op), c->object_id ? c->object_id : "", res->code,
 		 res->code[0] ? " " : "", res->message, attempt, (unsigned long long)wait_ms);
@@ -843,6 +860,8 @@ static void observe_pools(struct lbr_engine *e, int round, int only_touched)
 
 		if (only_touched && !p->touched && !p->n_pending)
 			continue;
+		if (only_touched && p->verified)
+			continue; /* already re-observed by its last removal */
 		if (p->refused || (only_touched && p->error))
 			continue;
 		jobs[n].e = e;
@@ -1240,9 +1259,32 @@ static void drain_job(struct act_job *j)
 	}
 }
 
+static void remove_one(struct act_job *j);
+
+/* A removal job; the last one of a pool re-observes the pool at once (the
+ * verification listing) instead of waiting for every other pool's removals
+ * to finish: the slowest pool no longer holds up everyone's verification. */
 static void remove_job(void *arg)
 {
 	struct act_job *j = arg;
+	struct lbr_pool_rt *p = j->p;
+
+	remove_one(j);
+	if (j->kind == ACT_REMOVE && p->inline_verify &&
+	    __atomic_sub_fetch(&p->jobs_left, 1, __ATOMIC_ACQ_REL) == 0) {
+		struct observe_job oj = { .e = j->e, .p = p, .round = j->e->round + 1 };
+
+		if (lbr_engine_stop || (p->prov->auth_failed && !p->touched))
+			return;
+		observe_job(&oj);
+		if (p->obs_ok && !p->error && !p->frozen)
+			lbr_engine_plan_pool(j->e, p);
+		p->verified = 1;
+	}
+}
+
+static void remove_one(struct act_job *j)
+{
 	struct lbr_pool_rt *p = j->p;
 	struct lbr_obs_member *m = &p->obs->members[j->idx];
 	struct lbr_member_ref ref = { .id = m->id, .address = m->address, .port = m->port,
@@ -1421,6 +1463,8 @@ static size_t act_round(struct lbr_engine *e)
 		struct lbr_pool_rt *p = &e->pools[i];
 
 		p->touched = 0;
+		p->verified = 0;
+		p->inline_verify = 0;
 		if (!pool_can_act(p))
 			continue;
 		total += p->n_updates + p->n_remove;
@@ -1469,6 +1513,8 @@ static size_t act_round(struct lbr_engine *e)
 			}
 			p->drain_deadline_ms = lbr_mono_ms() + (uint64_t)p->cfg->drain_s * 1000u;
 		}
+		p->inline_verify = !drain && p->n_remove > 0;
+		p->jobs_left = p->inline_verify ? (int)p->n_remove : 0;
 		for (k = 0; k < p->n_remove; k++) {
 			jobs[n].e = e;
 			jobs[n].p = p;
@@ -1499,7 +1545,10 @@ void lbr_engine_apply(struct lbr_engine *e)
 		return;
 	}
 	for (round = 1; round <= e->cfg->max_rounds && !lbr_engine_stop; round++) {
-		size_t acted = act_round(e);
+		size_t acted;
+
+		e->round = round;
+		acted = act_round(e);
 		size_t pending = 0;
 
 		for (i = 0; i < e->n_pools; i++)
@@ -1519,7 +1568,8 @@ void lbr_engine_apply(struct lbr_engine *e)
 		for (i = 0; i < e->n_pools; i++) {
 			struct lbr_pool_rt *p = &e->pools[i];
 
-			if ((p->touched || p->n_pending) && p->obs_ok && !p->error && !p->frozen)
+			if ((p->touched || p->n_pending) && p->obs_ok && !p->error && !p->frozen &&
+			    !p->verified)
 				lbr_engine_plan_pool(e, p);
 		}
 	}

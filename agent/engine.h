@@ -82,7 +82,8 @@ struct lbr_prov_rt {
 	char auth_msg[640];
 	/* adaptive concurrency (AIMD): at most `window` calls in flight */
 	double window;
-	int inflight;
+	int inflight;             /* atomic */
+	int limited;              /* atomic: 1 once throttling changed window/rate */
 	int waiting;
 	int max_window;
 	uint64_t last_cut_ms;
@@ -164,6 +165,9 @@ struct lbr_pool_rt {
 	size_t n_drain;
 	uint64_t drain_deadline_ms;
 	int frozen;               /* config changed during a drain: hands off */
+	int inline_verify;        /* the last removal job re-observes the pool */
+	int jobs_left;            /* atomic: removal jobs still running */
+	int verified;             /* re-observed (and re-planned) in this round */
 	char **removed_ids;       /* ids removed successfully (any round) */
 	size_t n_removed_ids, cap_removed_ids;
 	int touched;
@@ -199,6 +203,7 @@ struct lbr_engine {
 	pthread_mutex_t audit_mu;
 	struct lbr_event_sink sink;
 	uint64_t calls_total;
+	int round;
 };
 
 /* Build an engine for `cfg`, selecting `pools` (n == 0: all).  Opens

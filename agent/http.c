@@ -22,6 +22,8 @@ struct resp_priv {
 };
 
 static pthread_key_t easy_key;
+static __thread char tl_ok_prefix[256];
+static __thread int tl_ok_insecure;
 static pthread_once_t easy_once = PTHREAD_ONCE_INIT;
 
 static void easy_destroy(void *p)
@@ -201,15 +203,32 @@ int lbr_http_perform(const struct lbr_http_opts *o, const struct lbr_http_reques
 	int r = -1;
 	CURL *h;
 	CURLU *u = NULL;
-	char *scheme = NULL, *host = NULL;
+	char *scheme = NULL, *host = NULL, hostbuf[256];
+	const char *hostname;
 	struct curl_slist *hdrs = NULL;
 	struct resp_priv *p = NULL;
 	char cerr[CURL_ERROR_SIZE];
 	CURLcode cc;
-	size_t i;
+	size_t i, cand_len = 0;
 
 	memset(resp, 0, sizeof(*resp));
 	err[0] = '\0';
+	/* The scheme/host check below parses the URL; a plugin sends every
+	 * request of a run to the same endpoint, so remember the last
+	 * "scheme://host[:port]/" this thread accepted and skip the parse
+	 * when the URL starts with it. */
+	{
+		const char *sep = strstr(req->url, "://");
+		size_t plen = sep ? strcspn(sep + 3, "/?#") + (size_t)(sep + 3 - req->url) : 0;
+
+		if (plen && req->url[plen] == '/' && plen + 1 < sizeof(tl_ok_prefix) &&
+		    tl_ok_insecure == o->allow_insecure_http && tl_ok_prefix[0] &&
+		    !strncmp(req->url, tl_ok_prefix, plen + 1) && tl_ok_prefix[plen + 1] == '\0')
+			goto checked;
+		tl_ok_prefix[0] = '\0';
+		if (plen && req->url[plen] == '/' && plen + 1 < sizeof(tl_ok_prefix))
+			cand_len = plen + 1;
+	}
 	u = curl_url();
 	if (!u || curl_url_set(u, CURLUPART_URL, req->url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
@@ -227,6 +246,23 @@ int lbr_http_perform(const struct lbr_http_opts *o, const struct lbr_http_reques
 			goto out;
 		}
 	}
+	if (cand_len) {
+		memcpy(tl_ok_prefix, req->url, cand_len);
+		tl_ok_prefix[cand_len] = '\0';
+		tl_ok_insecure = o->allow_insecure_http;
+	}
+checked:
+	if (!host) {
+		/* For messages only: the host part as written in the URL. */
+		const char *sep = strstr(req->url, "://");
+		size_t hl = sep ? strcspn(sep + 3, "/?#") : 0;
+
+		if (hl >= sizeof(hostbuf))
+			hl = sizeof(hostbuf) - 1;
+		memcpy(hostbuf, sep ? sep + 3 : "", hl);
+		hostbuf[hl] = '\0';
+	}
+	hostname = host ? host : hostbuf;
 	h = thread_handle();
 	p = calloc(1, sizeof(*p));
 	if (!h || !p) {
@@ -285,16 +321,16 @@ int lbr_http_perform(const struct lbr_http_opts *o, const struct lbr_http_reques
 		const char *why = cerr[0] ? cerr : curl_easy_strerror(cc);
 
 		if (p->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-			snprintf(err, errlen, "response from %s is larger than %zu bytes; abandoned", host, p->max);
+			snprintf(err, errlen, "response from %s is larger than %zu bytes; abandoned", hostname, p->max);
 			r = LBR_HOST_EFATAL;
 		} else if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
 			   cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_ISSUER_ERROR ||
 			   cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
 			snprintf(err, errlen, "TLS certificate verification failed for %s (%s); set ca_file if it uses a private CA",
-				 host, why);
+				 hostname, why);
 			r = LBR_HOST_EFATAL;
 		} else if (cc == CURLE_OPERATION_TIMEDOUT) {
-			snprintf(err, errlen, "timed out talking to %s (%s)", host, why);
+			snprintf(err, errlen, "timed out talking to %s (%s)", hostname, why);
 			r = -1;
 		} else {
 			snprintf(err, errlen, "%s (%s)", curl_easy_strerror(cc), why);

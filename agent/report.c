@@ -383,11 +383,14 @@ static void sink_action(void *ud, struct lbr_pool_rt *p, enum lbr_op op, const c
 	json_object *ev;
 
 	if (!r->json) {
-		pthread_mutex_lock(&r->mu);
-		r->actions_done++;
-		if (r->progress && r->actions_total > 3)
-			fprintf(stderr, "\rapplying: %u/%u calls done", r->actions_done, r->actions_total);
-		pthread_mutex_unlock(&r->mu);
+		unsigned done = __atomic_add_fetch(&r->actions_done, 1, __ATOMIC_RELAXED);
+
+		/* The progress line is for people: only on a terminal. */
+		if (r->progress && r->actions_total > 3) {
+			pthread_mutex_lock(&r->mu);
+			fprintf(stderr, "\rapplying: %u/%u calls done", done, r->actions_total);
+			pthread_mutex_unlock(&r->mu);
+		}
 		return;
 	}
 	ev = event("action", p->cfg->name);

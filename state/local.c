@@ -947,7 +947,7 @@ int lbr_state_audit_flush(struct lbr_state_store *st)
 int lbr_state_audit(struct lbr_state_store *st, const struct lbr_audit_rec *rec)
 {
 	char *logpath = NULL, *line = NULL;
-	int r = LBR_ENOMEM, fd;
+	int r = LBR_ENOMEM, fd, rc_w;
 
 	if (st->kind == LBR_STORE_ETCD) {
 		pthread_mutex_lock(&audit_mu);
@@ -977,7 +977,12 @@ int lbr_state_audit(struct lbr_state_store *st, const struct lbr_audit_rec *rec)
 	}
 	fd = st->audit_fd1 - 1;
 	r = LBR_EIO;
-	if (write_all(fd, line, strlen(line)) < 0) {
+	/* With O_APPEND one write() lands whole; no need to hold the lock
+	 * (the descriptor stays open until the store is freed). */
+	pthread_mutex_unlock(&audit_mu);
+	rc_w = write_all(fd, line, strlen(line));
+	pthread_mutex_lock(&audit_mu);
+	if (rc_w < 0) {
 		snprintf(st->msg, sizeof(st->msg), "state: cannot append to the audit log of "
 			 "'%s' (%s)", st->path, strerror(errno));
 		goto out;

@@ -335,7 +335,8 @@ static int bulk_check(struct fc_hw_pool *p, char *err, size_t errlen)
 	size_t i;
 	int r = 0;
 
-	qsort(p->m, p->n, sizeof(*p->m), cmp_member_id);
+	if (p->n > 1)
+		qsort(p->m, p->n, sizeof(*p->m), cmp_member_id);
 	for (i = 1; i < p->n; i++)
 		if (strcmp(p->m[i - 1].id, p->m[i].id) == 0) {
 			snprintf(err, errlen, "member id '%s' already exists", p->m[i].id);
@@ -348,7 +349,8 @@ static int bulk_check(struct fc_hw_pool *p, char *err, size_t errlen)
 	}
 	for (i = 0; i < p->n; i++)
 		by_addr[i] = &p->m[i];
-	qsort(by_addr, p->n, sizeof(*by_addr), cmp_member_addr);
+	if (p->n > 1)
+		qsort(by_addr, p->n, sizeof(*by_addr), cmp_member_addr);
 	for (i = 1; i < p->n; i++)
 		if (cmp_member_addr(&by_addr[i - 1], &by_addr[i]) == 0) {
 			snprintf(err, errlen, "duplicate member %s:%d", by_addr[i]->address,
