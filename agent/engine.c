@@ -469,9 +469,10 @@ static unsigned recent(const uint64_t *ring, uint64_t now)
  * not a stray one: at least 3 in the last second and at least 10 % of the
  * answers (a few random 429s are just retried).  The first signal starts
  * pacing at 90 % of what got through in the last second; each further one
- * (at most one per 500 ms, so that a burst of 429s counts once) takes 20 %
- * off.  While no signal came in the last 300 ms the rate grows by 3 % every
- * 100 ms, probing for more; far above any limit met, pacing stops.
+ * (once paced: any throttled answer, at most one cut per 250 ms, so that
+ * a burst of 429s counts once) takes 20 % off.  After a second without a
+ * signal the rate grows by 1.5 % every 100 ms, probing for more; far above
+ * any limit met, pacing stops.
  * Concurrency follows: halved (not below 2) on a signal, +1/window per
  * success. */
 static void limiter_release(struct lbr_prov_rt *p, enum lbr_op op, enum lbr_outcome o)
@@ -497,7 +498,10 @@ static void limiter_release(struct lbr_prov_rt *p, enum lbr_op op, enum lbr_outc
 		p->thr_ring[p->thr_head++ % LBR_RATE_RING] = now;
 		thr = recent(p->thr_ring, now);
 		okn = recent(p->ok_ring, now);
-		if (thr >= 3 && thr * 10 >= okn + thr && now - p->last_cut_ms >= 500) {
+		/* Not paced yet: only a real signal starts pacing.  Paced:
+		 * any throttled answer means we are above the limit again. */
+		if ((p->rate > 0 ? now - p->last_cut_ms >= 250
+				 : thr >= 3 && thr * 10 >= okn + thr && now - p->last_cut_ms >= 500)) {
 			if (p->rate <= 0)
 				p->rate = okn > 2 ? okn * 0.9 : 2;
 			else
@@ -510,8 +514,8 @@ static void limiter_release(struct lbr_prov_rt *p, enum lbr_op op, enum lbr_outc
 		p->window += 1.0 / p->window;
 		if (p->window > p->max_window)
 			p->window = p->max_window;
-		if (p->rate > 0 && now - p->last_cut_ms >= 300 && now - p->last_inc_ms >= 100) {
-			p->rate *= 1.03;
+		if (p->rate > 0 && now - p->last_cut_ms >= 1000 && now - p->last_inc_ms >= 100) {
+			p->rate *= 1.015;
 			p->last_inc_ms = now;
 			if (p->rate > 20000)
 				p->rate = 0; /* no longer throttled in any way that matters */
@@ -689,23 +693,33 @@ static void run_call(struct lbr_call *c, struct lbr_call_result *res)
 		snprintf(res->message, sizeof(res->message), "internal error");
 }
 
+/* Keep the first message in *slot (the pool's error or soft error). */
+static void pool_note(struct lbr_pool_rt *p, char **slot, int soft, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	pthread_mutex_lock(&p->mu);
+	if (!*slot) {
+		*slot = msg;
+		msg = NULL;
+	}
+	if (soft)
+		p->touched = 1;
+	pthread_mutex_unlock(&p->mu);
+	free(msg);
+}
+
+/* An error that stops all work on the pool for this pass. */
 static void pool_error(struct lbr_pool_rt *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void pool_error(struct lbr_pool_rt *p, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	pool_note(p, &p->error, 0, fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&p->mu);
-	if (!p->error) {
-		p->error = msg;
-		msg = NULL;
-	}
-	pthread_mutex_unlock(&p->mu);
-	free(msg);
 }
 
 /* A failure that a later round may get past (the retries of one call gave
@@ -717,20 +731,10 @@ static void pool_soft_error(struct lbr_pool_rt *p, const char *fmt, ...)
 static void pool_soft_error(struct lbr_pool_rt *p, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	pool_note(p, &p->soft_error, 1, fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&p->mu);
-	if (!p->soft_error) {
-		p->soft_error = msg;
-		msg = NULL;
-	}
-	p->touched = 1;
-	pthread_mutex_unlock(&p->mu);
-	free(msg);
 }
 
 /* --------------------------------------------------------------- observe */
