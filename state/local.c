@@ -909,12 +909,12 @@ out:
 /* Several threads append at once (one per removal in flight).  Each line
  * is one write() on a descriptor kept open with O_APPEND, so it is in the
  * kernel before the call returns and survives the agent being killed.
- * Syncing to disk is batched: at most one fdatasync() every 50 ms while
+ * Syncing to disk is batched: at most one fdatasync() every 200 ms while
  * calls keep coming, never blocking the callers that do not run it, and
  * always one before the state is saved or the store closed
  * (lbr_state_audit_flush).  A power loss can therefore lose at most the
- * last 50 ms of lines; an fsync per line cost 75 us of CPU per API call. */
-#define AUDIT_SYNC_MS 50
+ * last 200 ms of lines; an fsync per line cost 75 us of CPU per API call. */
+#define AUDIT_SYNC_MS 200
 static pthread_mutex_t audit_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t audit_now_ms(void)

@@ -121,7 +121,7 @@ int lbr_state_load(struct lbr_state_store *st, struct lbr_state **out,
 int lbr_state_save(struct lbr_state_store *st, struct lbr_state *doc,
 		   char *err, size_t errlen);
 /* Append one audit record (one write(); thread-safe).  Lines reach the
- * disk through a batched fdatasync at most 50 ms later, and always before
+ * disk through a batched fdatasync at most 200 ms later, and always before
  * lbr_state_save() returns or the store is freed. */
 int lbr_state_audit(struct lbr_state_store *st, const struct lbr_audit_rec *rec);
 /* fdatasync the audit log now if lines are pending.  0 or LBR_EIO. */

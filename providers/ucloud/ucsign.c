@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +123,30 @@ void lbr_uc_params_sort(struct lbr_uc_params *p)
 	if (p->n > 1)
 		qsort(p->v, p->n, sizeof(*p->v), cmp_param);
 }
+/* Fetched once: OpenSSL 3 resolves EVP_sha1() on every use under a lock
+ * shared by all threads. */
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static const EVP_MD *md_sha1;
+
+static void fetch_md(void)
+{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+#endif
+	if (!md_sha1)
+		md_sha1 = EVP_sha1();
+}
+
+/* Give the fetched method back when the plugin is unloaded. */
+__attribute__((destructor)) static void release_md(void)
+{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	if (md_sha1 && md_sha1 != EVP_sha1())
+		EVP_MD_free((EVP_MD *)md_sha1);
+#endif
+	md_sha1 = NULL;
+}
+
 
 int lbr_uc_sign(struct lbr_uc_params *p, const char *private_key,
 		char hex[41])
@@ -154,7 +180,8 @@ int lbr_uc_sign(struct lbr_uc_params *p, const char *private_key,
 	s[off] = '\0';
 
 	r = LBR_ERR;
-	if (!EVP_Digest(s, off, md, &mdlen, EVP_sha1(), NULL) || mdlen != 20)
+	pthread_once(&md_once, fetch_md);
+	if (!EVP_Digest(s, off, md, &mdlen, md_sha1, NULL) || mdlen != 20)
 		goto out;
 	for (i = 0; i < mdlen; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
