@@ -4,7 +4,9 @@
 #  1. the whole test suite under ASan + UBSan (--enable-sanitizers), built
 #     from the distribution tarball in a scratch directory;
 #  2. the integration tests under valgrind memcheck (0 errors, no definite
-#     leaks), using the tree's normal build.
+#     leaks), using the tree's normal build;
+#  3. the Debian package: built with dpkg-buildpackage in a scratch copy,
+#     its contents checked with dpkg-deb -c (contrib/deb-check.sh).
 set -euo pipefail
 TOP=$(pwd)
 JOBS=${JOBS:-2}
@@ -38,3 +40,6 @@ VG_TESTS=$(cd "$TOP" && ls tests/integration/hw-converge.sh tests/integration/hw
 make -j"$JOBS" check TESTS="$VG_TESTS" LBR_WRAPPER="$VG" ||
 	{ for t in $VG_TESTS; do grep -E '^(not ok|#)' "${t%.sh}.log" | head -20; done; exit 1; }
 say "sanitizers and valgrind: clean"
+
+say "Debian package: build and check its contents"
+DEB_BUILD_OPTIONS=nocheck contrib/deb-check.sh
