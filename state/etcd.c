@@ -890,12 +890,7 @@ int lbr_state_etcd_save(struct lbr_state_store *st, struct lbr_state *doc,
 		r = LBR_EFENCED;
 		goto out;
 	}
-	doc->format_version = LBR_STATE_FORMAT_VERSION;
-	memcpy(doc->lineage, lineage, sizeof(lineage));
-	doc->serial = serial;
-	doc->updated_at = tmpdoc.updated_at;
-	free(doc->agent_version);
-	doc->agent_version = ver;
+	lbr_state_adopt_version(doc, lineage, serial, tmpdoc.updated_at, ver);
 	ver = NULL; /* transferred */
 	r = 0;
 out:

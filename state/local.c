@@ -743,6 +743,17 @@ static int check_fence(struct lbr_state_store *st, char *err, size_t errlen)
 	return r;
 }
 
+void lbr_state_adopt_version(struct lbr_state *doc, const char lineage[37], uint64_t serial,
+			     int64_t updated_at, char *agent_version)
+{
+	doc->format_version = LBR_STATE_FORMAT_VERSION;
+	memcpy(doc->lineage, lineage, 37);
+	doc->serial = serial;
+	doc->updated_at = updated_at;
+	free(doc->agent_version);
+	doc->agent_version = agent_version;
+}
+
 int lbr_state_next_version(const char *location, const struct lbr_state *disk,
 			   const struct lbr_state *doc, char lineage[37],
 			   uint64_t *serial, char *err, size_t errlen)
@@ -840,12 +851,7 @@ int lbr_state_save(struct lbr_state_store *st, struct lbr_state *doc,
 	if (r < 0)
 		goto out;
 
-	doc->format_version = LBR_STATE_FORMAT_VERSION;
-	memcpy(doc->lineage, lineage, sizeof(lineage));
-	doc->serial = serial;
-	doc->updated_at = tmpdoc.updated_at;
-	free(doc->agent_version);
-	doc->agent_version = ver;
+	lbr_state_adopt_version(doc, lineage, serial, tmpdoc.updated_at, ver);
 	ver = NULL; /* transferred */
 	r = 0;
 out:

@@ -96,5 +96,9 @@ char *lbr_state_audit_line(const struct lbr_audit_rec *rec);
 int lbr_state_next_version(const char *location, const struct lbr_state *disk,
 			   const struct lbr_state *doc, char lineage[37],
 			   uint64_t *serial, char *err, size_t errlen);
+/* After a successful write by either backend: give the caller's document
+ * the version that was written.  Takes ownership of agent_version. */
+void lbr_state_adopt_version(struct lbr_state *doc, const char lineage[37], uint64_t serial,
+			     int64_t updated_at, char *agent_version);
 
 #endif
