@@ -18,6 +18,7 @@
 #include "agent/error.h"
 #include "agent/http.h"
 #include "agent/log.h"
+#include "agent/sched.h"
 #include "agent/util.h"
 #include "state/state.h"
 
@@ -299,6 +300,7 @@ static void obs_truncate(struct lbr_obs *o, size_t nm, size_t nr)
 /* ---------------------------------------------------------- worker pool */
 
 struct workq {
+	struct lbr_sched *sched; /* cooperative tasks; or else threads: */
 	pthread_t *th;
 	int n;
 	pthread_mutex_t mu;
@@ -310,6 +312,25 @@ struct workq {
 };
 
 static struct workq *wq_global; /* one engine at a time */
+
+/* Condition waits that work in both executors: a task must give the
+ * thread back instead of blocking it (the mutex is never held across). */
+static void cv_wait(pthread_cond_t *cv, pthread_mutex_t *mu)
+{
+	if (lbr_sched_in_task()) {
+		pthread_mutex_unlock(mu);
+		lbr_sched_park(cv, 0);
+		pthread_mutex_lock(mu);
+	} else {
+		pthread_cond_wait(cv, mu);
+	}
+}
+
+static void cv_broadcast(pthread_cond_t *cv)
+{
+	pthread_cond_broadcast(cv);
+	lbr_sched_wake(cv);
+}
 
 static void *worker_main(void *ud)
 {
@@ -335,13 +356,28 @@ static void *worker_main(void *ud)
 	return NULL;
 }
 
-static int wq_start(int n)
+/* Which executor: cooperative tasks on this thread when every provider
+ * allows it (LBR_CAP_COOPERATIVE), threads otherwise.
+ * LBRECONCILE_EXECUTOR=threads forces threads. */
+static int wq_start(int n, int cooperative)
 {
 	struct workq *q = calloc(1, sizeof(*q));
+	const char *ex = getenv("LBRECONCILE_EXECUTOR");
 	int i;
 
 	if (!q)
 		return LBR_ENOMEM;
+	if (ex && !strcmp(ex, "threads"))
+		cooperative = 0;
+	if (cooperative) {
+		if (lbr_sched_new((unsigned)n, &q->sched) < 0) {
+			free(q);
+			return LBR_ENOMEM;
+		}
+		lbr_debug("executor: %d cooperative tasks on one thread", n);
+		wq_global = q;
+		return 0;
+	}
 	q->th = calloc((size_t)n, sizeof(*q->th));
 	if (!q->th) {
 		free(q);
@@ -360,6 +396,7 @@ static int wq_start(int n)
 		free(q);
 		return LBR_ERR;
 	}
+	lbr_debug("executor: %d threads", q->n);
 	wq_global = q;
 	return 0;
 }
@@ -371,6 +408,12 @@ static void wq_stop(void)
 
 	if (!q)
 		return;
+	if (q->sched) {
+		lbr_sched_free(q->sched);
+		free(q);
+		wq_global = NULL;
+		return;
+	}
 	pthread_mutex_lock(&q->mu);
 	q->quit = 1;
 	pthread_cond_broadcast(&q->cv_work);
@@ -392,6 +435,10 @@ static void wq_run(void (*fn)(void *), void *args, size_t argsz, size_t n)
 
 	if (!n)
 		return;
+	if (q->sched) {
+		lbr_sched_run(q->sched, fn, args, argsz, n);
+		return;
+	}
 	pthread_mutex_lock(&q->mu);
 	q->fn = fn;
 	q->args = args;
@@ -434,7 +481,7 @@ static void limiter_acquire(struct lbr_prov_rt *p)
 	pthread_mutex_lock(&p->mu);
 	while (__atomic_load_n(&p->inflight, __ATOMIC_ACQUIRE) >= (int)p->window) {
 		p->waiting++;
-		pthread_cond_wait(&p->cv, &p->mu);
+		cv_wait(&p->cv, &p->mu);
 		p->waiting--;
 	}
 	__atomic_add_fetch(&p->inflight, 1, __ATOMIC_ACQ_REL);
@@ -445,11 +492,8 @@ static void limiter_acquire(struct lbr_prov_rt *p)
 		t = t > now ? t - now : 0;
 	}
 	pthread_mutex_unlock(&p->mu);
-	if (t) {
-		struct timespec ts = { (time_t)(t / 1000000u), (long)(t % 1000000u) * 1000L };
-
-		nanosleep(&ts, NULL);
-	}
+	if (t)
+		lbr_sched_sleep_us(t); /* a plain sleep outside a task */
 }
 
 static unsigned recent(const uint64_t *ring, uint64_t now)
@@ -524,7 +568,7 @@ static void limiter_release(struct lbr_prov_rt *p, enum lbr_op op, enum lbr_outc
 			__atomic_store_n(&p->limited, 0, __ATOMIC_RELEASE);
 	}
 	if (p->waiting)
-		pthread_cond_broadcast(&p->cv);
+		cv_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -772,7 +816,7 @@ static void observe_job(void *arg)
 	 * credentials cost exactly one rejected call. */
 	pthread_mutex_lock(&prov->mu);
 	while (prov->probe == 1)
-		pthread_cond_wait(&prov->cv, &prov->mu);
+		cv_wait(&prov->cv, &prov->mu);
 	if (prov->probe == 0) {
 		prov->probe = 1;
 		prober = 1;
@@ -794,7 +838,7 @@ static void observe_job(void *arg)
 		if (prober) {
 			pthread_mutex_lock(&prov->mu);
 			prov->probe = 2;
-			pthread_cond_broadcast(&prov->cv);
+			cv_broadcast(&prov->cv);
 			pthread_mutex_unlock(&prov->mu);
 			prober = 0;
 		}
@@ -1650,8 +1694,15 @@ int lbr_engine_new(struct lbr_cfg *cfg, const char *const *pools, size_t n, int 
 			p->target.n++;
 		p->delete_budget = -1;
 	}
-	if (wq_start(cfg->parallelism) < 0) {
-		snprintf(err, errlen, "cannot start worker threads");
+	{
+		int coop = 1;
+
+		for (i = 0; i < e->n_provs; i++)
+			coop &= !!(e->provs[i].cfg->plugin->ops.caps & LBR_CAP_COOPERATIVE);
+		r = wq_start(cfg->parallelism, coop);
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "cannot start the workers (threads or tasks)");
 		r = LBR_ERR;
 		goto fail;
 	}

@@ -11,6 +11,7 @@
 
 #include "agent/error.h"
 #include "agent/http.h"
+#include "agent/sched.h"
 #include "agent/util.h"
 
 struct resp_priv {
@@ -67,6 +68,13 @@ static CURL *thread_handle(void)
 {
 	CURL *h;
 
+	/* A task has its own handle: the thread's is shared by all tasks. */
+	if (lbr_sched_in_task()) {
+		h = lbr_sched_easy();
+		if (h)
+			curl_easy_reset(h);
+		return h;
+	}
 	pthread_once(&easy_once, make_key);
 	h = pthread_getspecific(easy_key);
 	if (!h) {
@@ -316,7 +324,7 @@ checked:
 			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 		}
 	}
-	cc = curl_easy_perform(h);
+	cc = lbr_sched_in_task() ? lbr_sched_perform(h) : curl_easy_perform(h);
 	if (cc != CURLE_OK) {
 		const char *why = cerr[0] ? cerr : curl_easy_strerror(cc);
 

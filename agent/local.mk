@@ -11,6 +11,7 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/plugin.c %D%/plugin.h \
 	%D%/report.c %D%/report.h \
 	%D%/retry.c %D%/retry.h \
+	%D%/sched.c %D%/sched.h \
 	%D%/util.c %D%/util.h
 agent_liblbrcore_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(INIH_CFLAGS)
 agent_liblbrcore_la_LIBADD = state/liblbrstate.la $(CURL_LIBS) $(JSONC_LIBS) $(INIH_LIBS) \

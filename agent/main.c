@@ -674,10 +674,11 @@ static int cmd_providers(const struct opts *o)
 			continue;
 		}
 		found++;
-		printf("  %-12s version %s, ABI %u.%u, capabilities:%s%s%s\n", p->name,
+		printf("  %-12s version %s, ABI %u.%u, capabilities:%s%s%s%s\n", p->name,
 		       p->ops.version ? p->ops.version : "?", (unsigned)p->ops.abi_major,
 		       (unsigned)p->ops.abi_minor, " remove",
-		       p->ops.caps & LBR_CAP_RULES ? " rules" : "", p->ops.caps & LBR_CAP_DRAIN ? " drain" : "");
+		       p->ops.caps & LBR_CAP_RULES ? " rules" : "", p->ops.caps & LBR_CAP_DRAIN ? " drain" : "",
+		       p->ops.caps & LBR_CAP_COOPERATIVE ? " cooperative" : "");
 		printf("    [provider] keys:\n");
 		print_keys(p->ops.provider_keys);
 		printf("    [pool] keys:\n");

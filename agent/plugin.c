@@ -165,7 +165,7 @@ int lbr_plugin_load_path(const char *path, struct lbr_plugin **out, char *err,
 		p->ops.caps &= ~LBR_CAP_DRAIN;
 		p->ops.drain_member = NULL;
 	}
-	p->ops.caps &= LBR_CAP_RULES | LBR_CAP_DRAIN;
+	p->ops.caps &= LBR_CAP_RULES | LBR_CAP_DRAIN | LBR_CAP_COOPERATIVE;
 	*out = p;
 	p = NULL; /* transferred */
 	r = 0;

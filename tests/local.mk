@@ -17,3 +17,9 @@ check_PROGRAMS += %D%/unit/test-retry
 TESTS += %D%/unit/test-retry
 %C%_unit_test_retry_SOURCES = %D%/unit/test-retry.c
 %C%_unit_test_retry_LDADD = agent/liblbrcore.la
+
+check_PROGRAMS += %D%/unit/test-sched
+TESTS += %D%/unit/test-sched
+%C%_unit_test_sched_SOURCES = %D%/unit/test-sched.c
+%C%_unit_test_sched_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(PTHREAD_CFLAGS)
+%C%_unit_test_sched_LDADD = agent/liblbrcore.la $(CURL_LIBS) $(PTHREAD_LIBS)

@@ -18,7 +18,8 @@
  * redaction.  A plugin maps its cloud's API: for every operation it builds
  * and signs exactly one HTTP request, hands it to host->http(), and classifies
  * the response into a struct lbr_call_result.  Operations are called from
- * several threads at once and must not keep per-call global state.
+ * several threads at once (or, with LBR_CAP_COOPERATIVE, as interleaved
+ * tasks of one thread) and must not keep per-call global state.
  */
 #ifndef LBRECONCILE_PROVIDER_H
 #define LBRECONCILE_PROVIDER_H
@@ -31,7 +32,7 @@ extern "C" {
 #endif
 
 #define LBR_PROVIDER_ABI_MAJOR 1
-#define LBR_PROVIDER_ABI_MINOR 0
+#define LBR_PROVIDER_ABI_MINOR 1
 #define LBR_PROVIDER_ENTRY "lbr_provider_entry"
 
 /* Capability bits (struct lbr_provider.caps).  An optional operation is
@@ -39,6 +40,12 @@ extern "C" {
 #define LBR_CAP_RULES (UINT64_C(1) << 0) /* update_rule: L7 rules name members */
 #define LBR_CAP_DRAIN (UINT64_C(1) << 1) /* set_member_weight */
 #define LBR_CAP_CREATE (UINT64_C(1) << 2) /* reserved: create_member */
+/* Since 1.1: the plugin holds no lock and keeps no thread-local state
+ * across a call to host->http() (nor between two of them).  The core may
+ * then run its operations as cooperative tasks that take turns on one
+ * thread while their requests are in flight, instead of a thread per call.
+ * A plugin that serialises work with its own mutex must not set it. */
+#define LBR_CAP_COOPERATIVE (UINT64_C(1) << 3)
 
 /* Log levels for host->log(). */
 enum lbr_log_level {

@@ -80,14 +80,16 @@ static const struct lbr_provider desc = {
 #else
 	.abi_major = LBR_PROVIDER_ABI_MAJOR,
 #endif
-	.abi_minor = LBR_PROVIDER_ABI_MINOR,
+	.abi_minor = 0, /* built against 1.0: before LBR_CAP_COOPERATIVE */
 #ifdef FIXTURE_WRONG_NAME
 	.name = "someone-else",
 #else
 	.name = FIXTURE_NAME,
 #endif
 	.version = "0",
-	.caps = LBR_CAP_DRAIN, /* without drain_member: must be cleared */
+	/* DRAIN without drain_member must be cleared; bit 4 means nothing
+	 * yet and must not survive either. */
+	.caps = LBR_CAP_DRAIN | (UINT64_C(1) << 4),
 	.provider_keys = keys + 1,
 	.pool_keys = keys,
 	.open = f_open,

@@ -95,9 +95,9 @@ static void test_entry(void)
 	tap_ok(P != NULL, "entry returns a table");
 	tap_is_str(P->name, "huaweicloud", "name");
 	tap_is_int(P->abi_major, 1, "abi major");
-	tap_is_int(P->abi_minor, 0, "abi minor");
+	tap_is_int(P->abi_minor, 1, "abi minor");
 	tap_is_int(P->struct_size, sizeof(struct lbr_provider), "struct size");
-	tap_ok(P->caps == LBR_CAP_DRAIN, "caps = DRAIN only");
+	tap_ok(P->caps == (LBR_CAP_DRAIN | LBR_CAP_COOPERATIVE), "caps = drain + cooperative");
 	tap_ok(P->drain_member && P->list_page && P->remove_member &&
 		       P->open && P->close && P->check_target &&
 		       !P->update_rule,

@@ -76,6 +76,9 @@ int main(void)
 		tap_is_str(p->name, "fixture", "name taken from the file");
 		tap_ok(!(p->ops.caps & LBR_CAP_DRAIN) && !p->ops.drain_member,
 		       "a capability bit without its callback is cleared");
+		tap_ok(p->ops.caps == 0, "an unknown capability bit is cleared (caps %#llx)",
+		       (unsigned long long)p->ops.caps);
+		tap_is_int(p->ops.abi_minor, 0, "a plugin built against ABI 1.0 still loads");
 		lbr_plugin_free(p);
 		p = NULL;
 	}
@@ -117,12 +120,16 @@ int main(void)
 	tap_ok(r == 0, "huaweicloud.so loads (%s)", r ? err : "ok");
 	if (p)
 		tap_ok((p->ops.caps & LBR_CAP_DRAIN) && p->ops.drain_member, "huaweicloud can drain");
+	if (p)
+		tap_ok(p->ops.caps & LBR_CAP_COOPERATIVE, "huaweicloud may run as cooperative tasks");
 	lbr_plugin_free(p);
 	p = NULL;
 	r = lbr_plugin_load(real, "ucloud", &p, err, sizeof(err));
 	tap_ok(r == 0, "ucloud.so loads (%s)", r ? err : "ok");
 	if (p)
 		tap_ok((p->ops.caps & LBR_CAP_RULES) && p->ops.update_rule, "ucloud handles L7 rules");
+	if (p)
+		tap_ok(p->ops.caps & LBR_CAP_COOPERATIVE, "ucloud may run as cooperative tasks");
 	lbr_plugin_free(p);
 	p = NULL;
 	r = lbr_plugin_load(real, "Bad/Name", &p, err, sizeof(err));

@@ -1,0 +1,522 @@
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "agent/error.h"
+#include "agent/sched.h"
+
+/* Stack switches have to be announced to AddressSanitizer (or it reports
+ * the other stack's frames as errors) and to valgrind (or it takes a jump
+ * between stacks for a huge stack frame). */
+#if defined(__SANITIZE_ADDRESS__)
+#define LBR_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LBR_ASAN 1
+#endif
+#endif
+#ifdef LBR_ASAN
+#include <sanitizer/common_interface_defs.h>
+#define STACK_SIZE (2u << 20) /* instrumented frames are much larger */
+#else
+#define STACK_SIZE (512u << 10)
+#endif
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define LBR_VALGRIND 1
+#endif
+#endif
+
+/* How long the loop may sleep in poll() before looking at the clock again
+ * (sleeping tasks re-check their stop flag at least this often). */
+#define MAX_POLL_MS 100
+
+enum task_state { T_FREE, T_RUN, T_HTTP, T_SLEEP, T_PARK, T_DONE };
+
+struct task {
+	ucontext_t ctx;
+	char *map;         /* guard page + stack */
+	size_t map_size;
+	CURL *easy;
+	enum task_state st;
+	uint64_t wake_us;  /* T_SLEEP, or T_PARK with a limit; 0 = none */
+	const void *chan;  /* T_PARK */
+	CURLcode cc;       /* T_HTTP result */
+#ifdef LBR_VALGRIND
+	unsigned vg_id;
+#endif
+#ifdef LBR_ASAN
+	void *fake_stack;
+#endif
+};
+
+struct sock {
+	curl_socket_t fd;
+	short events;
+};
+
+struct lbr_sched {
+	CURLM *multi;
+	/* What libcurl wants watched (its socket callback), and when it
+	 * wants to be called again (its timer callback). */
+	struct sock *socks;
+	size_t n_socks, cap_socks;
+	struct pollfd *pfd;
+	size_t cap_pfd;
+	int timer_set;
+	uint64_t timer_us;
+	struct task *tasks;
+	unsigned n;
+	ucontext_t main_ctx;
+	struct task *cur;
+	unsigned live;
+	/* the batch being run */
+	void (*fn)(void *);
+	char *args;
+	size_t argsz, n_jobs, next;
+#ifdef LBR_ASAN
+	void *main_fake;
+	const void *main_bottom;
+	size_t main_size;
+#endif
+};
+
+static __thread struct lbr_sched *cur_sched;
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* libcurl drives its transfers through curl_multi_socket_action(): it
+ * says which sockets to watch for what, and is told which ones are ready,
+ * so that no transfer costs a poll() of its own. */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud, void *sockp)
+{
+	struct lbr_sched *s = ud;
+	size_t i;
+
+	(void)easy;
+	(void)sockp;
+	for (i = 0; i < s->n_socks; i++)
+		if (s->socks[i].fd == fd)
+			break;
+	if (what == CURL_POLL_REMOVE) {
+		if (i < s->n_socks)
+			s->socks[i] = s->socks[--s->n_socks];
+		return 0;
+	}
+	if (i == s->n_socks) {
+		if (s->n_socks == s->cap_socks) {
+			size_t ncap = s->cap_socks ? s->cap_socks * 2 : 32;
+			struct sock *ns = realloc(s->socks, ncap * sizeof(*ns));
+
+			if (!ns)
+				return -1; /* libcurl fails the transfer */
+			s->socks = ns;
+			s->cap_socks = ncap;
+		}
+		s->socks[s->n_socks++].fd = fd;
+	}
+	s->socks[i].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) |
+				     ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+	return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *ud)
+{
+	struct lbr_sched *s = ud;
+
+	(void)multi;
+	s->timer_set = timeout_ms >= 0;
+	if (s->timer_set)
+		s->timer_us = now_us() + (uint64_t)timeout_ms * 1000u;
+	return 0;
+}
+
+int lbr_sched_new(unsigned ntasks, struct lbr_sched **out)
+{
+	struct lbr_sched *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s || ntasks == 0)
+		goto fail;
+	s->tasks = calloc(ntasks, sizeof(*s->tasks));
+	s->multi = curl_multi_init();
+	if (!s->tasks || !s->multi)
+		goto fail;
+	s->n = ntasks;
+	/* Keep one idle connection per task (plus a few for other hosts,
+	 * such as the token endpoint): by default the cache follows the
+	 * number of transfers in progress and would close connections
+	 * whenever fewer calls are in flight. */
+	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)ntasks + 4);
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+	*out = s;
+	return 0;
+fail:
+	if (s) {
+		if (s->multi)
+			curl_multi_cleanup(s->multi);
+		free(s->tasks);
+		free(s);
+	}
+	return LBR_ENOMEM;
+}
+
+void lbr_sched_free(struct lbr_sched *s)
+{
+	unsigned i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n; i++) {
+		struct task *t = &s->tasks[i];
+
+		if (t->easy)
+			curl_easy_cleanup(t->easy);
+		if (t->map) {
+#ifdef LBR_VALGRIND
+			VALGRIND_STACK_DEREGISTER(t->vg_id);
+#endif
+			munmap(t->map, t->map_size);
+		}
+	}
+	curl_multi_cleanup(s->multi);
+	free(s->socks);
+	free(s->pfd);
+	free(s->tasks);
+	free(s);
+}
+
+static int stack_alloc(struct task *t)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t page = pg > 0 ? (size_t)pg : 4096;
+
+	t->map_size = STACK_SIZE + page;
+	t->map = mmap(NULL, t->map_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (t->map == MAP_FAILED) {
+		t->map = NULL;
+		return -1;
+	}
+	/* An overflow hits the guard page instead of another task's stack. */
+	if (mprotect(t->map, page, PROT_NONE) < 0) {
+		munmap(t->map, t->map_size);
+		t->map = NULL;
+		return -1;
+	}
+#ifdef LBR_VALGRIND
+	t->vg_id = VALGRIND_STACK_REGISTER(t->map + page, t->map + t->map_size);
+#endif
+	return 0;
+}
+
+static size_t stack_usable(const struct task *t)
+{
+	(void)t;
+	return STACK_SIZE;
+}
+
+static char *stack_base(const struct task *t)
+{
+	return t->map + (t->map_size - STACK_SIZE);
+}
+
+/* Task side: give the thread back to the loop (the state says why). */
+static void yield(struct lbr_sched *s, struct task *t)
+{
+#ifdef LBR_ASAN
+	__sanitizer_start_switch_fiber(&t->fake_stack, s->main_bottom, s->main_size);
+#endif
+	swapcontext(&t->ctx, &s->main_ctx);
+#ifdef LBR_ASAN
+	__sanitizer_finish_switch_fiber(t->fake_stack, &s->main_bottom, &s->main_size);
+#endif
+}
+
+static void task_main(void)
+{
+	struct lbr_sched *s = cur_sched;
+	struct task *t = s->cur;
+
+#ifdef LBR_ASAN
+	__sanitizer_finish_switch_fiber(NULL, &s->main_bottom, &s->main_size);
+#endif
+	while (s->next < s->n_jobs) {
+		size_t i = s->next++;
+
+		s->fn(s->args + i * s->argsz);
+	}
+	t->st = T_DONE;
+#ifdef LBR_ASAN
+	__sanitizer_start_switch_fiber(NULL, s->main_bottom, s->main_size);
+#endif
+	setcontext(&s->main_ctx);
+	abort(); /* not reached */
+}
+
+/* Loop side: run task t until it yields or ends. */
+static void resume(struct lbr_sched *s, struct task *t)
+{
+	s->cur = t;
+#ifdef LBR_ASAN
+	__sanitizer_start_switch_fiber(&s->main_fake, stack_base(t), stack_usable(t));
+#endif
+	swapcontext(&s->main_ctx, &t->ctx);
+#ifdef LBR_ASAN
+	__sanitizer_finish_switch_fiber(s->main_fake, NULL, NULL);
+#endif
+	s->cur = NULL;
+	if (t->st == T_DONE) {
+		t->st = T_FREE;
+		s->live--;
+	}
+}
+
+/* Hand finished transfers back to their tasks. */
+static void harvest(struct lbr_sched *s)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
+		struct task *t = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+		if (t) {
+			t->cc = msg->data.result;
+			curl_multi_remove_handle(s->multi, msg->easy_handle);
+			t->st = T_RUN;
+		}
+	}
+}
+
+/* A fresh context that starts in task_main on t's stack.  (Apart, since
+ * getcontext() returns twice.) */
+static __attribute__((noinline)) int task_init(struct task *t)
+{
+	if (!t->map && stack_alloc(t) < 0)
+		return -1;
+	if (getcontext(&t->ctx) < 0)
+		return -1;
+	t->ctx.uc_stack.ss_sp = stack_base(t);
+	t->ctx.uc_stack.ss_size = stack_usable(t);
+	t->ctx.uc_link = NULL;
+	makecontext(&t->ctx, task_main, 0);
+	return 0;
+}
+
+/* Run the jobs in the calling thread; if a task cannot be set up, the
+ * jobs still all run, on the tasks that could. */
+void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t argsz, size_t n)
+{
+	struct lbr_sched *outer = cur_sched;
+	unsigned i, start;
+
+	if (!n)
+		return;
+	s->fn = fn;
+	s->args = args;
+	s->argsz = argsz;
+	s->n_jobs = n;
+	s->next = 0;
+	s->live = 0;
+	start = n < s->n ? (unsigned)n : s->n;
+	for (i = 0; i < start; i++) {
+		struct task *t = &s->tasks[i];
+
+		if (task_init(t) < 0)
+			continue;
+		t->st = T_RUN;
+		t->wake_us = 0;
+		t->chan = NULL;
+		s->live++;
+	}
+	if (s->live == 0) {
+		/* No stack at all: run the jobs one by one on this one. */
+		for (; s->next < s->n_jobs; s->next++)
+			fn((char *)args + s->next * argsz);
+		return;
+	}
+	cur_sched = s;
+	while (s->live) {
+		unsigned runnable = 0, parked = 0, waiting = 0;
+		uint64_t now, next_wake = 0, ms;
+		size_t k, nfd;
+		int running = 0, pr;
+
+		for (i = 0; i < s->n; i++)
+			if (s->tasks[i].st == T_RUN)
+				resume(s, &s->tasks[i]);
+		if (!s->live)
+			break;
+		now = now_us();
+		if (s->timer_set && s->timer_us <= now) {
+			/* Starts the transfers just added, handles timeouts. */
+			s->timer_set = 0;
+			curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+			harvest(s);
+			now = now_us();
+		}
+		for (i = 0; i < s->n; i++) {
+			struct task *t = &s->tasks[i];
+
+			if ((t->st == T_SLEEP || t->st == T_PARK) && t->wake_us) {
+				if (t->wake_us <= now)
+					t->st = T_RUN;
+				else if (!next_wake || t->wake_us < next_wake)
+					next_wake = t->wake_us;
+			}
+			runnable += t->st == T_RUN;
+			parked += t->st == T_PARK;
+			waiting += t->st == T_HTTP || t->st == T_SLEEP || (t->st == T_PARK && t->wake_us);
+		}
+		if (runnable)
+			continue;
+		if (!waiting && parked) {
+			/* Everyone waits for a wake-up nobody can send: let
+			 * them look at their condition again. */
+			for (i = 0; i < s->n; i++)
+				if (s->tasks[i].st == T_PARK)
+					s->tasks[i].st = T_RUN;
+			continue;
+		}
+		if (s->timer_set && (!next_wake || s->timer_us < next_wake))
+			next_wake = s->timer_us;
+		ms = MAX_POLL_MS;
+		if (next_wake) {
+			uint64_t d = next_wake > now ? (next_wake - now + 999) / 1000 : 0;
+
+			if (d < ms)
+				ms = d;
+		}
+		if (s->cap_pfd < s->n_socks) {
+			struct pollfd *np = realloc(s->pfd, s->n_socks * sizeof(*np));
+
+			if (np) {
+				s->pfd = np;
+				s->cap_pfd = s->n_socks;
+			}
+		}
+		nfd = s->n_socks <= s->cap_pfd ? s->n_socks : s->cap_pfd;
+		for (k = 0; k < nfd; k++) {
+			s->pfd[k].fd = s->socks[k].fd;
+			s->pfd[k].events = s->socks[k].events;
+			s->pfd[k].revents = 0;
+		}
+		pr = poll(s->pfd, (nfds_t)nfd, (int)ms);
+		for (k = 0; pr > 0 && k < nfd; k++) {
+			short re = s->pfd[k].revents;
+			int mask = 0;
+
+			if (!re)
+				continue;
+			if (re & (POLLIN | POLLHUP))
+				mask |= CURL_CSELECT_IN;
+			if (re & POLLOUT)
+				mask |= CURL_CSELECT_OUT;
+			if (re & (POLLERR | POLLNVAL))
+				mask |= CURL_CSELECT_ERR;
+			curl_multi_socket_action(s->multi, s->pfd[k].fd, mask, &running);
+		}
+		harvest(s);
+	}
+	cur_sched = outer;
+}
+
+int lbr_sched_in_task(void)
+{
+	return cur_sched && cur_sched->cur;
+}
+
+CURL *lbr_sched_easy(void)
+{
+	struct task *t = lbr_sched_in_task() ? cur_sched->cur : NULL;
+
+	if (!t)
+		return NULL;
+	if (!t->easy)
+		t->easy = curl_easy_init();
+	return t->easy;
+}
+
+CURLcode lbr_sched_perform(CURL *h)
+{
+	struct lbr_sched *s = cur_sched;
+	struct task *t = s ? s->cur : NULL;
+
+	if (!t)
+		return curl_easy_perform(h);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)t);
+	if (curl_multi_add_handle(s->multi, h) != CURLM_OK)
+		return CURLE_FAILED_INIT;
+	t->st = T_HTTP;
+	t->cc = CURLE_OK;
+	yield(s, t);
+	return t->cc;
+}
+
+void lbr_sched_sleep_us(uint64_t us)
+{
+	struct lbr_sched *s = cur_sched;
+	struct task *t = s ? s->cur : NULL;
+
+	if (!t) {
+		struct timespec ts = { (time_t)(us / 1000000u), (long)(us % 1000000u) * 1000L };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	t->st = T_SLEEP;
+	t->wake_us = now_us() + (us ? us : 1);
+	yield(s, t);
+	t->wake_us = 0;
+}
+
+void lbr_sched_park(const void *chan, uint64_t timeout_us)
+{
+	struct lbr_sched *s = cur_sched;
+	struct task *t = s ? s->cur : NULL;
+
+	if (!t)
+		return;
+	t->st = T_PARK;
+	t->chan = chan;
+	t->wake_us = timeout_us ? now_us() + timeout_us : 0;
+	yield(s, t);
+	t->chan = NULL;
+	t->wake_us = 0;
+}
+
+void lbr_sched_wake(const void *chan)
+{
+	struct lbr_sched *s = cur_sched;
+	unsigned i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n; i++)
+		if (s->tasks[i].st == T_PARK && s->tasks[i].chan == chan)
+			s->tasks[i].st = T_RUN;
+}

@@ -1,0 +1,6 @@
+#!/bin/sh
+# uc-l7.sh again, with a thread per call instead of cooperative tasks: the
+# executor must not change what the agent does.
+LBRECONCILE_EXECUTOR=threads
+export LBRECONCILE_EXECUTOR
+exec "$top_srcdir/tests/integration/uc-l7.sh"

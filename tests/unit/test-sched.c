@@ -1,0 +1,295 @@
+/*
+ * The cooperative-task executor (agent/sched.c): every job runs once, at
+ * most ntasks at a time; sleeps, waits and HTTP exchanges give the thread
+ * to the other tasks; requests in flight really overlap and reuse their
+ * connections from one batch to the next.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/http.h"
+#include "agent/sched.h"
+#include "agent/util.h"
+#include "tap.h"
+
+/* ------------------------------------------------ jobs, sleeps, waits */
+
+struct job {
+	int ran;
+	int in_task;
+};
+
+static int inflight, max_inflight;
+
+static void sleeper(void *arg)
+{
+	struct job *j = arg;
+
+	j->ran++;
+	j->in_task = lbr_sched_in_task();
+	if (++inflight > max_inflight)
+		max_inflight = inflight;
+	lbr_sched_sleep_us(20000);
+	inflight--;
+}
+
+static int flag, saw_flag, woke_alone, timed_out_ok;
+
+static void waiter_or_setter(void *arg)
+{
+	int *which = arg;
+
+	if (*which == 0) {
+		/* Waits for the other job, re-checking like on a condvar. */
+		while (!flag)
+			lbr_sched_park(&flag, 0);
+		saw_flag = flag;
+	} else {
+		lbr_sched_sleep_us(10000);
+		flag = 1;
+		lbr_sched_wake(&flag);
+	}
+}
+
+static void lonely_waiter(void *arg)
+{
+	(void)arg;
+	lbr_sched_park(&woke_alone, 0); /* nobody will wake it */
+	woke_alone = 1;
+}
+
+static void timed_waiter(void *arg)
+{
+	uint64_t t0 = lbr_mono_ms();
+
+	(void)arg;
+	lbr_sched_park(&timed_out_ok, 30000);
+	timed_out_ok = lbr_mono_ms() - t0 >= 29;
+}
+
+static int other_ran_during_sleep, other_ran;
+
+static void sleep_ms_pair(void *arg)
+{
+	int *which = arg;
+
+	if (*which == 0) {
+		lbr_sleep_ms(50, NULL);
+		other_ran_during_sleep = other_ran;
+	} else {
+		other_ran = 1;
+	}
+}
+
+/* ----------------------------------------- a server that holds answers */
+
+/* Answers nothing until HOLD requests are waiting (or 5 s have passed),
+ * then answers them all with the number that were waiting.  Keep-alive. */
+#define HOLD 6
+#define MAXC 64
+
+static int srv_fd, srv_port, srv_accepted, srv_stop;
+
+static void *server_main(void *ud)
+{
+	int conns[MAXC], pending[MAXC], n = 0, i, np = 0;
+	char buf[MAXC][2048];
+	size_t len[MAXC];
+	time_t first_wait = 0;
+
+	(void)ud;
+	while (!__atomic_load_n(&srv_stop, __ATOMIC_ACQUIRE)) {
+		struct pollfd pfd[MAXC + 1];
+
+		pfd[0].fd = srv_fd;
+		pfd[0].events = POLLIN;
+		for (i = 0; i < n; i++) {
+			pfd[i + 1].fd = conns[i];
+			pfd[i + 1].events = POLLIN;
+		}
+		if (poll(pfd, (nfds_t)n + 1, 50) < 0)
+			break;
+		if ((pfd[0].revents & POLLIN) && n < MAXC) {
+			int c = accept(srv_fd, NULL, NULL);
+
+			if (c >= 0) {
+				conns[n] = c;
+				pending[n] = 0;
+				len[n] = 0;
+				n++;
+				__atomic_add_fetch(&srv_accepted, 1, __ATOMIC_RELEASE);
+			}
+		}
+		for (i = 0; i < n; i++) {
+			ssize_t r;
+
+			if (!(pfd[i + 1].revents & (POLLIN | POLLHUP)) || i >= n)
+				continue;
+			r = read(conns[i], buf[i] + len[i], sizeof(buf[i]) - 1 - len[i]);
+			if (r <= 0) {
+				close(conns[i]);
+				conns[i] = conns[n - 1];
+				pending[i] = pending[n - 1];
+				len[i] = len[n - 1];
+				memcpy(buf[i], buf[n - 1], len[i]);
+				n--;
+				continue;
+			}
+			len[i] += (size_t)r;
+			buf[i][len[i]] = '\0';
+			if (strstr(buf[i], "\r\n\r\n")) {
+				pending[i] = 1;
+				len[i] = 0;
+				if (!np++)
+					first_wait = time(NULL);
+			}
+		}
+		if (np && (np >= HOLD || time(NULL) - first_wait >= 5)) {
+			char resp[128];
+			int bl;
+
+			for (i = 0; i < n; i++) {
+				char body[16];
+
+				if (!pending[i])
+					continue;
+				bl = snprintf(body, sizeof(body), "%d", np);
+				snprintf(resp, sizeof(resp),
+					 "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", bl, body);
+				if (write(conns[i], resp, strlen(resp)) < 0)
+					perror("write");
+				pending[i] = 0;
+			}
+			np = 0;
+		}
+	}
+	for (i = 0; i < n; i++)
+		close(conns[i]);
+	return NULL;
+}
+
+struct hjob {
+	const char *url;
+	int rc;
+	long status;
+	char body[32];
+	char err[256];
+};
+
+static void http_job(void *arg)
+{
+	struct hjob *j = arg;
+	struct lbr_http_opts o = { 0 };
+	struct lbr_http_request req = { 0 };
+	struct lbr_http_response resp;
+
+	req.method = "GET";
+	req.url = j->url;
+	o.timeout_s = 10;
+	j->rc = lbr_http_perform(&o, &req, &resp, j->err, sizeof(j->err));
+	if (j->rc == 0) {
+		j->status = resp.status;
+		snprintf(j->body, sizeof(j->body), "%s", resp.body);
+		lbr_http_release(&resp);
+	}
+}
+
+static int listen_local(int *port)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 64) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &al) < 0)
+		return -1;
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+int main(void)
+{
+	struct lbr_sched *s = NULL;
+	struct job jobs[10];
+	int which[2] = { 0, 1 }, i, ok;
+	struct hjob hj[HOLD];
+	char url[128], refused_url[128];
+	pthread_t th;
+
+	lbr_http_global_init();
+	tap_ok(!lbr_sched_in_task() && lbr_sched_easy() == NULL, "outside a task: not a task, no handle");
+	tap_ok(lbr_sched_new(4, &s) == 0 && s, "a scheduler with 4 tasks");
+
+	memset(jobs, 0, sizeof(jobs));
+	lbr_sched_run(s, sleeper, jobs, sizeof(jobs[0]), 10);
+	for (ok = 1, i = 0; i < 10; i++)
+		ok &= jobs[i].ran == 1 && jobs[i].in_task;
+	tap_ok(ok, "10 jobs on 4 tasks: each ran exactly once, inside a task");
+	tap_is_int(max_inflight, 4, "sleeping jobs overlap, at most 4 at a time");
+	tap_ok(!lbr_sched_in_task(), "after the run the caller is not a task");
+
+	lbr_sched_run(s, waiter_or_setter, which, sizeof(which[0]), 2);
+	tap_is_int(saw_flag, 1, "a parked job is woken by another one");
+	lbr_sched_run(s, lonely_waiter, which, sizeof(which[0]), 1);
+	tap_is_int(woke_alone, 1, "a job waiting for a wake-up nobody can send is let go");
+	lbr_sched_run(s, timed_waiter, which, sizeof(which[0]), 1);
+	tap_is_int(timed_out_ok, 1, "a wait with a limit ends at the limit");
+	lbr_sched_run(s, sleep_ms_pair, which, sizeof(which[0]), 2);
+	tap_is_int(other_ran_during_sleep, 1, "lbr_sleep_ms in a task lets the other tasks run");
+	lbr_sched_free(s);
+	s = NULL;
+
+	/* HTTP: HOLD requests must be in flight at once to be answered. */
+	srv_fd = listen_local(&srv_port);
+	if (srv_fd < 0 || pthread_create(&th, NULL, server_main, NULL) != 0) {
+		perror("server");
+		return 1;
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", srv_port);
+	tap_ok(lbr_sched_new(HOLD, &s) == 0, "a scheduler with %d tasks", HOLD);
+	for (i = 0; i < HOLD; i++)
+		hj[i].url = url;
+	lbr_sched_run(s, http_job, hj, sizeof(hj[0]), HOLD);
+	for (ok = 1, i = 0; i < HOLD; i++)
+		ok &= hj[i].rc == 0 && hj[i].status == 200 && !strcmp(hj[i].body, "6");
+	tap_ok(ok, "%d requests were in flight together (answers: '%s' ... rc %d %s)", HOLD, hj[0].body,
+	       hj[0].rc, hj[0].err);
+	tap_is_int(__atomic_load_n(&srv_accepted, __ATOMIC_ACQUIRE), HOLD, "one connection per request in flight");
+	lbr_sched_run(s, http_job, hj, sizeof(hj[0]), HOLD);
+	for (ok = 1, i = 0; i < HOLD; i++)
+		ok &= hj[i].rc == 0 && !strcmp(hj[i].body, "6");
+	tap_ok(ok, "a second batch is answered too");
+	tap_is_int(__atomic_load_n(&srv_accepted, __ATOMIC_ACQUIRE), HOLD,
+		   "the second batch reuses the connections of the first");
+
+	/* A refused connection is a transport error, reported to its task. */
+	{
+		int port, fd = listen_local(&port);
+
+		close(fd);
+		snprintf(refused_url, sizeof(refused_url), "http://127.0.0.1:%d/", port);
+		hj[0].url = refused_url;
+		lbr_sched_run(s, http_job, hj, sizeof(hj[0]), 1);
+		tap_ok(hj[0].rc == -1 && strstr(hj[0].err, "onnect"), "connection refused: rc %d, '%s'",
+		       hj[0].rc, hj[0].err);
+	}
+	lbr_sched_free(s);
+	__atomic_store_n(&srv_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	close(srv_fd);
+	lbr_http_global_cleanup();
+	return tap_done();
+}
