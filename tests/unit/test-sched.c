@@ -77,6 +77,21 @@ static void timed_waiter(void *arg)
 	timed_out_ok = lbr_mono_ms() - t0 >= 29;
 }
 
+static struct lbr_sched *the_sched;
+static int inner_ran[3], inner_in_task;
+
+static void inner_job(void *arg)
+{
+	(*(int *)arg)++;
+	inner_in_task += lbr_sched_in_task();
+}
+
+static void outer_job(void *arg)
+{
+	(void)arg;
+	lbr_sched_run(the_sched, inner_job, inner_ran, sizeof(inner_ran[0]), 3);
+}
+
 static int other_ran_during_sleep, other_ran;
 
 static void sleep_ms_pair(void *arg)
@@ -249,6 +264,10 @@ int main(void)
 	tap_is_int(timed_out_ok, 1, "a wait with a limit ends at the limit");
 	lbr_sched_run(s, sleep_ms_pair, which, sizeof(which[0]), 2);
 	tap_is_int(other_ran_during_sleep, 1, "lbr_sleep_ms in a task lets the other tasks run");
+	the_sched = s;
+	lbr_sched_run(s, outer_job, which, sizeof(which[0]), 1);
+	tap_ok(inner_ran[0] == 1 && inner_ran[1] == 1 && inner_ran[2] == 1 && inner_in_task == 3,
+	       "a batch started inside a task runs in line, each job once");
 	lbr_sched_free(s);
 	s = NULL;
 
