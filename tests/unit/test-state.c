@@ -112,6 +112,57 @@ static void make_pool(struct lbr_state_pool *p, const char *name)
 	p->last_errors = 1;
 }
 
+/* The state is written by a hand-rolled writer in json-c's pretty layout:
+ * byte for byte what json-c prints for the same document, including
+ * strings that need escaping, an empty pool and several pools. */
+static void test_writer_matches_jsonc(void)
+{
+	static struct lbr_state_target t[] = { { "pool_id", "a\"b\\c/d\x01\x1f\t\n\r\b\f\xc3\xa9\x7f" },
+					       { "vserver_id", "" } };
+	static struct lbr_state_member m[] = {
+		{ "id \"quoted\"", "10.0.0.1", 65535 },
+		{ "\x02", "::1", 1 },
+	};
+	struct lbr_state_pool pools[3];
+	struct lbr_state doc;
+	json_object *tree;
+	const char *again;
+	char *mine;
+
+	memset(&doc, 0, sizeof(doc));
+	make_pool(&pools[0], "web \"1\"");
+	pools[0].targets = t;
+	pools[0].n_targets = 2;
+	pools[0].members = m;
+	pools[0].n_members = 2;
+	make_pool(&pools[1], "api");
+	memset(&pools[2], 0, sizeof(pools[2]));
+	pools[2].name = "empty";
+	pools[2].provider = "uc";
+	doc.pools = pools;
+	doc.n_pools = 3;
+	doc.serial = 18446744073709ull;
+	doc.agent_version = "0.1.0";
+	doc.updated_at = 1700000200;
+	strcpy(doc.lineage, "0b8c2d6e-1111-4222-8333-444455556666");
+	mine = lbr_state_to_json(&doc, NULL);
+	tree = mine ? json_tokener_parse(mine) : NULL;
+	tap_ok(tree != NULL, "the written state is valid JSON");
+	again = tree ? json_object_to_json_string_ext(tree, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_SPACED |
+						       JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+	tap_ok(mine && again && strlen(mine) == strlen(again) + 1 && !strncmp(mine, again, strlen(again)) &&
+	       mine[strlen(again)] == '\n',
+	       "byte for byte json-c's pretty printing of the same document (plus a newline)");
+	if (mine && again && strncmp(mine, again, strlen(again)))
+		printf("# mine:\n%s# json-c:\n%s\n", mine, again);
+	json_object_put(tree);
+	free(mine);
+	mine = lbr_state_to_json(&doc, "empty");
+	tap_ok(mine && strstr(mine, "\"members\": [\n      ]"), "an empty pool has an empty members array");
+	free(mine);
+}
+
 static void test_open(void)
 {
 	struct lbr_state_store *st = NULL;
@@ -1015,6 +1066,7 @@ int main(void)
 
 	test_open();
 	test_roundtrip();
+	test_writer_matches_jsonc();
 	test_foreign();
 	test_corrupt();
 	test_parse_mutations();
