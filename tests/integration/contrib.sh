@@ -130,6 +130,10 @@ is "$RC" 0 "lbreconcile providers lists the built plugins"
 plugins=$(printf '%s\n' "$OUT" | sed -n 's/^  \([a-z0-9_]*\) *version .*/\1/p')
 like "$plugins" huaweicloud "providers lists huaweicloud"
 like "$plugins" ucloud "providers lists ucloud"
+like "$OUT" "huaweicloud +version [^ ]+, ABI 1\.1, capabilities: remove drain cooperative$" \
+	"huaweicloud: ABI 1.1, may run as cooperative tasks"
+like "$OUT" "ucloud +version [^ ]+, ABI 1\.1, capabilities: remove rules drain cooperative$" \
+	"ucloud: ABI 1.1, L7 rules, may run as cooperative tasks"
 provsec=$(man_section "$MAN5" "[provider NAME] SECTIONS")
 for p in $plugins; do
 	printf '%s\n' "$provsec" | grep -q "^\.SS $p "
