@@ -294,6 +294,20 @@ int main(void)
 	tap_is_int(__atomic_load_n(&srv_accepted, __ATOMIC_ACQUIRE), HOLD,
 		   "the second batch reuses the connections of the first");
 
+	/* A host name goes through libcurl's resolver inside the loop. */
+	{
+		char lurl[128];
+
+		snprintf(lurl, sizeof(lurl), "http://localhost:%d/y", srv_port);
+		for (i = 0; i < HOLD; i++)
+			hj[i].url = lurl;
+		lbr_sched_run(s, http_job, hj, sizeof(hj[0]), HOLD);
+		for (ok = 1, i = 0; i < HOLD; i++)
+			ok &= hj[i].rc == 0 && !strcmp(hj[i].body, "6");
+		tap_ok(ok, "requests to 'localhost' are resolved and in flight together (rc %d %s)", hj[0].rc,
+		       hj[0].err);
+	}
+
 	/* A refused connection is a transport error, reported to its task. */
 	{
 		int port, fd = listen_local(&port);
