@@ -313,6 +313,13 @@ struct workq {
 
 static struct workq *wq_global; /* one engine at a time */
 
+/* The etcd state backend's HTTP goes through the same loop as the cloud
+ * calls when it runs in a task (the audit PUT after each removal). */
+static int state_http_perform(void *easy)
+{
+	return (int)lbr_sched_perform(easy);
+}
+
 /* Condition waits that work in both executors: a task must give the
  * thread back instead of blocking it (the mutex is never held across). */
 static void cv_wait(pthread_cond_t *cv, pthread_mutex_t *mu)
@@ -479,12 +486,24 @@ static void limiter_acquire(struct lbr_prov_rt *p)
 		return;
 	}
 	pthread_mutex_lock(&p->mu);
-	while (__atomic_load_n(&p->inflight, __ATOMIC_ACQUIRE) >= (int)p->window) {
-		p->waiting++;
-		cv_wait(&p->cv, &p->mu);
-		p->waiting--;
+	/* In order of arrival: a caller that just gave a slot back must not
+	 * take it again ahead of those already waiting (with tasks, which
+	 * run until they yield, it always would: a few would do all the
+	 * work while the others wait for the whole batch). */
+	{
+		unsigned long me = p->ticket_next++;
+
+		while (me != p->ticket_serving ||
+		       __atomic_load_n(&p->inflight, __ATOMIC_ACQUIRE) >= (int)p->window) {
+			p->waiting++;
+			cv_wait(&p->cv, &p->mu);
+			p->waiting--;
+		}
+		p->ticket_serving++;
 	}
 	__atomic_add_fetch(&p->inflight, 1, __ATOMIC_ACQ_REL);
+	if (p->waiting)
+		cv_broadcast(&p->cv); /* the next in line may fit too */
 	if (p->rate > 0) {
 		now = mono_us();
 		t = p->next_send_us > now ? p->next_send_us : now;
@@ -1700,6 +1719,7 @@ int lbr_engine_new(struct lbr_cfg *cfg, const char *const *pools, size_t n, int 
 		for (i = 0; i < e->n_provs; i++)
 			coop &= !!(e->provs[i].cfg->plugin->ops.caps & LBR_CAP_COOPERATIVE);
 		r = wq_start(cfg->parallelism, coop);
+		lbr_state_set_http_perform(state_http_perform);
 	}
 	if (r < 0) {
 		snprintf(err, errlen, "cannot start the workers (threads or tasks)");

@@ -85,6 +85,7 @@ struct lbr_prov_rt {
 	int inflight;             /* atomic */
 	int limited;              /* atomic: 1 once throttling changed window/rate */
 	int waiting;
+	unsigned long ticket_next, ticket_serving; /* slots go first come, first served */
 	int max_window;
 	uint64_t last_cut_ms;
 	/* pacing once the cloud throttles: `rate` calls per second (0 = not

@@ -166,6 +166,10 @@ int lbr_plugin_load_path(const char *path, struct lbr_plugin **out, char *err,
 		p->ops.drain_member = NULL;
 	}
 	p->ops.caps &= LBR_CAP_RULES | LBR_CAP_DRAIN | LBR_CAP_COOPERATIVE;
+	/* Bit 3 meant nothing before ABI 1.1: a 1.0 plugin that set it did
+	 * not promise anything. */
+	if (p->ops.abi_minor < 1)
+		p->ops.caps &= ~LBR_CAP_COOPERATIVE;
 	*out = p;
 	p = NULL; /* transferred */
 	r = 0;

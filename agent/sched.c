@@ -52,6 +52,7 @@ struct task {
 	enum task_state st;
 	uint64_t wake_us;  /* T_SLEEP, or T_PARK with a limit; 0 = none */
 	const void *chan;  /* T_PARK */
+	CURL *in_multi;    /* T_HTTP: the handle being performed */
 	CURLcode cc;       /* T_HTTP result */
 #ifdef LBR_VALGRIND
 	unsigned vg_id;
@@ -81,6 +82,7 @@ struct lbr_sched {
 	ucontext_t main_ctx;
 	struct task *cur;
 	unsigned live;
+	unsigned stuck; /* rounds in a row with every task parked */
 	/* the batch being run */
 	void (*fn)(void *);
 	char *args;
@@ -126,7 +128,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud, void *soc
 			struct sock *ns = realloc(s->socks, ncap * sizeof(*ns));
 
 			if (!ns)
-				return -1; /* libcurl fails the transfer */
+				return -1; /* libcurl then gives up the whole multi */
 			s->socks = ns;
 			s->cap_socks = ncap;
 		}
@@ -148,6 +150,23 @@ static int on_timer(CURLM *multi, long timeout_ms, void *ud)
 	return 0;
 }
 
+static void multi_setup(struct lbr_sched *s)
+{
+	/* Keep one idle connection per task (plus a few for other hosts,
+	 * such as the token endpoint): by default the cache follows the
+	 * number of transfers in progress and would close connections
+	 * whenever fewer calls are in flight. */
+	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->n + 4);
+	/* One request per connection, as with a thread per call: no HTTP/2
+	 * multiplexing of every call onto one connection, where one reset
+	 * would fail them all and a gateway may cap streams per connection. */
+	curl_multi_setopt(s->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+}
+
 int lbr_sched_new(unsigned ntasks, struct lbr_sched **out)
 {
 	struct lbr_sched *s = calloc(1, sizeof(*s));
@@ -160,15 +179,7 @@ int lbr_sched_new(unsigned ntasks, struct lbr_sched **out)
 	if (!s->tasks || !s->multi)
 		goto fail;
 	s->n = ntasks;
-	/* Keep one idle connection per task (plus a few for other hosts,
-	 * such as the token endpoint): by default the cache follows the
-	 * number of transfers in progress and would close connections
-	 * whenever fewer calls are in flight. */
-	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)ntasks + 4);
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+	multi_setup(s);
 	*out = s;
 	return 0;
 fail:
@@ -225,7 +236,7 @@ static int stack_alloc(struct task *t)
 		return -1;
 	}
 #ifdef LBR_VALGRIND
-	t->vg_id = VALGRIND_STACK_REGISTER(t->map + page, t->map + t->map_size);
+	t->vg_id = VALGRIND_STACK_REGISTER(t->map + page, t->map + t->map_size - 1);
 #endif
 	return 0;
 }
@@ -323,7 +334,44 @@ static void harvest(struct lbr_sched *s)
 		if (t) {
 			t->cc = msg->data.result;
 			curl_multi_remove_handle(s->multi, msg->easy_handle);
+			t->in_multi = NULL;
 			t->st = T_RUN;
+		}
+	}
+}
+
+/* libcurl refused to go on (a callback failed, out of memory): fail every
+ * transfer in progress rather than wait for answers that will not come. */
+static void fail_all(struct lbr_sched *s, CURLMcode mc)
+{
+	unsigned i;
+
+	if (mc == CURLM_OK)
+		return;
+	for (i = 0; i < s->n; i++) {
+		struct task *t = &s->tasks[i];
+
+		if (t->st != T_HTTP)
+			continue;
+		curl_multi_remove_handle(s->multi, t->in_multi);
+		t->in_multi = NULL;
+		t->cc = CURLE_OUT_OF_MEMORY;
+		t->st = T_RUN;
+	}
+	/* A multi that gave up stays unusable: start a fresh one. */
+	if (mc == CURLM_OUT_OF_MEMORY || mc == CURLM_INTERNAL_ERROR
+#if LIBCURL_VERSION_NUM >= 0x075100
+	    || mc == CURLM_ABORTED_BY_CALLBACK
+#endif
+	    ) {
+		CURLM *m = curl_multi_init();
+
+		if (m) {
+			curl_multi_cleanup(s->multi);
+			s->multi = m;
+			s->n_socks = 0;
+			s->timer_set = 0;
+			multi_setup(s);
 		}
 	}
 }
@@ -372,6 +420,7 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 	s->n_jobs = n;
 	s->next = 0;
 	s->live = 0;
+	s->stuck = 0;
 	start = n < s->n ? (unsigned)n : s->n;
 	for (i = 0; i < start; i++) {
 		struct task *t = &s->tasks[i];
@@ -395,6 +444,7 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 		uint64_t now, next_wake = 0, ms;
 		size_t k, nfd;
 		int running = 0, pr;
+		CURLMcode mc = CURLM_OK;
 
 		for (i = 0; i < s->n; i++)
 			if (s->tasks[i].st == T_RUN)
@@ -405,8 +455,9 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 		if (s->timer_set && s->timer_us <= now) {
 			/* Starts the transfers just added, handles timeouts. */
 			s->timer_set = 0;
-			curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+			mc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 			harvest(s);
+			fail_all(s, mc);
 			now = now_us();
 		}
 		for (i = 0; i < s->n; i++) {
@@ -426,12 +477,16 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 			continue;
 		if (!waiting && parked) {
 			/* Everyone waits for a wake-up nobody can send: let
-			 * them look at their condition again. */
+			 * them look at their condition again, without
+			 * spinning if it stays false. */
+			if (s->stuck++)
+				poll(NULL, 0, MAX_POLL_MS);
 			for (i = 0; i < s->n; i++)
 				if (s->tasks[i].st == T_PARK)
 					s->tasks[i].st = T_RUN;
 			continue;
 		}
+		s->stuck = 0;
 		if (s->timer_set && (!next_wake || s->timer_us < next_wake))
 			next_wake = s->timer_us;
 		ms = MAX_POLL_MS;
@@ -468,9 +523,12 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 				mask |= CURL_CSELECT_OUT;
 			if (re & (POLLERR | POLLNVAL))
 				mask |= CURL_CSELECT_ERR;
-			curl_multi_socket_action(s->multi, s->pfd[k].fd, mask, &running);
+			mc = curl_multi_socket_action(s->multi, s->pfd[k].fd, mask, &running);
+			if (mc != CURLM_OK)
+				break;
 		}
 		harvest(s);
+		fail_all(s, mc);
 	}
 	cur_sched = outer;
 }
@@ -500,7 +558,8 @@ CURLcode lbr_sched_perform(CURL *h)
 		return curl_easy_perform(h);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)t);
 	if (curl_multi_add_handle(s->multi, h) != CURLM_OK)
-		return CURLE_FAILED_INIT;
+		return CURLE_OUT_OF_MEMORY;
+	t->in_multi = h;
 	t->st = T_HTTP;
 	t->cc = CURLE_OK;
 	yield(s, t);

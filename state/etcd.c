@@ -86,6 +86,13 @@ static size_t on_data(char *d, size_t sz, size_t nm, void *u)
 	return n;
 }
 
+static int (*http_perform)(void *easy);
+
+void lbr_state_set_http_perform(int (*perform)(void *easy))
+{
+	http_perform = perform;
+}
+
 /* POST req to /v3/API; *resp is the parsed answer.  0 or LBR_EIO/ENOMEM. */
 static int call(struct lbr_etcd *e, const char *api, json_object *req,
 		json_object **resp, char *err, size_t errlen)
@@ -125,7 +132,7 @@ static int call(struct lbr_etcd *e, const char *api, json_object *req,
 		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-		rc = curl_easy_perform(c);
+		rc = http_perform ? (CURLcode)http_perform(c) : curl_easy_perform(c);
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		curl_easy_cleanup(c);
 		if (rc != CURLE_OK) {
@@ -903,8 +910,9 @@ out:
 }
 
 int lbr_state_etcd_audit(struct lbr_state_store *st,
-			 const struct lbr_audit_rec *rec)
+			 const struct lbr_audit_rec *rec, char *err, size_t errlen)
 {
+	static unsigned long seq;
 	struct lbr_etcd *e = st->etcd;
 	json_object *req = NULL, *resp = NULL;
 	struct timespec ts;
@@ -914,15 +922,17 @@ int lbr_state_etcd_audit(struct lbr_state_store *st,
 	line = lbr_state_audit_line(rec);
 	if (!line)
 		goto out;
-	/* Nanoseconds plus pid keep keys unique and in time order. */
+	/* Nanoseconds plus pid keep keys in time order; the sequence number
+	 * keeps two lines of the same nanosecond apart (several calls may
+	 * audit at once). */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(key, sizeof(key), "%s/%020lld-%ld", e->k_audit,
+	snprintf(key, sizeof(key), "%s/%020lld-%ld-%06lu", e->k_audit,
 		 (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec,
-		 (long)getpid());
+		 (long)getpid(), __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED) % 1000000u);
 	req = kv_obj(key, line, strlen(line));
 	if (!req)
 		goto out;
-	r = call(e, "kv/put", req, &resp, st->msg, sizeof(st->msg));
+	r = call(e, "kv/put", req, &resp, err, errlen);
 out:
 	json_object_put(req);
 	json_object_put(resp);

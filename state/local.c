@@ -956,9 +956,17 @@ int lbr_state_audit(struct lbr_state_store *st, const struct lbr_audit_rec *rec)
 	int r = LBR_ENOMEM, fd, rc_w;
 
 	if (st->kind == LBR_STORE_ETCD) {
-		pthread_mutex_lock(&audit_mu);
-		r = lbr_state_etcd_audit(st, rec);
-		pthread_mutex_unlock(&audit_mu);
+		/* Not under audit_mu: the PUT may let other tasks run
+		 * (lbr_state_set_http_perform), and one of them may audit. */
+		char msg[sizeof(st->msg)] = "";
+
+		r = lbr_state_etcd_audit(st, rec, msg, sizeof(msg));
+		if (r < 0) {
+			pthread_mutex_lock(&audit_mu);
+			snprintf(st->msg, sizeof(st->msg), "%s", msg[0] ? msg :
+				 "state: etcd audit: out of memory");
+			pthread_mutex_unlock(&audit_mu);
+		}
 		return r;
 	}
 	line = lbr_state_audit_line(rec);

@@ -87,7 +87,7 @@ int lbr_state_etcd_load(struct lbr_state_store *st, struct lbr_state **out,
 int lbr_state_etcd_save(struct lbr_state_store *st, struct lbr_state *doc,
 			char *err, size_t errlen);
 int lbr_state_etcd_audit(struct lbr_state_store *st,
-			 const struct lbr_audit_rec *rec);
+			 const struct lbr_audit_rec *rec, char *err, size_t errlen);
 /* The audit record as one JSON line with "\n" (malloc'd) or NULL. */
 char *lbr_state_audit_line(const struct lbr_audit_rec *rec);
 /* Serial/lineage rule shared by both backends: checks doc against the

@@ -86,6 +86,11 @@ struct lbr_state_store;
 /* Open the backend named by `spec` (a path, relative paths resolved against
  * `base_dir`, or etcd://HOST:PORT[,HOST:PORT]/PREFIX).  No I/O beyond what is
  * needed to check the location.  Returns 0 or LBR_EINVAL (err filled). */
+/* What the etcd backend performs its HTTP exchanges with: a libcurl easy
+ * handle in, a CURLcode out.  Default curl_easy_perform; the agent sets one
+ * that lets its other tasks run meanwhile (agent/sched.h). */
+void lbr_state_set_http_perform(int (*perform)(void *easy));
+
 int lbr_state_store_open(const char *spec, const char *base_dir,
 			 struct lbr_state_store **out, char *err, size_t errlen);
 /* Releases the lock if held.  NULL is a no-op. */

@@ -60,7 +60,18 @@ is "$(jq -r 'select(.action=="drain") | .outcome' st.json.log | sort -u)" ok "au
 # A member that comes back into the config during the wait is restored.
 fake_log_clear
 fake_ctl POST /_fake/hw/pools/$P1/members '{"address":"10.0.0.7","protocol_port":80,"weight":42}' >/dev/null
-( sleep 1; write_cfg "member = 10.0.0.7:80" ) &
+# Edit the config once the drain was sent (not after a fixed delay: under
+# valgrind on a busy box the agent may not have looked yet), well inside
+# the 2 s drain wait.
+(
+	n=0
+	until fake_log | jq -e '[.[] | select(.method=="PUT")] | length > 0' >/dev/null 2>&1 ||
+		[ $n -ge 300 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	write_cfg "member = 10.0.0.7:80"
+) &
 EDIT_PID=$!
 run_lbr apply --auto-approve --pool web
 wait $EDIT_PID

@@ -48,6 +48,13 @@ is "$(printf '%s' "$doc" | jq -r '.serial')" 1 "state document in etcd under PRE
 is "$(printf '%s' "$doc" | jq -r '.pools.web.members | map(.address) | join(",")')" "10.0.0.1,10.0.0.2" \
 	"state holds the observed members"
 is "$(etcd_get lbr/test/lock)" "" "the lock key is gone after apply"
+# The audit lines: one key per request under PREFIX/audit/.
+audit=$(curl -s -X POST "http://127.0.0.1:$CP/v3/kv/range" \
+	-d "{\"key\":\"$(printf 'lbr/test/audit/' | base64 -w0)\",\"range_end\":\"$(printf 'lbr/test/audit0' | base64 -w0)\"}" |
+	jq -r '.kvs[]?.value' | while read -r v; do printf '%s' "$v" | base64 -d; done)
+is "$(printf '%s\n' "$audit" | jq -s -c 'map({pool, address, port, action, outcome})')" \
+	'[{"pool":"web","address":"10.0.0.9","port":80,"action":"remove","outcome":"ok"}]' \
+	"the removal's audit line is in etcd under PREFIX/audit/"
 ok $([ ! -e lbreconcile.state.json ] && [ ! -e st.json ] && echo 0 || echo 1) "no local state file was written"
 
 # A second agent while the first holds the lock: waits lock_timeout, exits 4.

@@ -88,8 +88,9 @@ static const struct lbr_provider desc = {
 #endif
 	.version = "0",
 	/* DRAIN without drain_member must be cleared; bit 4 means nothing
-	 * yet and must not survive either. */
-	.caps = LBR_CAP_DRAIN | (UINT64_C(1) << 4),
+	 * yet, and bit 3 (COOPERATIVE) meant nothing in ABI 1.0: neither
+	 * may survive. */
+	.caps = LBR_CAP_DRAIN | LBR_CAP_COOPERATIVE | (UINT64_C(1) << 4),
 	.provider_keys = keys + 1,
 	.pool_keys = keys,
 	.open = f_open,

@@ -134,25 +134,18 @@ static void *server_main(void *ud)
 		}
 		if (poll(pfd, (nfds_t)n + 1, 50) < 0)
 			break;
-		if ((pfd[0].revents & POLLIN) && n < MAXC) {
-			int c = accept(srv_fd, NULL, NULL);
-
-			if (c >= 0) {
-				conns[n] = c;
-				pending[n] = 0;
-				len[n] = 0;
-				n++;
-				__atomic_add_fetch(&srv_accepted, 1, __ATOMIC_RELEASE);
-			}
-		}
-		for (i = 0; i < n; i++) {
+		/* Backwards, so that closing one (the last moves into its
+		 * place) never moves a connection not yet looked at. */
+		for (i = n - 1; i >= 0; i--) {
 			ssize_t r;
 
-			if (!(pfd[i + 1].revents & (POLLIN | POLLHUP)) || i >= n)
+			if (!(pfd[i + 1].revents & (POLLIN | POLLHUP)))
 				continue;
 			r = read(conns[i], buf[i] + len[i], sizeof(buf[i]) - 1 - len[i]);
 			if (r <= 0) {
 				close(conns[i]);
+				if (pending[i])
+					np--;
 				conns[i] = conns[n - 1];
 				pending[i] = pending[n - 1];
 				len[i] = len[n - 1];
@@ -167,6 +160,18 @@ static void *server_main(void *ud)
 				len[i] = 0;
 				if (!np++)
 					first_wait = time(NULL);
+			}
+		}
+		/* New connections last: they were not in this poll. */
+		if ((pfd[0].revents & POLLIN) && n < MAXC) {
+			int c = accept(srv_fd, NULL, NULL);
+
+			if (c >= 0) {
+				conns[n] = c;
+				pending[n] = 0;
+				len[n] = 0;
+				n++;
+				__atomic_add_fetch(&srv_accepted, 1, __ATOMIC_RELEASE);
 			}
 		}
 		if (np && (np >= HOLD || time(NULL) - first_wait >= 5)) {
