@@ -100,29 +100,23 @@ static int h_http(struct lbr_call *call, const struct lbr_http_request *req,
 
 static void h_log(struct lbr_call *call, int level, const char *fmt, ...)
 {
-	char line[1024];
+	char tag[300] = "";
 	va_list ap;
 
 	if (level > lbr_log_level)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	if (call && call->pool)
-		lbr_log(level, "pool \"%s\": %s", call->pool->cfg->name, line);
+		snprintf(tag, sizeof(tag), "pool \"%s\": ", call->pool->cfg->name);
 	else if (call && call->prov)
-		lbr_log(level, "provider \"%s\": %s", call->prov->cfg->name, line);
-	else
-		lbr_log(level, "%s", line);
+		snprintf(tag, sizeof(tag), "provider \"%s\": ", call->prov->cfg->name);
+	va_start(ap, fmt);
+	lbr_vlog(level, tag, fmt, ap);
+	va_end(ap);
 }
 
 static int64_t h_now(struct lbr_call *call)
 {
-	const char *fixed = getenv("LBRECONCILE_TEST_NOW");
-
 	(void)call;
-	if (fixed && *fixed)
-		return strtoll(fixed, NULL, 10);
 	return (int64_t)time(NULL);
 }
 
@@ -465,13 +459,6 @@ static void wq_run(void (*fn)(void *), void *args, size_t argsz, size_t n)
 
 /* ------------------------------------------------- one call with retries */
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* Wait for a slot: at most `window` calls in flight for the provider and,
  * once it has throttled us, no faster than `rate` calls per second. */
@@ -505,7 +492,7 @@ static void limiter_acquire(struct lbr_prov_rt *p)
 	if (p->waiting)
 		cv_broadcast(&p->cv); /* the next in line may fit too */
 	if (p->rate > 0) {
-		now = mono_us();
+		now = lbr_mono_us();
 		t = p->next_send_us > now ? p->next_send_us : now;
 		p->next_send_us = t + (uint64_t)(1e6 / p->rate);
 		t = t > now ? t - now : 0;

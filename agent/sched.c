@@ -13,6 +13,7 @@
 
 #include "agent/error.h"
 #include "agent/sched.h"
+#include "agent/util.h"
 
 /* Stack switches have to be announced to AddressSanitizer (or it reports
  * the other stack's frames as errors) and to valgrind (or it takes a jump
@@ -96,13 +97,6 @@ struct lbr_sched {
 
 static __thread struct lbr_sched *cur_sched;
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* libcurl drives its transfers through curl_multi_socket_action(): it
  * says which sockets to watch for what, and is told which ones are ready,
@@ -146,7 +140,7 @@ static int on_timer(CURLM *multi, long timeout_ms, void *ud)
 	(void)multi;
 	s->timer_set = timeout_ms >= 0;
 	if (s->timer_set)
-		s->timer_us = now_us() + (uint64_t)timeout_ms * 1000u;
+		s->timer_us = lbr_mono_us() + (uint64_t)timeout_ms * 1000u;
 	return 0;
 }
 
@@ -241,12 +235,7 @@ static int stack_alloc(struct task *t)
 	return 0;
 }
 
-static size_t stack_usable(const struct task *t)
-{
-	(void)t;
-	return STACK_SIZE;
-}
-
+/* The usable stack: everything above the guard page. */
 static char *stack_base(const struct task *t)
 {
 	return t->map + (t->map_size - STACK_SIZE);
@@ -306,7 +295,7 @@ static void resume(struct lbr_sched *s, struct task *t)
 {
 	s->cur = t;
 #ifdef LBR_ASAN
-	__sanitizer_start_switch_fiber(&s->main_fake, stack_base(t), stack_usable(t));
+	__sanitizer_start_switch_fiber(&s->main_fake, stack_base(t), STACK_SIZE);
 #endif
 	switch_ctx(&s->main_ctx, &t->ctx);
 #ifdef LBR_ASAN
@@ -385,12 +374,12 @@ static __attribute__((noinline)) int task_init(struct task *t)
 #ifdef LBR_ASAN
 	/* Frames of the task that ran here before may have left poisoned
 	 * red zones behind. */
-	__asan_unpoison_memory_region(stack_base(t), stack_usable(t));
+	__asan_unpoison_memory_region(stack_base(t), STACK_SIZE);
 #endif
 	if (getcontext(&t->ctx) < 0)
 		return -1;
 	t->ctx.uc_stack.ss_sp = stack_base(t);
-	t->ctx.uc_stack.ss_size = stack_usable(t);
+	t->ctx.uc_stack.ss_size = STACK_SIZE;
 	t->ctx.uc_link = NULL;
 	makecontext(&t->ctx, task_main, 0);
 	return 0;
@@ -400,14 +389,13 @@ static __attribute__((noinline)) int task_init(struct task *t)
  * jobs still all run, on the tasks that could. */
 void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t argsz, size_t n)
 {
-	struct lbr_sched *outer = cur_sched;
 	unsigned i, start;
 
 	if (!n)
 		return;
-	if (lbr_sched_in_task() || (outer && outer != s)) {
-		/* A batch started from inside a task (or another scheduler's
-		 * loop) cannot take over this thread: run it in line. */
+	if (lbr_sched_in_task()) {
+		/* A batch started from inside a task cannot take over this
+		 * thread: run it in line. */
 		size_t k;
 
 		for (k = 0; k < n; k++)
@@ -451,14 +439,14 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 				resume(s, &s->tasks[i]);
 		if (!s->live)
 			break;
-		now = now_us();
+		now = lbr_mono_us();
 		if (s->timer_set && s->timer_us <= now) {
 			/* Starts the transfers just added, handles timeouts. */
 			s->timer_set = 0;
 			mc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 			harvest(s);
 			fail_all(s, mc);
-			now = now_us();
+			now = lbr_mono_us();
 		}
 		for (i = 0; i < s->n; i++) {
 			struct task *t = &s->tasks[i];
@@ -530,7 +518,7 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 		harvest(s);
 		fail_all(s, mc);
 	}
-	cur_sched = outer;
+	cur_sched = NULL;
 }
 
 int lbr_sched_in_task(void)
@@ -579,7 +567,7 @@ void lbr_sched_sleep_us(uint64_t us)
 		return;
 	}
 	t->st = T_SLEEP;
-	t->wake_us = now_us() + (us ? us : 1);
+	t->wake_us = lbr_mono_us() + (us ? us : 1);
 	yield(s, t);
 	t->wake_us = 0;
 }
@@ -593,7 +581,7 @@ void lbr_sched_park(const void *chan, uint64_t timeout_us)
 		return;
 	t->st = T_PARK;
 	t->chan = chan;
-	t->wake_us = timeout_us ? now_us() + timeout_us : 0;
+	t->wake_us = timeout_us ? lbr_mono_us() + timeout_us : 0;
 	yield(s, t);
 	t->chan = NULL;
 	t->wake_us = 0;

@@ -240,12 +240,17 @@ int lbr_url_is_loopback(const char *url)
 	return lbr_host_is_loopback(host);
 }
 
-uint64_t lbr_mono_ms(void)
+uint64_t lbr_mono_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t lbr_mono_ms(void)
+{
+	return lbr_mono_us() / 1000u;
 }
 
 int lbr_sleep_ms(uint64_t ms, volatile int *stop)

@@ -44,8 +44,9 @@ int lbr_host_is_loopback(const char *host);
 /* The same for the host of an http(s) URL. */
 int lbr_url_is_loopback(const char *url);
 
-/* Monotonic milliseconds. */
+/* Monotonic clock, in milliseconds and in microseconds. */
 uint64_t lbr_mono_ms(void);
+uint64_t lbr_mono_us(void);
 /* Sleep, returning early (1) when *stop becomes non-zero. */
 int lbr_sleep_ms(uint64_t ms, volatile int *stop);
 /* RFC 3339 UTC of t into out (>= 21 bytes). */
