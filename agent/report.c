@@ -62,23 +62,76 @@ static const struct lbr_state_pool *recorded(const struct lbr_state *st, const s
 	return sp;
 }
 
-static int obs_has_id(const struct lbr_obs *o, const char *id)
-{
+/*
+ * Members changed outside lbreconcile: observed ids not in the recorded
+ * state (appeared) and recorded ids no longer observed (disappeared).
+ * Both lists are sorted once and merged: pools of 100,000 members made a
+ * scan of one list per member of the other take minutes.
+ */
+struct idref {
+	const char *id;
 	size_t i;
+};
 
-	for (i = 0; i < o->n_members; i++)
-		if (!strcmp(o->members[i].id, id))
-			return 1;
-	return 0;
+static int idref_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct idref *)a)->id, ((const struct idref *)b)->id);
 }
 
-static int st_has_id(const struct lbr_state_pool *sp, const char *id)
-{
-	size_t i;
+struct outside {
+	unsigned char *appeared;    /* per observed member */
+	unsigned char *disappeared; /* per recorded member */
+	size_t n_app, n_dis;
+};
 
-	for (i = 0; i < sp->n_members; i++)
-		if (!strcmp(sp->members[i].id, id))
-			return 1;
+static void outside_free(struct outside *d)
+{
+	free(d->appeared);
+	free(d->disappeared);
+	memset(d, 0, sizeof(*d));
+}
+
+static int outside_diff(const struct lbr_state_pool *sp, const struct lbr_obs *o, struct outside *d)
+{
+	size_t no = o->n_members, ns = sp->n_members, i, j;
+	struct idref *ro = malloc((no ? no : 1) * sizeof(*ro));
+	struct idref *rs = malloc((ns ? ns : 1) * sizeof(*rs));
+
+	memset(d, 0, sizeof(*d));
+	d->appeared = calloc(no ? no : 1, 1);
+	d->disappeared = calloc(ns ? ns : 1, 1);
+	if (!ro || !rs || !d->appeared || !d->disappeared) {
+		free(ro);
+		free(rs);
+		outside_free(d);
+		return -1;
+	}
+	for (i = 0; i < no; i++)
+		ro[i] = (struct idref){ o->members[i].id, i };
+	for (j = 0; j < ns; j++)
+		rs[j] = (struct idref){ sp->members[j].id ? sp->members[j].id : "", j };
+	qsort(ro, no, sizeof(*ro), idref_cmp);
+	qsort(rs, ns, sizeof(*rs), idref_cmp);
+	for (i = j = 0; i < no || j < ns;) {
+		int c = i >= no ? 1 : j >= ns ? -1 : strcmp(ro[i].id, rs[j].id);
+
+		if (c < 0) {
+			d->appeared[ro[i++].i] = 1;
+			d->n_app++;
+		} else if (c > 0) {
+			d->disappeared[rs[j++].i] = 1;
+			d->n_dis++;
+		} else {
+			const char *id = ro[i].id;
+
+			while (i < no && !strcmp(ro[i].id, id))
+				i++;
+			while (j < ns && !strcmp(rs[j].id, id))
+				j++;
+		}
+	}
+	free(ro);
+	free(rs);
 	return 0;
 }
 
@@ -86,15 +139,14 @@ size_t lbr_report_changed_outside(const struct lbr_state *st, const struct lbr_p
 				  size_t *appeared, size_t *disappeared)
 {
 	const struct lbr_state_pool *sp = recorded(st, p);
-	size_t i;
+	struct outside d;
 
 	*appeared = *disappeared = 0;
-	if (!sp || !p->obs_ok)
+	if (!sp || !p->obs_ok || outside_diff(sp, p->obs, &d) < 0)
 		return 0;
-	for (i = 0; i < p->obs->n_members; i++)
-		*appeared += !st_has_id(sp, p->obs->members[i].id);
-	for (i = 0; i < sp->n_members; i++)
-		*disappeared += !obs_has_id(p->obs, sp->members[i].id);
+	*appeared = d.n_app;
+	*disappeared = d.n_dis;
+	outside_free(&d);
 	return *appeared + *disappeared;
 }
 
@@ -121,7 +173,7 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 		size_t app = 0, dis = 0;
 		int interesting;
 
-		if (p->obs_ok)
+		if (p->obs_ok && for_drift)
 			lbr_report_changed_outside(r->state, p, &app, &dis);
 		interesting = !p->obs_ok || p->n_remove || p->n_missing || p->n_blocked || p->refused ||
 			      p->n_updates || p->warning[0] || (for_drift && (app || dis));
@@ -174,19 +226,23 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 		}
 		if (for_drift && (app || dis)) {
 			const struct lbr_state_pool *sp = recorded(r->state, p);
+			struct outside d;
 
-			for (k = 0; k < p->obs->n_members; k++)
-				if (!st_has_id(sp, p->obs->members[k].id)) {
+			if (outside_diff(sp, p->obs, &d) < 0)
+				memset(&d, 0, sizeof(d)); /* counted above, cannot list them */
+			for (k = 0; d.appeared && k < p->obs->n_members; k++)
+				if (d.appeared[k]) {
 					lbr_addrport_fmt(p->obs->members[k].address, p->obs->members[k].port, ap, sizeof(ap));
 					fprintf(f, "  + appeared since the last recorded state: %s (member %s)\n",
 						ap, p->obs->members[k].id);
 				}
-			for (k = 0; k < sp->n_members; k++)
-				if (!obs_has_id(p->obs, sp->members[k].id)) {
+			for (k = 0; d.disappeared && k < sp->n_members; k++)
+				if (d.disappeared[k]) {
 					lbr_addrport_fmt(sp->members[k].address, sp->members[k].port, ap, sizeof(ap));
 					fprintf(f, "  x disappeared since the last recorded state: %s (member %s)\n",
 						ap, sp->members[k].id);
 				}
+			outside_free(&d);
 			n_changed += app + dis;
 		}
 		if (p->refused) {
@@ -228,6 +284,7 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, int f
 {
 	json_object *o = json_object_new_object(), *arr, *co, *app, *dis;
 	const struct lbr_state_pool *sp = NULL;
+	struct outside od;
 	size_t k, a = 0, d = 0;
 
 	(void)for_drift;
@@ -254,19 +311,20 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, int f
 	dis = json_object_new_array();
 	if (p->obs_ok)
 		sp = recorded(r->state, p);
-	if (sp) {
+	if (sp && outside_diff(sp, p->obs, &od) == 0) {
 		for (k = 0; k < p->obs->n_members; k++)
-			if (!st_has_id(sp, p->obs->members[k].id)) {
+			if (od.appeared[k]) {
 				json_object_array_add(app, member_json(p->obs->members[k].id,
 							     p->obs->members[k].address, p->obs->members[k].port));
 				a++;
 			}
 		for (k = 0; k < sp->n_members; k++)
-			if (!obs_has_id(p->obs, sp->members[k].id)) {
+			if (od.disappeared[k]) {
 				json_object_array_add(dis, member_json(sp->members[k].id,
 							     sp->members[k].address, sp->members[k].port));
 				d++;
 			}
+		outside_free(&od);
 	}
 	json_object_object_add(co, "appeared", app);
 	json_object_object_add(co, "disappeared", dis);
