@@ -22,6 +22,7 @@
 
 #include "agent/error.h"
 #include "lbreconcile/provider.h"
+#include "common/plugin-util.h"
 #include "hwparse.h"
 #include "hwsign.h"
 
@@ -73,22 +74,6 @@ static const struct lbr_key_spec pool_keys[] = {
 	{ NULL, 0, NULL },
 };
 
-static int valid_id(const char *s)
-{
-	size_t n;
-
-	if (!s)
-		return 0;
-	for (n = 0; s[n]; n++) {
-		char c = s[n];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return 0;
-	}
-	return n >= 1 && n <= 128;
-}
-
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -102,14 +87,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void free_secret(char *s)
-{
-	if (!s)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 static void hw_close(void *arg)
 {
 	struct hw_prov *p = arg;
@@ -119,10 +96,10 @@ static void hw_close(void *arg)
 	free(p->base_url);
 	free(p->host_hdr);
 	free(p->project_id);
-	free_secret(p->access_key);
-	free_secret(p->secret_key);
-	free_secret(p->token);
-	explicit_bzero(p, sizeof(*p));
+	lbr_pu_free_secret(p->access_key);
+	lbr_pu_free_secret(p->secret_key);
+	lbr_pu_free_secret(p->token);
+	lbr_pu_wipe(p, sizeof(*p));
 	free(p);
 }
 
@@ -372,7 +349,7 @@ static int hw_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 		set_err(err, errlen, "missing required key 'project_id'");
 		goto out;
 	}
-	if (!valid_id(c.project_id)) {
+	if (!lbr_pu_valid_id(c.project_id, 128)) {
 		set_err(err, errlen,
 			"project_id '%s' is not a valid id "
 			"([A-Za-z0-9_-]{1,128})",
@@ -469,12 +446,7 @@ out:
 
 static const char *target_value(const struct lbr_target *t, const char *key)
 {
-	size_t i;
-
-	for (i = 0; t && i < t->n; i++)
-		if (t->kv[i].key && strcmp(t->kv[i].key, key) == 0)
-			return t->kv[i].value;
-	return NULL;
+	return t ? lbr_pu_kv_get(t->kv, t->n, key) : NULL;
 }
 
 static int hw_check_target(void *prov, const struct lbr_target *t, char *err,
@@ -487,7 +459,7 @@ static int hw_check_target(void *prov, const struct lbr_target *t, char *err,
 		set_err(err, errlen, "missing required key 'pool_id'");
 		return LBR_EINVAL;
 	}
-	if (!valid_id(pool_id)) {
+	if (!lbr_pu_valid_id(pool_id, 128)) {
 		set_err(err, errlen,
 			"pool_id '%.130s' is not a valid id "
 			"([A-Za-z0-9_-]{1,128})",
@@ -495,35 +467,6 @@ static int hw_check_target(void *prov, const struct lbr_target *t, char *err,
 		return LBR_EINVAL;
 	}
 	return 0;
-}
-
-/* Replace every occurrence of `secret` in the NUL-terminated buf. */
-static void redact_one(char *buf, size_t size, const char *secret)
-{
-	static const char mask[] = "[REDACTED]";
-	size_t slen, mlen = sizeof(mask) - 1;
-	char *hit;
-
-	if (!secret || !*secret)
-		return;
-	slen = strlen(secret);
-	while ((hit = strstr(buf, secret)) != NULL) {
-		size_t tail = strlen(hit + slen);
-		size_t pos = (size_t)(hit - buf);
-
-		/* Keep as much of the tail as fits; the message is already
-		 * truncated text, so losing its end is acceptable. */
-		if (pos + mlen >= size) {
-			memcpy(hit, mask, size - 1 - pos);
-			buf[size - 1] = '\0';
-			break;
-		}
-		if (pos + mlen + tail >= size)
-			tail = size - 1 - pos - mlen;
-		memmove(hit + mlen, hit + slen, tail);
-		memcpy(hit, mask, mlen);
-		hit[mlen + tail] = '\0';
-	}
 }
 
 /* A cloud message may quote anything the request carried (the gateway
@@ -535,9 +478,9 @@ static void redact_result(const struct hw_prov *p, struct lbr_call_result *r)
 	size_t i;
 
 	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
-		redact_one(r->message, sizeof(r->message), secrets[i]);
-		redact_one(r->code, sizeof(r->code), secrets[i]);
-		redact_one(r->request_id, sizeof(r->request_id), secrets[i]);
+		lbr_pu_redact(r->message, sizeof(r->message), secrets[i], "[REDACTED]");
+		lbr_pu_redact(r->code, sizeof(r->code), secrets[i], "[REDACTED]");
+		lbr_pu_redact(r->request_id, sizeof(r->request_id), secrets[i], "[REDACTED]");
 	}
 }
 
@@ -551,7 +494,7 @@ static void res_msg(struct lbr_call_result *res, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	lbr_hw_copy_clean(res->message, sizeof(res->message), tmp);
+	lbr_pu_copy_clean(res->message, sizeof(res->message), tmp);
 }
 
 static const char *pool_label(const struct lbr_target *t, const char *pool_id)
@@ -703,7 +646,7 @@ static int hw_exchange(const struct hw_prov *p, struct lbr_call *call,
 	res->retry_after_ms = rp->retry_after_ms;
 	rid = host->http_header ? host->http_header(rp, "X-Request-Id")
 				: NULL;
-	lbr_hw_copy_clean(res->request_id, sizeof(res->request_id), rid);
+	lbr_pu_copy_clean(res->request_id, sizeof(res->request_id), rid);
 
 	if (rp->status >= 200 && rp->status < 300) {
 		res->outcome = LBR_OUT_OK;
@@ -749,7 +692,7 @@ out:
 	free(h_proj);
 	free(h_date);
 	if (h_auth) {
-		explicit_bzero(h_auth, strlen(h_auth));
+		lbr_pu_wipe(h_auth, strlen(h_auth));
 		free(h_auth);
 	}
 	return r;
@@ -761,7 +704,7 @@ static int start_op(const struct lbr_target *t, struct lbr_call_result *res,
 {
 	memset(res, 0, sizeof(*res));
 	*pool_id = target_value(t, "pool_id");
-	if (!valid_id(*pool_id)) {
+	if (!lbr_pu_valid_id(*pool_id, 128)) {
 		res->outcome = LBR_OUT_INVALID;
 		res_msg(res, "pool %s: missing or malformed pool_id",
 			t && t->pool_name ? t->pool_name : "?");
@@ -810,7 +753,7 @@ static int hw_list_page(void *prov, struct lbr_call *call,
 	/* The caller may hand the same buffer as cursor and next_cursor;
 	 * keep the cursor before clearing the output. */
 	if (cursor && *cursor) {
-		if (!valid_id(cursor)) {
+		if (!lbr_pu_valid_id(cursor, 128)) {
 			cursor = NULL;
 			bad_cursor = 1;
 		} else {
@@ -912,7 +855,7 @@ static int member_call(const struct hw_prov *p, struct lbr_call *call,
 
 	if (start_op(t, res, &pool_id) < 0)
 		goto out;
-	if (!m || !valid_id(m->id)) {
+	if (!m || !lbr_pu_valid_id(m->id, 128)) {
 		res->outcome = LBR_OUT_INVALID;
 		res_msg(res, "pool %s: malformed member id",
 			pool_label(t, pool_id));
@@ -964,7 +907,7 @@ static int hw_drain_member(void *prov, struct lbr_call *call,
 		res->outcome = LBR_OUT_INVALID;
 		res_msg(res, "member %s: cannot restore weight %d "
 			"(want 0..100)",
-			m && valid_id(m->id) ? m->id : "?", weight);
+			m && lbr_pu_valid_id(m->id, 128) ? m->id : "?", weight);
 		return 0;
 	}
 	body = lbr_hw_weight_body(weight);

@@ -11,31 +11,8 @@
 
 #include <json-c/json.h>
 
+#include "common/plugin-util.h"
 #include "hwparse.h"
-
-void lbr_hw_copy_clean(char *dst, size_t len, const char *src)
-{
-	size_t i, n;
-
-	if (len == 0)
-		return;
-	if (!src)
-		src = "";
-	n = strlen(src);
-	if (n > len - 1) {
-		n = len - 1;
-		/* Back up over UTF-8 continuation bytes so that a cut never
-		 * leaves half a character at the end of a message. */
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-	}
-	dst[n] = '\0';
-}
 
 /* Parse exactly `len` bytes as one JSON value (trailing whitespace only).
  * Returns NULL when the text is not complete, valid JSON. */
@@ -90,8 +67,8 @@ static int take_pair(struct json_object *obj, const char *code_key,
 
 	if (!code && !msg)
 		return 0;
-	lbr_hw_copy_clean(e->code, sizeof(e->code), code);
-	lbr_hw_copy_clean(e->message, sizeof(e->message), msg);
+	lbr_pu_copy_clean(e->code, sizeof(e->code), code);
+	lbr_pu_copy_clean(e->message, sizeof(e->message), msg);
 	return 1;
 }
 
@@ -106,7 +83,7 @@ int lbr_hw_parse_error(const char *body, size_t len, struct lbr_hw_error *e)
 	if (!json_object_is_type(root, json_type_object))
 		goto out;
 	rid = get_str(root, "request_id");
-	lbr_hw_copy_clean(e->request_id, sizeof(e->request_id), rid);
+	lbr_pu_copy_clean(e->request_id, sizeof(e->request_id), rid);
 
 	/* Same order as Huawei's own SDK error parser, plus NeutronError,
 	 * which the SDKs leave as a raw body. */
@@ -190,20 +167,6 @@ enum lbr_outcome lbr_hw_classify(enum lbr_hw_op op, long status,
 	return LBR_OUT_INVALID;
 }
 
-static int valid_id(const char *s)
-{
-	size_t n;
-
-	for (n = 0; s[n]; n++) {
-		char c = s[n];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return 0;
-	}
-	return n >= 1 && n <= 128;
-}
-
 /* Validate member i; fill m (borrowing from the document) or err. */
 static int check_member(struct json_object *item, size_t i,
 			struct lbr_hw_member *m, char *err, size_t errlen)
@@ -221,8 +184,8 @@ static int check_member(struct json_object *item, size_t i,
 		snprintf(err, errlen, "member %zu has no string \"id\"", i);
 		return LBR_HW_PARSE_SHAPE;
 	}
-	if (!valid_id(m->id)) {
-		lbr_hw_copy_clean(excerpt, sizeof(excerpt), m->id);
+	if (!lbr_pu_valid_id(m->id, 128)) {
+		lbr_pu_copy_clean(excerpt, sizeof(excerpt), m->id);
 		snprintf(err, errlen,
 			 "member %zu has a malformed id '%s' (want "
 			 "[A-Za-z0-9_-]{1,128})",
@@ -309,7 +272,7 @@ int lbr_hw_parse_members(const char *body, size_t len, lbr_hw_member_fn fn,
 			char addr[48];
 
 			/* The address is cloud text of any length. */
-			lbr_hw_copy_clean(addr, sizeof(addr), m.address);
+			lbr_pu_copy_clean(addr, sizeof(addr), m.address);
 			snprintf(err, errlen,
 				 "member %s (address '%s' port %u) was "
 				 "rejected",

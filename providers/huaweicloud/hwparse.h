@@ -97,10 +97,4 @@ int lbr_hw_parse_members(const char *body, size_t len, lbr_hw_member_fn fn,
  */
 char *lbr_hw_weight_body(int weight);
 
-/*
- * Copy `src` into dst[len] replacing control bytes with spaces and cutting
- * on a UTF-8 character boundary.  A NULL src gives "".
- */
-void lbr_hw_copy_clean(char *dst, size_t len, const char *src);
-
 #endif

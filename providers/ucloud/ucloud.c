@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "agent/error.h"
+#include "common/plugin-util.h"
 #include "lbreconcile/provider.h"
 #include "ucparse.h"
 #include "ucsign.h"
@@ -75,41 +76,6 @@ static const char *const form_headers[] = {
 	NULL,
 };
 
-/* [A-Za-z0-9_-]{1,max}: ids we put into requests and messages. */
-static int valid_id(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	if (!s)
-		return 0;
-	for (; s[n]; n++) {
-		char c = s[n];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
-			return 0;
-	}
-	return n >= 1 && n <= max;
-}
-
-static const char *kv_get(const struct lbr_kv *kv, size_t n, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (kv[i].key && strcmp(kv[i].key, key) == 0)
-			return kv[i].value;
-	return NULL;
-}
-
-static void free_secret(char *s)
-{
-	if (!s)
-		return;
-	lbr_uc_wipe(s, strlen(s));
-	free(s);
-}
-
 static void uc_close(void *arg)
 {
 	struct uc_prov *p = arg;
@@ -119,8 +85,8 @@ static void uc_close(void *arg)
 	free(p->url);
 	free(p->region);
 	free(p->project_id);
-	free_secret(p->public_key);
-	free_secret(p->private_key);
+	lbr_pu_free_secret(p->public_key);
+	lbr_pu_free_secret(p->private_key);
 	free(p);
 }
 
@@ -160,11 +126,11 @@ static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 			}
 		}
 	}
-	endpoint = kv_get(cfg, ncfg, "endpoint");
-	region = kv_get(cfg, ncfg, "region");
-	project = kv_get(cfg, ncfg, "project_id");
-	pub = kv_get(cfg, ncfg, "public_key");
-	priv = kv_get(cfg, ncfg, "private_key");
+	endpoint = lbr_pu_kv_get(cfg, ncfg, "endpoint");
+	region = lbr_pu_kv_get(cfg, ncfg, "region");
+	project = lbr_pu_kv_get(cfg, ncfg, "project_id");
+	pub = lbr_pu_kv_get(cfg, ncfg, "public_key");
+	priv = lbr_pu_kv_get(cfg, ncfg, "private_key");
 
 	if (!endpoint || !*endpoint)
 		endpoint = UC_DEFAULT_ENDPOINT;
@@ -177,7 +143,7 @@ static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 		snprintf(err, errlen, "ucloud: missing required key 'region'");
 		goto out;
 	}
-	if (!valid_id(region, 64)) {
+	if (!lbr_pu_valid_id(region, 64)) {
 		snprintf(err, errlen, "ucloud: invalid region '%.64s'", region);
 		goto out;
 	}
@@ -186,7 +152,7 @@ static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 			 "ucloud: missing required key 'project_id'");
 		goto out;
 	}
-	if (!valid_id(project, 128)) {
+	if (!lbr_pu_valid_id(project, 128)) {
 		snprintf(err, errlen,
 			 "ucloud: project_id must match [A-Za-z0-9_-]{1,128}");
 		goto out;
@@ -243,14 +209,14 @@ static int uc_check_target(void *prov, const struct lbr_target *t, char *err,
 
 	(void)prov;
 	for (i = 0; i < 2; i++) {
-		const char *v = kv_get(t->kv, t->n, keys[i]);
+		const char *v = lbr_pu_kv_get(t->kv, t->n, keys[i]);
 
 		if (!v || !*v) {
 			snprintf(err, errlen, "ucloud: missing required key '%s'",
 				 keys[i]);
 			return LBR_EINVAL;
 		}
-		if (!valid_id(v, 128)) {
+		if (!lbr_pu_valid_id(v, 128)) {
 			snprintf(err, errlen,
 				 "ucloud: %s must match [A-Za-z0-9_-]{1,128}",
 				 keys[i]);
@@ -264,29 +230,8 @@ static int uc_check_target(void *prov, const struct lbr_target *t, char *err,
  * message echoing a request parameter cannot leak it. */
 static void scrub(const struct uc_prov *p, char *s, size_t size)
 {
-	const char *secrets[2] = { p->public_key, p->private_key };
-	static const char mask[] = "[redacted]";
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		size_t sl = strlen(secrets[i]);
-		char *from = s, *hit;
-
-		if (!sl)
-			continue;
-		/* Search on after each replacement: the mask itself may
-		 * contain a (very short) key. */
-		while ((hit = strstr(from, secrets[i])) != NULL) {
-			size_t tail = strlen(hit + sl) + 1;
-			size_t ml = sizeof(mask) - 1;
-
-			if (ml > sl && (size_t)(hit - s) + ml + tail > size)
-				ml = sl; /* no room: overwrite in place */
-			memmove(hit + ml, hit + sl, tail);
-			memcpy(hit, mask, ml);
-			from = hit + ml;
-		}
-	}
+	lbr_pu_redact(s, size, p->public_key, "[redacted]");
+	lbr_pu_redact(s, size, p->private_key, "[redacted]");
 }
 
 static void set_result(const struct uc_prov *p, struct lbr_call_result *res,
@@ -296,11 +241,14 @@ static void set_result(const struct uc_prov *p, struct lbr_call_result *res,
 		       enum lbr_outcome o, const char *fmt, ...)
 {
 	va_list ap;
+	char tmp[sizeof(res->message)];
 
 	res->outcome = o;
 	va_start(ap, fmt);
-	vsnprintf(res->message, sizeof(res->message), fmt, ap);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
+	/* The text may carry the cloud's Message: no control characters. */
+	lbr_pu_copy_clean(res->message, sizeof(res->message), tmp);
 	scrub(p, res->message, sizeof(res->message));
 }
 
@@ -426,10 +374,10 @@ out:
 	if (have_resp)
 		h->http_release(&resp);
 	if (body) {
-		lbr_uc_wipe(body, body_len);
+		lbr_pu_wipe(body, body_len);
 		free(body);
 	}
-	lbr_uc_wipe(sig, sizeof(sig));
+	lbr_pu_wipe(sig, sizeof(sig));
 	return r;
 }
 
@@ -438,10 +386,10 @@ static int target_ids(const struct uc_prov *p, const struct lbr_target *t,
 		      const char **ulb, const char **vs,
 		      struct lbr_call_result *res)
 {
-	*ulb = kv_get(t->kv, t->n, "ulb_id");
+	*ulb = lbr_pu_kv_get(t->kv, t->n, "ulb_id");
 	if (vs)
-		*vs = kv_get(t->kv, t->n, "vserver_id");
-	if (!valid_id(*ulb, 128) || (vs && !valid_id(*vs, 128))) {
+		*vs = lbr_pu_kv_get(t->kv, t->n, "vserver_id");
+	if (!lbr_pu_valid_id(*ulb, 128) || (vs && !lbr_pu_valid_id(*vs, 128))) {
 		set_result(p, res, LBR_OUT_INVALID,
 			   "pool %s: ulb_id or vserver_id missing or invalid",
 			   t->pool_name ? t->pool_name : "?");
@@ -538,7 +486,7 @@ static int uc_remove_member(void *prov, struct lbr_call *call,
 	lbr_uc_params_init(&params);
 	if (target_ids(p, t, &ulb, NULL, res) < 0)
 		goto out;
-	if (!valid_id(m->id, 128)) {
+	if (!lbr_pu_valid_id(m->id, 128)) {
 		set_result(p, res, LBR_OUT_INVALID, "invalid backend id");
 		goto out;
 	}
@@ -585,7 +533,7 @@ static int uc_update_rule(void *prov, struct lbr_call *call,
 	lbr_uc_params_init(&params);
 	if (target_ids(p, t, &ulb, &vs, res) < 0)
 		goto out;
-	if (!valid_id(rule->id, 128)) {
+	if (!lbr_pu_valid_id(rule->id, 128)) {
 		set_result(p, res, LBR_OUT_INVALID, "invalid policy id");
 		goto out;
 	}
@@ -596,8 +544,8 @@ static int uc_update_rule(void *prov, struct lbr_call *call,
 			   "refusing to empty policy %s", rule->id);
 		goto out;
 	}
-	type = kv_get(rule->attrs, rule->n_attrs, "Type");
-	match = kv_get(rule->attrs, rule->n_attrs, "Match");
+	type = lbr_pu_kv_get(rule->attrs, rule->n_attrs, "Type");
+	match = lbr_pu_kv_get(rule->attrs, rule->n_attrs, "Match");
 	/* An omitted Type means "Domain" to the API, so a Path policy would
 	 * silently change meaning: both must be re-sent as observed. */
 	if (!type || !*type || !match || !*match) {
@@ -606,7 +554,7 @@ static int uc_update_rule(void *prov, struct lbr_call *call,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (!valid_id(member_ids[i], 128)) {
+		if (!lbr_pu_valid_id(member_ids[i], 128)) {
 			set_result(p, res, LBR_OUT_INVALID,
 				   "policy %s: invalid backend id", rule->id);
 			goto out;
@@ -619,10 +567,10 @@ static int uc_update_rule(void *prov, struct lbr_call *call,
 	    (r = lbr_uc_params_add(&params, "Type", type)) < 0 ||
 	    (r = lbr_uc_params_add(&params, "Match", match)) < 0 ||
 	    (r = lbr_uc_params_add(&params, "DomainMatchMode",
-				   kv_get(rule->attrs, rule->n_attrs,
+				   lbr_pu_kv_get(rule->attrs, rule->n_attrs,
 					  "DomainMatchMode"))) < 0 ||
 	    (r = lbr_uc_params_add(&params, "PolicyPriority",
-				   kv_get(rule->attrs, rule->n_attrs,
+				   lbr_pu_kv_get(rule->attrs, rule->n_attrs,
 					  "PolicyPriority"))) < 0)
 		goto param_fail;
 	for (i = 0; i < n; i++) {
@@ -663,7 +611,7 @@ static int uc_drain_member(void *prov, struct lbr_call *call,
 	lbr_uc_params_init(&params);
 	if (target_ids(p, t, &ulb, NULL, res) < 0)
 		goto out;
-	if (!valid_id(m->id, 128)) {
+	if (!lbr_pu_valid_id(m->id, 128)) {
 		set_result(p, res, LBR_OUT_INVALID, "invalid backend id");
 		goto out;
 	}

@@ -13,26 +13,8 @@
 #include <openssl/evp.h>
 
 #include "agent/error.h"
+#include "common/plugin-util.h"
 #include "ucsign.h"
-
-void lbr_uc_wipe(void *buf, size_t len)
-{
-	if (!buf || !len)
-		return;
-#ifdef HAVE_EXPLICIT_BZERO
-	explicit_bzero(buf, len);
-#else
-	OPENSSL_cleanse(buf, len);
-#endif
-}
-
-static void wipe_free(char *s)
-{
-	if (!s)
-		return;
-	lbr_uc_wipe(s, strlen(s));
-	free(s);
-}
 
 void lbr_uc_params_init(struct lbr_uc_params *p)
 {
@@ -49,7 +31,7 @@ void lbr_uc_params_release(struct lbr_uc_params *p)
 		return;
 	for (i = 0; i < p->n; i++) {
 		free(p->v[i].key);
-		wipe_free(p->v[i].value);
+		lbr_pu_free_secret(p->v[i].value);
 	}
 	free(p->v);
 	lbr_uc_params_init(p);
@@ -97,7 +79,7 @@ int lbr_uc_params_add(struct lbr_uc_params *p, const char *key,
 	r = 0;
 out:
 	free(k);
-	wipe_free(v);
+	lbr_pu_free_secret(v);
 	return r;
 }
 
@@ -191,10 +173,10 @@ int lbr_uc_sign(struct lbr_uc_params *p, const char *private_key,
 	r = 0;
 out:
 	if (s) {
-		lbr_uc_wipe(s, len + 1);
+		lbr_pu_wipe(s, len + 1);
 		free(s);
 	}
-	lbr_uc_wipe(md, sizeof(md));
+	lbr_pu_wipe(md, sizeof(md));
 	return r;
 }
 
@@ -224,7 +206,7 @@ static int append_pair(char **buf, size_t *len, size_t *cap,
 		 * may hold the PublicKey, can be wiped. */
 		if (*buf) {
 			memcpy(nb, *buf, *len + 1);
-			lbr_uc_wipe(*buf, *cap);
+			lbr_pu_wipe(*buf, *cap);
 			free(*buf);
 		}
 		*buf = nb;
@@ -235,7 +217,7 @@ static int append_pair(char **buf, size_t *len, size_t *cap,
 	r = 0;
 out:
 	free(ek);
-	wipe_free(ev);
+	lbr_pu_free_secret(ev);
 	return r;
 }
 
@@ -271,7 +253,7 @@ int lbr_uc_form_body(const struct lbr_uc_params *p, const char *signature,
 	r = 0;
 out:
 	if (buf) {
-		lbr_uc_wipe(buf, cap);
+		lbr_pu_wipe(buf, cap);
 		free(buf);
 	}
 	return r;

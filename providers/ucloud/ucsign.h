@@ -37,9 +37,6 @@ struct lbr_uc_params {
  * host's url_encode. */
 typedef char *(*lbr_uc_encode_fn)(const char *s, size_t len);
 
-/* Zero `len` bytes at `buf` (which held a secret) in a way the compiler
- * may not optimise away.  NULL is a no-op. */
-void lbr_uc_wipe(void *buf, size_t len);
 
 /* Prepare an empty list in caller storage. */
 void lbr_uc_params_init(struct lbr_uc_params *p);

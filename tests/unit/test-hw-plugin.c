@@ -948,6 +948,27 @@ static void test_token_and_secrets(void)
 	       "redaction keeps the rest of the message (%s)", res.message);
 	check_no_secret(&res, "aksk echo");
 
+	/* A token that occurs in the mask itself ("E" is in "[REDACTED]"):
+	 * every occurrence is masked once and redaction ends. */
+	{
+		static const struct lbr_kv short_tok[] = {
+			{ "region", "cn-north-4" }, { "project_id", PROJ }, { "token", "E" },
+		};
+
+		void *sp;
+
+		mock_reset();
+		mock_set_now(NOW);
+		sp = open_ok(short_tok, 3);
+		tap_ok(sp != NULL, "open with a one-letter token");
+		mock_push_response(401, "{\"error_msg\":\"bad E here\",\"error_code\":\"APIGW.0301\"}",
+				   NULL);
+		P->remove_member(sp, mock_call(), &target, &m, &res);
+		tap_ok(strstr(res.message, ": bad [REDACTED] here") != NULL,
+		       "a one-letter token is masked once and redaction terminates (%s)", res.message);
+		P->close(sp);
+	}
+
 	/* The parser on its own: every documented shape is found. */
 	{
 		struct lbr_hw_error e;

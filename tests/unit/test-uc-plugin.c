@@ -777,6 +777,21 @@ static void test_scrub_short_key(void)
 	P->close(pv);
 }
 
+/* A cloud Message with control characters cannot forge log lines. */
+static void test_message_cleaned(void)
+{
+	char next[32];
+	struct lbr_call_result res;
+
+	mock_reset();
+	mock_push_response(200, "{\"RetCode\":230,\"Message\":\"line one\\nlbreconcile: forged\\u001b[31m\"}",
+			   NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "RetCode 230: invalid");
+	tap_is_str(res.message, "line one lbreconcile: forged [31m",
+		   "control characters in the cloud's Message become spaces");
+}
+
 int main(void)
 {
 	char err[256] = "";
@@ -794,6 +809,7 @@ int main(void)
 	test_drain();
 	test_surfercloud();
 	test_scrub_short_key();
+	test_message_cleaned();
 	P->close(prov);
 	mock_reset();
 	return tap_done();
