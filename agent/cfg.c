@@ -630,8 +630,24 @@ static int resolve_secret(struct lbr_cfg *cfg, const char *owner, struct lbr_cfg
 		}
 		if (!fgets(line, sizeof(line), f))
 			line[0] = '\0';
-		fclose(f);
 		n = strlen(line);
+		/* The secret is the first line, alone: a longer line, or a
+		 * second non-blank one (a PEM or JSON credentials file), is an
+		 * error here rather than an auth failure at the first call. */
+		{
+			int c, more = n == sizeof(line) - 1 && line[n - 1] != '\n';
+
+			while (!more && (c = fgetc(f)) != EOF)
+				more = c != '\n' && c != '\r' && c != ' ' && c != '\t';
+			fclose(f);
+			if (more) {
+				snprintf(err, errlen, "%s:%d: %s: %s: '%s' must hold the secret alone on one line (of at most %zu bytes)",
+					 cfg->path, kv->line, owner, kv->key, path, sizeof(line) - 2);
+				free(path);
+				explicit_bzero(line, sizeof(line));
+				return LBR_EINVAL;
+			}
+		}
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
 		if (!n) {
@@ -874,8 +890,6 @@ static int check_pool(struct lbr_cfg *cfg, struct lbr_cfg_pool *pool, char *err,
 			return LBR_EINVAL;
 		}
 	}
-	/* n_target now counts only plugin keys, in target_kv. */
-	pool->n_target = n ? pool->n_target : pool->n_target;
 	return 0;
 }
 

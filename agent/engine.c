@@ -858,8 +858,11 @@ static void observe_job(void *arg)
 		if (!next[0])
 			break;
 		if (++pages >= LBR_MAX_PAGES || !strcmp(next, cursor)) {
+			char safe[128];
+
+			sanitize(next, safe, sizeof(safe)); /* the cloud's text */
 			pool_error(p, "pool \"%s\": listing does not end (cursor '%s' repeated or over %u pages)",
-				   p->cfg->name, next, LBR_MAX_PAGES);
+				   p->cfg->name, safe, LBR_MAX_PAGES);
 			lbr_obs_free(obs);
 			return;
 		}
@@ -1645,7 +1648,6 @@ int lbr_engine_new(struct lbr_cfg *cfg, const char *const *pools, size_t n, int 
 	e->allow_mutate = allow_mutate;
 	e->policy = lbr_retry_default;
 	e->clock = &lbr_clock_real;
-	pthread_mutex_init(&e->audit_mu, NULL);
 	for (i = 0; i < n; i++)
 		if (!lbr_cfg_pool_find(cfg, pools[i])) {
 			snprintf(err, errlen, "--pool %s: no such pool in %s", pools[i], cfg->path);
@@ -1753,6 +1755,5 @@ void lbr_engine_free(struct lbr_engine *e)
 		pthread_cond_destroy(&pr->cv);
 	}
 	free(e->provs);
-	pthread_mutex_destroy(&e->audit_mu);
 	free(e);
 }

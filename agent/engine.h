@@ -201,7 +201,6 @@ struct lbr_engine {
 	struct lbr_retry_policy policy;
 	const struct lbr_clock *clock;
 	struct lbr_state_store *store;  /* for the audit log; may be NULL */
-	pthread_mutex_t audit_mu;
 	struct lbr_event_sink sink;
 	uint64_t calls_total;
 	int round;
