@@ -631,18 +631,16 @@ static int resolve_secret(struct lbr_cfg *cfg, const char *owner, struct lbr_cfg
 		if (!fgets(line, sizeof(line), f))
 			line[0] = '\0';
 		n = strlen(line);
-		/* The secret is the first line, alone: a longer line, or a
-		 * second non-blank one (a PEM or JSON credentials file), is an
-		 * error here rather than an auth failure at the first call. */
+		/* The secret is the first line (SPEC); one longer than the
+		 * buffer is an error here, not a cut secret and an auth
+		 * failure at the first call. */
 		{
-			int c, more = n == sizeof(line) - 1 && line[n - 1] != '\n';
+			int c = n == sizeof(line) - 1 && line[n - 1] != '\n' ? fgetc(f) : EOF;
 
-			while (!more && (c = fgetc(f)) != EOF)
-				more = c != '\n' && c != '\r' && c != ' ' && c != '\t';
 			fclose(f);
-			if (more) {
-				snprintf(err, errlen, "%s:%d: %s: %s: '%s' must hold the secret alone on one line (of at most %zu bytes)",
-					 cfg->path, kv->line, owner, kv->key, path, sizeof(line) - 2);
+			if (c != EOF && c != '\n' && c != '\r') {
+				snprintf(err, errlen, "%s:%d: %s: %s: the first line of '%s' is longer than %zu bytes",
+					 cfg->path, kv->line, owner, kv->key, path, sizeof(line) - 1);
 				free(path);
 				explicit_bzero(line, sizeof(line));
 				return LBR_EINVAL;

@@ -126,14 +126,15 @@ cfg "$FAKE_URL"
 rm -f "$T/secrets/hw.sk.missing"
 sed -i 's|file:secrets/hw.sk|file:secrets/hw.sk.missing|' "$C"
 sec_run "validate, missing secret file" 1 validate
-# A secret file holds the secret alone: a second line is refused at once.
-printf '%s\n-----BEGIN KEY-----\n' "$S_SK" >"$T/secrets/hw.sk.pem"
+# The secret is the first line of its file (SPEC): the rest is ignored,
+# but a first line too long to read whole is refused, not cut.
+python3 -c 'import sys; sys.stdout.write("S3CR3T" + "x" * 5000 + "\n")' >"$T/secrets/hw.sk.pem"
 sed -i 's|file:secrets/hw.sk.missing|file:secrets/hw.sk.pem|' "$C"
-sec_run "validate, secret file with a second line" 1 validate
-like "$ERR" "hw.sk.pem' must hold the secret alone on one line" "... one error naming the file"
+sec_run "validate, secret file with an over-long line" 1 validate
+like "$ERR" "the first line of '.*hw.sk.pem' is longer than 4095 bytes" "... one error naming the file"
 is "$(printf '%s\n' "$ERR" | grep -c .)" 1 "... and nothing else"
-printf '%s\n\n  \n' "$S_SK" >"$T/secrets/hw.sk.pem"
-sec_run "validate, secret file with trailing blank lines" 0 validate
+printf '%s\n# rotated 2026-11-01\n' "$S_SK" >"$T/secrets/hw.sk.pem"
+sec_run "validate, secret file with a comment after the secret" 0 validate
 sed -i 's|file:secrets/hw.sk.pem|file:secrets/hw.sk.missing|' "$C"
 sed -i 's|file:secrets/hw.sk.missing|env:LBR_T_UNSET_VARIABLE|' "$C"
 sec_run "validate, unset env secret" 1 validate
