@@ -102,6 +102,9 @@ void mock_reset(void)
 	for (i = 0; i < n_members; i++) {
 		free(members[i].id);
 		free(members[i].address);
+		free(members[i].name);
+		free(members[i].instance_id);
+		free(members[i].type);
 	}
 	n_members = 0;
 	for (i = 0; i < n_rules; i++) {
@@ -264,6 +267,9 @@ static int m_obs_add_member(struct lbr_obs *obs, const struct lbr_member_info *m
 	d->port = m->port;
 	d->weight = m->weight;
 	d->enabled = m->enabled;
+	d->name = m->name ? xstrdup(m->name) : NULL;
+	d->instance_id = m->instance_id ? xstrdup(m->instance_id) : NULL;
+	d->type = m->type ? xstrdup(m->type) : NULL;
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct mock_member { /* copied from obs_add_member */
 	char *id, *address;
 	unsigned port;
 	int weight, enabled;
+	char *name, *instance_id, *type; /* NULL when the plugin gave none */
 };
 
 struct mock_rule { /* copied from obs_add_rule */
