@@ -1,7 +1,22 @@
 /*
- * The reconciliation engine: provider instances, the worker pool, the
- * host services handed to plugins, and the observe → plan → guard → act →
- * verify loop of SPEC §4.
+ * The reconciliation engine: the runtime objects every phase works on, and
+ * the entry points the command layer calls.
+ *
+ * A pass follows SPEC §4, one file per phase:
+ *
+ *   observe.c  list every selected pool through its plugin (all pages)
+ *   plan.c     diff config, observation and recorded state (pure)
+ *   guard.c    max_delete / max_create (pure)
+ *   act.c      creations and weights first (verified), then rule updates
+ *              and removals in batches
+ *   drain.c    weight 0 / Enabled=0, wait, then remove or restore
+ *   verify.c   re-observe what was touched; repeat until converged
+ *   record.c   write the new state: members, ownership, last result
+ *
+ * Underneath: host.c (the services table plugins get, the observation
+ * container, secret scrubbing), call.c (one plugin call with retries,
+ * limiter and audit), limiter.c (per-provider AIMD and pacing), exec.c
+ * (threads or cooperative tasks).
  */
 #ifndef LBR_ENGINE_H
 #define LBR_ENGINE_H
@@ -11,44 +26,16 @@
 #include <stdint.h>
 
 #include "agent/cfg.h"
+#include "agent/plan.h"
 #include "agent/retry.h"
 #include "lbreconcile/provider.h"
 
 struct lbr_state;
 struct lbr_state_store;
-struct lbr_audit_rec;
-
-/* The services table given to plugins. */
-const struct lbr_host *lbr_engine_host(void);
+struct lbr_exec;
 
 /* Set by signal handlers: finish in-flight calls, start no new ones. */
 extern volatile int lbr_engine_stop;
-
-struct lbr_obs_member {
-	char *id;
-	char address[LBR_ADDR_MAX];
-	unsigned port;
-	int weight;
-	int enabled;
-};
-
-struct lbr_obs_rule {
-	char *id;
-	char *label;
-	int never_empty;
-	char **member_ids;
-	size_t n_members;
-	struct lbr_kv *attrs;
-	size_t n_attrs;
-};
-
-struct lbr_obs {
-	struct lbr_obs_member *members;
-	size_t n_members, cap_members;
-	struct lbr_obs_rule *rules;
-	size_t n_rules, cap_rules;
-	char err[256]; /* first rejected value */
-};
 
 enum lbr_op {
 	LBR_OP_LIST = 0,
@@ -56,11 +43,11 @@ enum lbr_op {
 	LBR_OP_UPDATE_RULE,
 	LBR_OP_DRAIN,
 	LBR_OP_RESTORE,
+	LBR_OP_CREATE,
+	LBR_OP_WEIGHT,
 	LBR_OP_COUNT
 };
 const char *lbr_op_name(enum lbr_op op);
-
-#define LBR_OUTCOME_COUNT 8
 const char *lbr_outcome_name(enum lbr_outcome o);
 
 /* Per provider, for metrics. */
@@ -72,55 +59,49 @@ struct lbr_prov_stats {
 
 #define LBR_RATE_RING 1024
 
-struct lbr_prov_rt {
-	struct lbr_cfg_provider *cfg;
-	void *inst;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int probe;          /* 0 not probed, 1 probing, 2 done */
-	volatile int auth_failed;
-	char auth_msg[640];
-	/* adaptive concurrency (AIMD): at most `window` calls in flight */
-	double window;
+/* The adaptive limiter of one provider (limiter.c). */
+struct lbr_limiter {
+	double window;            /* at most `window` calls in flight */
 	int inflight;             /* atomic */
 	int limited;              /* atomic: 1 once throttling changed window/rate */
 	int waiting;
-	unsigned long ticket_next, ticket_serving; /* slots go first come, first served */
+	unsigned long ticket_next, ticket_serving; /* first come, first served */
 	int max_window;
 	uint64_t last_cut_ms;
-	/* pacing once the cloud throttles: `rate` calls per second (0 = not
-	 * paced), the next send slot, and recent successes to measure what
-	 * the cloud lets through */
-	double rate;
+	double rate;              /* calls per second once paced, 0 = not paced */
 	uint64_t next_send_us;
 	uint64_t last_inc_ms;
 	uint64_t ok_ring[LBR_RATE_RING];
 	unsigned ok_head;
 	uint64_t thr_ring[LBR_RATE_RING];
 	unsigned thr_head;
+};
+
+struct lbr_prov_rt {
+	struct lbr_cfg_provider *cfg;
+	void *inst;
+	struct lbr_instance_info info; /* what this instance can do */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int probe;                /* 0 not probed, 1 probing, 2 done */
+	volatile int auth_failed;
+	char auth_msg[640];
+	struct lbr_limiter lim;
 	struct lbr_prov_stats stats;
 };
 
-/* A planned L7 rule update: set rule to exactly `keep`. */
-struct lbr_rule_update {
-	size_t rule;       /* index into obs->rules */
-	char **keep;       /* borrowed member ids (from obs) */
-	size_t n_keep;
-	int done, failed;
-};
+/* Most items per call of a batch operation for this instance (>= 1). */
+size_t lbr_prov_batch(const struct lbr_prov_rt *p, enum lbr_batch_op op);
+/* 1 when the instance may use an optional operation. */
+int lbr_prov_can(const struct lbr_prov_rt *p, uint64_t cap);
 
 enum lbr_pool_status {
-	LBR_POOL_OK = 0,       /* converged / nothing to do */
-	LBR_POOL_PENDING,      /* plan: changes pending */
+	LBR_POOL_OK = 0,  /* converged / nothing to do */
+	LBR_POOL_PENDING, /* plan: changes pending */
 	LBR_POOL_ERROR,
-	LBR_POOL_REFUSED,      /* safety guard */
-	LBR_POOL_BLOCKED,      /* a removal is blocked by an L7 rule */
-	LBR_POOL_SKIPPED,      /* not attempted (provider stopped, shutdown) */
-};
-
-struct lbr_blocked {
-	size_t member;   /* index into obs->members */
-	char *reason;
+	LBR_POOL_REFUSED, /* safety guard */
+	LBR_POOL_BLOCKED, /* a removal is blocked by an L7 rule */
+	LBR_POOL_SKIPPED, /* not attempted (provider stopped, shutdown) */
 };
 
 enum lbr_drain_state {
@@ -140,46 +121,46 @@ struct lbr_pool_rt {
 	struct lbr_cfg_pool *cfg;
 	struct lbr_prov_rt *prov;
 	struct lbr_target target;
+	const struct lbr_state_pool *rec; /* recorded state of the pool, or NULL */
 	struct lbr_obs *obs;
 	int obs_ok;
 	int observed_once;
 	size_t first_observed;
-	/* plan (indices into obs->members / cfg->members) */
-	size_t *remove;
-	size_t n_remove;
-	size_t *missing;
-	size_t n_missing;
-	struct lbr_blocked *blocked;
-	size_t n_blocked;
-	struct lbr_rule_update *updates;
-	size_t n_updates;
-	size_t *pending;          /* removed earlier but still listed */
-	size_t n_pending;
+	size_t first_base;        /* max_delete's base at the first plan */
+	int base_set;
+	struct lbr_plan plan;
 	/* guard */
-	long delete_budget;       /* -1: unlimited (--force) */
 	int refused;
 	char refuse_msg[256];
 	char warning[256];
 	/* results of apply */
 	unsigned removed, already_gone, failed, rule_updates, restored;
+	unsigned created, already_there, reweighted;
+	int make_failed;          /* a creation or weight change failed: no
+				   * removal in this pass (make before break) */
+	int hold_removals;        /* creations not verified yet: no removal
+				   * in this round */
 	struct lbr_drain_entry *drain;
 	size_t n_drain;
 	uint64_t drain_deadline_ms;
 	int frozen;               /* config changed during a drain: hands off */
 	int inline_verify;        /* the last removal job re-observes the pool */
 	int jobs_left;            /* atomic: removal jobs still running */
+	int rules_left;           /* rule updates still running (under mu) */
 	int verified;             /* re-observed (and re-planned) in this round */
 	char **removed_ids;       /* ids removed successfully (any round) */
 	size_t n_removed_ids, cap_removed_ids;
+	char **created_keys;      /* "ADDRESS:PORT" created in this pass */
+	size_t n_created_keys, cap_created_keys;
 	int touched;
-	enum lbr_pool_status status;
 	char *error;              /* first error, full text: stops the pool */
 	char *soft_error;         /* first give-up on a transient error */
 	pthread_mutex_t mu;
+	pthread_cond_t cv;        /* rules_left reached 0 */
 };
 
 struct lbr_event_sink {
-	/* A mutating call finished (after retries). */
+	/* A mutating call finished (after retries), once per member. */
 	void (*action)(void *ud, struct lbr_pool_rt *p, enum lbr_op op, const char *object_id,
 		       const char *address, unsigned port, const struct lbr_call_result *res);
 	/* A retry is about to wait. */
@@ -200,10 +181,12 @@ struct lbr_engine {
 	int force;
 	struct lbr_retry_policy policy;
 	const struct lbr_clock *clock;
-	struct lbr_state_store *store;  /* for the audit log; may be NULL */
+	struct lbr_state_store *store; /* lock, fencing and audit log; may be NULL */
+	struct lbr_exec *exec;
 	struct lbr_event_sink sink;
 	uint64_t calls_total;
 	int round;
+	int fenced;                /* the lock may have expired: no more mutating calls */
 };
 
 /* Build an engine for `cfg`, selecting `pools` (n == 0: all).  Opens
@@ -213,14 +196,16 @@ int lbr_engine_new(struct lbr_cfg *cfg, const char *const *pools, size_t n, int 
 void lbr_engine_free(struct lbr_engine *e);
 
 /* Observe every selected pool (first call per provider alone), then plan
- * and guard.  `state` (may be NULL) is used for the shrink warning. */
+ * and guard.  `state` (may be NULL) gives ownership and the shrink
+ * warning; it must outlive the engine. */
 void lbr_engine_observe_and_plan(struct lbr_engine *e, const struct lbr_state *state);
 /* Act, verify and repeat until converged or max_rounds.  Requires
  * allow_mutate. */
 void lbr_engine_apply(struct lbr_engine *e);
-/* Re-plan one pool from its current observation. */
+/* Re-plan one pool from its current observation, and guard it. */
 void lbr_engine_plan_pool(struct lbr_engine *e, struct lbr_pool_rt *p);
 
-void lbr_obs_free(struct lbr_obs *o);
+/* Work the plan of a pool still asks for (what apply would do now). */
+size_t lbr_pool_work(const struct lbr_pool_rt *p);
 
 #endif

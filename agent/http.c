@@ -64,15 +64,15 @@ void lbr_http_global_cleanup(void)
 	curl_global_cleanup();
 }
 
-static CURL *thread_handle(void)
+/* The handle for this request; *task says whether it is a task's own (a
+ * task has its own handle: the thread's is shared by all tasks). */
+static CURL *thread_handle(int *task)
 {
-	CURL *h;
+	CURL *h = lbr_sched_easy();
 
-	/* A task has its own handle: the thread's is shared by all tasks. */
-	if (lbr_sched_in_task()) {
-		h = lbr_sched_easy();
-		if (h)
-			curl_easy_reset(h);
+	*task = h != NULL;
+	if (h) {
+		curl_easy_reset(h); /* keeps the connection cache */
 		return h;
 	}
 	pthread_once(&easy_once, make_key);
@@ -208,7 +208,7 @@ void lbr_http_release(struct lbr_http_response *resp)
 int lbr_http_perform(const struct lbr_http_opts *o, const struct lbr_http_request *req,
 		     struct lbr_http_response *resp, char *err, size_t errlen)
 {
-	int r = -1;
+	int r = LBR_ETRANSPORT, in_task = 0;
 	CURL *h;
 	CURLU *u = NULL;
 	char *scheme = NULL, *host = NULL, hostbuf[256];
@@ -242,7 +242,7 @@ int lbr_http_perform(const struct lbr_http_opts *o, const struct lbr_http_reques
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		snprintf(err, errlen, "malformed URL");
-		r = LBR_HOST_EFATAL;
+		r = LBR_EFATAL;
 		goto out;
 	}
 	if (strcmp(scheme, "https") != 0) {
@@ -250,7 +250,7 @@ int lbr_http_perform(const struct lbr_http_opts *o, const struct lbr_http_reques
 		    (!lbr_host_is_loopback(host) && !o->allow_insecure_http)) {
 			snprintf(err, errlen, "refusing %s:// to %s (only https, or http to loopback unless allow_insecure_http = yes)",
 				 scheme, host);
-			r = LBR_HOST_EFATAL;
+			r = LBR_EFATAL;
 			goto out;
 		}
 	}
@@ -271,11 +271,11 @@ checked:
 		hostbuf[hl] = '\0';
 	}
 	hostname = host ? host : hostbuf;
-	h = thread_handle();
+	h = thread_handle(&in_task);
 	p = calloc(1, sizeof(*p));
 	if (!h || !p) {
 		snprintf(err, errlen, "out of memory");
-		r = LBR_HOST_EFATAL;
+		r = LBR_EFATAL;
 		goto out;
 	}
 	p->max = o->max_body ? o->max_body : LBR_HTTP_MAX_BODY;
@@ -307,7 +307,7 @@ checked:
 
 		if (!n) {
 			snprintf(err, errlen, "out of memory");
-			r = LBR_HOST_EFATAL;
+			r = LBR_EFATAL;
 			goto out;
 		}
 		hdrs = n;
@@ -324,25 +324,25 @@ checked:
 			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 		}
 	}
-	cc = lbr_sched_in_task() ? lbr_sched_perform(h) : curl_easy_perform(h);
+	cc = in_task ? (CURLcode)lbr_sched_perform(h) : curl_easy_perform(h);
 	if (cc != CURLE_OK) {
 		const char *why = cerr[0] ? cerr : curl_easy_strerror(cc);
 
 		if (p->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 			snprintf(err, errlen, "response from %s is larger than %zu bytes; abandoned", hostname, p->max);
-			r = LBR_HOST_EFATAL;
+			r = LBR_EFATAL;
 		} else if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
 			   cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_ISSUER_ERROR ||
 			   cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
 			snprintf(err, errlen, "TLS certificate verification failed for %s (%s); set ca_file if it uses a private CA",
 				 hostname, why);
-			r = LBR_HOST_EFATAL;
+			r = LBR_EFATAL;
 		} else if (cc == CURLE_OPERATION_TIMEDOUT) {
 			snprintf(err, errlen, "timed out talking to %s (%s)", hostname, why);
-			r = -1;
+			r = LBR_ETRANSPORT;
 		} else {
 			snprintf(err, errlen, "%s (%s)", curl_easy_strerror(cc), why);
-			r = -1;
+			r = LBR_ETRANSPORT;
 		}
 		goto out;
 	}
@@ -351,7 +351,7 @@ checked:
 		p->body = calloc(1, 1);
 		if (!p->body) {
 			snprintf(err, errlen, "out of memory");
-			r = LBR_HOST_EFATAL;
+			r = LBR_EFATAL;
 			goto out;
 		}
 	}

@@ -2,17 +2,29 @@
 # tests can link the same code.
 noinst_LTLIBRARIES += agent/liblbrcore.la
 agent_liblbrcore_la_SOURCES = \
+	%D%/act.c %D%/act.h \
+	%D%/call.c %D%/call.h \
 	%D%/cfg.c %D%/cfg.h \
+	%D%/drain.c %D%/drain.h \
 	%D%/engine.c %D%/engine.h \
 	%D%/error.c %D%/error.h \
+	%D%/exec.c %D%/exec.h \
+	%D%/guard.c %D%/guard.h \
+	%D%/host.c %D%/host.h \
 	%D%/http.c %D%/http.h \
+	%D%/limiter.c %D%/limiter.h \
 	%D%/log.c %D%/log.h \
 	%D%/metrics.c %D%/metrics.h \
+	%D%/obs.c %D%/obs.h \
+	%D%/observe.c %D%/observe.h \
+	%D%/plan.c %D%/plan.h \
 	%D%/plugin.c %D%/plugin.h \
+	%D%/record.c %D%/record.h \
 	%D%/report.c %D%/report.h \
 	%D%/retry.c %D%/retry.h \
 	%D%/sched.c %D%/sched.h \
-	%D%/util.c %D%/util.h
+	%D%/util.c %D%/util.h \
+	%D%/verify.c %D%/verify.h
 agent_liblbrcore_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(INIH_CFLAGS)
 agent_liblbrcore_la_LIBADD = state/liblbrstate.la $(CURL_LIBS) $(JSONC_LIBS) $(INIH_LIBS) \
 	$(DL_LIBS) $(PTHREAD_LIBS)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/exec.h"
 #include "agent/retry.h"
 #include "agent/util.h"
 
@@ -28,7 +29,7 @@ static int real_sleep(void *ud, uint64_t ms)
 {
 	volatile int *stop = ud;
 
-	return lbr_sleep_ms(ms, stop);
+	return lbr_exec_sleep_ms(ms, stop);
 }
 
 static double real_rand(void *ud)

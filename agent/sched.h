@@ -19,8 +19,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <curl/curl.h>
-
 struct lbr_sched;
 
 int lbr_sched_new(unsigned ntasks, struct lbr_sched **out);
@@ -33,11 +31,13 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 /* Is the caller a task (so that the calls below may yield)? */
 int lbr_sched_in_task(void);
 
-/* The running task's own easy handle (created on first use), or NULL. */
-CURL *lbr_sched_easy(void);
+/* The running task's own libcurl easy handle (created on first use), or
+ * NULL when the caller is not a task. */
+void *lbr_sched_easy(void);
 
-/* Perform the transfer set up on h, letting the other tasks run meanwhile. */
-CURLcode lbr_sched_perform(CURL *h);
+/* Perform the transfer set up on the easy handle h, letting the other
+ * tasks run meanwhile.  Returns the CURLcode. */
+int lbr_sched_perform(void *h);
 
 /* Let the other tasks run for `us` microseconds. */
 void lbr_sched_sleep_us(uint64_t us);

@@ -9,7 +9,6 @@
 #include <time.h>
 
 #include "agent/error.h"
-#include "agent/sched.h"
 #include "agent/util.h"
 
 char *lbr_strdup(const char *s)
@@ -269,10 +268,6 @@ int lbr_sleep_ms(uint64_t ms, volatile int *stop)
 		step = end - now;
 		if (step > 100)
 			step = 100;
-		if (lbr_sched_in_task()) {
-			lbr_sched_sleep_us(step * 1000u); /* the other tasks run meanwhile */
-			continue;
-		}
 		ts.tv_sec = (time_t)(step / 1000);
 		ts.tv_nsec = (long)(step % 1000) * 1000000L;
 		nanosleep(&ts, NULL);

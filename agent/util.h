@@ -47,7 +47,8 @@ int lbr_url_is_loopback(const char *url);
 /* Monotonic clock, in milliseconds and in microseconds. */
 uint64_t lbr_mono_ms(void);
 uint64_t lbr_mono_us(void);
-/* Sleep, returning early (1) when *stop becomes non-zero. */
+/* Sleep this thread, returning early (1) when *stop becomes non-zero.
+ * Not for code that may run in a task: use lbr_exec_sleep_ms there. */
 int lbr_sleep_ms(uint64_t ms, volatile int *stop);
 /* RFC 3339 UTC of t into out (>= 21 bytes). */
 void lbr_time_fmt(int64_t t, char *out, size_t len);

@@ -23,3 +23,9 @@ TESTS += %D%/unit/test-sched
 %C%_unit_test_sched_SOURCES = %D%/unit/test-sched.c
 %C%_unit_test_sched_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(PTHREAD_CFLAGS)
 %C%_unit_test_sched_LDADD = agent/liblbrcore.la $(CURL_LIBS) $(PTHREAD_LIBS)
+
+# The plan and guard phases as pure functions.
+check_PROGRAMS += %D%/unit/test-plan
+TESTS += %D%/unit/test-plan
+%C%_unit_test_plan_SOURCES = %D%/unit/test-plan.c
+%C%_unit_test_plan_LDADD = agent/liblbrcore.la

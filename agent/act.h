@@ -1,0 +1,43 @@
+/*
+ * Act (SPEC §4.2-4.4): carry out the plans of every pool that may act, one
+ * round at a time, make before break:
+ *   1. creations and weight changes, in batches; the pools that made any
+ *      are re-listed and re-planned; a pool whose creations or weight
+ *      changes failed removes nothing in this pass, one whose new members
+ *      are not listed yet removes nothing in this round;
+ *   2. rule updates (UCloud Layer 7), then the pool's removals (or drains)
+ *      in batches: each pool's removals start as soon as its own rule
+ *      updates are done, not when every pool's are;
+ *   3. drains end (drain.c).
+ */
+#ifndef LBR_ACT_H
+#define LBR_ACT_H
+
+#include <stddef.h>
+
+#include "agent/engine.h"
+
+enum lbr_act_kind { LBR_ACT_REMOVE = 0, LBR_ACT_DRAIN, LBR_ACT_RESTORE };
+
+/* A batch of members of one pool to remove, drain or restore. */
+struct lbr_act_job {
+	struct lbr_engine *e;
+	struct lbr_pool_rt *p;
+	const size_t *idx; /* obs member indices (borrowed) */
+	size_t n;
+	enum lbr_act_kind kind;
+	int wait_rules;    /* wait for the pool's rule updates first */
+};
+
+/* Cut n members into jobs of at most the instance's batch size for the
+ * kind; writes them to out (room for n jobs) and returns how many. */
+size_t lbr_act_jobs(struct lbr_engine *e, struct lbr_pool_rt *p, const size_t *idx, size_t n,
+		    enum lbr_act_kind kind, struct lbr_act_job *out);
+/* Run one lbr_act_job (an executor job). */
+void lbr_act_member_job(void *arg);
+/* One round of act.  Returns the number of actions planned. */
+size_t lbr_act_round(struct lbr_engine *e);
+/* May the pool act (observed, not refused, no error, not frozen)? */
+int lbr_pool_can_act(const struct lbr_pool_rt *p);
+
+#endif

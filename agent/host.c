@@ -1,0 +1,243 @@
+/*
+ * The services table plugins get, and secret scrubbing.  See host.h.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "agent/call.h"
+#include "agent/cfg.h"
+#include "agent/error.h"
+#include "agent/host.h"
+#include "agent/http.h"
+#include "agent/log.h"
+#include "agent/obs.h"
+#include "agent/util.h"
+#include "state/state.h"
+
+/* ------------------------------------------------------------- secrets */
+
+static pthread_rwlock_t secrets_mu = PTHREAD_RWLOCK_INITIALIZER;
+static char **secrets;
+static size_t n_secrets;
+
+static void wipe_free(char *s)
+{
+	if (!s)
+		return;
+	OPENSSL_cleanse(s, strlen(s));
+	free(s);
+}
+
+void lbr_host_clear_secrets(void)
+{
+	size_t i;
+
+	pthread_rwlock_wrlock(&secrets_mu);
+	for (i = 0; i < n_secrets; i++)
+		wipe_free(secrets[i]);
+	free(secrets);
+	secrets = NULL;
+	n_secrets = 0;
+	pthread_rwlock_unlock(&secrets_mu);
+}
+
+int lbr_host_set_secrets(const struct lbr_cfg *cfg)
+{
+	size_t i, k, n = 0;
+	char **s;
+
+	for (i = 0; i < cfg->n_providers; i++)
+		n += cfg->providers[i].n_kv;
+	s = calloc(n + 1, sizeof(char *));
+	if (!s)
+		return LBR_ENOMEM;
+	n = 0;
+	for (i = 0; i < cfg->n_providers; i++)
+		for (k = 0; k < cfg->providers[i].n_kv; k++) {
+			const struct lbr_cfg_kv *kv = &cfg->providers[i].kv[k];
+
+			/* A secret of one or two characters would turn
+			 * every message into noise; such a secret is no
+			 * secret anyway. */
+			if (!kv->secret || !kv->value || strlen(kv->value) < 3)
+				continue;
+			s[n] = strdup(kv->value);
+			if (!s[n]) {
+				while (n)
+					wipe_free(s[--n]);
+				free(s);
+				return LBR_ENOMEM;
+			}
+			n++;
+		}
+	lbr_host_clear_secrets();
+	pthread_rwlock_wrlock(&secrets_mu);
+	secrets = s;
+	n_secrets = n;
+	pthread_rwlock_unlock(&secrets_mu);
+	return 0;
+}
+
+/* Replace `secret` in buf by `mask`, searching on after each mask so that
+ * a secret inside the mask cannot loop; a mask that does not fit cuts the
+ * text there. */
+static void redact(char *buf, size_t size, const char *secret, const char *mask)
+{
+	size_t sl = strlen(secret), ml = strlen(mask);
+	char *from = buf, *hit;
+
+	while ((hit = strstr(from, secret)) != NULL) {
+		size_t pos = (size_t)(hit - buf), tail = strlen(hit + sl);
+
+		if (pos + ml >= size) {
+			memcpy(hit, mask, size - 1 - pos);
+			buf[size - 1] = '\0';
+			break;
+		}
+		if (pos + ml + tail >= size)
+			tail = size - 1 - pos - ml;
+		memmove(hit + ml, hit + sl, tail);
+		memcpy(hit, mask, ml);
+		hit[ml + tail] = '\0';
+		from = hit + ml;
+	}
+}
+
+void lbr_scrub(char *buf, size_t size)
+{
+	size_t i;
+
+	if (!buf || !size)
+		return;
+	buf[size - 1] = '\0';
+	pthread_rwlock_rdlock(&secrets_mu);
+	for (i = 0; i < n_secrets; i++)
+		redact(buf, size, secrets[i], "[redacted]");
+	pthread_rwlock_unlock(&secrets_mu);
+}
+
+void lbr_scrub_result(struct lbr_call_result *res)
+{
+	lbr_scrub(res->code, sizeof(res->code));
+	lbr_scrub(res->message, sizeof(res->message));
+	lbr_scrub(res->request_id, sizeof(res->request_id));
+}
+
+void lbr_scrub_item(struct lbr_item_result *it)
+{
+	lbr_scrub(it->id, sizeof(it->id));
+	lbr_scrub(it->message, sizeof(it->message));
+}
+
+/* ---------------------------------------------------------------- table */
+
+/* Fencing (SPEC §7): no mutating request once the lock may have expired by
+ * our own monotonic clock.  The margin covers one whole request: a request
+ * sent just before the deadline may be in flight for `timeout` seconds. */
+static int fenced(struct lbr_call *call, char *err, size_t errlen)
+{
+	struct lbr_engine *e = call->e;
+	uint64_t until, margin;
+
+	if (!e->store)
+		return 0;
+	until = lbr_state_lock_valid_until_ms(e->store);
+	margin = (uint64_t)(call->prov->cfg->timeout_s > 0 ? call->prov->cfg->timeout_s : 10) * 1000u + 1000u;
+	if (until != UINT64_MAX && (until == 0 || lbr_mono_ms() + margin >= until)) {
+		__atomic_store_n(&e->fenced, 1, __ATOMIC_RELEASE);
+		snprintf(err, errlen, "not sent: the state lock may have expired (fencing)");
+		return 1;
+	}
+	return 0;
+}
+
+static int h_http(struct lbr_call *call, const struct lbr_http_request *req,
+		  struct lbr_http_response *resp, char *err, size_t errlen)
+{
+	struct lbr_http_opts o;
+	char red[1024];
+	uint64_t t0 = lbr_mono_ms();
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	if (call && call->prov) {
+		o.ca_file = call->prov->cfg->ca_file;
+		o.allow_insecure_http = call->prov->cfg->allow_insecure_http;
+		o.timeout_s = call->prov->cfg->timeout_s;
+	}
+	/* plan and drift never mutate: any request for an operation other
+	 * than a listing on a read-only engine is refused here, whatever the
+	 * plugin does.  (UCloud reads are POSTs, so the check is on the
+	 * operation, not the method.) */
+	if (call && call->op != LBR_OP_LIST) {
+		if (!call->e->allow_mutate) {
+			snprintf(err, errlen, "internal error: mutating call attempted in a read-only command");
+			return LBR_EFATAL;
+		}
+		if (fenced(call, err, errlen))
+			return LBR_EFATAL;
+	}
+	r = lbr_http_perform(&o, req, resp, err, errlen);
+	if (lbr_log_level >= LBR_LOG_DEBUG) {
+		lbr_http_redact_url(req->url, red, sizeof(red));
+		if (r == 0)
+			lbr_debug("http: %s %s -> %ld (%llu ms)", req->method, red, resp->status,
+				  (unsigned long long)(lbr_mono_ms() - t0));
+		else
+			lbr_debug("http: %s %s -> %s (%llu ms)", req->method, red, err,
+				  (unsigned long long)(lbr_mono_ms() - t0));
+	}
+	return r;
+}
+
+static void h_log(struct lbr_call *call, int level, const char *fmt, ...)
+{
+	char tag[300] = "", line[2048];
+	va_list ap;
+
+	if (level > lbr_log_level)
+		return;
+	if (call && call->pool)
+		snprintf(tag, sizeof(tag), "pool \"%s\": ", call->pool->cfg->name);
+	else if (call && call->prov)
+		snprintf(tag, sizeof(tag), "provider \"%s\": ", call->prov->cfg->name);
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	lbr_scrub(line, sizeof(line));
+	lbr_log(level, "%s%s", tag, line);
+}
+
+static int64_t h_now(struct lbr_call *call)
+{
+	(void)call;
+	return (int64_t)time(NULL);
+}
+
+static const struct lbr_host the_host = {
+	.struct_size = sizeof(struct lbr_host),
+	.abi_major = LBR_PROVIDER_ABI_MAJOR,
+	.abi_minor = LBR_PROVIDER_ABI_MINOR,
+	.http = h_http,
+	.http_header = lbr_http_header,
+	.http_release = lbr_http_release,
+	.log = h_log,
+	.now = h_now,
+	.obs_add_member = lbr_obs_add_member,
+	.obs_add_rule = lbr_obs_add_rule,
+	.url_encode = lbr_http_url_encode,
+	.url_decode = lbr_http_url_decode,
+};
+
+const struct lbr_host *lbr_host_table(void)
+{
+	return &the_host;
+}

@@ -1,0 +1,192 @@
+/*
+ * Record: see record.h.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/error.h"
+#include "agent/record.h"
+#include "agent/util.h"
+#include "state/state.h"
+
+const char *lbr_pool_result(const struct lbr_pool_rt *p)
+{
+	if (!p->obs_ok || p->error || p->plan.n_blocked)
+		return p->plan.n_blocked && !p->error && p->obs_ok ? "blocked" : "error";
+	if (p->refused)
+		return "refused";
+	if (p->frozen)
+		return "config_changed";
+	if (lbr_pool_work(p) || p->plan.n_pending)
+		return "not_converged";
+	return "converged";
+}
+
+void lbr_engine_finish(struct lbr_engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_pools; i++) {
+		struct lbr_pool_rt *p = &e->pools[i];
+		size_t left = lbr_pool_work(p) + p->plan.n_pending;
+
+		if (p->obs_ok && !p->error && !p->refused && !p->frozen && left) {
+			if (p->make_failed || p->hold_removals)
+				p->error = lbr_asprintf("pool \"%s\": removals held back: new members or weights were not in place (make before break)%s%s",
+							p->cfg->name, p->soft_error ? "; last error: " : "",
+							p->soft_error ? p->soft_error : "");
+			else
+				p->error = lbr_asprintf("pool \"%s\": not converged after %d rounds (%zu changes left)%s%s",
+							p->cfg->name, e->cfg->max_rounds, left,
+							p->soft_error ? "; last error: " : "",
+							p->soft_error ? p->soft_error : "");
+		}
+		if (p->plan.n_blocked && !p->error)
+			p->error = lbr_asprintf("pool \"%s\": %zu removal(s) blocked: %s", p->cfg->name,
+						p->plan.n_blocked,
+						p->plan.blocked[0].reason ? p->plan.blocked[0].reason : "");
+	}
+}
+
+static int has_key(char **keys, size_t n, const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(keys[i], k))
+			return 1;
+	return 0;
+}
+
+/* Add k to the set unless present; the set owns its strings. */
+static int add_key(char ***keys, size_t *n, size_t *cap, const char *k)
+{
+	if (has_key(*keys, *n, k))
+		return 0;
+	if (lbr_grow((void **)keys, cap, *n, sizeof(char *)) < 0)
+		return LBR_ENOMEM;
+	(*keys)[*n] = strdup(k);
+	if (!(*keys)[*n])
+		return LBR_ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+/* The new ownership record of pool p: declared now, created by this pass,
+ * and owned before and still listed (not removed yet: still ours). */
+static int owned_keys(const struct lbr_pool_rt *p, const struct lbr_state_pool *old, char ***out,
+		      size_t *n_out)
+{
+	char **keys = NULL, ap[80];
+	size_t n = 0, cap = 0, i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < p->cfg->n_members; i++) {
+		lbr_addrport_fmt(p->cfg->members[i].address, p->cfg->members[i].port, ap, sizeof(ap));
+		r = add_key(&keys, &n, &cap, ap);
+	}
+	for (i = 0; r == 0 && i < p->n_created_keys; i++)
+		r = add_key(&keys, &n, &cap, p->created_keys[i]);
+	for (i = 0; r == 0 && old && old->has_owned && i < old->n_owned; i++) {
+		int listed = !p->obs_ok;
+		size_t k;
+
+		for (k = 0; !listed && k < p->obs->n_members; k++) {
+			lbr_addrport_fmt(p->obs->members[k].address, p->obs->members[k].port, ap,
+					 sizeof(ap));
+			listed = !strcmp(ap, old->owned[i]);
+		}
+		if (listed)
+			r = add_key(&keys, &n, &cap, old->owned[i]);
+	}
+	if (r < 0) {
+		for (i = 0; i < n; i++)
+			free(keys[i]);
+		free(keys);
+		return r;
+	}
+	*out = keys;
+	*n_out = n;
+	return 0;
+}
+
+static int record_pool(struct lbr_pool_rt *p, struct lbr_state *doc, int64_t now)
+{
+	struct lbr_state_pool sp, *old = lbr_state_pool_find(doc, p->cfg->name);
+	struct lbr_state_target *tg = calloc(p->target.n + 1, sizeof(*tg));
+	struct lbr_state_member *mem = NULL;
+	char **owned = NULL;
+	size_t k, n_owned = 0;
+	int r = LBR_ENOMEM;
+
+	memset(&sp, 0, sizeof(sp));
+	if (!tg)
+		goto out;
+	sp.name = (char *)p->cfg->name;
+	sp.provider = p->prov->cfg->name;
+	for (k = 0; k < p->target.n; k++) {
+		tg[k].key = (char *)p->target.kv[k].key;
+		tg[k].value = (char *)p->target.kv[k].value;
+	}
+	sp.targets = tg;
+	sp.n_targets = p->target.n;
+	if (p->obs_ok) {
+		mem = calloc(p->obs->n_members + 1, sizeof(*mem));
+		if (!mem)
+			goto out;
+		for (k = 0; k < p->obs->n_members; k++) {
+			mem[k].id = p->obs->members[k].id;
+			mem[k].address = p->obs->members[k].address;
+			mem[k].port = p->obs->members[k].port;
+			mem[k].name = p->obs->members[k].name;
+			mem[k].weight = p->obs->members[k].weight;
+		}
+		sp.members = mem;
+		sp.n_members = p->obs->n_members;
+		sp.observed_at = now;
+	} else if (old) {
+		sp.members = old->members;
+		sp.n_members = old->n_members;
+		sp.observed_at = old->observed_at;
+	}
+	if (owned_keys(p, old, &owned, &n_owned) < 0)
+		goto out;
+	sp.owned = owned;
+	sp.n_owned = n_owned;
+	sp.has_owned = 1;
+	sp.last_result = (char *)lbr_pool_result(p);
+	sp.last_apply_at = now;
+	sp.last_removed = p->removed + p->already_gone;
+	sp.last_errors = p->failed + (p->error ? 1u : 0u);
+	/* Deep copy: old (and what sp borrows from it) is replaced here. */
+	r = lbr_state_pool_put(doc, &sp);
+out:
+	for (k = 0; k < n_owned; k++)
+		free(owned[k]);
+	free(owned);
+	free(tg);
+	free(mem);
+	return r;
+}
+
+int lbr_record(struct lbr_engine *e, struct lbr_state_store *st, struct lbr_state *doc, char *err,
+	       size_t errlen)
+{
+	int64_t now = (int64_t)time(NULL);
+	size_t i;
+	int r;
+
+	for (i = 0; i < e->n_pools; i++) {
+		r = record_pool(&e->pools[i], doc, now);
+		if (r < 0) {
+			snprintf(err, errlen, "state: cannot record pool \"%s\" (%s)",
+				 e->pools[i].cfg->name, lbr_strerror(r));
+			return r;
+		}
+	}
+	return lbr_state_save(st, doc, err, errlen);
+}

@@ -1,0 +1,408 @@
+/*
+ * The plan and guard phases as pure functions: the diff by ADDRESS:PORT
+ * (IPv6 and ports included), the L7 fixpoint that never empties a Custom
+ * policy, prune / protect / ownership, creations and weight changes, and
+ * max_delete / max_create.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/guard.h"
+#include "agent/plan.h"
+#include "agent/selector.h"
+#include "state/state.h"
+#include "tests/unit/tap.h"
+
+/* ------------------------------------------------------------ fixtures */
+
+static struct lbr_cfg_pool pool;
+static struct lbr_cfg_member decl[16];
+static struct lbr_member_spec specs[16];
+static struct lbr_selector sels[4];
+static struct lbr_obs *obs;
+
+static void reset(void)
+{
+	memset(&pool, 0, sizeof(pool));
+	memset(decl, 0, sizeof(decl));
+	memset(sels, 0, sizeof(sels));
+	pool.name = "web";
+	pool.members = decl;
+	pool.specs = specs;
+	pool.max_create = -1;
+	pool.prune = LBR_PRUNE_ALL;
+	lbr_obs_free(obs);
+	obs = lbr_obs_new();
+}
+
+static void declare(const char *addr, unsigned port, int weight)
+{
+	struct lbr_cfg_member *m = &decl[pool.n_members];
+
+	snprintf(m->address, sizeof(m->address), "%s", addr);
+	m->port = port;
+	m->weight = weight;
+	specs[pool.n_members].address = m->address;
+	specs[pool.n_members].port = port;
+	specs[pool.n_members].weight = weight;
+	pool.n_members++;
+}
+
+static void protect(const char *text)
+{
+	char err[256];
+
+	if (lbr_selector_parse(text, &sels[pool.n_protect], err, sizeof(err)) < 0) {
+		printf("# bad selector %s: %s\n", text, err);
+		abort();
+	}
+	pool.protect = sels;
+	pool.n_protect++;
+}
+
+static void observe(const char *id, const char *addr, unsigned port, int weight, const char *name)
+{
+	struct lbr_member_info m = { .id = id, .address = addr, .port = port, .weight = weight,
+				     .enabled = 1, .name = name };
+
+	if (lbr_obs_add_member(obs, &m) < 0) {
+		printf("# rejected %s: %s\n", id, obs->err);
+		abort();
+	}
+}
+
+static void rule(const char *id, int never_empty, const char *const *ids, size_t n)
+{
+	struct lbr_rule_info r = { .id = id, .label = id, .never_empty = never_empty,
+				   .member_ids = ids, .n_members = n };
+
+	if (lbr_obs_add_rule(obs, &r) < 0)
+		abort();
+}
+
+static int plan(struct lbr_plan *p, const struct lbr_state_pool *rec)
+{
+	struct lbr_plan_input in = { .pool = &pool, .obs = obs, .rec = rec, .can_weight = 1 };
+
+	return lbr_plan_pool(&in, p);
+}
+
+/* "id,id,..." of the observed members at the given indices, sorted. */
+static const char *ids_of(const size_t *idx, size_t n)
+{
+	static char buf[512];
+	const char *v[32];
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		v[i] = obs->members[idx[i]].id;
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+			const char *t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	buf[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", i ? "," : "", v[i]);
+	return buf;
+}
+
+static const char *keep_ids(const struct lbr_plan_keep *k, size_t n)
+{
+	size_t idx[32], i;
+
+	for (i = 0; i < n; i++)
+		idx[i] = k[i].member;
+	return ids_of(idx, n);
+}
+
+/* --------------------------------------------------------------- tests */
+
+static void test_diff(void)
+{
+	struct lbr_plan p;
+
+	reset();
+	declare("10.0.0.1", 80, -1);
+	declare("10.0.0.2", 80, -1);
+	declare("2001:db8::5", 443, -1);
+	observe("m1", "10.0.0.1", 80, 1, NULL);
+	observe("m2", "10.0.0.2", 8080, 1, NULL); /* same address, other port */
+	observe("m3", "2001:0db8:0:0::5", 443, 1, NULL); /* non-canonical IPv6 */
+	observe("m4", "10.0.0.9", 80, 1, NULL);
+	tap_is_int(plan(&p, NULL), 0, "plan succeeds");
+	tap_is_str(ids_of(p.remove, p.n_remove), "m2,m4", "the port is part of identity; undeclared removed");
+	tap_is_int(p.n_missing, 1, "one declared member missing");
+	tap_is_str(decl[p.missing[0]].address, "10.0.0.2", "10.0.0.2:80 is missing (8080 does not count)");
+	tap_is_int(p.n_create, 0, "nothing created without create = yes");
+	tap_is_int(p.n_unmanaged + p.n_protect, 0, "prune = all: nothing unmanaged");
+	lbr_plan_release(&p);
+
+	pool.create = 1;
+	tap_is_int(plan(&p, NULL), 0, "plan with create = yes");
+	tap_is_int(p.n_create, 1, "create = yes: the missing member is to be created");
+	lbr_plan_release(&p);
+
+	reset();
+	declare("10.0.0.1", 80, -1);
+	observe("a", "10.0.0.1", 80, 1, NULL);
+	observe("b", "10.0.0.1", 80, 1, NULL);
+	plan(&p, NULL);
+	tap_is_int(p.n_remove, 0, "two members with a declared key both stay");
+	lbr_plan_release(&p);
+}
+
+static void test_removed_before(void)
+{
+	struct lbr_plan p;
+	const char *gone[] = { "m9" };
+	struct lbr_plan_input in;
+
+	reset();
+	declare("10.0.0.1", 80, -1);
+	observe("m1", "10.0.0.1", 80, 1, NULL);
+	observe("m9", "10.0.0.9", 80, 1, NULL);
+	memset(&in, 0, sizeof(in));
+	in.pool = &pool;
+	in.obs = obs;
+	in.removed_ids = gone;
+	in.n_removed_ids = 1;
+	tap_is_int(lbr_plan_pool(&in, &p), 0, "plan with earlier removals");
+	tap_is_int(p.n_remove, 0, "a member removed earlier in the pass is not removed again");
+	tap_is_str(ids_of(p.pending, p.n_pending), "m9", "it is pending (still listed)");
+	lbr_plan_release(&p);
+}
+
+static void test_weights(void)
+{
+	struct lbr_plan p;
+
+	reset();
+	declare("10.0.0.1", 80, 5);
+	declare("10.0.0.2", 80, 0);
+	declare("10.0.0.3", 80, -1);
+	declare("10.0.0.4", 80, 7);
+	observe("m1", "10.0.0.1", 80, 1, NULL);
+	observe("m2", "10.0.0.2", 80, 3, NULL);
+	observe("m3", "10.0.0.3", 80, 9, NULL);
+	observe("m4", "10.0.0.4", 80, 7, "canary");
+	protect("name:can*");
+	plan(&p, NULL);
+	tap_is_int(p.n_reweight, 2, "two declared weights differ");
+	tap_ok(p.n_reweight == 2 && p.reweight[0].from == 1 && p.reweight[0].to == 5,
+	       "10.0.0.1:80 weight 1 -> 5");
+	tap_ok(p.n_reweight == 2 && p.reweight[1].from == 3 && p.reweight[1].to == 0,
+	       "10.0.0.2:80 weight 3 -> 0 (zero is a weight, not 'unset')");
+	tap_is_str(keep_ids(p.protect, p.n_protect), "m4", "a protected declared member is listed as protected");
+	lbr_plan_release(&p);
+
+	/* Protection wins over a declared weight. */
+	reset();
+	declare("10.0.0.4", 80, 7);
+	observe("m4", "10.0.0.4", 80, 2, "canary");
+	protect("10.0.0.0/24");
+	plan(&p, NULL);
+	tap_is_int(p.n_reweight, 0, "a protected member is never re-weighted");
+	tap_is_int(p.n_weight_ignored, 1, "the ignored declared weight is counted");
+	lbr_plan_release(&p);
+}
+
+static void test_protect_prune(void)
+{
+	struct lbr_plan p;
+	struct lbr_state_pool rec;
+	char *owned[] = { "10.0.0.8:80", "[2001:db8::8]:80" };
+
+	reset();
+	declare("10.0.0.1", 80, -1);
+	observe("m1", "10.0.0.1", 80, 1, NULL);
+	observe("as1", "10.0.0.50", 80, 1, "as-web-1");
+	observe("ops", "10.8.3.3", 80, 1, NULL);
+	observe("m8", "10.0.0.8", 80, 1, NULL);
+	observe("v6", "2001:db8::8", 80, 1, NULL);
+	protect("name:as-*");
+	protect("10.8.0.0/16");
+	plan(&p, NULL);
+	tap_is_str(keep_ids(p.protect, p.n_protect), "as1,ops", "name and CIDR selectors protect");
+	tap_is_str(ids_of(p.remove, p.n_remove), "m8,v6", "prune = all removes the rest");
+	tap_is_int(lbr_plan_base(&p, obs->n_members), 3, "max_delete base leaves protected out");
+	lbr_plan_release(&p);
+
+	pool.prune = LBR_PRUNE_OWNED;
+	plan(&p, NULL);
+	tap_is_int(p.n_remove, 0, "prune = owned without a record removes nothing");
+	tap_is_int(p.n_unmanaged, 2, "undeclared members are unmanaged");
+	tap_ok(p.n_unmanaged && strstr(p.unmanaged[0].why, "no ownership record") != NULL,
+	       "and the reason says there is no record yet");
+	lbr_plan_release(&p);
+
+	memset(&rec, 0, sizeof(rec));
+	rec.owned = owned;
+	rec.n_owned = 2;
+	rec.has_owned = 1;
+	plan(&p, &rec);
+	tap_is_str(ids_of(p.remove, p.n_remove), "m8,v6", "prune = owned removes owned members only (IPv6 key too)");
+	tap_is_int(p.n_unmanaged, 0, "nothing else undeclared is left");
+	tap_is_int(lbr_plan_base(&p, obs->n_members), 3, "base: 5 observed - 2 protected");
+	lbr_plan_release(&p);
+
+	rec.n_owned = 1;
+	plan(&p, &rec);
+	tap_is_str(ids_of(p.remove, p.n_remove), "m8", "an unowned undeclared member is kept");
+	tap_is_str(keep_ids(p.unmanaged, p.n_unmanaged), "v6", "and reported as unmanaged");
+	lbr_plan_release(&p);
+
+	pool.prune = LBR_PRUNE_NONE;
+	plan(&p, &rec);
+	tap_is_int(p.n_remove, 0, "prune = none removes nothing");
+	tap_is_int(p.n_unmanaged, 2, "everything undeclared is unmanaged");
+	lbr_plan_release(&p);
+}
+
+static void test_rules(void)
+{
+	struct lbr_plan p;
+	const char *both[] = { "m8", "m9" }, *keepone[] = { "m1", "m8" }, *only9[] = { "m9" };
+
+	/* Custom policy with only undeclared members: never emptied. */
+	reset();
+	declare("10.0.0.1", 80, -1);
+	observe("m1", "10.0.0.1", 80, 1, NULL);
+	observe("m8", "10.0.0.8", 80, 1, NULL);
+	observe("m9", "10.0.0.9", 80, 1, NULL);
+	rule("pol-a", 1, both, 2);
+	plan(&p, NULL);
+	tap_is_int(p.n_remove, 0, "removals that would empty a Custom policy are blocked");
+	tap_is_int(p.n_blocked, 2, "both members are blocked");
+	tap_ok(p.n_blocked && strstr(p.blocked[0].reason, "pol-a") != NULL, "the reason names the policy");
+	tap_is_int(p.n_updates, 0, "and the policy is left unchanged");
+	lbr_plan_release(&p);
+
+	/* A policy that keeps a declared member is updated to it. */
+	reset();
+	declare("10.0.0.1", 80, -1);
+	observe("m1", "10.0.0.1", 80, 1, NULL);
+	observe("m8", "10.0.0.8", 80, 1, NULL);
+	rule("pol-b", 1, keepone, 2);
+	plan(&p, NULL);
+	tap_is_str(ids_of(p.remove, p.n_remove), "m8", "m8 is removed");
+	tap_is_int(p.n_updates, 1, "the policy is updated first");
+	tap_ok(p.n_updates == 1 && p.updates[0].n_keep == 1 && !strcmp(p.updates[0].keep[0], "m1"),
+	       "to exactly the member it keeps");
+	lbr_plan_release(&p);
+
+	/* Fixpoint: blocking m9 via pol-c keeps pol-d (m8 + m9) from losing
+	 * m9; pol-d then only loses m8 and is updated to m9. */
+	reset();
+	declare("10.0.0.1", 80, -1);
+	observe("m1", "10.0.0.1", 80, 1, NULL);
+	observe("m8", "10.0.0.8", 80, 1, NULL);
+	observe("m9", "10.0.0.9", 80, 1, NULL);
+	rule("pol-c", 1, only9, 1);
+	rule("pol-d", 1, both, 2);
+	plan(&p, NULL);
+	tap_is_str(ids_of(p.remove, p.n_remove), "m8", "fixpoint: m9 blocked by pol-c, m8 still removed");
+	tap_ok(p.n_updates == 1 && p.updates[0].n_keep == 1 && !strcmp(p.updates[0].keep[0], "m9"),
+	       "fixpoint: pol-d keeps m9");
+	lbr_plan_release(&p);
+
+	/* A non-Custom rule may be emptied. */
+	reset();
+	declare("10.0.0.1", 80, -1);
+	observe("m1", "10.0.0.1", 80, 1, NULL);
+	observe("m9", "10.0.0.9", 80, 1, NULL);
+	rule("pol-e", 0, only9, 1);
+	plan(&p, NULL);
+	tap_ok(p.n_remove == 1 && p.n_updates == 1 && p.updates[0].n_keep == 0,
+	       "a rule that may be empty is updated to nothing");
+	lbr_plan_release(&p);
+}
+
+static void test_guard(void)
+{
+	struct lbr_plan p;
+	struct lbr_guard_input g;
+	char msg[256];
+	int i;
+	char id[8], addr[32];
+
+	reset();
+	declare("10.0.0.1", 80, -1);
+	observe("m1", "10.0.0.1", 80, 1, NULL);
+	for (i = 2; i <= 4; i++) {
+		snprintf(id, sizeof(id), "m%d", i);
+		snprintf(addr, sizeof(addr), "10.0.0.%d", i);
+		observe(id, addr, 80, 1, NULL);
+	}
+	plan(&p, NULL);
+	memset(&g, 0, sizeof(g));
+	g.max_delete = 50;
+	g.max_delete_percent = 1;
+	g.max_create = -1;
+	g.base = lbr_plan_base(&p, obs->n_members);
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 1, "3 of 4 is more than 50%%: refused");
+	tap_ok(strstr(msg, "would remove 3 of 4") && strstr(msg, "max_delete = 50%") &&
+	       strstr(msg, "--force"), "the refusal says what, the limit and how to override");
+	g.force = 1;
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 0, "--force overrides max_delete");
+	g.force = 0;
+	g.max_delete = 3;
+	g.max_delete_percent = 0;
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 0, "max_delete = 3 allows 3");
+	g.removed_before = 1;
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 1,
+		   "removals of earlier rounds count against the pass's budget");
+	lbr_plan_release(&p);
+
+	/* Protected and unmanaged members are out of the base. */
+	reset();
+	declare("10.0.0.1", 80, -1);
+	observe("m1", "10.0.0.1", 80, 1, NULL);
+	observe("m2", "10.0.0.2", 80, 1, NULL);
+	observe("as1", "10.0.0.3", 80, 1, "as-1");
+	observe("as2", "10.0.0.4", 80, 1, "as-2");
+	protect("name:as-*");
+	plan(&p, NULL);
+	g.max_delete = 50;
+	g.max_delete_percent = 1;
+	g.removed_before = 0;
+	g.base = lbr_plan_base(&p, obs->n_members);
+	tap_is_int(g.base, 2, "base is 2 (two protected members left out)");
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 0, "removing 1 of 2 managed is within 50%%");
+	lbr_plan_release(&p);
+
+	/* max_create */
+	reset();
+	pool.create = 1;
+	declare("10.0.0.1", 80, -1);
+	declare("10.0.0.2", 80, -1);
+	declare("10.0.0.3", 80, -1);
+	plan(&p, NULL);
+	memset(&g, 0, sizeof(g));
+	g.max_delete = 50;
+	g.max_delete_percent = 1;
+	g.max_create = 2;
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 1, "3 creations refused by max_create = 2");
+	tap_ok(strstr(msg, "max_create = 2") != NULL, "the refusal names max_create");
+	g.force = 1;
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 1, "--force does not lift max_create");
+	g.max_create = -1;
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 0, "unlimited by default");
+	lbr_plan_release(&p);
+}
+
+int main(void)
+{
+	test_diff();
+	test_removed_before();
+	test_weights();
+	test_protect_prune();
+	test_rules();
+	test_guard();
+	lbr_obs_free(obs);
+	return tap_done();
+}
