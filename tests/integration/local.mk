@@ -4,3 +4,4 @@ include %D%/hw.mk
 include %D%/uc.mk
 include %D%/core.mk
 include %D%/rel.mk
+include %D%/member.mk

@@ -1,0 +1,8 @@
+# Membership beyond removal: creation and weights (make before break),
+# ownership and protection, the Huawei v3 API.
+MEMBER_ITESTS = \
+	%D%/create-weights.sh \
+	%D%/ownership.sh
+
+TESTS += $(MEMBER_ITESTS)
+EXTRA_DIST += $(MEMBER_ITESTS)
