@@ -271,7 +271,7 @@ static int uc_check_target(void *prov, const struct lbr_target *t, char *err,
 					    "subnet_id" };
 	const char *pool = t->pool_name ? t->pool_name : "?";
 	const char *vpc, *subnet;
-	char who[80];
+	char who[80], res[65];
 	size_t i;
 
 	(void)prov;
@@ -315,10 +315,13 @@ static int uc_check_target(void *prov, const struct lbr_target *t, char *err,
 		member_text(m, who, sizeof(who));
 		if (m->resource && (!lbr_pu_valid_id(m->resource, 128) ||
 				    !resource_type(m->resource))) {
+			/* Echoed for the operator, but not verbatim: it
+			 * failed validation, so it may hold anything. */
+			lbr_pu_copy_clean(res, sizeof(res), m->resource);
 			snprintf(err, errlen,
-				 "ucloud: pool %s: member %s: resource '%.64s' "
+				 "ucloud: pool %s: member %s: resource '%s' "
 				 "is not a uhost-, upm-, uni- or cube- id",
-				 pool, who, m->resource);
+				 pool, who, res);
 			return LBR_EINVAL;
 		}
 		if (m->weight >= 0 && (m->weight < UC_WEIGHT_MIN ||
@@ -575,10 +578,7 @@ static void item_outcome(const struct uc_prov *p, struct lbr_item_result *it,
 	set_result(p, res, LBR_OUT_OK, "%s", tmp);
 	it->outcome = o;
 	lbr_pu_copy_clean(it->message, sizeof(it->message), tmp);
-	lbr_pu_redact(it->message, sizeof(it->message), p->public_key,
-		      "[redacted]");
-	lbr_pu_redact(it->message, sizeof(it->message), p->private_key,
-		      "[redacted]");
+	scrub(p, it->message, sizeof(it->message));
 }
 
 /* AllocateBackend refusals that say the request itself is wrong: the

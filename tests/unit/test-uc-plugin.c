@@ -1281,9 +1281,11 @@ static void test_message_cleaned(void)
 	struct lbr_call_result res;
 
 	mock_reset();
-	mock_push_response(200, "{\"RetCode\":230,\"Message\":\"line one\\nlbreconcile: forged\\u001b[31m\"}",
-			   NULL);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
+	mock_push_response(200,
+			   "{\"RetCode\":230,\"Message\":\"line one\\n"
+			   "lbreconcile: forged\\u001b[31m\"}", NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
 	tap_is_int(res.outcome, LBR_OUT_INVALID, "RetCode 230: invalid");
 	tap_is_str(res.message, "line one lbreconcile: forged [31m",
 		   "control characters in the cloud's Message become spaces");
