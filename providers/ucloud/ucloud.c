@@ -1,11 +1,13 @@
 /*
  * UCloud / SurferCloud ULB (CLB) provider plugin.
  *
- * Maps the plugin ABI onto four Action-style calls: DescribeVServer (list
- * a VServer's backends and Custom forwarding policies), ReleaseBackend,
- * UpdatePolicy and UpdateBackendAttribute.  Every request is a signed
- * form-encoded POST to the endpoint's root path, performed by the host;
- * this file builds it and classifies the answer.
+ * Maps plugin ABI 2 onto five Action-style calls: DescribeVServer (list a
+ * VServer's backends and Custom forwarding policies), ReleaseBackend,
+ * AllocateBackend, UpdatePolicy and UpdateBackendAttribute (drain, restore
+ * and weight).  Every request is a signed form-encoded POST to the
+ * endpoint's root path, performed by the host; this file builds it and
+ * classifies the answer.  The CLB API has no batch calls, so every batch
+ * limit is 1.
  *
  * SurferCloud runs the same gateway under another host name, so the only
  * difference is the `endpoint` key.
@@ -19,7 +21,6 @@
 
 #include <json-c/json.h>
 
-#include "agent/error.h"
 #include "common/plugin-util.h"
 #include "lbreconcile/provider.h"
 #include "ucparse.h"
@@ -27,6 +28,18 @@
 
 #define UC_DEFAULT_ENDPOINT "https://api.ucloud.cn"
 #define UC_PAGE_LIMIT 100
+/* AllocateBackend and UpdateBackendAttribute accept Weight 1..100. */
+#define UC_WEIGHT_MIN 1
+#define UC_WEIGHT_MAX 100
+
+/* ULB "not found" and "duplicate" RetCodes (DOC ulb-api/error_code.md).
+ * 4093/4148: the backend (service node) does not exist; 4109: the
+ * resource is already in the pool; 4110: the VServer still has a
+ * forwarding rule attached to the backend. */
+#define UC_RC_BACKEND_GONE_1 4093
+#define UC_RC_BACKEND_GONE_2 4148
+#define UC_RC_ALREADY_IN_POOL 4109
+#define UC_RC_IN_POLICY 4110
 
 /* One configured account.  Read-only after open(), so operations may run
  * on several threads at once. */
@@ -56,10 +69,6 @@ static const struct lbr_key_spec provider_keys[] = {
 	{ "public_key", LBR_KEY_REQUIRED | LBR_KEY_SECRET, "API public key" },
 	{ "private_key", LBR_KEY_REQUIRED | LBR_KEY_SECRET,
 	  "API private key" },
-	{ "ca_file", 0, "CA bundle for the endpoint (handled by the core)" },
-	{ "allow_insecure_http", 0,
-	  "allow a plain http:// endpoint (handled by the core)" },
-	{ "timeout", 0, "per-request timeout in seconds (handled by the core)" },
 	{ NULL, 0, NULL },
 };
 
@@ -67,7 +76,24 @@ static const struct lbr_key_spec pool_keys[] = {
 	{ "ulb_id", LBR_KEY_REQUIRED | LBR_KEY_ID, "ULB (CLB) id, ulb-..." },
 	{ "vserver_id", LBR_KEY_REQUIRED | LBR_KEY_ID,
 	  "VServer (listener) id, vserver-..." },
+	{ "vpc_id", LBR_KEY_ID,
+	  "VPC of IP backends created without resource= (with subnet_id)" },
+	{ "subnet_id", LBR_KEY_ID,
+	  "subnet of IP backends created without resource= (with vpc_id)" },
 	{ NULL, 0, NULL },
+};
+
+/* A member's `resource=` id prefix and the AllocateBackend ResourceType
+ * it stands for.  UHybrid is left out: it needs ResourceIP, VPCId and
+ * SubnetId besides its id, and its id prefix is not documented. */
+static const struct {
+	const char *prefix;
+	const char *type;
+} resource_types[] = {
+	{ "uhost-", "UHost" },
+	{ "upm-", "UPM" },
+	{ "uni-", "UNI" },
+	{ "cube-", "CUBE" },
 };
 
 static const char *const form_headers[] = {
@@ -108,7 +134,8 @@ static int valid_endpoint(const char *e)
 }
 
 static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg,
-		   size_t ncfg, void **prov_out, char *err, size_t errlen)
+		   size_t ncfg, void **prov_out, struct lbr_instance_info *info,
+		   char *err, size_t errlen)
 {
 	int r = LBR_EINVAL;
 	struct uc_prov *p = NULL;
@@ -190,6 +217,15 @@ static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 	p->private_key = strdup(priv);
 	if (!p->region || !p->project_id || !p->public_key || !p->private_key)
 		goto oom;
+	if (info) {
+		info->caps = LBR_CAP_RULES | LBR_CAP_DRAIN | LBR_CAP_CREATE |
+			     LBR_CAP_WEIGHT | LBR_CAP_COOPERATIVE;
+		for (i = 0; i < LBR_BATCH_COUNT; i++)
+			info->batch[i] = 1;
+		info->weight_min = UC_WEIGHT_MIN;
+		info->weight_max = UC_WEIGHT_MAX;
+		snprintf(info->api, sizeof(info->api), "ulb");
+	}
 	*prov_out = p;
 	p = NULL; /* transferred */
 	r = 0;
@@ -201,25 +237,106 @@ out:
 	return r;
 }
 
+/* The ResourceType for a `resource=` id, or NULL for an unknown prefix
+ * (or a bare prefix with nothing after it). */
+static const char *resource_type(const char *res)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof(resource_types) / sizeof(resource_types[0]);
+	     i++) {
+		n = strlen(resource_types[i].prefix);
+		if (strncmp(res, resource_types[i].prefix, n) == 0 && res[n])
+			return resource_types[i].type;
+	}
+	return NULL;
+}
+
+/* "10.0.0.1:80" or "[2001:db8::1]:80", for messages. */
+static void member_text(const struct lbr_member_spec *m, char *buf,
+			size_t len)
+{
+	const char *a = m->address ? m->address : "?";
+
+	if (strchr(a, ':'))
+		snprintf(buf, len, "[%s]:%u", a, m->port);
+	else
+		snprintf(buf, len, "%s:%u", a, m->port);
+}
+
 static int uc_check_target(void *prov, const struct lbr_target *t, char *err,
 			   size_t errlen)
 {
-	static const char *const keys[] = { "ulb_id", "vserver_id" };
+	static const char *const keys[] = { "ulb_id", "vserver_id", "vpc_id",
+					    "subnet_id" };
+	const char *pool = t->pool_name ? t->pool_name : "?";
+	const char *vpc, *subnet;
+	char who[80], res[65];
 	size_t i;
 
 	(void)prov;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 4; i++) {
 		const char *v = lbr_pu_kv_get(t->kv, t->n, keys[i]);
 
+		/* vpc_id and subnet_id are optional. */
+		if ((!v || !*v) && i >= 2)
+			continue;
 		if (!v || !*v) {
-			snprintf(err, errlen, "ucloud: missing required key '%s'",
-				 keys[i]);
+			snprintf(err, errlen,
+				 "ucloud: pool %s: missing required key '%s'",
+				 pool, keys[i]);
 			return LBR_EINVAL;
 		}
 		if (!lbr_pu_valid_id(v, 128)) {
 			snprintf(err, errlen,
-				 "ucloud: %s must match [A-Za-z0-9_-]{1,128}",
-				 keys[i]);
+				 "ucloud: pool %s: %s must match "
+				 "[A-Za-z0-9_-]{1,128}", pool, keys[i]);
+			return LBR_EINVAL;
+		}
+	}
+	vpc = lbr_pu_kv_get(t->kv, t->n, "vpc_id");
+	subnet = lbr_pu_kv_get(t->kv, t->n, "subnet_id");
+	if (vpc && !*vpc)
+		vpc = NULL;
+	if (subnet && !*subnet)
+		subnet = NULL;
+	/* One without the other can only be a mistake: an IP backend needs
+	 * both. */
+	if (!vpc != !subnet) {
+		snprintf(err, errlen,
+			 "ucloud: pool %s: vpc_id and subnet_id must be given "
+			 "together", pool);
+		return LBR_EINVAL;
+	}
+
+	for (i = 0; i < t->n_members; i++) {
+		const struct lbr_member_spec *m = &t->members[i];
+
+		member_text(m, who, sizeof(who));
+		if (m->resource && (!lbr_pu_valid_id(m->resource, 128) ||
+				    !resource_type(m->resource))) {
+			/* Echoed for the operator, but not verbatim: it
+			 * failed validation, so it may hold anything. */
+			lbr_pu_copy_clean(res, sizeof(res), m->resource);
+			snprintf(err, errlen,
+				 "ucloud: pool %s: member %s: resource '%s' "
+				 "is not a uhost-, upm-, uni- or cube- id",
+				 pool, who, res);
+			return LBR_EINVAL;
+		}
+		if (m->weight >= 0 && (m->weight < UC_WEIGHT_MIN ||
+				       m->weight > UC_WEIGHT_MAX)) {
+			snprintf(err, errlen,
+				 "ucloud: pool %s: member %s: weight %d out of "
+				 "range %d..%d", pool, who, m->weight,
+				 UC_WEIGHT_MIN, UC_WEIGHT_MAX);
+			return LBR_EINVAL;
+		}
+		if (t->create && !m->resource && !vpc) {
+			snprintf(err, errlen,
+				 "ucloud: pool %s: member %s: create = yes needs "
+				 "resource= on the member, or vpc_id and "
+				 "subnet_id on the pool", pool, who);
 			return LBR_EINVAL;
 		}
 	}
@@ -259,7 +376,7 @@ static void classify_retcode(const struct uc_prov *p, long rc,
 {
 	const char *m = *msg ? msg : "no message";
 
-	snprintf(res->code, sizeof(res->code), "RetCode %ld", rc);
+	snprintf(res->code, sizeof(res->code), "RetCode.%ld", rc);
 	if (rc == 0)
 		set_result(p, res, LBR_OUT_OK, "%s", "ok");
 	else if (rc == 150 || rc >= 2000)
@@ -317,7 +434,7 @@ static int uc_request(struct uc_prov *p, struct lbr_call *call,
 	if (hr < 0) {
 		/* terr comes from the host's transport, which never sees our
 		 * keys except inside the body; scrub it anyway. */
-		set_result(p, res, hr == LBR_HOST_EFATAL ? LBR_OUT_INVALID :
+		set_result(p, res, hr == LBR_EFATAL ? LBR_OUT_INVALID :
 			   LBR_OUT_TRANSIENT, "%s: %s", action,
 			   *terr ? terr : "transport failure");
 		r = 0;
@@ -364,7 +481,7 @@ static int uc_request(struct uc_prov *p, struct lbr_call *call,
 		goto fail;
 	rep->have_retcode = 1;
 	classify_retcode(p, rep->retcode, msg, res);
-	h->log(call, LBR_LOG_DEBUG, "ucloud: %s: RetCode %ld", action,
+	h->log(call, LBR_LOG_DEBUG, "ucloud: %s: RetCode.%ld", action,
 	       rep->retcode);
 	r = 0;
 	goto out;
@@ -402,6 +519,81 @@ static void result_init(struct lbr_call_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	res->outcome = LBR_OUT_INVALID;
+}
+
+/*
+ * Start a batch operation: clear the result and the items, and refuse a
+ * batch this cloud cannot take in one call (the instance states a limit
+ * of 1; the core never sends more, this is a safety net).  Returns 0, or
+ * -1 with the call and every item failed.
+ */
+static int batch_begin(const struct uc_prov *p, size_t n,
+		       struct lbr_item_result *items,
+		       struct lbr_call_result *res)
+{
+	size_t i;
+
+	result_init(res);
+	for (i = 0; i < n; i++) {
+		memset(&items[i], 0, sizeof(items[i]));
+		items[i].outcome = LBR_OUT_INVALID;
+	}
+	if (n == 1)
+		return 0;
+	set_result(p, res, LBR_OUT_INVALID,
+		   "batch of %zu members: the CLB API takes one per call", n);
+	for (i = 0; i < n; i++)
+		snprintf(items[i].message, sizeof(items[i].message), "%s",
+			 "not attempted: batch too large");
+	return -1;
+}
+
+/* The single item of a call takes the call's outcome and message: OK when
+ * the call succeeded, otherwise the same failure (never left unset). */
+static void item_from_call(struct lbr_item_result *it,
+			   const struct lbr_call_result *res)
+{
+	it->outcome = res->outcome;
+	lbr_pu_copy_clean(it->message, sizeof(it->message),
+			  res->outcome == LBR_OUT_OK ? "ok" : res->message);
+}
+
+/* A RetCode that concerns the item, not the call (the backend is gone, is
+ * already there, is still referenced): the call did its job, the item
+ * gets outcome `o` and the explanation. */
+static void item_outcome(const struct uc_prov *p, struct lbr_item_result *it,
+			 struct lbr_call_result *res, enum lbr_outcome o,
+			 const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void item_outcome(const struct uc_prov *p, struct lbr_item_result *it,
+			 struct lbr_call_result *res, enum lbr_outcome o,
+			 const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[sizeof(it->message)];
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	set_result(p, res, LBR_OUT_OK, "%s", tmp);
+	it->outcome = o;
+	lbr_pu_copy_clean(it->message, sizeof(it->message), tmp);
+	scrub(p, it->message, sizeof(it->message));
+}
+
+/* AllocateBackend refusals that say the request itself is wrong: the
+ * VServer does not exist (4088/4143), a TCP/UDP backend port differs from
+ * the VServer's (4118), the backend's details are wrong (4120), the
+ * quota is exhausted (4207), the backend is in another VPC (63032). */
+static int is_permanent_create_error(long rc)
+{
+	return rc == 4088 || rc == 4143 || rc == 4118 || rc == 4120 ||
+	       rc == 4207 || rc == 63032;
+}
+
+static int is_backend_gone(long rc)
+{
+	return rc == UC_RC_BACKEND_GONE_1 || rc == UC_RC_BACKEND_GONE_2;
 }
 
 static int uc_list_page(void *prov, struct lbr_call *call,
@@ -471,10 +663,11 @@ out:
 	return r;
 }
 
-static int uc_remove_member(void *prov, struct lbr_call *call,
-			    const struct lbr_target *t,
-			    const struct lbr_member_ref *m,
-			    struct lbr_call_result *res)
+static int uc_remove_members(void *prov, struct lbr_call *call,
+			     const struct lbr_target *t,
+			     const struct lbr_member_ref *m, size_t n,
+			     struct lbr_item_result *items,
+			     struct lbr_call_result *res)
 {
 	struct uc_prov *p = prov;
 	struct lbr_uc_params params;
@@ -482,37 +675,261 @@ static int uc_remove_member(void *prov, struct lbr_call *call,
 	const char *ulb;
 	int r = 0;
 
-	result_init(res);
 	lbr_uc_params_init(&params);
-	if (target_ids(p, t, &ulb, NULL, res) < 0)
+	if (batch_begin(p, n, items, res) < 0)
 		goto out;
+	if (target_ids(p, t, &ulb, NULL, res) < 0)
+		goto done;
 	if (!lbr_pu_valid_id(m->id, 128)) {
 		set_result(p, res, LBR_OUT_INVALID, "invalid backend id");
-		goto out;
+		goto done;
 	}
 	if ((r = lbr_uc_params_add(&params, "Action", "ReleaseBackend")) < 0 ||
 	    (r = lbr_uc_params_add(&params, "ULBId", ulb)) < 0 ||
 	    (r = lbr_uc_params_add(&params, "BackendId", m->id)) < 0) {
 		set_result(p, res, LBR_OUT_INVALID, "out of memory");
-		goto out;
+		goto done;
 	}
 	r = uc_request(p, call, &params, &rep, res);
 	if (r < 0 || !rep.have_retcode)
+		goto done;
+	if (is_backend_gone(rep.retcode)) {
+		item_outcome(p, items, res, LBR_OUT_NOT_FOUND,
+			     "backend %s no longer exists in ulb %s", m->id,
+			     ulb);
 		goto out;
-	if (rep.retcode == 4093 || rep.retcode == 4148) {
-		set_result(p, res, LBR_OUT_NOT_FOUND,
-			   "backend %s no longer exists in ulb %s", m->id, ulb);
-	} else if (rep.retcode == 4110) {
+	}
+	if (rep.retcode == UC_RC_IN_POLICY) {
 		/* Still attached to a forwarding policy: the core must
 		 * update the policy first or give up on this backend. */
-		set_result(p, res, LBR_OUT_BLOCKED,
-			   "backend %s is still referenced by a forwarding "
-			   "policy", m->id);
+		item_outcome(p, items, res, LBR_OUT_BLOCKED,
+			     "backend %s is still referenced by a forwarding "
+			     "policy", m->id);
+		goto out;
 	}
+done:
+	item_from_call(items, res);
 out:
 	json_object_put(rep.root);
 	lbr_uc_params_release(&params);
 	return r;
+}
+
+/* Read BackendId from an AllocateBackend answer into id (idlen bytes);
+ * "" when it is absent or not a valid id: the creation still happened,
+ * and the core finds the backend when it lists the pool again. */
+static void allocated_id(struct json_object *root, char *id, size_t idlen)
+{
+	struct json_object *v;
+	const char *s;
+
+	id[0] = '\0';
+	if (!root || !json_object_object_get_ex(root, "BackendId", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return;
+	s = json_object_get_string(v);
+	if (lbr_pu_valid_id(s, 128) && strlen(s) < idlen)
+		snprintf(id, idlen, "%s", s);
+}
+
+static int uc_create_members(void *prov, struct lbr_call *call,
+			     const struct lbr_target *t,
+			     const struct lbr_member_spec *m, size_t n,
+			     struct lbr_item_result *items,
+			     struct lbr_call_result *res)
+{
+	struct uc_prov *p = prov;
+	struct lbr_uc_params params;
+	struct uc_reply rep = { 0 };
+	const char *ulb, *vs, *vpc, *subnet, *rtype = NULL;
+	char who[80];
+	int r = 0;
+
+	lbr_uc_params_init(&params);
+	if (batch_begin(p, n, items, res) < 0)
+		goto out;
+	if (target_ids(p, t, &ulb, &vs, res) < 0)
+		goto done;
+	member_text(m, who, sizeof(who));
+	vpc = lbr_pu_kv_get(t->kv, t->n, "vpc_id");
+	subnet = lbr_pu_kv_get(t->kv, t->n, "subnet_id");
+	/* check_target() refused all of this already; never send a request
+	 * built from values it would have refused. */
+	if (!m->address || !*m->address || m->port < 1 || m->port > 65535) {
+		set_result(p, res, LBR_OUT_INVALID, "member %s: bad address",
+			   who);
+		goto done;
+	}
+	if (m->weight >= 0 &&
+	    (m->weight < UC_WEIGHT_MIN || m->weight > UC_WEIGHT_MAX)) {
+		set_result(p, res, LBR_OUT_INVALID,
+			   "member %s: weight %d out of range %d..%d", who,
+			   m->weight, UC_WEIGHT_MIN, UC_WEIGHT_MAX);
+		goto done;
+	}
+	if (m->resource) {
+		rtype = lbr_pu_valid_id(m->resource, 128) ?
+				resource_type(m->resource) : NULL;
+		if (!rtype) {
+			set_result(p, res, LBR_OUT_INVALID,
+				   "member %s: unknown resource type", who);
+			goto done;
+		}
+	} else if (!lbr_pu_valid_id(vpc, 128) ||
+		   !lbr_pu_valid_id(subnet, 128)) {
+		set_result(p, res, LBR_OUT_INVALID,
+			   "member %s: no resource= and no vpc_id/subnet_id "
+			   "on pool %s", who,
+			   t->pool_name ? t->pool_name : "?");
+		goto done;
+	}
+
+	if ((r = lbr_uc_params_add(&params, "Action", "AllocateBackend")) < 0 ||
+	    (r = lbr_uc_params_add(&params, "ULBId", ulb)) < 0 ||
+	    (r = lbr_uc_params_add(&params, "VServerId", vs)) < 0)
+		goto oom;
+	if (rtype) {
+		if ((r = lbr_uc_params_add(&params, "ResourceType", rtype)) < 0 ||
+		    (r = lbr_uc_params_add(&params, "ResourceId",
+					   m->resource)) < 0)
+			goto oom;
+	} else {
+		/* An IP backend: the declared address itself, which must
+		 * live in the pool's VPC and subnet. */
+		if ((r = lbr_uc_params_add(&params, "ResourceType", "IP")) < 0 ||
+		    (r = lbr_uc_params_add(&params, "ResourceIP",
+					   m->address)) < 0 ||
+		    (r = lbr_uc_params_add(&params, "VPCId", vpc)) < 0 ||
+		    (r = lbr_uc_params_add(&params, "SubnetId", subnet)) < 0)
+			goto oom;
+	}
+	if ((r = lbr_uc_params_add_long(&params, "Port", (long)m->port)) < 0 ||
+	    (m->weight >= 0 &&
+	     (r = lbr_uc_params_add_long(&params, "Weight", m->weight)) < 0))
+		goto oom;
+
+	r = uc_request(p, call, &params, &rep, res);
+	if (r < 0 || !rep.have_retcode)
+		goto done;
+	if (rep.retcode == UC_RC_ALREADY_IN_POOL) {
+		/* The same resource and port are already a backend of this
+		 * VServer: done, once the core has listed it again. */
+		item_outcome(p, items, res, LBR_OUT_EXISTS,
+			     "member %s is already in vserver %s", who, vs);
+		goto out;
+	}
+	if (is_permanent_create_error(rep.retcode)) {
+		/* Documented refusals that no retry can change, although
+		 * the SDKs' ">= 2000 is retryable" rule would retry them. */
+		set_result(p, res, LBR_OUT_INVALID, "member %s: %s", who,
+			   res->message);
+		goto done;
+	}
+	if (res->outcome == LBR_OUT_OK)
+		allocated_id(rep.root, items->id, sizeof(items->id));
+	goto done;
+oom:
+	set_result(p, res, LBR_OUT_INVALID, "out of memory");
+done:
+	item_from_call(items, res);
+out:
+	json_object_put(rep.root);
+	lbr_uc_params_release(&params);
+	return r;
+}
+
+/*
+ * One UpdateBackendAttribute call for m: Enabled when enabled >= 0,
+ * Weight when weight >= 0 (either may be left out, not both).  Fills the
+ * single item; a backend that is gone is NOT_FOUND.
+ */
+static int update_backend(struct uc_prov *p, struct lbr_call *call,
+			  const struct lbr_target *t,
+			  const struct lbr_member_ref *m, long enabled,
+			  long weight, struct lbr_item_result *it,
+			  struct lbr_call_result *res)
+{
+	struct lbr_uc_params params;
+	struct uc_reply rep = { 0 };
+	const char *ulb;
+	int r = 0;
+
+	lbr_uc_params_init(&params);
+	if (target_ids(p, t, &ulb, NULL, res) < 0)
+		goto done;
+	if (!lbr_pu_valid_id(m->id, 128)) {
+		set_result(p, res, LBR_OUT_INVALID, "invalid backend id");
+		goto done;
+	}
+	if ((r = lbr_uc_params_add(&params, "Action",
+				   "UpdateBackendAttribute")) < 0 ||
+	    (r = lbr_uc_params_add(&params, "ULBId", ulb)) < 0 ||
+	    (r = lbr_uc_params_add(&params, "BackendId", m->id)) < 0 ||
+	    (enabled >= 0 &&
+	     (r = lbr_uc_params_add_long(&params, "Enabled", enabled)) < 0) ||
+	    (weight >= 0 &&
+	     (r = lbr_uc_params_add_long(&params, "Weight", weight)) < 0)) {
+		set_result(p, res, LBR_OUT_INVALID, "out of memory");
+		goto done;
+	}
+	r = uc_request(p, call, &params, &rep, res);
+	if (r < 0 || !rep.have_retcode)
+		goto done;
+	if (is_backend_gone(rep.retcode)) {
+		item_outcome(p, it, res, LBR_OUT_NOT_FOUND,
+			     "backend %s no longer exists in ulb %s", m->id,
+			     ulb);
+		goto out;
+	}
+done:
+	item_from_call(it, res);
+out:
+	json_object_put(rep.root);
+	lbr_uc_params_release(&params);
+	return r;
+}
+
+static int uc_drain_members(void *prov, struct lbr_call *call,
+			    const struct lbr_target *t,
+			    const struct lbr_member_ref *m, size_t n,
+			    int drain, struct lbr_item_result *items,
+			    struct lbr_call_result *res)
+{
+	struct uc_prov *p = prov;
+	long enabled, weight = -1;
+
+	if (batch_begin(p, n, items, res) < 0)
+		return 0;
+	/* Enabled=0 stops new connections without cutting existing ones.
+	 * On restore an unknown previous state means "enabled": that is
+	 * what undoing a drain is for; the observed weight goes back too. */
+	enabled = drain ? 0 : (m->enabled == 0 ? 0 : 1);
+	if (!drain && m->weight >= UC_WEIGHT_MIN && m->weight <= UC_WEIGHT_MAX)
+		weight = m->weight;
+	return update_backend(p, call, t, m, enabled, weight, items, res);
+}
+
+static int uc_set_weights(void *prov, struct lbr_call *call,
+			  const struct lbr_target *t,
+			  const struct lbr_member_ref *m, const int *weights,
+			  size_t n, struct lbr_item_result *items,
+			  struct lbr_call_result *res)
+{
+	struct uc_prov *p = prov;
+
+	if (batch_begin(p, n, items, res) < 0)
+		return 0;
+	/* The API takes 1..100; 0 would be refused by the cloud, so it is
+	 * refused here without a request. */
+	if (weights[0] < UC_WEIGHT_MIN || weights[0] > UC_WEIGHT_MAX) {
+		set_result(p, res, LBR_OUT_INVALID,
+			   "backend %s: weight %d out of range %d..%d",
+			   m->id ? m->id : "?", weights[0], UC_WEIGHT_MIN,
+			   UC_WEIGHT_MAX);
+		item_from_call(items, res);
+		return 0;
+	}
+	return update_backend(p, call, t, m, -1, weights[0], items, res);
 }
 
 static int uc_update_rule(void *prov, struct lbr_call *call,
@@ -592,67 +1009,25 @@ out:
 	return r;
 }
 
-static int uc_drain_member(void *prov, struct lbr_call *call,
-			   const struct lbr_target *t,
-			   const struct lbr_member_ref *m, int drain,
-			   struct lbr_call_result *res)
-{
-	struct uc_prov *p = prov;
-	struct lbr_uc_params params;
-	struct uc_reply rep = { 0 };
-	const char *ulb;
-	int r = 0;
-	/* Enabled=0 stops new connections without cutting existing ones.
-	 * On restore an unknown previous state means "enabled": that is
-	 * what undoing a drain is for. */
-	long enabled = drain ? 0 : (m->enabled == 0 ? 0 : 1);
-
-	result_init(res);
-	lbr_uc_params_init(&params);
-	if (target_ids(p, t, &ulb, NULL, res) < 0)
-		goto out;
-	if (!lbr_pu_valid_id(m->id, 128)) {
-		set_result(p, res, LBR_OUT_INVALID, "invalid backend id");
-		goto out;
-	}
-	if ((r = lbr_uc_params_add(&params, "Action",
-				   "UpdateBackendAttribute")) < 0 ||
-	    (r = lbr_uc_params_add(&params, "ULBId", ulb)) < 0 ||
-	    (r = lbr_uc_params_add(&params, "BackendId", m->id)) < 0 ||
-	    (r = lbr_uc_params_add_long(&params, "Enabled", enabled)) < 0 ||
-	    (!drain && m->weight >= 1 &&
-	     (r = lbr_uc_params_add_long(&params, "Weight", m->weight)) < 0)) {
-		set_result(p, res, LBR_OUT_INVALID, "out of memory");
-		goto out;
-	}
-	r = uc_request(p, call, &params, &rep, res);
-	if (r < 0 || !rep.have_retcode)
-		goto out;
-	if (rep.retcode == 4093 || rep.retcode == 4148)
-		set_result(p, res, LBR_OUT_NOT_FOUND,
-			   "backend %s no longer exists in ulb %s", m->id, ulb);
-out:
-	json_object_put(rep.root);
-	lbr_uc_params_release(&params);
-	return r;
-}
-
 static const struct lbr_provider uc_provider = {
 	.struct_size = sizeof(struct lbr_provider),
 	.abi_major = LBR_PROVIDER_ABI_MAJOR,
 	.abi_minor = LBR_PROVIDER_ABI_MINOR,
 	.name = "ucloud",
 	.version = PACKAGE_VERSION,
-	.caps = LBR_CAP_RULES | LBR_CAP_DRAIN | LBR_CAP_COOPERATIVE,
+	.caps = LBR_CAP_RULES | LBR_CAP_DRAIN | LBR_CAP_CREATE |
+		LBR_CAP_WEIGHT | LBR_CAP_COOPERATIVE,
 	.provider_keys = provider_keys,
 	.pool_keys = pool_keys,
 	.open = uc_open,
 	.close = uc_close,
 	.check_target = uc_check_target,
 	.list_page = uc_list_page,
-	.remove_member = uc_remove_member,
+	.remove_members = uc_remove_members,
+	.create_members = uc_create_members,
+	.set_weights = uc_set_weights,
+	.drain_members = uc_drain_members,
 	.update_rule = uc_update_rule,
-	.drain_member = uc_drain_member,
 };
 
 __attribute__((visibility("default"))) const struct lbr_provider *

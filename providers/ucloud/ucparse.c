@@ -10,7 +10,8 @@
 
 #include <json-c/json.h>
 
-#include "agent/error.h"
+#include "common/plugin-util.h"
+#include "lbreconcile/provider.h"
 #include "ucparse.h"
 
 /* Read an integer field that UCloud sends as a JSON number but that
@@ -229,6 +230,7 @@ out:
 static int read_backend(struct json_object *b, size_t idx,
 			struct lbr_member_info *m, char *err, size_t errlen)
 {
+	const char *rtype;
 	long long v;
 	int g;
 
@@ -256,6 +258,22 @@ static int read_backend(struct json_object *b, size_t idx,
 	m->weight = (g == 0 && v >= 0 && v <= 1000000) ? (int)v : -1;
 	g = get_int(b, "Enabled", &v);
 	m->enabled = (g == 0 && (v == 0 || v == 1)) ? (int)v : -1;
+	/* The attached resource, for ownership and `protect = name:...`.
+	 * These are descriptions, not keys: an odd value is dropped rather
+	 * than failing the whole page. */
+	m->name = get_str(b, "ResourceName");
+	if (m->name && !*m->name)
+		m->name = NULL;
+	m->instance_id = get_str(b, "ResourceId");
+	if (!lbr_pu_valid_id(m->instance_id, 128))
+		m->instance_id = NULL;
+	rtype = get_str(b, "ResourceType");
+	if (rtype && strcmp(rtype, "IP") == 0)
+		m->type = "ip";
+	else if (rtype && *rtype)
+		m->type = "instance";
+	else
+		m->type = NULL;
 	return 0;
 }
 

@@ -29,6 +29,10 @@ int lbr_uc_parse_envelope(const char *body, size_t len,
 /*
  * Turn a successful DescribeVServer response into members and rules of
  * `obs`, through host->obs_add_member() and host->obs_add_rule().
+ * Each backend is reported with its BackendId as id, PrivateIP and Port,
+ * Weight and Enabled (-1 when absent), ResourceName as name, ResourceId as
+ * instance_id (NULL unless it matches [A-Za-z0-9_-]{1,128}) and type "ip"
+ * for ResourceType IP, "instance" for any other ResourceType.
  * root: the document from lbr_uc_parse_envelope() (borrowed).
  * ulb_id/vserver_id: what was asked for; offset: the Offset sent.
  * The whole response is checked before anything is added to `obs`, so a

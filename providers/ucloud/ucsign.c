@@ -12,7 +12,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "agent/error.h"
 #include "common/plugin-util.h"
 #include "ucsign.h"
 

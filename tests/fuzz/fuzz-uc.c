@@ -4,13 +4,15 @@
  * Input layout: byte 0 picks the operation and options, byte 1 the HTTP
  * status, the rest is the response body.  Every input goes through
  * lbr_uc_parse_envelope() and, when that accepts it, lbr_uc_parse_vserver()
- * directly; then through the plugin's list_page / remove_member /
- * update_rule / drain_member with a host whose http() answers with that
- * status and body.
+ * directly; then through one of the plugin's ABI 2 operations (list_page,
+ * remove_members, update_rule, drain_members, create_members, set_weights)
+ * with a host whose http() answers with that status and body.
  *
  * Invariants checked besides ASan/UBSan: a rejected DescribeVServer adds
  * nothing to the observation (ucparse.h promises it), result strings are
- * terminated, no secret reaches a result, outcomes are in range.
+ * terminated, no secret reaches a result, outcomes are in range and never
+ * LBR_OUT_UNSET (for the call and for its item), and an item only
+ * succeeds when the call did.
  */
 #include "config.h"
 
@@ -20,7 +22,7 @@
 
 #include <json-c/json.h>
 
-#include "agent/error.h"
+#include "lbreconcile/provider.h"
 #include "tests/fuzz/fuzzhost.h"
 #include "ucloud/ucparse.h"
 
@@ -52,11 +54,29 @@ static void check_result(const struct lbr_call_result *res)
 	check_str(res->code, sizeof(res->code));
 	check_str(res->message, sizeof(res->message));
 	check_str(res->request_id, sizeof(res->request_id));
-	if ((int)res->outcome < LBR_OUT_OK || res->outcome > LBR_OUT_BLOCKED)
+	if ((int)res->outcome < LBR_OUT_OK ||
+	    (int)res->outcome >= LBR_OUTCOME_COUNT)
 		abort();
 	if (!body_has_secret &&
 	    (strstr(res->message, PRIV) || strstr(res->code, PRIV) ||
 	     strstr(res->request_id, PRIV)))
+		abort();
+}
+
+/* The item of a one-member batch: always set, in range, terminated, and
+ * successful only when the call is. */
+static void check_item(const struct lbr_item_result *it,
+		       const struct lbr_call_result *res)
+{
+	check_str(it->id, sizeof(it->id));
+	check_str(it->message, sizeof(it->message));
+	if ((int)it->outcome < LBR_OUT_OK ||
+	    (int)it->outcome >= LBR_OUTCOME_COUNT)
+		abort();
+	if (res->outcome != LBR_OUT_OK && it->outcome == LBR_OUT_OK)
+		abort();
+	if (!body_has_secret &&
+	    (strstr(it->message, PRIV) || strstr(it->id, PRIV)))
 		abort();
 }
 
@@ -103,8 +123,17 @@ static void via_plugin(uint8_t mode, long status, const char *body,
 		{ "public_key", PUB },
 		{ "private_key", PRIV },
 	};
-	const struct lbr_kv tkv[] = { { "ulb_id", ULB }, { "vserver_id", VS } };
-	const struct lbr_target t = { "api", tkv, 2 };
+	const struct lbr_kv tkv[] = { { "ulb_id", ULB },
+				      { "vserver_id", VS },
+				      { "vpc_id", "uvnet-abc123" },
+				      { "subnet_id", "subnet-def456" } };
+	const struct lbr_member_spec spec = {
+		"10.0.1.5", 8080, (mode & 0x20) ? 10 : -1, NULL,
+		(mode & 0x08) ? NULL : "uhost-k2f0pzvd",
+	};
+	const struct lbr_target t = { .pool_name = "api", .kv = tkv, .n = 4,
+				      .create = 1, .members = &spec,
+				      .n_members = 1 };
 	const struct lbr_member_ref m = { "backend-aaaa0001", "10.0.1.5", 8080,
 					  (mode & 0x20) ? 10 : -1,
 					  (mode & 0x40) ? 0 : -1 };
@@ -113,15 +142,22 @@ static void via_plugin(uint8_t mode, long status, const char *body,
 					{ "PolicyPriority", "3" } };
 	const struct lbr_rule_ref rule = { "policy-0001", attrs, 3 };
 	const char *const keep[] = { "backend-aaaa0002", "backend-aaaa0003" };
+	struct lbr_instance_info info = { .struct_size = sizeof(info) };
+	struct lbr_item_result item;
 	struct lbr_call_result res;
 	char err[256], next[64];
+	int weight = (mode & 0x20) ? 100 : 1, has_item = 1;
 	const char *cursor = "";
 	void *prov = NULL;
 
-	if (pv->open(fuzz_host(), cfg, 5, &prov, err, sizeof(err)) < 0)
+	if (pv->open(fuzz_host(), cfg, 5, &prov, &info, err, sizeof(err)) < 0 ||
+	    pv->check_target(prov, &t, err, sizeof(err)) < 0)
 		abort(); /* the configuration above is valid */
-	fuzz_host_set_response(status, body, len, (mode & 0x10) ? -1 : 0);
+	fuzz_host_set_response(status, body, len,
+			       !(mode & 0x10) ? 0 :
+			       (mode & 0x40) ? LBR_EFATAL : LBR_ETRANSPORT);
 	memset(&res, 0x5a, sizeof(res));
+	memset(&item, 0x5a, sizeof(item));
 	switch (mode & 7) {
 	case 0:
 	case 5:
@@ -136,23 +172,37 @@ static void via_plugin(uint8_t mode, long status, const char *body,
 		(void)pv->list_page(prov, fuzz_call(), &t, cursor, fuzz_obs(),
 				    next, sizeof(next), &res);
 		check_str(next, sizeof(next));
+		has_item = 0;
 		break;
 	case 1:
-		(void)pv->remove_member(prov, fuzz_call(), &t, &m, &res);
+		(void)pv->remove_members(prov, fuzz_call(), &t, &m, 1, &item,
+					 &res);
 		break;
 	case 2:
 		(void)pv->update_rule(prov, fuzz_call(), &t, &rule, keep,
 				      (mode & 0x80) ? 1 : 2, &res);
+		has_item = 0;
 		break;
 	case 3:
+		(void)pv->drain_members(prov, fuzz_call(), &t, &m, 1, 1, &item,
+					&res);
+		break;
+	case 4:
+		(void)pv->drain_members(prov, fuzz_call(), &t, &m, 1, 0, &item,
+					&res);
+		break;
 	case 6:
-		(void)pv->drain_member(prov, fuzz_call(), &t, &m, 1, &res);
+		(void)pv->create_members(prov, fuzz_call(), &t, &spec, 1, &item,
+					 &res);
 		break;
 	default:
-		(void)pv->drain_member(prov, fuzz_call(), &t, &m, 0, &res);
+		(void)pv->set_weights(prov, fuzz_call(), &t, &m, &weight, 1,
+				      &item, &res);
 		break;
 	}
 	check_result(&res);
+	if (has_item)
+		check_item(&item, &res);
 	pv->close(prov);
 }
 

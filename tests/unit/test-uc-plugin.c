@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/error.h"
 #include "lbreconcile/provider.h"
 #include "tests/unit/mockhost.h"
 #include "tests/unit/tap.h"
@@ -28,7 +27,10 @@ static void *prov;
 static const struct lbr_kv target_kv[] = {
 	{ "ulb_id", ULB }, { "vserver_id", VS },
 };
-static const struct lbr_target target = { "api", target_kv, 2 };
+static const struct lbr_target target = {
+	.pool_name = "api", .kv = target_kv, .n = 2,
+};
+static struct lbr_instance_info info;
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -194,8 +196,9 @@ static int open_with(const char *endpoint, void **out, char *err,
 	cfg[n++] = (struct lbr_kv){ "project_id", "org-abc123" };
 	cfg[n++] = (struct lbr_kv){ "public_key", PUB };
 	cfg[n++] = (struct lbr_kv){ "private_key", PRIV };
-	cfg[n++] = (struct lbr_kv){ "timeout", "10" };
-	return P->open(mock_host(), cfg, n, out, err, errlen);
+	memset(&info, 0, sizeof(info));
+	info.struct_size = sizeof(info);
+	return P->open(mock_host(), cfg, n, out, &info, err, errlen);
 }
 
 /* One DescribeVServer page answered with `body`; returns the outcome. */
@@ -217,18 +220,27 @@ static void test_entry(void)
 {
 	const struct lbr_key_spec *k;
 	unsigned region = 0, project = 0, priv = 0, pub = 0, ulb = 0;
+	unsigned vpc = 0, subnet = 0;
 
 	P = lbr_provider_entry(LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR);
 	tap_ok(P != NULL, "entry returns a provider");
 	tap_is_str(P->name, "ucloud", "name");
-	tap_is_int(P->abi_major, 1, "abi major");
-	tap_is_int(P->abi_minor, 1, "abi minor");
+	tap_is_int(P->abi_major, 2, "abi major");
+	tap_is_int(P->abi_minor, 0, "abi minor");
 	tap_is_int(P->struct_size, sizeof(struct lbr_provider), "struct size");
-	tap_ok(P->caps == (LBR_CAP_RULES | LBR_CAP_DRAIN | LBR_CAP_COOPERATIVE), "caps rules+drain+cooperative");
-	tap_ok(P->update_rule && P->drain_member && P->list_page &&
-	       P->remove_member && P->open && P->close && P->check_target,
+	tap_ok(P->caps == (LBR_CAP_RULES | LBR_CAP_DRAIN | LBR_CAP_CREATE |
+			   LBR_CAP_WEIGHT | LBR_CAP_COOPERATIVE),
+	       "caps rules+drain+create+weight+cooperative");
+	tap_ok(P->update_rule && P->drain_members && P->list_page &&
+	       P->remove_members && P->create_members && P->set_weights &&
+	       P->open && P->close && P->check_target,
 	       "all operations set");
 	for (k = P->provider_keys; k->name; k++) {
+		/* The core declares and consumes its own transport keys. */
+		tap_ok(strcmp(k->name, "ca_file") &&
+		       strcmp(k->name, "allow_insecure_http") &&
+		       strcmp(k->name, "timeout"),
+		       "provider key %s is not a core key", k->name);
 		if (!strcmp(k->name, "region"))
 			region = k->flags;
 		if (!strcmp(k->name, "project_id"))
@@ -238,9 +250,16 @@ static void test_entry(void)
 		if (!strcmp(k->name, "private_key"))
 			priv = k->flags;
 	}
-	for (k = P->pool_keys; k->name; k++)
+	for (k = P->pool_keys; k->name; k++) {
 		if (!strcmp(k->name, "ulb_id"))
 			ulb = k->flags;
+		if (!strcmp(k->name, "vpc_id"))
+			vpc = k->flags | 0x100;
+		if (!strcmp(k->name, "subnet_id"))
+			subnet = k->flags | 0x100;
+	}
+	tap_ok(vpc == (LBR_KEY_ID | 0x100) && subnet == (LBR_KEY_ID | 0x100),
+	       "vpc_id and subnet_id: optional id pool keys");
 	tap_ok(region & LBR_KEY_REQUIRED, "region required");
 	tap_ok((project & LBR_KEY_REQUIRED) && (project & LBR_KEY_ID),
 	       "project_id required id");
@@ -285,7 +304,7 @@ static void test_open_errors(void)
 		if (cases[i].key)
 			cfg[n++] = (struct lbr_kv){ cases[i].key,
 						    cases[i].value };
-		r = P->open(mock_host(), cfg, n, &pv, err, sizeof(err));
+		r = P->open(mock_host(), cfg, n, &pv, &info, err, sizeof(err));
 		tap_ok(r < 0 && pv == NULL && strstr(err, cases[i].want) &&
 		       !strstr(err, PUB) && !strstr(err, PRIV),
 		       "open refuses bad %s (%s)", cases[i].want, err);
@@ -300,16 +319,20 @@ static void test_open_errors(void)
 		char err[256] = "";
 		void *pv = NULL;
 
-		tap_ok(P->open(mock_host(), dup, 5, &pv, err, sizeof(err)) < 0,
+		tap_ok(P->open(mock_host(), dup, 5, &pv, &info, err,
+			       sizeof(err)) < 0,
 		       "duplicate key refused (%s)", err);
 	}
 }
+
+static void test_check_create(void);
 
 static void test_check_target(void)
 {
 	struct lbr_kv bad1[] = { { "ulb_id", ULB } };
 	struct lbr_kv bad2[] = { { "ulb_id", "ulb 1" }, { "vserver_id", VS } };
-	struct lbr_target t1 = { "p", bad1, 1 }, t2 = { "p", bad2, 2 };
+	struct lbr_target t1 = { .pool_name = "p", .kv = bad1, .n = 1 };
+	struct lbr_target t2 = { .pool_name = "p", .kv = bad2, .n = 2 };
 	char err[256] = "";
 
 	tap_is_int(P->check_target(prov, &target, err, sizeof(err)), 0,
@@ -318,6 +341,7 @@ static void test_check_target(void)
 	       strstr(err, "vserver_id"), "missing vserver_id (%s)", err);
 	tap_ok(P->check_target(prov, &t2, err, sizeof(err)) < 0 &&
 	       strstr(err, "ulb_id"), "malformed ulb_id (%s)", err);
+	test_check_create();
 }
 
 static void test_list(void)
@@ -523,32 +547,32 @@ static void test_classification(void)
 		{ 200, "{\"RetCode\":0,\"TotalCount\":0,\"DataSet\":[]}",
 		  LBR_OUT_INVALID, "", "not found" },
 		{ 200, "{\"RetCode\":150,\"Message\":\"busy\"}",
-		  LBR_OUT_TRANSIENT, "RetCode 150", "busy" },
+		  LBR_OUT_TRANSIENT, "RetCode.150", "busy" },
 		{ 200, "{\"RetCode\":153,\"Message\":\"slow down\"}",
-		  LBR_OUT_THROTTLED, "RetCode 153", "slow down" },
+		  LBR_OUT_THROTTLED, "RetCode.153", "slow down" },
 		{ 200, "{\"RetCode\":2001,\"Message\":\"internal\"}",
-		  LBR_OUT_TRANSIENT, "RetCode 2001", NULL },
+		  LBR_OUT_TRANSIENT, "RetCode.2001", NULL },
 		{ 200, "{\"RetCode\":170,\"Message\":\"Missing Signature\"}",
-		  LBR_OUT_AUTH, "RetCode 170", NULL },
+		  LBR_OUT_AUTH, "RetCode.170", NULL },
 		{ 200, "{\"RetCode\":171,\"Message\":\"Signature VerifyAC Error\"}",
-		  LBR_OUT_AUTH, "RetCode 171", "VerifyAC" },
+		  LBR_OUT_AUTH, "RetCode.171", "VerifyAC" },
 		{ 200, "{\"RetCode\":172,\"Message\":\"User Not Exists\"}",
-		  LBR_OUT_AUTH, "RetCode 172", NULL },
+		  LBR_OUT_AUTH, "RetCode.172", NULL },
 		{ 200, "{\"RetCode\":\"174\",\"Message\":\"token\"}",
-		  LBR_OUT_AUTH, "RetCode 174", NULL },
+		  LBR_OUT_AUTH, "RetCode.174", NULL },
 		{ 200, "{\"RetCode\":292,\"Message\":\"no such project\"}",
-		  LBR_OUT_INVALID, "RetCode 292", "project org-abc123 does not exist" },
+		  LBR_OUT_INVALID, "RetCode.292", "project org-abc123 does not exist" },
 		{ 200, "{\"RetCode\":230,\"Message\":\"Params [Limit] not available\"}",
-		  LBR_OUT_INVALID, "RetCode 230", "Params [Limit]" },
+		  LBR_OUT_INVALID, "RetCode.230", "Params [Limit]" },
 		{ 200, "{\"RetCode\":4088,\"Message\":\"x\"}", LBR_OUT_INVALID,
-		  "RetCode 4088", "vserver " VS " not found in ulb " ULB },
+		  "RetCode.4088", "vserver " VS " not found in ulb " ULB },
 		{ 200, "{\"RetCode\":4143,\"Message\":\"x\"}", LBR_OUT_INVALID,
-		  "RetCode 4143", "not found" },
+		  "RetCode.4143", "not found" },
 		{ 200, "{\"RetCode\":4103,\"Message\":\"x\"}", LBR_OUT_INVALID,
-		  "RetCode 4103", "not found" },
+		  "RetCode.4103", "not found" },
 		/* A cloud message echoing the key must not leak it. */
 		{ 200, "{\"RetCode\":172,\"Message\":\"User " PUB
-		  " Not Exists\"}", LBR_OUT_AUTH, "RetCode 172", "[redacted]" },
+		  " Not Exists\"}", LBR_OUT_AUTH, "RetCode.172", "[redacted]" },
 	};
 	struct lbr_call_result res;
 	char next[32];
@@ -581,7 +605,7 @@ static void test_classification(void)
 	}
 
 	mock_reset();
-	mock_push_transport_error(-1, "connection refused");
+	mock_push_transport_error(LBR_ETRANSPORT, "connection refused");
 	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
 		     sizeof(next), &res);
 	tap_ok(res.outcome == LBR_OUT_TRANSIENT && res.http_status == 0 &&
@@ -589,10 +613,24 @@ static void test_classification(void)
 	       "transport error is transient (%s)", res.message);
 
 	mock_reset();
-	mock_push_transport_error(LBR_HOST_EFATAL, "certificate verify failed");
+	mock_push_transport_error(LBR_EFATAL, "certificate verify failed");
 	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
 		     sizeof(next), &res);
 	tap_is_int(res.outcome, LBR_OUT_INVALID, "fatal transport error");
+}
+
+/* Run remove_members on one backend with the answer `body`; the item is
+ * poisoned first so that a field the plugin forgot shows. */
+static void remove_with(const struct lbr_member_ref *m, const char *body,
+			struct lbr_item_result *it, struct lbr_call_result *res)
+{
+	mock_reset();
+	if (body)
+		mock_push_response(200, body, NULL);
+	memset(it, 0x5a, sizeof(*it));
+	memset(res, 0x5a, sizeof(*res));
+	tap_is_int(P->remove_members(prov, mock_call(), &target, m, 1, it, res),
+		   0, "remove_members returns 0");
 }
 
 static void test_remove(void)
@@ -602,47 +640,68 @@ static void test_remove(void)
 		"backend-aaaa0002", NULL,
 	};
 	struct lbr_member_ref m = { "backend-aaaa0002", "10.0.1.6", 8080, 1, 0 };
+	struct lbr_member_ref two[2] = {
+		{ "backend-aaaa0001", "10.0.1.5", 8080, 1, 1 },
+		{ "backend-aaaa0002", "10.0.1.6", 8080, 1, 1 },
+	};
+	struct lbr_item_result it, its[2];
 	struct lbr_call_result res;
 
-	mock_reset();
-	mock_push_response(200,
-			   "{\"Action\":\"ReleaseBackendResponse\",\"RetCode\":0}",
-			   NULL);
-	tap_is_int(P->remove_member(prov, mock_call(), &target, &m, &res), 0,
-		   "remove returns 0");
-	tap_is_int(res.outcome, LBR_OUT_OK, "ReleaseBackend OK");
+	remove_with(&m, "{\"Action\":\"ReleaseBackendResponse\",\"RetCode\":0}",
+		    &it, &res);
+	tap_is_int(res.outcome, LBR_OUT_OK, "ReleaseBackend: call OK");
+	tap_is_int(it.outcome, LBR_OUT_OK, "ReleaseBackend: item OK");
+	tap_is_str(it.id, "", "no id for a removal");
+	tap_is_str(res.code, "RetCode.0", "code RetCode.0");
 	check_form("ReleaseBackend", 0, want);
 
-	mock_reset();
-	mock_push_response(200, "{\"RetCode\":4093,\"Message\":\"gone\"}", NULL);
-	P->remove_member(prov, mock_call(), &target, &m, &res);
-	tap_is_int(res.outcome, LBR_OUT_NOT_FOUND, "4093 -> NOT_FOUND");
-	tap_is_str(res.code, "RetCode 4093", "code kept");
+	remove_with(&m, "{\"RetCode\":4093,\"Message\":\"gone\"}", &it, &res);
+	tap_is_int(res.outcome, LBR_OUT_OK, "4093: call answered");
+	tap_is_int(it.outcome, LBR_OUT_NOT_FOUND, "4093: item NOT_FOUND");
+	tap_is_str(res.code, "RetCode.4093", "code RetCode.4093");
+	tap_is_str(it.message,
+		   "backend backend-aaaa0002 no longer exists in ulb " ULB,
+		   "not-found item message");
 
-	mock_reset();
-	mock_push_response(200, "{\"RetCode\":4148,\"Message\":\"gone\"}", NULL);
-	P->remove_member(prov, mock_call(), &target, &m, &res);
-	tap_is_int(res.outcome, LBR_OUT_NOT_FOUND, "4148 -> NOT_FOUND");
+	remove_with(&m, "{\"RetCode\":\"4148\",\"Message\":\"gone\"}", &it,
+		    &res);
+	tap_ok(res.outcome == LBR_OUT_OK && it.outcome == LBR_OUT_NOT_FOUND,
+	       "4148 (as a string): item NOT_FOUND");
+	tap_is_str(res.code, "RetCode.4148", "code RetCode.4148");
 
-	mock_reset();
-	mock_push_response(200, "{\"RetCode\":4110,\"Message\":\"detach\"}",
-			   NULL);
-	P->remove_member(prov, mock_call(), &target, &m, &res);
-	tap_is_int(res.outcome, LBR_OUT_BLOCKED, "4110 -> BLOCKED");
-	tap_ok(strstr(res.message, "backend-aaaa0002") != NULL,
-	       "blocked message names the backend (%s)", res.message);
+	remove_with(&m, "{\"RetCode\":4110,\"Message\":\"detach\"}", &it, &res);
+	tap_ok(res.outcome == LBR_OUT_OK && it.outcome == LBR_OUT_BLOCKED,
+	       "4110: item BLOCKED");
+	tap_ok(strstr(it.message, "backend-aaaa0002") != NULL,
+	       "blocked message names the backend (%s)", it.message);
 
-	mock_reset();
-	mock_push_response(200, "{\"RetCode\":153,\"Message\":\"limit\"}", NULL);
-	P->remove_member(prov, mock_call(), &target, &m, &res);
+	remove_with(&m, "{\"RetCode\":153,\"Message\":\"limit\"}", &it, &res);
 	tap_is_int(res.outcome, LBR_OUT_THROTTLED, "remove: 153 throttled");
+	tap_is_int(it.outcome, LBR_OUT_THROTTLED, "item mirrors the call");
+	tap_is_str(it.message, "limit", "item message is the cloud's");
 	check_no_secret("remove", &res);
 
-	mock_reset();
+	/* Any other RetCode >= 2000 is the SDKs' "retryable" (SPEC 4.3). */
+	remove_with(&m, "{\"RetCode\":4092,\"Message\":\"delete failed\"}",
+		    &it, &res);
+	tap_ok(res.outcome == LBR_OUT_TRANSIENT &&
+	       it.outcome == LBR_OUT_TRANSIENT,
+	       "4092: transient, call and item");
+	tap_is_str(it.message, "delete failed", "item keeps the cloud's text");
+
 	m.id = "backend/../x";
-	P->remove_member(prov, mock_call(), &target, &m, &res);
-	tap_ok(res.outcome == LBR_OUT_INVALID && mock_n_requests() == 0,
-	       "malformed backend id never sent");
+	remove_with(&m, NULL, &it, &res);
+	tap_ok(res.outcome == LBR_OUT_INVALID && it.outcome == LBR_OUT_INVALID &&
+	       mock_n_requests() == 0, "malformed backend id never sent");
+
+	/* The instance says batch 1; a larger batch is refused whole. */
+	mock_reset();
+	memset(its, 0, sizeof(its));
+	P->remove_members(prov, mock_call(), &target, two, 2, its, &res);
+	tap_ok(res.outcome == LBR_OUT_INVALID &&
+	       its[0].outcome == LBR_OUT_INVALID &&
+	       its[1].outcome == LBR_OUT_INVALID && mock_n_requests() == 0,
+	       "batch of 2 refused without a request, both items failed");
 }
 
 static void test_update_rule(void)
@@ -701,6 +760,19 @@ static void test_update_rule(void)
 	check_no_secret("update_rule", &res);
 }
 
+static void drain_with(const struct lbr_member_ref *m, int drain,
+		       const char *body, struct lbr_item_result *it,
+		       struct lbr_call_result *res)
+{
+	mock_reset();
+	if (body)
+		mock_push_response(200, body, NULL);
+	memset(it, 0x5a, sizeof(*it));
+	memset(res, 0x5a, sizeof(*res));
+	tap_is_int(P->drain_members(prov, mock_call(), &target, m, 1, drain,
+				    it, res), 0, "drain_members returns 0");
+}
+
 static void test_drain(void)
 {
 	static const char *const w_drain[] = {
@@ -711,25 +783,449 @@ static void test_drain(void)
 		"Action", "UpdateBackendAttribute", "ULBId", ULB, "BackendId",
 		"backend-aaaa0001", "Enabled", "1", "Weight", "10", NULL,
 	};
+	static const char *const w_restore_off[] = {
+		"Action", "UpdateBackendAttribute", "ULBId", ULB, "BackendId",
+		"backend-aaaa0001", "Enabled", "0", NULL,
+	};
 	struct lbr_member_ref m = { "backend-aaaa0001", "10.0.1.5", 8080, 10, 1 };
+	struct lbr_item_result it;
 	struct lbr_call_result res;
 
-	mock_reset();
-	mock_push_response(200, "{\"RetCode\":0}", NULL);
-	P->drain_member(prov, mock_call(), &target, &m, 1, &res);
-	tap_is_int(res.outcome, LBR_OUT_OK, "drain OK");
+	drain_with(&m, 1, "{\"RetCode\":0}", &it, &res);
+	tap_ok(res.outcome == LBR_OUT_OK && it.outcome == LBR_OUT_OK,
+	       "drain OK");
 	check_form("drain Enabled=0", 0, w_drain);
 
-	mock_reset();
-	mock_push_response(200, "{\"RetCode\":0}", NULL);
-	P->drain_member(prov, mock_call(), &target, &m, 0, &res);
-	tap_is_int(res.outcome, LBR_OUT_OK, "restore OK");
+	drain_with(&m, 0, "{\"RetCode\":0}", &it, &res);
+	tap_ok(res.outcome == LBR_OUT_OK && it.outcome == LBR_OUT_OK,
+	       "restore OK");
 	check_form("restore Enabled/Weight", 0, w_restore);
 
+	/* Observed disabled with an unknown weight: restored as it was. */
+	m.enabled = 0;
+	m.weight = -1;
+	drain_with(&m, 0, "{\"RetCode\":0}", &it, &res);
+	check_form("restore keeps Enabled=0, no Weight", 0, w_restore_off);
+	m.enabled = 1;
+	m.weight = 10;
+
+	drain_with(&m, 1, "{\"RetCode\":4093}", &it, &res);
+	tap_ok(res.outcome == LBR_OUT_OK && it.outcome == LBR_OUT_NOT_FOUND,
+	       "drain of a gone backend: item NOT_FOUND");
+	tap_is_str(res.code, "RetCode.4093", "drain code");
+
 	mock_reset();
-	mock_push_response(200, "{\"RetCode\":4093}", NULL);
-	P->drain_member(prov, mock_call(), &target, &m, 1, &res);
-	tap_is_int(res.outcome, LBR_OUT_NOT_FOUND, "drain of a gone backend");
+	mock_push_transport_error(LBR_ETRANSPORT, "timed out");
+	memset(&it, 0, sizeof(it));
+	P->drain_members(prov, mock_call(), &target, &m, 1, 1, &it, &res);
+	tap_ok(res.outcome == LBR_OUT_TRANSIENT &&
+	       it.outcome == LBR_OUT_TRANSIENT && res.http_status == 0,
+	       "drain: transport failure is transient, item too");
+}
+
+static void weight_with(const struct lbr_member_ref *m, int w,
+			const char *body, struct lbr_item_result *it,
+			struct lbr_call_result *res)
+{
+	mock_reset();
+	if (body)
+		mock_push_response(200, body, NULL);
+	memset(it, 0x5a, sizeof(*it));
+	memset(res, 0x5a, sizeof(*res));
+	tap_is_int(P->set_weights(prov, mock_call(), &target, m, &w, 1, it,
+				  res), 0, "set_weights returns 0");
+}
+
+static void test_set_weights(void)
+{
+	static const char *const want[] = {
+		"Action", "UpdateBackendAttribute", "ULBId", ULB, "BackendId",
+		"backend-aaaa0002", "Weight", "5", NULL,
+	};
+	static const char *const want100[] = {
+		"Action", "UpdateBackendAttribute", "ULBId", ULB, "BackendId",
+		"backend-aaaa0002", "Weight", "100", NULL,
+	};
+	struct lbr_member_ref m = { "backend-aaaa0002", "10.0.1.6", 8080, 1, 0 };
+	struct lbr_item_result it;
+	struct lbr_call_result res;
+
+	weight_with(&m, 5, "{\"Action\":\"UpdateBackendAttributeResponse\","
+		    "\"RetCode\":0}", &it, &res);
+	tap_ok(res.outcome == LBR_OUT_OK && it.outcome == LBR_OUT_OK,
+	       "weight 1 -> 5 OK");
+	check_form("UpdateBackendAttribute Weight", 0, want);
+
+	weight_with(&m, 100, "{\"RetCode\":0}", &it, &res);
+	check_form("UpdateBackendAttribute Weight=100", 0, want100);
+
+	weight_with(&m, 0, NULL, &it, &res);
+	tap_ok(res.outcome == LBR_OUT_INVALID && it.outcome == LBR_OUT_INVALID &&
+	       mock_n_requests() == 0 && strstr(res.message, "1..100"),
+	       "weight 0 refused without a request (%s)", res.message);
+	weight_with(&m, 101, NULL, &it, &res);
+	tap_ok(it.outcome == LBR_OUT_INVALID && mock_n_requests() == 0,
+	       "weight 101 refused without a request");
+
+	weight_with(&m, 7, "{\"RetCode\":4148,\"Message\":\"no node\"}", &it,
+		    &res);
+	tap_ok(res.outcome == LBR_OUT_OK && it.outcome == LBR_OUT_NOT_FOUND,
+	       "weight of a gone backend: item NOT_FOUND");
+
+	weight_with(&m, 7, "{\"RetCode\":171,\"Message\":\"Signature VerifyAC "
+		    "Error\"}", &it, &res);
+	tap_ok(res.outcome == LBR_OUT_AUTH && it.outcome == LBR_OUT_AUTH,
+	       "weight: 171 is AUTH");
+	tap_is_str(res.code, "RetCode.171", "code RetCode.171");
+}
+
+/* ---- creation --------------------------------------------------------- */
+
+static const struct lbr_kv ip_kv[] = {
+	{ "ulb_id", ULB }, { "vserver_id", VS },
+	{ "vpc_id", "uvnet-abc123" }, { "subnet_id", "subnet-def456" },
+};
+
+static void create_with(const struct lbr_target *t,
+			const struct lbr_member_spec *m, const char *body,
+			struct lbr_item_result *it, struct lbr_call_result *res)
+{
+	mock_reset();
+	if (body)
+		mock_push_response(200, body, NULL);
+	memset(it, 0x5a, sizeof(*it));
+	memset(res, 0x5a, sizeof(*res));
+	tap_is_int(P->create_members(prov, mock_call(), t, m, 1, it, res), 0,
+		   "create_members returns 0");
+}
+
+static void test_create(void)
+{
+	static const char *const w_uhost[] = {
+		"Action", "AllocateBackend", "ULBId", ULB, "VServerId", VS,
+		"ResourceType", "UHost", "ResourceId", "uhost-k2f0pzvd",
+		"Port", "8080", "Weight", "10", NULL,
+	};
+	static const char *const w_upm[] = {
+		"Action", "AllocateBackend", "ULBId", ULB, "VServerId", VS,
+		"ResourceType", "UPM", "ResourceId", "upm-0a1b2c", "Port", "80",
+		NULL,
+	};
+	static const char *const w_ip[] = {
+		"Action", "AllocateBackend", "ULBId", ULB, "VServerId", VS,
+		"ResourceType", "IP", "ResourceIP", "10.0.1.13",
+		"VPCId", "uvnet-abc123", "SubnetId", "subnet-def456",
+		"Port", "9090", "Weight", "1", NULL,
+	};
+	static const char *const w_ip6[] = {
+		"Action", "AllocateBackend", "ULBId", ULB, "VServerId", VS,
+		"ResourceType", "IP", "ResourceIP", "2001:db8::5",
+		"VPCId", "uvnet-abc123", "SubnetId", "subnet-def456",
+		"Port", "80", NULL,
+	};
+	const struct lbr_target tip = {
+		.pool_name = "api", .kv = ip_kv, .n = 4, .create = 1,
+	};
+	struct lbr_member_spec uh = { "10.0.1.5", 8080, 10, NULL,
+				      "uhost-k2f0pzvd" };
+	struct lbr_member_spec upm = { "10.0.1.7", 80, -1, "db", "upm-0a1b2c" };
+	struct lbr_member_spec ip = { "10.0.1.13", 9090, 1, NULL, NULL };
+	struct lbr_member_spec ip6 = { "2001:db8::5", 80, -1, NULL, NULL };
+	struct lbr_member_spec bad = { "10.0.1.5", 80, -1, NULL, "vm-1" };
+	struct lbr_item_result it;
+	struct lbr_call_result res;
+
+	create_with(&target, &uh, "{\"Action\":\"AllocateBackendResponse\","
+		    "\"BackendId\":\"backend-new00001\",\"RetCode\":0}",
+		    &it, &res);
+	tap_ok(res.outcome == LBR_OUT_OK && it.outcome == LBR_OUT_OK,
+	       "AllocateBackend UHost OK");
+	tap_is_str(it.id, "backend-new00001", "new BackendId returned");
+	check_form("AllocateBackend UHost", 0, w_uhost);
+	check_no_secret("create", &res);
+
+	/* The pool's vpc/subnet are for IP backends only; no Weight when
+	 * none is declared (the cloud's default applies); name= has no
+	 * AllocateBackend parameter. */
+	create_with(&tip, &upm, "{\"RetCode\":0,\"BackendId\":\"backend-x2\"}",
+		    &it, &res);
+	check_form("AllocateBackend UPM", 0, w_upm);
+
+	create_with(&tip, &ip, "{\"RetCode\":0,\"BackendId\":\"backend-x3\"}",
+		    &it, &res);
+	tap_ok(it.outcome == LBR_OUT_OK, "AllocateBackend IP OK");
+	check_form("AllocateBackend IP", 0, w_ip);
+
+	create_with(&tip, &ip6, "{\"RetCode\":0,\"BackendId\":\"backend-x4\"}",
+		    &it, &res);
+	check_form("AllocateBackend IPv6 IP", 0, w_ip6);
+
+	/* Answered without a usable id: created, the re-read finds it. */
+	create_with(&target, &uh, "{\"RetCode\":0,\"BackendId\":\"bad id\"}",
+		    &it, &res);
+	tap_ok(res.outcome == LBR_OUT_OK && it.outcome == LBR_OUT_OK &&
+	       it.id[0] == '\0', "malformed BackendId: OK, no id");
+
+	create_with(&target, &uh, "{\"RetCode\":4109,\"Message\":\"host "
+		    "already in pool\"}", &it, &res);
+	tap_ok(res.outcome == LBR_OUT_OK && it.outcome == LBR_OUT_EXISTS,
+	       "4109: item EXISTS");
+	tap_is_str(res.code, "RetCode.4109", "code RetCode.4109");
+	tap_is_str(it.message, "member 10.0.1.5:8080 is already in vserver "
+		   VS, "exists message");
+	tap_is_str(it.id, "", "no id for an existing member");
+
+	create_with(&target, &uh, "{\"RetCode\":4118,\"Message\":\"port must "
+		    "equal\"}", &it, &res);
+	tap_ok(res.outcome == LBR_OUT_INVALID && it.outcome == LBR_OUT_INVALID &&
+	       strstr(it.message, "port must equal"),
+	       "4118: invalid, with the cloud's message (%s)", it.message);
+
+	create_with(&target, &uh, "{\"RetCode\":63032,\"Message\":\"vpc\"}",
+		    &it, &res);
+	tap_ok(it.outcome == LBR_OUT_INVALID, "63032 (other VPC): invalid");
+	tap_is_str(res.code, "RetCode.63032", "code RetCode.63032");
+	create_with(&target, &uh, "{\"RetCode\":4120}", &it, &res);
+	tap_ok(it.outcome == LBR_OUT_INVALID, "4120 (bad backend): invalid");
+	create_with(&target, &uh, "{\"RetCode\":4207}", &it, &res);
+	tap_ok(it.outcome == LBR_OUT_INVALID, "4207 (quota): invalid");
+	create_with(&target, &uh, "{\"RetCode\":4143}", &it, &res);
+	tap_ok(it.outcome == LBR_OUT_INVALID, "4143 (no vserver): invalid");
+	create_with(&target, &uh, "{\"RetCode\":4090,\"Message\":\"x\"}",
+		    &it, &res);
+	tap_ok(it.outcome == LBR_OUT_TRANSIENT,
+	       "4090 (create failed): transient like any other >= 2000");
+
+	create_with(&target, &uh, "{\"RetCode\":150}", &it, &res);
+	tap_ok(res.outcome == LBR_OUT_TRANSIENT &&
+	       it.outcome == LBR_OUT_TRANSIENT, "150: transient");
+
+	/* What check_target refuses is never sent either. */
+	create_with(&target, &ip, NULL, &it, &res);
+	tap_ok(res.outcome == LBR_OUT_INVALID && it.outcome == LBR_OUT_INVALID &&
+	       mock_n_requests() == 0,
+	       "IP backend without vpc_id/subnet_id not sent (%s)",
+	       res.message);
+	create_with(&target, &bad, NULL, &it, &res);
+	tap_ok(it.outcome == LBR_OUT_INVALID && mock_n_requests() == 0,
+	       "unknown resource prefix not sent");
+	uh.weight = 0;
+	create_with(&target, &uh, NULL, &it, &res);
+	tap_ok(it.outcome == LBR_OUT_INVALID && mock_n_requests() == 0,
+	       "weight 0 not sent");
+	uh.weight = 10;
+}
+
+static void test_check_create(void)
+{
+	static const struct lbr_kv only_vpc[] = {
+		{ "ulb_id", ULB }, { "vserver_id", VS }, { "vpc_id", "uvnet-a" },
+	};
+	static const struct lbr_kv bad_subnet[] = {
+		{ "ulb_id", ULB }, { "vserver_id", VS }, { "vpc_id", "uvnet-a" },
+		{ "subnet_id", "subnet a" },
+	};
+	struct lbr_member_spec ms[] = {
+		{ "10.0.1.5", 8080, 10, NULL, "uhost-k2f0pzvd" },
+		{ "10.0.1.13", 9090, -1, NULL, NULL },
+	};
+	struct lbr_member_spec bad_res = { "10.0.1.5", 80, -1, NULL,
+					   "vm-123" };
+	struct lbr_member_spec bare = { "10.0.1.5", 80, -1, NULL, "uhost-" };
+	struct lbr_member_spec heavy = { "10.0.1.5", 80, 101, NULL,
+					 "uhost-k2f0pzvd" };
+	struct lbr_member_spec v6 = { "2001:db8::5", 80, -1, NULL, NULL };
+	struct lbr_target t = {
+		.pool_name = "api", .kv = target_kv, .n = 2, .create = 1,
+		.members = ms, .n_members = 2,
+	};
+	char err[256] = "";
+
+	tap_ok(P->check_target(prov, &t, err, sizeof(err)) < 0 &&
+	       !strcmp(err, "ucloud: pool api: member 10.0.1.13:9090: create = "
+		       "yes needs resource= on the member, or vpc_id and "
+		       "subnet_id on the pool"),
+	       "create without resource= or vpc/subnet (%s)", err);
+	t.create = 0;
+	tap_is_int(P->check_target(prov, &t, err, sizeof(err)), 0,
+		   "same members without create = yes");
+	t.create = 1;
+	t.kv = ip_kv;
+	t.n = 4;
+	tap_is_int(P->check_target(prov, &t, err, sizeof(err)), 0,
+		   "create with vpc_id + subnet_id (%s)", err);
+	t.n_members = 1;
+	t.kv = target_kv;
+	t.n = 2;
+	tap_is_int(P->check_target(prov, &t, err, sizeof(err)), 0,
+		   "create with resource= only");
+
+	t.kv = only_vpc;
+	t.n = 3;
+	tap_ok(P->check_target(prov, &t, err, sizeof(err)) < 0 &&
+	       strstr(err, "vpc_id and subnet_id must be given together"),
+	       "vpc_id without subnet_id (%s)", err);
+	t.kv = bad_subnet;
+	t.n = 4;
+	tap_ok(P->check_target(prov, &t, err, sizeof(err)) < 0 &&
+	       strstr(err, "subnet_id must match"),
+	       "malformed subnet_id (%s)", err);
+
+	t.kv = ip_kv;
+	t.n = 4;
+	t.members = &bad_res;
+	tap_ok(P->check_target(prov, &t, err, sizeof(err)) < 0 &&
+	       strstr(err, "pool api: member 10.0.1.5:80: resource 'vm-123'"),
+	       "unknown resource prefix (%s)", err);
+	t.create = 0;
+	tap_ok(P->check_target(prov, &t, err, sizeof(err)) < 0,
+	       "unknown resource prefix refused without create too");
+	t.create = 1;
+	t.members = &bare;
+	tap_ok(P->check_target(prov, &t, err, sizeof(err)) < 0,
+	       "bare prefix 'uhost-' refused (%s)", err);
+	t.members = &heavy;
+	tap_ok(P->check_target(prov, &t, err, sizeof(err)) < 0 &&
+	       strstr(err, "weight 101 out of range 1..100"),
+	       "weight 101 (%s)", err);
+	t.members = &v6;
+	t.kv = target_kv;
+	t.n = 2;
+	tap_ok(P->check_target(prov, &t, err, sizeof(err)) < 0 &&
+	       strstr(err, "member [2001:db8::5]:80"),
+	       "IPv6 member named with brackets (%s)", err);
+}
+
+static void test_instance_info(void)
+{
+	size_t i;
+	int all1 = 1;
+
+	tap_ok(info.caps == (LBR_CAP_RULES | LBR_CAP_DRAIN | LBR_CAP_CREATE |
+			     LBR_CAP_WEIGHT | LBR_CAP_COOPERATIVE),
+	       "instance caps");
+	for (i = 0; i < LBR_BATCH_COUNT; i++)
+		all1 &= info.batch[i] == 1;
+	tap_ok(all1, "every batch limit is 1");
+	tap_is_int(info.weight_min, 1, "weight_min");
+	tap_is_int(info.weight_max, 100, "weight_max");
+	tap_is_str(info.api, "ulb", "api flavour");
+}
+
+/*
+ * Whatever the answer, no operation leaves the call or its item unset:
+ * LBR_OUT_UNSET is read as failure by the core, but a plugin that relies
+ * on that has forgotten a case.
+ */
+static void test_never_unset(void)
+{
+	static const char *const bodies[] = {
+		"{\"RetCode\":0}", "{\"RetCode\":0,\"BackendId\":\"backend-1\"}",
+		"{\"RetCode\":4093}", "{\"RetCode\":4148}", "{\"RetCode\":4109}",
+		"{\"RetCode\":4110}", "{\"RetCode\":153}", "{\"RetCode\":171}",
+		"{\"RetCode\":2000}", "{\"RetCode\":-1}", "{}", "not json",
+		"", "{\"RetCode\":0,\"BackendId\":5}",
+	};
+	static const long statuses[] = { 200, 429, 500, 403 };
+	struct lbr_member_ref ref = { "backend-aaaa0001", "10.0.1.5", 8080, 5, 1 };
+	struct lbr_member_spec spec = { "10.0.1.5", 8080, 5, NULL,
+					"uhost-k2f0pzvd" };
+	struct lbr_item_result it;
+	struct lbr_call_result res;
+	size_t b, s, op, bad = 0, cases = 0;
+	int w = 3;
+
+	for (op = 0; op < 5; op++) {
+		for (s = 0; s < 5; s++) {
+			for (b = 0; b < sizeof(bodies) / sizeof(bodies[0]);
+			     b++) {
+				mock_reset();
+				if (s < 4)
+					mock_push_response(statuses[s],
+							   bodies[b], NULL);
+				else
+					mock_push_transport_error(
+						b % 2 ? LBR_EFATAL :
+							LBR_ETRANSPORT,
+						"x");
+				memset(&it, 0, sizeof(it));
+				memset(&res, 0, sizeof(res));
+				switch (op) {
+				case 0:
+					P->remove_members(prov, mock_call(),
+							  &target, &ref, 1,
+							  &it, &res);
+					break;
+				case 1:
+					P->create_members(prov, mock_call(),
+							  &target, &spec, 1,
+							  &it, &res);
+					break;
+				case 2:
+					P->set_weights(prov, mock_call(),
+						       &target, &ref, &w, 1,
+						       &it, &res);
+					break;
+				default:
+					P->drain_members(prov, mock_call(),
+							 &target, &ref, 1,
+							 op == 3, &it, &res);
+					break;
+				}
+				cases++;
+				if (res.outcome == LBR_OUT_UNSET ||
+				    it.outcome == LBR_OUT_UNSET ||
+				    res.outcome >= LBR_OUTCOME_COUNT ||
+				    it.outcome >= LBR_OUTCOME_COUNT ||
+				    (res.outcome != LBR_OUT_OK &&
+				     it.outcome != res.outcome) ||
+				    (s > 0 && it.outcome == LBR_OUT_OK)) {
+					printf("# op %zu status %zu body %zu: "
+					       "call %d item %d\n", op, s, b,
+					       res.outcome, it.outcome);
+					bad++;
+				}
+			}
+		}
+	}
+	tap_ok(bad == 0 && cases == 5 * 5 * 14,
+	       "%zu answers x 5 operations: never unset, item follows a failed "
+	       "call, no success without HTTP 200", cases);
+}
+
+static void test_list_resources(void)
+{
+	struct lbr_call_result res;
+	char next[32];
+	const struct mock_member *m;
+	char *b = fixture_edit("\"ResourceId\": \"uhost-k2f0pzvd\",",
+			       "\"ResourceId\": \"uhost-k2f0pzvd\", "
+			       "\"ResourceName\": \"web-1\",");
+
+	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)), LBR_OUT_OK,
+		   "list with ResourceName");
+	m = mock_member_at(0);
+	tap_ok(m && m->name && !strcmp(m->name, "web-1") && m->instance_id &&
+	       !strcmp(m->instance_id, "uhost-k2f0pzvd") && m->type &&
+	       !strcmp(m->type, "instance"),
+	       "ResourceName -> name, ResourceId -> instance_id, UHost -> "
+	       "instance");
+	m = mock_member_at(1);
+	tap_ok(m && !m->name && m->instance_id &&
+	       !strcmp(m->instance_id, "uhost-3nq8x1ab"),
+	       "no ResourceName: no name");
+	m = mock_member_at(2);
+	tap_ok(m && !m->name && !m->instance_id && m->type &&
+	       !strcmp(m->type, "ip"), "IP backend: type ip, no instance_id");
+	free(b);
+
+	b = fixture_edit("\"ResourceId\": \"uhost-3nq8x1ab\",",
+			 "\"ResourceId\": \"10.0.1.6/32\",");
+	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)), LBR_OUT_OK,
+		   "odd ResourceId does not fail the page");
+	m = mock_member_at(1);
+	tap_ok(m && !m->instance_id, "odd ResourceId dropped");
+	free(b);
 }
 
 static void test_surfercloud(void)
@@ -763,7 +1259,8 @@ static void test_scrub_short_key(void)
 	char err[256] = "", next[32];
 	struct lbr_call_result res;
 
-	tap_is_int(P->open(mock_host(), cfg, 4, &pv, err, sizeof(err)), 0,
+	tap_is_int(P->open(mock_host(), cfg, 4, &pv, &info, err, sizeof(err)),
+		   0,
 		   "open with a one-letter public key");
 	mock_reset();
 	mock_push_response(200, "{\"RetCode\":171,\"Message\":\"bad Zq9 e\"}",
@@ -784,9 +1281,11 @@ static void test_message_cleaned(void)
 	struct lbr_call_result res;
 
 	mock_reset();
-	mock_push_response(200, "{\"RetCode\":230,\"Message\":\"line one\\nlbreconcile: forged\\u001b[31m\"}",
-			   NULL);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
+	mock_push_response(200,
+			   "{\"RetCode\":230,\"Message\":\"line one\\n"
+			   "lbreconcile: forged\\u001b[31m\"}", NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
 	tap_is_int(res.outcome, LBR_OUT_INVALID, "RetCode 230: invalid");
 	tap_is_str(res.message, "line one lbreconcile: forged [31m",
 		   "control characters in the cloud's Message become spaces");
@@ -800,13 +1299,18 @@ int main(void)
 	test_open_errors();
 	tap_is_int(open_with(NULL, &prov, err, sizeof(err)), 0,
 		   "open with defaults (%s)", err);
+	test_instance_info();
 	test_check_target();
 	test_list();
 	test_list_variants();
+	test_list_resources();
 	test_classification();
 	test_remove();
 	test_update_rule();
 	test_drain();
+	test_set_weights();
+	test_create();
+	test_never_unset();
 	test_surfercloud();
 	test_scrub_short_key();
 	test_message_cleaned();

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/error.h"
+#include "lbreconcile/provider.h"
 #include "tests/unit/mockhost.h"
 #include "tests/unit/tap.h"
 #include "ucsign.h"
