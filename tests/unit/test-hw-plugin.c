@@ -9,11 +9,11 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/error.h"
 #include "hwparse.h"
 #include "hwsign.h"
 #include "lbreconcile/provider.h"
@@ -33,10 +33,37 @@
 
 const struct lbr_provider *lbr_provider_entry(uint32_t, uint32_t);
 
-static const struct lbr_provider *P;
-
 static const struct lbr_kv pool_kv[] = { { "pool_id", POOL } };
-static const struct lbr_target target = { "web", pool_kv, 1 };
+static const struct lbr_target target = { "web", pool_kv, 1, 0, NULL, 0 };
+#define target_ref target
+
+static const struct lbr_provider *P;
+static struct lbr_instance_info last_info;
+static struct lbr_item_result last_item;
+
+/* Outcome as the core sees it for a one-item call: the item's when the
+ * call worked, else the call's. */
+static enum lbr_outcome effective(const struct lbr_call_result *res)
+{
+	return res->outcome == LBR_OUT_OK ? last_item.outcome : res->outcome;
+}
+
+static int rm1(void *prov, const struct lbr_member_ref *m,
+	       struct lbr_call_result *res)
+{
+	memset(&last_item, 0x5a, sizeof(last_item));
+	return P->remove_members(prov, mock_call(), &target_ref, m, 1,
+				 &last_item, res);
+}
+
+static int drain1(void *prov, const struct lbr_member_ref *m, int drain,
+		  struct lbr_call_result *res)
+{
+	memset(&last_item, 0x5a, sizeof(last_item));
+	return P->drain_members(prov, mock_call(), &target_ref, m, 1, drain,
+				&last_item, res);
+}
+
 
 /* Fail if a secret is in the result or in the plugin's last log line. */
 static void check_no_secret(const struct lbr_call_result *res,
@@ -61,7 +88,11 @@ static void *open_ok(const struct lbr_kv *cfg, size_t n)
 {
 	char err[256] = "";
 	void *prov = NULL;
-	int r = P->open(mock_host(), cfg, n, &prov, err, sizeof(err));
+	int r;
+
+	memset(&last_info, 0, sizeof(last_info));
+	last_info.struct_size = sizeof(last_info);
+	r = P->open(mock_host(), cfg, n, &prov, &last_info, err, sizeof(err));
 
 	if (r < 0)
 		printf("# open failed: %s\n", err);
@@ -94,11 +125,14 @@ static void test_entry(void)
 	P = lbr_provider_entry(LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR);
 	tap_ok(P != NULL, "entry returns a table");
 	tap_is_str(P->name, "huaweicloud", "name");
-	tap_is_int(P->abi_major, 1, "abi major");
-	tap_is_int(P->abi_minor, 1, "abi minor");
+	tap_is_int(P->abi_major, 2, "abi major");
+	tap_is_int(P->abi_minor, 0, "abi minor");
 	tap_is_int(P->struct_size, sizeof(struct lbr_provider), "struct size");
-	tap_ok(P->caps == (LBR_CAP_DRAIN | LBR_CAP_COOPERATIVE), "caps = drain + cooperative");
-	tap_ok(P->drain_member && P->list_page && P->remove_member &&
+	tap_ok(P->caps == (LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT |
+			   LBR_CAP_COOPERATIVE),
+	       "caps = drain + create + weight + cooperative");
+	tap_ok(P->drain_members && P->list_page && P->remove_members &&
+		       P->create_members && P->set_weights &&
 		       P->open && P->close && P->check_target &&
 		       !P->update_rule,
 	       "operations present, update_rule absent");
@@ -125,7 +159,7 @@ static void test_entry(void)
 			lbr_provider_entry_fn fn;
 
 			*(void **)&fn = dlsym(h, LBR_PROVIDER_ENTRY);
-			tap_ok(fn && strcmp(fn(1, 0)->name, "huaweicloud") == 0,
+			tap_ok(fn && strcmp(fn(2, 0)->name, "huaweicloud") == 0,
 			       ".so exports lbr_provider_entry");
 			tap_ok(!dlsym(h, "lbr_hw_sign") &&
 				       !dlsym(h, "lbr_hw_parse_error"),
@@ -214,14 +248,26 @@ static void test_open_errors(void)
 		{ "empty secret",
 		  { { "project_id", PROJ }, { "region", "r" },
 		    { "token", "" } }, 3, "'token' is empty" },
+		{ "api v1",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "token", TOKEN }, { "api", "v1" } }, 4,
+		  "api 'v1' must be v2 or v3" },
+		{ "api V3 (case)",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "token", TOKEN }, { "api", "V3" } }, 4, "v2 or v3" },
+		{ "timeout is the core's",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "token", TOKEN }, { "timeout", "5" } }, 4,
+		  "unknown key 'timeout'" },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char err[256] = "";
 		void *prov = (void *)1;
-		int r = P->open(mock_host(), bad[i].kv, bad[i].n, &prov, err,
-				sizeof(err));
+		struct lbr_instance_info info = { .struct_size = sizeof(info) };
+		int r = P->open(mock_host(), bad[i].kv, bad[i].n, &prov, &info,
+				err, sizeof(err));
 
 		tap_ok(r < 0 && prov == NULL, "open refuses: %s", bad[i].what);
 		tap_ok(strstr(err, bad[i].must_say) != NULL,
@@ -231,18 +277,16 @@ static void test_open_errors(void)
 		       "%s: error holds no secret", bad[i].what);
 	}
 
-	/* Keys the core handles itself are accepted and ignored. */
+	/* Keys the core handles itself are neither declared nor passed. */
 	{
-		struct lbr_kv cfg[] = {
-			{ "project_id", PROJ },	    { "region", "cn-north-4" },
-			{ "token", TOKEN },	    { "ca_file", "/x.pem" },
-			{ "allow_insecure_http", "yes" }, { "timeout", "5" },
-		};
-		void *prov = open_ok(cfg, 6);
+		const struct lbr_key_spec *k;
+		int core_key = 0;
 
-		tap_ok(prov != NULL, "ca_file/allow_insecure_http/timeout "
-				     "accepted");
-		P->close(prov);
+		for (k = P->provider_keys; k->name; k++)
+			core_key |= !strcmp(k->name, "ca_file") ||
+				    !strcmp(k->name, "allow_insecure_http") ||
+				    !strcmp(k->name, "timeout");
+		tap_ok(!core_key, "core keys are not in the plugin's list");
 	}
 	P->close(NULL);
 	tap_ok(1, "close(NULL) is a no-op");
@@ -257,12 +301,12 @@ static void test_check_target(void)
 
 	tap_is_int(P->check_target(NULL, &target, err, sizeof(err)), 0,
 		   "check_target accepts a valid pool_id");
-	t = (struct lbr_target){ "web", bad_kv, 1 };
+	t = (struct lbr_target){ "web", bad_kv, 1, 0, NULL, 0 };
 	err[0] = '\0';
 	tap_ok(P->check_target(NULL, &t, err, sizeof(err)) < 0 &&
 		       strstr(err, "pool_id"),
 	       "check_target refuses a malformed pool_id (%s)", err);
-	t = (struct lbr_target){ "web", no_kv, 1 };
+	t = (struct lbr_target){ "web", no_kv, 1, 0, NULL, 0 };
 	err[0] = '\0';
 	tap_ok(P->check_target(NULL, &t, err, sizeof(err)) < 0 &&
 		       strstr(err, "missing"),
@@ -660,7 +704,7 @@ static void test_error_shapes(void)
 	prov = open_aksk("https://elb.example.test", NULL);
 	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
 		mock_push_response(shapes[i].status, shapes[i].body, NULL);
-		P->remove_member(prov, mock_call(), &target, &m, &res);
+		rm1(prov, &m, &res);
 		tap_is_str(res.code, shapes[i].code, "%s shape: code",
 			   shapes[i].what);
 		tap_ok(strstr(res.message, shapes[i].message) != NULL,
@@ -677,13 +721,13 @@ static void test_error_shapes(void)
 		static const char *const h[] = { RID_HDR, NULL };
 
 		mock_push_response(401, shapes[0].body, h);
-		P->remove_member(prov, mock_call(), &target, &m, &res);
+		rm1(prov, &m, &res);
 		tap_is_str(res.request_id, "0123456789abcdef0123456789abcdef",
 			   "X-Request-Id header preferred over body");
 	}
 	/* Not JSON at all: a diagnosis instead of the body. */
 	mock_push_response(502, "<html>Bad Gateway</html>", NULL);
-	P->remove_member(prov, mock_call(), &target, &m, &res);
+	rm1(prov, &m, &res);
 	tap_is_int(res.outcome, LBR_OUT_TRANSIENT, "502 HTML: transient");
 	tap_is_str(res.code, "", "502 HTML: no code");
 	tap_ok(strstr(res.message, "HTTP 502") != NULL,
@@ -754,11 +798,11 @@ static void test_classification(void)
 			P->list_page(prov, mock_call(), &target, "",
 				     mock_obs(), next, sizeof(next), &res);
 		else if (r->op == 1)
-			P->remove_member(prov, mock_call(), &target, &m, &res);
+			rm1(prov, &m, &res);
 		else
-			P->drain_member(prov, mock_call(), &target, &m, 1,
-					&res);
-		tap_is_int(res.outcome, r->want, "%s HTTP %ld %s -> %d",
+			drain1(prov, &m, 1, &res);
+		tap_is_int(r->op == 0 ? res.outcome : effective(&res), r->want,
+			   "%s HTTP %ld %s -> %d",
 			   r->op == 0 ? "list" : r->op == 1 ? "remove" : "drain",
 			   r->status, r->code ? r->code : "(no code)",
 			   (int)r->want);
@@ -793,19 +837,19 @@ static void test_classification(void)
 				   "has been reached\",\"error_code\":"
 				   "\"APIGW.0308\"}",
 				   h);
-		P->remove_member(prov, mock_call(), &target, &m, &res);
+		rm1(prov, &m, &res);
 		tap_is_int(res.outcome, LBR_OUT_THROTTLED, "429: throttled");
 		tap_is_int(res.retry_after_ms, 3000, "429: retry_after_ms");
 	}
 
 	/* Transport failures. */
-	mock_push_transport_error(-1, "connection refused");
-	P->remove_member(prov, mock_call(), &target, &m, &res);
+	mock_push_transport_error(LBR_ETRANSPORT, "connection refused");
+	rm1(prov, &m, &res);
 	tap_is_int(res.outcome, LBR_OUT_TRANSIENT, "transport error: transient");
 	tap_is_int(res.http_status, 0, "transport error: no status");
 	tap_ok(strstr(res.message, "connection refused") != NULL,
 	       "transport error: reason kept (%s)", res.message);
-	mock_push_transport_error(LBR_HOST_EFATAL, "TLS verify failed");
+	mock_push_transport_error(LBR_EFATAL, "TLS verify failed");
 	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
 		     sizeof(next), &res);
 	tap_is_int(res.outcome, LBR_OUT_INVALID, "fatal transport: invalid");
@@ -826,9 +870,11 @@ static void test_remove_and_drain(void)
 	prov = open_aksk("https://elb.example.test", NULL);
 
 	mock_push_response(204, "", NULL);
-	tap_is_int(P->remove_member(prov, mock_call(), &target, &m, &res), 0,
+	tap_is_int(rm1(prov, &m, &res), 0,
 		   "remove returns 0");
-	tap_is_int(res.outcome, LBR_OUT_OK, "remove 204: OK");
+	tap_is_int(res.outcome, LBR_OUT_OK, "remove 204: call OK");
+	tap_is_int(last_item.outcome, LBR_OUT_OK, "remove 204: item OK");
+	tap_is_str(last_item.message, "", "remove 204: item message cleared");
 	rq = mock_request_at(0);
 	tap_is_str(rq->method, "DELETE", "remove: method");
 	tap_is_str(rq->url, "https://elb.example.test/v2/" PROJ "/elb/pools/"
@@ -843,20 +889,24 @@ static void test_remove_and_drain(void)
 			   "{\"error\":{\"message\":\"member " M1
 			   " could not be found\",\"code\":\"ELB.9800\"}}",
 			   NULL);
-	P->remove_member(prov, mock_call(), &target, &m, &res);
-	tap_is_int(res.outcome, LBR_OUT_NOT_FOUND, "remove 404: not found");
+	rm1(prov, &m, &res);
+	tap_is_int(res.outcome, LBR_OUT_OK, "remove 404: the call worked");
+	tap_is_int(last_item.outcome, LBR_OUT_NOT_FOUND,
+		   "remove 404: item not found");
+	tap_is_str(last_item.message, "not found", "remove 404: item message");
 	tap_is_str(res.code, "ELB.9800", "remove 404: code");
+	tap_is_int(res.http_status, 404, "remove 404: status kept");
 
-	P->remove_member(prov, mock_call(), &target, &bad, &res);
+	rm1(prov, &bad, &res);
 	tap_is_int(res.outcome, LBR_OUT_INVALID, "malformed member id refused");
 	tap_is_int(mock_n_requests(), 2, "no request for a malformed id");
 
 	/* Drain: weight 0 sent explicitly. */
 	mock_push_response(200, "{\"member\":{\"id\":\"" M1 "\",\"weight\":0}}",
 			   NULL);
-	tap_is_int(P->drain_member(prov, mock_call(), &target, &m, 1, &res),
-		   0, "drain returns 0");
+	tap_is_int(drain1(prov, &m, 1, &res), 0, "drain returns 0");
 	tap_is_int(res.outcome, LBR_OUT_OK, "drain 200: OK");
+	tap_is_int(last_item.outcome, LBR_OUT_OK, "drain 200: item OK");
 	rq = mock_request_at(2);
 	tap_is_str(rq->method, "PUT", "drain: method");
 	tap_is_str(rq->url, "https://elb.example.test/v2/" PROJ "/elb/pools/"
@@ -875,16 +925,18 @@ static void test_remove_and_drain(void)
 
 	/* Undrain restores the recorded weight. */
 	mock_push_response(200, "{}", NULL);
-	P->drain_member(prov, mock_call(), &target, &m, 0, &res);
+	drain1(prov, &m, 0, &res);
 	tap_is_str(mock_request_at(3)->body, "{\"member\":{\"weight\":7}}",
 		   "undrain: body restores weight 7");
 	verify_signature(3, "PUT", "elb.example.test", mpath, NULL, 0,
 			 "{\"member\":{\"weight\":7}}", "undrain");
 
 	m.weight = -1;
-	P->drain_member(prov, mock_call(), &target, &m, 0, &res);
+	drain1(prov, &m, 0, &res);
 	tap_is_int(res.outcome, LBR_OUT_INVALID,
 		   "undrain with unknown weight refused");
+	tap_is_int(last_item.outcome, LBR_OUT_INVALID,
+		   "undrain with unknown weight: item failed too");
 	tap_is_int(mock_n_requests(), 4, "no request for an unknown weight");
 	P->close(prov);
 }
@@ -925,7 +977,7 @@ static void test_token_and_secrets(void)
 			   "\",\"error_code\":\"APIGW.0301\",\"request_id\":"
 			   "\"" TOKEN "\"}",
 			   NULL);
-	P->remove_member(prov, mock_call(), &target, &m, &res);
+	rm1(prov, &m, &res);
 	tap_is_int(res.outcome, LBR_OUT_AUTH, "token rejected: AUTH");
 	tap_ok(strstr(res.message, "[REDACTED]") != NULL,
 	       "echoed token replaced (%s)", res.message);
@@ -963,7 +1015,7 @@ static void test_token_and_secrets(void)
 		tap_ok(sp != NULL, "open with a one-letter token");
 		mock_push_response(401, "{\"error_msg\":\"bad E here\",\"error_code\":\"APIGW.0301\"}",
 				   NULL);
-		P->remove_member(sp, mock_call(), &target, &m, &res);
+		rm1(sp, &m, &res);
 		tap_ok(strstr(res.message, ": bad [REDACTED] here") != NULL,
 		       "a one-letter token is masked once and redaction terminates (%s)", res.message);
 		P->close(sp);
