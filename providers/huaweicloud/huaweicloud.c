@@ -181,7 +181,9 @@ static void fill_info(int api, struct lbr_instance_info *info)
 {
 	int i;
 
-	if (!info || info->struct_size < sizeof(*info))
+	/* Every 2.x core hands at least the 2.0 layout, so struct_size is
+	 * not needed to know that these fields exist. */
+	if (!info)
 		return;
 	info->caps = LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT |
 		     LBR_CAP_COOPERATIVE;
@@ -1264,6 +1266,11 @@ static int hw_set_weights(void *prov, struct lbr_call *call,
 	snprintf(what, sizeof(what), "pool %s", label);
 	if (check_batch(p, what, n, 1, res) < 0)
 		goto out;
+	if (!m || !weights) {
+		res->outcome = LBR_OUT_INVALID;
+		lbr_pc_res_msg(res, "%s: no member or weight given", what);
+		goto out;
+	}
 	r = put_weight(p, call, pool_id, label, &m[0], weights[0], &items[0],
 		       res);
 out:
