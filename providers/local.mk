@@ -1,5 +1,17 @@
-# Provider plugins.  Each plugin owns its own fragment; common/ holds
-# header-only helpers both include.
-noinst_HEADERS += %D%/common/plugin-util.h
+# Provider plugins.  Each plugin owns its own fragment; common/ holds the
+# helpers both plugins share: libprovcommon.la, a convenience library
+# linked into each plugin (compiled hidden, so a plugin still exports only
+# lbr_provider_entry), plus the older header-only plugin-util.h.
+noinst_HEADERS += %D%/common/plugin-util.h %D%/common/provcommon.h
+
+# Named so that targets compiling the sources themselves (the fuzzers,
+# which need them instrumented) can list them.
+PROVCOMMON_SOURCES = %D%/common/provcommon.c
+noinst_LTLIBRARIES += %D%/common/libprovcommon.la
+%C%_common_libprovcommon_la_SOURCES = $(PROVCOMMON_SOURCES)
+%C%_common_libprovcommon_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) \
+	-fvisibility=hidden
+%C%_common_libprovcommon_la_LIBADD = $(CRYPTO_LIBS)
+
 include %D%/huaweicloud/local.mk
 include %D%/ucloud/local.mk

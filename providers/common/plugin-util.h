@@ -2,6 +2,11 @@
  * Small helpers both bundled plugins need.  Header-only (static inline):
  * each plugin is its own shared object exporting nothing but its entry
  * point, so each gets its own private copy.
+ *
+ * Superseded by provcommon.h (libprovcommon.la, the same functions as
+ * lbr_pc_* plus message formatting and endpoint parsing); kept until the
+ * ucloud plugin has switched, then to be removed.  huaweicloud no longer
+ * uses it.
  */
 #ifndef LBR_PLUGIN_UTIL_H
 #define LBR_PLUGIN_UTIL_H

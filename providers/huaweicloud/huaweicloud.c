@@ -1,38 +1,52 @@
 /*
- * Huawei Cloud ELB provider plugin (shared ELB, API v2).
+ * Huawei Cloud ELB provider plugin (shared ELB API v2, dedicated ELB v3).
  *
- * Lists a pool's members with GET /v2/{project_id}/elb/pools/{pool_id}/
- * members (limit + marker paging), removes one with DELETE .../members/
- * {member_id} and drains one with PUT .../members/{member_id} setting its
- * weight.  Requests are signed with SDK-HMAC-SHA256 (AK/SK) or carry an
- * IAM token.  Transport, retries and concurrency belong to the core; this
- * file builds one request per operation and classifies the answer.
+ * API v2 (`api = v2`, the default): list a pool's members with
+ * GET /v2/{project_id}/elb/pools/{pool_id}/members (limit + marker paging),
+ * and act on one member per request: DELETE/PUT .../members/{member_id},
+ * POST .../members to create one.
+ *
+ * API v3 (`api = v3`): list with GET /v3/.../members following
+ * page_info.next_marker, remove and create up to 200 members per request
+ * with POST .../members/batch-delete and .../members/batch-add, and change
+ * weights with PUT .../members/{member_id}, one member per request.
+ *
+ * Requests are signed with SDK-HMAC-SHA256 (AK/SK) or carry an IAM token.
+ * Transport, retries and concurrency belong to the core; this file builds
+ * one request per operation and classifies the answer.
  *
  * An instance is immutable after open(), so operations may run on several
  * threads at once without locking.
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "agent/error.h"
 #include "lbreconcile/provider.h"
-#include "common/plugin-util.h"
+#include "common/provcommon.h"
 #include "hwparse.h"
 #include "hwsign.h"
 
-#define HW_PLUGIN_VERSION "0.1.0"
+#define HW_PLUGIN_VERSION "0.2.0"
 
 /* Members per list request.  2000 is the largest `limit` the ELB API
  * documents (v3; v2 documents no maximum), and a large page keeps the
  * number of signed round trips for big pools low. */
 #define HW_PAGE_SIZE_MAX 2000
 #define HW_PAGE_SIZE_DEFAULT HW_PAGE_SIZE_MAX
+
+/* Items per v3 batch-delete / batch-add request (documented maximum). */
+#define HW_V3_BATCH_MAX 200
+
+#define HW_WEIGHT_MIN 0
+#define HW_WEIGHT_MAX 100
 
 #define HW_MAX_HEADERS 8
 
@@ -45,6 +59,7 @@ struct hw_prov {
 	char *secret_key;
 	char *token;      /* ... an IAM token */
 	unsigned page_size;
+	int api;          /* 2 or 3 */
 };
 
 static const struct lbr_key_spec provider_keys[] = {
@@ -61,31 +76,19 @@ static const struct lbr_key_spec provider_keys[] = {
 	{ "token", LBR_KEY_SECRET,
 	  "project-scoped IAM token (instead of access_key/secret_key)" },
 	{ "page_size", 0, "members per list request, 1..2000 (default 2000)" },
-	{ "ca_file", 0, "CA bundle for TLS verification (handled by the core)" },
-	{ "allow_insecure_http", 0,
-	  "permit an http:// endpoint (handled by the core)" },
-	{ "timeout", 0, "per-request timeout in seconds (handled by the core)" },
+	{ "api", 0,
+	  "v2 (shared ELB, default) or v3 (dedicated ELB, batch calls)" },
 	{ NULL, 0, NULL },
 };
 
 static const struct lbr_key_spec pool_keys[] = {
 	{ "pool_id", LBR_KEY_REQUIRED | LBR_KEY_ID,
 	  "ELB backend server group (pool) id" },
+	{ "subnet_id", LBR_KEY_ID,
+	  "subnet of created members (v2: required with create = yes; "
+	  "v3: sent as subnet_cidr_id)" },
 	{ NULL, 0, NULL },
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void hw_close(void *arg)
 {
@@ -96,10 +99,10 @@ static void hw_close(void *arg)
 	free(p->base_url);
 	free(p->host_hdr);
 	free(p->project_id);
-	lbr_pu_free_secret(p->access_key);
-	lbr_pu_free_secret(p->secret_key);
-	lbr_pu_free_secret(p->token);
-	lbr_pu_wipe(p, sizeof(*p));
+	lbr_pc_free_secret(p->access_key);
+	lbr_pc_free_secret(p->secret_key);
+	lbr_pc_free_secret(p->token);
+	lbr_pc_wipe(p, sizeof(*p));
 	free(p);
 }
 
@@ -117,204 +120,55 @@ static int valid_region(const char *s)
 	return n >= 1 && n <= 64;
 }
 
-static int valid_hostname(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 253)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '.'))
-			return 0;
-	}
-	return 1;
-}
-
-static int valid_ipv6_literal(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 2)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-		      (c >= '0' && c <= '9') || c == ':' || c == '.'))
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * Split an endpoint "http(s)://host[:port][/]" into the base URL used for
- * requests and the Host value that is signed.  The port is dropped when it
- * is the scheme's default, because libcurl leaves it out of the Host
- * header then and the signature must cover exactly what is sent.
- */
-static int parse_endpoint(const char *ep, char **base_out, char **host_out,
-			  char *err, size_t errlen)
-{
-	const char *scheme, *auth, *end, *host, *hend, *port = NULL;
-	size_t alen, hlen;
-	unsigned long portnum = 0, defport;
-	char *base = NULL, *hosthdr = NULL, *stop;
-	int r = LBR_EINVAL;
-
-	*base_out = NULL;
-	*host_out = NULL;
-	if (strncasecmp(ep, "https://", 8) == 0) {
-		scheme = "https";
-		defport = 443;
-		auth = ep + 8;
-	} else if (strncasecmp(ep, "http://", 7) == 0) {
-		scheme = "http";
-		defport = 80;
-		auth = ep + 7;
-	} else {
-		set_err(err, errlen,
-			"endpoint '%s' must start with https:// or http://",
-			ep);
-		goto out;
-	}
-	end = auth + strcspn(auth, "/?#");
-	alen = (size_t)(end - auth);
-	/* User information may hold a password: refuse it without echoing
-	 * the value. */
-	if (memchr(auth, '@', alen)) {
-		set_err(err, errlen,
-			"endpoint must not contain user information "
-			"(user:password@); put credentials in access_key/"
-			"secret_key or token");
-		goto out;
-	}
-	if (*end && strcmp(end, "/") != 0) {
-		set_err(err, errlen,
-			"endpoint '%s' must be scheme://host[:port] with no "
-			"path, query or fragment (found '%s')",
-			ep, end);
-		goto out;
-	}
-	host = auth;
-	if (*host == '[') {
-		hend = memchr(host, ']', alen);
-		if (!hend || !valid_ipv6_literal(host + 1,
-						  (size_t)(hend - host - 1))) {
-			set_err(err, errlen,
-				"endpoint '%s' has a malformed IPv6 address",
-				ep);
-			goto out;
-		}
-		hend++;
-	} else {
-		hend = memchr(host, ':', alen);
-		if (!hend)
-			hend = end;
-		if (!valid_hostname(host, (size_t)(hend - host))) {
-			set_err(err, errlen,
-				"endpoint '%s' has a malformed host name", ep);
-			goto out;
-		}
-	}
-	hlen = (size_t)(hend - host);
-	if (hend < end) {
-		if (*hend != ':' || hend + 1 == end) {
-			set_err(err, errlen,
-				"endpoint '%s' has a malformed port", ep);
-			goto out;
-		}
-		port = hend + 1;
-		errno = 0;
-		portnum = strtoul(port, &stop, 10);
-		if (stop != end || errno || *port < '0' || *port > '9' ||
-		    portnum < 1 || portnum > 65535) {
-			set_err(err, errlen,
-				"endpoint '%s': port must be 1..65535", ep);
-			goto out;
-		}
-	}
-	r = LBR_ENOMEM;
-	if (port && portnum != defport) {
-		if (asprintf(&hosthdr, "%.*s:%lu", (int)hlen, host, portnum) <
-		    0)
-			hosthdr = NULL;
-	} else {
-		hosthdr = strndup(host, hlen);
-	}
-	if (!hosthdr)
-		goto out;
-	if (asprintf(&base, "%s://%s", scheme, hosthdr) < 0) {
-		base = NULL;
-		goto out;
-	}
-	*base_out = base;
-	base = NULL; /* transferred */
-	*host_out = hosthdr;
-	hosthdr = NULL; /* transferred */
-	r = 0;
-out:
-	free(base);
-	free(hosthdr);
-	return r;
-}
-
 /* Which configuration keys were seen, for duplicate detection. */
 struct hw_cfg {
 	const char *region, *project_id, *endpoint, *access_key, *secret_key,
-		*token, *page_size;
+		*token, *page_size, *api;
 };
 
 static int collect_cfg(const struct lbr_kv *cfg, size_t ncfg,
 		       struct hw_cfg *c, char *err, size_t errlen)
 {
-	static const char *const ignored[] = { "ca_file",
-					       "allow_insecure_http",
-					       "timeout", NULL };
+	static const struct {
+		const char *name;
+		size_t off;
+	} slots[] = {
+		{ "region", offsetof(struct hw_cfg, region) },
+		{ "project_id", offsetof(struct hw_cfg, project_id) },
+		{ "endpoint", offsetof(struct hw_cfg, endpoint) },
+		{ "access_key", offsetof(struct hw_cfg, access_key) },
+		{ "secret_key", offsetof(struct hw_cfg, secret_key) },
+		{ "token", offsetof(struct hw_cfg, token) },
+		{ "page_size", offsetof(struct hw_cfg, page_size) },
+		{ "api", offsetof(struct hw_cfg, api) },
+	};
 	size_t i, j;
 
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < ncfg; i++) {
 		const char *k = cfg[i].key, *v = cfg[i].value;
 		const char **slot = NULL;
-		int known = 0;
 
 		if (!k)
 			continue;
-		if (strcmp(k, "region") == 0)
-			slot = &c->region;
-		else if (strcmp(k, "project_id") == 0)
-			slot = &c->project_id;
-		else if (strcmp(k, "endpoint") == 0)
-			slot = &c->endpoint;
-		else if (strcmp(k, "access_key") == 0)
-			slot = &c->access_key;
-		else if (strcmp(k, "secret_key") == 0)
-			slot = &c->secret_key;
-		else if (strcmp(k, "token") == 0)
-			slot = &c->token;
-		else if (strcmp(k, "page_size") == 0)
-			slot = &c->page_size;
-		for (j = 0; !slot && ignored[j]; j++)
-			known |= strcmp(k, ignored[j]) == 0;
+		for (j = 0; j < sizeof(slots) / sizeof(slots[0]); j++)
+			if (strcmp(k, slots[j].name) == 0)
+				slot = (const char **)((char *)c +
+						       slots[j].off);
 		if (!slot) {
-			if (known)
-				continue;
-			set_err(err, errlen, "unknown key '%s'", k);
+			lbr_pc_set_err(err, errlen, "unknown key '%.64s'", k);
 			return LBR_EINVAL;
 		}
 		if (*slot) {
-			set_err(err, errlen, "key '%s' given more than once",
-				k);
+			lbr_pc_set_err(err, errlen,
+				       "key '%s' given more than once", k);
 			return LBR_EINVAL;
 		}
 		/* An empty value is almost always an unset environment
 		 * variable behind env:NAME; say so rather than sending an
 		 * unsigned or unscoped request later. */
 		if (!v || !*v) {
-			set_err(err, errlen, "key '%s' is empty", k);
+			lbr_pc_set_err(err, errlen, "key '%s' is empty", k);
 			return LBR_EINVAL;
 		}
 		*slot = v;
@@ -322,15 +176,42 @@ static int collect_cfg(const struct lbr_kv *cfg, size_t ncfg,
 	return 0;
 }
 
+/* What an instance of `api` can do (see the ABI header). */
+static void fill_info(int api, struct lbr_instance_info *info)
+{
+	int i;
+
+	/* Every 2.x core hands at least the 2.0 layout, so struct_size is
+	 * not needed to know that these fields exist. */
+	if (!info)
+		return;
+	info->caps = LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT |
+		     LBR_CAP_COOPERATIVE;
+	for (i = 0; i < LBR_BATCH_COUNT; i++)
+		info->batch[i] = 1;
+	if (api == 3) {
+		/* Weights go through PUT .../members/{id}, one member per
+		 * request, on both APIs: the v3 batch-update answer is not
+		 * documented well enough to map per member. */
+		info->batch[LBR_BATCH_REMOVE] = HW_V3_BATCH_MAX;
+		info->batch[LBR_BATCH_CREATE] = HW_V3_BATCH_MAX;
+	}
+	info->weight_min = HW_WEIGHT_MIN;
+	info->weight_max = HW_WEIGHT_MAX;
+	snprintf(info->api, sizeof(info->api), "v%d", api);
+}
+
 static int hw_open(const struct lbr_host *host, const struct lbr_kv *cfg,
-		   size_t ncfg, void **prov_out, char *err, size_t errlen)
+		   size_t ncfg, void **prov_out, struct lbr_instance_info *info,
+		   char *err, size_t errlen)
 {
 	struct hw_prov *p = NULL;
+	struct lbr_pc_endpoint ep = { 0 };
 	struct hw_cfg c;
-	char *ep = NULL;
+	char *url = NULL;
 	unsigned long ps;
 	char *stop;
-	int r;
+	int r, api = 2;
 
 	*prov_out = NULL;
 	r = LBR_EINVAL;
@@ -338,7 +219,8 @@ static int hw_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 	    host->struct_size < sizeof(struct lbr_host) || !host->http ||
 	    !host->http_release || !host->url_encode || !host->url_decode ||
 	    !host->now || !host->obs_add_member) {
-		set_err(err, errlen, "host services table is incompatible");
+		lbr_pc_set_err(err, errlen,
+			       "host services table is incompatible");
 		goto out;
 	}
 	r = collect_cfg(cfg, ncfg, &c, err, errlen);
@@ -346,44 +228,57 @@ static int hw_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 		goto out;
 	r = LBR_EINVAL;
 	if (!c.project_id) {
-		set_err(err, errlen, "missing required key 'project_id'");
+		lbr_pc_set_err(err, errlen, "missing required key 'project_id'");
 		goto out;
 	}
-	if (!lbr_pu_valid_id(c.project_id, 128)) {
-		set_err(err, errlen,
-			"project_id '%s' is not a valid id "
-			"([A-Za-z0-9_-]{1,128})",
-			c.project_id);
+	if (!lbr_pc_valid_id(c.project_id, 128)) {
+		lbr_pc_set_err(err, errlen,
+			       "project_id '%.130s' is not a valid id "
+			       "([A-Za-z0-9_-]{1,128})",
+			       c.project_id);
 		goto out;
+	}
+	if (c.api) {
+		if (strcmp(c.api, "v2") == 0) {
+			api = 2;
+		} else if (strcmp(c.api, "v3") == 0) {
+			api = 3;
+		} else {
+			lbr_pc_set_err(err, errlen,
+				       "api '%.32s' must be v2 or v3", c.api);
+			goto out;
+		}
 	}
 	if (c.token && (c.access_key || c.secret_key)) {
-		set_err(err, errlen,
-			"set either access_key and secret_key, or token, "
-			"not both");
+		lbr_pc_set_err(err, errlen,
+			       "set either access_key and secret_key, or "
+			       "token, not both");
 		goto out;
 	}
 	if (!c.token && (!c.access_key || !c.secret_key)) {
 		if (c.access_key || c.secret_key)
-			set_err(err, errlen,
-				"access_key and secret_key must be set "
-				"together (missing '%s')",
-				c.access_key ? "secret_key" : "access_key");
+			lbr_pc_set_err(err, errlen,
+				       "access_key and secret_key must be set "
+				       "together (missing '%s')",
+				       c.access_key ? "secret_key"
+						    : "access_key");
 		else
-			set_err(err, errlen,
-				"no credentials: set access_key and "
-				"secret_key, or token");
+			lbr_pc_set_err(err, errlen,
+				       "no credentials: set access_key and "
+				       "secret_key, or token");
 		goto out;
 	}
 	if (c.region && !valid_region(c.region)) {
-		set_err(err, errlen,
-			"region '%s' is not a valid region name "
-			"(e.g. cn-north-4)",
-			c.region);
+		lbr_pc_set_err(err, errlen,
+			       "region '%.64s' is not a valid region name "
+			       "(e.g. cn-north-4)",
+			       c.region);
 		goto out;
 	}
 	if (!c.endpoint && !c.region) {
-		set_err(err, errlen,
-			"missing key 'region' (or an explicit 'endpoint')");
+		lbr_pc_set_err(err, errlen,
+			       "missing key 'region' (or an explicit "
+			       "'endpoint')");
 		goto out;
 	}
 	r = LBR_ENOMEM;
@@ -391,34 +286,36 @@ static int hw_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 	if (!p)
 		goto out;
 	p->host = host;
+	p->api = api;
 	p->page_size = HW_PAGE_SIZE_DEFAULT;
 	if (c.page_size) {
 		errno = 0;
 		ps = strtoul(c.page_size, &stop, 10);
 		if (*stop || errno || c.page_size[0] < '0' ||
 		    c.page_size[0] > '9' || ps < 1 || ps > HW_PAGE_SIZE_MAX) {
-			set_err(err, errlen,
-				"page_size '%s' must be an integer in 1..%d",
-				c.page_size, HW_PAGE_SIZE_MAX);
+			lbr_pc_set_err(err, errlen,
+				       "page_size '%.32s' must be an integer "
+				       "in 1..%d",
+				       c.page_size, HW_PAGE_SIZE_MAX);
 			r = LBR_EINVAL;
 			goto out;
 		}
 		p->page_size = (unsigned)ps;
 	}
 	if (!c.endpoint) {
-		if (asprintf(&ep, "https://elb.%s.myhuaweicloud.com",
+		if (asprintf(&url, "https://elb.%s.myhuaweicloud.com",
 			     c.region) < 0) {
-			ep = NULL;
+			url = NULL;
 			goto out;
 		}
-	} else {
-		ep = strdup(c.endpoint);
-		if (!ep)
-			goto out;
 	}
-	r = parse_endpoint(ep, &p->base_url, &p->host_hdr, err, errlen);
+	r = lbr_pc_parse_endpoint(url ? url : c.endpoint, 0, &ep, err,
+				  errlen);
 	if (r < 0)
 		goto out;
+	p->base_url = ep.base;
+	p->host_hdr = ep.host;
+	ep.base = ep.host = NULL; /* transferred */
 	r = LBR_ENOMEM;
 	p->project_id = strdup(c.project_id);
 	if (!p->project_id)
@@ -433,75 +330,112 @@ static int hw_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 		if (!p->access_key || !p->secret_key)
 			goto out;
 	}
+	fill_info(api, info);
 	*prov_out = p;
 	p = NULL; /* transferred */
 	r = 0;
 out:
 	if (r == LBR_ENOMEM)
-		set_err(err, errlen, "out of memory");
-	free(ep);
+		lbr_pc_set_err(err, errlen, "out of memory");
+	lbr_pc_endpoint_free(&ep);
+	free(url);
 	hw_close(p);
 	return r;
 }
 
 static const char *target_value(const struct lbr_target *t, const char *key)
 {
-	return t ? lbr_pu_kv_get(t->kv, t->n, key) : NULL;
-}
-
-static int hw_check_target(void *prov, const struct lbr_target *t, char *err,
-			   size_t errlen)
-{
-	const char *pool_id = target_value(t, "pool_id");
-
-	(void)prov;
-	if (!pool_id) {
-		set_err(err, errlen, "missing required key 'pool_id'");
-		return LBR_EINVAL;
-	}
-	if (!lbr_pu_valid_id(pool_id, 128)) {
-		set_err(err, errlen,
-			"pool_id '%.130s' is not a valid id "
-			"([A-Za-z0-9_-]{1,128})",
-			pool_id);
-		return LBR_EINVAL;
-	}
-	return 0;
-}
-
-/* A cloud message may quote anything the request carried (the gateway
- * echoes its canonical request on signature failures); make sure no
- * credential survives into a result that the core prints. */
-static void redact_result(const struct hw_prov *p, struct lbr_call_result *r)
-{
-	const char *secrets[] = { p->secret_key, p->token, p->access_key };
-	size_t i;
-
-	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
-		lbr_pu_redact(r->message, sizeof(r->message), secrets[i], "[REDACTED]");
-		lbr_pu_redact(r->code, sizeof(r->code), secrets[i], "[REDACTED]");
-		lbr_pu_redact(r->request_id, sizeof(r->request_id), secrets[i], "[REDACTED]");
-	}
-}
-
-static void res_msg(struct lbr_call_result *res, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void res_msg(struct lbr_call_result *res, const char *fmt, ...)
-{
-	char tmp[sizeof(res->message)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	lbr_pu_copy_clean(res->message, sizeof(res->message), tmp);
+	return t ? lbr_pc_kv_get(t->kv, t->n, key) : NULL;
 }
 
 static const char *pool_label(const struct lbr_target *t, const char *pool_id)
 {
 	if (t && t->pool_name && *t->pool_name)
 		return t->pool_name;
-	return pool_id;
+	return pool_id ? pool_id : "?";
+}
+
+static int hw_check_target(void *prov, const struct lbr_target *t, char *err,
+			   size_t errlen)
+{
+	const struct hw_prov *p = prov;
+	const char *pool_id = target_value(t, "pool_id");
+	const char *subnet_id = target_value(t, "subnet_id");
+	const char *label = pool_label(t, NULL);
+	size_t i;
+
+	if (!t) {
+		lbr_pc_set_err(err, errlen, "no pool target");
+		return LBR_EINVAL;
+	}
+	if (!pool_id) {
+		lbr_pc_set_err(err, errlen,
+			       "pool %.64s: missing required key 'pool_id'",
+			       label);
+		return LBR_EINVAL;
+	}
+	if (!lbr_pc_valid_id(pool_id, 128)) {
+		lbr_pc_set_err(err, errlen,
+			       "pool %.64s: pool_id '%.130s' is not a valid "
+			       "id ([A-Za-z0-9_-]{1,128})",
+			       label, pool_id);
+		return LBR_EINVAL;
+	}
+	if (subnet_id && !lbr_pc_valid_id(subnet_id, 128)) {
+		lbr_pc_set_err(err, errlen,
+			       "pool %.64s: subnet_id '%.130s' is not a valid "
+			       "id ([A-Za-z0-9_-]{1,128})",
+			       label, subnet_id);
+		return LBR_EINVAL;
+	}
+	/* Without a prov (a dry check) assume v2, the stricter API. */
+	if (t->create && !subnet_id && (!p || p->api == 2)) {
+		lbr_pc_set_err(err, errlen,
+			       "pool %.64s: create = yes needs subnet_id on "
+			       "the Huawei v2 API (the member's subnet is "
+			       "required)",
+			       label);
+		return LBR_EINVAL;
+	}
+	for (i = 0; t->members && i < t->n_members; i++) {
+		if (t->members[i].resource) {
+			lbr_pc_set_err(err, errlen,
+				       "pool %.64s: member %.64s port %u: "
+				       "resource= is not supported by "
+				       "huaweicloud (members are added by "
+				       "address)",
+				       label,
+				       t->members[i].address
+					       ? t->members[i].address
+					       : "?",
+				       t->members[i].port);
+			return LBR_EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* A cloud message may quote anything the request carried (the gateway
+ * echoes its canonical request on signature failures); make sure no
+ * credential survives into a result, even before the core's own
+ * scrubbing. */
+static void redact_result(const struct hw_prov *p, struct lbr_call_result *r)
+{
+	lbr_pc_redact_result(r, p->secret_key, "[REDACTED]");
+	lbr_pc_redact_result(r, p->token, "[REDACTED]");
+	lbr_pc_redact_result(r, p->access_key, "[REDACTED]");
+}
+
+static void redact_items(const struct hw_prov *p, struct lbr_item_result *it,
+			 size_t n)
+{
+	const char *secrets[] = { p->secret_key, p->token, p->access_key };
+	size_t i, k;
+
+	for (i = 0; it && i < n; i++)
+		for (k = 0; k < sizeof(secrets) / sizeof(secrets[0]); k++)
+			lbr_pc_redact(it[i].message, sizeof(it[i].message),
+				      secrets[k], "[REDACTED]");
 }
 
 /* One HTTP exchange as described by the caller. */
@@ -520,6 +454,8 @@ struct hw_req {
  * response is a success and `resp` is not NULL, it is handed to the caller
  * (*got_resp = 1), who must release it; otherwise it is released here.
  * Returns 0 (res filled, whatever the outcome) or LBR_ENOMEM/LBR_ERR.
+ * Secrets are masked once, by the operation, when its result is final
+ * (masking twice would mask the mask of a secret found inside it).
  */
 static int hw_exchange(const struct hw_prov *p, struct lbr_call *call,
 		       const struct hw_req *rq, struct lbr_call_result *res,
@@ -544,7 +480,7 @@ static int hw_exchange(const struct hw_prov *p, struct lbr_call *call,
 		*got_resp = 0;
 	if (lbr_hw_format_date(host->now(call), date, sizeof(date)) < 0) {
 		res->outcome = LBR_OUT_INVALID;
-		res_msg(res, "%s: cannot format the request date", rq->what);
+		lbr_pc_res_msg(res, "%s: cannot format the request date", rq->what);
 		r = LBR_ERR;
 		goto out;
 	}
@@ -583,7 +519,7 @@ static int hw_exchange(const struct hw_prov *p, struct lbr_call *call,
 		if (rc < 0) {
 			r = rc;
 			res->outcome = LBR_OUT_INVALID;
-			res_msg(res, "%s: cannot sign the request (%s)",
+			lbr_pc_res_msg(res, "%s: cannot sign the request (%s)",
 				rq->what,
 				rc == LBR_ENOMEM ? "out of memory"
 						 : "unsignable header");
@@ -631,9 +567,9 @@ static int hw_exchange(const struct hw_prov *p, struct lbr_call *call,
 	rc = host->http(call, &req, rp, terr, sizeof(terr));
 	if (rc < 0) {
 		res->http_status = 0;
-		res->outcome = rc == LBR_HOST_EFATAL ? LBR_OUT_INVALID
+		res->outcome = rc == LBR_EFATAL ? LBR_OUT_INVALID
 						     : LBR_OUT_TRANSIENT;
-		res_msg(res, "%s: %s %s failed: %s", rq->what, rq->method,
+		lbr_pc_res_msg(res, "%s: %s %s failed: %s", rq->what, rq->method,
 			url, terr[0] ? terr : "transport error");
 		r = 0;
 		goto out;
@@ -646,7 +582,7 @@ static int hw_exchange(const struct hw_prov *p, struct lbr_call *call,
 	res->retry_after_ms = rp->retry_after_ms;
 	rid = host->http_header ? host->http_header(rp, "X-Request-Id")
 				: NULL;
-	lbr_pu_copy_clean(res->request_id, sizeof(res->request_id), rid);
+	lbr_pc_copy_clean(res->request_id, sizeof(res->request_id), rid);
 
 	if (rp->status >= 200 && rp->status < 300) {
 		res->outcome = LBR_OUT_OK;
@@ -665,52 +601,65 @@ static int hw_exchange(const struct hw_prov *p, struct lbr_call *call,
 	res->outcome = lbr_hw_classify(rq->op, rp->status, e.code);
 
 	if (rp->status == 404 && strcasecmp(e.code, "APIGW.0101") == 0)
-		res_msg(res,
+		lbr_pc_res_msg(res,
 			"%s: the API does not exist at %s (wrong endpoint "
 			"or region?): %s",
 			rq->what, p->base_url, e.message);
-	else if (rp->status == 404 && rq->op == LBR_HW_OP_LIST)
-		res_msg(res, "%s: pool not found: %s", rq->what,
+	else if (rp->status == 404 && rq->op != LBR_HW_OP_REMOVE &&
+		 rq->op != LBR_HW_OP_DRAIN)
+		lbr_pc_res_msg(res, "%s: pool not found: %s", rq->what,
 			e.message[0] ? e.message : "HTTP 404");
 	else if (e.message[0])
-		res_msg(res, "%s: %s", rq->what, e.message);
+		lbr_pc_res_msg(res, "%s: %s", rq->what, e.message);
 	else
-		res_msg(res, "%s: HTTP %ld with no recognised error body",
+		lbr_pc_res_msg(res, "%s: HTTP %ld with no recognised error body",
 			rq->what, rp->status);
 	r = 0;
 out:
 	if (r == LBR_ENOMEM) {
 		res->outcome = LBR_OUT_INVALID;
-		res_msg(res, "%s: out of memory", rq->what);
+		lbr_pc_res_msg(res, "%s: out of memory", rq->what);
 	}
 	if (have)
 		host->http_release(rp);
-	redact_result(p, res);
 	lbr_hw_signature_release(&sig);
 	free(url);
 	free(query);
 	free(h_proj);
 	free(h_date);
 	if (h_auth) {
-		lbr_pu_wipe(h_auth, strlen(h_auth));
+		lbr_pc_wipe(h_auth, strlen(h_auth));
 		free(h_auth);
 	}
 	return r;
 }
 
-/* Begin an operation: reset res and find a valid pool_id. */
+/* Begin an operation: reset res and items, find a valid pool_id. */
 static int start_op(const struct lbr_target *t, struct lbr_call_result *res,
+		    struct lbr_item_result *items, size_t n,
 		    const char **pool_id)
 {
-	memset(res, 0, sizeof(*res));
+	lbr_pc_results_init(res, items, n);
 	*pool_id = target_value(t, "pool_id");
-	if (!lbr_pu_valid_id(*pool_id, 128)) {
+	if (!lbr_pc_valid_id(*pool_id, 128)) {
 		res->outcome = LBR_OUT_INVALID;
-		res_msg(res, "pool %s: missing or malformed pool_id",
-			t && t->pool_name ? t->pool_name : "?");
+		lbr_pc_res_msg(res, "pool %s: missing or malformed pool_id",
+			       t && t->pool_name ? t->pool_name : "?");
 		return -1;
 	}
 	return 0;
+}
+
+/* Refuse a batch of the wrong size before anything is sent. */
+static int check_batch(const struct hw_prov *p, const char *what, size_t n,
+		       size_t max, struct lbr_call_result *res)
+{
+	if (n >= 1 && n <= max)
+		return 0;
+	res->outcome = LBR_OUT_INVALID;
+	lbr_pc_res_msg(res, "%s: batch of %zu members (the %s API takes 1..%zu)",
+		       what, n, p->api == 3 ? "v3" : "v2", max);
+	return -1;
 }
 
 struct list_ctx {
@@ -729,6 +678,9 @@ static int add_member(void *arg, const struct lbr_hw_member *m)
 		/* Huawei members have no enabled flag (admin_state_up
 		 * mirrors whether the backing ECS exists). */
 		.enabled = -1,
+		.name = m->name,
+		.instance_id = m->instance_id,
+		.type = m->type,
 	};
 
 	return lc->host->obs_add_member(lc->obs, &mi);
@@ -742,6 +694,7 @@ static int hw_list_page(void *prov, struct lbr_call *call,
 	const struct hw_prov *p = prov;
 	struct lbr_http_response resp = { 0 };
 	struct list_ctx lc = { p->host, obs };
+	struct lbr_hw_page pg;
 	struct lbr_kv q[2];
 	struct hw_req rq = { 0 };
 	char *path = NULL, what[200], limit[16], perr[256], last[130];
@@ -753,7 +706,7 @@ static int hw_list_page(void *prov, struct lbr_call *call,
 	/* The caller may hand the same buffer as cursor and next_cursor;
 	 * keep the cursor before clearing the output. */
 	if (cursor && *cursor) {
-		if (!lbr_pu_valid_id(cursor, 128)) {
+		if (!lbr_pc_valid_id(cursor, 128)) {
 			cursor = NULL;
 			bad_cursor = 1;
 		} else {
@@ -762,20 +715,20 @@ static int hw_list_page(void *prov, struct lbr_call *call,
 	}
 	if (next_len)
 		next_cursor[0] = '\0';
-	if (start_op(t, res, &pool_id) < 0)
+	if (start_op(t, res, NULL, 0, &pool_id) < 0)
 		goto out;
 	snprintf(what, sizeof(what), "pool %s", pool_label(t, pool_id));
 	if (bad_cursor) {
 		res->outcome = LBR_OUT_INVALID;
-		res_msg(res, "%s: malformed page cursor", what);
+		lbr_pc_res_msg(res, "%s: malformed page cursor", what);
 		goto out;
 	}
 	r = LBR_ENOMEM;
-	if (asprintf(&path, "/v2/%s/elb/pools/%s/members", p->project_id,
-		     pool_id) < 0) {
+	if (asprintf(&path, "/v%d/%s/elb/pools/%s/members", p->api,
+		     p->project_id, pool_id) < 0) {
 		path = NULL;
 		res->outcome = LBR_OUT_INVALID;
-		res_msg(res, "%s: out of memory", what);
+		lbr_pc_res_msg(res, "%s: out of memory", what);
 		goto out;
 	}
 	snprintf(limit, sizeof(limit), "%u", p->page_size);
@@ -791,9 +744,19 @@ static int hw_list_page(void *prov, struct lbr_call *call,
 	if (r < 0 || !got)
 		goto out;
 
-	rc = lbr_hw_parse_members(resp.body, resp.body ? resp.body_len : 0,
-				  add_member, &lc, &count, last, sizeof(last),
-				  perr, sizeof(perr));
+	if (p->api == 3) {
+		rc = lbr_hw_parse_members_v3(resp.body,
+					     resp.body ? resp.body_len : 0,
+					     cur, p->page_size, add_member,
+					     &lc, &pg, perr, sizeof(perr));
+		strcpy(last, pg.next_marker);
+		count = pg.count;
+	} else {
+		rc = lbr_hw_parse_members(resp.body,
+					  resp.body ? resp.body_len : 0,
+					  add_member, &lc, &count, last,
+					  sizeof(last), perr, sizeof(perr));
+	}
 	switch (rc) {
 	case LBR_HW_PARSE_OK:
 		break;
@@ -801,16 +764,32 @@ static int hw_list_page(void *prov, struct lbr_call *call,
 		/* A cut-off body is a transport accident, not a verdict
 		 * about the pool: let the core retry it. */
 		res->outcome = LBR_OUT_TRANSIENT;
-		res_msg(res, "%s: %s", what, perr);
+		lbr_pc_res_msg(res, "%s: %s", what, perr);
 		goto out;
 	case LBR_HW_PARSE_NOMEM:
 		res->outcome = LBR_OUT_INVALID;
-		res_msg(res, "%s: %s", what, perr);
+		lbr_pc_res_msg(res, "%s: %s", what, perr);
 		r = LBR_ENOMEM;
 		goto out;
 	default:
 		res->outcome = LBR_OUT_INVALID;
-		res_msg(res, "%s: %s", what, perr);
+		lbr_pc_res_msg(res, "%s: %s", what, perr);
+		goto out;
+	}
+	if (p->api == 3) {
+		/* The parser refused a marker that does not advance and a
+		 * full page without page_info; what is left is the
+		 * server's own "next" pointer, absent on the last page. */
+		if (last[0] && strlen(last) >= next_len) {
+			res->outcome = LBR_OUT_INVALID;
+			lbr_pc_res_msg(res, "%s: page cursor buffer too small",
+				       what);
+			r = LBR_ERR;
+			goto out;
+		}
+		if (last[0])
+			strcpy(next_cursor, last);
+		r = 0;
 		goto out;
 	}
 	/* The v2 API has no next link: a full page means "maybe more",
@@ -819,14 +798,16 @@ static int hw_list_page(void *prov, struct lbr_call *call,
 	if (count == p->page_size) {
 		if (cur[0] && strcmp(cur, last) == 0) {
 			res->outcome = LBR_OUT_INVALID;
-			res_msg(res,
-				"%s: paging did not advance past member %s",
-				what, last);
+			lbr_pc_res_msg(res,
+				       "%s: paging did not advance past "
+				       "member %s",
+				       what, last);
 			goto out;
 		}
 		if (strlen(last) >= next_len) {
 			res->outcome = LBR_OUT_INVALID;
-			res_msg(res, "%s: page cursor buffer too small", what);
+			lbr_pc_res_msg(res, "%s: page cursor buffer too small",
+				       what);
 			r = LBR_ERR;
 			goto out;
 		}
@@ -834,6 +815,8 @@ static int hw_list_page(void *prov, struct lbr_call *call,
 	}
 	r = 0;
 out:
+	if (res->outcome != LBR_OUT_OK && next_len)
+		next_cursor[0] = '\0';
 	if (got)
 		p->host->http_release(&resp);
 	redact_result(p, res);
@@ -841,33 +824,49 @@ out:
 	return r;
 }
 
-/* Shared by remove and drain: one request on .../members/{member_id}. */
+/*
+ * The answer to a request on one member decides its one item: "gone",
+ * "already there" and success are the item's outcome in a call that
+ * worked; anything else (throttled, auth, ...) is the call's.
+ */
+static void single_item(struct lbr_call_result *res,
+			struct lbr_item_result *item)
+{
+	enum lbr_outcome o = res->outcome;
+
+	item->outcome = o;
+	lbr_pc_copy_clean(item->message, sizeof(item->message),
+			  o == LBR_OUT_OK ? "" : res->message);
+	if (o == LBR_OUT_NOT_FOUND)
+		lbr_pc_item_msg(item, "not found");
+	if (o == LBR_OUT_NOT_FOUND || o == LBR_OUT_EXISTS)
+		res->outcome = LBR_OUT_OK;
+}
+
+/* One request on .../members/{member_id}: DELETE, or PUT with a body. */
 static int member_call(const struct hw_prov *p, struct lbr_call *call,
-		       const struct lbr_target *t,
+		       const char *pool_id, const char *label,
 		       const struct lbr_member_ref *m, enum lbr_hw_op op,
 		       const char *method, const char *body,
+		       struct lbr_item_result *item,
 		       struct lbr_call_result *res)
 {
 	struct hw_req rq = { 0 };
 	char *path = NULL, what[300];
-	const char *pool_id;
 	int r = 0;
 
-	if (start_op(t, res, &pool_id) < 0)
-		goto out;
-	if (!m || !lbr_pu_valid_id(m->id, 128)) {
+	if (!m || !lbr_pc_valid_id(m->id, 128)) {
 		res->outcome = LBR_OUT_INVALID;
-		res_msg(res, "pool %s: malformed member id",
-			pool_label(t, pool_id));
+		lbr_pc_res_msg(res, "pool %s: malformed member id", label);
+		lbr_pc_items_from_call(res, item, 1);
 		goto out;
 	}
-	snprintf(what, sizeof(what), "pool %s: member %s",
-		 pool_label(t, pool_id), m->id);
-	if (asprintf(&path, "/v2/%s/elb/pools/%s/members/%s", p->project_id,
-		     pool_id, m->id) < 0) {
+	snprintf(what, sizeof(what), "pool %s: member %s", label, m->id);
+	if (asprintf(&path, "/v%d/%s/elb/pools/%s/members/%s", p->api,
+		     p->project_id, pool_id, m->id) < 0) {
 		path = NULL;
 		res->outcome = LBR_OUT_INVALID;
-		res_msg(res, "%s: out of memory", what);
+		lbr_pc_res_msg(res, "%s: out of memory", what);
 		r = LBR_ENOMEM;
 		goto out;
 	}
@@ -877,47 +876,433 @@ static int member_call(const struct hw_prov *p, struct lbr_call *call,
 	rq.body = body;
 	rq.what = what;
 	r = hw_exchange(p, call, &rq, res, NULL, NULL);
+	if (r == 0)
+		single_item(res, item);
 out:
 	free(path);
 	return r;
 }
 
-static int hw_remove_member(void *prov, struct lbr_call *call,
-			    const struct lbr_target *t,
-			    const struct lbr_member_ref *m,
-			    struct lbr_call_result *res)
+/* Set one member's weight with PUT {"member":{"weight":W}} (v2 and v3). */
+static int put_weight(const struct hw_prov *p, struct lbr_call *call,
+		      const char *pool_id, const char *label,
+		      const struct lbr_member_ref *m, int weight,
+		      struct lbr_item_result *item,
+		      struct lbr_call_result *res)
 {
-	return member_call(prov, call, t, m, LBR_HW_OP_REMOVE, "DELETE",
-			   NULL, res);
-}
+	char *body;
+	int r;
 
-static int hw_drain_member(void *prov, struct lbr_call *call,
-			   const struct lbr_target *t,
-			   const struct lbr_member_ref *m, int drain,
-			   struct lbr_call_result *res)
-{
-	char *body = NULL;
-	int weight, r;
-
-	memset(res, 0, sizeof(*res));
-	weight = drain ? 0 : (m ? m->weight : -1);
-	if (weight < 0 || weight > 100) {
+	if (weight < HW_WEIGHT_MIN || weight > HW_WEIGHT_MAX) {
 		/* Guessing a weight would silently change the pool's
 		 * traffic split; refuse instead. */
 		res->outcome = LBR_OUT_INVALID;
-		res_msg(res, "member %s: cannot restore weight %d "
-			"(want 0..100)",
-			m && lbr_pu_valid_id(m->id, 128) ? m->id : "?", weight);
+		lbr_pc_res_msg(res,
+			       "pool %s: member %s: weight %d is outside "
+			       "%d..%d",
+			       label,
+			       m && lbr_pc_valid_id(m->id, 128) ? m->id : "?",
+			       weight, HW_WEIGHT_MIN, HW_WEIGHT_MAX);
+		lbr_pc_items_from_call(res, item, 1);
 		return 0;
 	}
 	body = lbr_hw_weight_body(weight);
 	if (!body) {
 		res->outcome = LBR_OUT_INVALID;
-		res_msg(res, "out of memory");
+		lbr_pc_res_msg(res, "pool %s: out of memory", label);
 		return LBR_ENOMEM;
 	}
-	r = member_call(prov, call, t, m, LBR_HW_OP_DRAIN, "PUT", body, res);
+	r = member_call(p, call, pool_id, label, m, LBR_HW_OP_DRAIN, "PUT",
+			body, item, res);
 	free(body);
+	return r;
+}
+
+/* Matching a v3 batch-delete answer to the request's items, by id. */
+struct del_ctx {
+	const struct lbr_member_ref *m;
+	struct lbr_item_result *items;
+	size_t n;
+};
+
+static void del_item(void *arg, const struct lbr_hw_batch_item *it)
+{
+	struct del_ctx *dc = arg;
+	size_t i;
+
+	if (!it->id)
+		return;
+	for (i = 0; i < dc->n; i++) {
+		struct lbr_item_result *ir = &dc->items[i];
+
+		if (ir->outcome != LBR_OUT_UNSET ||
+		    strcmp(dc->m[i].id, it->id) != 0)
+			continue;
+		if (it->ret_status &&
+		    strcasecmp(it->ret_status, "successful") == 0) {
+			ir->outcome = LBR_OUT_OK;
+		} else if (it->ret_status &&
+			   strcasecmp(it->ret_status, "not found") == 0) {
+			ir->outcome = LBR_OUT_NOT_FOUND;
+			lbr_pc_item_msg(ir, "not found");
+		} else {
+			ir->outcome = LBR_OUT_INVALID;
+			lbr_pc_item_msg(ir, "ret_status '%.64s'",
+					it->ret_status ? it->ret_status
+						       : "(none)");
+		}
+	}
+}
+
+/* Turn a 2xx batch answer into item outcomes with fn; items the answer
+ * did not mention stay unset (a failure) with a message saying so. */
+static int batch_answer(const struct hw_prov *p, const char *what,
+			const char *call_name,
+			const struct lbr_http_response *resp,
+			lbr_hw_batch_fn fn, void *ctx,
+			struct lbr_item_result *items, size_t n,
+			struct lbr_call_result *res)
+{
+	char perr[256], rid[128];
+	size_t i;
+	int rc;
+
+	(void)p;
+	rc = lbr_hw_parse_batch(resp->body, resp->body ? resp->body_len : 0,
+				fn, ctx, rid, sizeof(rid), perr,
+				sizeof(perr));
+	if (rc != LBR_HW_PARSE_OK) {
+		/* Which members were handled is unknown: leave every item
+		 * unset, and let a cut-off body be retried. */
+		lbr_pc_results_init(NULL, items, n);
+		res->outcome = rc == LBR_HW_PARSE_SYNTAX ? LBR_OUT_TRANSIENT
+							 : LBR_OUT_INVALID;
+		lbr_pc_res_msg(res, "%s: %s answer: %s", what, call_name,
+			       perr);
+		return 0;
+	}
+	if (!res->request_id[0])
+		memcpy(res->request_id, rid, sizeof(res->request_id));
+	for (i = 0; i < n; i++)
+		if (items[i].outcome == LBR_OUT_UNSET)
+			lbr_pc_item_msg(&items[i],
+					"missing from the %s answer",
+					call_name);
+	res->outcome = LBR_OUT_OK;
+	return 0;
+}
+
+/* POST a v3 batch call; on a 2xx answer map it into items with fn. */
+static int batch_call(const struct hw_prov *p, struct lbr_call *call,
+		      const char *pool_id, const char *what,
+		      const char *call_name, const char *body,
+		      lbr_hw_batch_fn fn, void *ctx,
+		      struct lbr_item_result *items, size_t n,
+		      struct lbr_call_result *res)
+{
+	struct lbr_http_response resp = { 0 };
+	struct hw_req rq = { 0 };
+	char *path = NULL;
+	int got = 0, r;
+
+	if (asprintf(&path, "/v3/%s/elb/pools/%s/members/%s", p->project_id,
+		     pool_id, call_name) < 0) {
+		path = NULL;
+		res->outcome = LBR_OUT_INVALID;
+		lbr_pc_res_msg(res, "%s: out of memory", what);
+		r = LBR_ENOMEM;
+		goto out;
+	}
+	rq.op = LBR_HW_OP_BATCH;
+	rq.method = "POST";
+	rq.path = path;
+	rq.body = body;
+	rq.what = what;
+	r = hw_exchange(p, call, &rq, res, &resp, &got);
+	if (r < 0 || !got)
+		goto out;
+	r = batch_answer(p, what, call_name, &resp, fn, ctx, items, n, res);
+out:
+	if (got)
+		p->host->http_release(&resp);
+	free(path);
+	return r;
+}
+
+static int hw_remove_members(void *prov, struct lbr_call *call,
+			     const struct lbr_target *t,
+			     const struct lbr_member_ref *m, size_t n,
+			     struct lbr_item_result *items,
+			     struct lbr_call_result *res)
+{
+	const struct hw_prov *p = prov;
+	struct del_ctx dc = { m, items, n };
+	const char *pool_id, *label;
+	char what[200], *body = NULL;
+	size_t i;
+	int r = 0;
+
+	if (start_op(t, res, items, n, &pool_id) < 0)
+		goto out;
+	label = pool_label(t, pool_id);
+	snprintf(what, sizeof(what), "pool %s", label);
+	if (check_batch(p, what, n, p->api == 3 ? HW_V3_BATCH_MAX : 1,
+			res) < 0)
+		goto out;
+	if (p->api == 2) {
+		r = member_call(p, call, pool_id, label, &m[0],
+				LBR_HW_OP_REMOVE, "DELETE", NULL, &items[0],
+				res);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!lbr_pc_valid_id(m[i].id, 128)) {
+			res->outcome = LBR_OUT_INVALID;
+			lbr_pc_res_msg(res, "%s: malformed member id", what);
+			goto out;
+		}
+	}
+	body = lbr_hw_batch_delete_body(m, n);
+	if (!body) {
+		res->outcome = LBR_OUT_INVALID;
+		lbr_pc_res_msg(res, "%s: out of memory", what);
+		r = LBR_ENOMEM;
+		goto out;
+	}
+	r = batch_call(p, call, pool_id, what, "batch-delete", body,
+		       del_item, &dc, items, n, res);
+out:
+	free(body);
+	redact_result(p, res);
+	redact_items(p, items, n);
+	return r;
+}
+
+/* Compare two addresses as addresses when both parse (an IPv6 address has
+ * many spellings), else as text. */
+static int same_address(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+	int fa = strchr(a, ':') ? AF_INET6 : AF_INET;
+	int fb = strchr(b, ':') ? AF_INET6 : AF_INET;
+
+	if (fa == fb && inet_pton(fa, a, x) == 1 && inet_pton(fb, b, y) == 1)
+		return memcmp(x, y, fa == AF_INET6 ? 16 : 4) == 0;
+	return strcasecmp(a, b) == 0;
+}
+
+/* Matching a v3 batch-add answer to the request's items, by address and
+ * port (the ids are what the answer tells). */
+struct add_ctx {
+	const struct lbr_member_spec *m;
+	struct lbr_item_result *items;
+	size_t n;
+};
+
+static void add_item(void *arg, const struct lbr_hw_batch_item *it)
+{
+	struct add_ctx *ac = arg;
+	size_t i;
+
+	if (!it->address)
+		return;
+	for (i = 0; i < ac->n; i++) {
+		struct lbr_item_result *ir = &ac->items[i];
+
+		if (ir->outcome != LBR_OUT_UNSET ||
+		    (it->port >= 0 && (unsigned)it->port != ac->m[i].port) ||
+		    !same_address(it->address, ac->m[i].address))
+			continue;
+		if (it->ret_status &&
+		    strcasecmp(it->ret_status, "successful") == 0) {
+			ir->outcome = LBR_OUT_OK;
+		} else if (it->ret_status &&
+			   strcasecmp(it->ret_status, "existed") == 0) {
+			ir->outcome = LBR_OUT_EXISTS;
+			lbr_pc_item_msg(ir, "already exists");
+		} else {
+			ir->outcome = LBR_OUT_INVALID;
+			lbr_pc_item_msg(ir, "ret_status '%.64s'",
+					it->ret_status ? it->ret_status
+						       : "(none)");
+		}
+		if (it->id)
+			snprintf(ir->id, sizeof(ir->id), "%s", it->id);
+		break;
+	}
+}
+
+/* A declared member this plugin can send, or a reason why not. */
+static int check_spec(const struct lbr_member_spec *m, char *why, size_t len)
+{
+	if (!m->address || !*m->address || strlen(m->address) > 64) {
+		snprintf(why, len, "missing or overlong address");
+		return -1;
+	}
+	if (m->port < 1 || m->port > 65535) {
+		snprintf(why, len, "port %u outside 1..65535", m->port);
+		return -1;
+	}
+	if (m->weight != -1 &&
+	    (m->weight < HW_WEIGHT_MIN || m->weight > HW_WEIGHT_MAX)) {
+		snprintf(why, len, "weight %d outside %d..%d", m->weight,
+			 HW_WEIGHT_MIN, HW_WEIGHT_MAX);
+		return -1;
+	}
+	if (m->name && strlen(m->name) > 255) {
+		snprintf(why, len, "name longer than 255 bytes");
+		return -1;
+	}
+	if (m->resource) {
+		snprintf(why, len, "resource= is not supported by huaweicloud");
+		return -1;
+	}
+	return 0;
+}
+
+static int hw_create_members(void *prov, struct lbr_call *call,
+			     const struct lbr_target *t,
+			     const struct lbr_member_spec *m, size_t n,
+			     struct lbr_item_result *items,
+			     struct lbr_call_result *res)
+{
+	const struct hw_prov *p = prov;
+	struct add_ctx ac = { m, items, n };
+	struct lbr_http_response resp = { 0 };
+	struct hw_req rq = { 0 };
+	const char *pool_id, *label, *subnet_id;
+	char what[300], why[128], *body = NULL, *path = NULL;
+	size_t i;
+	int got = 0, r = 0;
+
+	if (start_op(t, res, items, n, &pool_id) < 0)
+		goto out;
+	label = pool_label(t, pool_id);
+	snprintf(what, sizeof(what), "pool %s", label);
+	if (check_batch(p, what, n, p->api == 3 ? HW_V3_BATCH_MAX : 1,
+			res) < 0)
+		goto out;
+	subnet_id = target_value(t, "subnet_id");
+	if (subnet_id && !lbr_pc_valid_id(subnet_id, 128)) {
+		res->outcome = LBR_OUT_INVALID;
+		lbr_pc_res_msg(res, "%s: malformed subnet_id", what);
+		goto out;
+	}
+	if (p->api == 2 && !subnet_id) {
+		res->outcome = LBR_OUT_INVALID;
+		lbr_pc_res_msg(res,
+			       "%s: creating members on the v2 API needs the "
+			       "pool key subnet_id",
+			       what);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (check_spec(&m[i], why, sizeof(why)) < 0) {
+			res->outcome = LBR_OUT_INVALID;
+			lbr_pc_res_msg(res, "%s: member %.64s port %u: %s",
+				       what, m[i].address ? m[i].address : "?",
+				       m[i].port, why);
+			goto out;
+		}
+	}
+	body = lbr_hw_create_body(p->api, m, n, subnet_id);
+	if (!body) {
+		res->outcome = LBR_OUT_INVALID;
+		lbr_pc_res_msg(res, "%s: out of memory", what);
+		r = LBR_ENOMEM;
+		goto out;
+	}
+	if (p->api == 3) {
+		r = batch_call(p, call, pool_id, what, "batch-add", body,
+			       add_item, &ac, items, n, res);
+		goto out;
+	}
+	snprintf(what, sizeof(what), "pool %s: member %.64s port %u", label,
+		 m[0].address, m[0].port);
+	if (asprintf(&path, "/v2/%s/elb/pools/%s/members", p->project_id,
+		     pool_id) < 0) {
+		path = NULL;
+		res->outcome = LBR_OUT_INVALID;
+		lbr_pc_res_msg(res, "%s: out of memory", what);
+		r = LBR_ENOMEM;
+		goto out;
+	}
+	rq.op = LBR_HW_OP_CREATE;
+	rq.method = "POST";
+	rq.path = path;
+	rq.body = body;
+	rq.what = what;
+	r = hw_exchange(p, call, &rq, res, &resp, &got);
+	if (r < 0)
+		goto out;
+	single_item(res, &items[0]);
+	if (got)
+		lbr_hw_created_id(resp.body, resp.body ? resp.body_len : 0,
+				  items[0].id, sizeof(items[0].id));
+out:
+	if (got)
+		p->host->http_release(&resp);
+	free(path);
+	free(body);
+	redact_result(p, res);
+	redact_items(p, items, n);
+	return r;
+}
+
+static int hw_set_weights(void *prov, struct lbr_call *call,
+			  const struct lbr_target *t,
+			  const struct lbr_member_ref *m, const int *weights,
+			  size_t n, struct lbr_item_result *items,
+			  struct lbr_call_result *res)
+{
+	const struct hw_prov *p = prov;
+	const char *pool_id, *label;
+	char what[200];
+	int r = 0;
+
+	if (start_op(t, res, items, n, &pool_id) < 0)
+		goto out;
+	label = pool_label(t, pool_id);
+	snprintf(what, sizeof(what), "pool %s", label);
+	if (check_batch(p, what, n, 1, res) < 0)
+		goto out;
+	if (!m || !weights) {
+		res->outcome = LBR_OUT_INVALID;
+		lbr_pc_res_msg(res, "%s: no member or weight given", what);
+		goto out;
+	}
+	r = put_weight(p, call, pool_id, label, &m[0], weights[0], &items[0],
+		       res);
+out:
+	redact_result(p, res);
+	redact_items(p, items, n);
+	return r;
+}
+
+static int hw_drain_members(void *prov, struct lbr_call *call,
+			    const struct lbr_target *t,
+			    const struct lbr_member_ref *m, size_t n,
+			    int drain, struct lbr_item_result *items,
+			    struct lbr_call_result *res)
+{
+	const struct hw_prov *p = prov;
+	const char *pool_id, *label;
+	char what[200];
+	int r = 0;
+
+	if (start_op(t, res, items, n, &pool_id) < 0)
+		goto out;
+	label = pool_label(t, pool_id);
+	snprintf(what, sizeof(what), "pool %s", label);
+	if (check_batch(p, what, n, 1, res) < 0)
+		goto out;
+	/* Huawei has no enabled flag: draining is weight 0, and undoing
+	 * it puts back the weight observed before. */
+	r = put_weight(p, call, pool_id, label, &m[0],
+		       drain ? 0 : m[0].weight, &items[0], res);
+out:
+	redact_result(p, res);
+	redact_items(p, items, n);
 	return r;
 }
 
@@ -927,16 +1312,19 @@ static const struct lbr_provider hw_provider = {
 	.abi_minor = LBR_PROVIDER_ABI_MINOR,
 	.name = "huaweicloud",
 	.version = HW_PLUGIN_VERSION,
-	.caps = LBR_CAP_DRAIN | LBR_CAP_COOPERATIVE,
+	.caps = LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT |
+		LBR_CAP_COOPERATIVE,
 	.provider_keys = provider_keys,
 	.pool_keys = pool_keys,
 	.open = hw_open,
 	.close = hw_close,
 	.check_target = hw_check_target,
 	.list_page = hw_list_page,
-	.remove_member = hw_remove_member,
+	.remove_members = hw_remove_members,
+	.create_members = hw_create_members,
+	.set_weights = hw_set_weights,
+	.drain_members = hw_drain_members,
 	.update_rule = NULL,
-	.drain_member = hw_drain_member,
 };
 
 __attribute__((visibility("default"))) const struct lbr_provider *

@@ -15,7 +15,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "agent/error.h"
 #include "hwsign.h"
 
 #define ALGORITHM "SDK-HMAC-SHA256"

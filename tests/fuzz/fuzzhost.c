@@ -130,8 +130,14 @@ static int h_obs_add_member(struct lbr_obs *obs,
 		abort();
 	touch(m->id);
 	touch(m->address);
+	touch(m->name);
+	touch(m->instance_id);
+	touch(m->type);
 	/* The ABI promises these; a plugin breaking them is a bug. */
 	if (!m->id || !m->address || m->port < 1 || m->port > 65535)
+		abort();
+	if (m->type && strcmp(m->type, "ip") != 0 &&
+	    strcmp(m->type, "instance") != 0)
 		abort();
 	n_members++;
 	return 0;

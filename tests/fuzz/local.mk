@@ -65,7 +65,7 @@ FUZZ_PLUGIN_LDFLAGS = -module -avoid-version -shared -rpath /nowhere \
 FUZZ_PLUGIN_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS) -g \
 	-fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=undefined
-%C%_plugins_huaweicloud_la_SOURCES = $(HW_PLUGIN_SOURCES)
+%C%_plugins_huaweicloud_la_SOURCES = $(HW_PLUGIN_SOURCES) $(PROVCOMMON_SOURCES)
 %C%_plugins_huaweicloud_la_CFLAGS = $(FUZZ_PLUGIN_CFLAGS)
 %C%_plugins_huaweicloud_la_LDFLAGS = $(FUZZ_PLUGIN_LDFLAGS)
 %C%_plugins_huaweicloud_la_LIBADD = $(JSONC_LIBS) $(CRYPTO_LIBS)
@@ -82,7 +82,8 @@ FUZZ_PLUGIN_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS) -g \
 %C%_fuzz_state_LDADD = $(JSONC_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS) \
 	$(PTHREAD_LIBS)
 
-%C%_fuzz_hw_SOURCES = %D%/fuzz-hw.c %D%/fuzzhost.c $(HW_PLUGIN_SOURCES)
+%C%_fuzz_hw_SOURCES = %D%/fuzz-hw.c %D%/fuzzhost.c $(HW_PLUGIN_SOURCES) \
+	$(PROVCOMMON_SOURCES)
 %C%_fuzz_hw_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS) $(JSONC_CFLAGS) \
 	$(CRYPTO_CFLAGS)
 %C%_fuzz_hw_LDFLAGS = $(FUZZ_FLAGS)

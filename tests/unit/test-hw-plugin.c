@@ -9,13 +9,14 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/error.h"
 #include "hwparse.h"
 #include "hwsign.h"
+#include "common/provcommon.h"
 #include "lbreconcile/provider.h"
 #include "tests/unit/mockhost.h"
 #include "tests/unit/tap.h"
@@ -33,10 +34,37 @@
 
 const struct lbr_provider *lbr_provider_entry(uint32_t, uint32_t);
 
-static const struct lbr_provider *P;
-
 static const struct lbr_kv pool_kv[] = { { "pool_id", POOL } };
-static const struct lbr_target target = { "web", pool_kv, 1 };
+static const struct lbr_target target = { "web", pool_kv, 1, 0, NULL, 0 };
+#define target_ref target
+
+static const struct lbr_provider *P;
+static struct lbr_instance_info last_info;
+static struct lbr_item_result last_item;
+
+/* Outcome as the core sees it for a one-item call: the item's when the
+ * call worked, else the call's. */
+static enum lbr_outcome effective(const struct lbr_call_result *res)
+{
+	return res->outcome == LBR_OUT_OK ? last_item.outcome : res->outcome;
+}
+
+static int rm1(void *prov, const struct lbr_member_ref *m,
+	       struct lbr_call_result *res)
+{
+	memset(&last_item, 0x5a, sizeof(last_item));
+	return P->remove_members(prov, mock_call(), &target_ref, m, 1,
+				 &last_item, res);
+}
+
+static int drain1(void *prov, const struct lbr_member_ref *m, int drain,
+		  struct lbr_call_result *res)
+{
+	memset(&last_item, 0x5a, sizeof(last_item));
+	return P->drain_members(prov, mock_call(), &target_ref, m, 1, drain,
+				&last_item, res);
+}
+
 
 /* Fail if a secret is in the result or in the plugin's last log line. */
 static void check_no_secret(const struct lbr_call_result *res,
@@ -61,7 +89,11 @@ static void *open_ok(const struct lbr_kv *cfg, size_t n)
 {
 	char err[256] = "";
 	void *prov = NULL;
-	int r = P->open(mock_host(), cfg, n, &prov, err, sizeof(err));
+	int r;
+
+	memset(&last_info, 0, sizeof(last_info));
+	last_info.struct_size = sizeof(last_info);
+	r = P->open(mock_host(), cfg, n, &prov, &last_info, err, sizeof(err));
 
 	if (r < 0)
 		printf("# open failed: %s\n", err);
@@ -94,11 +126,14 @@ static void test_entry(void)
 	P = lbr_provider_entry(LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR);
 	tap_ok(P != NULL, "entry returns a table");
 	tap_is_str(P->name, "huaweicloud", "name");
-	tap_is_int(P->abi_major, 1, "abi major");
-	tap_is_int(P->abi_minor, 1, "abi minor");
+	tap_is_int(P->abi_major, 2, "abi major");
+	tap_is_int(P->abi_minor, 0, "abi minor");
 	tap_is_int(P->struct_size, sizeof(struct lbr_provider), "struct size");
-	tap_ok(P->caps == (LBR_CAP_DRAIN | LBR_CAP_COOPERATIVE), "caps = drain + cooperative");
-	tap_ok(P->drain_member && P->list_page && P->remove_member &&
+	tap_ok(P->caps == (LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT |
+			   LBR_CAP_COOPERATIVE),
+	       "caps = drain + create + weight + cooperative");
+	tap_ok(P->drain_members && P->list_page && P->remove_members &&
+		       P->create_members && P->set_weights &&
 		       P->open && P->close && P->check_target &&
 		       !P->update_rule,
 	       "operations present, update_rule absent");
@@ -125,7 +160,7 @@ static void test_entry(void)
 			lbr_provider_entry_fn fn;
 
 			*(void **)&fn = dlsym(h, LBR_PROVIDER_ENTRY);
-			tap_ok(fn && strcmp(fn(1, 0)->name, "huaweicloud") == 0,
+			tap_ok(fn && strcmp(fn(2, 0)->name, "huaweicloud") == 0,
 			       ".so exports lbr_provider_entry");
 			tap_ok(!dlsym(h, "lbr_hw_sign") &&
 				       !dlsym(h, "lbr_hw_parse_error"),
@@ -214,14 +249,26 @@ static void test_open_errors(void)
 		{ "empty secret",
 		  { { "project_id", PROJ }, { "region", "r" },
 		    { "token", "" } }, 3, "'token' is empty" },
+		{ "api v1",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "token", TOKEN }, { "api", "v1" } }, 4,
+		  "api 'v1' must be v2 or v3" },
+		{ "api V3 (case)",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "token", TOKEN }, { "api", "V3" } }, 4, "v2 or v3" },
+		{ "timeout is the core's",
+		  { { "project_id", PROJ }, { "region", "r" },
+		    { "token", TOKEN }, { "timeout", "5" } }, 4,
+		  "unknown key 'timeout'" },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char err[256] = "";
 		void *prov = (void *)1;
-		int r = P->open(mock_host(), bad[i].kv, bad[i].n, &prov, err,
-				sizeof(err));
+		struct lbr_instance_info info = { .struct_size = sizeof(info) };
+		int r = P->open(mock_host(), bad[i].kv, bad[i].n, &prov, &info,
+				err, sizeof(err));
 
 		tap_ok(r < 0 && prov == NULL, "open refuses: %s", bad[i].what);
 		tap_ok(strstr(err, bad[i].must_say) != NULL,
@@ -231,18 +278,16 @@ static void test_open_errors(void)
 		       "%s: error holds no secret", bad[i].what);
 	}
 
-	/* Keys the core handles itself are accepted and ignored. */
+	/* Keys the core handles itself are neither declared nor passed. */
 	{
-		struct lbr_kv cfg[] = {
-			{ "project_id", PROJ },	    { "region", "cn-north-4" },
-			{ "token", TOKEN },	    { "ca_file", "/x.pem" },
-			{ "allow_insecure_http", "yes" }, { "timeout", "5" },
-		};
-		void *prov = open_ok(cfg, 6);
+		const struct lbr_key_spec *k;
+		int core_key = 0;
 
-		tap_ok(prov != NULL, "ca_file/allow_insecure_http/timeout "
-				     "accepted");
-		P->close(prov);
+		for (k = P->provider_keys; k->name; k++)
+			core_key |= !strcmp(k->name, "ca_file") ||
+				    !strcmp(k->name, "allow_insecure_http") ||
+				    !strcmp(k->name, "timeout");
+		tap_ok(!core_key, "core keys are not in the plugin's list");
 	}
 	P->close(NULL);
 	tap_ok(1, "close(NULL) is a no-op");
@@ -257,12 +302,12 @@ static void test_check_target(void)
 
 	tap_is_int(P->check_target(NULL, &target, err, sizeof(err)), 0,
 		   "check_target accepts a valid pool_id");
-	t = (struct lbr_target){ "web", bad_kv, 1 };
+	t = (struct lbr_target){ "web", bad_kv, 1, 0, NULL, 0 };
 	err[0] = '\0';
 	tap_ok(P->check_target(NULL, &t, err, sizeof(err)) < 0 &&
 		       strstr(err, "pool_id"),
 	       "check_target refuses a malformed pool_id (%s)", err);
-	t = (struct lbr_target){ "web", no_kv, 1 };
+	t = (struct lbr_target){ "web", no_kv, 1, 0, NULL, 0 };
 	err[0] = '\0';
 	tap_ok(P->check_target(NULL, &t, err, sizeof(err)) < 0 &&
 		       strstr(err, "missing"),
@@ -660,7 +705,7 @@ static void test_error_shapes(void)
 	prov = open_aksk("https://elb.example.test", NULL);
 	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
 		mock_push_response(shapes[i].status, shapes[i].body, NULL);
-		P->remove_member(prov, mock_call(), &target, &m, &res);
+		rm1(prov, &m, &res);
 		tap_is_str(res.code, shapes[i].code, "%s shape: code",
 			   shapes[i].what);
 		tap_ok(strstr(res.message, shapes[i].message) != NULL,
@@ -677,13 +722,13 @@ static void test_error_shapes(void)
 		static const char *const h[] = { RID_HDR, NULL };
 
 		mock_push_response(401, shapes[0].body, h);
-		P->remove_member(prov, mock_call(), &target, &m, &res);
+		rm1(prov, &m, &res);
 		tap_is_str(res.request_id, "0123456789abcdef0123456789abcdef",
 			   "X-Request-Id header preferred over body");
 	}
 	/* Not JSON at all: a diagnosis instead of the body. */
 	mock_push_response(502, "<html>Bad Gateway</html>", NULL);
-	P->remove_member(prov, mock_call(), &target, &m, &res);
+	rm1(prov, &m, &res);
 	tap_is_int(res.outcome, LBR_OUT_TRANSIENT, "502 HTML: transient");
 	tap_is_str(res.code, "", "502 HTML: no code");
 	tap_ok(strstr(res.message, "HTTP 502") != NULL,
@@ -754,11 +799,11 @@ static void test_classification(void)
 			P->list_page(prov, mock_call(), &target, "",
 				     mock_obs(), next, sizeof(next), &res);
 		else if (r->op == 1)
-			P->remove_member(prov, mock_call(), &target, &m, &res);
+			rm1(prov, &m, &res);
 		else
-			P->drain_member(prov, mock_call(), &target, &m, 1,
-					&res);
-		tap_is_int(res.outcome, r->want, "%s HTTP %ld %s -> %d",
+			drain1(prov, &m, 1, &res);
+		tap_is_int(r->op == 0 ? res.outcome : effective(&res), r->want,
+			   "%s HTTP %ld %s -> %d",
 			   r->op == 0 ? "list" : r->op == 1 ? "remove" : "drain",
 			   r->status, r->code ? r->code : "(no code)",
 			   (int)r->want);
@@ -793,19 +838,19 @@ static void test_classification(void)
 				   "has been reached\",\"error_code\":"
 				   "\"APIGW.0308\"}",
 				   h);
-		P->remove_member(prov, mock_call(), &target, &m, &res);
+		rm1(prov, &m, &res);
 		tap_is_int(res.outcome, LBR_OUT_THROTTLED, "429: throttled");
 		tap_is_int(res.retry_after_ms, 3000, "429: retry_after_ms");
 	}
 
 	/* Transport failures. */
-	mock_push_transport_error(-1, "connection refused");
-	P->remove_member(prov, mock_call(), &target, &m, &res);
+	mock_push_transport_error(LBR_ETRANSPORT, "connection refused");
+	rm1(prov, &m, &res);
 	tap_is_int(res.outcome, LBR_OUT_TRANSIENT, "transport error: transient");
 	tap_is_int(res.http_status, 0, "transport error: no status");
 	tap_ok(strstr(res.message, "connection refused") != NULL,
 	       "transport error: reason kept (%s)", res.message);
-	mock_push_transport_error(LBR_HOST_EFATAL, "TLS verify failed");
+	mock_push_transport_error(LBR_EFATAL, "TLS verify failed");
 	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
 		     sizeof(next), &res);
 	tap_is_int(res.outcome, LBR_OUT_INVALID, "fatal transport: invalid");
@@ -826,9 +871,11 @@ static void test_remove_and_drain(void)
 	prov = open_aksk("https://elb.example.test", NULL);
 
 	mock_push_response(204, "", NULL);
-	tap_is_int(P->remove_member(prov, mock_call(), &target, &m, &res), 0,
+	tap_is_int(rm1(prov, &m, &res), 0,
 		   "remove returns 0");
-	tap_is_int(res.outcome, LBR_OUT_OK, "remove 204: OK");
+	tap_is_int(res.outcome, LBR_OUT_OK, "remove 204: call OK");
+	tap_is_int(last_item.outcome, LBR_OUT_OK, "remove 204: item OK");
+	tap_is_str(last_item.message, "", "remove 204: item message cleared");
 	rq = mock_request_at(0);
 	tap_is_str(rq->method, "DELETE", "remove: method");
 	tap_is_str(rq->url, "https://elb.example.test/v2/" PROJ "/elb/pools/"
@@ -843,20 +890,24 @@ static void test_remove_and_drain(void)
 			   "{\"error\":{\"message\":\"member " M1
 			   " could not be found\",\"code\":\"ELB.9800\"}}",
 			   NULL);
-	P->remove_member(prov, mock_call(), &target, &m, &res);
-	tap_is_int(res.outcome, LBR_OUT_NOT_FOUND, "remove 404: not found");
+	rm1(prov, &m, &res);
+	tap_is_int(res.outcome, LBR_OUT_OK, "remove 404: the call worked");
+	tap_is_int(last_item.outcome, LBR_OUT_NOT_FOUND,
+		   "remove 404: item not found");
+	tap_is_str(last_item.message, "not found", "remove 404: item message");
 	tap_is_str(res.code, "ELB.9800", "remove 404: code");
+	tap_is_int(res.http_status, 404, "remove 404: status kept");
 
-	P->remove_member(prov, mock_call(), &target, &bad, &res);
+	rm1(prov, &bad, &res);
 	tap_is_int(res.outcome, LBR_OUT_INVALID, "malformed member id refused");
 	tap_is_int(mock_n_requests(), 2, "no request for a malformed id");
 
 	/* Drain: weight 0 sent explicitly. */
 	mock_push_response(200, "{\"member\":{\"id\":\"" M1 "\",\"weight\":0}}",
 			   NULL);
-	tap_is_int(P->drain_member(prov, mock_call(), &target, &m, 1, &res),
-		   0, "drain returns 0");
+	tap_is_int(drain1(prov, &m, 1, &res), 0, "drain returns 0");
 	tap_is_int(res.outcome, LBR_OUT_OK, "drain 200: OK");
+	tap_is_int(last_item.outcome, LBR_OUT_OK, "drain 200: item OK");
 	rq = mock_request_at(2);
 	tap_is_str(rq->method, "PUT", "drain: method");
 	tap_is_str(rq->url, "https://elb.example.test/v2/" PROJ "/elb/pools/"
@@ -875,16 +926,18 @@ static void test_remove_and_drain(void)
 
 	/* Undrain restores the recorded weight. */
 	mock_push_response(200, "{}", NULL);
-	P->drain_member(prov, mock_call(), &target, &m, 0, &res);
+	drain1(prov, &m, 0, &res);
 	tap_is_str(mock_request_at(3)->body, "{\"member\":{\"weight\":7}}",
 		   "undrain: body restores weight 7");
 	verify_signature(3, "PUT", "elb.example.test", mpath, NULL, 0,
 			 "{\"member\":{\"weight\":7}}", "undrain");
 
 	m.weight = -1;
-	P->drain_member(prov, mock_call(), &target, &m, 0, &res);
+	drain1(prov, &m, 0, &res);
 	tap_is_int(res.outcome, LBR_OUT_INVALID,
 		   "undrain with unknown weight refused");
+	tap_is_int(last_item.outcome, LBR_OUT_INVALID,
+		   "undrain with unknown weight: item failed too");
 	tap_is_int(mock_n_requests(), 4, "no request for an unknown weight");
 	P->close(prov);
 }
@@ -925,7 +978,7 @@ static void test_token_and_secrets(void)
 			   "\",\"error_code\":\"APIGW.0301\",\"request_id\":"
 			   "\"" TOKEN "\"}",
 			   NULL);
-	P->remove_member(prov, mock_call(), &target, &m, &res);
+	rm1(prov, &m, &res);
 	tap_is_int(res.outcome, LBR_OUT_AUTH, "token rejected: AUTH");
 	tap_ok(strstr(res.message, "[REDACTED]") != NULL,
 	       "echoed token replaced (%s)", res.message);
@@ -963,7 +1016,7 @@ static void test_token_and_secrets(void)
 		tap_ok(sp != NULL, "open with a one-letter token");
 		mock_push_response(401, "{\"error_msg\":\"bad E here\",\"error_code\":\"APIGW.0301\"}",
 				   NULL);
-		P->remove_member(sp, mock_call(), &target, &m, &res);
+		rm1(sp, &m, &res);
 		tap_ok(strstr(res.message, ": bad [REDACTED] here") != NULL,
 		       "a one-letter token is masked once and redaction terminates (%s)", res.message);
 		P->close(sp);
@@ -987,6 +1040,671 @@ static void test_token_and_secrets(void)
 	P->close(prov);
 }
 
+#define SUBNET "013d3059-87a4-45a5-91e9-d721068ae0b2"
+#define BASE "https://elb.example.test"
+#define V3POOL "/v3/" PROJ "/elb/pools/" POOL "/members"
+
+static const struct lbr_kv subnet_kv[] = { { "pool_id", POOL },
+					   { "subnet_id", SUBNET } };
+static const struct lbr_target subnet_target = { "web", subnet_kv, 2, 1,
+						 NULL, 0 };
+
+static void *open_api(const char *api, const char *page_size)
+{
+	struct lbr_kv cfg[7];
+	size_t n = 0;
+
+	cfg[n++] = (struct lbr_kv){ "project_id", PROJ };
+	cfg[n++] = (struct lbr_kv){ "access_key", AK };
+	cfg[n++] = (struct lbr_kv){ "secret_key", SK };
+	cfg[n++] = (struct lbr_kv){ "endpoint", BASE };
+	if (api)
+		cfg[n++] = (struct lbr_kv){ "api", api };
+	if (page_size)
+		cfg[n++] = (struct lbr_kv){ "page_size", page_size };
+	return open_ok(cfg, n);
+}
+
+static void test_instance_info(void)
+{
+	void *prov;
+	uint64_t caps = LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT |
+			LBR_CAP_COOPERATIVE;
+
+	prov = open_api(NULL, NULL);
+	tap_ok(prov != NULL, "open without api (v2 by default)");
+	tap_is_str(last_info.api, "v2", "default api is v2");
+	tap_ok(last_info.caps == caps, "v2 caps: drain, create, weight, coop");
+	tap_ok(last_info.batch[LBR_BATCH_REMOVE] == 1 &&
+		       last_info.batch[LBR_BATCH_CREATE] == 1 &&
+		       last_info.batch[LBR_BATCH_WEIGHT] == 1 &&
+		       last_info.batch[LBR_BATCH_DRAIN] == 1,
+	       "v2: one member per call");
+	tap_ok(last_info.weight_min == 0 && last_info.weight_max == 100,
+	       "v2: weights 0..100");
+	P->close(prov);
+
+	prov = open_api("v2", NULL);
+	tap_is_str(last_info.api, "v2", "api = v2");
+	P->close(prov);
+
+	prov = open_api("v3", NULL);
+	tap_ok(prov != NULL, "open with api = v3");
+	tap_is_str(last_info.api, "v3", "api v3 reported");
+	tap_ok(last_info.caps == caps, "v3 caps: drain, create, weight, coop");
+	tap_is_int(last_info.batch[LBR_BATCH_REMOVE], 200,
+		   "v3: batch-delete takes 200");
+	tap_is_int(last_info.batch[LBR_BATCH_CREATE], 200,
+		   "v3: batch-add takes 200");
+	tap_is_int(last_info.batch[LBR_BATCH_WEIGHT], 1,
+		   "v3: weights one PUT per member");
+	tap_is_int(last_info.batch[LBR_BATCH_DRAIN], 1,
+		   "v3: drain one PUT per member");
+	tap_ok(last_info.weight_min == 0 && last_info.weight_max == 100,
+	       "v3: weights 0..100");
+	P->close(prov);
+}
+
+static void test_check_create(void)
+{
+	static const struct lbr_kv bad_subnet[] = { { "pool_id", POOL },
+						    { "subnet_id", "a b" } };
+	struct lbr_member_spec ms[2] = {
+		{ "10.0.0.5", 80, -1, NULL, NULL },
+		{ "10.0.0.6", 80, -1, NULL, "ecs-1" },
+	};
+	struct lbr_target t;
+	char err[256];
+	void *v2 = open_api("v2", NULL), *v3 = open_api("v3", NULL);
+
+	t = (struct lbr_target){ "web", pool_kv, 1, 1, ms, 1 };
+	err[0] = '\0';
+	tap_ok(P->check_target(v2, &t, err, sizeof(err)) < 0 &&
+		       strstr(err, "pool web") && strstr(err, "subnet_id"),
+	       "v2 create without subnet_id refused, naming the pool (%s)",
+	       err);
+	tap_is_int(P->check_target(v3, &t, err, sizeof(err)), 0,
+		   "v3 create without subnet_id accepted");
+	t.create = 0;
+	tap_is_int(P->check_target(v2, &t, err, sizeof(err)), 0,
+		   "v2 without create needs no subnet_id");
+	t = (struct lbr_target){ "web", subnet_kv, 2, 1, ms, 1 };
+	tap_is_int(P->check_target(v2, &t, err, sizeof(err)), 0,
+		   "v2 create with subnet_id accepted");
+	t.n_members = 2;
+	err[0] = '\0';
+	tap_ok(P->check_target(v3, &t, err, sizeof(err)) < 0 &&
+		       strstr(err, "resource=") && strstr(err, "10.0.0.6"),
+	       "resource= on a member refused (%s)", err);
+	t.create = 0;
+	tap_ok(P->check_target(v2, &t, err, sizeof(err)) < 0,
+	       "resource= refused without create too");
+	t = (struct lbr_target){ "web", bad_subnet, 2, 0, NULL, 0 };
+	err[0] = '\0';
+	tap_ok(P->check_target(v3, &t, err, sizeof(err)) < 0 &&
+		       strstr(err, "subnet_id"),
+	       "malformed subnet_id refused (%s)", err);
+	P->close(v2);
+	P->close(v3);
+}
+
+static void test_v3_list(void)
+{
+	static const char *const rid[] = { RID_HDR, NULL };
+	struct lbr_call_result res;
+	struct lbr_kv q1[] = { { "limit", "2" } };
+	struct lbr_kv q2[] = { { "limit", "2" }, { "marker", M2 } };
+	const struct mock_member *m;
+	char next[200];
+	size_t before;
+	void *prov;
+
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_api("v3", "2");
+	mock_push_response(200,
+			   "{\"members\":[{\"id\":\"" M1 "\",\"name\":\"web-a\","
+			   "\"address\":\"10.0.0.11\",\"protocol_port\":80,"
+			   "\"weight\":3,\"member_type\":\"ip\","
+			   "\"instance_id\":\"\",\"subnet_cidr_id\":\"" SUBNET
+			   "\"},{\"id\":\"" M2 "\",\"name\":\"\",\"address\":"
+			   "\"10.0.0.12\",\"protocol_port\":81,\"weight\":0,"
+			   "\"member_type\":\"instance\",\"instance_id\":"
+			   "\"ecs-0001\"}],\"page_info\":{\"previous_marker\":"
+			   "\"" M1 "\",\"next_marker\":\"" M2 "\","
+			   "\"current_count\":2},\"request_id\":\"body-rid\"}",
+			   rid);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_OK, "v3 page 1 OK");
+	tap_is_str(mock_request_at(0)->method, "GET", "v3 list: GET");
+	tap_is_str(mock_request_at(0)->url, BASE V3POOL "?limit=2",
+		   "v3 list URL, first page: limit only");
+	verify_signature(0, "GET", "elb.example.test", V3POOL, q1, 1, NULL,
+			 "v3 page 1");
+	tap_is_str(next, M2, "v3: cursor = page_info.next_marker");
+	tap_is_int(mock_n_members(), 2, "v3 page 1: two members");
+	m = mock_member_at(0);
+	tap_ok(m && !strcmp(m->id, M1) && !strcmp(m->address, "10.0.0.11") &&
+		       m->port == 80 && m->weight == 3 && m->enabled == -1,
+	       "v3 member 1: id, address, port, weight");
+	tap_ok(m && m->name && !strcmp(m->name, "web-a"), "v3 member 1: name");
+	tap_ok(m && m->type && !strcmp(m->type, "ip"), "v3 member 1: type ip");
+	tap_ok(m && m->instance_id == NULL,
+	       "v3 member 1: empty instance_id reported as none");
+	m = mock_member_at(1);
+	tap_ok(m && m->type && !strcmp(m->type, "instance") &&
+		       m->instance_id && !strcmp(m->instance_id, "ecs-0001") &&
+		       m->weight == 0,
+	       "v3 member 2: instance type, instance_id, weight 0");
+
+	/* Last page: page_info without next_marker. */
+	mock_push_response(200,
+			   "{\"members\":[{\"id\":\"" M3 "\",\"address\":"
+			   "\"10.0.0.13\",\"protocol_port\":443}],"
+			   "\"page_info\":{\"previous_marker\":\"" M3 "\","
+			   "\"current_count\":1}}",
+			   NULL);
+	P->list_page(prov, mock_call(), &target, next, mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_OK, "v3 last page OK");
+	tap_is_str(mock_request_at(1)->url, BASE V3POOL "?limit=2&marker=" M2,
+		   "v3 page 2 URL: limit and marker");
+	verify_signature(1, "GET", "elb.example.test", V3POOL, q2, 2, NULL,
+			 "v3 page 2");
+	tap_is_str(next, "", "v3: no next_marker, last page");
+	tap_is_int(mock_n_members(), 3, "v3: three members in all");
+
+	/* A full page whose page_info has no next_marker is the last. */
+	mock_push_response(200,
+			   "{\"members\":[{\"id\":\"" M1 "\",\"address\":"
+			   "\"10.0.0.1\",\"protocol_port\":1},{\"id\":\"" M2
+			   "\",\"address\":\"10.0.0.2\",\"protocol_port\":1}],"
+			   "\"page_info\":{\"current_count\":2,"
+			   "\"next_marker\":null}}",
+			   NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_ok(res.outcome == LBR_OUT_OK && next[0] == '\0',
+	       "v3 full page with page_info, next_marker null: last page");
+
+	/* A short page without page_info is the last one too. */
+	mock_push_response(200,
+			   "{\"members\":[{\"id\":\"" M1 "\",\"address\":"
+			   "\"10.0.0.1\",\"protocol_port\":1}]}",
+			   NULL);
+	strcpy(next, "x");
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_ok(res.outcome == LBR_OUT_OK && next[0] == '\0',
+	       "v3 short page without page_info: last page");
+
+	/* The server hands back the marker it was sent. */
+	before = mock_n_members();
+	mock_push_response(200,
+			   "{\"members\":[{\"id\":\"" M3 "\",\"address\":"
+			   "\"10.0.0.13\",\"protocol_port\":443}],"
+			   "\"page_info\":{\"next_marker\":\"" M2 "\"}}",
+			   NULL);
+	strcpy(next, M2);
+	P->list_page(prov, mock_call(), &target, next, mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID,
+		   "v3 non-advancing marker: INVALID");
+	tap_ok(strstr(res.message, "did not advance") != NULL,
+	       "non-advancing marker: message (%s)", res.message);
+	tap_is_str(next, "", "non-advancing marker: no cursor");
+	tap_is_int(mock_n_members(), before,
+		   "non-advancing marker: nothing observed");
+
+	/* A full page without page_info: more may follow, unknown where. */
+	mock_push_response(200,
+			   "{\"members\":[{\"id\":\"" M1 "\",\"address\":"
+			   "\"10.0.0.1\",\"protocol_port\":1},{\"id\":\"" M2
+			   "\",\"address\":\"10.0.0.2\",\"protocol_port\":1}]}",
+			   NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID,
+		   "v3 full page without page_info: INVALID");
+	tap_ok(strstr(res.message, "page_info") != NULL,
+	       "missing page_info: message (%s)", res.message);
+	tap_is_int(mock_n_members(), before,
+		   "missing page_info: nothing observed");
+
+	/* Malformed members and paging fields. */
+	{
+		static const char *const bad[] = {
+			"{\"members\":[{\"id\":\"" M1 "\",\"address\":\"10.0.0.1\","
+			"\"protocol_port\":1,\"member_type\":7}],"
+			"\"page_info\":{}}",
+			"{\"members\":[{\"id\":\"" M1 "\",\"address\":\"10.0.0.1\","
+			"\"protocol_port\":1,\"name\":[]}],\"page_info\":{}}",
+			"{\"members\":[{\"id\":\"" M1 "\",\"protocol_port\":1}],"
+			"\"page_info\":{}}",
+			"{\"members\":[],\"page_info\":{\"next_marker\":\"a/b\"}}",
+			"{\"members\":[],\"page_info\":{\"next_marker\":5}}",
+			"{\"members\":[],\"page_info\":[]}",
+			"{\"page_info\":{}}",
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			mock_push_response(200, bad[i], NULL);
+			P->list_page(prov, mock_call(), &target, "",
+				     mock_obs(), next, sizeof(next), &res);
+			tap_is_int(res.outcome, LBR_OUT_INVALID,
+				   "v3 malformed page %zu: INVALID (%s)", i,
+				   res.message);
+			tap_is_int(mock_n_members(), before,
+				   "v3 malformed page %zu: nothing observed",
+				   i);
+		}
+	}
+
+	/* The v3 error shape: flat error_msg/error_code/request_id. */
+	mock_push_response(404,
+			   "{\"error_msg\":\"pool " POOL " could not be "
+			   "found.\",\"error_code\":\"ELB.8904\","
+			   "\"request_id\":\"0f0e0d0c\"}",
+			   NULL);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+		     sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "v3 list 404: INVALID");
+	tap_is_str(res.code, "ELB.8904", "v3 error: code");
+	tap_is_str(res.request_id, "0f0e0d0c", "v3 error: request id");
+	tap_ok(strstr(res.message, "pool not found") &&
+		       strstr(res.message, "could not be found."),
+	       "v3 error: message (%s)", res.message);
+	P->close(prov);
+}
+
+static void test_v3_remove(void)
+{
+	struct lbr_member_ref m[3] = {
+		{ M1, "10.0.0.1", 80, 1, -1 },
+		{ M2, "10.0.0.2", 80, 1, -1 },
+		{ M3, "10.0.0.3", 80, 1, -1 },
+	};
+	static const char *const body =
+		"{\"members\":[{\"id\":\"" M1 "\"},{\"id\":\"" M2 "\"},"
+		"{\"id\":\"" M3 "\"}]}";
+	struct lbr_member_ref many[201];
+	struct lbr_item_result it[201];
+	struct lbr_call_result res;
+	const struct mock_request *rq;
+	void *prov;
+	size_t i;
+
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_api("v3", NULL);
+	mock_push_response(200,
+			   "{\"request_id\":\"rid-7\",\"members\":["
+			   "{\"id\":\"" M2 "\",\"ret_status\":\"not found\"},"
+			   "{\"id\":\"" M1 "\",\"ret_status\":\"successful\"}"
+			   "]}",
+			   NULL);
+	memset(it, 0x5a, sizeof(it));
+	tap_is_int(P->remove_members(prov, mock_call(), &target, m, 3, it,
+				     &res),
+		   0, "v3 batch remove returns 0");
+	rq = mock_request_at(0);
+	tap_is_str(rq->method, "POST", "batch-delete: POST");
+	tap_is_str(rq->url, BASE V3POOL "/batch-delete", "batch-delete: URL");
+	tap_is_str(rq->body, body, "batch-delete: body, ids in order");
+	tap_is_str(mock_request_header(0, "Content-Type"), "application/json",
+		   "batch-delete: Content-Type");
+	verify_signature(0, "POST", "elb.example.test",
+			 V3POOL "/batch-delete", NULL, 0, body,
+			 "batch-delete");
+	tap_is_int(res.outcome, LBR_OUT_OK, "batch-delete: call OK");
+	tap_is_int(res.http_status, 200, "batch-delete: status");
+	tap_is_str(res.request_id, "rid-7", "batch-delete: body request_id");
+	tap_is_int(it[0].outcome, LBR_OUT_OK, "M1 successful: OK");
+	tap_is_str(it[0].message, "", "M1: no message");
+	tap_is_int(it[1].outcome, LBR_OUT_NOT_FOUND, "M2 not found: NOT_FOUND");
+	tap_is_str(it[1].message, "not found", "M2: message");
+	tap_is_int(it[2].outcome, LBR_OUT_UNSET,
+		   "M3 missing from the answer: stays unset");
+	tap_ok(strstr(it[2].message, "missing") != NULL,
+	       "M3: message says missing (%s)", it[2].message);
+
+	/* An unknown ret_status fails that item. */
+	mock_push_response(200,
+			   "{\"members\":[{\"id\":\"" M1 "\",\"ret_status\":"
+			   "\"failed\"}]}",
+			   NULL);
+	P->remove_members(prov, mock_call(), &target, m, 1, it, &res);
+	tap_ok(res.outcome == LBR_OUT_OK && it[0].outcome == LBR_OUT_INVALID &&
+		       strstr(it[0].message, "failed"),
+	       "unknown ret_status: item INVALID (%s)", it[0].message);
+
+	/* Call-level failures leave the items unset. */
+	mock_push_response(429,
+			   "{\"error_msg\":\"The throttling threshold has been "
+			   "reached\",\"error_code\":\"APIGW.0308\","
+			   "\"request_id\":\"r\"}",
+			   NULL);
+	P->remove_members(prov, mock_call(), &target, m, 2, it, &res);
+	tap_is_int(res.outcome, LBR_OUT_THROTTLED, "batch-delete 429");
+	tap_ok(it[0].outcome == LBR_OUT_UNSET && it[1].outcome == LBR_OUT_UNSET,
+	       "429: items unset");
+	mock_push_response(404,
+			   "{\"error_msg\":\"pool could not be found.\","
+			   "\"error_code\":\"ELB.8904\",\"request_id\":\"r\"}",
+			   NULL);
+	P->remove_members(prov, mock_call(), &target, m, 2, it, &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID,
+		   "batch-delete 404 (the pool): INVALID, not 'gone'");
+	tap_ok(it[0].outcome == LBR_OUT_UNSET, "404: items unset");
+	mock_push_response(200, "{\"members\":[{\"id\":\"" M1, NULL);
+	P->remove_members(prov, mock_call(), &target, m, 2, it, &res);
+	tap_is_int(res.outcome, LBR_OUT_TRANSIENT,
+		   "batch-delete truncated answer: TRANSIENT");
+	tap_ok(it[0].outcome == LBR_OUT_UNSET && it[1].outcome == LBR_OUT_UNSET,
+	       "truncated answer: items unset");
+	mock_push_response(200, "{\"request_id\":\"x\"}", NULL);
+	P->remove_members(prov, mock_call(), &target, m, 2, it, &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID,
+		   "batch-delete answer without members: INVALID");
+
+	/* More than 200 is never sent. */
+	for (i = 0; i < 201; i++)
+		many[i] = m[0];
+	i = mock_n_requests();
+	P->remove_members(prov, mock_call(), &target, many, 201, it, &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "batch of 201 refused");
+	tap_is_int(mock_n_requests(), i, "batch of 201: no request");
+	P->close(prov);
+}
+
+static void test_v3_create(void)
+{
+	struct lbr_member_spec ms[3] = {
+		{ "10.0.0.5", 80, 0, "web-a", NULL },
+		{ "2001:db8::7", 8080, -1, NULL, NULL },
+		{ "10.0.0.9", 80, 5, NULL, NULL },
+	};
+	static const char *const body =
+		"{\"members\":[{\"address\":\"10.0.0.5\",\"protocol_port\":80,"
+		"\"subnet_cidr_id\":\"" SUBNET "\",\"weight\":0,\"name\":"
+		"\"web-a\"},{\"address\":\"2001:db8::7\",\"protocol_port\":"
+		"8080,\"subnet_cidr_id\":\"" SUBNET "\"},{\"address\":"
+		"\"10.0.0.9\",\"protocol_port\":80,\"subnet_cidr_id\":\""
+		SUBNET "\",\"weight\":5}]}";
+	struct lbr_item_result it[3];
+	struct lbr_call_result res;
+	struct lbr_member_spec bad = { "10.0.0.5", 80, -1, NULL, "ecs-1" };
+	void *prov;
+	size_t before;
+
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_api("v3", NULL);
+	mock_push_response(200,
+			   "{\"request_id\":\"r\",\"members\":["
+			   "{\"id\":\"" M2 "\",\"address\":\"2001:db8:0:0::7\","
+			   "\"protocol_port\":8080,\"ret_status\":\"existed\"},"
+			   "{\"id\":\"" M1 "\",\"address\":\"10.0.0.5\","
+			   "\"protocol_port\":80,\"ret_status\":\"successful\"}"
+			   "]}",
+			   NULL);
+	memset(it, 0x5a, sizeof(it));
+	tap_is_int(P->create_members(prov, mock_call(), &subnet_target, ms, 3,
+				     it, &res),
+		   0, "v3 batch-add returns 0");
+	tap_is_str(mock_request_at(0)->method, "POST", "batch-add: POST");
+	tap_is_str(mock_request_at(0)->url, BASE V3POOL "/batch-add",
+		   "batch-add: URL");
+	tap_is_str(mock_request_at(0)->body, body,
+		   "batch-add: body with subnet_cidr_id, weight 0 and name");
+	verify_signature(0, "POST", "elb.example.test", V3POOL "/batch-add",
+			 NULL, 0, body, "batch-add");
+	tap_is_int(res.outcome, LBR_OUT_OK, "batch-add: call OK");
+	tap_ok(it[0].outcome == LBR_OUT_OK && !strcmp(it[0].id, M1),
+	       "10.0.0.5 successful: OK with the new id");
+	tap_ok(it[1].outcome == LBR_OUT_EXISTS && !strcmp(it[1].id, M2),
+	       "IPv6 member existed (matched across spellings): EXISTS");
+	tap_ok(it[2].outcome == LBR_OUT_UNSET && strstr(it[2].message, "missing"),
+	       "member missing from the answer: unset (%s)", it[2].message);
+
+	/* No subnet_id: v3 leaves subnet_cidr_id out. */
+	mock_push_response(200, "{\"members\":[]}", NULL);
+	P->create_members(prov, mock_call(), &target, &ms[1], 1, it, &res);
+	tap_is_str(mock_request_at(1)->body,
+		   "{\"members\":[{\"address\":\"2001:db8::7\","
+		   "\"protocol_port\":8080}]}",
+		   "batch-add without subnet_id");
+	tap_is_int(it[0].outcome, LBR_OUT_UNSET, "empty answer: item unset");
+
+	before = mock_n_requests();
+	P->create_members(prov, mock_call(), &target, &bad, 1, it, &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "resource= refused");
+	tap_is_int(mock_n_requests(), before, "resource=: no request");
+	P->close(prov);
+}
+
+static void test_weights(void)
+{
+	struct lbr_member_ref m = { M1, "10.0.0.1", 80, 9, -1 };
+	struct lbr_member_ref two[2] = { { M1, "10.0.0.1", 80, 9, -1 },
+					 { M2, "10.0.0.2", 80, 9, -1 } };
+	struct lbr_item_result it[2];
+	struct lbr_call_result res;
+	int w0 = 0, w55 = 55, w101 = 101, ws[2] = { 1, 2 };
+	void *prov;
+	size_t before;
+
+	/* v3: PUT per member, weight 0 written out. */
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_api("v3", NULL);
+	mock_push_response(200, "{\"member\":{\"id\":\"" M1 "\"}}", NULL);
+	P->set_weights(prov, mock_call(), &target, &m, &w0, 1, it, &res);
+	tap_is_str(mock_request_at(0)->method, "PUT", "v3 weight: PUT");
+	tap_is_str(mock_request_at(0)->url, BASE V3POOL "/" M1,
+		   "v3 weight: member URL");
+	tap_is_str(mock_request_at(0)->body, "{\"member\":{\"weight\":0}}",
+		   "v3 weight 0 sent explicitly");
+	verify_signature(0, "PUT", "elb.example.test", V3POOL "/" M1, NULL,
+			 0, "{\"member\":{\"weight\":0}}", "v3 weight");
+	tap_ok(res.outcome == LBR_OUT_OK && it[0].outcome == LBR_OUT_OK,
+	       "v3 weight: OK");
+	mock_push_response(200, "{}", NULL);
+	P->drain_members(prov, mock_call(), &target, &m, 1, 1, it, &res);
+	tap_is_str(mock_request_at(1)->body, "{\"member\":{\"weight\":0}}",
+		   "v3 drain: weight 0");
+	mock_push_response(200, "{}", NULL);
+	P->drain_members(prov, mock_call(), &target, &m, 1, 0, it, &res);
+	tap_is_str(mock_request_at(2)->body, "{\"member\":{\"weight\":9}}",
+		   "v3 undrain: observed weight restored");
+	mock_push_response(404,
+			   "{\"error_msg\":\"member could not be found.\","
+			   "\"error_code\":\"ELB.8904\",\"request_id\":\"r\"}",
+			   NULL);
+	P->set_weights(prov, mock_call(), &target, &m, &w55, 1, it, &res);
+	tap_ok(res.outcome == LBR_OUT_OK && it[0].outcome == LBR_OUT_NOT_FOUND,
+	       "v3 weight 404: item NOT_FOUND");
+	tap_is_str(res.code, "ELB.8904", "v3 weight 404: code");
+	before = mock_n_requests();
+	P->set_weights(prov, mock_call(), &target, &m, &w101, 1, it, &res);
+	tap_ok(res.outcome == LBR_OUT_INVALID &&
+		       it[0].outcome == LBR_OUT_INVALID,
+	       "weight 101 refused");
+	P->set_weights(prov, mock_call(), &target, two, ws, 2, it, &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "two weights in one call refused");
+	tap_is_int(mock_n_requests(), before, "no request for refused weights");
+	P->close(prov);
+
+	/* v2: the same PUT on the v2 path. */
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_api("v2", NULL);
+	mock_push_response(200, "{}", NULL);
+	P->set_weights(prov, mock_call(), &target, &m, &w55, 1, it, &res);
+	tap_is_str(mock_request_at(0)->url,
+		   BASE "/v2/" PROJ "/elb/pools/" POOL "/members/" M1,
+		   "v2 weight: URL");
+	tap_is_str(mock_request_at(0)->body, "{\"member\":{\"weight\":55}}",
+		   "v2 weight 55 body");
+	mock_push_response(200, "{}", NULL);
+	P->set_weights(prov, mock_call(), &target, &m, &w0, 1, it, &res);
+	tap_is_str(mock_request_at(1)->body, "{\"member\":{\"weight\":0}}",
+		   "v2 weight 0 sent explicitly");
+	tap_ok(res.outcome == LBR_OUT_OK && it[0].outcome == LBR_OUT_OK,
+	       "v2 weight: OK");
+	P->close(prov);
+}
+
+static void test_v2_create(void)
+{
+	struct lbr_member_spec full = { "10.0.0.5", 80, 0, "web-a", NULL };
+	struct lbr_member_spec bare = { "10.0.0.6", 81, -1, NULL, NULL };
+	static const char *const body =
+		"{\"member\":{\"address\":\"10.0.0.5\",\"protocol_port\":80,"
+		"\"subnet_id\":\"" SUBNET "\",\"weight\":0,\"name\":\"web-a\"}}";
+	const char *path = "/v2/" PROJ "/elb/pools/" POOL "/members";
+	struct lbr_member_spec two[2];
+	struct lbr_item_result it[2];
+	struct lbr_call_result res;
+	size_t before;
+	void *prov;
+
+	mock_reset();
+	mock_set_now(NOW);
+	prov = open_api(NULL, NULL);
+	mock_push_response(201,
+			   "{\"member\":{\"id\":\"" M1 "\",\"address\":"
+			   "\"10.0.0.5\",\"protocol_port\":80,\"weight\":0}}",
+			   NULL);
+	memset(it, 0x5a, sizeof(it));
+	tap_is_int(P->create_members(prov, mock_call(), &subnet_target, &full,
+				     1, it, &res),
+		   0, "v2 create returns 0");
+	tap_is_str(mock_request_at(0)->method, "POST", "v2 create: POST");
+	tap_is_str(mock_request_at(0)->url, BASE "/v2/" PROJ "/elb/pools/"
+		   POOL "/members", "v2 create: URL");
+	tap_is_str(mock_request_at(0)->body, body,
+		   "v2 create: body with subnet_id, weight 0, name");
+	verify_signature(0, "POST", "elb.example.test", path, NULL, 0, body,
+			 "v2 create");
+	tap_ok(res.outcome == LBR_OUT_OK && it[0].outcome == LBR_OUT_OK,
+	       "v2 create 201: OK");
+	tap_is_str(it[0].id, M1, "v2 create: new member id");
+	tap_is_str(it[0].message, "", "v2 create: no item message");
+
+	mock_push_response(201, "{\"member\":{}}", NULL);
+	P->create_members(prov, mock_call(), &subnet_target, &bare, 1, it,
+			  &res);
+	tap_is_str(mock_request_at(1)->body,
+		   "{\"member\":{\"address\":\"10.0.0.6\",\"protocol_port\":81,"
+		   "\"subnet_id\":\"" SUBNET "\"}}",
+		   "v2 create: undeclared weight and name left out");
+	tap_ok(it[0].outcome == LBR_OUT_OK && it[0].id[0] == '\0',
+	       "v2 create: no id in the answer is fine");
+
+	mock_push_response(409,
+			   "{\"error\":{\"message\":\"member exists\","
+			   "\"code\":\"ELB.8907\"}}",
+			   NULL);
+	P->create_members(prov, mock_call(), &subnet_target, &full, 1, it,
+			  &res);
+	tap_is_int(res.outcome, LBR_OUT_OK, "v2 create 409: call OK");
+	tap_is_int(it[0].outcome, LBR_OUT_EXISTS, "v2 create 409: EXISTS");
+	tap_is_str(res.code, "ELB.8907", "v2 create 409: code");
+	tap_is_int(res.http_status, 409, "v2 create 409: status");
+
+	mock_push_response(409,
+			   "{\"error_msg\":\"Quota exceeded\",\"error_code\":"
+			   "\"ELB.8905\"}",
+			   NULL);
+	P->create_members(prov, mock_call(), &subnet_target, &full, 1, it,
+			  &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "409 quota: INVALID");
+
+	mock_push_response(429, "{\"error_msg\":\"slow down\",\"error_code\":"
+			   "\"APIGW.0308\"}", NULL);
+	P->create_members(prov, mock_call(), &subnet_target, &full, 1, it,
+			  &res);
+	tap_is_int(res.outcome, LBR_OUT_THROTTLED, "v2 create 429: THROTTLED");
+
+	before = mock_n_requests();
+	P->create_members(prov, mock_call(), &target, &full, 1, it, &res);
+	tap_ok(res.outcome == LBR_OUT_INVALID &&
+		       strstr(res.message, "subnet_id"),
+	       "v2 create without subnet_id refused (%s)", res.message);
+	two[0] = full;
+	two[1] = bare;
+	P->create_members(prov, mock_call(), &subnet_target, two, 2, it, &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "v2 create: batch of 2 refused");
+	tap_is_int(mock_n_requests(), before, "refused creations: no request");
+	P->close(prov);
+}
+
+/* The shared helpers, on cases the Huawei paths above do not reach. */
+static void test_provcommon(void)
+{
+	struct lbr_pc_endpoint ep;
+	char buf[32], err[256];
+	char id129[130];
+
+	tap_is_int(lbr_pc_parse_endpoint("https://api.example.test/a/b//",
+					 LBR_PC_EP_PATH, &ep, err,
+					 sizeof(err)),
+		   0, "endpoint with a path, when allowed");
+	tap_is_str(ep.base, "https://api.example.test", "path: base");
+	tap_is_str(ep.host, "api.example.test", "path: host");
+	tap_is_str(ep.path, "/a/b", "path: trailing slashes dropped");
+	lbr_pc_endpoint_free(&ep);
+	tap_is_int(lbr_pc_parse_endpoint("HTTP://h.example:80/", 0, &ep, err,
+					 sizeof(err)),
+		   0, "upper-case scheme, default port");
+	tap_ok(ep.base && !strcmp(ep.base, "http://h.example") &&
+		       !strcmp(ep.path, ""),
+	       "scheme lower-cased, port 80 dropped, no path");
+	lbr_pc_endpoint_free(&ep);
+	tap_ok(lbr_pc_parse_endpoint("https://h.example/a b", LBR_PC_EP_PATH,
+				     &ep, err, sizeof(err)) == LBR_EINVAL &&
+		       ep.base == NULL,
+	       "space in an endpoint refused (%s)", err);
+	tap_ok(lbr_pc_parse_endpoint("https://h.example/a#f", LBR_PC_EP_PATH,
+				     &ep, err, sizeof(err)) == LBR_EINVAL,
+	       "fragment refused even with a path (%s)", err);
+	tap_ok(lbr_pc_parse_endpoint("https://[zz]:1", 0, &ep, err,
+				     sizeof(err)) == LBR_EINVAL &&
+		       strstr(err, "IPv6"),
+	       "malformed IPv6 literal refused (%s)", err);
+	tap_ok(lbr_pc_parse_endpoint("https://:443", 0, &ep, err,
+				     sizeof(err)) == LBR_EINVAL &&
+		       strstr(err, "host"),
+	       "no host name refused (%s)", err);
+
+	memset(id129, 'a', 129);
+	id129[129] = '\0';
+	tap_ok(!lbr_pc_valid_id(id129, 128) && lbr_pc_valid_id(id129 + 1, 128),
+	       "ids: 128 characters valid, 129 not");
+	tap_ok(!lbr_pc_valid_id("", 128) && !lbr_pc_valid_id(NULL, 128) &&
+		       !lbr_pc_valid_id("a.b", 128),
+	       "ids: empty, NULL and '.' invalid");
+
+	/* A cut inside a two-byte character drops it whole. */
+	lbr_pc_copy_clean(buf, 5, "abc\xc3\xa9z");
+	tap_is_str(buf, "abc", "copy_clean cuts on a UTF-8 boundary");
+	lbr_pc_copy_clean(buf, sizeof(buf), "a\r\nb\x7f");
+	tap_is_str(buf, "a  b ", "copy_clean blanks control characters");
+
+	snprintf(buf, sizeof(buf), "x KEY y KEY");
+	lbr_pc_redact(buf, sizeof(buf), "KEY", "***");
+	tap_is_str(buf, "x *** y ***", "redact masks every occurrence");
+	snprintf(buf, 8, "abKEYcd");
+	lbr_pc_redact(buf, 8, "KEY", "[REDACTED]");
+	tap_ok(!strstr(buf, "KEY") && strlen(buf) == 7,
+	       "redact cuts when the mask does not fit (%s)", buf);
+	tap_is_str(lbr_pc_outcome_name(LBR_OUT_EXISTS), "exists",
+		   "outcome names");
+}
+
 int main(void)
 {
 	test_entry();
@@ -999,6 +1717,14 @@ int main(void)
 	test_classification();
 	test_remove_and_drain();
 	test_token_and_secrets();
+	test_instance_info();
+	test_check_create();
+	test_v3_list();
+	test_v3_remove();
+	test_v3_create();
+	test_weights();
+	test_v2_create();
+	test_provcommon();
 	mock_reset();
 	return tap_done();
 }

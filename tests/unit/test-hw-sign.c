@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/error.h"
 #include "hwsign.h"
 #include "tests/unit/mockhost.h"
 #include "tests/unit/tap.h"
