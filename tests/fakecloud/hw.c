@@ -1,6 +1,8 @@
 /*
- * Huawei Cloud shared ELB v2 emulation: /v2/{project_id}/elb/... member,
- * pool and load balancer calls, the v3 batch-delete call, AK/SK
+ * Huawei Cloud ELB emulation: the shared-ELB v2 API
+ * (/v2/{project_id}/elb/... members, pools, load balancers), the
+ * dedicated-ELB v3 member API (/v3/{project_id}/elb/pools/{id}/members:
+ * marker paging, single-member calls, batch add/update/delete), AK/SK
  * (SDK-HMAC-SHA256) and token authentication with the gateway's error
  * shapes and AK lockout.  Facts: shared/reference/huaweicloud-elb.md.
  */
