@@ -1708,7 +1708,8 @@ static void update_member_v3(struct fc_req *r, struct fc_hw_pool *p,
 		v3_error(r, 400, code, "%s", err);
 		goto out;
 	}
-	if (c.port >= 0 && c.port != m->port && member_at(p, m->address, c.port)) {
+	if (c.port >= 0 && c.port != m->port &&
+	    member_at(p, m->address, c.port)) {
 		v3_error(r, 409, "ELB.8907", "Data conflict. Member with "
 			 "address %s and protocol_port %d already exists in "
 			 "pool %s.", m->address, c.port, p->pool_id);

@@ -347,7 +347,8 @@ static int control_member_add(struct fc_hw_pool *p, json_object *jm,
 	m = fc_hw_member_add(p, id, jstr(jm, "name"), addr, port, subnet,
 			     weight);
 	if (!m || ((type || jstr(jm, "instance_id")) &&
-		   fc_hw_member_set_kind(m, type, jstr(jm, "instance_id")) < 0)) {
+		   fc_hw_member_set_kind(m, type,
+					 jstr(jm, "instance_id")) < 0)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
