@@ -317,7 +317,12 @@ static bool op_matches(const char *op, const struct fc_req *r)
 
 	if (strcmp(op, "any") == 0 || strcmp(op, r->op) == 0)
 		return true;
-	if (strcmp(r->cloud, "uc") != 0 || !a[0])
+	/* The generic names also select their Huawei v3 counterparts
+	 * ("list" matches "v3_list"). */
+	if (strcmp(r->cloud, "hw") == 0)
+		return strncmp(r->op, "v3_", 3) == 0 &&
+		       strcmp(op, r->op + 3) == 0;
+	if (!a[0])
 		return false;
 	/* Generic names also select the UCloud actions doing the same job. */
 	if (strcmp(op, "list") == 0)
@@ -556,6 +561,7 @@ static int fault_from_json(json_object *j, struct fault_rule *f,
 		{ "conflict", FC_EFF_CONFLICT, true },
 		{ "garbage", FC_EFF_GARBAGE, true },
 		{ "truncate", FC_EFF_TRUNCATE, true },
+		{ "partial", FC_EFF_PARTIAL, false },
 	};
 	json_object *v;
 	const char *s;
@@ -611,6 +617,18 @@ static int fault_from_json(json_object *j, struct fault_rule *f,
 	}
 	if (f->hit.effect == FC_EFF_NONE) {
 		snprintf(err, errlen, "a fault rule needs an effect");
+		return -1;
+	}
+	/* partial: apply the first N items of a batch, then answer
+	 * "partial_status" (default 500). */
+	f->hit.then_status = 500;
+	if (json_object_object_get_ex(j, "partial_status", &v))
+		f->hit.then_status = json_object_get_int(v);
+	if (f->hit.effect == FC_EFF_PARTIAL &&
+	    (f->hit.value < 0 || f->hit.then_status < 100 ||
+	     f->hit.then_status > 599)) {
+		snprintf(err, errlen, "partial needs a count of items >= 0 "
+			 "and partial_status an HTTP status code");
 		return -1;
 	}
 	if ((f->hit.effect == FC_EFF_STATUS ||
@@ -899,12 +917,20 @@ static void cloud_request(struct fc_req *r)
 		fault_status_reply(r, 429, hit.retry_after);
 		return;
 	}
+	if (hit.effect == FC_EFF_PARTIAL) {
+		r->batch_cut = true;
+		r->batch_keep = hit.value;
+	}
 	if (hw)
 		fc_hw_execute(r);
 	else
 		fc_uc_execute(r);
 
 	switch (hit.effect) {
+	case FC_EFF_PARTIAL:
+		r->fault = "partial";
+		fault_status_reply(r, hit.then_status, hit.retry_after);
+		break;
 	case FC_EFF_APPLIED_THEN:
 		r->fault = "applied_then";
 		fault_status_reply(r, hit.value, hit.retry_after);

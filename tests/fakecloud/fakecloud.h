@@ -75,6 +75,14 @@ struct fc_req {
 	const char *fault;
 	bool applied;
 
+	/*
+	 * A "partial" fault: a batch call applies only its first
+	 * 'batch_keep' items (the rest are left alone) before the fault's
+	 * status is answered.
+	 */
+	bool batch_cut;
+	int batch_keep;
+
 	/* UCloud: all parameters (query + body), decoded. */
 	struct fc_params uparams;
 };
@@ -91,12 +99,15 @@ enum fc_effect {
 	FC_EFF_GARBAGE,
 	FC_EFF_TRUNCATE,
 	FC_EFF_DELAY,
+	FC_EFF_PARTIAL,
 };
 
 /* The decision fc_fault_check() takes for one request. */
 struct fc_fault_hit {
 	enum fc_effect effect;
-	int value;		/* status, retcode or applied_then status */
+	int value;		/* status, retcode, applied_then status, or the
+				 * items a partial batch applies */
+	int then_status;	/* partial: the status answered afterwards */
 	int delay_ms;		/* also applied before any other effect */
 	int retry_after;	/* -1 = no Retry-After header */
 };
@@ -192,6 +203,8 @@ struct fc_hw_member {
 	int weight;
 	bool admin_state_up;
 	char *operating_status;
+	char *member_type;	/* v3: "ip" or "instance" */
+	char *instance_id;	/* v3: the ECS id, "" for IP members */
 	int64_t gone_at_ms;	/* -1 = present; else removal time */
 };
 
@@ -201,6 +214,7 @@ struct fc_hw_pool {
 	char *lb_id;
 	char *listener_id;
 	char *name;
+	bool v3;		/* a dedicated pool: served by /v3 only */
 	struct fc_hw_member *m;	/* sorted by id */
 	size_t n;
 	size_t cap;
@@ -289,6 +303,14 @@ struct fc_hw_member *fc_hw_member_add(struct fc_hw_pool *p, const char *id,
 				      const char *name, const char *address,
 				      int port, const char *subnet_id,
 				      int weight);
+
+/*
+ * Give a member its v3 identity: with a subnet it is an "instance" member
+ * whose ECS id is derived from its address (stable across runs), without
+ * one an "ip" member.  0 or -1 on ENOMEM.
+ */
+int fc_hw_member_set_kind(struct fc_hw_member *m, const char *type,
+			  const char *instance_id);
 
 /* A member as the v2 API shows it. */
 json_object *fc_hw_member_json(const struct fc_hw_pool *p,

@@ -1,6 +1,8 @@
 /*
- * Huawei Cloud shared ELB v2 emulation: /v2/{project_id}/elb/... member,
- * pool and load balancer calls, the v3 batch-delete call, AK/SK
+ * Huawei Cloud ELB emulation: the shared-ELB v2 API
+ * (/v2/{project_id}/elb/... members, pools, load balancers), the
+ * dedicated-ELB v3 member API (/v3/{project_id}/elb/pools/{id}/members:
+ * marker paging, single-member calls, batch add/update/delete), AK/SK
  * (SDK-HMAC-SHA256) and token authentication with the gateway's error
  * shapes and AK lockout.  Facts: shared/reference/huaweicloud-elb.md.
  */
@@ -139,10 +141,20 @@ void fc_hw_classify(struct fc_req *r)
 	if (route_parse(r->path, &rt) < 0 || !rt.version)
 		goto out;
 	if (rt.version == 3) {
-		if (rt.n == 7 && seg_is(&rt, 3, "pools") &&
-		    seg_is(&rt, 5, "members") && seg_is(&rt, 6, "batch-delete") &&
-		    strcmp(m, "POST") == 0)
-			op = "batch_delete";
+		if (!seg_is(&rt, 3, "pools") || !seg_is(&rt, 5, "members"))
+			;
+		else if (rt.n == 6)
+			op = strcmp(m, "GET") == 0 ? "v3_list" :
+			     strcmp(m, "POST") == 0 ? "v3_create" : "unknown";
+		else if (rt.n == 7 && strcmp(m, "POST") == 0)
+			op = seg_is(&rt, 6, "batch-delete") ? "batch_delete" :
+			     seg_is(&rt, 6, "batch-add") ? "batch_add" :
+			     seg_is(&rt, 6, "batch-update") ? "batch_update" :
+			     "unknown";
+		else if (rt.n == 7)
+			op = strcmp(m, "GET") == 0 ? "v3_get" :
+			     strcmp(m, "PUT") == 0 ? "v3_update" :
+			     strcmp(m, "DELETE") == 0 ? "v3_delete" : "unknown";
 	} else if (seg_is(&rt, 3, "pools")) {
 		if (rt.n == 4 && strcmp(m, "GET") == 0)
 			op = "list_pools";
@@ -162,7 +174,8 @@ void fc_hw_classify(struct fc_req *r)
 	if (strcmp(op, "unknown") != 0 && rt.n >= 5 &&
 	    seg_is(&rt, 3, "pools"))
 		r->pool_id = strdup(rt.seg[4]);
-	if (rt.n == 7 && rt.version == 2)
+	if (rt.n == 7 && strcmp(op, "unknown") != 0 &&
+	    strncmp(op, "batch_", 6) != 0)
 		r->member_id = strdup(rt.seg[6]);
 out:
 	snprintf(r->op, sizeof(r->op), "%s", op);
@@ -213,11 +226,54 @@ static void retry_after_hdr(struct fc_req *r, int retry_after)
 	fc_hdr(r, "Retry-After", buf);
 }
 
+/* Is this a dedicated-ELB (v3) call?  Its ELB errors are flat. */
+static bool is_v3(const struct fc_req *r)
+{
+	return strncmp(r->path, "/v3/", 4) == 0;
+}
+
+/* The v3 shape: {"error_msg","error_code","request_id"}, formatted. */
+static void v3_error(struct fc_req *r, int status, const char *code,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void v3_error(struct fc_req *r, int status, const char *code,
+		     const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	gw_error(r, status, code, msg);
+}
+
 void fc_hw_fault_reply(struct fc_req *r, int status, int retry_after)
 {
 	char msg[160];
 	double rate;
 
+	/* Gateway statuses look the same on v2 and v3; ELB's own errors
+	 * take the v3 flat shape on /v3. */
+	if (is_v3(r) && status != 429 && status != 401 && status != 403) {
+		if (status == 404 && r->member_id)
+			v3_error(r, 404, "ELB.8904", "member %s could not be "
+				 "found.", r->member_id);
+		else if (status == 404)
+			v3_error(r, 404, "ELB.8904", "pool %s could not be "
+				 "found.", r->pool_id ? r->pool_id : "");
+		else if (status == 409)
+			v3_error(r, 409, "ELB.8907", "Data conflict. For "
+				 "details about the error, see the returned "
+				 "information.");
+		else if (status >= 500)
+			v3_error(r, status, "ELB.8906", "%s", status == 500 ?
+				 "Internal server error." : status == 503 ?
+				 "Service unavailable." : "Backend error.");
+		else
+			v3_error(r, status, "ELB.8902", "Invalid parameter.");
+		retry_after_hdr(r, retry_after);
+		return;
+	}
 	switch (status) {
 	case 429:
 		fc_world_lock();
@@ -1025,7 +1081,8 @@ static void list_pools(struct fc_req *r, const char *project)
 
 	/* Pools are few; no paging, sorted as stored. */
 	for (i = 0; i < fc_w.npools; i++)
-		if (strcmp(fc_w.pools[i].project_id, project) == 0)
+		if (strcmp(fc_w.pools[i].project_id, project) == 0 &&
+		    !fc_w.pools[i].v3)
 			json_object_array_add(a, pool_json(&fc_w.pools[i], now));
 	json_object_object_add(o, "pools", a);
 	fc_reply_json(r, 200, o, HW_JSON);
@@ -1040,7 +1097,7 @@ static void get_lb(struct fc_req *r, const char *project, const char *lb)
 	a = json_object_new_array();
 	for (i = 0; i < fc_w.npools; i++) {
 		if (strcmp(fc_w.pools[i].project_id, project) ||
-		    strcmp(fc_w.pools[i].lb_id, lb))
+		    strcmp(fc_w.pools[i].lb_id, lb) || fc_w.pools[i].v3)
 			continue;
 		found = true;
 		x = json_object_new_object();
@@ -1086,12 +1143,763 @@ static void get_lb(struct fc_req *r, const char *project, const char *lb)
 	fc_reply_json(r, 200, o, HW_JSON);
 }
 
+/* ---------------------------------------------------- dedicated ELB (v3) */
+
+#define V3_MAX_LIMIT 2000
+#define V3_MAX_BATCH 200
+
+/* Parse the whole body as JSON; NULL when absent or malformed. */
+static json_object *parse_body(const struct fc_req *r)
+{
+	struct json_tokener *tok;
+	json_object *o = NULL;
+
+	if (!r->body_len)
+		return NULL;
+	tok = json_tokener_new();
+	if (!tok)
+		return NULL;
+	o = json_tokener_parse_ex(tok, r->body, (int)r->body_len);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+static const char *ip_version(const struct fc_hw_member *m)
+{
+	return strchr(m->address, ':') ? "v6" : "v4";
+}
+
+/* One member as v3 shows it; 'ret_status' added for batch answers. */
+static void pb_member_v3(struct pagebuf *sb, const struct fc_hw_pool *p,
+			 const struct fc_hw_member *m, const char *ret_status)
+{
+	pb_add(sb, "{\"id\": ");
+	pb_str(sb, m->id);
+	pb_add(sb, ", \"name\": ");
+	pb_str(sb, m->name);
+	pb_add(sb, ", \"pool_id\": ");
+	pb_str(sb, p->pool_id);
+	pb_add(sb, ", \"project_id\": ");
+	pb_str(sb, p->project_id);
+	pb_add(sb, ", \"address\": ");
+	pb_str(sb, m->address);
+	pb_fmt(sb, ", \"protocol_port\": %d, \"subnet_cidr_id\": ", m->port);
+	/* An IP (cross-VPC) member has no subnet: null, not "". */
+	if (m->subnet_id[0])
+		pb_str(sb, m->subnet_id);
+	else
+		pb_add(sb, "null");
+	pb_fmt(sb, ", \"weight\": %d, \"admin_state_up\": %s, \"ip_version\": "
+	       "\"%s\", \"operating_status\": ", m->weight,
+	       m->admin_state_up ? "true" : "false", ip_version(m));
+	pb_str(sb, m->operating_status);
+	pb_add(sb, ", \"status\": [{\"listener_id\": ");
+	pb_str(sb, p->listener_id);
+	pb_add(sb, ", \"operating_status\": ");
+	pb_str(sb, m->operating_status);
+	pb_add(sb, "}], \"member_type\": ");
+	pb_str(sb, m->member_type);
+	pb_add(sb, ", \"instance_id\": ");
+	pb_str(sb, m->instance_id);
+	pb_add(sb, ", \"availability_zone\": \"\"");
+	if (ret_status) {
+		pb_add(sb, ", \"ret_status\": ");
+		pb_str(sb, ret_status);
+	}
+	pb_add(sb, "}");
+}
+
+/* Send a hand-rendered v3 body, or a 500 if rendering ran out of memory. */
+static void pb_send(struct fc_req *r, int status, struct pagebuf *sb)
+{
+	if (sb->oom)
+		v3_error(r, 500, "ELB.8906", "Internal server error.");
+	else
+		fc_reply_raw(r, status, sb->buf, sb->len, HW_JSON);
+	free(sb->buf);
+	sb->buf = NULL;
+}
+
+/* {"request_id", "member"} */
+static void reply_member_v3(struct fc_req *r, int status,
+			    const struct fc_hw_pool *p,
+			    const struct fc_hw_member *m)
+{
+	struct pagebuf sb = { 0 };
+
+	pb_add(&sb, "{\"request_id\": ");
+	pb_str(&sb, r->reqid);
+	pb_add(&sb, ", \"member\": ");
+	pb_member_v3(&sb, p, m, NULL);
+	pb_add(&sb, "}");
+	pb_send(r, status, &sb);
+}
+
+/* The string value of a member field for the v3 list filters; NULL for a
+ * key that is not a filter. */
+static const char *member_field_v3(const struct fc_hw_pool *p,
+				   const struct fc_hw_member *m, const char *k,
+				   char *buf, size_t len)
+{
+	if (!strcmp(k, "subnet_cidr_id"))
+		return m->subnet_id;
+	if (!strcmp(k, "ip_version"))
+		return ip_version(m);
+	if (!strcmp(k, "member_type"))
+		return m->member_type;
+	if (!strcmp(k, "instance_id"))
+		return m->instance_id;
+	if (!strcmp(k, "subnet_id") || !strcmp(k, "tenant_id") ||
+	    !strcmp(k, "project_id"))
+		return NULL;
+	return member_field(p, m, k, buf, len);
+}
+
+/* Filters are multi-valued (name=a&name=b matches either). */
+static bool member_matches_v3(const struct fc_hw_pool *p,
+			      const struct fc_hw_member *m,
+			      const struct fc_params *q)
+{
+	static const char *const keys[] = { "id", "name", "address",
+		"protocol_port", "subnet_cidr_id", "admin_state_up", "weight",
+		"operating_status", "ip_version", "member_type",
+		"instance_id" };
+	char buf[32];
+	size_t k, i;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		bool seen = false, hit = false;
+		const char *v = member_field_v3(p, m, keys[k], buf,
+						sizeof(buf));
+
+		for (i = 0; i < q->n; i++) {
+			if (strcmp(q->v[i].k, keys[k]) != 0)
+				continue;
+			seen = true;
+			if (v && strcmp(q->v[i].v, v) == 0)
+				hit = true;
+		}
+		if (seen && !hit)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * GET /v3/{p}/elb/pools/{pool}/members: ascending id, pages of 'limit'
+ * (0..2000, default 2000) after 'marker'; page_info.next_marker only when
+ * another page follows.
+ */
+static void list_members_v3(struct fc_req *r, struct fc_hw_pool *p)
+{
+	struct fc_params q = { 0 };
+	struct pagebuf sb = { 0 };
+	const char *ls, *marker, *rev;
+	size_t i, *idx = NULL, ni = 0, start;
+	long limit = V3_MAX_LIMIT;
+	bool reverse, more = false;
+	int64_t now = fc_now_ms();
+	int page_max = fc_settings()->page_max;
+
+	if (fc_parse_urlencoded(&q, r->query, strlen(r->query), false) < 0) {
+		v3_error(r, 500, "ELB.8906", "Internal server error.");
+		goto out;
+	}
+	ls = fc_params_get(&q, "limit");
+	marker = fc_params_get(&q, "marker");
+	rev = fc_params_get(&q, "page_reverse");
+	if (ls && (!parse_int(ls, &limit) || limit < 0 ||
+		   limit > V3_MAX_LIMIT)) {
+		v3_error(r, 400, "ELB.8902", "Invalid input for 'limit': '%s' "
+			 "is not in [0, 2000].", ls);
+		goto out;
+	}
+	if (rev && strcmp(rev, "true") && strcmp(rev, "false")) {
+		v3_error(r, 400, "ELB.8902", "Invalid input for "
+			 "'page_reverse': '%s' is not a boolean.", rev);
+		goto out;
+	}
+	reverse = rev && strcmp(rev, "true") == 0 && marker;
+	/* limit=0 is taken as the default page (2000), never "nothing". */
+	if (limit == 0)
+		limit = V3_MAX_LIMIT;
+	if (page_max > 0 && limit > page_max)
+		limit = page_max;
+	/* A marker must name a member this pool still shows. */
+	if (marker) {
+		struct fc_hw_member *mm = fc_hw_member_find(p, marker);
+
+		if (!mm || !fc_hw_member_listed(mm, now)) {
+			v3_error(r, 400, "ELB.8902", "Invalid input for "
+				 "'marker': member %s could not be found.",
+				 marker);
+			goto out;
+		}
+	}
+	idx = malloc((size_t)(limit + 1) * sizeof(*idx));
+	if (!idx) {
+		v3_error(r, 500, "ELB.8906", "Internal server error.");
+		goto out;
+	}
+	if (!reverse) {
+		/* Forward: one more than the page says whether another
+		 * page follows. */
+		i = 0;
+		if (marker) {
+			size_t lo = 0, hi = p->n;
+
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (strcmp(p->m[mid].id, marker) <= 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			i = lo;
+		}
+		for (; i < p->n && ni <= (size_t)limit; i++)
+			if (fc_hw_member_listed(&p->m[i], now) &&
+			    member_matches_v3(p, &p->m[i], &q))
+				idx[ni++] = i;
+		more = ni > (size_t)limit;
+		if (more)
+			ni--;
+	} else {
+		/* Backward: the 'limit' members just before the marker,
+		 * still in ascending order. */
+		i = (size_t)(fc_hw_member_find(p, marker) - p->m);
+		while (i > 0 && ni <= (size_t)limit) {
+			i--;
+			if (fc_hw_member_listed(&p->m[i], now) &&
+			    member_matches_v3(p, &p->m[i], &q))
+				idx[ni++] = i;
+		}
+		more = ni > (size_t)limit;
+		if (more)
+			ni--;
+		for (start = 0; start < ni / 2; start++) {
+			size_t t = idx[start];
+
+			idx[start] = idx[ni - 1 - start];
+			idx[ni - 1 - start] = t;
+		}
+	}
+	pb_add(&sb, "{\"request_id\": ");
+	pb_str(&sb, r->reqid);
+	pb_add(&sb, ", \"page_info\": {");
+	if (ni) {
+		pb_add(&sb, "\"previous_marker\": ");
+		pb_str(&sb, p->m[idx[0]].id);
+		pb_add(&sb, ", ");
+	}
+	/* Forward, next_marker continues after the page; backward, the
+	 * marker itself follows the page so there always is one. */
+	if (ni && (more || reverse)) {
+		pb_add(&sb, "\"next_marker\": ");
+		pb_str(&sb, p->m[idx[ni - 1]].id);
+		pb_add(&sb, ", ");
+	}
+	pb_fmt(&sb, "\"current_count\": %zu}, \"members\": [", ni);
+	for (i = 0; i < ni; i++) {
+		if (i)
+			pb_add(&sb, ", ");
+		pb_member_v3(&sb, p, &p->m[idx[i]], NULL);
+	}
+	pb_add(&sb, "]}");
+	pb_send(r, 200, &sb);
+out:
+	free(idx);
+	fc_params_release(&q);
+}
+
+/* A member to create, from a create body or a batch-add item. */
+struct new_member {
+	const char *address;
+	const char *name;
+	const char *subnet;
+	int port;
+	int weight;
+	bool up;
+};
+
+/* Validate one new member; -1 with an ELB.8902 message in 'err'. */
+static int new_member_v3(json_object *it, struct new_member *nm,
+			 const char *where, char *err, size_t len)
+{
+	static const char *const known[] = { "address", "protocol_port",
+		"subnet_cidr_id", "weight", "name", "admin_state_up",
+		"project_id", "availability_zone" };
+	unsigned char ipbuf[16];
+	json_object *v;
+	size_t i;
+
+	memset(nm, 0, sizeof(*nm));
+	nm->name = "";
+	nm->subnet = "";
+	nm->weight = 1;
+	nm->up = true;
+	if (!json_object_is_type(it, json_type_object)) {
+		snprintf(err, len, "Invalid input for '%s': not an object.",
+			 where);
+		return -1;
+	}
+	json_object_object_foreach(it, key, val) {
+		(void)val;
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (strcmp(key, known[i]) == 0)
+				break;
+		if (i == sizeof(known) / sizeof(known[0])) {
+			snprintf(err, len, "Unrecognized attribute(s) '%s'",
+				 key);
+			return -1;
+		}
+	}
+	if (!json_object_object_get_ex(it, "address", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		snprintf(err, len, "Invalid input for '%s.address': it is a "
+			 "required parameter.", where);
+		return -1;
+	}
+	nm->address = json_object_get_string(v);
+	if (inet_pton(AF_INET, nm->address, ipbuf) != 1 &&
+	    inet_pton(AF_INET6, nm->address, ipbuf) != 1) {
+		snprintf(err, len, "Invalid input for '%s.address': '%.64s' "
+			 "is not a valid IP address.", where, nm->address);
+		return -1;
+	}
+	if (!json_object_object_get_ex(it, "protocol_port", &v) ||
+	    !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int(v) < 1 || json_object_get_int(v) > 65535) {
+		snprintf(err, len, "Invalid input for '%s.protocol_port': it "
+			 "is required and in [1, 65535].", where);
+		return -1;
+	}
+	nm->port = json_object_get_int(v);
+	if (json_object_object_get_ex(it, "weight", &v)) {
+		if (!json_object_is_type(v, json_type_int) ||
+		    json_object_get_int(v) < 0 || json_object_get_int(v) > 100) {
+			snprintf(err, len, "Invalid input for '%s.weight': "
+				 "'%s' is not in [0, 100].", where,
+				 json_object_get_string(v));
+			return -1;
+		}
+		nm->weight = json_object_get_int(v);
+	}
+	if (json_object_object_get_ex(it, "subnet_cidr_id", &v) &&
+	    !json_object_is_type(v, json_type_null)) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    !json_object_get_string_len(v)) {
+			snprintf(err, len, "Invalid input for "
+				 "'%s.subnet_cidr_id'.", where);
+			return -1;
+		}
+		nm->subnet = json_object_get_string(v);
+	}
+	if (json_object_object_get_ex(it, "name", &v)) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    json_object_get_string_len(v) > 255) {
+			snprintf(err, len, "Invalid input for '%s.name'.",
+				 where);
+			return -1;
+		}
+		nm->name = json_object_get_string(v);
+	}
+	if (json_object_object_get_ex(it, "admin_state_up", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			snprintf(err, len, "Invalid input for "
+				 "'%s.admin_state_up'.", where);
+			return -1;
+		}
+		nm->up = json_object_get_boolean(v);
+	}
+	return 0;
+}
+
+/* The live member with this address and port, if any. */
+static struct fc_hw_member *member_at(struct fc_hw_pool *p, const char *addr,
+				      int port)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->m[i].gone_at_ms < 0 && p->m[i].port == port &&
+		    strcmp(p->m[i].address, addr) == 0)
+			return &p->m[i];
+	return NULL;
+}
+
+static struct fc_hw_member *add_new_member(struct fc_hw_pool *p,
+					   const struct new_member *nm)
+{
+	struct fc_hw_member *m;
+
+	m = fc_hw_member_add(p, NULL, nm->name, nm->address, nm->port,
+			     nm->subnet, nm->weight);
+	if (m)
+		m->admin_state_up = nm->up;
+	return m;
+}
+
+/* POST /v3/.../members {"member":{...}} -> 201 */
+static void create_member_v3(struct fc_req *r, struct fc_hw_pool *p)
+{
+	json_object *root = parse_body(r), *it;
+	struct new_member nm;
+	struct fc_hw_member *m;
+	char err[256];
+
+	if (!root || !json_object_object_get_ex(root, "member", &it)) {
+		v3_error(r, 400, "ELB.8902", "Invalid input for 'member': it "
+			 "is a required parameter.");
+		goto out;
+	}
+	if (new_member_v3(it, &nm, "member", err, sizeof(err)) < 0) {
+		v3_error(r, 400, "ELB.8902", "%s", err);
+		goto out;
+	}
+	if (member_at(p, nm.address, nm.port)) {
+		v3_error(r, 409, "ELB.8907", "Data conflict. Member with "
+			 "address %s and protocol_port %d already exists in "
+			 "pool %s.", nm.address, nm.port, p->pool_id);
+		goto out;
+	}
+	m = add_new_member(p, &nm);
+	if (!m) {
+		v3_error(r, 500, "ELB.8906", "Internal server error.");
+		goto out;
+	}
+	r->applied = true;
+	free(r->member_id);
+	r->member_id = strdup(m->id);
+	reply_member_v3(r, 201, p, m);
+out:
+	json_object_put(root);
+}
+
+/*
+ * The fields an update may change: name, weight (0 is a weight like any
+ * other), admin_state_up, protocol_port.  -1 with a message in 'err' and
+ * the error code in 'code'.
+ */
+struct member_change {
+	const char *name;
+	int weight;		/* -1 = unchanged */
+	int up;			/* -1 = unchanged */
+	int port;		/* -1 = unchanged */
+};
+
+static int member_change_v3(json_object *it, bool with_id,
+			    struct member_change *c, const char **code,
+			    char *err, size_t len)
+{
+	json_object *v;
+
+	memset(c, 0, sizeof(*c));
+	c->weight = c->up = c->port = -1;
+	*code = "ELB.8902";
+	if (!json_object_is_type(it, json_type_object)) {
+		snprintf(err, len, "Invalid input for 'member'.");
+		return -1;
+	}
+	if (!with_id && json_object_object_length(it) == 0) {
+		*code = "SYS.0400";
+		snprintf(err, len, "Invalid request body: Empty body '{}' is "
+			 "meaningless.");
+		return -1;
+	}
+	json_object_object_foreach(it, key, val) {
+		(void)val;
+		if (strcmp(key, "name") && strcmp(key, "weight") &&
+		    strcmp(key, "admin_state_up") &&
+		    strcmp(key, "protocol_port") &&
+		    strcmp(key, "availability_zone") &&
+		    !(with_id && strcmp(key, "id") == 0)) {
+			snprintf(err, len, "Unrecognized attribute(s) '%s'",
+				 key);
+			return -1;
+		}
+	}
+	if (with_id && (!json_object_object_get_ex(it, "id", &v) ||
+			!json_object_is_type(v, json_type_string))) {
+		snprintf(err, len, "Invalid input for 'members.id': it is a "
+			 "required parameter.");
+		return -1;
+	}
+	if (json_object_object_get_ex(it, "weight", &v)) {
+		if (!json_object_is_type(v, json_type_int) ||
+		    json_object_get_int(v) < 0 || json_object_get_int(v) > 100) {
+			snprintf(err, len, "Invalid input for 'weight': '%s' "
+				 "is not in [0, 100].",
+				 json_object_get_string(v));
+			return -1;
+		}
+		c->weight = json_object_get_int(v);
+	}
+	if (json_object_object_get_ex(it, "protocol_port", &v)) {
+		if (!json_object_is_type(v, json_type_int) ||
+		    json_object_get_int(v) < 1 ||
+		    json_object_get_int(v) > 65535) {
+			snprintf(err, len, "Invalid input for 'protocol_port': "
+				 "'%s' is not in [1, 65535].",
+				 json_object_get_string(v));
+			return -1;
+		}
+		c->port = json_object_get_int(v);
+	}
+	if (json_object_object_get_ex(it, "name", &v)) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    json_object_get_string_len(v) > 255) {
+			snprintf(err, len, "Invalid input for 'name'.");
+			return -1;
+		}
+		c->name = json_object_get_string(v);
+	}
+	if (json_object_object_get_ex(it, "admin_state_up", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			snprintf(err, len, "Invalid input for "
+				 "'admin_state_up'.");
+			return -1;
+		}
+		c->up = json_object_get_boolean(v);
+	}
+	return 0;
+}
+
+/* Apply a validated change; -1 on ENOMEM. */
+static int member_apply(struct fc_hw_member *m, const struct member_change *c)
+{
+	if (c->name) {
+		char *nn = strdup(c->name);
+
+		if (!nn)
+			return -1;
+		free(m->name);
+		m->name = nn;
+	}
+	if (c->weight >= 0)
+		m->weight = c->weight;
+	if (c->up >= 0)
+		m->admin_state_up = c->up;
+	if (c->port >= 0)
+		m->port = c->port;
+	return 0;
+}
+
+/* PUT /v3/.../members/{id} {"member":{...}} -> 200 */
+static void update_member_v3(struct fc_req *r, struct fc_hw_pool *p,
+			     struct fc_hw_member *m)
+{
+	json_object *root = parse_body(r), *it;
+	struct member_change c;
+	const char *code;
+	char err[256];
+
+	if (!root || !json_object_object_get_ex(root, "member", &it)) {
+		v3_error(r, 400, "ELB.8902", "Invalid input for 'member': it "
+			 "is a required parameter.");
+		goto out;
+	}
+	if (member_change_v3(it, false, &c, &code, err, sizeof(err)) < 0) {
+		v3_error(r, 400, code, "%s", err);
+		goto out;
+	}
+	if (c.port >= 0 && c.port != m->port &&
+	    member_at(p, m->address, c.port)) {
+		v3_error(r, 409, "ELB.8907", "Data conflict. Member with "
+			 "address %s and protocol_port %d already exists in "
+			 "pool %s.", m->address, c.port, p->pool_id);
+		goto out;
+	}
+	if (member_apply(m, &c) < 0) {
+		v3_error(r, 500, "ELB.8906", "Internal server error.");
+		goto out;
+	}
+	r->applied = true;
+	reply_member_v3(r, 200, p, m);
+out:
+	json_object_put(root);
+}
+
+/* The "members" array of a batch body, 1..200 items; answers itself and
+ * returns NULL otherwise. */
+static json_object *batch_items(struct fc_req *r, json_object *root)
+{
+	json_object *items;
+	size_t n;
+
+	if (!root || !json_object_object_get_ex(root, "members", &items) ||
+	    !json_object_is_type(items, json_type_array)) {
+		v3_error(r, 400, "ELB.8902", "Invalid input for 'members': it "
+			 "is a required parameter.");
+		return NULL;
+	}
+	n = json_object_array_length(items);
+	if (n > V3_MAX_BATCH) {
+		v3_error(r, 400, "ELB.8902", "Invalid input for 'members': "
+			 "at most 200 members per call.");
+		return NULL;
+	}
+	return items;
+}
+
+/* How many items of a validated batch to apply (a "partial" fault cuts
+ * the batch short). */
+static size_t batch_apply_count(const struct fc_req *r, size_t n)
+{
+	if (r->batch_cut && (size_t)r->batch_keep < n)
+		return (size_t)r->batch_keep;
+	return n;
+}
+
+/* POST /v3/.../members/batch-add: "successful" or "existed" per item. */
+static void batch_add(struct fc_req *r, struct fc_hw_pool *p)
+{
+	json_object *root = parse_body(r), *items;
+	struct new_member *nms = NULL;
+	struct pagebuf sb = { 0 };
+	char err[256], where[32];
+	size_t i, n, keep;
+
+	items = batch_items(r, root);
+	if (!items)
+		goto out;
+	n = json_object_array_length(items);
+	if (n == 0) {
+		v3_error(r, 400, "ELB.8902", "Invalid input for 'members': at "
+			 "least one member is required.");
+		goto out;
+	}
+	nms = calloc(n, sizeof(*nms));
+	if (!nms) {
+		v3_error(r, 500, "ELB.8906", "Internal server error.");
+		goto out;
+	}
+	/* Validate everything first: a bad item rejects the whole call. */
+	for (i = 0; i < n; i++) {
+		snprintf(where, sizeof(where), "members[%zu]", i);
+		if (new_member_v3(json_object_array_get_idx(items, i), &nms[i],
+				  where, err, sizeof(err)) < 0) {
+			v3_error(r, 400, "ELB.8902", "%s", err);
+			goto out;
+		}
+	}
+	keep = batch_apply_count(r, n);
+	pb_add(&sb, "{\"request_id\": ");
+	pb_str(&sb, r->reqid);
+	pb_add(&sb, ", \"members\": [");
+	for (i = 0; i < keep; i++) {
+		struct fc_hw_member *m = member_at(p, nms[i].address,
+						   nms[i].port);
+		const char *st = "existed";
+
+		if (!m) {
+			m = add_new_member(p, &nms[i]);
+			if (!m) {
+				sb.oom = true;
+				break;
+			}
+			st = "successful";
+			r->applied = true;
+		}
+		/* Rendered at once: the next add may move the members. */
+		if (i)
+			pb_add(&sb, ", ");
+		pb_member_v3(&sb, p, m, st);
+	}
+	pb_add(&sb, "]}");
+	pb_send(r, 200, &sb);
+out:
+	free(nms);
+	json_object_put(root);
+}
+
+/* POST /v3/.../members/batch-update: all ids must exist, or nothing
+ * changes (404). */
+static void batch_update(struct fc_req *r, struct fc_hw_pool *p)
+{
+	json_object *root = parse_body(r), *items, *v;
+	struct member_change *cs = NULL;
+	struct pagebuf sb = { 0 };
+	const char *code;
+	char err[256];
+	size_t i, n, keep;
+
+	items = batch_items(r, root);
+	if (!items)
+		goto out;
+	n = json_object_array_length(items);
+	if (n == 0) {
+		v3_error(r, 400, "ELB.8902", "Invalid input for 'members': at "
+			 "least one member is required.");
+		goto out;
+	}
+	cs = calloc(n, sizeof(*cs));
+	if (!cs) {
+		v3_error(r, 500, "ELB.8906", "Internal server error.");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		json_object *it = json_object_array_get_idx(items, i);
+		struct fc_hw_member *m;
+
+		if (member_change_v3(it, true, &cs[i], &code, err,
+				     sizeof(err)) < 0) {
+			v3_error(r, 400, code, "%s", err);
+			goto out;
+		}
+		json_object_object_get_ex(it, "id", &v);
+		m = fc_hw_member_find(p, json_object_get_string(v));
+		if (!m || m->gone_at_ms >= 0) {
+			v3_error(r, 404, "ELB.8904", "member %s could not be "
+				 "found.", json_object_get_string(v));
+			goto out;
+		}
+		if (cs[i].port >= 0 && cs[i].port != m->port &&
+		    member_at(p, m->address, cs[i].port)) {
+			v3_error(r, 409, "ELB.8907", "Data conflict. Member "
+				 "with address %s and protocol_port %d already "
+				 "exists in pool %s.", m->address, cs[i].port,
+				 p->pool_id);
+			goto out;
+		}
+	}
+	keep = batch_apply_count(r, n);
+	pb_add(&sb, "{\"request_id\": ");
+	pb_str(&sb, r->reqid);
+	pb_add(&sb, ", \"members\": [");
+	for (i = 0; i < keep; i++) {
+		struct fc_hw_member *m;
+
+		json_object_object_get_ex(json_object_array_get_idx(items, i),
+					  "id", &v);
+		m = fc_hw_member_find(p, json_object_get_string(v));
+		if (member_apply(m, &cs[i]) < 0) {
+			sb.oom = true;
+			break;
+		}
+		r->applied = true;
+		if (i)
+			pb_add(&sb, ", ");
+		pb_member_v3(&sb, p, m, NULL);
+	}
+	pb_add(&sb, "]}");
+	pb_send(r, 200, &sb);
+out:
+	free(cs);
+	json_object_put(root);
+}
+
 /* POST /v3/{p}/elb/pools/{pool}/members/batch-delete (v3 error shape). */
 static void batch_delete(struct fc_req *r, struct fc_hw_pool *p)
 {
 	struct json_tokener *tok = json_tokener_new();
 	json_object *root = NULL, *items, *out = NULL, *res;
-	size_t i, n, j;
+	size_t i, n, j, keep;
 
 	if (tok) {
 		root = json_tokener_parse_ex(tok, r->body, (int)r->body_len);
@@ -1129,7 +1937,8 @@ static void batch_delete(struct fc_req *r, struct fc_hw_pool *p)
 		}
 	}
 	res = json_object_new_array();
-	for (i = 0; i < n; i++) {
+	keep = batch_apply_count(r, n);
+	for (i = 0; i < keep; i++) {
 		json_object *it = json_object_array_get_idx(items, i), *v, *o;
 		struct fc_hw_member *m = NULL;
 		const char *id = "";
@@ -1175,6 +1984,38 @@ out:
 
 /* ----------------------------------------------------------- execute */
 
+static void dispatch_v3(struct fc_req *r, const struct route *rt,
+			struct fc_hw_pool *p, int64_t now)
+{
+	struct fc_hw_member *m;
+
+	if (!strcmp(r->op, "v3_list"))
+		return list_members_v3(r, p);
+	if (!strcmp(r->op, "v3_create"))
+		return create_member_v3(r, p);
+	if (!strcmp(r->op, "batch_delete"))
+		return batch_delete(r, p);
+	if (!strcmp(r->op, "batch_add"))
+		return batch_add(r, p);
+	if (!strcmp(r->op, "batch_update"))
+		return batch_update(r, p);
+	m = fc_hw_member_find(p, rt->seg[6]);
+	/* As on v2: a removed member still listed can be read, not written. */
+	if (m && (strcmp(r->op, "v3_get") ? m->gone_at_ms >= 0 :
+		  !fc_hw_member_listed(m, now)))
+		m = NULL;
+	if (!m)
+		return v3_error(r, 404, "ELB.8904", "member %s could not be "
+				"found.", rt->seg[6]);
+	if (!strcmp(r->op, "v3_get"))
+		return reply_member_v3(r, 200, p, m);
+	if (!strcmp(r->op, "v3_update"))
+		return update_member_v3(r, p, m);
+	fc_hw_member_remove(p, m);
+	r->applied = true;
+	fc_reply_raw(r, 204, NULL, 0, NULL);
+}
+
 static void dispatch(struct fc_req *r, const struct route *rt)
 {
 	struct fc_hw_pool *p = NULL;
@@ -1186,14 +2027,19 @@ static void dispatch(struct fc_req *r, const struct route *rt)
 	if (!strcmp(r->op, "get_lb"))
 		return get_lb(r, rt->project, rt->seg[4]);
 	p = fc_hw_pool_find(rt->seg[4]);
-	if (!p || strcmp(p->project_id, rt->project) != 0) {
+	/* A shared (v2) pool is not a dedicated (v3) one, and the other way
+	 * round: each API only finds its own pools. */
+	if (!p || strcmp(p->project_id, rt->project) != 0 ||
+	    p->v3 != (rt->version == 3)) {
 		if (rt->version == 3)
-			return gw_error(r, 404, "ELB.8904", "pool could not be "
-					"found.");
+			return v3_error(r, 404, "ELB.8904", "pool %s could not "
+					"be found.", rt->seg[4]);
 		return v2_error(r, 404, "ELB.9800", "pool %s could not be found",
 				rt->seg[4]);
 	}
 	fc_hw_pool_purge(p, now);
+	if (rt->version == 3)
+		return dispatch_v3(r, rt, p, now);
 	if (!strcmp(r->op, "get_pool")) {
 		json_object *o = json_object_new_object();
 
@@ -1204,8 +2050,6 @@ static void dispatch(struct fc_req *r, const struct route *rt)
 		return list_members(r, p);
 	if (!strcmp(r->op, "create"))
 		return create_member(r, p);
-	if (!strcmp(r->op, "batch_delete"))
-		return batch_delete(r, p);
 	m = fc_hw_member_find(p, rt->seg[6]);
 	/* A removed member still "listed" (eventual_ms) can be read but is
 	 * already gone for writes. */
@@ -1271,8 +2115,12 @@ void fc_hw_execute(struct fc_req *r)
 	xp = header(r, "X-Project-Id");
 	if ((xp && strcmp(xp, rt.project) != 0) ||
 	    (a->project_id[0] && strcmp(a->project_id, rt.project) != 0)) {
-		v2_error(r, 400, "ELB.9808", "Tenant_id in token mismatches "
-			 "with tenant_id in url.");
+		if (rt.version == 3)
+			v3_error(r, 400, "ELB.9808", "Tenant_id in token "
+				 "mismatches with tenant_id in url.");
+		else
+			v2_error(r, 400, "ELB.9808", "Tenant_id in token "
+				 "mismatches with tenant_id in url.");
 		goto out;
 	}
 	dispatch(r, &rt);

@@ -300,6 +300,221 @@ is "$s1:$(printf '%s' "$BODY" | jq '.members|length')" 1:0 \
 	"settings: eventual_ms keeps a removed member listed for a while"
 ctl POST /_fake/settings '{"eventual_ms":0}'
 
+# ============================================================ hw v3
+# A dedicated pool is served by /v3 only; a shared one by /v2 only.
+P3=7d0c4f3e-0000-4000-8000-0000000000aa
+M3=/v3/$PROJ/elb/pools/$P3/members
+ctl POST /_fake/hw/pools "{\"project_id\":\"$PROJ\",\"pool_id\":\"$P3\",\"api\":\"v3\",\"listener_id\":\"lis-1\",\"members\":[
+ {\"id\":\"$(id 3)\",\"address\":\"10.1.0.3\",\"protocol_port\":80,\"subnet_id\":\"sub-1\"},
+ {\"id\":\"$(id 1)\",\"address\":\"10.1.0.1\",\"protocol_port\":80,\"subnet_cidr_id\":\"sub-1\",\"instance_id\":\"ecs-1\"},
+ {\"id\":\"$(id 5)\",\"address\":\"172.16.0.5\",\"protocol_port\":80},
+ {\"id\":\"$(id 2)\",\"address\":\"10.1.0.2\",\"protocol_port\":80,\"subnet_id\":\"sub-1\",\"weight\":3},
+ {\"id\":\"$(id 4)\",\"address\":\"10.1.0.4\",\"protocol_port\":81,\"subnet_id\":\"sub-1\",\"name\":\"web-4\"}]}"
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .api)" 201:v3 "control: create a v3 pool"
+
+hw GET "$M3" "" "" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -c '[.page_info, [.members[].id[-1:]], (.request_id|test("^[0-9a-f]{32}$"))]')" \
+	"200:[{\"previous_marker\":\"$(id 1)\",\"current_count\":5},[\"1\",\"2\",\"3\",\"4\",\"5\"],true]" \
+	"v3: list without limit is one page, ascending, no next_marker"
+is "$(printf '%s' "$BODY" | jq -c '.members[0] | keys')" \
+	'["address","admin_state_up","availability_zone","id","instance_id","ip_version","member_type","name","operating_status","pool_id","project_id","protocol_port","status","subnet_cidr_id","weight"]' \
+	"v3: member fields"
+is "$(printf '%s' "$BODY" | jq -c '[.members[0] | .member_type, .instance_id, .subnet_cidr_id, .ip_version, .status[0].listener_id]')" \
+	'["instance","ecs-1","sub-1","v4","lis-1"]' "v3: an instance member"
+is "$(printf '%s' "$BODY" | jq -c '[.members[4] | .member_type, .instance_id, .subnet_cidr_id]')" \
+	'["ip","",null]' "v3: an IP member has subnet_cidr_id null"
+hw GET "$MP" "" "" $AK $SK $PROJ
+is "$(printf '%s' "$BODY" | jq -c '[.members[].address | select(startswith("10.1.") or startswith("172."))]')" \
+	'[]' "v3: the v2 pool is untouched by the v3 one"
+hw GET "/v2/$PROJ/elb/pools/$P3/members" "" "" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error.code)" 404:ELB.9800 "v3: a v3 pool is not found by v2"
+hw GET "/v3/$PROJ/elb/pools/$POOL/members" "" "" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -c '[.error_code, .error_msg, (.request_id|length)]')" \
+	"404:[\"ELB.8904\",\"pool $POOL could not be found.\",32]" \
+	"v3: a v2 pool is not found by v3 (flat error shape)"
+
+# Paging.
+hw GET "$M3" limit=2 "" $AK $SK $PROJ
+is "$(printf '%s' "$BODY" | jq -c '[.page_info.previous_marker[-1:], .page_info.next_marker[-1:], .page_info.current_count, [.members[].id[-1:]]]')" \
+	'["1","2",2,["1","2"]]' "v3: page 1 has next_marker"
+hw GET "$M3" "limit=2&marker=$(id 2)" "" $AK $SK $PROJ
+is "$(printf '%s' "$BODY" | jq -c '[.page_info.previous_marker[-1:], .page_info.next_marker[-1:], [.members[].id[-1:]]]')" \
+	'["3","4",["3","4"]]' "v3: page 2"
+hw GET "$M3" "limit=2&marker=$(id 4)" "" $AK $SK $PROJ
+is "$(printf '%s' "$BODY" | jq -c '[(.page_info|has("next_marker")), .page_info.current_count, [.members[].id[-1:]]]')" \
+	'[false,1,["5"]]' "v3: last page has no next_marker"
+hw GET "$M3" "limit=2&marker=$(id 3)" "" $AK $SK $PROJ
+hw GET "$M3" "limit=1&marker=$(id 5)&page_reverse=true" "" $AK $SK $PROJ
+is "$(printf '%s' "$BODY" | jq -c '[.members[].id[-1:]]')" '["4"]' "v3: page_reverse"
+hw GET "$M3" "limit=2&marker=$(id 4)&protocol_port=80" "" $AK $SK $PROJ
+is "$(printf '%s' "$BODY" | jq -c '[.members[].id[-1:]]')" '["5"]' "v3: filter with marker"
+hw GET "$M3" "member_type=ip&member_type=nothing" "" $AK $SK $PROJ
+is "$(printf '%s' "$BODY" | jq -c '[.members[].address]')" '["172.16.0.5"]' \
+	"v3: multi-valued member_type filter"
+hw GET "$M3" "limit=0" "" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq .page_info.current_count)" 200:5 "v3: limit 0 = the default page"
+hw GET "$M3" "limit=2000" "" $AK $SK $PROJ
+is "$STATUS" 200 "v3: limit 2000 accepted"
+hw GET "$M3" "limit=2001" "" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)" 400:ELB.8902 "v3: limit 2001 refused"
+hw GET "$M3" "limit=-1" "" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)" 400:ELB.8902 "v3: negative limit refused"
+hw GET "$M3" "limit=2&marker=$(id 9)" "" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)" 400:ELB.8902 "v3: unknown marker refused"
+STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -H 'X-Auth-Token: tok-123' \
+	"http://127.0.0.1:$PORT$M3?limit=1")
+is "$STATUS:$(jq -r '.members|length' "$TMP/body")" 200:1 "v3: token auth"
+STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' "http://127.0.0.1:$PORT$M3")
+is "$STATUS:$(jq -r .error_code "$TMP/body")" 401:APIGW.0301 "v3: missing auth"
+ctl POST /_fake/settings '{"page_max":2}'
+hw GET "$M3" "" "" $AK $SK $PROJ
+is "$(printf '%s' "$BODY" | jq -c '[.page_info.current_count, .page_info.next_marker[-1:]]')" \
+	'[2,"2"]' "v3: page_max caps the default page"
+ctl POST /_fake/settings '{"page_max":0}'
+
+# One member: show, weight 0, errors, delete.
+hw GET "$M3/$(id 2)" "" "" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -c '[.member.id[-1:], .member.weight, (.request_id|length)]')" \
+	'200:["2",3,32]' "v3: show member"
+hw PUT "$M3/$(id 2)" "" '{"member":{"weight":0}}' $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq .member.weight)" 200:0 "v3: PUT weight 0 answers 0"
+ctl GET /_fake/hw/pools/$P3
+is "$(printf '%s' "$BODY" | jq "[.members[] | select(.id == \"$(id 2)\") | .weight]")" \
+	"$(printf '[\n  0\n]')" "v3: ... and weight 0 is stored"
+hw PUT "$M3/$(id 2)" "" '{"member":{}}' $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -c '[.error_code, .error_msg]')" \
+	'400:["SYS.0400","Invalid request body: Empty body '"'{}'"' is meaningless."]' \
+	"v3: empty member object -> 400 SYS.0400"
+hw PUT "$M3/$(id 2)" "" '{"member":{"weight":101}}' $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)" 400:ELB.8902 "v3: PUT weight 101"
+hw PUT "$M3/$(id 2)" "" '{"member":{"address":"10.9.9.9"}}' $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_msg)" "400:Unrecognized attribute(s) 'address'" \
+	"v3: PUT with an unknown attribute"
+hw DELETE "$M3/$(id 4)" "" "" $AK $SK $PROJ
+is "$STATUS:$(wc -c <"$TMP/body" | tr -d ' ')" 204:0 "v3: DELETE 204, empty body"
+hw DELETE "$M3/$(id 4)" "" "" $AK $SK $PROJ
+rid=$(sed -n 's/^X-Request-Id: \([0-9a-f]*\).*/\1/ip' "$TMP/hdrs")
+is "$STATUS:$(printf '%s' "$BODY" | jq -c '[.error_code, .error_msg, .request_id == "'"$rid"'"]')" \
+	"404:[\"ELB.8904\",\"member $(id 4) could not be found.\",true]" \
+	"v3: second DELETE 404 ELB.8904, request_id = X-Request-Id"
+hw POST "$M3" "" '{"member":{"address":"10.1.0.7","protocol_port":80,"weight":0}}' $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -c '[.member.weight, .member.member_type, .member.subnet_cidr_id]')" \
+	'201:[0,"ip",null]' "v3: create one member (IP member, weight 0 kept)"
+hw POST "$M3" "" '{"member":{"address":"10.1.0.7","protocol_port":80}}' $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)" 409:ELB.8907 "v3: create duplicate"
+
+# batch-add: per-item "successful" / "existed", validation is all or nothing.
+hw POST "$M3/batch-add" "" '{"members":[{"address":"10.1.0.1","protocol_port":80,"subnet_cidr_id":"sub-1"},{"address":"10.1.0.8","protocol_port":80,"subnet_cidr_id":"sub-1","weight":0,"name":"new-8"},{"address":"10.1.0.8","protocol_port":80}]}' $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -c '[.members[] | [.ret_status, .address, .weight]]')" \
+	'200:[["existed","10.1.0.1",1],["successful","10.1.0.8",0],["existed","10.1.0.8",0]]' \
+	"v3: batch-add answers successful / existed per item"
+is "$(printf '%s' "$BODY" | jq -r '.members[0].id')" "$(id 1)" "v3: an existed item carries the existing id"
+ADD8=$(printf '%s' "$BODY" | jq -r '.members[1].id')
+ctl GET /_fake/hw/pools/$P3
+n_before=$(printf '%s' "$BODY" | jq '.members|length')
+hw POST "$M3/batch-add" "" '{"members":[{"address":"10.1.0.20","protocol_port":80},{"protocol_port":80}]}' $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)" 400:ELB.8902 "v3: batch-add item without address"
+hw POST "$M3/batch-add" "" '{"members":[{"address":"10.1.0.21","protocol_port":80,"weight":101}]}' $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)" 400:ELB.8902 "v3: batch-add weight 101"
+hw POST "$M3/batch-add" "" '{"members":[{"address":"10.1.0.22"}]}' $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)" 400:ELB.8902 "v3: batch-add without protocol_port"
+big=$(jq -cn '{members:[range(201) | {address:"10.2.\(. / 256 | floor).\(. % 256)",protocol_port:80}]}')
+hw POST "$M3/batch-add" "" "$big" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)" 400:ELB.8902 "v3: batch-add of 201 refused"
+ctl GET /_fake/hw/pools/$P3
+is "$(printf '%s' "$BODY" | jq '.members|length')" "$n_before" "v3: refused batch-adds added nothing"
+big=$(jq -cn '{members:[range(200) | {address:"10.2.\(. / 256 | floor).\(. % 256)",protocol_port:80}]}')
+hw POST "$M3/batch-add" "" "$big" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq '[.members[] | select(.ret_status == "successful")] | length')" \
+	200:200 "v3: batch-add of 200 accepted"
+hw GET "$M3" "limit=150" "" $AK $SK $PROJ
+m2=$(printf '%s' "$BODY" | jq -r .page_info.next_marker)
+hw GET "$M3" "limit=150&marker=$m2" "" $AK $SK $PROJ
+is "$(printf '%s' "$BODY" | jq -c '[.page_info.current_count, (.page_info|has("next_marker"))]')" \
+	"[$((n_before + 200 - 150)),false]" "v3: 200 added members page through"
+
+# batch-update: weights (0 included); an unknown id changes nothing.
+hw POST "$M3/batch-update" "" "{\"members\":[{\"id\":\"$(id 1)\",\"weight\":0},{\"id\":\"$ADD8\",\"weight\":7,\"name\":\"n8\"}]}" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -c '[.members[] | [.weight, .name]]')" \
+	'200:[[0,""],[7,"n8"]]' "v3: batch-update"
+hw POST "$M3/batch-update" "" "{\"members\":[{\"id\":\"$(id 1)\",\"weight\":9},{\"id\":\"$(id 9)\",\"weight\":9}]}" $AK $SK $PROJ
+s1=$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)
+hw GET "$M3/$(id 1)" "" "" $AK $SK $PROJ
+is "$s1:$(printf '%s' "$BODY" | jq .member.weight)" 404:ELB.8904:0 \
+	"v3: batch-update with an unknown id -> 404, nothing changed"
+hw POST "$M3/batch-update" "" "{\"members\":[{\"id\":\"$(id 1)\",\"weight\":-1}]}" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)" 400:ELB.8902 "v3: batch-update weight -1"
+
+# batch-delete: per-item status, 200 limit, id never mixed with address.
+big=$(jq -cn '{members:[range(201) | {id:"x\(.)"}]}')
+hw POST "$M3/batch-delete" "" "$big" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)" 400:ELB.8902 "v3: batch-delete of 201 refused"
+hw POST "$M3/batch-delete" "" "{\"members\":[{\"id\":\"$(id 3)\",\"address\":\"10.1.0.3\",\"protocol_port\":80}]}" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)" 400:ELB.8902 "v3: batch-delete item mixing id and address"
+hw POST "$M3/batch-delete" "" "{\"members\":[{\"id\":\"$(id 3)\"},{\"id\":\"$(id 9)\"},{\"address\":\"10.2.0.0\",\"protocol_port\":80}]}" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -c '[.members[].ret_status]')" \
+	'200:["successful","not found","successful"]' "v3: batch-delete per-item statuses"
+
+# Faults: a batch applied in part, then answered 503; generic op names.
+ctl POST /_fake/faults '{"cloud":"hw","op":"batch_delete","count":1,"partial":1,"partial_status":503}'
+is "$STATUS" 201 "faults: add a partial rule"
+hw POST "$M3/batch-delete" "" '{"members":[{"address":"10.2.0.1","protocol_port":80},{"address":"10.2.0.2","protocol_port":80}]}' $AK $SK $PROJ
+s1=$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)
+ctl GET /_fake/hw/pools/$P3
+is "$s1:$(printf '%s' "$BODY" | jq -c '[.members[].address | select(. == "10.2.0.1" or . == "10.2.0.2")]')" \
+	'503:ELB.8906:["10.2.0.2"]' "faults: partial applies the first item, then 503 (v3 shape)"
+ctl POST /_fake/faults '{"cloud":"hw","op":"batch_add","count":1,"applied_then":502}'
+hw POST "$M3/batch-add" "" '{"members":[{"address":"10.3.0.1","protocol_port":80}]}' $AK $SK $PROJ
+s1=$STATUS
+ctl GET /_fake/hw/pools/$P3
+is "$s1:$(printf '%s' "$BODY" | jq '[.members[] | select(.address == "10.3.0.1")] | length')" \
+	502:1 "faults: batch-add applied, then 502"
+ctl POST /_fake/faults '{"cloud":"hw","op":"list","count":1,"status":503}'
+hw GET "$M3" "" "" $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)" 503:ELB.8906 "faults: op list also matches the v3 list"
+ctl POST /_fake/faults '{"cloud":"hw","op":"v3_update","count":1,"status":404}'
+hw PUT "$M3/$(id 1)" "" '{"member":{"weight":2}}' $AK $SK $PROJ
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .error_msg)" "404:member $(id 1) could not be found." \
+	"faults: an injected v3 404 names the member"
+ctl DELETE /_fake/faults
+ctl POST /_fake/settings '{"rate_limit":{"op":"v3_list","per_sec":1}}'
+hw GET "$M3" "limit=1" "" $AK $SK $PROJ
+s1=$STATUS
+hw GET "$M3" "limit=1" "" $AK $SK $PROJ
+is "$s1:$STATUS:$(printf '%s' "$BODY" | jq -r .error_code)" 200:429:APIGW.0308 \
+	"v3: rate limit answers 429 APIGW.0308"
+ctl POST /_fake/settings '{"rate_limit":null}'
+
+# Control: autoscaling-style members added, renamed, typed and removed.
+ctl POST /_fake/hw/pools/$P3/members '{"address":"10.4.0.1","protocol_port":80,"name":"as-1","subnet_id":"sub-1"}'
+AS1=$(printf '%s' "$BODY" | jq -r .id)
+is "$STATUS:$(printf '%s' "$BODY" | jq -c '[.name, .member_type, (.instance_id|length)]')" \
+	'201:["as-1","instance",36]' "control: add a member to a v3 pool"
+ctl PATCH /_fake/hw/pools/$P3/members/$AS1 '{"name":"as-2","instance_id":"ecs-as-2","weight":0}'
+is "$STATUS" 200 "control: PATCH a member"
+hw GET "$M3" "name=as-2" "" $AK $SK $PROJ
+is "$(printf '%s' "$BODY" | jq -c '[.members[] | [.id == "'"$AS1"'", .instance_id, .weight, .member_type]]')" \
+	'[[true,"ecs-as-2",0,"instance"]]' "control: the PATCH shows in the v3 list"
+ctl PATCH /_fake/hw/pools/$P3/members/$AS1 '{"member_type":"ip"}'
+is "$(printf '%s' "$BODY" | jq -c '[.member_type, .instance_id]')" '["ip",""]' \
+	"control: PATCH member_type ip clears instance_id"
+ctl PATCH /_fake/hw/pools/$P3/members/$AS1 '{"weight":101}'
+is "$STATUS" 400 "control: PATCH refuses weight 101"
+ctl DELETE /_fake/hw/pools/$P3/members/$AS1
+hw GET "$M3" "name=as-2" "" $AK $SK $PROJ
+is "$(printf '%s' "$BODY" | jq '.members|length')" 0 "control: an out-of-band removal shows at once"
+
+# The log shows every v3 call with its body.
+ctl GET /_fake/log
+is "$(printf '%s' "$BODY" | jq -c "[.[] | select(.op == \"v3_update\" and .status == 200)][0] | [.method, .member_id[-1:], (.body|fromjson|.member.weight), .pool_id == \"$P3\"]")" \
+	'["PUT","2",0,true]' "log: v3 PUT with its weight-0 body"
+is "$(printf '%s' "$BODY" | jq -c '[.[] | select(.op == "batch_delete" and .fault == "partial")][0] | [.status, .applied, (.body|fromjson|[.members[].address])]')" \
+	'[503,true,["10.2.0.1","10.2.0.2"]]' "log: the partial batch-delete"
+is "$(printf '%s' "$BODY" | jq -c '[.[] | select(.op == "batch_update" and .status == 200)][0] | (.body|fromjson|[.members[].weight])')" \
+	'[0,7]' "log: batch-update weights"
+is "$(printf '%s' "$BODY" | jq -c '[.[] | select(.op == "v3_list" and .fault == "rate_limit")] | length')" \
+	1 "log: the v3 rate-limited call"
+
 # =================================================================== uc
 UPUB=ucloudsomeone@example.com1296235120854146120
 UPRIV=46f09bb9fab4f12dfc160dae12273d5332b5debe
@@ -361,6 +576,40 @@ is "$RC" 4077 "uc: CreatePolicy without backends -> 4077"
 uc $UPUB $UPRIV Action=AllocateBackend Region=cn-bj2 ULBId=ulb-1 VServerId=vserver-1 ResourceType=UHost ResourceId=uhost-k2f0pzvd Port=8081
 printf '%s' "$BODY" | jq -r .BackendId | grep -q '^backend-[a-z0-9]\{8\}$'
 ok $? "uc: AllocateBackend returns a backend- id"
+
+ctl GET /_fake/uc/vservers/vserver-1
+kip=$(printf '%s' "$BODY" | jq -r '.backends[] | select(.resource_id == "uhost-k2f0pzvd") | .private_ip')
+uc $UPUB $UPRIV Action=AllocateBackend Region=cn-bj2 ULBId=ulb-1 VServerId=vserver-1 ResourceType=UHost ResourceId=uhost-k2f0pzvd Port=8081
+is "$RC:$(printf '%s' "$BODY" | jq -r .Message)" "4109:host $kip:8081 already in the VServer" \
+	"uc: AllocateBackend of the same resource and port -> 4109"
+uc $UPUB $UPRIV Action=AllocateBackend Region=cn-bj2 ULBId=ulb-1 VServerId=vserver-1 ResourceType=UHost ResourceId=uhost-k2f0pzvd Port=8082 Weight=0
+is "$RC:$(printf '%s' "$BODY" | jq -r .Message)" "230:Params [Weight] not available" \
+	"uc: AllocateBackend Weight 0 -> 230"
+uc $UPUB $UPRIV Action=AllocateBackend Region=cn-bj2 ULBId=ulb-1 VServerId=vserver-1 ResourceType=UHost ResourceId=uhost-k2f0pzvd Port=8082 Weight=101
+is "$RC" 230 "uc: AllocateBackend Weight 101 -> 230"
+uc $UPUB $UPRIV Action=AllocateBackend Region=cn-bj2 ULBId=ulb-1 VServerId=vserver-1 ResourceType=IP ResourceIP=192.168.7.7 SubnetId=subnet-x Port=80
+is "$RC:$(printf '%s' "$BODY" | jq -r .Message)" "220:Missing params [VPCId]" \
+	"uc: an IP backend needs VPCId"
+uc $UPUB $UPRIV Action=AllocateBackend Region=cn-bj2 ULBId=ulb-1 VServerId=vserver-1 ResourceType=IP ResourceIP=192.168.7.7 VPCId=uvnet-x Port=80
+is "$RC:$(printf '%s' "$BODY" | jq -r .Message)" "220:Missing params [SubnetId]" \
+	"uc: an IP backend needs SubnetId"
+uc $UPUB $UPRIV Action=AllocateBackend Region=cn-bj2 ULBId=ulb-1 VServerId=vserver-1 ResourceType=IP ResourceIP=192.168.7.7 VPCId=uvnet-x SubnetId=subnet-x Port=80 Weight=5
+IPB=$(printf '%s' "$BODY" | jq -r .BackendId)
+uc $UPUB $UPRIV Action=UpdateBackendAttribute Region=cn-bj2 ULBId=ulb-1 BackendId=$IPB Weight=9 Enabled=0
+r1=$RC
+uc $UPUB $UPRIV Action=UpdateBackendAttribute Region=cn-bj2 ULBId=ulb-1 BackendId=$IPB Weight=0
+r2=$RC
+ctl PATCH /_fake/uc/vservers/vserver-1/backends/$IPB '{"resource_name":"as-1"}'
+is "$STATUS:$(printf '%s' "$BODY" | jq -r .resource_name)" 200:as-1 "control: PATCH a backend's resource_name"
+uc $UPUB $UPRIV Action=DescribeVServer Region=cn-bj2 ULBId=ulb-1 VServerId=vserver-1
+is "$r1:$r2:$(printf '%s' "$BODY" | jq -c ".DataSet[0].BackendSet[] | select(.BackendId == \"$IPB\") | [.ResourceType, .ResourceId, .ResourceName, .PrivateIP, .VPCId, .SubnetId, .Weight, .Enabled]")" \
+	'0:230:["IP","192.168.7.7","as-1","192.168.7.7","uvnet-x","subnet-x",9,0]' \
+	"uc: IP backend created, weight/enabled updated, weight 0 refused"
+ctl POST /_fake/uc/vservers/vserver-1/backends '{"private_ip":"10.0.1.50","port":8080,"resource_id":"uhost-as2","resource_name":"as-2"}'
+is "$STATUS:$(printf '%s' "$BODY" | jq -c '[.resource_id, .resource_name, .resource_type]')" \
+	'201:["uhost-as2","as-2","UHost"]' "control: add a backend with a resource name"
+ctl PATCH /_fake/uc/vservers/vserver-1/backends/nope '{"weight":3}'
+is "$STATUS" 404 "control: PATCH an unknown backend"
 
 # POST bodies: form ('+' is a space) and JSON with flattened keys.
 s=$(uc_sig $UPRIV PublicKey=$UPUB Action=CreatePolicy Region=cn-bj2 ULBId=ulb-1 \
@@ -451,6 +700,8 @@ is "$STATUS" 201 "vector C3 (create) accepted"
 vec DELETE "$VMP/$VM" host\;x-project-id\;x-sdk-date \
 	99e47adc892571910f299b92387d5564d7d5246856cd1ba5940a3c296692ee37
 is "$STATUS" 204 "vector C1 (delete) accepted"
+# v3 pools are not v2 pools: the vector's pool id becomes a dedicated one.
+ctl POST /_fake/hw/pools "{\"project_id\":\"$VP\",\"pool_id\":\"$VPOOL\",\"api\":\"v3\",\"members\":[{\"address\":\"192.168.0.11\",\"protocol_port\":80}]}"
 vec POST "/v3/$VP/elb/pools/$VPOOL/members/batch-delete" \
 	content-type\;host\;x-project-id\;x-sdk-date \
 	7fe1306a3c11010da7db897951e459fd9b19d214c3058941e3f3cc63bd8cc8c2 \

@@ -676,8 +676,13 @@ static void allocate_backend(struct fc_req *r, const char *proj,
 	if (!ok)
 		return uc_error(r, true, 230, "Params [ResourceType] not "
 				"available");
+	/* An IP (or UHybrid) backend is named by its address, and needs
+	 * the VPC and subnet it lives in (reference §3.4). */
 	if ((!rid || !*rid) && (!rip || !*rip))
 		return uc_error(r, true, 220, "Missing params [ResourceId]");
+	if ((strcmp(rtype, "IP") == 0 || strcmp(rtype, "UHybrid") == 0) &&
+	    !require(r, "ResourceIP", "VPCId", "SubnetId", (const char *)NULL))
+		return;
 	if (rip && *rip && inet_pton(AF_INET, rip, ipbuf) != 1)
 		return uc_error(r, true, 230, "Params [ResourceIP] not available");
 	if (!int_param(r, "Port", 1, 65535, &port) ||
@@ -693,18 +698,34 @@ static void allocate_backend(struct fc_req *r, const char *proj,
 		snprintf(ip, sizeof(ip), "%s", rip);
 	else
 		derive_ip(rid, ip, sizeof(ip));
+	/* The same resource (or address) on the same port is there. */
 	for (i = 0; i < v->nb; i++)
 		if (v->b[i].gone_at_ms < 0 && v->b[i].port == port &&
-		    strcmp(v->b[i].ip, ip) == 0)
+		    (strcmp(v->b[i].ip, ip) == 0 ||
+		     (rid && *rid && strcmp(v->b[i].resource_id, rid) == 0)))
 			return uc_error(r, true, 4109, "host %s:%ld already in "
 					"the VServer", ip, port);
+	/* An IP backend's resource is its address. */
 	b = fc_uc_backend_add(v, NULL, ip, (int)port, (int)enabled,
-			      (int)weight, rid && *rid ? rid : NULL);
+			      (int)weight, rid && *rid ? rid :
+			      strcmp(rtype, "IP") == 0 ? ip : NULL);
 	if (!b)
 		return uc_error(r, true, 4090, "create backend failed");
 	if (strcmp(rtype, "UHost") != 0) {
 		free(b->resource_type);
 		b->resource_type = strdup(rtype);
+	}
+	if (param(r, "VPCId") && *param(r, "VPCId")) {
+		free(b->vpc_id);
+		b->vpc_id = strdup(param(r, "VPCId"));
+	}
+	if (param(r, "SubnetId") && *param(r, "SubnetId")) {
+		free(b->subnet_id);
+		b->subnet_id = strdup(param(r, "SubnetId"));
+	}
+	if (!b->resource_type || !b->vpc_id || !b->subnet_id) {
+		fc_uc_backend_remove(v, b);
+		return uc_error(r, true, 4090, "create backend failed");
 	}
 	r->applied = true;
 	o = envelope(r, true, 0);

@@ -101,6 +101,8 @@ static void member_release(struct fc_hw_member *m)
 	free(m->address);
 	free(m->subnet_id);
 	free(m->operating_status);
+	free(m->member_type);
+	free(m->instance_id);
 }
 
 struct fc_hw_pool *fc_hw_pool_find(const char *pool_id)
@@ -166,7 +168,8 @@ struct fc_hw_member *fc_hw_member_add(struct fc_hw_pool *p, const char *id,
 	m.address = xstrdup(address);
 	m.subnet_id = xstrdup(subnet_id);
 	m.operating_status = xstrdup("ONLINE");
-	if (!m.name || !m.address || !m.subnet_id || !m.operating_status)
+	if (!m.name || !m.address || !m.subnet_id || !m.operating_status ||
+	    fc_hw_member_set_kind(&m, NULL, NULL) < 0)
 		goto fail;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
@@ -185,6 +188,44 @@ struct fc_hw_member *fc_hw_member_add(struct fc_hw_pool *p, const char *id,
 fail:
 	member_release(&m);
 	return NULL;
+}
+
+int fc_hw_member_set_kind(struct fc_hw_member *m, const char *type,
+			  const char *instance_id)
+{
+	char gen[40];
+	unsigned long h = 5381;
+	const char *a;
+	char *nt, *ni;
+
+	if (!type)
+		type = m->subnet_id[0] ? "instance" : "ip";
+	if (!instance_id) {
+		instance_id = "";
+		if (strcmp(type, "instance") == 0) {
+			/* An ECS-looking UUID derived from the address, so
+			 * that the same world gives the same ids. */
+			for (a = m->address; *a; a++)
+				h = h * 33 + (unsigned char)*a;
+			snprintf(gen, sizeof(gen),
+				 "%08lx-0000-4000-8000-%012lx",
+				 h & 0xffffffffUL, (h * 2654435761UL) &
+				 0xffffffffffffUL);
+			instance_id = gen;
+		}
+	}
+	nt = strdup(type);
+	ni = strdup(instance_id);
+	if (!nt || !ni) {
+		free(nt);
+		free(ni);
+		return -1;
+	}
+	free(m->member_type);
+	free(m->instance_id);
+	m->member_type = nt;
+	m->instance_id = ni;
+	return 0;
 }
 
 static void member_drop(struct fc_hw_pool *p, size_t i)
@@ -269,6 +310,8 @@ static int control_member_add(struct fc_hw_pool *p, json_object *jm,
 {
 	const char *addr = jstr(jm, "address"), *id = jstr(jm, "id");
 	const char *ops = jstr(jm, "operating_status");
+	const char *subnet = jstr(jm, "subnet_id");
+	const char *type = jstr(jm, "member_type");
 	json_object *v;
 	bool bad = false;
 	int port = jint(jm, "protocol_port", -1, &bad);
@@ -283,6 +326,12 @@ static int control_member_add(struct fc_hw_pool *p, json_object *jm,
 			 "protocol_port 1..65535 and weight 0..100");
 		return -1;
 	}
+	if (!subnet)
+		subnet = jstr(jm, "subnet_cidr_id");
+	if (type && strcmp(type, "ip") && strcmp(type, "instance")) {
+		snprintf(err, errlen, "member_type must be ip or instance");
+		return -1;
+	}
 	if (!bulk_loading && id && fc_hw_member_find(p, id)) {
 		snprintf(err, errlen, "member id '%s' already exists", id);
 		return -1;
@@ -295,9 +344,11 @@ static int control_member_add(struct fc_hw_pool *p, json_object *jm,
 			return -1;
 		}
 	}
-	m = fc_hw_member_add(p, id, jstr(jm, "name"), addr, port,
-			     jstr(jm, "subnet_id"), weight);
-	if (!m) {
+	m = fc_hw_member_add(p, id, jstr(jm, "name"), addr, port, subnet,
+			     weight);
+	if (!m || ((type || jstr(jm, "instance_id")) &&
+		   fc_hw_member_set_kind(m, type,
+					 jstr(jm, "instance_id")) < 0)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -362,6 +413,84 @@ static int bulk_check(struct fc_hw_pool *p, char *err, size_t errlen)
 	return r;
 }
 
+/* A member in the control API's shape: the v2 fields plus the v3 ones. */
+static json_object *member_dump(const struct fc_hw_pool *p,
+				const struct fc_hw_member *m)
+{
+	json_object *o = fc_hw_member_json(p, m);
+
+	json_object_object_add(o, "member_type",
+			       json_object_new_string(m->member_type));
+	json_object_object_add(o, "instance_id",
+			       json_object_new_string(m->instance_id));
+	return o;
+}
+
+/* Control-API change of a member's attributes (PATCH): only the keys
+ * sent change.  0 or -1 with 'err'. */
+static int member_patch(struct fc_hw_member *m, json_object *jm, char *err,
+			size_t errlen)
+{
+	static const char *const strs[] = { "name", "operating_status",
+					    "member_type", "instance_id" };
+	json_object *v;
+	bool bad = false;
+	int weight = jint(jm, "weight", m->weight, &bad);
+	const char *type = jstr(jm, "member_type");
+	size_t i;
+
+	if (!json_object_is_type(jm, json_type_object) || bad || weight < 0 ||
+	    weight > 100 || (type && strcmp(type, "ip") &&
+			     strcmp(type, "instance"))) {
+		snprintf(err, errlen, "patch needs an object with weight "
+			 "0..100 and member_type ip or instance");
+		return -1;
+	}
+	json_object_object_foreach(jm, key, val) {
+		(void)val;
+		for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+			if (strcmp(key, strs[i]) == 0)
+				break;
+		if (i == sizeof(strs) / sizeof(strs[0]) &&
+		    strcmp(key, "weight") && strcmp(key, "admin_state_up")) {
+			snprintf(err, errlen, "unknown member attribute '%s'",
+				 key);
+			return -1;
+		}
+		if (i < sizeof(strs) / sizeof(strs[0]) &&
+		    !json_object_is_type(val, json_type_string)) {
+			snprintf(err, errlen, "%s must be a string", key);
+			return -1;
+		}
+	}
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		const char *nv = jstr(jm, strs[i]);
+		char **slot = i == 0 ? &m->name : i == 1 ? &m->operating_status :
+			      i == 2 ? &m->member_type : &m->instance_id;
+		char *c;
+
+		if (!nv)
+			continue;
+		c = strdup(nv);
+		if (!c) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		free(*slot);
+		*slot = c;
+	}
+	/* A type changed alone gets a matching instance id. */
+	if (type && !jstr(jm, "instance_id") &&
+	    fc_hw_member_set_kind(m, type, strcmp(type, "ip") ? NULL : "") < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	m->weight = weight;
+	if (json_object_object_get_ex(jm, "admin_state_up", &v))
+		m->admin_state_up = json_object_get_boolean(v);
+	return 0;
+}
+
 static json_object *pool_dump(const struct fc_hw_pool *p)
 {
 	json_object *o = json_object_new_object(), *a = json_object_new_array();
@@ -375,11 +504,13 @@ static json_object *pool_dump(const struct fc_hw_pool *p)
 	json_object_object_add(o, "listener_id",
 			       json_object_new_string(p->listener_id));
 	json_object_object_add(o, "name", json_object_new_string(p->name));
+	json_object_object_add(o, "api", json_object_new_string(p->v3 ? "v3" :
+								"v2"));
 	/* The dump shows the truth: members removed but still listed
 	 * because of eventual_ms are already gone here. */
 	for (i = 0; i < p->n; i++)
 		if (p->m[i].gone_at_ms < 0)
-			json_object_array_add(a, fc_hw_member_json(p, &p->m[i]));
+			json_object_array_add(a, member_dump(p, &p->m[i]));
 	json_object_object_add(o, "members", a);
 	return o;
 }
@@ -417,6 +548,13 @@ static int pool_put(json_object *jp, struct fc_hw_pool **out, char *err,
 	np.lb_id = xstrdup(lb);
 	np.listener_id = xstrdup(lis);
 	np.name = xstrdup(jstr(jp, "name"));
+	if (jstr(jp, "api") && strcmp(jstr(jp, "api"), "v2") != 0) {
+		if (strcmp(jstr(jp, "api"), "v3") != 0) {
+			snprintf(err, errlen, "api must be v2 or v3");
+			goto fail;
+		}
+		np.v3 = true;
+	}
 	if (json_object_object_get_ex(jp, "members", &ms)) {
 		if (!json_object_is_type(ms, json_type_array)) {
 			snprintf(err, errlen, "members must be an array");
@@ -692,7 +830,59 @@ static json_object *backend_dump(const struct fc_uc_backend *b)
 	json_object_object_add(o, "weight", json_object_new_int(b->weight));
 	json_object_object_add(o, "resource_id",
 			       json_object_new_string(b->resource_id));
+	json_object_object_add(o, "resource_type",
+			       json_object_new_string(b->resource_type));
+	json_object_object_add(o, "resource_name",
+			       json_object_new_string(b->resource_name));
+	json_object_object_add(o, "vpc_id", json_object_new_string(b->vpc_id));
+	json_object_object_add(o, "subnet_id",
+			       json_object_new_string(b->subnet_id));
 	return o;
+}
+
+/*
+ * Set the string attributes a control object names (resource_name,
+ * resource_type, resource_id, vpc_id, subnet_id) and, for a PATCH,
+ * weight and enabled.  0 or -1 with 'err'.
+ */
+static int backend_patch(struct fc_uc_backend *b, json_object *jb,
+			 bool numbers, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "resource_name", "resource_type",
+		"resource_id", "vpc_id", "subnet_id" };
+	char **slots[] = { &b->resource_name, &b->resource_type,
+			   &b->resource_id, &b->vpc_id, &b->subnet_id };
+	bool bad = false;
+	int weight = jint(jb, "weight", b->weight, &bad);
+	int enabled = jint(jb, "enabled", b->enabled, &bad);
+	size_t i;
+
+	if (numbers && (!json_object_is_type(jb, json_type_object) || bad ||
+			weight < 0 || weight > 100 ||
+			(enabled != 0 && enabled != 1))) {
+		snprintf(err, errlen, "patch needs an object with weight "
+			 "0..100 and enabled 0/1");
+		return -1;
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = jstr(jb, keys[i]);
+		char *c;
+
+		if (!v)
+			continue;
+		c = strdup(v);
+		if (!c) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		free(*slots[i]);
+		*slots[i] = c;
+	}
+	if (numbers) {
+		b->weight = weight;
+		b->enabled = enabled;
+	}
+	return 0;
 }
 
 static json_object *vserver_dump(const struct fc_uc_vserver *v)
@@ -769,6 +959,9 @@ static int control_backend_add(struct fc_uc_vserver *v, json_object *jb,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* A resource id given without a name is also its name. */
+	if (backend_patch(b, jb, false, err, errlen) < 0)
+		return -1;
 	if (out)
 		*out = b;
 	return 0;
@@ -1014,7 +1207,15 @@ static void control_hw(struct fc_req *r, char **pp, int n, json_object *body)
 	if (n == 4 && strcmp(pp[3], "members") == 0 && is(r, "POST")) {
 		if (control_member_add(p, body, &m, err, sizeof(err)) < 0)
 			return control_error(r, 400, err);
-		return fc_reply_json(r, 201, fc_hw_member_json(p, m), NULL);
+		return fc_reply_json(r, 201, member_dump(p, m), NULL);
+	}
+	if (n == 5 && strcmp(pp[3], "members") == 0 && is(r, "PATCH")) {
+		m = fc_hw_member_find(p, pp[4]);
+		if (!m || m->gone_at_ms >= 0)
+			return control_error(r, 404, "no such member");
+		if (member_patch(m, body, err, sizeof(err)) < 0)
+			return control_error(r, 400, err);
+		return fc_reply_json(r, 200, member_dump(p, m), NULL);
 	}
 	if (n == 5 && strcmp(pp[3], "members") == 0 && is(r, "DELETE")) {
 		m = fc_hw_member_find(p, pp[4]);
@@ -1059,6 +1260,19 @@ static void control_uc(struct fc_req *r, char **pp, int n, json_object *body)
 		if (control_backend_add(v, body, &b, err, sizeof(err)) < 0)
 			return control_error(r, 400, err);
 		return fc_reply_json(r, 201, backend_dump(b), NULL);
+	}
+	if (n == 5 && strcmp(pp[3], "backends") == 0 && is(r, "PATCH")) {
+		size_t i;
+
+		for (i = 0; i < v->nb; i++)
+			if (strcmp(v->b[i].id, pp[4]) == 0 &&
+			    v->b[i].gone_at_ms < 0)
+				break;
+		if (i == v->nb)
+			return control_error(r, 404, "no such backend");
+		if (backend_patch(&v->b[i], body, true, err, sizeof(err)) < 0)
+			return control_error(r, 400, err);
+		return fc_reply_json(r, 200, backend_dump(&v->b[i]), NULL);
 	}
 	if (n == 5 && strcmp(pp[3], "backends") == 0 && is(r, "DELETE")) {
 		size_t i, j;
