@@ -2,7 +2,8 @@
 # ownership and protection, the Huawei v3 API.
 MEMBER_ITESTS = \
 	%D%/create-weights.sh \
-	%D%/ownership.sh
+	%D%/ownership.sh \
+	%D%/hw-v3.sh
 
 TESTS += $(MEMBER_ITESTS)
 EXTRA_DIST += $(MEMBER_ITESTS)
