@@ -3,6 +3,8 @@
 noinst_LTLIBRARIES += agent/liblbrcore.la
 agent_liblbrcore_la_SOURCES = \
 	%D%/cfg.c %D%/cfg.h \
+	%D%/cfg-check.c %D%/cfg-keys.c %D%/cfg-int.h \
+	%D%/selector.c %D%/selector.h \
 	%D%/engine.c %D%/engine.h \
 	%D%/error.c %D%/error.h \
 	%D%/http.c %D%/http.h \

@@ -23,3 +23,22 @@ TESTS += %D%/unit/test-sched
 %C%_unit_test_sched_SOURCES = %D%/unit/test-sched.c
 %C%_unit_test_sched_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(PTHREAD_CFLAGS)
 %C%_unit_test_sched_LDADD = agent/liblbrcore.la $(CURL_LIBS) $(PTHREAD_LIBS)
+
+# Config and selectors, linked against only what they use (the core
+# library needs the engine).
+LBR_CFG_TEST_SOURCES = agent/cfg.c agent/cfg-check.c agent/cfg-keys.c \
+	agent/selector.c agent/plugin.c agent/util.c agent/sched.c agent/log.c \
+	agent/error.c
+check_PROGRAMS += %D%/unit/test-cfg
+TESTS += %D%/unit/test-cfg
+%C%_unit_test_cfg_SOURCES = %D%/unit/test-cfg.c $(LBR_CFG_TEST_SOURCES)
+%C%_unit_test_cfg_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(INIH_CFLAGS)
+%C%_unit_test_cfg_LDADD = %D%/unit/libmockhost.la $(INIH_LIBS) $(CURL_LIBS) $(DL_LIBS) \
+	$(PTHREAD_LIBS)
+
+check_PROGRAMS += %D%/unit/test-selector
+TESTS += %D%/unit/test-selector
+%C%_unit_test_selector_SOURCES = %D%/unit/test-selector.c agent/selector.c agent/util.c \
+	agent/sched.c
+%C%_unit_test_selector_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+%C%_unit_test_selector_LDADD = $(CURL_LIBS) $(PTHREAD_LIBS)

@@ -3,7 +3,8 @@
 # unset; echo: echoes its secret everywhere).
 FIXTURE_LDFLAGS = -module -avoid-version -no-undefined -shared -rpath /nowhere
 check_LTLIBRARIES += %D%/fixture.la %D%/badmajor.la %D%/short.la %D%/noentry.la \
-	%D%/wrongname.la %D%/nullcb.la %D%/abi1.la %D%/forgetful.la %D%/echo.la
+	%D%/wrongname.la %D%/nullcb.la %D%/abi1.la %D%/forgetful.la %D%/echo.la \
+	%D%/capable.la
 noinst_HEADERS += %D%/observe.h
 %C%_fixture_la_SOURCES = %D%/fixture.c
 %C%_fixture_la_LDFLAGS = $(FIXTURE_LDFLAGS)
@@ -30,6 +31,8 @@ noinst_HEADERS += %D%/observe.h
 %C%_forgetful_la_LDFLAGS = $(FIXTURE_LDFLAGS)
 %C%_echo_la_SOURCES = %D%/echo.c
 %C%_echo_la_LDFLAGS = $(FIXTURE_LDFLAGS)
+%C%_capable_la_SOURCES = %D%/capable.c
+%C%_capable_la_LDFLAGS = $(FIXTURE_LDFLAGS)
 
 check_PROGRAMS += tests/unit/test-loader
 TESTS += tests/unit/test-loader
