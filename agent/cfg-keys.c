@@ -196,6 +196,13 @@ static int agent_key(struct lbr_cfg_parse *c, const char *name, const char *valu
 	long v;
 	int i;
 
+	for (i = 0; keys[i]; i++)
+		if (strcmp(keys[i], name) == 0)
+			break;
+	if (!keys[i] && strcmp(name, "state_endpoint")) {
+		lbr_cfg_set_err(c, c->line, "[agent]: unknown key '%s'", name);
+		return 0;
+	}
 	if (!*value) {
 		lbr_cfg_set_err(c, c->line, "[agent]: '%s' has an empty value", name);
 		return 0;
@@ -215,13 +222,6 @@ static int agent_key(struct lbr_cfg_parse *c, const char *name, const char *valu
 			return 0;
 		c->n_endpoints++;
 		return 1;
-	}
-	for (i = 0; keys[i]; i++)
-		if (strcmp(keys[i], name) == 0)
-			break;
-	if (!keys[i]) {
-		lbr_cfg_set_err(c, c->line, "[agent]: unknown key '%s'", name);
-		return 0;
 	}
 	bit = 1u << i;
 	if (c->agent_seen_mask & bit) {

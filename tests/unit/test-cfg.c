@@ -302,6 +302,10 @@ static void test_agent_and_state(void)
 		"lock_ttl must be a number of seconds from 5 to 86400, not '4'", "lock_ttl 4");
 	refused(write_ini("[agent]\nlock_ttl = 30\nlock_ttl = 40\n" PROV POOL), 3,
 		"duplicate key 'lock_ttl'", "lock_ttl twice");
+	refused(write_ini("[agent]\ncolour =\n" PROV POOL), 2, "[agent]: unknown key 'colour'",
+		"an unknown [agent] key, even empty");
+	refused(write_ini("[agent]\nstate_endpoint =\n" PROV POOL), 2,
+		"[agent]: 'state_endpoint' has an empty value", "an empty state_endpoint");
 
 	/* Fencing margin: timeout * 2 + 2 < lock_ttl, etcd only. */
 	refused(write_ini("[agent]\nstate = etcd://127.0.0.1:2379/lbr\n" PROV "timeout = 14\n" POOL), 8,
