@@ -5,6 +5,7 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/act.c %D%/act.h \
 	%D%/call.c %D%/call.h \
 	%D%/cfg.c %D%/cfg.h \
+	%D%/cfg-check.c %D%/cfg-keys.c %D%/cfg-int.h \
 	%D%/drain.c %D%/drain.h \
 	%D%/engine.c %D%/engine.h \
 	%D%/error.c %D%/error.h \
@@ -23,6 +24,7 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/report.c %D%/report.h \
 	%D%/retry.c %D%/retry.h \
 	%D%/sched.c %D%/sched.h \
+	%D%/selector.c %D%/selector.h \
 	%D%/util.c %D%/util.h \
 	%D%/verify.c %D%/verify.h
 agent_liblbrcore_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(INIH_CFLAGS)

@@ -11,11 +11,41 @@
 #include "agent/plugin.h"
 #include "agent/util.h"
 
-/* The part of struct lbr_provider every 1.x plugin must provide: up to and
- * including remove_member. */
+/* The part of struct lbr_provider every 2.x plugin must provide: up to and
+ * including remove_members, the last required operation. */
 #define REQUIRED_SIZE                                                        \
-	(offsetof(struct lbr_provider, remove_member) +                      \
-	 sizeof(((struct lbr_provider *)0)->remove_member))
+	(offsetof(struct lbr_provider, remove_members) +                     \
+	 sizeof(((struct lbr_provider *)0)->remove_members))
+
+/* Every capability bit that names an optional operation, and whether the
+ * operation is present in `ops`. */
+static uint64_t present_caps(const struct lbr_provider *ops)
+{
+	uint64_t caps = LBR_CAP_COOPERATIVE;
+
+	if (ops->update_rule)
+		caps |= LBR_CAP_RULES;
+	if (ops->drain_members)
+		caps |= LBR_CAP_DRAIN;
+	if (ops->create_members)
+		caps |= LBR_CAP_CREATE;
+	if (ops->set_weights)
+		caps |= LBR_CAP_WEIGHT;
+	return caps;
+}
+
+void lbr_plugin_fix_info(const struct lbr_plugin *p, struct lbr_instance_info *info)
+{
+	size_t i;
+
+	/* An instance cannot do more than the plugin has code for, and a
+	 * bit this core does not know means nothing. */
+	info->caps &= present_caps(&p->ops);
+	for (i = 0; i < LBR_BATCH_COUNT; i++)
+		if (info->batch[i] == 0)
+			info->batch[i] = 1;
+	info->api[sizeof(info->api) - 1] = '\0';
+}
 
 const struct lbr_key_spec *lbr_plugin_key(const struct lbr_key_spec *list,
 					  const char *name)
@@ -121,10 +151,12 @@ int lbr_plugin_load_path(const char *path, struct lbr_plugin **out, char *err,
 		goto out;
 	}
 	if (desc->abi_major != LBR_PROVIDER_ABI_MAJOR) {
+		/* ABI 1.x is not adapted (see provider.h): one line that says
+		 * what to do about it. */
 		snprintf(err, errlen,
-			 "plugin: '%s' is built for plugin ABI %u.%u, this lbreconcile needs %u.x",
-			 path, (unsigned)desc->abi_major, (unsigned)desc->abi_minor,
-			 (unsigned)LBR_PROVIDER_ABI_MAJOR);
+			 "plugin '%s': built for plugin ABI %u.%u, this lbreconcile needs ABI %u (rebuild it against <lbreconcile/provider.h> %u.x)",
+			 p->name, (unsigned)desc->abi_major, (unsigned)desc->abi_minor,
+			 (unsigned)LBR_PROVIDER_ABI_MAJOR, (unsigned)LBR_PROVIDER_ABI_MAJOR);
 		goto out;
 	}
 	if (desc->struct_size < REQUIRED_SIZE) {
@@ -147,7 +179,7 @@ int lbr_plugin_load_path(const char *path, struct lbr_plugin **out, char *err,
 	{
 		const char *missing = !p->ops.open ? "open" : !p->ops.close ? "close" :
 			!p->ops.check_target ? "check_target" : !p->ops.list_page ? "list_page" :
-			!p->ops.remove_member ? "remove_member" : !p->ops.provider_keys ? "provider_keys" :
+			!p->ops.remove_members ? "remove_members" : !p->ops.provider_keys ? "provider_keys" :
 			!p->ops.pool_keys ? "pool_keys" : NULL;
 
 		if (missing) {
@@ -156,20 +188,10 @@ int lbr_plugin_load_path(const char *path, struct lbr_plugin **out, char *err,
 			goto out;
 		}
 	}
-	/* Optional operations: both the bit and the pointer, or neither. */
-	if (!(p->ops.caps & LBR_CAP_RULES) || !p->ops.update_rule) {
-		p->ops.caps &= ~LBR_CAP_RULES;
-		p->ops.update_rule = NULL;
-	}
-	if (!(p->ops.caps & LBR_CAP_DRAIN) || !p->ops.drain_member) {
-		p->ops.caps &= ~LBR_CAP_DRAIN;
-		p->ops.drain_member = NULL;
-	}
-	p->ops.caps &= LBR_CAP_RULES | LBR_CAP_DRAIN | LBR_CAP_COOPERATIVE;
-	/* Bit 3 meant nothing before ABI 1.1: a 1.0 plugin that set it did
-	 * not promise anything. */
-	if (p->ops.abi_minor < 1)
-		p->ops.caps &= ~LBR_CAP_COOPERATIVE;
+	/* Optional operations: a bit without its pointer is cleared here (the
+	 * listing shows what can really run); an operation without its bit
+	 * stays, as an instance may still claim it (lbr_plugin_fix_info). */
+	p->ops.caps &= present_caps(&p->ops);
 	*out = p;
 	p = NULL; /* transferred */
 	r = 0;

@@ -29,3 +29,14 @@ check_PROGRAMS += %D%/unit/test-plan
 TESTS += %D%/unit/test-plan
 %C%_unit_test_plan_SOURCES = %D%/unit/test-plan.c
 %C%_unit_test_plan_LDADD = agent/liblbrcore.la
+
+# Config and selectors.
+check_PROGRAMS += %D%/unit/test-cfg
+TESTS += %D%/unit/test-cfg
+%C%_unit_test_cfg_SOURCES = %D%/unit/test-cfg.c
+%C%_unit_test_cfg_LDADD = agent/liblbrcore.la %D%/unit/libmockhost.la
+
+check_PROGRAMS += %D%/unit/test-selector
+TESTS += %D%/unit/test-selector
+%C%_unit_test_selector_SOURCES = %D%/unit/test-selector.c
+%C%_unit_test_selector_LDADD = agent/liblbrcore.la

@@ -31,6 +31,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *plugin_dir;
 
+/* lbr_cfg_load() opens each provider once (no network): the plugins get
+ * a host whose services do nothing, as open() and check_target() must not
+ * call them anyway. */
+static void fz_log(struct lbr_call *call, int level, const char *fmt, ...)
+{
+	(void)call;
+	(void)level;
+	(void)fmt;
+}
+
+static int64_t fz_now(struct lbr_call *call)
+{
+	(void)call;
+	return 0;
+}
+
+static const struct lbr_host fz_host = {
+	.struct_size = sizeof(struct lbr_host),
+	.abi_major = LBR_PROVIDER_ABI_MAJOR,
+	.abi_minor = LBR_PROVIDER_ABI_MINOR,
+	.log = fz_log,
+	.now = fz_now,
+};
+
 static void setup(void)
 {
 	static const char *const vars[][2] = {
@@ -94,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	err[0] = '\0';
-	r = lbr_cfg_load(path, plugin_dir, &cfg, err, sizeof(err));
+	r = lbr_cfg_load(path, plugin_dir, &fz_host, &cfg, err, sizeof(err));
 	if (strnlen(err, sizeof(err)) >= sizeof(err))
 		abort();
 	if (r == 0) {
@@ -108,6 +132,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (!cfg->pools[i].provider ||
 			    !cfg->pools[i].provider->plugin)
+				abort();
+			/* The member view matches the members. */
+			if (cfg->pools[i].n_members &&
+			    cfg->pools[i].specs[0].address != cfg->pools[i].members[0].address)
 				abort();
 			if (lbr_cfg_pool_find(cfg, cfg->pools[i].name) == NULL)
 				abort();

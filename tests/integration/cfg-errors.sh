@@ -8,7 +8,7 @@
 fake_start
 hw_account
 hw_pool "$P_WEB" "10.0.0.1:80 10.0.0.2:80"
-unset LBR_TEST_SURELY_UNSET_VAR
+unset LBR_TEST_SURELY_UNSET_VAR CREDENTIALS_DIRECTORY
 FIX=$top_srcdir/tests/fixtures/ini
 
 # the unchanged template is valid: the errors below come from the one change
@@ -55,6 +55,17 @@ bad-max-delete|4|max_delete.*150%
 duplicate-member|17|10\.0\.0\.1:80 is listed twice
 http-nonloopback|9|plain http
 key-outside-section|1|outside of any section
+bad-member-attr|16|member 10\.0\.0\.1:80: unknown attribute 'colour'
+dup-member-attr|16|duplicate attribute 'weight'
+bad-protect|17|protect: bad selector '10\.8\.0\.1/16'.*did you mean 10\.8\.0\.0/16
+bad-prune|17|prune must be all, owned or none
+etcd-no-endpoint|3|state 'etcd://': missing /PREFIX
+etcd-port-zero|3|endpoint '127\.0\.0\.1:0': the port must be a number from 1 to 65535
+etcd-port-big|3|endpoint '127\.0\.0\.1:99999': the port must be
+etcd-empty-endpoint|3|empty endpoint
+etcd-no-prefix|3|missing /PREFIX
+timeout-vs-ttl|12|timeout 20 s is too long for lock_ttl 30 s
+cred-unset|11|credential hw\.sk: CREDENTIALS_DIRECTORY is not set
 EOF
 
 # The long line must not be split into a second, valid-looking line: the

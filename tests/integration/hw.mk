@@ -33,4 +33,15 @@ EXTRA_DIST += $(HW_ITESTS) %D%/hw-lib.sh \
 	tests/fixtures/ini/bad-max-delete.ini \
 	tests/fixtures/ini/duplicate-member.ini \
 	tests/fixtures/ini/http-nonloopback.ini \
-	tests/fixtures/ini/key-outside-section.ini
+	tests/fixtures/ini/key-outside-section.ini \
+	tests/fixtures/ini/bad-member-attr.ini \
+	tests/fixtures/ini/dup-member-attr.ini \
+	tests/fixtures/ini/bad-protect.ini \
+	tests/fixtures/ini/bad-prune.ini \
+	tests/fixtures/ini/etcd-no-endpoint.ini \
+	tests/fixtures/ini/etcd-port-zero.ini \
+	tests/fixtures/ini/etcd-port-big.ini \
+	tests/fixtures/ini/etcd-empty-endpoint.ini \
+	tests/fixtures/ini/etcd-no-prefix.ini \
+	tests/fixtures/ini/timeout-vs-ttl.ini \
+	tests/fixtures/ini/cred-unset.ini

@@ -73,22 +73,56 @@ int main(void)
 	r = load("fixture.so", &p, err, sizeof(err));
 	tap_ok(r == 0 && p != NULL, "the good fixture loads (%s)", r ? err : "ok");
 	if (p) {
+		struct lbr_instance_info info;
+		void *inst = NULL;
+
 		tap_is_str(p->name, "fixture", "name taken from the file");
-		tap_ok(!(p->ops.caps & LBR_CAP_DRAIN) && !p->ops.drain_member,
+		tap_ok(!(p->ops.caps & LBR_CAP_DRAIN) && !p->ops.drain_members,
 		       "a capability bit without its callback is cleared");
-		tap_ok(p->ops.caps == 0, "unknown bits, and COOPERATIVE from a 1.0 plugin, are cleared (caps %#llx)",
+		tap_ok(p->ops.caps == LBR_CAP_COOPERATIVE,
+		       "unknown bits are cleared, COOPERATIVE kept (caps %#llx)",
 		       (unsigned long long)p->ops.caps);
-		tap_is_int(p->ops.abi_minor, 0, "a plugin built against ABI 1.0 still loads");
+		tap_ok(p->ops.remove_members && p->ops.list_page && p->ops.check_target,
+		       "the required operations are kept");
+		/* The instance claims every bit: only what has code survives. */
+		memset(&info, 0, sizeof(info));
+		info.struct_size = sizeof(info);
+		r = p->ops.open(NULL, NULL, 0, &inst, &info, err, sizeof(err));
+		tap_ok(r == 0, "the fixture opens an instance");
+		info.batch[LBR_BATCH_CREATE] = 7;
+		lbr_plugin_fix_info(p, &info);
+		tap_ok(info.caps == LBR_CAP_COOPERATIVE,
+		       "instance caps are limited to operations the plugin has (caps %#llx)",
+		       (unsigned long long)info.caps);
+		tap_ok(info.batch[LBR_BATCH_REMOVE] == 1 && info.batch[LBR_BATCH_WEIGHT] == 1 &&
+		       info.batch[LBR_BATCH_DRAIN] == 1, "a batch size of 0 reads as 1");
+		tap_is_int(info.batch[LBR_BATCH_CREATE], 7, "a stated batch size is kept");
+		tap_is_int(info.weight_max, 100, "the weight range is kept");
+		p->ops.close(inst);
 		lbr_plugin_free(p);
 		p = NULL;
 	}
-	expect_reject("badmajor.so", "plugin ABI 2.0", "a plugin built for another ABI major");
+	expect_reject("abi1.so",
+		      "plugin 'abi1': built for plugin ABI 1.1, this lbreconcile needs ABI 2 (rebuild it against <lbreconcile/provider.h> 2.x)",
+		      "a plugin built for ABI 1.1");
+	expect_reject("badmajor.so", "built for plugin ABI 3.0, this lbreconcile needs ABI 2",
+		      "a plugin built for a later ABI major");
 	expect_reject("short.so", "truncated description", "a plugin whose struct is too short");
 	expect_reject("noentry.so", "no entry point lbr_provider_entry", "a plugin without the entry point");
 	expect_reject("wrongname.so", "calls itself 'someone-else', expected 'wrongname'",
 		      "a plugin whose name does not match its file");
-	expect_reject("nullcb.so", "required operation remove_member", "a plugin missing a required callback");
+	expect_reject("nullcb.so", "required operation remove_members", "a plugin missing a required callback");
 	expect_reject("does-not-exist.so", "No such file", "a missing plugin");
+
+	/* The behaviour fixtures load. */
+	r = load("forgetful.so", &p, err, sizeof(err));
+	tap_ok(r == 0, "forgetful.so loads (%s)", r ? err : "ok");
+	lbr_plugin_free(p);
+	p = NULL;
+	r = load("echo.so", &p, err, sizeof(err));
+	tap_ok(r == 0, "echo.so loads (%s)", r ? err : "ok");
+	lbr_plugin_free(p);
+	p = NULL;
 
 	r = lbr_plugin_load_path("relative/fixture.so", &p, err, sizeof(err));
 	tap_ok(r < 0 && strstr(err, "not an absolute path"), "a relative path is refused: %s", err);
@@ -115,21 +149,31 @@ int main(void)
 	unlink(path);
 	rmdir(tmpl);
 
-	/* The real plugins. */
+	/* The real plugins (ported to ABI 2 on their own branches: until
+	 * then they do not build or are refused, and these checks are
+	 * skipped). */
 	r = lbr_plugin_load(real, "huaweicloud", &p, err, sizeof(err));
-	tap_ok(r == 0, "huaweicloud.so loads (%s)", r ? err : "ok");
-	if (p)
-		tap_ok((p->ops.caps & LBR_CAP_DRAIN) && p->ops.drain_member, "huaweicloud can drain");
-	if (p)
-		tap_ok(p->ops.caps & LBR_CAP_COOPERATIVE, "huaweicloud may run as cooperative tasks");
+	if (r == LBR_ENOENT || (r < 0 && strstr(err, "built for plugin ABI 1."))) {
+		printf("ok %d # SKIP huaweicloud.so is not built or still ABI 1\n", ++tap_n);
+	} else {
+		tap_ok(r == 0, "huaweicloud.so loads (%s)", r ? err : "ok");
+		if (p)
+			tap_ok((p->ops.caps & LBR_CAP_DRAIN) && p->ops.drain_members, "huaweicloud can drain");
+		if (p)
+			tap_ok(p->ops.caps & LBR_CAP_COOPERATIVE, "huaweicloud may run as cooperative tasks");
+	}
 	lbr_plugin_free(p);
 	p = NULL;
 	r = lbr_plugin_load(real, "ucloud", &p, err, sizeof(err));
-	tap_ok(r == 0, "ucloud.so loads (%s)", r ? err : "ok");
-	if (p)
-		tap_ok((p->ops.caps & LBR_CAP_RULES) && p->ops.update_rule, "ucloud handles L7 rules");
-	if (p)
-		tap_ok(p->ops.caps & LBR_CAP_COOPERATIVE, "ucloud may run as cooperative tasks");
+	if (r == LBR_ENOENT || (r < 0 && strstr(err, "built for plugin ABI 1."))) {
+		printf("ok %d # SKIP ucloud.so is not built or still ABI 1\n", ++tap_n);
+	} else {
+		tap_ok(r == 0, "ucloud.so loads (%s)", r ? err : "ok");
+		if (p)
+			tap_ok((p->ops.caps & LBR_CAP_RULES) && p->ops.update_rule, "ucloud handles L7 rules");
+		if (p)
+			tap_ok(p->ops.caps & LBR_CAP_COOPERATIVE, "ucloud may run as cooperative tasks");
+	}
 	lbr_plugin_free(p);
 	p = NULL;
 	r = lbr_plugin_load(real, "Bad/Name", &p, err, sizeof(err));
