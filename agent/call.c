@@ -321,7 +321,7 @@ void lbr_call_run(struct lbr_call *c, struct lbr_call_result *res)
 		/* The call failed as a whole: so did every item. */
 		for (i = 0; i < c->n; i++) {
 			c->items[i].outcome = res->outcome;
-			snprintf(c->items[i].message, sizeof(c->items[i].message), "%s",
+			snprintf(c->items[i].message, sizeof(c->items[i].message), "%.250s",
 				 res->message);
 		}
 	}

@@ -132,6 +132,7 @@ static int open_provider(struct lbr_prov_rt *pr, char *err, size_t errlen)
 	r = pr->cfg->plugin->ops.open(lbr_host_table(), kv, pr->cfg->n_kv, &pr->inst, &pr->info, perr,
 				      sizeof(perr));
 	free(kv);
+	lbr_plugin_fix_info(pr->cfg->plugin, &pr->info);
 	if (r < 0) {
 		lbr_scrub(perr, sizeof(perr));
 		snprintf(err, errlen, "provider \"%s\": %s", pr->cfg->name, perr);
