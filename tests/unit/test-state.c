@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "agent/error.h"
 #include "state/state.h"
 #include "tests/unit/tap.h"
 
@@ -92,10 +92,10 @@ static void make_pool(struct lbr_state_pool *p, const char *name)
 {
 	static struct lbr_state_target t[] = { { "pool_id", "5a9a3e9e" } };
 	static struct lbr_state_member m[] = {
-		{ "m3", "10.0.0.12", 80 },
-		{ "m1", "10.0.0.9", 80 },
-		{ "m2", "10.0.0.9", 8080 },
-		{ "m4", "2001:db8::5", 80 },
+		{ "m3", "10.0.0.12", 80, NULL, -1 },
+		{ "m1", "10.0.0.9", 80, "web-1", 10 },
+		{ "m2", "10.0.0.9", 8080, "", 0 },
+		{ "m4", "2001:db8::5", 80, NULL, 100 },
 	};
 
 	memset(p, 0, sizeof(*p));
@@ -120,9 +120,12 @@ static void test_writer_matches_jsonc(void)
 	static struct lbr_state_target t[] = { { "pool_id", "a\"b\\c/d\x01\x1f\t\n\r\b\f\xc3\xa9\x7f" },
 					       { "vserver_id", "" } };
 	static struct lbr_state_member m[] = {
-		{ "id \"quoted\"", "10.0.0.1", 65535 },
-		{ "\x02", "::1", 1 },
+		{ "id \"quoted\"", "10.0.0.1", 65535, "n\"\\\x01", 0 },
+		{ "\x02", "::1", 1, NULL, -1 },
 	};
+	static char *owned[] = { "[2001:db8::5]:80", "10.0.0.9:80" };
+	static struct lbr_state_counter counters[] = { { "removed_total", 7 },
+						       { "apply_total", 0 } };
 	struct lbr_state_pool pools[3];
 	struct lbr_state doc;
 	json_object *tree;
@@ -139,8 +142,14 @@ static void test_writer_matches_jsonc(void)
 	memset(&pools[2], 0, sizeof(pools[2]));
 	pools[2].name = "empty";
 	pools[2].provider = "uc";
+	pools[1].owned = owned;
+	pools[1].n_owned = 2;
+	pools[1].has_owned = 1;
+	pools[2].has_owned = 1;
 	doc.pools = pools;
 	doc.n_pools = 3;
+	doc.counters = counters;
+	doc.n_counters = 2;
 	doc.serial = 18446744073709ull;
 	doc.agent_version = "0.1.0";
 	doc.updated_at = 1700000200;
@@ -418,10 +427,10 @@ static void test_corrupt(void)
 		free(after);
 	}
 
-	spit(path, "{\"format_version\":2,\"lineage\":\"x\",\"serial\":3}",
-	     strlen("{\"format_version\":2,\"lineage\":\"x\",\"serial\":3}"));
+	spit(path, "{\"format_version\":3,\"lineage\":\"x\",\"serial\":3}",
+	     strlen("{\"format_version\":3,\"lineage\":\"x\",\"serial\":3}"));
 	r = lbr_state_load(st, &doc, err, sizeof(err));
-	tap_ok(r < 0 && strstr(err, "newer lbreconcile (format_version 2)"),
+	tap_ok(r < 0 && strstr(err, "newer lbreconcile (format_version 3)"),
 	       "newer format refused: %s", err);
 
 	{
@@ -652,7 +661,7 @@ static void test_lock(void)
 	r = lbr_state_lock_info(st, &info);
 	tap_ok(r == 0 && info.pid == getpid() && strlen(info.id) == 36,
 	       "lock_info: held, by us");
-	r = lbr_state_force_unlock(st, info.id, err, sizeof(err));
+	r = lbr_state_force_unlock(st, info.id, 0, err, sizeof(err));
 	tap_ok(r == LBR_ELOCKED && strstr(err, "live"),
 	       "force_unlock of a live lock refused: %s", err);
 
@@ -660,7 +669,7 @@ static void test_lock(void)
 	tap_ok(access(sfx(".lock"), F_OK) == 0, "lock file kept after unlock");
 	tap_is_int(lbr_state_lock_info(st, &info), LBR_ENOENT,
 		   "lock_info after unlock: none");
-	r = lbr_state_force_unlock(st, "00000000-0000-4000-8000-000000000000",
+	r = lbr_state_force_unlock(st, "00000000-0000-4000-8000-000000000000", 0,
 				   err, sizeof(err));
 	tap_is_int(r, LBR_ENOENT, "force_unlock with no lock: LBR_ENOENT");
 
@@ -691,11 +700,11 @@ static void test_lock(void)
 
 	r = lbr_state_lock_info(st, &info);
 	tap_ok(r == 1 && info.pid == pid, "lock_info after the child died: stale");
-	r = lbr_state_force_unlock(st, "00000000-0000-4000-8000-000000000000",
+	r = lbr_state_force_unlock(st, "00000000-0000-4000-8000-000000000000", 0,
 				   err, sizeof(err));
 	tap_ok(r == LBR_EINVAL && strstr(err, "does not match"),
 	       "force_unlock with the wrong id: %s", err);
-	r = lbr_state_force_unlock(st, info.id, err, sizeof(err));
+	r = lbr_state_force_unlock(st, info.id, 0, err, sizeof(err));
 	tap_is_int(r, 0, "force_unlock with the right id");
 	tap_is_int(lbr_state_lock_info(st, &info), LBR_ENOENT,
 		   "lock_info after force_unlock: none");
@@ -926,16 +935,77 @@ static pid_t start_etcd(const char *bin, int cport)
 	return pid;
 }
 
+/* The HTTP client the agent would install, here on libcurl. */
+static int http_calls;
+
+static size_t curl_body(char *d, size_t sz, size_t nm, void *u)
+{
+	struct { char *p; size_t n; } *b = u;
+	char *g = realloc(b->p, b->n + sz * nm + 1);
+
+	if (!g)
+		return 0;
+	memcpy(g + b->n, d, sz * nm);
+	b->p = g;
+	b->n += sz * nm;
+	b->p[b->n] = '\0';
+	return sz * nm;
+}
+
+static int curl_http(void *ud, const struct lbr_http_request *req,
+		     struct lbr_http_response *resp, char *err, size_t errlen)
+{
+	struct { char *p; size_t n; } b = { NULL, 0 };
+	struct curl_slist *h = NULL;
+	CURL *c = curl_easy_init();
+	CURLcode rc;
+	size_t i;
+
+	(void)ud;
+	http_calls++;
+	for (i = 0; req->headers && req->headers[i]; i++)
+		h = curl_slist_append(h, req->headers[i]);
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s", curl_easy_strerror(rc));
+		free(b.p);
+		return LBR_ETRANSPORT;
+	}
+	resp->body = b.p ? b.p : strdup("");
+	resp->body_len = b.n;
+	return 0;
+}
+
+static void curl_release(void *ud, struct lbr_http_response *resp)
+{
+	(void)ud;
+	free((void *)resp->body);
+}
+
 static void test_etcd(void)
 {
 	const char *bin = getenv("ETCD") ? getenv("ETCD") : "/usr/bin/etcd";
-	struct lbr_state_store *a = NULL, *b = NULL;
+	struct lbr_state_store *a = NULL, *b = NULL, *a2 = NULL;
 	struct lbr_state *doc = NULL, *back = NULL;
 	struct lbr_state_pool p;
 	struct lbr_lock_info info;
 	struct lbr_audit_rec rec = { .pool = "web", .member_id = "m1",
 				     .action = "remove", .outcome = "ok" };
+	struct lbr_state_io io = { curl_http, curl_release, NULL, NULL };
 	char spec[128], err[512];
+	uint64_t now, until;
 	int cport, r, i;
 	pid_t pid;
 
@@ -943,6 +1013,7 @@ static void test_etcd(void)
 		printf("ok %d # SKIP no etcd at %s\n", ++tap_n, bin);
 		return;
 	}
+	lbr_state_set_io(&io);
 	cport = free_port();
 	pid = start_etcd(bin, cport);
 	snprintf(spec, sizeof(spec), "etcd://127.0.0.1:%d/lbr/test/", cport);
@@ -989,11 +1060,15 @@ static void test_etcd(void)
 	lbr_state_free(back);
 	back = NULL;
 
-	r = lbr_state_force_unlock(b, "00000000-0000-4000-8000-000000000000",
+	r = lbr_state_force_unlock(b, "00000000-0000-4000-8000-000000000000", 0,
 				   err, sizeof(err));
 	tap_is_int(r, LBR_EINVAL, "etcd: force_unlock with a wrong id");
-	r = lbr_state_force_unlock(b, info.id, err, sizeof(err));
-	tap_ok(r == 0, "etcd: force_unlock with the right id");
+	r = lbr_state_force_unlock(b, info.id, 0, err, sizeof(err));
+	tap_ok(r == LBR_ELOCKED && strstr(err, "lease is alive") &&
+	       strstr(err, "s left") && strstr(err, info.id),
+	       "etcd: a live lease is not broken without force: %s", err);
+	r = lbr_state_force_unlock(b, info.id, 1, err, sizeof(err));
+	tap_ok(r == 0, "etcd: force_unlock with the right id and force");
 	r = lbr_state_lock(b, "run", 0, NULL, err, sizeof(err));
 	tap_ok(r == 0, "etcd: b locks after the break");
 	r = lbr_state_save(a, doc, err, sizeof(err));
@@ -1016,16 +1091,59 @@ static void test_etcd(void)
 	r = lbr_state_lock(a, "apply", 1, NULL, err, sizeof(err));
 	tap_ok(r == 0, "etcd: a locks again after b unlocked");
 
-	/* Lease loss: break a's lock (revoking its lease) and let the
-	 * keepalive thread notice; the save must not even be attempted. */
+	now = lbr_state_now_ms();
+	until = lbr_state_lock_valid_until_ms(a);
+	tap_ok(until > now && until <= now + 15000,
+	       "etcd: valid until within the default TTL (%llu ms left)",
+	       (unsigned long long)(until - now));
+	r = lbr_state_keepalive(a, err, sizeof(err));
+	tap_ok(r == 0 && lbr_state_lock_valid_until_ms(a) >= until,
+	       "etcd: keepalive renews the lease: %s", r ? err : "");
+	tap_ok(lbr_state_lock_valid_until_ms(b) == 0,
+	       "etcd: valid until 0 for a store not holding the lock");
+
+	/* Lease loss: break a's lock (revoking its lease); a's next
+	 * keepalive learns it, and the save is not even attempted. */
 	r = lbr_state_lock_info(b, &info);
-	r = r == 0 ? lbr_state_force_unlock(b, info.id, err, sizeof(err)) : r;
+	r = r == 0 ? lbr_state_force_unlock(b, info.id, 1, err, sizeof(err)) : r;
 	tap_is_int(r, 0, "etcd: break a's lock again");
-	sleep(6);
+	r = lbr_state_keepalive(a, err, sizeof(err));
+	tap_ok(r == LBR_EFENCED && lbr_state_lock_valid_until_ms(a) == 0,
+	       "etcd: keepalive notices the lost lease: %s", err);
 	r = lbr_state_save(a, doc, err, sizeof(err));
 	tap_ok(r == LBR_EFENCED && strstr(err, "lease expired"),
-	       "etcd: keepalive noticed the lost lease: %s", err);
+	       "etcd: no save after the lease was lost: %s", err);
+	lbr_state_unlock(a);
+
+	/* The lease is granted when the lock is taken: b may wait longer
+	 * than the TTL (a2 never renews its 2 s lease, so it expires while
+	 * b waits up to 20 s). */
+	lbr_state_store_open(spec, NULL, &a2, err, sizeof(err));
+	lbr_state_store_set_lock_ttl(a2, 2);
+	tap_is_int(lbr_state_store_set_lock_ttl(b, 0), LBR_EINVAL,
+		   "lock_ttl 0 refused");
+	lbr_state_store_set_lock_ttl(b, 2);
+	r = lbr_state_lock(a2, "apply", 0, NULL, err, sizeof(err));
+	tap_is_int(r, 0, "etcd: a2 locks with a 2 s lease");
+	r = lbr_state_lock(b, "run", 20, NULL, err, sizeof(err));
+	now = lbr_state_now_ms();
+	tap_ok(r == 0 && lbr_state_lock_valid_until_ms(b) > now + 500,
+	       "etcd: b's wait outlasted the TTL and its own lease is fresh: %s",
+	       r ? err : "");
+	tap_ok(now >= lbr_state_lock_valid_until_ms(a2),
+	       "etcd: a2's valid-until has passed");
+	r = lbr_state_save(a2, doc, err, sizeof(err));
+	tap_ok(r == LBR_EFENCED, "etcd: a2 cannot save after its lease: %s",
+	       err);
+	lbr_state_free(back);
+	back = NULL;
+	r = lbr_state_load(b, &back, err, sizeof(err));
+	r = r == 0 ? lbr_state_save(b, back, err, sizeof(err)) : r;
+	tap_is_int(r, 0, "etcd: b saves with the lease it got");
+	tap_ok(http_calls > 0, "etcd: every exchange went through the "
+	       "installed HTTP client (%d calls)", http_calls);
 out:
+	lbr_state_store_free(a2);
 	lbr_state_free(doc);
 	lbr_state_free(back);
 	lbr_state_store_free(a);
