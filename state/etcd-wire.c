@@ -95,9 +95,8 @@ static int answer(const char *ep, const char *api,
 		lbr_state_quote_raw(rs->body ? rs->body : "", rs->body ? rs->body_len : 0,
 				    60, raw, sizeof(raw));
 		lbr_state_seterr(err, errlen, "state: etcd %s: the answer of "
-				 "/v3/%s is not etcd's (%s without an etcd "
-				 "header: '%s')", ep, api, o ? "JSON" : "not JSON",
-				 raw);
+				 "/v3/%s is not etcd's (%s: '%s')", ep, api,
+				 o ? "no etcd header" : "not JSON", raw);
 		r = LBR_ECORRUPT;
 		goto out;
 	}

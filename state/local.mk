@@ -24,4 +24,7 @@ EXTRA_DIST += tests/fixtures/state/valid-full.json \
 	tests/fixtures/state/corrupt-bad-address.json \
 	tests/fixtures/state/corrupt-serial-float.json \
 	tests/fixtures/state/corrupt-no-lineage.json \
-	tests/fixtures/state/corrupt-trailing-comma.json
+	tests/fixtures/state/corrupt-trailing-comma.json \
+	tests/fixtures/state/valid-v2.json \
+	tests/fixtures/state/corrupt-owned-not-canonical.json \
+	tests/fixtures/state/corrupt-counter-negative.json
