@@ -1,35 +1,35 @@
 /*
- * The state document: in-memory helpers, JSON (de)serialisation, and the
- * backend-independent part of the store (opening a spec).
- *
- * Parsing is strict about what lbreconcile needs (types, ranges, required
- * keys) and tolerant of keys it does not know, so that an older agent can
- * read a document that a newer one extended without a format bump.  It is
- * also the fuzzing entry point: any byte string must give either a document
- * or LBR_ECORRUPT/LBR_EINVAL, never a crash or a leak.
+ * The public face of the store: opening a location picks a backend from
+ * the table below, and every lbr_state_* store function dispatches through
+ * its struct lbr_state_ops.  Also the helpers the backends share (UUIDs,
+ * times, lock info, audit lines, the serial/lineage rule).
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 #include <openssl/rand.h>
 
-#include "agent/error.h"
 #include "state/state-int.h"
 
-/* Refuse documents deeper than this; ours are 5 levels deep. */
-#define PARSE_DEPTH 16
+/* Checked in order: the first whose match() accepts the spec opens it. */
+static const struct lbr_state_ops *const backends[] = {
+	&lbr_state_etcd_ops,
+	&lbr_state_local_ops,
+};
+
+/* Lock info is a small JSON object; anything bigger is not ours. */
+#define MAX_LOCK_SIZE 4096
+
+static pthread_mutex_t msg_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void lbr_state_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -138,840 +138,252 @@ int lbr_state_parse_time(const char *s, int64_t *out)
 	return 0;
 }
 
-/* ---- document helpers ------------------------------------------------ */
-
-struct lbr_state *lbr_state_new(void)
-{
-	struct lbr_state *doc = calloc(1, sizeof(*doc));
-
-	if (doc)
-		doc->format_version = LBR_STATE_FORMAT_VERSION;
-	return doc;
-}
-
-static void pool_release(struct lbr_state_pool *p)
-{
-	size_t i;
-
-	free(p->name);
-	free(p->provider);
-	for (i = 0; i < p->n_targets; i++) {
-		free(p->targets[i].key);
-		free(p->targets[i].value);
-	}
-	free(p->targets);
-	for (i = 0; i < p->n_members; i++) {
-		free(p->members[i].id);
-		free(p->members[i].address);
-	}
-	free(p->members);
-	free(p->last_result);
-	memset(p, 0, sizeof(*p));
-}
-
-void lbr_state_free(struct lbr_state *doc)
-{
-	size_t i;
-
-	if (!doc)
-		return;
-	for (i = 0; i < doc->n_pools; i++)
-		pool_release(&doc->pools[i]);
-	free(doc->pools);
-	free(doc->agent_version);
-	free(doc);
-}
-
-struct lbr_state_pool *lbr_state_pool_find(struct lbr_state *doc,
-					   const char *name)
-{
-	size_t i;
-
-	if (!doc || !name)
-		return NULL;
-	for (i = 0; i < doc->n_pools; i++)
-		if (doc->pools[i].name && strcmp(doc->pools[i].name, name) == 0)
-			return &doc->pools[i];
-	return NULL;
-}
-
-/* strdup that maps NULL to NULL and reports failure through *bad. */
-static char *dup_or_null(const char *s, int *bad)
-{
-	char *d;
-
-	if (!s)
-		return NULL;
-	d = strdup(s);
-	if (!d)
-		*bad = 1;
-	return d;
-}
-
-static int pool_copy(struct lbr_state_pool *dst, const struct lbr_state_pool *src)
-{
-	int bad = 0;
-	size_t i;
-
-	memset(dst, 0, sizeof(*dst));
-	dst->name = dup_or_null(src->name, &bad);
-	dst->provider = dup_or_null(src->provider, &bad);
-	dst->last_result = dup_or_null(src->last_result, &bad);
-	dst->observed_at = src->observed_at;
-	dst->last_apply_at = src->last_apply_at;
-	dst->last_removed = src->last_removed;
-	dst->last_errors = src->last_errors;
-	if (src->n_targets) {
-		dst->targets = calloc(src->n_targets, sizeof(*dst->targets));
-		if (!dst->targets)
-			goto fail;
-		dst->n_targets = src->n_targets;
-		for (i = 0; i < src->n_targets; i++) {
-			dst->targets[i].key = dup_or_null(src->targets[i].key, &bad);
-			dst->targets[i].value =
-				dup_or_null(src->targets[i].value, &bad);
-		}
-	}
-	if (src->n_members) {
-		dst->members = calloc(src->n_members, sizeof(*dst->members));
-		if (!dst->members)
-			goto fail;
-		dst->n_members = src->n_members;
-		for (i = 0; i < src->n_members; i++) {
-			dst->members[i].id = dup_or_null(src->members[i].id, &bad);
-			dst->members[i].address =
-				dup_or_null(src->members[i].address, &bad);
-			dst->members[i].port = src->members[i].port;
-		}
-	}
-	if (bad)
-		goto fail;
-	return 0;
-fail:
-	pool_release(dst);
-	return LBR_ENOMEM;
-}
-
-int lbr_state_pool_put(struct lbr_state *doc, const struct lbr_state_pool *p)
-{
-	struct lbr_state_pool copy, *old, *grown;
-
-	if (!doc || !p || !p->name)
-		return LBR_EINVAL;
-	if (pool_copy(&copy, p) < 0)
-		return LBR_ENOMEM;
-	old = lbr_state_pool_find(doc, p->name);
-	if (old) {
-		pool_release(old);
-		*old = copy;
-		return 0;
-	}
-	grown = realloc(doc->pools, (doc->n_pools + 1) * sizeof(*grown));
-	if (!grown) {
-		pool_release(&copy);
-		return LBR_ENOMEM;
-	}
-	doc->pools = grown;
-	doc->pools[doc->n_pools++] = copy;
-	return 0;
-}
-
-/* ---- serialisation --------------------------------------------------- */
-
-/*
- * Members are written sorted so that two saves of the same observation are
- * byte-identical whatever order the cloud listed them in: by family (IPv4
- * first), then numerically by address, then by port.  Addresses that are
- * not IP literals (should not happen) sort after, by text.
- */
-static void addr_key(const char *a, int *fam, unsigned char buf[16])
-{
-	memset(buf, 0, 16);
-	if (a && inet_pton(AF_INET, a, buf) == 1)
-		*fam = 0;
-	else if (a && inet_pton(AF_INET6, a, buf) == 1)
-		*fam = 1;
-	else
-		*fam = 2;
-}
-
-static int member_cmp(const void *pa, const void *pb)
-{
-	const struct lbr_state_member *a = *(const struct lbr_state_member *const *)pa;
-	const struct lbr_state_member *b = *(const struct lbr_state_member *const *)pb;
-	unsigned char ka[16], kb[16];
-	int fa, fb, c;
-
-	addr_key(a->address, &fa, ka);
-	addr_key(b->address, &fb, kb);
-	if (fa != fb)
-		return fa < fb ? -1 : 1;
-	if (fa == 2)
-		c = strcmp(a->address ? a->address : "",
-			   b->address ? b->address : "");
-	else
-		c = memcmp(ka, kb, 16);
-	if (c)
-		return c;
-	if (a->port != b->port)
-		return a->port < b->port ? -1 : 1;
-	return strcmp(a->id ? a->id : "", b->id ? b->id : "");
-}
-
-static int pool_ptr_cmp(const void *pa, const void *pb)
-{
-	const struct lbr_state_pool *a = *(const struct lbr_state_pool *const *)pa;
-	const struct lbr_state_pool *b = *(const struct lbr_state_pool *const *)pb;
-
-	return strcmp(a->name ? a->name : "", b->name ? b->name : "");
-}
-
-/*
- * The state document is written straight into one buffer rather than
- * through a json-c tree: a pool of 100,000 members made a tree of ~150 MB
- * for a file of 13 MB.  The layout is json-c's JSON_C_TO_STRING_PRETTY |
- * SPACED | NOSLASHESCAPE (two-space indent, "key": value), so files look
- * the same as before.
- */
-struct jw {
-	char *buf;
-	size_t len, cap;
-	int oom;
-};
-
-static void jw_put(struct jw *w, const char *s, size_t n)
-{
-	if (w->oom)
-		return;
-	if (w->len + n + 2 > w->cap) {
-		size_t ncap = w->cap ? w->cap : 4096;
-		char *nb;
-
-		while (ncap < w->len + n + 2)
-			ncap *= 2;
-		nb = realloc(w->buf, ncap);
-		if (!nb) {
-			w->oom = 1;
-			return;
-		}
-		w->buf = nb;
-		w->cap = ncap;
-	}
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
-	w->buf[w->len] = '\0';
-}
-
-static void jw_lit(struct jw *w, const char *s)
-{
-	jw_put(w, s, strlen(s));
-}
-
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void jw_str(struct jw *w, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const char *run;
-
-	if (!s)
-		s = "";
-	jw_put(w, "\"", 1);
-	for (run = s; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		char esc[7];
-		const char *e = NULL;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		jw_put(w, run, (size_t)(s - run));
-		switch (c) {
-		case '"': e = "\\\""; break;
-		case '\\': e = "\\\\"; break;
-		case '\b': e = "\\b"; break;
-		case '\f': e = "\\f"; break;
-		case '\n': e = "\\n"; break;
-		case '\r': e = "\\r"; break;
-		case '\t': e = "\\t"; break;
-		default:
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			esc[6] = '\0';
-			e = esc;
-		}
-		jw_lit(w, e);
-		run = s + 1;
-	}
-	jw_put(w, run, (size_t)(s - run));
-	jw_put(w, "\"", 1);
-}
-
-/* Start the next member of an object or array at `level`. */
-static void jw_next(struct jw *w, int level, int *first)
-{
-	static const char spaces[] = "                                ";
-	int n = 2 * level;
-
-	jw_put(w, *first ? "\n" : ",\n", *first ? 1 : 2);
-	*first = 0;
-	while (n > 0) {
-		int k = n < (int)sizeof(spaces) - 1 ? n : (int)sizeof(spaces) - 1;
-
-		jw_put(w, spaces, (size_t)k);
-		n -= k;
-	}
-}
-
-static void jw_key(struct jw *w, int level, int *first, const char *k)
-{
-	jw_next(w, level, first);
-	jw_str(w, k);
-	jw_put(w, ": ", 2);
-}
-
-/* Close an object or array opened at `level`. */
-static void jw_close(struct jw *w, int level, char c)
-{
-	int first = 1;
-
-	jw_next(w, level, &first);
-	jw_put(w, &c, 1);
-}
-
-static void jw_int(struct jw *w, long long v)
-{
-	char b[32];
-
-	jw_put(w, b, (size_t)snprintf(b, sizeof(b), "%lld", v));
-}
-
-static void jw_time(struct jw *w, int64_t t)
-{
-	char buf[LBR_TIME_LEN];
-
-	lbr_state_fmt_time(t, buf);
-	jw_str(w, buf);
-}
-
-/* One pool, as the value of its name at level 2. */
-static int pool_write(struct jw *w, const struct lbr_state_pool *p)
-{
-	const struct lbr_state_member **sorted = NULL;
-	int first = 1, f2;
-	size_t i;
-
-	if (p->n_members) {
-		sorted = calloc(p->n_members, sizeof(*sorted));
-		if (!sorted)
-			return -1;
-		for (i = 0; i < p->n_members; i++)
-			sorted[i] = &p->members[i];
-		qsort(sorted, p->n_members, sizeof(*sorted), member_cmp);
-	}
-	jw_put(w, "{", 1);
-	jw_key(w, 3, &first, "provider");
-	jw_str(w, p->provider);
-	jw_key(w, 3, &first, "targets");
-	jw_put(w, "{", 1);
-	f2 = 1;
-	for (i = 0; i < p->n_targets; i++) {
-		if (!p->targets[i].key)
-			continue;
-		jw_key(w, 4, &f2, p->targets[i].key);
-		jw_str(w, p->targets[i].value);
-	}
-	jw_close(w, 3, '}');
-	jw_key(w, 3, &first, "observed_at");
-	jw_time(w, p->observed_at);
-	jw_key(w, 3, &first, "members");
-	jw_put(w, "[", 1);
-	f2 = 1;
-	for (i = 0; i < p->n_members && !w->oom; i++) {
-		int f3 = 1;
-
-		jw_next(w, 4, &f2);
-		jw_put(w, "{", 1);
-		jw_key(w, 5, &f3, "id");
-		jw_str(w, sorted[i]->id);
-		jw_key(w, 5, &f3, "address");
-		jw_str(w, sorted[i]->address);
-		jw_key(w, 5, &f3, "port");
-		jw_int(w, (int)sorted[i]->port);
-		jw_close(w, 4, '}');
-	}
-	jw_close(w, 3, ']');
-	if (p->last_result) {
-		jw_key(w, 3, &first, "last_apply");
-		jw_put(w, "{", 1);
-		f2 = 1;
-		jw_key(w, 4, &f2, "result");
-		jw_str(w, p->last_result);
-		jw_key(w, 4, &f2, "at");
-		jw_time(w, p->last_apply_at);
-		jw_key(w, 4, &f2, "removed");
-		jw_int(w, (long long)p->last_removed);
-		jw_key(w, 4, &f2, "errors");
-		jw_int(w, (long long)p->last_errors);
-		jw_close(w, 3, '}');
-	}
-	jw_close(w, 2, '}');
-	free(sorted);
-	return w->oom ? -1 : 0;
-}
-
-char *lbr_state_to_json(const struct lbr_state *doc, const char *only_pool)
-{
-	const struct lbr_state_pool **sorted = NULL;
-	struct jw w = { 0 };
-	size_t i, n = 0, members = 0;
-	int first = 1, f2 = 1;
-
-	if (!doc)
-		return NULL;
-	if (doc->n_pools) {
-		sorted = calloc(doc->n_pools, sizeof(*sorted));
-		if (!sorted)
-			return NULL;
-	}
-	for (i = 0; i < doc->n_pools; i++) {
-		if (!doc->pools[i].name)
-			continue;
-		if (only_pool && strcmp(doc->pools[i].name, only_pool) != 0)
-			continue;
-		members += doc->pools[i].n_members;
-		sorted[n++] = &doc->pools[i];
-	}
-	/* Asking for a pool that is not there is the caller's "not found". */
-	if (only_pool && n == 0) {
-		free(sorted);
-		return NULL;
-	}
-	if (n)
-		qsort(sorted, n, sizeof(*sorted), pool_ptr_cmp);
-	/* About 130 bytes per member: one allocation in most cases. */
-	w.cap = 4096 + n * 512 + members * 160;
-	w.buf = malloc(w.cap);
-	if (!w.buf) {
-		free(sorted);
-		return NULL;
-	}
-	w.buf[0] = '\0';
-	jw_put(&w, "{", 1);
-	jw_key(&w, 1, &first, "format_version");
-	jw_int(&w, doc->format_version ? doc->format_version : LBR_STATE_FORMAT_VERSION);
-	jw_key(&w, 1, &first, "lineage");
-	jw_str(&w, doc->lineage);
-	jw_key(&w, 1, &first, "serial");
-	jw_int(&w, (long long)doc->serial);
-	jw_key(&w, 1, &first, "agent_version");
-	jw_str(&w, doc->agent_version);
-	jw_key(&w, 1, &first, "updated_at");
-	jw_time(&w, doc->updated_at);
-	jw_key(&w, 1, &first, "pools");
-	jw_put(&w, "{", 1);
-	for (i = 0; i < n && !w.oom; i++) {
-		jw_key(&w, 2, &f2, sorted[i]->name);
-		if (pool_write(&w, sorted[i]) < 0)
-			w.oom = 1;
-	}
-	jw_close(&w, 1, '}');
-	jw_close(&w, 0, '}');
-	jw_put(&w, "\n", 1);
-	free(sorted);
-	if (w.oom) {
-		free(w.buf);
-		return NULL;
-	}
-	return w.buf;
-}
-
-/* ---- parsing --------------------------------------------------------- */
-
-struct pctx {
-	char *why;
-	size_t whylen;
-};
-
-static int bad(struct pctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int bad(struct pctx *c, const char *fmt, ...)
+void lbr_state_setmsg(struct lbr_state_store *st, const char *fmt, ...)
 {
 	va_list ap;
 
+	pthread_mutex_lock(&msg_mu);
 	va_start(ap, fmt);
-	vsnprintf(c->why, c->whylen, fmt, ap);
+	vsnprintf(st->msg, sizeof(st->msg), fmt, ap);
 	va_end(ap);
-	return LBR_ECORRUPT;
+	pthread_mutex_unlock(&msg_mu);
 }
 
-/* Fetch key k of o with type t.  1 found, 0 absent, <0 wrong type. */
-static int get(struct pctx *c, json_object *o, const char *where,
-	       const char *k, json_type t, json_object **v)
+uint64_t lbr_state_now_ms(void)
 {
-	*v = NULL;
-	if (!json_object_object_get_ex(o, k, v) || !*v) {
-		*v = NULL;
-		return 0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void lbr_state_quote_raw(const char *buf, size_t len, size_t max, char *out,
+			 size_t outlen)
+{
+	size_t i, o = 0;
+
+	if (!outlen)
+		return;
+	for (i = 0; i < len && i < max && o + 5 < outlen; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
 	}
-	if (!json_object_is_type(*v, t))
-		return bad(c, "%s'%s' is not %s", where, k,
-			   t == json_type_string ? "a string" :
-			   t == json_type_int ? "an integer" :
-			   t == json_type_array ? "an array" : "an object");
-	return 1;
-}
-
-static int get_int(struct pctx *c, json_object *o, const char *where,
-		   const char *k, int64_t lo, int64_t hi, int64_t *out, int req)
-{
-	json_object *v;
-	int r = get(c, o, where, k, json_type_int, &v);
-
-	if (r < 0)
-		return r;
-	if (r == 0)
-		return req ? bad(c, "%smissing '%s'", where, k) : 0;
-	*out = json_object_get_int64(v);
-	/* json-c saturates out-of-range numbers to INT64_MIN/MAX. */
-	if (*out < lo || *out > hi || *out == INT64_MAX)
-		return bad(c, "%s'%s' out of range", where, k);
-	return 1;
-}
-
-static int get_time(struct pctx *c, json_object *o, const char *where,
-		    const char *k, int64_t *out)
-{
-	json_object *v;
-	int r = get(c, o, where, k, json_type_string, &v);
-
-	if (r <= 0)
-		return r;
-	if (lbr_state_parse_time(json_object_get_string(v), out) < 0)
-		return bad(c, "%s'%s' is not an RFC 3339 UTC time", where, k);
-	return 1;
-}
-
-static int get_strdup(struct pctx *c, json_object *o, const char *where,
-		      const char *k, char **out, int req)
-{
-	json_object *v;
-	int r = get(c, o, where, k, json_type_string, &v);
-
-	if (r < 0)
-		return r;
-	if (r == 0)
-		return req ? bad(c, "%smissing '%s'", where, k) : 0;
-	*out = strdup(json_object_get_string(v));
-	return *out ? 1 : LBR_ENOMEM;
-}
-
-static int parse_member(struct pctx *c, json_object *jm, const char *where,
-			struct lbr_state_member *m)
-{
-	unsigned char buf[16];
-	int64_t port = 0;
-	int r;
-
-	if (!json_object_is_type(jm, json_type_object))
-		return bad(c, "%smember is not an object", where);
-	r = get_strdup(c, jm, where, "id", &m->id, 1);
-	if (r < 0)
-		return r;
-	r = get_strdup(c, jm, where, "address", &m->address, 1);
-	if (r < 0)
-		return r;
-	if (inet_pton(AF_INET, m->address, buf) != 1 &&
-	    inet_pton(AF_INET6, m->address, buf) != 1)
-		return bad(c, "%smember address '%.64s' is not an IP address",
-			   where, m->address);
-	r = get_int(c, jm, where, "port", 0, 65535, &port, 1);
-	if (r < 0)
-		return r;
-	m->port = (unsigned)port;
-	return 0;
-}
-
-static int parse_pool(struct pctx *c, const char *name, json_object *jp,
-		      struct lbr_state_pool *p)
-{
-	char where[160];
-	json_object *v, *la;
-	int64_t n;
-	size_t i, cnt;
-	int r;
-
-	snprintf(where, sizeof(where), "pool '%.100s': ", name);
-	if (!json_object_is_type(jp, json_type_object))
-		return bad(c, "%snot an object", where);
-	p->name = strdup(name);
-	if (!p->name)
-		return LBR_ENOMEM;
-	r = get_strdup(c, jp, where, "provider", &p->provider, 1);
-	if (r < 0)
-		return r;
-
-	r = get(c, jp, where, "targets", json_type_object, &v);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		cnt = (size_t)json_object_object_length(v);
-		if (cnt) {
-			p->targets = calloc(cnt, sizeof(*p->targets));
-			if (!p->targets)
-				return LBR_ENOMEM;
-		}
-		json_object_object_foreach(v, tk, tv) {
-			struct lbr_state_target *t;
-
-			if (p->n_targets >= cnt)
-				break;
-			if (!tv || !json_object_is_type(tv, json_type_string))
-				return bad(c, "%starget '%.64s' is not a string",
-					   where, tk);
-			t = &p->targets[p->n_targets++];
-			t->key = strdup(tk);
-			t->value = strdup(json_object_get_string(tv));
-			if (!t->key || !t->value)
-				return LBR_ENOMEM;
-		}
+	if (i < len && o + 4 < outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
 	}
-
-	r = get_time(c, jp, where, "observed_at", &p->observed_at);
-	if (r < 0)
-		return r;
-
-	r = get(c, jp, where, "members", json_type_array, &v);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		cnt = json_object_array_length(v);
-		if (cnt) {
-			p->members = calloc(cnt, sizeof(*p->members));
-			if (!p->members)
-				return LBR_ENOMEM;
-		}
-		for (i = 0; i < cnt; i++) {
-			p->n_members++;
-			r = parse_member(c, json_object_array_get_idx(v, i),
-					 where, &p->members[i]);
-			if (r < 0)
-				return r;
-		}
-	}
-
-	r = get(c, jp, where, "last_apply", json_type_object, &la);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		snprintf(where, sizeof(where), "pool '%.100s' last_apply: ",
-			 name);
-		r = get_strdup(c, la, where, "result", &p->last_result, 1);
-		if (r < 0)
-			return r;
-		r = get_time(c, la, where, "at", &p->last_apply_at);
-		if (r < 0)
-			return r;
-		n = 0;
-		r = get_int(c, la, where, "removed", 0, UINT_MAX, &n, 0);
-		if (r < 0)
-			return r;
-		p->last_removed = (unsigned)n;
-		n = 0;
-		r = get_int(c, la, where, "errors", 0, UINT_MAX, &n, 0);
-		if (r < 0)
-			return r;
-		p->last_errors = (unsigned)n;
-	}
-	return 0;
+	out[o] = '\0';
 }
 
-/* 1 when buf[0..len) holds one complete JSON value followed by at most
- * whitespace. */
-static int complete_prefix(const char *buf, size_t len)
+/* ---- lock info ------------------------------------------------------- */
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* Parse lock info text; fields that are absent or malformed stay zero.
+ * 0 when an id was found, -1 otherwise. */
+int lbr_state_lock_info_parse(const char *buf, size_t len,
+			      struct lbr_lock_info *info)
 {
 	struct json_tokener *tok;
-	json_object *o;
-	int ok;
+	json_object *root, *v;
+	int r = -1;
 
-	if (len == 0)
-		return 0;
-	tok = json_tokener_new_ex(PARSE_DEPTH);
+	memset(info, 0, sizeof(*info));
+	if (len == 0 || len > MAX_LOCK_SIZE)
+		return -1;
+	tok = json_tokener_new();
 	if (!tok)
-		return 0;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, buf, (int)len);
-	ok = o != NULL;
-	json_object_put(o);
-	json_tokener_free(tok);
-	return ok;
-}
-
-/* Parse into a fresh document; `why` gets the reason on failure. */
-static int parse_doc(const char *buf, size_t len, struct lbr_state **out,
-		     char *why, size_t whylen)
-{
-	struct pctx c = { why, whylen };
-	struct json_tokener *tok = NULL;
-	struct lbr_state *doc = NULL;
-	json_object *root = NULL, *v;
-	enum json_tokener_error jerr;
-	int64_t n;
-	size_t end, i, cnt;
-	int r = LBR_ECORRUPT;
-
-	*out = NULL;
-	if (len == 0) {
-		r = bad(&c, "empty file");
-		goto out;
-	}
-	if (len > INT_MAX) {
-		r = bad(&c, "too large");
-		goto out;
-	}
-	tok = json_tokener_new_ex(PARSE_DEPTH);
-	if (!tok) {
-		r = LBR_ENOMEM;
-		goto out;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-			       JSON_TOKENER_VALIDATE_UTF8);
+		return -1;
 	root = json_tokener_parse_ex(tok, buf, (int)len);
-	jerr = json_tokener_get_error(tok);
-	if (!root) {
-		if (jerr == json_tokener_continue || jerr == json_tokener_success)
-			r = bad(&c, "truncated: unexpected end of input");
-		else if (complete_prefix(buf, json_tokener_get_parse_end(tok)))
-			/* Strict mode reports a second value after the first
-			 * as a syntax error; say what it really is. */
-			r = bad(&c, "trailing data at offset %zu",
-				json_tokener_get_parse_end(tok));
-		else
-			r = bad(&c, "invalid JSON at offset %zu: %s",
-				json_tokener_get_parse_end(tok),
-				json_tokener_error_desc(jerr));
+	json_tokener_free(tok);
+	if (!root || !json_object_is_type(root, json_type_object))
 		goto out;
+	if (json_object_object_get_ex(root, "pid", &v) &&
+	    json_object_is_type(v, json_type_int))
+		info->pid = (long)json_object_get_int64(v);
+	if (json_object_object_get_ex(root, "host", &v) &&
+	    json_object_is_type(v, json_type_string))
+		copy_str(info->host, sizeof(info->host),
+			 json_object_get_string(v));
+	if (json_object_object_get_ex(root, "operation", &v) &&
+	    json_object_is_type(v, json_type_string))
+		copy_str(info->operation, sizeof(info->operation),
+			 json_object_get_string(v));
+	if (json_object_object_get_ex(root, "created", &v) &&
+	    json_object_is_type(v, json_type_string))
+		(void)lbr_state_parse_time(json_object_get_string(v),
+					  &info->created);
+	if (json_object_object_get_ex(root, "id", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    lbr_state_uuid_valid(json_object_get_string(v))) {
+		copy_str(info->id, sizeof(info->id), json_object_get_string(v));
+		r = 0;
 	}
-	/* Only whitespace may follow the document: anything else is a sign of
-	 * two writers or a torn write, and we refuse to guess. */
-	end = json_tokener_get_parse_end(tok);
-	for (i = end; i < len; i++) {
-		if (!strchr(" \t\r\n", buf[i]) || buf[i] == '\0') {
-			r = bad(&c, "trailing data at offset %zu", i);
-			goto out;
-		}
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		r = bad(&c, "not a JSON object");
-		goto out;
-	}
-
-	doc = lbr_state_new();
-	if (!doc) {
-		r = LBR_ENOMEM;
-		goto out;
-	}
-	r = get_int(&c, root, "", "format_version", 1, INT_MAX, &n, 1);
-	if (r < 0)
-		goto out;
-	if (n > LBR_STATE_FORMAT_VERSION) {
-		/* Not corrupt: it is simply not ours to read or overwrite. */
-		snprintf(why, whylen,
-			 "written by a newer lbreconcile (format_version %lld)",
-			 (long long)n);
-		r = LBR_EINVAL;
-		goto out;
-	}
-	doc->format_version = (int)n;
-
-	r = get(&c, root, "", "lineage", json_type_string, &v);
-	if (r < 0)
-		goto out;
-	if (r == 0) {
-		r = bad(&c, "missing 'lineage'");
-		goto out;
-	}
-	if (!lbr_state_uuid_valid(json_object_get_string(v))) {
-		r = bad(&c, "'lineage' is not a UUID");
-		goto out;
-	}
-	memcpy(doc->lineage, json_object_get_string(v), 37);
-
-	r = get_int(&c, root, "", "serial", 0, INT64_MAX, &n, 1);
-	if (r < 0)
-		goto out;
-	doc->serial = (uint64_t)n;
-	r = get_strdup(&c, root, "", "agent_version", &doc->agent_version, 0);
-	if (r < 0)
-		goto out;
-	r = get_time(&c, root, "", "updated_at", &doc->updated_at);
-	if (r < 0)
-		goto out;
-
-	r = get(&c, root, "", "pools", json_type_object, &v);
-	if (r < 0)
-		goto out;
-	if (r > 0) {
-		cnt = (size_t)json_object_object_length(v);
-		if (cnt) {
-			doc->pools = calloc(cnt, sizeof(*doc->pools));
-			if (!doc->pools) {
-				r = LBR_ENOMEM;
-				goto out;
-			}
-		}
-		json_object_object_foreach(v, pk, pv) {
-			if (doc->n_pools >= cnt)
-				break;
-			/* Counted before parsing so a half-filled pool is
-			 * released with the document. */
-			doc->n_pools++;
-			r = parse_pool(&c, pk, pv, &doc->pools[doc->n_pools - 1]);
-			if (r < 0)
-				goto out;
-		}
-	}
-
-	*out = doc;
-	doc = NULL; /* transferred */
-	r = 0;
 out:
-	if (r == LBR_ENOMEM)
-		snprintf(why, whylen, "out of memory");
-	lbr_state_free(doc);
 	json_object_put(root);
-	if (tok)
-		json_tokener_free(tok);
 	return r;
 }
 
-int lbr_state_parse(const char *buf, size_t len, struct lbr_state **out,
-		    char *err, size_t errlen)
+void lbr_state_describe_holder(const struct lbr_lock_info *h, char *buf,
+			       size_t n)
 {
-	char why[256] = "";
-	int r;
+	char when[LBR_TIME_LEN];
 
-	r = parse_doc(buf, len, out, why, sizeof(why));
-	if (r == LBR_EINVAL)
-		lbr_state_seterr(err, errlen, "state: document %s", why);
-	else if (r < 0)
-		lbr_state_seterr(err, errlen, "state: document is corrupt (%s)",
-				 why);
-	return r;
+	if (!h->id[0]) {
+		snprintf(buf, n, "another process (no lock info yet)");
+		return;
+	}
+	lbr_state_fmt_time(h->created, when);
+	snprintf(buf, n, "pid %ld on %s (%s since %s, lock id %s)", h->pid,
+		 h->host[0] ? h->host : "?",
+		 h->operation[0] ? h->operation : "?", when, h->id);
 }
 
-int lbr_state_parse_file(const char *path, const char *buf, size_t len,
-			 struct lbr_state **out, char *err, size_t errlen)
+char *lbr_state_lock_info_json(const char *id, const char *operation)
 {
-	char why[256] = "";
-	int r;
+	char host[256] = "", when[LBR_TIME_LEN];
+	json_object *o = json_object_new_object();
+	char *s = NULL;
 
-	r = parse_doc(buf, len, out, why, sizeof(why));
-	if (r == LBR_EINVAL)
-		lbr_state_seterr(err, errlen, "state: '%s' was %s", path, why);
-	else if (r < 0)
-		lbr_state_seterr(err, errlen, "state: '%s' is corrupt (%s)",
-				 path, why);
-	return r;
+	if (!o)
+		return NULL;
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	lbr_state_fmt_time((int64_t)time(NULL), when);
+	if (json_object_object_add(o, "id", json_object_new_string(id)) ||
+	    json_object_object_add(o, "pid",
+				   json_object_new_int64((int64_t)getpid())) ||
+	    json_object_object_add(o, "host", json_object_new_string(host)) ||
+	    json_object_object_add(o, "operation",
+				   json_object_new_string(operation)) ||
+	    json_object_object_add(o, "created", json_object_new_string(when)))
+		goto out;
+	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					JSON_C_TO_STRING_NOSLASHESCAPE));
+out:
+	json_object_put(o);
+	return s;
+}
+
+/* ---- saving ---------------------------------------------------------- */
+
+void lbr_state_adopt_version(struct lbr_state *doc, const char lineage[37], uint64_t serial,
+			     int64_t updated_at, char *agent_version)
+{
+	doc->format_version = LBR_STATE_FORMAT_VERSION;
+	memcpy(doc->lineage, lineage, 37);
+	doc->serial = serial;
+	doc->updated_at = updated_at;
+	free(doc->agent_version);
+	doc->agent_version = agent_version;
+}
+
+int lbr_state_next_version(const char *location, const struct lbr_state *disk,
+			   const struct lbr_state *doc, char lineage[37],
+			   uint64_t *serial, char *err, size_t errlen)
+{
+	if (disk && doc->lineage[0] && strcmp(disk->lineage, doc->lineage)) {
+		lbr_state_seterr(err, errlen, "state: '%s' belongs to lineage "
+				 "%s, not %s; refusing to overwrite it",
+				 location, disk->lineage, doc->lineage);
+		return LBR_EFOREIGN;
+	}
+	if (doc->lineage[0])
+		memcpy(lineage, doc->lineage, 37);
+	else if (disk)
+		memcpy(lineage, disk->lineage, 37);
+	else if (lbr_state_uuid(lineage) < 0) {
+		lbr_state_seterr(err, errlen, "state: cannot generate a lineage");
+		return LBR_EIO;
+	}
+	*serial = doc->serial;
+	if (disk && disk->serial > *serial)
+		*serial = disk->serial;
+	if (*serial >= (uint64_t)INT64_MAX - 1) {
+		lbr_state_seterr(err, errlen, "state: serial of '%s' overflows",
+				 location);
+		return LBR_EINVAL;
+	}
+	(*serial)++;
+	return 0;
+}
+
+char *lbr_state_render(const struct lbr_state *doc, const char lineage[37],
+		       uint64_t serial, int64_t *updated_at, char **ver)
+{
+	struct lbr_state tmpdoc;
+	char *text;
+
+	*ver = strdup(PACKAGE_VERSION);
+	if (!*ver)
+		return NULL;
+	*updated_at = (int64_t)time(NULL);
+	tmpdoc = *doc;
+	tmpdoc.format_version = LBR_STATE_FORMAT_VERSION;
+	memcpy(tmpdoc.lineage, lineage, sizeof(tmpdoc.lineage));
+	tmpdoc.serial = serial;
+	tmpdoc.agent_version = *ver;
+	tmpdoc.updated_at = *updated_at;
+	text = lbr_state_to_json(&tmpdoc, NULL);
+	if (!text) {
+		free(*ver);
+		*ver = NULL;
+	}
+	return text;
+}
+
+/* ---- audit lines ----------------------------------------------------- */
+
+static json_object *str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+char *lbr_state_audit_line(const struct lbr_audit_rec *rec)
+{
+	char when[LBR_TIME_LEN], *line = NULL;
+	json_object *o = json_object_new_object();
+	const char *txt;
+	size_t len;
+
+	if (!o)
+		return NULL;
+	lbr_state_fmt_time(rec->time ? rec->time : (int64_t)time(NULL), when);
+	/* json_object_object_add takes NULL as JSON null. */
+	if (json_object_object_add(o, "time", json_object_new_string(when)) ||
+	    json_object_object_add(o, "pool", str_or_null(rec->pool)) ||
+	    json_object_object_add(o, "provider", str_or_null(rec->provider)) ||
+	    json_object_object_add(o, "member", str_or_null(rec->member_id)) ||
+	    json_object_object_add(o, "address", str_or_null(rec->address)) ||
+	    json_object_object_add(o, "port",
+				   json_object_new_int((int)rec->port)) ||
+	    json_object_object_add(o, "action", str_or_null(rec->action)) ||
+	    json_object_object_add(o, "outcome", str_or_null(rec->outcome)) ||
+	    json_object_object_add(o, "request_id",
+				   str_or_null(rec->request_id)) ||
+	    json_object_object_add(o, "detail", str_or_null(rec->detail)))
+		goto out;
+	txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					     JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!txt)
+		goto out;
+	len = strlen(txt);
+	line = malloc(len + 2);
+	if (!line)
+		goto out;
+	memcpy(line, txt, len);
+	line[len++] = '\n';
+	line[len] = '\0';
+out:
+	json_object_put(o);
+	return line;
 }
 
 /* ---- store ----------------------------------------------------------- */
@@ -979,45 +391,44 @@ int lbr_state_parse_file(const char *path, const char *buf, size_t len,
 int lbr_state_store_open(const char *spec, const char *base_dir,
 			 struct lbr_state_store **out, char *err, size_t errlen)
 {
-	char *path = NULL;
-	int r = LBR_EINVAL;
+	const struct lbr_state_ops *ops = NULL;
+	struct lbr_state_store *st = NULL;
+	size_t i;
+	int r;
 
 	*out = NULL;
 	if (!spec || !*spec) {
 		lbr_state_seterr(err, errlen, "state: empty state location");
-		goto out;
+		return LBR_EINVAL;
 	}
-	if (strncmp(spec, "etcd://", 7) == 0) {
-		r = lbr_state_etcd_open(spec, out, err, errlen);
-		goto out;
-	}
-	if (strstr(spec, "://")) {
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]) && !ops; i++)
+		if (backends[i]->match(spec))
+			ops = backends[i];
+	if (!ops) {
 		lbr_state_seterr(err, errlen,
 				 "state: unsupported state location '%s' "
 				 "(a path or etcd://HOST:PORT/PREFIX)", spec);
-		goto out;
+		return LBR_EINVAL;
 	}
-	if (spec[0] != '/' && base_dir && *base_dir) {
-		size_t n = strlen(base_dir) + strlen(spec) + 2;
+	r = ops->open(spec, base_dir, &st, err, errlen);
+	if (r < 0)
+		return r;
+	st->ops = ops;
+	st->lock_ttl = LBR_STATE_DEFAULT_TTL;
+	*out = st;
+	return 0;
+}
 
-		path = malloc(n);
-		if (!path) {
-			r = LBR_ENOMEM;
-			goto out;
-		}
-		snprintf(path, n, "%s%s%s", base_dir,
-			 base_dir[strlen(base_dir) - 1] == '/' ? "" : "/", spec);
-	} else {
-		path = strdup(spec);
-		if (!path) {
-			r = LBR_ENOMEM;
-			goto out;
-		}
-	}
-	r = lbr_state_local_open(path, out, err, errlen);
-out:
-	free(path);
-	return r;
+void lbr_state_store_free(struct lbr_state_store *st)
+{
+	if (!st)
+		return;
+	st->ops->unlock(st);
+	free(st->location);
+	free(st->audit_spool);
+	st->location = NULL;
+	st->audit_spool = NULL;
+	st->ops->free(st);
 }
 
 const char *lbr_state_store_location(const struct lbr_state_store *st)
@@ -1025,7 +436,102 @@ const char *lbr_state_store_location(const struct lbr_state_store *st)
 	return st ? st->location : NULL;
 }
 
+const char *lbr_state_store_kind(const struct lbr_state_store *st)
+{
+	return st ? st->ops->name : NULL;
+}
+
 const char *lbr_state_store_message(const struct lbr_state_store *st)
 {
 	return st && st->msg[0] ? st->msg : NULL;
+}
+
+int lbr_state_store_set_lock_ttl(struct lbr_state_store *st, int ttl_s)
+{
+	if (!st || ttl_s < 1 || ttl_s > 3600)
+		return LBR_EINVAL;
+	st->lock_ttl = ttl_s;
+	return 0;
+}
+
+int lbr_state_store_set_audit_spool(struct lbr_state_store *st,
+				    const char *path)
+{
+	char *copy = NULL;
+
+	if (!st)
+		return LBR_EINVAL;
+	if (path && *path) {
+		copy = strdup(path);
+		if (!copy)
+			return LBR_ENOMEM;
+	}
+	free(st->audit_spool);
+	st->audit_spool = copy;
+	return 0;
+}
+
+int lbr_state_lock(struct lbr_state_store *st, const char *operation,
+		   int timeout_s, struct lbr_lock_info *holder, char *err,
+		   size_t errlen)
+{
+	if (holder)
+		memset(holder, 0, sizeof(*holder));
+	return st->ops->lock(st, operation ? operation : "", timeout_s, holder,
+			     err, errlen);
+}
+
+int lbr_state_unlock(struct lbr_state_store *st)
+{
+	return st ? st->ops->unlock(st) : 0;
+}
+
+int lbr_state_keepalive(struct lbr_state_store *st, char *err, size_t errlen)
+{
+	return st->ops->keepalive(st, err, errlen);
+}
+
+uint64_t lbr_state_lock_valid_until_ms(const struct lbr_state_store *st)
+{
+	return st ? st->ops->valid_until_ms(st) : 0;
+}
+
+int lbr_state_force_unlock(struct lbr_state_store *st, const char *id,
+			   int force, char *err, size_t errlen)
+{
+	return st->ops->force_unlock(st, id, force, err, errlen);
+}
+
+int lbr_state_lock_info(struct lbr_state_store *st, struct lbr_lock_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return st->ops->lock_info(st, info);
+}
+
+int lbr_state_load(struct lbr_state_store *st, struct lbr_state **out,
+		   char *err, size_t errlen)
+{
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	st->msg[0] = '\0';
+	return st->ops->load(st, out, err, errlen);
+}
+
+int lbr_state_save(struct lbr_state_store *st, struct lbr_state *doc,
+		   char *err, size_t errlen)
+{
+	if (!doc)
+		return LBR_EINVAL;
+	return st->ops->save(st, doc, err, errlen);
+}
+
+int lbr_state_audit(struct lbr_state_store *st, const struct lbr_audit_rec *rec)
+{
+	return st->ops->audit(st, rec);
+}
+
+int lbr_state_audit_flush(struct lbr_state_store *st)
+{
+	return st->ops->audit_flush(st);
 }

@@ -29,7 +29,7 @@ FUZZ_PLUGIN_DEF = -DLBR_FUZZ_PLUGIN_DIR='"$(abs_top_builddir)/providers/.libs"'
 
 %C%_replay_state_SOURCES = %D%/replay.c %D%/fuzz-state.c
 %C%_replay_state_CFLAGS = $(AM_CFLAGS)
-%C%_replay_state_LDADD = agent/liblbrcore.la
+%C%_replay_state_LDADD = state/liblbrstate.la $(JSONC_LIBS)
 
 %C%_replay_hw_SOURCES = %D%/replay.c %D%/fuzz-hw.c %D%/fuzzhost.c
 %C%_replay_hw_CFLAGS = $(AM_CFLAGS)
@@ -74,13 +74,11 @@ FUZZ_PLUGIN_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS) -g \
 %C%_plugins_ucloud_la_LDFLAGS = $(FUZZ_PLUGIN_LDFLAGS)
 %C%_plugins_ucloud_la_LIBADD = $(JSONC_LIBS) $(CRYPTO_LIBS)
 
-%C%_fuzz_state_SOURCES = %D%/fuzz-state.c $(state_liblbrstate_la_SOURCES) \
-	agent/error.c
+%C%_fuzz_state_SOURCES = %D%/fuzz-state.c $(state_liblbrstate_la_SOURCES)
 %C%_fuzz_state_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS) $(JSONC_CFLAGS) \
-	$(CURL_CFLAGS) $(CRYPTO_CFLAGS)
+	$(CRYPTO_CFLAGS)
 %C%_fuzz_state_LDFLAGS = $(FUZZ_FLAGS)
-%C%_fuzz_state_LDADD = $(JSONC_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS) \
-	$(PTHREAD_LIBS)
+%C%_fuzz_state_LDADD = $(JSONC_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
 
 %C%_fuzz_hw_SOURCES = %D%/fuzz-hw.c %D%/fuzzhost.c $(HW_PLUGIN_SOURCES) \
 	$(PROVCOMMON_SOURCES)

@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "agent/error.h"
 #include "state/state.h"
 #include "tests/unit/tap.h"
 
@@ -92,10 +92,10 @@ static void make_pool(struct lbr_state_pool *p, const char *name)
 {
 	static struct lbr_state_target t[] = { { "pool_id", "5a9a3e9e" } };
 	static struct lbr_state_member m[] = {
-		{ "m3", "10.0.0.12", 80 },
-		{ "m1", "10.0.0.9", 80 },
-		{ "m2", "10.0.0.9", 8080 },
-		{ "m4", "2001:db8::5", 80 },
+		{ "m3", "10.0.0.12", 80, NULL, -1 },
+		{ "m1", "10.0.0.9", 80, "web-1", 10 },
+		{ "m2", "10.0.0.9", 8080, "", 0 },
+		{ "m4", "2001:db8::5", 80, NULL, 100 },
 	};
 
 	memset(p, 0, sizeof(*p));
@@ -120,9 +120,12 @@ static void test_writer_matches_jsonc(void)
 	static struct lbr_state_target t[] = { { "pool_id", "a\"b\\c/d\x01\x1f\t\n\r\b\f\xc3\xa9\x7f" },
 					       { "vserver_id", "" } };
 	static struct lbr_state_member m[] = {
-		{ "id \"quoted\"", "10.0.0.1", 65535 },
-		{ "\x02", "::1", 1 },
+		{ "id \"quoted\"", "10.0.0.1", 65535, "n\"\\\x01", 0 },
+		{ "\x02", "::1", 1, NULL, -1 },
 	};
+	static char *owned[] = { "[2001:db8::5]:80", "10.0.0.9:80" };
+	static struct lbr_state_counter counters[] = { { "removed_total", 7 },
+						       { "apply_total", 0 } };
 	struct lbr_state_pool pools[3];
 	struct lbr_state doc;
 	json_object *tree;
@@ -139,8 +142,14 @@ static void test_writer_matches_jsonc(void)
 	memset(&pools[2], 0, sizeof(pools[2]));
 	pools[2].name = "empty";
 	pools[2].provider = "uc";
+	pools[1].owned = owned;
+	pools[1].n_owned = 2;
+	pools[1].has_owned = 1;
+	pools[2].has_owned = 1;
 	doc.pools = pools;
 	doc.n_pools = 3;
+	doc.counters = counters;
+	doc.n_counters = 2;
 	doc.serial = 18446744073709ull;
 	doc.agent_version = "0.1.0";
 	doc.updated_at = 1700000200;
@@ -418,10 +427,10 @@ static void test_corrupt(void)
 		free(after);
 	}
 
-	spit(path, "{\"format_version\":2,\"lineage\":\"x\",\"serial\":3}",
-	     strlen("{\"format_version\":2,\"lineage\":\"x\",\"serial\":3}"));
+	spit(path, "{\"format_version\":3,\"lineage\":\"x\",\"serial\":3}",
+	     strlen("{\"format_version\":3,\"lineage\":\"x\",\"serial\":3}"));
 	r = lbr_state_load(st, &doc, err, sizeof(err));
-	tap_ok(r < 0 && strstr(err, "newer lbreconcile (format_version 2)"),
+	tap_ok(r < 0 && strstr(err, "newer lbreconcile (format_version 3)"),
 	       "newer format refused: %s", err);
 
 	{
@@ -505,7 +514,9 @@ static void test_fixtures(void)
 		"corrupt-truncated.json", "corrupt-two-documents.json",
 		"corrupt-port-string.json", "corrupt-bad-address.json",
 		"corrupt-serial-float.json", "corrupt-no-lineage.json",
-		"corrupt-trailing-comma.json",
+		"corrupt-trailing-comma.json", "valid-v2.json",
+		"corrupt-owned-not-canonical.json",
+		"corrupt-counter-negative.json",
 	};
 	const char *src = getenv("top_srcdir");
 	struct lbr_state *doc, *again;
@@ -652,7 +663,7 @@ static void test_lock(void)
 	r = lbr_state_lock_info(st, &info);
 	tap_ok(r == 0 && info.pid == getpid() && strlen(info.id) == 36,
 	       "lock_info: held, by us");
-	r = lbr_state_force_unlock(st, info.id, err, sizeof(err));
+	r = lbr_state_force_unlock(st, info.id, 0, err, sizeof(err));
 	tap_ok(r == LBR_ELOCKED && strstr(err, "live"),
 	       "force_unlock of a live lock refused: %s", err);
 
@@ -660,7 +671,7 @@ static void test_lock(void)
 	tap_ok(access(sfx(".lock"), F_OK) == 0, "lock file kept after unlock");
 	tap_is_int(lbr_state_lock_info(st, &info), LBR_ENOENT,
 		   "lock_info after unlock: none");
-	r = lbr_state_force_unlock(st, "00000000-0000-4000-8000-000000000000",
+	r = lbr_state_force_unlock(st, "00000000-0000-4000-8000-000000000000", 0,
 				   err, sizeof(err));
 	tap_is_int(r, LBR_ENOENT, "force_unlock with no lock: LBR_ENOENT");
 
@@ -691,11 +702,11 @@ static void test_lock(void)
 
 	r = lbr_state_lock_info(st, &info);
 	tap_ok(r == 1 && info.pid == pid, "lock_info after the child died: stale");
-	r = lbr_state_force_unlock(st, "00000000-0000-4000-8000-000000000000",
+	r = lbr_state_force_unlock(st, "00000000-0000-4000-8000-000000000000", 0,
 				   err, sizeof(err));
 	tap_ok(r == LBR_EINVAL && strstr(err, "does not match"),
 	       "force_unlock with the wrong id: %s", err);
-	r = lbr_state_force_unlock(st, info.id, err, sizeof(err));
+	r = lbr_state_force_unlock(st, info.id, 0, err, sizeof(err));
 	tap_is_int(r, 0, "force_unlock with the right id");
 	tap_is_int(lbr_state_lock_info(st, &info), LBR_ENOENT,
 		   "lock_info after force_unlock: none");
@@ -926,16 +937,77 @@ static pid_t start_etcd(const char *bin, int cport)
 	return pid;
 }
 
+/* The HTTP client the agent would install, here on libcurl. */
+static int http_calls;
+
+static size_t curl_body(char *d, size_t sz, size_t nm, void *u)
+{
+	struct { char *p; size_t n; } *b = u;
+	char *g = realloc(b->p, b->n + sz * nm + 1);
+
+	if (!g)
+		return 0;
+	memcpy(g + b->n, d, sz * nm);
+	b->p = g;
+	b->n += sz * nm;
+	b->p[b->n] = '\0';
+	return sz * nm;
+}
+
+static int curl_http(void *ud, const struct lbr_http_request *req,
+		     struct lbr_http_response *resp, char *err, size_t errlen)
+{
+	struct { char *p; size_t n; } b = { NULL, 0 };
+	struct curl_slist *h = NULL;
+	CURL *c = curl_easy_init();
+	CURLcode rc;
+	size_t i;
+
+	(void)ud;
+	http_calls++;
+	for (i = 0; req->headers && req->headers[i]; i++)
+		h = curl_slist_append(h, req->headers[i]);
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s", curl_easy_strerror(rc));
+		free(b.p);
+		return LBR_ETRANSPORT;
+	}
+	resp->body = b.p ? b.p : strdup("");
+	resp->body_len = b.n;
+	return 0;
+}
+
+static void curl_release(void *ud, struct lbr_http_response *resp)
+{
+	(void)ud;
+	free((void *)resp->body);
+}
+
 static void test_etcd(void)
 {
 	const char *bin = getenv("ETCD") ? getenv("ETCD") : "/usr/bin/etcd";
-	struct lbr_state_store *a = NULL, *b = NULL;
+	struct lbr_state_store *a = NULL, *b = NULL, *a2 = NULL;
 	struct lbr_state *doc = NULL, *back = NULL;
 	struct lbr_state_pool p;
 	struct lbr_lock_info info;
 	struct lbr_audit_rec rec = { .pool = "web", .member_id = "m1",
 				     .action = "remove", .outcome = "ok" };
+	struct lbr_state_io io = { curl_http, curl_release, NULL, NULL };
 	char spec[128], err[512];
+	uint64_t now, until;
 	int cport, r, i;
 	pid_t pid;
 
@@ -943,6 +1015,7 @@ static void test_etcd(void)
 		printf("ok %d # SKIP no etcd at %s\n", ++tap_n, bin);
 		return;
 	}
+	lbr_state_set_io(&io);
 	cport = free_port();
 	pid = start_etcd(bin, cport);
 	snprintf(spec, sizeof(spec), "etcd://127.0.0.1:%d/lbr/test/", cport);
@@ -989,11 +1062,15 @@ static void test_etcd(void)
 	lbr_state_free(back);
 	back = NULL;
 
-	r = lbr_state_force_unlock(b, "00000000-0000-4000-8000-000000000000",
+	r = lbr_state_force_unlock(b, "00000000-0000-4000-8000-000000000000", 0,
 				   err, sizeof(err));
 	tap_is_int(r, LBR_EINVAL, "etcd: force_unlock with a wrong id");
-	r = lbr_state_force_unlock(b, info.id, err, sizeof(err));
-	tap_ok(r == 0, "etcd: force_unlock with the right id");
+	r = lbr_state_force_unlock(b, info.id, 0, err, sizeof(err));
+	tap_ok(r == LBR_ELOCKED && strstr(err, "lease is alive") &&
+	       strstr(err, "s left") && strstr(err, info.id),
+	       "etcd: a live lease is not broken without force: %s", err);
+	r = lbr_state_force_unlock(b, info.id, 1, err, sizeof(err));
+	tap_ok(r == 0, "etcd: force_unlock with the right id and force");
 	r = lbr_state_lock(b, "run", 0, NULL, err, sizeof(err));
 	tap_ok(r == 0, "etcd: b locks after the break");
 	r = lbr_state_save(a, doc, err, sizeof(err));
@@ -1016,22 +1093,533 @@ static void test_etcd(void)
 	r = lbr_state_lock(a, "apply", 1, NULL, err, sizeof(err));
 	tap_ok(r == 0, "etcd: a locks again after b unlocked");
 
-	/* Lease loss: break a's lock (revoking its lease) and let the
-	 * keepalive thread notice; the save must not even be attempted. */
+	now = lbr_state_now_ms();
+	until = lbr_state_lock_valid_until_ms(a);
+	tap_ok(until > now && until <= now + 15000,
+	       "etcd: valid until within the default TTL (%llu ms left)",
+	       (unsigned long long)(until - now));
+	r = lbr_state_keepalive(a, err, sizeof(err));
+	tap_ok(r == 0 && lbr_state_lock_valid_until_ms(a) >= until,
+	       "etcd: keepalive renews the lease: %s", r ? err : "");
+	tap_ok(lbr_state_lock_valid_until_ms(b) == 0,
+	       "etcd: valid until 0 for a store not holding the lock");
+
+	/* Lease loss: break a's lock (revoking its lease); a's next
+	 * keepalive learns it, and the save is not even attempted. */
 	r = lbr_state_lock_info(b, &info);
-	r = r == 0 ? lbr_state_force_unlock(b, info.id, err, sizeof(err)) : r;
+	r = r == 0 ? lbr_state_force_unlock(b, info.id, 1, err, sizeof(err)) : r;
 	tap_is_int(r, 0, "etcd: break a's lock again");
-	sleep(6);
+	r = lbr_state_keepalive(a, err, sizeof(err));
+	tap_ok(r == LBR_EFENCED && lbr_state_lock_valid_until_ms(a) == 0,
+	       "etcd: keepalive notices the lost lease: %s", err);
 	r = lbr_state_save(a, doc, err, sizeof(err));
 	tap_ok(r == LBR_EFENCED && strstr(err, "lease expired"),
-	       "etcd: keepalive noticed the lost lease: %s", err);
+	       "etcd: no save after the lease was lost: %s", err);
+	lbr_state_unlock(a);
+
+	/* The lease is granted when the lock is taken: b may wait longer
+	 * than the TTL (a2 never renews its 2 s lease, so it expires while
+	 * b waits up to 20 s). */
+	lbr_state_store_open(spec, NULL, &a2, err, sizeof(err));
+	lbr_state_store_set_lock_ttl(a2, 2);
+	tap_is_int(lbr_state_store_set_lock_ttl(b, 0), LBR_EINVAL,
+		   "lock_ttl 0 refused");
+	lbr_state_store_set_lock_ttl(b, 2);
+	r = lbr_state_lock(a2, "apply", 0, NULL, err, sizeof(err));
+	tap_is_int(r, 0, "etcd: a2 locks with a 2 s lease");
+	r = lbr_state_lock(b, "run", 20, NULL, err, sizeof(err));
+	now = lbr_state_now_ms();
+	tap_ok(r == 0 && lbr_state_lock_valid_until_ms(b) > now + 500,
+	       "etcd: b's wait outlasted the TTL and its own lease is fresh: %s",
+	       r ? err : "");
+	tap_ok(now >= lbr_state_lock_valid_until_ms(a2),
+	       "etcd: a2's valid-until has passed");
+	r = lbr_state_save(a2, doc, err, sizeof(err));
+	tap_ok(r == LBR_EFENCED, "etcd: a2 cannot save after its lease: %s",
+	       err);
+	lbr_state_free(back);
+	back = NULL;
+	r = lbr_state_load(b, &back, err, sizeof(err));
+	r = r == 0 ? lbr_state_save(b, back, err, sizeof(err)) : r;
+	tap_is_int(r, 0, "etcd: b saves with the lease it got");
+	tap_ok(http_calls > 0, "etcd: every exchange went through the "
+	       "installed HTTP client (%d calls)", http_calls);
 out:
+	lbr_state_store_free(a2);
 	lbr_state_free(doc);
 	lbr_state_free(back);
 	lbr_state_store_free(a);
 	lbr_state_store_free(b);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
+}
+
+/* ---- format 2: ownership, member name/weight, counters -------------- */
+
+static const char *V1_DOC =
+	"{\"format_version\":1,\"lineage\":\"3f1c9a52-6a0e-4c39-9d0b-2f4f1b7d8e21\","
+	"\"serial\":5,\"pools\":{\"web\":{\"provider\":\"hw\",\"members\":[],"
+	"\"owned\":[\"junk\"]}},\"counters\":{\"x\":-1}}";
+
+static void test_format2(void)
+{
+	struct lbr_state_store *st;
+	struct lbr_state *doc = NULL, *back = NULL;
+	struct lbr_state_pool p, *q;
+	char key[LBR_STATE_KEY_LEN], err[512], *text;
+	int r;
+
+	tap_ok(lbr_state_member_key("10.0.0.9", 80, key) == 0 &&
+	       !strcmp(key, "10.0.0.9:80"), "member key IPv4: %s", key);
+	tap_ok(lbr_state_member_key("2001:DB8:0::5", 443, key) == 0 &&
+	       !strcmp(key, "[2001:db8::5]:443"), "member key IPv6 canonical: %s",
+	       key);
+	tap_ok(lbr_state_member_key("host", 80, key) == LBR_EINVAL &&
+	       lbr_state_member_key("10.0.0.9", 0, key) == LBR_EINVAL &&
+	       lbr_state_member_key("10.0.0.9", 65536, key) == LBR_EINVAL,
+	       "member key refuses a name and ports 0 and 65536");
+
+	memset(&p, 0, sizeof(p));
+	p.name = "web";
+	p.provider = "hw";
+	tap_ok(!lbr_state_pool_owns(&p, "10.0.0.9", 80),
+	       "a pool without a record owns nothing");
+	tap_ok(lbr_state_pool_own(&p, "10.0.0.9", 80) == 0 &&
+	       lbr_state_pool_own(&p, "2001:db8::5", 80) == 0 &&
+	       lbr_state_pool_own(&p, "10.0.0.10", 80) == 0 &&
+	       lbr_state_pool_own(&p, "10.0.0.9", 80) == 0 &&
+	       p.has_owned && p.n_owned == 3, "own three, one twice");
+	tap_ok(p.n_owned == 3 && !strcmp(p.owned[0], "10.0.0.10:80") &&
+	       !strcmp(p.owned[1], "10.0.0.9:80") &&
+	       !strcmp(p.owned[2], "[2001:db8::5]:80"), "record kept sorted");
+	tap_ok(lbr_state_pool_owns(&p, "2001:DB8::5", 80) &&
+	       !lbr_state_pool_owns(&p, "2001:db8::5", 81) &&
+	       !lbr_state_pool_owns(&p, "10.0.0.1", 80),
+	       "owns: any spelling of the address, exact port");
+	tap_is_int(lbr_state_pool_own(&p, "nope", 80), LBR_EINVAL,
+		   "own refuses a non-address");
+	tap_ok(lbr_state_pool_disown(&p, "10.0.0.10", 80) == 0 && p.n_owned == 2 &&
+	       !lbr_state_pool_owns(&p, "10.0.0.10", 80), "disown");
+
+	doc = lbr_state_new();
+	tap_is_int(doc->format_version, 2, "new documents are format 2");
+	tap_ok(lbr_state_pool_put(doc, &p) == 0, "put a pool with a record");
+	free(p.owned[0]);
+	free(p.owned[1]);
+	free(p.owned);
+	q = lbr_state_pool_find(doc, "web");
+	tap_ok(q && q->has_owned && q->n_owned == 2 &&
+	       lbr_state_pool_owns(q, "10.0.0.9", 80), "the copy has the record");
+	tap_is_int((int)lbr_state_counter_get(doc, "lbreconcile_passes_total"), 0,
+		   "absent counter reads 0");
+	tap_ok(lbr_state_counter_add(doc, "lbreconcile_passes_total", 2) == 0 &&
+	       lbr_state_counter_add(doc, "lbreconcile_passes_total", 3) == 0 &&
+	       lbr_state_counter_get(doc, "lbreconcile_passes_total") == 5,
+	       "counter adds up");
+	tap_ok(lbr_state_counter_add(doc, "big", UINT64_MAX) == 0 &&
+	       lbr_state_counter_add(doc, "big", 5) == 0 &&
+	       lbr_state_counter_get(doc, "big") == (uint64_t)INT64_MAX - 1,
+	       "counter saturates at 2^63-2");
+	tap_ok(lbr_state_counter_add(doc, "bad name", 1) == LBR_EINVAL &&
+	       lbr_state_counter_add(doc, "9x", 1) == LBR_EINVAL &&
+	       lbr_state_counter_add(doc, "", 1) == LBR_EINVAL,
+	       "counter names are metric names");
+
+	strcpy(doc->lineage, "0b8c2d6e-1111-4222-8333-444455556666");
+	text = lbr_state_to_json(doc, NULL);
+	r = text ? lbr_state_parse(text, strlen(text), &back, err, sizeof(err)) : -1;
+	q = r == 0 ? lbr_state_pool_find(back, "web") : NULL;
+	tap_ok(q && q->has_owned && q->n_owned == 2 &&
+	       lbr_state_pool_owns(q, "2001:db8::5", 80) &&
+	       lbr_state_counter_get(back, "big") == (uint64_t)INT64_MAX - 1 &&
+	       lbr_state_counter_get(back, "lbreconcile_passes_total") == 5,
+	       "record and counters round trip: %s", r ? err : "");
+	free(text);
+	lbr_state_free(back);
+	lbr_state_free(doc);
+	back = doc = NULL;
+
+	/* Member name and weight survive a save and a load. */
+	st = open_store();
+	unlink(path);
+	unlink(sfx(".backup"));
+	lbr_state_lock(st, "apply", 0, NULL, err, sizeof(err));
+	doc = lbr_state_new();
+	make_pool(&p, "web");
+	lbr_state_pool_put(doc, &p);
+	q = lbr_state_pool_find(doc, "web");
+	lbr_state_pool_own(q, "10.0.0.9", 8080);
+	lbr_state_counter_add(doc, "lbreconcile_members_removed_total", 3);
+	r = lbr_state_save(st, doc, err, sizeof(err));
+	r = r == 0 ? lbr_state_load(st, &back, err, sizeof(err)) : r;
+	q = r == 0 ? lbr_state_pool_find(back, "web") : NULL;
+	tap_ok(q && q->n_members == 4 && !strcmp(q->members[0].name, "web-1") &&
+	       q->members[0].weight == 10 && !strcmp(q->members[1].name, "") &&
+	       q->members[1].weight == 0 && !q->members[2].name &&
+	       q->members[2].weight == -1 && q->members[3].weight == 100,
+	       "member name and weight saved and loaded (-1/NULL when absent)");
+	tap_ok(q && q->has_owned && q->n_owned == 1 &&
+	       lbr_state_pool_owns(q, "10.0.0.9", 8080) &&
+	       lbr_state_counter_get(back, "lbreconcile_members_removed_total") == 3,
+	       "record and counters saved and loaded");
+	lbr_state_free(back);
+	lbr_state_free(doc);
+	back = doc = NULL;
+
+	/* Upgrade from format 1: no record, no counters, saved as 2. */
+	spit(path, V1_DOC, strlen(V1_DOC));
+	r = lbr_state_load(st, &doc, err, sizeof(err));
+	q = r == 0 ? lbr_state_pool_find(doc, "web") : NULL;
+	tap_ok(q && doc->format_version == 1 && !q->has_owned && !q->n_owned &&
+	       doc->n_counters == 0,
+	       "a version-1 document loads without record or counters: %s",
+	       r ? err : "");
+	if (q)
+		lbr_state_pool_own(q, "10.0.0.1", 80);
+	r = doc ? lbr_state_save(st, doc, err, sizeof(err)) : -1;
+	tap_ok(r == 0 && doc->format_version == 2 && doc->serial == 6 &&
+	       !strcmp(doc->lineage, "3f1c9a52-6a0e-4c39-9d0b-2f4f1b7d8e21"),
+	       "the next save writes version 2, same lineage, serial 6");
+	text = slurp(path, NULL);
+	tap_ok(text && strstr(text, "\"format_version\": 2") &&
+	       strstr(text, "\"10.0.0.1:80\"") && !strstr(text, "junk"),
+	       "the file is version 2 with the new record");
+	free(text);
+	lbr_state_free(doc);
+	doc = NULL;
+	lbr_state_store_free(st);
+}
+
+static void test_format2_corrupt(void)
+{
+	static const struct {
+		const char *pool, *top, *why;
+	} cases[] = {
+		{ "\"owned\":{}", "", "pool 'web': 'owned' is not an array" },
+		{ "\"owned\":[1]", "", "pool 'web': owned[0] is not a string" },
+		{ "\"owned\":[\"10.0.0.1:80\",\"10.0.0.1\"]", "",
+		  "pool 'web': owned[1] '10.0.0.1' is not ADDRESS:PORT" },
+		{ "\"owned\":[\"10.0.0.1:0\"]", "", "owned[0] '10.0.0.1:0' is not ADDRESS:PORT" },
+		{ "\"owned\":[\"10.0.0.1:65536\"]", "", "is not ADDRESS:PORT" },
+		{ "\"owned\":[\"10.0.0.1:+80\"]", "", "is not ADDRESS:PORT" },
+		{ "\"owned\":[\"host:80\"]", "", "owned[0] 'host:80' is not ADDRESS:PORT" },
+		{ "\"owned\":[\"10.0.0.1:80\\u0000x\"]", "", "is not ADDRESS:PORT" },
+		{ "\"owned\":[\"2001:db8::5:80\"]", "",
+		  "owned[0] '2001:db8::5:80' is not canonical (expected '[2001:db8::5]:80')" },
+		{ "\"owned\":[\"[10.0.0.1]:80\"]", "", "is not canonical (expected '10.0.0.1:80')" },
+		{ "\"owned\":[\"10.0.0.1:080\"]", "", "is not canonical (expected '10.0.0.1:80')" },
+		{ "\"owned\":[\"10.0.0.1:80\",\"10.0.0.1:80\"]", "",
+		  "pool 'web': owned '10.0.0.1:80' appears twice" },
+		{ "\"members\":[{\"id\":\"a\",\"address\":\"10.0.0.1\",\"port\":1,\"weight\":-2}]",
+		  "", "pool 'web': 'weight' out of range" },
+		{ "\"members\":[{\"id\":\"a\",\"address\":\"10.0.0.1\",\"port\":1,\"name\":3}]",
+		  "", "pool 'web': 'name' is not a string" },
+		{ "", ",\"counters\":[]", "'counters' is not an object" },
+		{ "", ",\"counters\":{\"passes\":-1}", "counter 'passes' is negative" },
+		{ "", ",\"counters\":{\"passes\":\"1\"}", "counter 'passes' is not an integer" },
+		{ "", ",\"counters\":{\"passes\":1.5}", "counter 'passes' is not an integer" },
+		{ "", ",\"counters\":{\"passes\":99999999999999999999}", "counter 'passes' out of range" },
+		{ "", ",\"counters\":{\"a b\":1}", "counter 'a b' has an invalid name" },
+	};
+	struct lbr_state *doc;
+	char buf[1024], err[512];
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "{\"format_version\":2,\"lineage\":"
+			 "\"3f1c9a52-6a0e-4c39-9d0b-2f4f1b7d8e21\",\"serial\":1,"
+			 "\"pools\":{\"web\":{\"provider\":\"hw\"%s%s}}%s}",
+			 cases[i].pool[0] ? "," : "", cases[i].pool, cases[i].top);
+		doc = NULL;
+		err[0] = '\0';
+		r = lbr_state_parse(buf, strlen(buf), &doc, err, sizeof(err));
+		tap_ok(r == LBR_ECORRUPT && !doc && strstr(err, cases[i].why),
+		       "format 2 corrupt: %s", err);
+		lbr_state_free(doc);
+	}
+}
+
+/* ---- the vtable and the local backend's lock deadline --------------- */
+
+static void test_backend_table(void)
+{
+	struct lbr_state_store *st = NULL;
+	char err[512];
+	int r;
+
+	r = lbr_state_store_open("s3://bucket/x", dir, &st, err, sizeof(err));
+	tap_ok(r == LBR_EINVAL && !st && strstr(err, "unsupported state location"),
+	       "unknown scheme refused: %s", err);
+	r = lbr_state_store_open("etcd://h:1,/p", NULL, &st, err, sizeof(err));
+	tap_ok(r == LBR_EINVAL && strstr(err, "invalid etcd endpoint ''"),
+	       "an empty etcd endpoint is refused: %s", err);
+	r = lbr_state_store_open("etcd://127.0.0.1:0/p", NULL, &st, err,
+				 sizeof(err));
+	tap_ok(r == LBR_EINVAL, "etcd port 0 refused: %s", err);
+	lbr_state_store_open("etcd://127.0.0.1:2379/p", NULL, &st, err,
+			     sizeof(err));
+	tap_is_str(lbr_state_store_kind(st), "etcd", "etcd spec: etcd backend");
+	lbr_state_store_free(st);
+
+	st = open_store();
+	tap_is_str(lbr_state_store_kind(st), "local", "path: local backend");
+	tap_ok(lbr_state_lock_valid_until_ms(st) == 0, "local: valid until 0 before locking");
+	tap_is_int(lbr_state_keepalive(st, err, sizeof(err)), LBR_EINVAL,
+		   "local: keepalive without the lock");
+	lbr_state_lock(st, "apply", 0, NULL, err, sizeof(err));
+	tap_ok(lbr_state_lock_valid_until_ms(st) == UINT64_MAX,
+	       "local: valid until UINT64_MAX while the flock is held");
+	tap_is_int(lbr_state_keepalive(st, err, sizeof(err)), 0,
+		   "local: keepalive while held");
+	rename(sfx(".lock"), sfx(".lock.old"));
+	spit(sfx(".lock"), "", 0);
+	r = lbr_state_keepalive(st, err, sizeof(err));
+	tap_ok(r == LBR_EFENCED && strstr(err, "replaced"),
+	       "local: keepalive notices a replaced lock file: %s", err);
+	unlink(sfx(".lock.old"));
+	lbr_state_unlock(st);
+	tap_ok(lbr_state_lock_valid_until_ms(st) == 0, "local: valid until 0 after unlock");
+	tap_is_int(lbr_state_store_set_lock_ttl(st, 3601), LBR_EINVAL,
+		   "lock_ttl over an hour refused");
+	tap_is_int(lbr_state_store_set_lock_ttl(st, 30), 0, "lock_ttl 30");
+	lbr_state_store_free(st);
+}
+
+/* ---- etcd edge cases against a scripted HTTP client ----------------- */
+
+static const char B64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void b64enc(const char *s, size_t n, char *out)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)s[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		out[o++] = B64[v >> 18 & 63];
+		out[o++] = B64[v >> 12 & 63];
+		out[o++] = i + 1 < n ? B64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? B64[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+static void b64dec(const char *s, char *out)
+{
+	size_t o = 0;
+	unsigned v = 0;
+	int bits = 0;
+
+	for (; *s && *s != '='; s++) {
+		v = v << 6 | (unsigned)(strchr(B64, *s) - B64);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)(v >> bits & 255);
+		}
+	}
+	out[o] = '\0';
+}
+
+struct fake {
+	const char *mode;   /* "noheader", "notjson", "garbage", "alive", "ok" */
+	int down;
+	int calls;
+	char apis[64][32];
+	int nputs;
+	char put_key[16][200];
+	char put_val[16][600];
+};
+
+static int fake_http(void *ud, const struct lbr_http_request *req,
+		     struct lbr_http_response *resp, char *err, size_t errlen)
+{
+	struct fake *f = ud;
+	const char *api = strstr(req->url, "/v3/");
+	char *body = malloc(4096), val[600];
+	json_object *rq, *v;
+
+	api = api ? api + 4 : "";
+	if (f->calls < 64)
+		snprintf(f->apis[f->calls], sizeof(f->apis[0]), "%s", api);
+	f->calls++;
+	if (f->down) {
+		snprintf(err, errlen, "connection refused");
+		free(body);
+		return LBR_ETRANSPORT;
+	}
+	resp->status = 200;
+	strcpy(body, "{\"header\":{\"revision\":\"9\"}}");
+	if (!strcmp(f->mode, "noheader")) {
+		strcpy(body, "{}");
+	} else if (!strcmp(f->mode, "notjson")) {
+		strcpy(body, "<html>proxy</html>");
+	} else if (!strcmp(api, "kv/put") && f->nputs < 16) {
+		rq = json_tokener_parse(req->body);
+		if (json_object_object_get_ex(rq, "key", &v))
+			b64dec(json_object_get_string(v), f->put_key[f->nputs]);
+		if (json_object_object_get_ex(rq, "value", &v))
+			b64dec(json_object_get_string(v), f->put_val[f->nputs]);
+		f->nputs++;
+		json_object_put(rq);
+	} else if (!strcmp(api, "kv/range")) {
+		if (!strcmp(f->mode, "garbage"))
+			b64enc("\x01not-json", 9, val);
+		else
+			b64enc("{\"id\":\"0b8c2d6e-1111-4222-8333-444455556666\","
+			       "\"pid\":4242,\"host\":\"other\",\"operation\":\"run\"}",
+			       strlen("{\"id\":\"0b8c2d6e-1111-4222-8333-444455556666\","
+				      "\"pid\":4242,\"host\":\"other\",\"operation\":\"run\"}"),
+			       val);
+		snprintf(body, 4096, "{\"header\":{},\"kvs\":[{\"key\":\"eA==\","
+			 "\"value\":\"%s\",\"create_revision\":\"3\",\"lease\":"
+			 "\"77\"}],\"count\":\"1\"}", val);
+	} else if (!strcmp(api, "lease/timetolive")) {
+		strcpy(body, "{\"header\":{},\"ID\":\"77\",\"TTL\":\"9\"}");
+	} else if (!strcmp(api, "kv/txn")) {
+		strcpy(body, "{\"header\":{},\"succeeded\":true}");
+	}
+	resp->body = body;
+	resp->body_len = strlen(body);
+	return 0;
+}
+
+static void fake_release(void *ud, struct lbr_http_response *resp)
+{
+	(void)ud;
+	free((void *)resp->body);
+}
+
+static int fake_saw(const struct fake *f, const char *api)
+{
+	int i;
+
+	for (i = 0; i < f->calls && i < 64; i++)
+		if (!strcmp(f->apis[i], api))
+			return 1;
+	return 0;
+}
+
+static void test_etcd_scripted(void)
+{
+	struct fake f = { "noheader", 0, 0, { { 0 } }, 0, { { 0 } }, { { 0 } } };
+	struct lbr_state_io io = { fake_http, fake_release, &f, NULL };
+	struct lbr_state_store *st = NULL, *st2 = NULL;
+	struct lbr_state *doc = NULL;
+	struct lbr_lock_info info;
+	struct lbr_audit_rec rec = { .pool = "web", .member_id = "m1",
+				     .address = "10.0.0.9", .port = 80,
+				     .action = "remove", .outcome = "ok" };
+	char err[1024], spool[400], *text;
+	const char *msg;
+	int r;
+
+	lbr_state_set_io(&io);
+	lbr_state_store_open("etcd://127.0.0.1:1/p", NULL, &st, err, sizeof(err));
+
+	r = lbr_state_load(st, &doc, err, sizeof(err));
+	tap_ok(r == LBR_ECORRUPT && !doc && strstr(err, "not etcd's") &&
+	       strstr(err, "/v3/kv/range"),
+	       "an answer without etcd's header is a protocol error: %s", err);
+	f.mode = "notjson";
+	r = lbr_state_load(st, &doc, err, sizeof(err));
+	tap_ok(r == LBR_ECORRUPT && !doc && strstr(err, "not JSON") &&
+	       strstr(err, "<html>"), "a non-JSON answer too: %s", err);
+
+	f.mode = "garbage";
+	r = lbr_state_lock_info(st, &info);
+	msg = lbr_state_store_message(st);
+	tap_ok(r == 0 && !info.id[0] && msg && strstr(msg, "\\x01not-json") &&
+	       strstr(msg, "etcdctl --endpoints=http://127.0.0.1:1 del 'p/lock'"),
+	       "garbage lock value shown raw with the command clearing it: %s",
+	       msg ? msg : "");
+	r = lbr_state_lock(st, "apply", 0, &info, err, sizeof(err));
+	tap_ok(r == LBR_ELOCKED && strstr(err, "\\x01not-json") &&
+	       strstr(err, "del 'p/lock'") && !fake_saw(&f, "lease/grant"),
+	       "lock: garbage holder shown raw, no lease granted: %s", err);
+	r = lbr_state_force_unlock(st, "0b8c2d6e-1111-4222-8333-444455556666",
+				   1, err, sizeof(err));
+	tap_ok(r == LBR_ECORRUPT && strstr(err, "del 'p/lock'"),
+	       "force_unlock of a garbage lock names the command: %s", err);
+
+	f.mode = "alive";
+	f.calls = 0;
+	r = lbr_state_force_unlock(st, "0b8c2d6e-1111-4222-8333-444455556666",
+				   0, err, sizeof(err));
+	tap_ok(r == LBR_ELOCKED && strstr(err, "pid 4242 on other") &&
+	       strstr(err, "9s left") && !fake_saw(&f, "kv/txn"),
+	       "a live lease is not broken without force: %s", err);
+	f.calls = 0;
+	r = lbr_state_force_unlock(st, "0b8c2d6e-1111-4222-8333-444455556666",
+				   1, err, sizeof(err));
+	tap_ok(r == 0 && fake_saw(&f, "kv/txn") && fake_saw(&f, "lease/revoke"),
+	       "with force it is deleted and its lease revoked");
+
+	/* Audit spool: lines etcd does not take are kept and replayed in
+	 * order under their original keys. */
+	f.mode = "ok";
+	snprintf(spool, sizeof(spool), "%s/audit.spool", dir);
+	unlink(spool);
+	f.down = 1;
+	r = lbr_state_audit(st, &rec);
+	msg = lbr_state_store_message(st);
+	tap_ok(r < 0 && msg && strstr(msg, "connection refused") &&
+	       strstr(msg, "lost") && strstr(msg, "m1"),
+	       "without a spool a line etcd refuses is lost, and said so: %s",
+	       msg ? msg : "");
+	tap_is_int(lbr_state_store_set_audit_spool(st, spool), 0, "set spool");
+	r = lbr_state_audit(st, &rec);
+	msg = lbr_state_store_message(st);
+	tap_ok(r == 1 && msg && strstr(msg, spool) && strstr(msg, "m1") &&
+	       strstr(msg, "10.0.0.9:80"), "etcd down: line spooled: %s",
+	       msg ? msg : "");
+	rec.member_id = "m2";
+	f.calls = 0;
+	r = lbr_state_audit(st, &rec);
+	tap_ok(r == 1 && f.calls == 1, "second line spooled after one try");
+	text = slurp(spool, NULL);
+	tap_ok(text && strstr(text, "\"member\":\"m1\"") &&
+	       strstr(text, "\"member\":\"m2\"") &&
+	       strstr(text, "\"member\":\"m1\"") < strstr(text, "\"member\":\"m2\"") &&
+	       mode_of(spool) == 0600, "spool holds both lines in order, mode 0600");
+	free(text);
+	f.down = 0;
+	rec.member_id = "m3";
+	r = lbr_state_audit(st, &rec);
+	tap_ok(r == 0 && f.nputs == 3 && strstr(f.put_val[0], "\"m1\"") &&
+	       strstr(f.put_val[1], "\"m2\"") && strstr(f.put_val[2], "\"m3\"") &&
+	       strncmp(f.put_key[0], "p/audit/", 8) == 0 &&
+	       strcmp(f.put_key[0], f.put_key[1]) < 0 &&
+	       strcmp(f.put_key[1], f.put_key[2]) < 0,
+	       "etcd back: spool replayed in order before the new line");
+	tap_ok(access(spool, F_OK) != 0, "replayed spool removed");
+
+	/* A spool left by an earlier run is replayed by the next one. */
+	f.down = 1;
+	rec.member_id = "m4";
+	lbr_state_audit(st, &rec);
+	lbr_state_store_free(st);
+	st = NULL;
+	f.down = 0;
+	f.nputs = 0;
+	lbr_state_store_open("etcd://127.0.0.1:1/p", NULL, &st2, err, sizeof(err));
+	lbr_state_store_set_audit_spool(st2, spool);
+	r = lbr_state_audit_flush(st2);
+	tap_ok(r == 0 && f.nputs == 1 && strstr(f.put_val[0], "\"m4\"") &&
+	       access(spool, F_OK) != 0, "the next run replays the old spool");
+	lbr_state_store_free(st2);
+	lbr_state_set_io(NULL);
+	lbr_state_store_open("etcd://127.0.0.1:1/p", NULL, &st, err, sizeof(err));
+	r = lbr_state_load(st, &doc, err, sizeof(err));
+	tap_ok(r == LBR_EIO && strstr(err, "no HTTP client"),
+	       "without an HTTP client etcd is not reachable: %s", err);
+	lbr_state_store_free(st);
 }
 
 static void rm_rf(void)
@@ -1075,6 +1663,10 @@ int main(void)
 	test_lock();
 	test_audit();
 	test_crash_loop();
+	test_format2();
+	test_format2_corrupt();
+	test_backend_table();
+	test_etcd_scripted();
 	test_etcd();
 	rm_rf();
 	return tap_done();
