@@ -13,6 +13,7 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/guard.c %D%/guard.h \
 	%D%/host.c %D%/host.h \
 	%D%/http.c %D%/http.h \
+	%D%/lease.c %D%/lease.h \
 	%D%/limiter.c %D%/limiter.h \
 	%D%/log.c %D%/log.h \
 	%D%/metrics.c %D%/metrics.h \
