@@ -1,11 +1,14 @@
 #include "config.h"
 
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "agent/log.h"
 
@@ -113,4 +116,51 @@ void lbr_log_text(int level, const char *text)
 	}
 	fflush(stderr);
 	pthread_mutex_unlock(&log_mu);
+}
+
+/*
+ * Under the journal, stderr becomes a stream that gives every line without
+ * a priority the error priority: messages printed directly with fprintf
+ * (lock conflicts, state errors) are errors, and no line may reach the
+ * journal at the default "info" priority by accident.
+ */
+struct prio_stream {
+	int at_line_start;
+};
+
+static ssize_t prio_write(void *cookie, const char *buf, size_t len)
+{
+	struct prio_stream *ps = cookie;
+	size_t done = 0;
+
+	while (done < len) {
+		const char *nl = memchr(buf + done, '\n', len - done);
+		size_t n = nl ? (size_t)(nl - (buf + done)) + 1 : len - done;
+		int has = n >= 3 && buf[done] == '<' && buf[done + 1] >= '0' && buf[done + 1] <= '7' &&
+			  buf[done + 2] == '>';
+
+		if (ps->at_line_start && !has && buf[done] != '\r' && write(2, "<3>", 3) < 0)
+			return done ? (ssize_t)done : -1;
+		if (write(2, buf + done, n) < 0)
+			return done ? (ssize_t)done : -1;
+		ps->at_line_start = nl != NULL;
+		done += n;
+	}
+	return (ssize_t)len;
+}
+
+void lbr_log_setup(void)
+{
+	static struct prio_stream ps = { 1 };
+	cookie_io_functions_t io = { .write = prio_write };
+	FILE *f;
+
+	if (!lbr_log_journal())
+		return;
+	f = fopencookie(&ps, "w", io);
+	if (!f)
+		return;
+	/* Whole lines reach the cookie, so a prefix is judged on a line. */
+	setvbuf(f, NULL, _IOLBF, 4096);
+	stderr = f;
 }

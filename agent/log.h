@@ -30,6 +30,9 @@ void lbr_log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 
 void lbr_log_text(int level, const char *text);
 /* "<N>" for `level` when stderr is the journal, else "". */
 const char *lbr_log_prio(int level);
+/* Call first in main: under the journal, lines written to stderr
+ * directly get the error priority unless they carry one. */
+void lbr_log_setup(void);
 /* 1 when stderr is the journal stream (JOURNAL_STREAM matches fd 2). */
 int lbr_log_journal(void);
 
