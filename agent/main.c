@@ -651,7 +651,7 @@ static int cmd_run(const struct opts *o)
 		double jitter;
 
 		if (metrics)
-			metrics->pass_start = lbr_metrics_now();
+			lbr_metrics_pass_begin(metrics);
 		rc = open_store(cfg, &st);
 		if (!rc) {
 			rc = lock_store(cfg, st, "run");
@@ -1148,7 +1148,7 @@ int main(int argc, char **argv)
 		static struct lbr_metrics m;
 
 		m.command = cmd;
-		m.pass_start = lbr_metrics_now();
+		lbr_metrics_pass_begin(&m);
 		metrics = &m;
 		metrics_path = o.metrics_file;
 	}

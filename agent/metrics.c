@@ -92,13 +92,24 @@ static int pass_ok(const char *command, int exit_code)
 				  strcmp(command, "run") != 0);
 }
 
+void lbr_metrics_pass_begin(struct lbr_metrics *m)
+{
+	m->pass_start = lbr_metrics_now();
+	m->pass_counted = m->pass_failed_counted = 0;
+}
+
 void lbr_metrics_pass_done(struct lbr_metrics *m, int exit_code)
 {
 	m->pass_end = lbr_metrics_now();
 	m->exit_code = exit_code;
-	m->passes.delta++;
-	if (!pass_ok(m->command, exit_code))
+	if (!m->pass_counted) {
+		m->passes.delta++;
+		m->pass_counted = 1;
+	}
+	if (!pass_ok(m->command, exit_code) && !m->pass_failed_counted) {
 		m->passes_failed.delta++;
+		m->pass_failed_counted = 1;
+	}
 }
 
 int lbr_metrics_counter_key(char *out, size_t len, const char *family, const char *a,

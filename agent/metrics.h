@@ -42,6 +42,7 @@ struct lbr_metrics {
 	const char *command;
 	double pass_start, pass_end; /* unix seconds */
 	int exit_code;
+	int pass_counted, pass_failed_counted; /* this pass is in the deltas */
 	struct lbr_metrics_counter passes, passes_failed;
 	struct lbr_metrics_pool *pools;
 	size_t n_pools;
@@ -53,8 +54,12 @@ struct lbr_metrics {
  * providers' deltas. */
 void lbr_metrics_collect(struct lbr_metrics *m, const struct lbr_engine *e,
 			 const struct lbr_state *state);
+/* A pass starts: pass_start, and the next pass_done counts again. */
+void lbr_metrics_pass_begin(struct lbr_metrics *m);
 /* A pass ended with `exit_code`: pass_end, exit_code, passes and
- * passes_failed (a pass fails unless it exits 0, or 2 for plan/drift). */
+ * passes_failed (a pass fails unless it exits 0, or 2 for plan/drift).
+ * Called again in the same pass (a later step failed), it updates the
+ * exit code and counts the pass once, as failed if it now failed. */
 void lbr_metrics_pass_done(struct lbr_metrics *m, int exit_code);
 /* Take every counter's base from the state document (call after
  * lbr_metrics_collect, so that the providers are known).  NULL doc: no-op. */
