@@ -36,6 +36,7 @@ enum {
 };
 
 struct opts {
+	const char *cmd;
 	const char *config;
 	int json;
 	int verbose;
@@ -54,36 +55,192 @@ struct opts {
 static struct lbr_metrics *metrics;
 static const char *metrics_path;
 
-static void usage(FILE *f)
+/* The build passes SYSCONFDIR (configure's sysconfdir); /etc otherwise. */
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+/* Declared by agent/cfg.h once the config search lands there. */
+int lbr_cfg_find(const char *cli_path, char *out, size_t outlen, char *err, size_t errlen);
+
+static const char usage_text[] =
+	"usage: lbreconcile [-c FILE] [--json] [-v|-q] [--metrics-file PATH] COMMAND [OPTIONS]\n"
+	"\n"
+	"commands:\n"
+	"  validate                 check the config and plugins (no network)\n"
+	"  plan [--pool NAME]... [--detailed-exitcode]\n"
+	"                           show what apply would do; changes nothing\n"
+	"  apply [--pool NAME]... [--auto-approve] [--force]\n"
+	"                           reconcile the pools until converged\n"
+	"  drift [--pool NAME]...   report drift (exit 2 when found)\n"
+	"  run [--once]             apply every `interval` seconds\n"
+	"  state list | show [POOL] | unlock [--force] LOCK_ID\n"
+	"                           inspect the recorded state, break a stale lock\n"
+	"  providers                list the plugins in plugin_dir\n"
+	"  version                  print the version\n"
+	"  help [COMMAND]           show this text or a command's options\n"
+	"\n"
+	"global options (before or after the command):\n"
+	"  -c, --config FILE        config file (default: $LBRECONCILE_CONFIG,\n"
+	"                           ./lbreconcile.ini, " SYSCONFDIR "/lbreconcile/lbreconcile.ini)\n"
+	"      --json               machine-readable output (SPEC §6)\n"
+	"  -v, --verbose            more log lines (twice: debug)\n"
+	"  -q, --quiet              print nothing but errors\n"
+	"      --metrics-file PATH  write Prometheus metrics after the pass\n"
+	"  -V, --version            print the version\n"
+	"  -h, --help               show help (after a command: its options)\n"
+	"\n"
+	"exit codes: 0 ok, 1 error, 2 changes pending / drift, 3 refused by a\n"
+	"safety guard, 4 state lock held by someone else.\n";
+
+/* Option letters a command accepts besides the global ones. */
+struct cmd_spec {
+	const char *name;
+	const char *opts;
+	int max_args; /* -1: the command checks */
+	const char *help;
+};
+
+static const struct cmd_spec cmds[] = {
+	{ "validate", "", 0,
+	  "usage: lbreconcile [GLOBAL OPTIONS] validate\n"
+	  "\n"
+	  "Parse and check the config and its plugins and secrets; no network.\n"
+	  "Exit 0 valid, 1 invalid.\n" },
+	{ "plan", "pd", 0,
+	  "usage: lbreconcile [GLOBAL OPTIONS] plan [--pool NAME]... [--detailed-exitcode]\n"
+	  "\n"
+	  "Observe the pools and show what apply would do; never changes anything.\n"
+	  "\n"
+	  "  -p, --pool NAME          only this pool (repeatable)\n"
+	  "      --detailed-exitcode  exit 2 when changes are pending\n" },
+	{ "apply", "paf", 0,
+	  "usage: lbreconcile [GLOBAL OPTIONS] apply [--pool NAME]... [--auto-approve] [--force]\n"
+	  "\n"
+	  "Observe, act and re-observe until the pools converge.\n"
+	  "\n"
+	  "  -p, --pool NAME          only this pool (repeatable)\n"
+	  "      --auto-approve       do not ask; needed without a terminal\n"
+	  "      --force              override the deletion guards for this run\n" },
+	{ "drift", "p", 0,
+	  "usage: lbreconcile [GLOBAL OPTIONS] drift [--pool NAME]...\n"
+	  "\n"
+	  "Report drift from the config and changes made outside lbreconcile since\n"
+	  "the last recorded state; exit 2 when there is drift.\n"
+	  "\n"
+	  "  -p, --pool NAME          only this pool (repeatable)\n" },
+	{ "run", "o", 0,
+	  "usage: lbreconcile [GLOBAL OPTIONS] run [--once]\n"
+	  "\n"
+	  "Daemon: an apply pass every `interval` seconds.  SIGHUP reloads the\n"
+	  "config; SIGTERM and SIGINT finish in-flight calls and exit 0.\n"
+	  "\n"
+	  "      --once               one pass, then exit with its code\n" },
+	{ "state", "f", -1,
+	  "usage: lbreconcile [GLOBAL OPTIONS] state list\n"
+	  "       lbreconcile [GLOBAL OPTIONS] state show [POOL]\n"
+	  "       lbreconcile [GLOBAL OPTIONS] state unlock [--force] LOCK_ID\n"
+	  "\n"
+	  "Inspect the recorded state, or remove a lock left by an agent that is\n"
+	  "gone.\n"
+	  "\n"
+	  "      --force              (unlock) remove the lock even if its holder\n"
+	  "                           looks alive\n" },
+	{ "providers", "", 0,
+	  "usage: lbreconcile [GLOBAL OPTIONS] providers\n"
+	  "\n"
+	  "List the plugins in plugin_dir with their ABI version, capabilities\n"
+	  "and keys.  A config is used for plugin_dir when one is found; none is\n"
+	  "needed.\n" },
+	{ "version", "", 0,
+	  "usage: lbreconcile [GLOBAL OPTIONS] version\n"
+	  "\n"
+	  "Print the version and the plugin ABI; needs no config.\n" },
+	{ "help", "", 1,
+	  "usage: lbreconcile help [COMMAND]\n"
+	  "\n"
+	  "Show the list of commands, or one command's options.\n" },
+};
+
+#define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static const struct cmd_spec *cmd_find(const char *name)
 {
-	fprintf(f,
-		"usage: lbreconcile [-c FILE] [--json] [-v|-q] COMMAND [OPTIONS]\n"
-		"\n"
-		"commands:\n"
-		"  validate                 check the config and plugins (no network)\n"
-		"  plan [--pool NAME]... [--detailed-exitcode]\n"
-		"                           show what apply would do; changes nothing\n"
-		"  apply [--pool NAME]... [--auto-approve] [--force]\n"
-		"                           remove undeclared members until converged\n"
-		"  drift [--pool NAME]...   report drift (exit 2 when found)\n"
-		"  run [--once]             apply every `interval` seconds\n"
-		"  state list | show [POOL] | unlock LOCK_ID\n"
-		"  providers                list the plugins in plugin_dir\n"
-		"  version\n"
-		"\n"
-		"exit codes: 0 ok, 1 error, 2 changes pending / drift, 3 refused by a\n"
-		"safety guard, 4 state lock held by someone else.\n");
+	size_t i;
+
+	for (i = 0; i < N_CMDS; i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
 }
 
-static const char *config_path(const struct opts *o)
+/* Levenshtein distance, for "did you mean"; names are short. */
+static size_t edit_distance(const char *a, const char *b)
 {
-	const char *env = getenv("LBRECONCILE_CONFIG");
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t row[64], prev, tmp;
 
-	if (o->config)
-		return o->config;
-	if (env && *env)
-		return env;
-	return "lbreconcile.ini";
+	if (la > 63 || lb > 63)
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* The nearest command within two edits (and fewer than the name has
+ * letters), or NULL. */
+static const char *cmd_suggest(const char *name)
+{
+	const char *best = NULL;
+	size_t i, d, bd = 3;
+
+	for (i = 0; i < N_CMDS; i++) {
+		d = edit_distance(name, cmds[i].name);
+		if (d < bd && d < strlen(name)) {
+			bd = d;
+			best = cmds[i].name;
+		}
+	}
+	return best;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *s = cmd_suggest(name);
+
+	if (s)
+		lbr_log_msg(LBR_LOG_ERROR, "unknown command '%s'; did you mean '%s'?", name, s);
+	else
+		lbr_log_msg(LBR_LOG_ERROR, "unknown command '%s'", name);
+	lbr_log_msg(LBR_LOG_ERROR, "see 'lbreconcile help' for the list of commands");
+	return EXIT_ERROR;
+}
+
+/* The config file found by lbr_cfg_find, once a command needs it. */
+static char cfg_found[4096];
+
+static const char *config_path(const struct opts *o, char *err, size_t errlen)
+{
+	if (!cfg_found[0] && lbr_cfg_find(o->config, cfg_found, sizeof(cfg_found), err, errlen) < 0) {
+		cfg_found[0] = '\0';
+		return NULL;
+	}
+	return cfg_found;
 }
 
 static void on_signal(int sig)
@@ -106,10 +263,10 @@ static void harden_process(void)
 static int load_config(const struct opts *o, struct lbr_cfg **cfg)
 {
 	char err[2048];
-	int r = lbr_cfg_load(config_path(o), NULL, cfg, err, sizeof(err));
+	const char *path = config_path(o, err, sizeof(err));
 
-	if (r < 0) {
-		fprintf(stderr, "lbreconcile: %s\n", err);
+	if (!path || lbr_cfg_load(path, NULL, cfg, err, sizeof(err)) < 0) {
+		lbr_log_msg(LBR_LOG_ERROR, "%s", err);
 		return EXIT_ERROR;
 	}
 	return EXIT_OK;
@@ -125,7 +282,9 @@ static int cmd_validate(const struct opts *o)
 		return rc;
 	for (i = 0; i < cfg->n_pools; i++)
 		members += cfg->pools[i].n_members;
-	if (!o->quiet)
+	if (o->json)
+		lbr_report_validate_json(stdout, cfg->path, cfg->n_pools, cfg->n_providers, members);
+	else if (!o->quiet)
 		printf("%s: ok (%zu pools, %zu providers, %zu declared members)\n", cfg->path,
 		       cfg->n_pools, cfg->n_providers, members);
 	lbr_cfg_free(cfg);
@@ -381,7 +540,7 @@ static int apply_pass(const struct opts *o, struct lbr_cfg *cfg, struct lbr_stat
 	}
 	e->force = o->force;
 	e->store = st;
-	lbr_report_init(&rep, "apply", o->json, o->quiet, doc);
+	lbr_report_init(&rep, o->cmd, o->json, o->quiet, doc);
 	e->sink = lbr_report_sink(&rep);
 	lbr_engine_observe_and_plan(e, doc);
 	for (i = 0; i < e->n_pools; i++) {
@@ -393,7 +552,7 @@ static int apply_pass(const struct opts *o, struct lbr_cfg *cfg, struct lbr_stat
 	rep.actions_total = (unsigned)work;
 	if (o->json)
 		lbr_report_plan_events(&rep, e);
-	else if (!o->quiet || work)
+	else
 		lbr_report_plan_human(&rep, e, 0);
 	if (work && interactive && !o->auto_approve) {
 		if (!confirm()) {
@@ -492,7 +651,7 @@ static int cmd_run(const struct opts *o)
 		double jitter;
 
 		if (metrics)
-			metrics->pass_start = lbr_metrics_now();
+			lbr_metrics_pass_begin(metrics);
 		rc = open_store(cfg, &st);
 		if (!rc) {
 			rc = lock_store(cfg, st, "run");
@@ -504,10 +663,7 @@ static int cmd_run(const struct opts *o)
 		lbr_state_store_free(st);
 		st = NULL;
 		if (metrics) {
-			metrics->pass_end = lbr_metrics_now();
-			metrics->exit_code = rc;
-			metrics->passes++;
-			metrics->passes_failed += rc != EXIT_OK;
+			lbr_metrics_pass_done(metrics, rc);
 			lbr_metrics_write(metrics, metrics_path);
 		}
 		if (o->once || lbr_engine_stop)
@@ -537,7 +693,9 @@ static int cmd_run(const struct opts *o)
 			char err[2048];
 
 			reload_requested = 0;
-			if (lbr_cfg_load(config_path(o), NULL, &ncfg, err, sizeof(err)) < 0) {
+			/* The same file again: SIGHUP re-reads, it does not
+			 * search anew. */
+			if (lbr_cfg_load(cfg_found, NULL, &ncfg, err, sizeof(err)) < 0) {
 				lbr_err("reload failed, keeping the previous configuration: %s", err);
 			} else {
 				lbr_info("configuration reloaded from %s", ncfg->path);
@@ -560,8 +718,15 @@ static int cmd_state(const struct opts *o, int argc, char **argv)
 	int rc;
 	size_t i;
 
-	if (argc < 1) {
-		fprintf(stderr, "lbreconcile: state: expected list, show [POOL] or unlock LOCK_ID\n");
+	if (argc < 1 || (strcmp(argv[0], "list") && strcmp(argv[0], "show") && strcmp(argv[0], "unlock")) ||
+	    (!strcmp(argv[0], "list") && argc != 1) || (!strcmp(argv[0], "show") && argc > 2) ||
+	    (!strcmp(argv[0], "unlock") && argc != 2)) {
+		lbr_log_msg(LBR_LOG_ERROR, "state: expected list, show [POOL] or unlock [--force] LOCK_ID");
+		return EXIT_ERROR;
+	}
+	if (o->force && strcmp(argv[0], "unlock") != 0) {
+		lbr_log_msg(LBR_LOG_ERROR, "state %s: option '--force' is not valid here (see 'lbreconcile state --help')",
+			    argv[0]);
 		return EXIT_ERROR;
 	}
 	rc = load_config(o, &cfg);
@@ -571,17 +736,16 @@ static int cmd_state(const struct opts *o, int argc, char **argv)
 	if (rc)
 		goto out;
 	if (!strcmp(argv[0], "unlock")) {
-		if (argc != 2) {
-			fprintf(stderr, "lbreconcile: state unlock: expected LOCK_ID\n");
-			rc = EXIT_ERROR;
-			goto out;
-		}
+		/* --force is accepted here so that scripts can say it; the
+		 * store refuses to break a lock whose holder is alive. */
 		if (lbr_state_force_unlock(st, argv[1], err, sizeof(err)) < 0) {
-			fprintf(stderr, "lbreconcile: %s\n", err);
+			lbr_log_msg(LBR_LOG_ERROR, "%s", err);
 			rc = EXIT_ERROR;
 			goto out;
 		}
-		if (!o->quiet)
+		if (o->json)
+			lbr_report_unlock_json(stdout, lbr_state_store_location(st), argv[1]);
+		else if (!o->quiet)
 			printf("lock %s removed from %s\n", argv[1], lbr_state_store_location(st));
 		rc = EXIT_OK;
 		goto out;
@@ -589,7 +753,12 @@ static int cmd_state(const struct opts *o, int argc, char **argv)
 	rc = load_state(st, &doc);
 	if (rc)
 		goto out;
-	if (!strcmp(argv[0], "list") && argc == 1) {
+	if (!strcmp(argv[0], "list")) {
+		if (o->json) {
+			lbr_report_state_list_json(stdout, lbr_state_store_location(st), doc);
+			rc = EXIT_OK;
+			goto out;
+		}
 		for (i = 0; i < doc->n_pools; i++) {
 			struct lbr_state_pool *p = &doc->pools[i];
 			char ts[32] = "-";
@@ -600,15 +769,16 @@ static int cmd_state(const struct opts *o, int argc, char **argv)
 			       p->n_members, p->last_result ? p->last_result : "-", ts);
 		}
 		rc = EXIT_OK;
-	} else if (!strcmp(argv[0], "show") && argc <= 2) {
+	} else {
 		char *js;
 
 		if (argc == 2 && !lbr_state_pool_find(doc, argv[1])) {
-			fprintf(stderr, "lbreconcile: state show: no pool \"%s\" in %s\n", argv[1],
-				lbr_state_store_location(st));
+			lbr_log_msg(LBR_LOG_ERROR, "state show: no pool \"%s\" in %s", argv[1],
+				    lbr_state_store_location(st));
 			rc = EXIT_ERROR;
 			goto out;
 		}
+		/* The state document is JSON already: the same with --json. */
 		js = lbr_state_to_json(doc, argc == 2 ? argv[1] : NULL);
 		if (!js) {
 			rc = EXIT_ERROR;
@@ -617,9 +787,6 @@ static int cmd_state(const struct opts *o, int argc, char **argv)
 		printf("%s\n", js);
 		free(js);
 		rc = EXIT_OK;
-	} else {
-		fprintf(stderr, "lbreconcile: state: expected list, show [POOL] or unlock LOCK_ID\n");
-		rc = EXIT_ERROR;
 	}
 out:
 	lbr_state_free(doc);
@@ -635,189 +802,387 @@ static void print_keys(const struct lbr_key_spec *k)
 		       k->flags & LBR_KEY_SECRET ? "(secret) " : "", k->help ? k->help : "");
 }
 
+/* plugin_dir of the config, when one is found and loads; else NULL.  The
+ * config is optional here, so a problem with it is only a warning (and
+ * only at -v when nobody named the file). */
+static struct lbr_cfg *providers_config(const struct opts *o)
+{
+	const char *env = getenv("LBRECONCILE_CONFIG");
+	int named = o->config || (env && *env);
+	int level = named ? LBR_LOG_WARN : LBR_LOG_INFO;
+	struct lbr_cfg *cfg = NULL;
+	char err[2048];
+	const char *path = config_path(o, err, sizeof(err));
+
+	if (!path) {
+		if (named)
+			lbr_log(level, "%s; listing the default plugin_dir", err);
+		return NULL;
+	}
+	if (lbr_cfg_load(path, NULL, &cfg, err, sizeof(err)) < 0) {
+		lbr_log(level, "ignoring the config (%s); listing the default plugin_dir", err);
+		return NULL;
+	}
+	return cfg;
+}
+
 static int cmd_providers(const struct opts *o)
 {
 	const char *dir = NULL;
-	struct lbr_cfg *cfg = NULL;
+	struct lbr_cfg *cfg = providers_config(o);
+	struct lbr_report_plugin *pl = NULL;
+	struct lbr_plugin **loaded = NULL;
+	char **errs = NULL, **files = NULL;
+	size_t n = 0, cap = 0, i, k;
 	DIR *d;
 	struct dirent *de;
 	char path[4096], err[1024];
-	int found = 0, rc = EXIT_OK;
+	int rc = EXIT_OK;
 
-	/* The config is optional here: without one, use the default dir. */
-	if (access(config_path(o), R_OK) == 0) {
-		if (load_config(o, &cfg))
-			return EXIT_ERROR;
+	if (cfg)
 		dir = cfg->plugin_dir;
-	}
 	if (!dir)
 		dir = getenv("LBRECONCILE_PLUGIN_DIR");
 	if (!dir || !*dir)
 		dir = LBR_PLUGIN_DIR;
 	d = opendir(dir);
 	if (!d) {
-		fprintf(stderr, "lbreconcile: cannot open plugin_dir '%s' (%s)\n", dir, strerror(errno));
+		lbr_log_msg(LBR_LOG_ERROR, "cannot open plugin_dir '%s' (%s)", dir, strerror(errno));
 		lbr_cfg_free(cfg);
 		return EXIT_ERROR;
 	}
-	printf("plugins in %s (core plugin ABI %d.%d):\n", dir, LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR);
+	/* Load every plugin first, then print: one document for --json. */
 	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		struct lbr_plugin *p = NULL;
+		size_t len = strlen(de->d_name);
 
-		if (n < 4 || strcmp(de->d_name + n - 3, ".so") != 0)
+		if (len < 4 || strcmp(de->d_name + len - 3, ".so") != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (lbr_plugin_load_path(path, &p, err, sizeof(err)) < 0) {
-			printf("  %-12s REJECTED: %s\n", de->d_name, err);
-			rc = EXIT_ERROR;
-			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 8;
+			void *a = realloc(loaded, nc * sizeof(*loaded)), *b, *c;
+
+			if (a)
+				loaded = a;
+			b = a ? realloc(errs, nc * sizeof(*errs)) : NULL;
+			if (b)
+				errs = b;
+			c = b ? realloc(files, nc * sizeof(*files)) : NULL;
+			if (!c) {
+				rc = EXIT_ERROR;
+				break;
+			}
+			files = c;
+			cap = nc;
 		}
-		found++;
-		printf("  %-12s version %s, ABI %u.%u, capabilities:%s%s%s%s\n", p->name,
-		       p->ops.version ? p->ops.version : "?", (unsigned)p->ops.abi_major,
-		       (unsigned)p->ops.abi_minor, " remove",
-		       p->ops.caps & LBR_CAP_RULES ? " rules" : "", p->ops.caps & LBR_CAP_DRAIN ? " drain" : "",
-		       p->ops.caps & LBR_CAP_COOPERATIVE ? " cooperative" : "");
-		printf("    [provider] keys:\n");
-		print_keys(p->ops.provider_keys);
-		printf("    [pool] keys:\n");
-		print_keys(p->ops.pool_keys);
-		lbr_plugin_free(p);
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		loaded[n] = NULL;
+		errs[n] = NULL;
+		files[n] = strdup(de->d_name);
+		if (lbr_plugin_load_path(path, &loaded[n], err, sizeof(err)) < 0) {
+			loaded[n] = NULL;
+			errs[n] = strdup(err);
+			rc = EXIT_ERROR;
+		}
+		n++;
 	}
 	closedir(d);
-	if (!found)
-		printf("  (none)\n");
+	if (o->json) {
+		pl = calloc(n + 1, sizeof(*pl));
+		for (i = 0; pl && i < n; i++) {
+			pl[i].file = files[i] ? files[i] : "?";
+			pl[i].p = loaded[i];
+			pl[i].error = loaded[i] ? NULL : errs[i] ? errs[i] : "cannot load";
+		}
+		if (pl)
+			lbr_report_providers_json(stdout, dir, pl, n);
+		else
+			rc = EXIT_ERROR;
+	} else {
+		printf("plugins in %s (core plugin ABI %d.%d):\n", dir, LBR_PROVIDER_ABI_MAJOR,
+		       LBR_PROVIDER_ABI_MINOR);
+		for (i = 0; i < n; i++) {
+			struct lbr_plugin *p = loaded[i];
+			const char *caps[16];
+			size_t nc;
+
+			if (!p) {
+				printf("  %-12s REJECTED: %s\n", files[i] ? files[i] : "?",
+				       errs[i] ? errs[i] : "cannot load");
+				continue;
+			}
+			printf("  %-12s version %s, ABI %u.%u, capabilities:", p->name,
+			       p->ops.version ? p->ops.version : "?", (unsigned)p->ops.abi_major,
+			       (unsigned)p->ops.abi_minor);
+			nc = lbr_report_caps(p->ops.caps, caps, 16);
+			for (k = 0; k < nc; k++)
+				printf(" %s", caps[k]);
+			printf("\n    [provider] keys:\n");
+			print_keys(p->ops.provider_keys);
+			printf("    [pool] keys:\n");
+			print_keys(p->ops.pool_keys);
+		}
+		if (!n)
+			printf("  (none)\n");
+	}
+	for (i = 0; i < n; i++) {
+		if (loaded[i])
+			lbr_plugin_free(loaded[i]);
+		free(errs[i]);
+		free(files[i]);
+	}
+	free(pl);
+	free(loaded);
+	free(errs);
+	free(files);
 	lbr_cfg_free(cfg);
 	return rc;
 }
 
+static int cmd_version(const struct opts *o)
+{
+	if (o->json)
+		lbr_report_version_json(stdout, PACKAGE_VERSION);
+	else
+		printf("lbreconcile %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, LBR_PROVIDER_ABI_MAJOR,
+		       LBR_PROVIDER_ABI_MINOR);
+	return EXIT_OK;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct cmd_spec *c;
+
+	if (argc == 0) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	c = cmd_find(argv[0]);
+	if (!c)
+		return unknown_command(argv[0]);
+	fputs(c->help, stdout);
+	return EXIT_OK;
+}
+
+/* The option as the user typed it, for messages. */
+static const char *opt_text(int c, char **argv, int idx, char *buf, size_t len)
+{
+	if (c > 0 && c < 128 && c != '?' && c != ':') {
+		snprintf(buf, len, "-%c", c);
+		return buf;
+	}
+	return idx > 0 ? argv[idx - 1] : "?";
+}
+
+static const struct option gopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "metrics-file", required_argument, NULL, 'm' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "pool", required_argument, NULL, 'p' },
+	{ "detailed-exitcode", no_argument, NULL, 'd' },
+	{ "auto-approve", no_argument, NULL, 'a' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "once", no_argument, NULL, 'o' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The long name of a command option letter, for messages. */
+static const char *long_name(int c)
+{
+	const struct option *op;
+
+	for (op = gopts; op->name; op++)
+		if (op->val == c)
+			return op->name;
+	return "?";
+}
+
+/*
+ * Parse argv: global options, the command, then the command's options and
+ * arguments in any order (`state unlock ID --force`).  Returns -1 to go
+ * on, or the exit code (help, version, usage errors).  *cmd_out is the
+ * command, argc/argv its arguments.
+ */
+static int parse_args(int *argcp, char ***argvp, struct opts *o, const struct cmd_spec **cmd_out)
+{
+	int argc = *argcp, c, want_help = 0, want_version = 0, sub_argc, i;
+	char **argv = *argvp, **sub_argv, buf[8];
+	const struct cmd_spec *spec = NULL;
+	const char *cmd;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:c:vqhVp:", gopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'v': o->verbose++; break;
+		case 'q': o->quiet = 1; break;
+		case 'm': o->metrics_file = optarg; break;
+		case 'h': want_help = 1; break;
+		case 'V': want_version = 1; break;
+		case ':':
+			lbr_log_msg(LBR_LOG_ERROR, "option '%s' needs a value",
+				    opt_text(optopt, argv, optind, buf, sizeof(buf)));
+			return EXIT_ERROR;
+		case '?':
+			lbr_log_msg(LBR_LOG_ERROR, "unknown option '%s' (see 'lbreconcile help')",
+				    opt_text(optopt, argv, optind, buf, sizeof(buf)));
+			return EXIT_ERROR;
+		default:
+			lbr_log_msg(LBR_LOG_ERROR, "option '--%s' goes after a command (see 'lbreconcile help')",
+				    long_name(c));
+			return EXIT_ERROR;
+		}
+	}
+	if (want_version && optind >= argc)
+		return cmd_version(o);
+	if (optind >= argc) {
+		if (want_help) {
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		}
+		lbr_log_text(LBR_LOG_ERROR, usage_text);
+		return EXIT_ERROR;
+	}
+	cmd = argv[optind++];
+	spec = cmd_find(cmd);
+	if (!spec)
+		return unknown_command(cmd);
+	sub_argc = argc - optind + 1;
+	sub_argv = argv + optind - 1;
+	/* GNU getopt permutes: options may follow the arguments.  "--" ends
+	 * the options.  optind 0, not 1: glibc then also resets its
+	 * permutation state from the first pass. */
+	optind = 0;
+	while ((c = getopt_long(sub_argc, sub_argv, ":c:vqhVp:", gopts, NULL)) != -1) {
+		if (c != ':' && c != '?' && strchr("pdafo", c) && !strchr(spec->opts, c)) {
+			lbr_log_msg(LBR_LOG_ERROR, "%s: option '--%s' is not valid for this command (see 'lbreconcile %s --help')",
+				    spec->name, long_name(c), spec->name);
+			return EXIT_ERROR;
+		}
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'v': o->verbose++; break;
+		case 'q': o->quiet = 1; break;
+		case 'm': o->metrics_file = optarg; break;
+		case 'h': want_help = 1; break;
+		case 'V': want_version = 1; break;
+		case 'p': o->pools[o->n_pools++] = optarg; break;
+		case 'd': o->detailed = 1; break;
+		case 'a': o->auto_approve = 1; break;
+		case 'f': o->force = 1; break;
+		case 'o': o->once = 1; break;
+		case ':':
+			lbr_log_msg(LBR_LOG_ERROR, "%s: option '%s' needs a value", spec->name,
+				    opt_text(optopt, sub_argv, optind, buf, sizeof(buf)));
+			return EXIT_ERROR;
+		default:
+			lbr_log_msg(LBR_LOG_ERROR, "%s: unknown option '%s' (see 'lbreconcile %s --help')",
+				    spec->name, opt_text(optopt, sub_argv, optind, buf, sizeof(buf)),
+				    spec->name);
+			return EXIT_ERROR;
+		}
+	}
+	argc = sub_argc - optind;
+	argv = sub_argv + optind;
+	if (want_help) {
+		fputs(spec->help, stdout);
+		return EXIT_OK;
+	}
+	if (want_version)
+		return cmd_version(o);
+	if (spec->max_args >= 0 && argc > spec->max_args) {
+		lbr_log_msg(LBR_LOG_ERROR, "%s: unexpected argument '%s' (see 'lbreconcile %s --help')",
+			    spec->name, argv[spec->max_args], spec->name);
+		return EXIT_ERROR;
+	}
+	for (i = 0; i < argc; i++)
+		if (!argv[i][0]) {
+			lbr_log_msg(LBR_LOG_ERROR, "%s: empty argument", spec->name);
+			return EXIT_ERROR;
+		}
+	*argcp = argc;
+	*argvp = argv;
+	*cmd_out = spec;
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option gopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "metrics-file", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "pool", required_argument, NULL, 'p' },
-		{ "detailed-exitcode", no_argument, NULL, 'd' },
-		{ "auto-approve", no_argument, NULL, 'a' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "once", no_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const struct cmd_spec *spec = NULL;
 	struct opts o;
 	const char *cmd;
-	int c, rc;
+	int rc;
 	struct sigaction sa;
 
+	lbr_log_setup();
 	memset(&o, 0, sizeof(o));
 	harden_process();
 	o.pools = calloc((size_t)argc + 1, sizeof(char *));
 	if (!o.pools)
 		return EXIT_ERROR;
-	/* Options may come before or after the command. */
-	while ((c = getopt_long(argc, argv, "+c:vqh", gopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': o.config = optarg; break;
-		case 'j': o.json = 1; break;
-		case 'v': o.verbose++; break;
-		case 'q': o.quiet = 1; break;
-		case 'm': o.metrics_file = optarg; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_ERROR;
-		}
+	rc = parse_args(&argc, &argv, &o, &spec);
+	if (rc >= 0) {
+		free(o.pools);
+		return rc;
 	}
-	if (optind >= argc) {
-		usage(stderr);
+	cmd = o.cmd = spec->name;
+	if (o.verbose && o.quiet) {
+		lbr_log_msg(LBR_LOG_ERROR, "-v and -q cannot be combined");
+		free(o.pools);
 		return EXIT_ERROR;
 	}
-	cmd = argv[optind++];
-	{
-		int sub_argc = argc - optind + 1;
-		char **sub_argv = argv + optind - 1;
-
-		optind = 1;
-		while ((c = getopt_long(sub_argc, sub_argv, "c:vqh", gopts, NULL)) != -1) {
-			switch (c) {
-			case 'c': o.config = optarg; break;
-			case 'j': o.json = 1; break;
-			case 'v': o.verbose++; break;
-			case 'q': o.quiet = 1; break;
-			case 'm': o.metrics_file = optarg; break;
-			case 'p': o.pools[o.n_pools++] = optarg; break;
-			case 'd': o.detailed = 1; break;
-			case 'a': o.auto_approve = 1; break;
-			case 'f': o.force = 1; break;
-			case 'o': o.once = 1; break;
-			case 'h': usage(stdout); return EXIT_OK;
-			default: usage(stderr); return EXIT_ERROR;
-			}
-		}
-		argc = sub_argc - optind;
-		argv = sub_argv + optind;
+	lbr_log_level = o.quiet ? LBR_LOG_ERROR : o.verbose >= 2 ? LBR_LOG_DEBUG
+		: o.verbose ? LBR_LOG_INFO : LBR_LOG_WARN;
+	/* Commands that need neither config nor network. */
+	if (!strcmp(cmd, "help")) {
+		rc = cmd_help(argc, argv);
+		free(o.pools);
+		return rc;
 	}
 	if (o.metrics_file) {
 		static struct lbr_metrics m;
 
 		m.command = cmd;
-		m.pass_start = lbr_metrics_now();
+		lbr_metrics_pass_begin(&m);
 		metrics = &m;
 		metrics_path = o.metrics_file;
 	}
-	if (o.verbose && o.quiet) {
-		fprintf(stderr, "lbreconcile: -v and -q cannot be combined\n");
-		return EXIT_ERROR;
-	}
-	lbr_log_level = o.quiet ? LBR_LOG_ERROR : o.verbose >= 2 ? LBR_LOG_DEBUG
-		: o.verbose ? LBR_LOG_INFO : LBR_LOG_WARN;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (lbr_http_global_init() < 0) {
-		fprintf(stderr, "lbreconcile: cannot initialise libcurl\n");
+		lbr_log_msg(LBR_LOG_ERROR, "cannot initialise libcurl");
 		return EXIT_ERROR;
 	}
-	/* Which options go with which command. */
-	if ((o.n_pools && strcmp(cmd, "plan") && strcmp(cmd, "apply") && strcmp(cmd, "drift")) ||
-	    (o.detailed && strcmp(cmd, "plan")) ||
-	    ((o.auto_approve || o.force) && strcmp(cmd, "apply")) || (o.once && strcmp(cmd, "run"))) {
-		fprintf(stderr, "lbreconcile: %s: option not valid for this command\n", cmd);
-		rc = EXIT_ERROR;
-	} else if (!strcmp(cmd, "validate") && argc == 0) {
+	if (!strcmp(cmd, "validate"))
 		rc = cmd_validate(&o);
-	} else if (!strcmp(cmd, "plan") && argc == 0) {
+	else if (!strcmp(cmd, "plan"))
 		rc = cmd_plan(&o, 0);
-	} else if (!strcmp(cmd, "drift") && argc == 0) {
+	else if (!strcmp(cmd, "drift"))
 		rc = cmd_plan(&o, 1);
-	} else if (!strcmp(cmd, "apply") && argc == 0) {
+	else if (!strcmp(cmd, "apply"))
 		rc = cmd_apply(&o);
-	} else if (!strcmp(cmd, "run") && argc == 0) {
+	else if (!strcmp(cmd, "run"))
 		rc = cmd_run(&o);
-	} else if (!strcmp(cmd, "state")) {
+	else if (!strcmp(cmd, "state"))
 		rc = cmd_state(&o, argc, argv);
-	} else if (!strcmp(cmd, "providers") && argc == 0) {
+	else if (!strcmp(cmd, "providers"))
 		rc = cmd_providers(&o);
-	} else if (!strcmp(cmd, "version") && argc == 0) {
-		printf("lbreconcile %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, LBR_PROVIDER_ABI_MAJOR,
-		       LBR_PROVIDER_ABI_MINOR);
-		rc = EXIT_OK;
-	} else {
-		fprintf(stderr, "lbreconcile: unknown command or extra arguments: '%s'\n", cmd);
-		usage(stderr);
-		rc = EXIT_ERROR;
-	}
+	else if (!strcmp(cmd, "version"))
+		rc = cmd_version(&o);
+	else
+		rc = unknown_command(cmd);
 	if (metrics && strcmp(cmd, "run") != 0) {
-		metrics->pass_end = lbr_metrics_now();
-		metrics->exit_code = rc;
-		metrics->passes = 1;
-		metrics->passes_failed = rc != EXIT_OK && !(rc == EXIT_CHANGES && strcmp(cmd, "apply"));
-		if (lbr_metrics_write(metrics, metrics_path) < 0 && rc == EXIT_OK)
-			rc = EXIT_ERROR;
+		lbr_metrics_pass_done(metrics, rc);
+		/* A warning when it fails: the pass keeps its exit code. */
+		lbr_metrics_write(metrics, metrics_path);
 	}
 	if (metrics)
 		lbr_metrics_release(metrics);

@@ -23,6 +23,11 @@ double lbr_metrics_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Declared by state/state.h once the state keeps counters; the same
+ * prototypes here until then. */
+uint64_t lbr_state_counter_get(const struct lbr_state *doc, const char *name);
+int lbr_state_counter_add(struct lbr_state *doc, const char *name, uint64_t delta);
+
 static struct lbr_metrics_provider *prov_slot(struct lbr_metrics *m, const char *name)
 {
 	struct lbr_metrics_provider *p;
@@ -74,10 +79,111 @@ void lbr_metrics_collect(struct lbr_metrics *m, const struct lbr_engine *e,
 			continue;
 		for (o = 0; o < LBR_OP_COUNT; o++)
 			for (k = 0; k < LBR_OUTCOME_COUNT; k++)
-				mp->stats.calls[o][k] += s->calls[o][k];
-		mp->stats.retries += s->retries;
-		mp->stats.throttled += s->throttled;
+				mp->calls[o][k].delta += s->calls[o][k];
+		mp->retries.delta += s->retries;
+		mp->throttled.delta += s->throttled;
 	}
+}
+
+static int pass_ok(const char *command, int exit_code)
+{
+	/* plan and drift report changes with exit 2: a pass that worked */
+	return exit_code == 0 || (exit_code == 2 && command && strcmp(command, "apply") != 0 &&
+				  strcmp(command, "run") != 0);
+}
+
+void lbr_metrics_pass_begin(struct lbr_metrics *m)
+{
+	m->pass_start = lbr_metrics_now();
+	m->pass_counted = m->pass_failed_counted = 0;
+}
+
+void lbr_metrics_pass_done(struct lbr_metrics *m, int exit_code)
+{
+	m->pass_end = lbr_metrics_now();
+	m->exit_code = exit_code;
+	if (!m->pass_counted) {
+		m->passes.delta++;
+		m->pass_counted = 1;
+	}
+	if (!pass_ok(m->command, exit_code) && !m->pass_failed_counted) {
+		m->passes_failed.delta++;
+		m->pass_failed_counted = 1;
+	}
+}
+
+int lbr_metrics_counter_key(char *out, size_t len, const char *family, const char *a,
+			    const char *b, const char *c)
+{
+	int n = snprintf(out, len, "metrics/%s%s%s%s%s%s%s", family, a ? "/" : "", a ? a : "",
+			 b ? "/" : "", b ? b : "", c ? "/" : "", c ? c : "");
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/*
+ * Every counter series with its state key, visited in one place so that
+ * loading and storing cannot disagree on a name.  `fn` returns negative
+ * to stop.
+ */
+static int each_counter(struct lbr_metrics *m, void *ud,
+			int (*fn)(void *ud, const char *key, struct lbr_metrics_counter *c))
+{
+	const char *cmd = m->command ? m->command : "none";
+	char key[512];
+	size_t i, o, k;
+	int r = 0;
+
+	if (!lbr_metrics_counter_key(key, sizeof(key), "passes_total", cmd, NULL, NULL))
+		r = fn(ud, key, &m->passes);
+	if (r >= 0 && !lbr_metrics_counter_key(key, sizeof(key), "passes_failed_total", cmd, NULL, NULL))
+		r = fn(ud, key, &m->passes_failed);
+	for (i = 0; r >= 0 && i < m->n_provs; i++) {
+		struct lbr_metrics_provider *p = &m->provs[i];
+
+		for (o = 0; r >= 0 && o < LBR_OP_COUNT; o++)
+			for (k = 0; r >= 0 && k < LBR_OUTCOME_COUNT; k++)
+				if (!lbr_metrics_counter_key(key, sizeof(key), "api_calls_total", p->name,
+							     lbr_op_name((enum lbr_op)o),
+							     lbr_outcome_name((enum lbr_outcome)k)))
+					r = fn(ud, key, &p->calls[o][k]);
+		if (r >= 0 && !lbr_metrics_counter_key(key, sizeof(key), "api_retries_total", p->name, NULL, NULL))
+			r = fn(ud, key, &p->retries);
+		if (r >= 0 && !lbr_metrics_counter_key(key, sizeof(key), "api_throttled_total", p->name, NULL, NULL))
+			r = fn(ud, key, &p->throttled);
+	}
+	return r;
+}
+
+static int load_one(void *ud, const char *key, struct lbr_metrics_counter *c)
+{
+	c->base = lbr_state_counter_get(ud, key);
+	return 0;
+}
+
+void lbr_metrics_load_bases(struct lbr_metrics *m, const struct lbr_state *doc)
+{
+	if (doc)
+		each_counter(m, (void *)doc, load_one);
+}
+
+static int store_one(void *ud, const char *key, struct lbr_metrics_counter *c)
+{
+	struct lbr_state *doc = ud;
+
+	if (c->delta && lbr_state_counter_add(doc, key, c->delta) < 0)
+		return LBR_ENOMEM;
+	/* Another process may have added since our load: show the total. */
+	c->base = lbr_state_counter_get(doc, key);
+	c->delta = 0;
+	return 0;
+}
+
+int lbr_metrics_store_totals(struct lbr_metrics *m, struct lbr_state *doc)
+{
+	if (!doc)
+		return 0;
+	return each_counter(m, doc, store_one) < 0 ? LBR_ENOMEM : 0;
 }
 
 void lbr_metrics_release(struct lbr_metrics *m)
@@ -89,17 +195,127 @@ void lbr_metrics_release(struct lbr_metrics *m)
 	m->n_pools = m->n_provs = 0;
 }
 
+static unsigned long long total(const struct lbr_metrics_counter *c)
+{
+	return (unsigned long long)(c->base + c->delta);
+}
+
+/* A label value in the text format: backslash, quote and newline escaped. */
+static void label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* NAME{command="CMD"} */
+static void cmd_series(FILE *f, const char *name, const char *cmd)
+{
+	fprintf(f, "%s{command=\"", name);
+	label(f, cmd);
+	fputs("\"} ", f);
+}
+
+static void pool_series(FILE *f, const char *name, const struct lbr_metrics_pool *p, long v)
+{
+	fprintf(f, "%s{pool=\"", name);
+	label(f, p->name);
+	fputs("\",provider=\"", f);
+	label(f, p->provider);
+	fprintf(f, "\"} %ld\n", v);
+}
+
+static void body(FILE *f, const struct lbr_metrics *m)
+{
+	const char *cmd = m->command ? m->command : "none";
+	size_t i, o, k;
+
+	family(f, "lbreconcile_last_pass_start_timestamp_seconds", "gauge",
+	       "Unix time the last pass started.");
+	cmd_series(f, "lbreconcile_last_pass_start_timestamp_seconds", cmd);
+	fprintf(f, "%.3f\n", m->pass_start);
+	family(f, "lbreconcile_last_pass_end_timestamp_seconds", "gauge", "Unix time the last pass ended.");
+	cmd_series(f, "lbreconcile_last_pass_end_timestamp_seconds", cmd);
+	fprintf(f, "%.3f\n", m->pass_end);
+	family(f, "lbreconcile_last_pass_duration_seconds", "gauge", "Duration of the last pass.");
+	cmd_series(f, "lbreconcile_last_pass_duration_seconds", cmd);
+	fprintf(f, "%.3f\n", m->pass_end > m->pass_start ? m->pass_end - m->pass_start : 0.0);
+	family(f, "lbreconcile_last_pass_success", "gauge",
+	       "1 when the last pass exited 0 (or 2 for plan and drift).");
+	cmd_series(f, "lbreconcile_last_pass_success", cmd);
+	fprintf(f, "%d\n", pass_ok(cmd, m->exit_code));
+	family(f, "lbreconcile_last_pass_exit_code", "gauge", "Exit code of the last pass.");
+	cmd_series(f, "lbreconcile_last_pass_exit_code", cmd);
+	fprintf(f, "%d\n", m->exit_code);
+	family(f, "lbreconcile_passes_total", "counter", "Passes run with this state.");
+	cmd_series(f, "lbreconcile_passes_total", cmd);
+	fprintf(f, "%llu\n", total(&m->passes));
+	family(f, "lbreconcile_passes_failed_total", "counter", "Passes that did not succeed.");
+	cmd_series(f, "lbreconcile_passes_failed_total", cmd);
+	fprintf(f, "%llu\n", total(&m->passes_failed));
+
+#define POOL_GAUGE(metric, help, expr)                                     \
+	do {                                                                \
+		family(f, metric, "gauge", help);                           \
+		for (i = 0; i < m->n_pools; i++) {                          \
+			const struct lbr_metrics_pool *p = &m->pools[i];    \
+			pool_series(f, metric, p, (long)(expr));            \
+		}                                                           \
+	} while (0)
+	POOL_GAUGE("lbreconcile_pool_members_observed",
+		   "Members observed in the last pass (-1: not observed).", p->observed);
+	POOL_GAUGE("lbreconcile_pool_members_removed", "Members removed in the last pass.", p->removed);
+	POOL_GAUGE("lbreconcile_pool_members_blocked", "Removals blocked by an L7 policy in the last pass.",
+		   p->blocked);
+	POOL_GAUGE("lbreconcile_pool_members_missing", "Declared members not in the pool.", p->missing);
+	POOL_GAUGE("lbreconcile_pool_policy_updates", "L7 policies updated in the last pass.",
+		   p->policy_updates);
+	POOL_GAUGE("lbreconcile_pool_drift", "1 when the pool differs from the config or the recorded state.",
+		   p->drift);
+	POOL_GAUGE("lbreconcile_pool_errors", "1 when the pool ended the last pass with an error.", p->errors);
+#undef POOL_GAUGE
+
+	family(f, "lbreconcile_api_calls_total", "counter", "API requests by provider, operation and outcome.");
+	for (i = 0; i < m->n_provs; i++)
+		for (o = 0; o < LBR_OP_COUNT; o++)
+			for (k = 0; k < LBR_OUTCOME_COUNT; k++) {
+				if (!total(&m->provs[i].calls[o][k]))
+					continue;
+				fputs("lbreconcile_api_calls_total{provider=\"", f);
+				label(f, m->provs[i].name);
+				fprintf(f, "\",operation=\"%s\",outcome=\"%s\"} %llu\n",
+					lbr_op_name((enum lbr_op)o), lbr_outcome_name((enum lbr_outcome)k),
+					total(&m->provs[i].calls[o][k]));
+			}
+	family(f, "lbreconcile_api_retries_total", "counter", "API requests retried.");
+	for (i = 0; i < m->n_provs; i++) {
+		fputs("lbreconcile_api_retries_total{provider=\"", f);
+		label(f, m->provs[i].name);
+		fprintf(f, "\"} %llu\n", total(&m->provs[i].retries));
+	}
+	family(f, "lbreconcile_api_throttled_total", "counter", "API requests answered with throttling.");
+	for (i = 0; i < m->n_provs; i++) {
+		fputs("lbreconcile_api_throttled_total{provider=\"", f);
+		label(f, m->provs[i].name);
+		fprintf(f, "\"} %llu\n", total(&m->provs[i].throttled));
+	}
 }
 
 int lbr_metrics_write(const struct lbr_metrics *m, const char *path)
 {
 	char *tmp = lbr_asprintf("%s.tmp", path);
 	FILE *f = NULL;
-	int fd = -1, r = LBR_EIO;
-	size_t i, o, k;
+	int fd = -1, r = LBR_EIO, saved;
 
 	if (!tmp)
 		return LBR_ENOMEM;
@@ -112,69 +328,8 @@ int lbr_metrics_write(const struct lbr_metrics *m, const char *path)
 	if (!f)
 		goto fail;
 	fd = -1;
-	family(f, "lbreconcile_last_pass_start_timestamp_seconds", "gauge",
-	       "Unix time the last pass started.");
-	fprintf(f, "lbreconcile_last_pass_start_timestamp_seconds{command=\"%s\"} %.3f\n", m->command,
-		m->pass_start);
-	family(f, "lbreconcile_last_pass_end_timestamp_seconds", "gauge", "Unix time the last pass ended.");
-	fprintf(f, "lbreconcile_last_pass_end_timestamp_seconds{command=\"%s\"} %.3f\n", m->command,
-		m->pass_end);
-	family(f, "lbreconcile_last_pass_duration_seconds", "gauge", "Duration of the last pass.");
-	fprintf(f, "lbreconcile_last_pass_duration_seconds{command=\"%s\"} %.3f\n", m->command,
-		m->pass_end - m->pass_start);
-	family(f, "lbreconcile_last_pass_success", "gauge", "1 when the last pass exited 0 (or 2 for plan/drift).");
-	fprintf(f, "lbreconcile_last_pass_success{command=\"%s\"} %d\n", m->command,
-		m->exit_code == 0 || (m->exit_code == 2 && strcmp(m->command, "apply") != 0 &&
-				      strcmp(m->command, "run") != 0));
-	family(f, "lbreconcile_last_pass_exit_code", "gauge", "Exit code of the last pass.");
-	fprintf(f, "lbreconcile_last_pass_exit_code{command=\"%s\"} %d\n", m->command, m->exit_code);
-	family(f, "lbreconcile_passes_total", "counter", "Passes run by this process.");
-	fprintf(f, "lbreconcile_passes_total{command=\"%s\"} %llu\n", m->command,
-		(unsigned long long)m->passes);
-	family(f, "lbreconcile_passes_failed_total", "counter", "Passes that did not succeed.");
-	fprintf(f, "lbreconcile_passes_failed_total{command=\"%s\"} %llu\n", m->command,
-		(unsigned long long)m->passes_failed);
-
-#define POOL_GAUGE(metric, help, expr)                                                   \
-	do {                                                                              \
-		family(f, metric, "gauge", help);                                         \
-		for (i = 0; i < m->n_pools; i++) {                                        \
-			const struct lbr_metrics_pool *p = &m->pools[i];                  \
-			fprintf(f, "%s{pool=\"%s\",provider=\"%s\"} %ld\n", metric, p->name, \
-				p->provider, (long)(expr));                               \
-		}                                                                         \
-	} while (0)
-	POOL_GAUGE("lbreconcile_pool_members_observed", "Members observed in the last pass (-1: not observed).",
-		   p->observed);
-	POOL_GAUGE("lbreconcile_pool_members_removed", "Members removed in the last pass.", p->removed);
-	POOL_GAUGE("lbreconcile_pool_members_blocked", "Removals blocked by an L7 policy in the last pass.",
-		   p->blocked);
-	POOL_GAUGE("lbreconcile_pool_members_missing", "Declared members not in the pool.", p->missing);
-	POOL_GAUGE("lbreconcile_pool_policy_updates", "L7 policies updated in the last pass.", p->policy_updates);
-	POOL_GAUGE("lbreconcile_pool_drift", "1 when the pool differs from the config or the recorded state.",
-		   p->drift);
-	POOL_GAUGE("lbreconcile_pool_errors", "1 when the pool ended the last pass with an error.", p->errors);
-#undef POOL_GAUGE
-
-	family(f, "lbreconcile_api_calls_total", "counter", "API requests by provider, operation and outcome.");
-	for (i = 0; i < m->n_provs; i++)
-		for (o = 0; o < LBR_OP_COUNT; o++)
-			for (k = 0; k < LBR_OUTCOME_COUNT; k++)
-				if (m->provs[i].stats.calls[o][k])
-					fprintf(f,
-						"lbreconcile_api_calls_total{provider=\"%s\",operation=\"%s\",outcome=\"%s\"} %llu\n",
-						m->provs[i].name, lbr_op_name((enum lbr_op)o),
-						lbr_outcome_name((enum lbr_outcome)k),
-						(unsigned long long)m->provs[i].stats.calls[o][k]);
-	family(f, "lbreconcile_api_retries_total", "counter", "API requests retried.");
-	for (i = 0; i < m->n_provs; i++)
-		fprintf(f, "lbreconcile_api_retries_total{provider=\"%s\"} %llu\n", m->provs[i].name,
-			(unsigned long long)m->provs[i].stats.retries);
-	family(f, "lbreconcile_api_throttled_total", "counter", "API requests answered with throttling.");
-	for (i = 0; i < m->n_provs; i++)
-		fprintf(f, "lbreconcile_api_throttled_total{provider=\"%s\"} %llu\n", m->provs[i].name,
-			(unsigned long long)m->provs[i].stats.throttled);
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
+	body(f, m);
+	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0)
 		goto fail;
 	if (fclose(f) != 0) {
 		f = NULL;
@@ -186,7 +341,10 @@ int lbr_metrics_write(const struct lbr_metrics *m, const char *path)
 	r = 0;
 	goto out;
 fail:
-	lbr_err("metrics: cannot write '%s' (%s)", path, strerror(errno));
+	saved = errno;
+	/* The pass itself is what matters: a monitoring file that cannot be
+	 * written is a warning, and the pass keeps its exit code. */
+	lbr_warn("metrics: cannot write '%s' (%s)", path, strerror(saved));
 	if (f)
 		fclose(f);
 	if (fd >= 0)

@@ -8,6 +8,8 @@
 
 #include <json-c/json.h>
 
+#include "agent/log.h"
+#include "agent/plugin.h"
 #include "agent/report.h"
 #include "agent/util.h"
 #include "state/state.h"
@@ -168,17 +170,21 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 	FILE *f = r->out;
 	char ap[80], tgt[512];
 
+	/* -q: nothing but errors (cron mails only on failure).  The daemon
+	 * logs one summary line per pass that changed something, not the
+	 * plan of every pass. */
+	if (r->quiet || !strcmp(r->command, "run"))
+		return;
 	for (i = 0; i < e->n_pools; i++) {
 		struct lbr_pool_rt *p = &e->pools[i];
+		struct lbr_report_lists l;
 		size_t app = 0, dis = 0;
-		int interesting;
 
 		if (p->obs_ok && for_drift)
 			lbr_report_changed_outside(r->state, p, &app, &dis);
-		interesting = !p->obs_ok || p->n_remove || p->n_missing || p->n_blocked || p->refused ||
-			      p->n_updates || p->warning[0] || (for_drift && (app || dis));
-		if (r->quiet && !interesting)
-			continue;
+		memset(&l, 0, sizeof(l));
+		if (p->obs_ok && r->lists)
+			r->lists(p, &l);
 		fprintf(f, "%spool \"%s\"%s (provider %s%s): ", col(r, C_BOLD), p->cfg->name,
 			col(r, C_OFF), p->prov->cfg->name, target_desc(p, tgt, sizeof(tgt)));
 		if (!p->obs_ok) {
@@ -224,6 +230,16 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 			fprintf(f, "  ? missing %s (declared at %s:%d, not in the pool)\n", ap,
 				e->cfg->path, m->line);
 		}
+		for (k = 0; k < l.n_create; k++) {
+			lbr_addrport_fmt(l.create[k].address, l.create[k].port, ap, sizeof(ap));
+			fprintf(f, "  + %s (create)  pool %s\n", ap, p->cfg->name);
+		}
+		for (k = 0; k < l.n_update; k++) {
+			lbr_addrport_fmt(l.update[k].address, l.update[k].port, ap, sizeof(ap));
+			fprintf(f, "  ~ %s (member %s) weight %d -> %d\n", ap,
+				l.update[k].id ? l.update[k].id : "?", l.update[k].weight_from,
+				l.update[k].weight_to);
+		}
 		if (for_drift && (app || dis)) {
 			const struct lbr_state_pool *sp = recorded(r->state, p);
 			struct outside d;
@@ -253,7 +269,8 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 			fprintf(f, "  %serror:%s %s\n", col(r, C_RED), col(r, C_OFF), p->error);
 			n_err++;
 		}
-		if (!p->n_remove && !p->n_missing && !p->n_blocked && !p->refused && !p->n_updates)
+		if (!p->n_remove && !p->n_missing && !p->n_blocked && !p->refused && !p->n_updates &&
+		    !l.n_create && !l.n_update)
 			fprintf(f, "  no changes\n");
 		n_remove += p->n_remove;
 		n_missing += p->n_missing;
@@ -268,6 +285,53 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 	fflush(f);
 }
 
+
+void lbr_report_time_now(char *out, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char sec[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, len, "%s.%03ldZ", sec, ts.tv_nsec / 1000000L);
+}
+
+void lbr_report_code_norm(const char *in, char *out, size_t len)
+{
+	static const char rc[] = "RetCode";
+	size_t n = sizeof(rc) - 1;
+
+	/* UCloud's numeric RetCode is written like Huawei's "ELB.8906":
+	 * the namespace, a dot, the code. */
+	if (!strncmp(in, rc, n) && (in[n] == ' ' || in[n] == ':' || in[n] == '=')) {
+		const char *v = in + n;
+
+		while (*v == ' ' || *v == ':' || *v == '=')
+			v++;
+		snprintf(out, len, "%s.%s", rc, v);
+		return;
+	}
+	snprintf(out, len, "%s", in);
+}
+
+/* Counting keys of a summary: the same in every output (SPEC §6). */
+struct counts {
+	size_t remove, missing, create, update, protect, unmanaged, blocked, policy_updates;
+	size_t refused, errors, changed_outside;
+};
+
+static json_object *jcount(size_t n)
+{
+	return json_object_new_int64((int64_t)n);
+}
+
+static json_object *jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
 static json_object *member_json(const char *id, const char *address, unsigned port)
 {
 	json_object *o = json_object_new_object();
@@ -279,19 +343,60 @@ static json_object *member_json(const char *id, const char *address, unsigned po
 	return o;
 }
 
-static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, int for_drift,
-			      size_t *n_remove, size_t *n_missing, size_t *n_err, int *drift)
+static json_object *weight_json(int w)
+{
+	return w < 0 ? NULL : json_object_new_int(w);
+}
+
+/* create: {address, port, weight}; update: {id, address, port,
+ * weight: {from, to}}; protected / unmanaged: {id, address, port, reason}. */
+static json_object *list_json(const struct lbr_report_member *m, size_t n, char kind)
+{
+	json_object *arr = json_object_new_array();
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		json_object *o = member_json(kind == 'c' ? NULL : m[k].id ? m[k].id : "", m[k].address,
+					     m[k].port);
+
+		if (kind == 'c') {
+			json_object_object_add(o, "weight", weight_json(m[k].weight_to));
+		} else if (kind == 'u') {
+			json_object *w = json_object_new_object();
+
+			json_object_object_add(w, "from", weight_json(m[k].weight_from));
+			json_object_object_add(w, "to", weight_json(m[k].weight_to));
+			json_object_object_add(o, "weight", w);
+		} else {
+			json_object_object_add(o, "reason", jstr(m[k].reason));
+		}
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/*
+ * One pool object, the same keys with the same types in plan --json,
+ * drift --json and the plan events: a pool that failed still carries its
+ * (empty) arrays.  Adds the pool's numbers to `c`; *changes and *drift set
+ * when the pool has something to do / differs.
+ */
+static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struct counts *c,
+			      int *changes, int *drift)
 {
 	json_object *o = json_object_new_object(), *arr, *co, *app, *dis;
 	const struct lbr_state_pool *sp = NULL;
+	struct lbr_report_lists l;
 	struct outside od;
 	size_t k, a = 0, d = 0;
 
-	(void)for_drift;
+	memset(&l, 0, sizeof(l));
+	if (p->obs_ok && r->lists)
+		r->lists(p, &l);
 	json_object_object_add(o, "name", json_object_new_string(p->cfg->name));
 	json_object_object_add(o, "provider", json_object_new_string(p->prov->cfg->name));
-	json_object_object_add(o, "observed", p->obs_ok ? json_object_new_int64((int64_t)p->obs->n_members) : NULL);
-	json_object_object_add(o, "desired", json_object_new_int64((int64_t)p->cfg->n_members));
+	json_object_object_add(o, "observed", p->obs_ok ? jcount(p->obs->n_members) : NULL);
+	json_object_object_add(o, "desired", jcount(p->cfg->n_members));
 	arr = json_object_new_array();
 	for (k = 0; p->obs_ok && k < p->n_remove; k++) {
 		struct lbr_obs_member *m = &p->obs->members[p->remove[k]];
@@ -306,6 +411,10 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, int f
 		json_object_array_add(arr, member_json(NULL, m->address, m->port));
 	}
 	json_object_object_add(o, "missing", arr);
+	json_object_object_add(o, "create", list_json(l.create, l.n_create, 'c'));
+	json_object_object_add(o, "update", list_json(l.update, l.n_update, 'u'));
+	json_object_object_add(o, "protected", list_json(l.protect, l.n_protect, 'p'));
+	json_object_object_add(o, "unmanaged", list_json(l.unmanaged, l.n_unmanaged, 'p'));
 	co = json_object_new_object();
 	app = json_object_new_array();
 	dis = json_object_new_array();
@@ -320,7 +429,7 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, int f
 			}
 		for (k = 0; k < sp->n_members; k++)
 			if (od.disappeared[k]) {
-				json_object_array_add(dis, member_json(sp->members[k].id,
+				json_object_array_add(dis, member_json(sp->members[k].id ? sp->members[k].id : "",
 							     sp->members[k].address, sp->members[k].port));
 				d++;
 			}
@@ -329,7 +438,6 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, int f
 	json_object_object_add(co, "appeared", app);
 	json_object_object_add(co, "disappeared", dis);
 	json_object_object_add(o, "changed_outside", co);
-	/* Additions to the §6 shape, for what §6 does not cover. */
 	arr = json_object_new_array();
 	for (k = 0; p->obs_ok && k < p->n_blocked; k++) {
 		struct lbr_obs_member *m = &p->obs->members[p->blocked[k].member];
@@ -358,28 +466,53 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, int f
 	json_object_object_add(o, "error", p->error ? json_object_new_string(p->error)
 					 : p->obs_ok ? NULL : json_object_new_string("observation failed"));
 	if (p->obs_ok) {
-		*n_remove += p->n_remove;
-		*n_missing += p->n_missing;
-		if (p->n_remove || p->n_missing || a || d)
+		c->remove += p->n_remove;
+		c->missing += p->n_missing;
+		c->create += l.n_create;
+		c->update += l.n_update;
+		c->protect += l.n_protect;
+		c->unmanaged += l.n_unmanaged;
+		c->blocked += p->n_blocked;
+		c->policy_updates += p->n_updates;
+		c->changed_outside += a + d;
+		if (p->n_remove || p->n_updates || l.n_create || l.n_update)
+			*changes = 1;
+		if (p->n_remove || p->n_missing || l.n_create || l.n_update || a || d)
 			*drift = 1;
 	}
+	c->refused += p->refused != 0;
 	if (p->error || !p->obs_ok)
-		(*n_err)++;
+		c->errors++;
 	return o;
+}
+
+static void summary_counts(json_object *s, size_t pools, const struct counts *c)
+{
+	json_object_object_add(s, "pools", jcount(pools));
+	json_object_object_add(s, "remove", jcount(c->remove));
+	json_object_object_add(s, "missing", jcount(c->missing));
+	json_object_object_add(s, "create", jcount(c->create));
+	json_object_object_add(s, "update", jcount(c->update));
+	json_object_object_add(s, "protected", jcount(c->protect));
+	json_object_object_add(s, "unmanaged", jcount(c->unmanaged));
+	json_object_object_add(s, "blocked", jcount(c->blocked));
+	json_object_object_add(s, "policy_updates", jcount(c->policy_updates));
+	json_object_object_add(s, "changed_outside", jcount(c->changed_outside));
+	json_object_object_add(s, "refused", jcount(c->refused));
+	json_object_object_add(s, "errors", jcount(c->errors));
 }
 
 void lbr_report_plan_json(struct lbr_report *r, struct lbr_engine *e, int for_drift)
 {
 	json_object *doc = json_object_new_object(), *pools = json_object_new_array(), *sum;
-	size_t i, n_remove = 0, n_missing = 0, n_err = 0;
+	struct counts c;
+	size_t i;
 	int drift = 0, changes = 0;
 
-	for (i = 0; i < e->n_pools; i++) {
-		json_object_array_add(pools, pool_json(r, &e->pools[i], for_drift, &n_remove, &n_missing,
-						       &n_err, &drift));
-		changes |= e->pools[i].obs_ok && (e->pools[i].n_remove || e->pools[i].n_updates);
-	}
-	json_object_object_add(doc, "format_version", json_object_new_int(1));
+	memset(&c, 0, sizeof(c));
+	for (i = 0; i < e->n_pools; i++)
+		json_object_array_add(pools, pool_json(r, &e->pools[i], &c, &changes, &drift));
+	json_object_object_add(doc, "format_version", json_object_new_int(LBR_REPORT_FORMAT_VERSION));
 	json_object_object_add(doc, "command", json_object_new_string(for_drift ? "drift" : "plan"));
 	if (for_drift)
 		json_object_object_add(doc, "drift", json_object_new_boolean(drift));
@@ -387,10 +520,7 @@ void lbr_report_plan_json(struct lbr_report *r, struct lbr_engine *e, int for_dr
 		json_object_object_add(doc, "changes", json_object_new_boolean(changes));
 	json_object_object_add(doc, "pools", pools);
 	sum = json_object_new_object();
-	json_object_object_add(sum, "pools", json_object_new_int64((int64_t)e->n_pools));
-	json_object_object_add(sum, "remove", json_object_new_int64((int64_t)n_remove));
-	json_object_object_add(sum, "missing", json_object_new_int64((int64_t)n_missing));
-	json_object_object_add(sum, "errors", json_object_new_int64((int64_t)n_err));
+	summary_counts(sum, e->n_pools, &c);
 	json_object_object_add(doc, "summary", sum);
 	fprintf(r->out, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
 							    JSON_C_TO_STRING_SPACED |
@@ -401,10 +531,10 @@ void lbr_report_plan_json(struct lbr_report *r, struct lbr_engine *e, int for_dr
 
 static void emit(struct lbr_report *r, json_object *ev)
 {
-	char ts[32];
+	char ts[40];
 
-	lbr_time_fmt((int64_t)time(NULL), ts, sizeof(ts));
-	json_object_object_add(ev, "format_version", json_object_new_int(1));
+	lbr_report_time_now(ts, sizeof(ts));
+	json_object_object_add(ev, "format_version", json_object_new_int(LBR_REPORT_FORMAT_VERSION));
 	json_object_object_add(ev, "time", json_object_new_string(ts));
 	pthread_mutex_lock(&r->mu);
 	fprintf(r->out, "%s\n", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
@@ -426,9 +556,12 @@ static json_object *event(const char *type, const char *pool)
 
 static void result_fields(json_object *ev, const struct lbr_call_result *res)
 {
+	char code[sizeof(res->code) + 8];
+
+	lbr_report_code_norm(res->code, code, sizeof(code));
 	json_object_object_add(ev, "outcome", json_object_new_string(lbr_outcome_name(res->outcome)));
 	json_object_object_add(ev, "http_status", res->http_status ? json_object_new_int((int)res->http_status) : NULL);
-	json_object_object_add(ev, "code", res->code[0] ? json_object_new_string(res->code) : NULL);
+	json_object_object_add(ev, "code", code[0] ? json_object_new_string(code) : NULL);
 	json_object_object_add(ev, "request_id", res->request_id[0] ? json_object_new_string(res->request_id) : NULL);
 	json_object_object_add(ev, "message",
 			       res->outcome != LBR_OUT_OK && res->message[0] ? json_object_new_string(res->message) : NULL);
@@ -453,11 +586,10 @@ static void sink_action(void *ud, struct lbr_pool_rt *p, enum lbr_op op, const c
 	}
 	ev = event("action", p->cfg->name);
 	json_object_object_add(ev, "action", json_object_new_string(lbr_op_name(op)));
-	json_object_object_add(ev, "id", json_object_new_string(id));
-	if (address) {
-		json_object_object_add(ev, "address", json_object_new_string(address));
-		json_object_object_add(ev, "port", json_object_new_int((int)port));
-	}
+	json_object_object_add(ev, "id", jstr(id));
+	/* Rule updates have no member address: null, never absent. */
+	json_object_object_add(ev, "address", jstr(address));
+	json_object_object_add(ev, "port", address ? json_object_new_int((int)port) : NULL);
 	result_fields(ev, res);
 	emit(r, ev);
 }
@@ -472,7 +604,7 @@ static void sink_retry(void *ud, struct lbr_pool_rt *p, enum lbr_op op, const ch
 		return;
 	ev = event("retry", p->cfg->name);
 	json_object_object_add(ev, "operation", json_object_new_string(lbr_op_name(op)));
-	json_object_object_add(ev, "id", id ? json_object_new_string(id) : NULL);
+	json_object_object_add(ev, "id", jstr(id));
 	json_object_object_add(ev, "attempt", json_object_new_int((int)attempt));
 	json_object_object_add(ev, "wait_ms", json_object_new_int64((int64_t)wait_ms));
 	result_fields(ev, res);
@@ -488,7 +620,9 @@ static void sink_observed(void *ud, struct lbr_pool_rt *p, int round)
 		return;
 	ev = event("observe", p->cfg->name);
 	json_object_object_add(ev, "round", json_object_new_int(round));
-	json_object_object_add(ev, "observed", json_object_new_int64((int64_t)p->obs->n_members));
+	json_object_object_add(ev, "observed", p->obs_ok && p->obs ? jcount(p->obs->n_members) : NULL);
+	json_object_object_add(ev, "error", p->obs_ok ? NULL
+				 : json_object_new_string(p->error ? p->error : "observation failed"));
 	emit(r, ev);
 }
 
@@ -506,46 +640,32 @@ struct lbr_event_sink lbr_report_sink(struct lbr_report *r)
 
 void lbr_report_plan_events(struct lbr_report *r, struct lbr_engine *e)
 {
-	size_t i, k;
+	struct counts c;
+	size_t i;
+	int changes = 0, drift = 0;
 
+	memset(&c, 0, sizeof(c));
 	for (i = 0; i < e->n_pools; i++) {
 		struct lbr_pool_rt *p = &e->pools[i];
-		json_object *ev = event("plan", p->cfg->name), *arr;
+		json_object *ev = pool_json(r, p, &c, &changes, &drift);
 
-		if (!p->obs_ok) {
-			json_object_object_add(ev, "error", json_object_new_string(p->error ? p->error : "observation failed"));
-			emit(r, ev);
-			continue;
-		}
-		arr = json_object_new_array();
-		for (k = 0; k < p->n_remove; k++) {
-			struct lbr_obs_member *m = &p->obs->members[p->remove[k]];
-
-			json_object_array_add(arr, member_json(m->id, m->address, m->port));
-		}
-		json_object_object_add(ev, "remove", arr);
-		arr = json_object_new_array();
-		for (k = 0; k < p->n_missing; k++) {
-			struct lbr_cfg_member *m = &p->cfg->members[p->missing[k]];
-
-			json_object_array_add(arr, member_json(NULL, m->address, m->port));
-		}
-		json_object_object_add(ev, "missing", arr);
-		json_object_object_add(ev, "policy_updates", json_object_new_int64((int64_t)p->n_updates));
-		json_object_object_add(ev, "blocked", json_object_new_int64((int64_t)p->n_blocked));
-		json_object_object_add(ev, "refused", p->refused ? json_object_new_string(p->refuse_msg) : NULL);
+		/* The event is a pool object with the event keys added. */
+		json_object_object_add(ev, "type", json_object_new_string("plan"));
+		json_object_object_add(ev, "pool", json_object_new_string(p->cfg->name));
 		emit(r, ev);
 	}
 }
 
 void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int exit_code)
 {
+	struct counts c;
 	size_t i;
-	unsigned removed = 0, gone = 0, failed = 0, updates = 0, errors = 0, refused = 0, blocked = 0;
-	size_t missing = 0;
+	unsigned removed = 0, gone = 0, failed = 0, updates = 0;
+	int changes = 0, drift = 0;
 
 	if (r->progress && r->actions_total > 3)
 		fprintf(stderr, "\n");
+	memset(&c, 0, sizeof(c));
 	for (i = 0; i < e->n_pools; i++) {
 		struct lbr_pool_rt *p = &e->pools[i];
 
@@ -553,23 +673,18 @@ void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int ex
 		gone += p->already_gone;
 		failed += p->failed;
 		updates += p->rule_updates;
-		errors += p->error != NULL || !p->obs_ok;
-		refused += p->refused != 0;
-		blocked += (unsigned)p->n_blocked;
-		missing += p->obs_ok ? p->n_missing : 0;
+		/* Counting keys: what a plan would still show now. */
+		json_object_put(pool_json(r, p, &c, &changes, &drift));
 	}
 	if (r->json) {
 		json_object *ev = event("summary", NULL);
 
-		json_object_object_add(ev, "pools", json_object_new_int64((int64_t)e->n_pools));
-		json_object_object_add(ev, "removed", json_object_new_int((int)removed));
-		json_object_object_add(ev, "already_gone", json_object_new_int((int)gone));
-		json_object_object_add(ev, "failed", json_object_new_int((int)failed));
-		json_object_object_add(ev, "policy_updates", json_object_new_int((int)updates));
-		json_object_object_add(ev, "missing", json_object_new_int64((int64_t)missing));
-		json_object_object_add(ev, "blocked", json_object_new_int((int)blocked));
-		json_object_object_add(ev, "refused", json_object_new_int((int)refused));
-		json_object_object_add(ev, "errors", json_object_new_int((int)errors));
+		summary_counts(ev, e->n_pools, &c);
+		/* What this pass did, in addition to the counting keys. */
+		json_object_object_add(ev, "removed", json_object_new_int64(removed));
+		json_object_object_add(ev, "already_gone", json_object_new_int64(gone));
+		json_object_object_add(ev, "failed", json_object_new_int64(failed));
+		json_object_object_add(ev, "policy_updated", json_object_new_int64(updates));
 		json_object_object_add(ev, "api_calls", json_object_new_int64((int64_t)e->calls_total));
 		json_object_object_add(ev, "exit_code", json_object_new_int(exit_code));
 		emit(r, ev);
@@ -579,15 +694,178 @@ void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int ex
 		struct lbr_pool_rt *p = &e->pools[i];
 
 		if (p->error)
-			fprintf(stderr, "lbreconcile: error: %s\n", p->error);
+			lbr_log_msg(LBR_LOG_ERROR, "error: %s", p->error);
 		if (p->refused)
-			fprintf(stderr, "lbreconcile: pool \"%s\" refused: %s\n", p->cfg->name, p->refuse_msg);
+			lbr_log_msg(LBR_LOG_ERROR, "pool \"%s\" refused: %s", p->cfg->name, p->refuse_msg);
 	}
-	if (r->quiet && !removed && !gone && !failed && !updates && !errors && !refused && !blocked)
+	/* -q: errors only.  The daemon: one line for a pass that changed or
+	 * failed something, nothing for a pass with nothing to do. */
+	if (r->quiet)
+		return;
+	if (!strcmp(r->command, "run") && !removed && !gone && !failed && !updates && !c.errors &&
+	    !c.refused && !c.blocked && exit_code == 0)
 		return;
 	fprintf(r->out,
-		"Apply %s: %u removed, %u already gone, %u policy updates, %u failed, %u blocked, %u pools refused, %u errors (%llu API calls).\n",
-		exit_code == 0 ? "complete" : "incomplete", removed, gone, updates, failed, blocked,
-		refused, errors, (unsigned long long)e->calls_total);
+		"Apply %s: %u removed, %u already gone, %u policy updates, %u failed, %zu blocked, %zu pools refused, %zu errors (%llu API calls).\n",
+		exit_code == 0 ? "complete" : "incomplete", removed, gone, updates, failed, c.blocked,
+		c.refused, c.errors, (unsigned long long)e->calls_total);
 	fflush(r->out);
+}
+
+static void print_doc(FILE *f, json_object *doc)
+{
+	fprintf(f, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+							JSON_C_TO_STRING_SPACED |
+							JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(f);
+	json_object_put(doc);
+}
+
+static json_object *doc_new(const char *command)
+{
+	json_object *doc = json_object_new_object();
+
+	json_object_object_add(doc, "format_version", json_object_new_int(LBR_REPORT_FORMAT_VERSION));
+	json_object_object_add(doc, "command", json_object_new_string(command));
+	return doc;
+}
+
+static json_object *abi_json(unsigned major, unsigned minor)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "major", json_object_new_int64(major));
+	json_object_object_add(o, "minor", json_object_new_int64(minor));
+	return o;
+}
+
+size_t lbr_report_caps(uint64_t caps, const char **names, size_t max)
+{
+	static const struct {
+		uint64_t bit;
+		const char *name;
+	} all[] = {
+		{ LBR_CAP_RULES, "rules" },	  { LBR_CAP_DRAIN, "drain" },
+		{ LBR_CAP_CREATE, "create" },	  { LBR_CAP_WEIGHT, "weight" },
+		{ LBR_CAP_COOPERATIVE, "cooperative" },
+	};
+	size_t i, n = 0;
+
+	/* Removal is what every plugin does: always listed first. */
+	if (n < max)
+		names[n++] = "remove";
+	for (i = 0; i < sizeof(all) / sizeof(all[0]) && n < max; i++)
+		if (caps & all[i].bit)
+			names[n++] = all[i].name;
+	return n;
+}
+
+static json_object *keys_json(const struct lbr_key_spec *k)
+{
+	json_object *arr = json_object_new_array();
+
+	for (; k && k->name; k++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(k->name));
+		json_object_object_add(o, "required", json_object_new_boolean(!!(k->flags & LBR_KEY_REQUIRED)));
+		json_object_object_add(o, "secret", json_object_new_boolean(!!(k->flags & LBR_KEY_SECRET)));
+		json_object_object_add(o, "help", jstr(k->help));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+void lbr_report_providers_json(FILE *f, const char *dir, const struct lbr_report_plugin *pl,
+			       size_t n)
+{
+	json_object *doc = doc_new("providers"), *arr = json_object_new_array();
+	size_t i, k, nc;
+
+	json_object_object_add(doc, "plugin_dir", json_object_new_string(dir));
+	json_object_object_add(doc, "abi", abi_json(LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR));
+	for (i = 0; i < n; i++) {
+		const struct lbr_plugin *p = pl[i].p;
+		json_object *o = json_object_new_object(), *caps = json_object_new_array();
+		const char *names[16];
+
+		json_object_object_add(o, "file", json_object_new_string(pl[i].file));
+		json_object_object_add(o, "name", p ? jstr(p->name) : NULL);
+		json_object_object_add(o, "version", p ? jstr(p->ops.version) : NULL);
+		json_object_object_add(o, "abi", p ? abi_json(p->ops.abi_major, p->ops.abi_minor) : NULL);
+		nc = p ? lbr_report_caps(p->ops.caps, names, 16) : 0;
+		for (k = 0; k < nc; k++)
+			json_object_array_add(caps, json_object_new_string(names[k]));
+		json_object_object_add(o, "capabilities", caps);
+		json_object_object_add(o, "provider_keys", keys_json(p ? p->ops.provider_keys : NULL));
+		json_object_object_add(o, "pool_keys", keys_json(p ? p->ops.pool_keys : NULL));
+		json_object_object_add(o, "error", jstr(pl[i].error));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(doc, "plugins", arr);
+	print_doc(f, doc);
+}
+
+void lbr_report_version_json(FILE *f, const char *version)
+{
+	json_object *doc = doc_new("version");
+
+	json_object_object_add(doc, "version", json_object_new_string(version));
+	json_object_object_add(doc, "abi", abi_json(LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR));
+	print_doc(f, doc);
+}
+
+void lbr_report_validate_json(FILE *f, const char *path, size_t pools, size_t providers,
+			      size_t members)
+{
+	json_object *doc = doc_new("validate");
+
+	json_object_object_add(doc, "config", json_object_new_string(path));
+	json_object_object_add(doc, "valid", json_object_new_boolean(1));
+	json_object_object_add(doc, "pools", jcount(pools));
+	json_object_object_add(doc, "providers", jcount(providers));
+	json_object_object_add(doc, "members", jcount(members));
+	print_doc(f, doc);
+}
+
+static json_object *time_json(int64_t t)
+{
+	char ts[32];
+
+	if (!t)
+		return NULL;
+	lbr_time_fmt(t, ts, sizeof(ts));
+	return json_object_new_string(ts);
+}
+
+void lbr_report_state_list_json(FILE *f, const char *location, const struct lbr_state *doc)
+{
+	json_object *o = doc_new("state list"), *arr = json_object_new_array();
+	size_t i;
+
+	json_object_object_add(o, "state", json_object_new_string(location));
+	for (i = 0; i < doc->n_pools; i++) {
+		const struct lbr_state_pool *p = &doc->pools[i];
+		json_object *po = json_object_new_object();
+
+		json_object_object_add(po, "name", json_object_new_string(p->name));
+		json_object_object_add(po, "provider", jstr(p->provider));
+		json_object_object_add(po, "members", jcount(p->n_members));
+		json_object_object_add(po, "observed_at", time_json(p->observed_at));
+		json_object_object_add(po, "last_result", jstr(p->last_result));
+		json_object_object_add(po, "last_apply_at", time_json(p->last_apply_at));
+		json_object_array_add(arr, po);
+	}
+	json_object_object_add(o, "pools", arr);
+	print_doc(f, o);
+}
+
+void lbr_report_unlock_json(FILE *f, const char *location, const char *id)
+{
+	json_object *o = doc_new("state unlock");
+
+	json_object_object_add(o, "state", json_object_new_string(location));
+	json_object_object_add(o, "lock_id", json_object_new_string(id));
+	json_object_object_add(o, "removed", json_object_new_boolean(1));
+	print_doc(f, o);
 }

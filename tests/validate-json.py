@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Validate lbreconcile JSON output against contrib/schema/.
+
+usage: validate-json.py SCHEMA_DIR NAME [FILE]
+
+NAME is a schema file without ".json" (plan, drift, providers, ...).  The
+input (FILE or stdin) is one JSON document; with NAME "event" it is JSON
+lines, each validated as one event.  Prints one line per problem and exits
+1 when there is any, 2 on a usage error, 0 when everything is valid.
+"""
+import glob
+import json
+import os
+import sys
+
+import jsonschema
+
+
+def load_schemas(schema_dir):
+    schemas = {}
+    for path in sorted(glob.glob(os.path.join(schema_dir, "*.json"))):
+        with open(path, encoding="utf-8") as f:
+            s = json.load(f)
+        jsonschema.Draft202012Validator.check_schema(s)
+        name = os.path.basename(path)[: -len(".json")]
+        schemas[name] = s
+    return schemas
+
+
+def validator_for(schemas, name):
+    """A validator whose $refs resolve among the schema files (by $id)."""
+    try:
+        from referencing import Registry, Resource
+
+        registry = Registry().with_resources(
+            (s["$id"], Resource.from_contents(s)) for s in schemas.values())
+        return jsonschema.Draft202012Validator(schemas[name], registry=registry)
+    except ImportError:  # jsonschema < 4.18
+        store = {s["$id"]: s for s in schemas.values()}
+        resolver = jsonschema.RefResolver.from_schema(schemas[name], store=store)
+        return jsonschema.Draft202012Validator(schemas[name], resolver=resolver)
+
+
+def problems(v, doc, where):
+    out = []
+    for e in sorted(v.iter_errors(doc), key=lambda e: list(e.absolute_path)):
+        path = "/".join(str(p) for p in e.absolute_path)
+        out.append("%s: /%s: %s" % (where, path, e.message))
+    return out
+
+
+def main(argv):
+    if len(argv) not in (3, 4):
+        sys.stderr.write(__doc__)
+        return 2
+    schemas = load_schemas(argv[1])
+    name = argv[2]
+    if name not in schemas:
+        sys.stderr.write("validate-json: no schema %r in %s\n" % (name, argv[1]))
+        return 2
+    v = validator_for(schemas, name)
+    text = open(argv[3], encoding="utf-8").read() if len(argv) == 4 else sys.stdin.read()
+    bad = []
+    if name == "event":
+        lines = [l for l in text.split("\n") if l.strip()]
+        if not lines:
+            bad.append("no events")
+        for n, line in enumerate(lines, 1):
+            try:
+                doc = json.loads(line)
+            except ValueError as e:
+                bad.append("line %d: not JSON (%s)" % (n, e))
+                continue
+            # Report against the event's own schema: oneOf's messages say
+            # little about which key is wrong.
+            t = doc.get("type") if isinstance(doc, dict) else None
+            sv = validator_for(schemas, "event-" + t) if "event-%s" % t in schemas else v
+            bad += problems(sv, doc, "line %d (%s)" % (n, t))
+    else:
+        try:
+            doc = json.loads(text)
+        except ValueError as e:
+            bad.append("not JSON (%s)" % e)
+        else:
+            bad += problems(v, doc, name)
+    for b in bad:
+        print(b)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
