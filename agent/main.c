@@ -301,11 +301,11 @@ static int combine(int a, int b)
 
 static int pool_exit(const struct lbr_pool_rt *p, int plan_detailed)
 {
-	if (!p->obs_ok || p->error || p->n_blocked)
+	if (!p->obs_ok || p->error || p->plan.n_blocked)
 		return EXIT_ERROR;
 	if (p->refused)
 		return EXIT_REFUSED;
-	if (plan_detailed && (p->n_remove || p->n_updates))
+	if (plan_detailed && (p->plan.n_remove || p->plan.n_updates))
 		return EXIT_CHANGES;
 	return EXIT_OK;
 }
@@ -377,9 +377,9 @@ static int cmd_plan(const struct opts *o, int drift)
 			fprintf(stderr, "lbreconcile: error: %s\n", p->error);
 		else if (!p->obs_ok)
 			fprintf(stderr, "lbreconcile: error: pool \"%s\": not observed\n", p->cfg->name);
-		if (p->n_blocked)
+		if (p->plan.n_blocked)
 			fprintf(stderr, "lbreconcile: error: pool \"%s\": %zu removal(s) would be blocked: %s\n",
-				p->cfg->name, p->n_blocked, p->blocked[0].reason ? p->blocked[0].reason : "");
+				p->cfg->name, p->plan.n_blocked, p->plan.blocked[0].reason ? p->plan.blocked[0].reason : "");
 		if (p->refused && !drift)
 			fprintf(stderr, "lbreconcile: pool \"%s\": apply would be refused: %s\n",
 				p->cfg->name, p->refuse_msg);
@@ -387,7 +387,7 @@ static int cmd_plan(const struct opts *o, int drift)
 		if (drift && pe == EXIT_OK && p->obs_ok) {
 			size_t a, d;
 
-			if (p->n_remove || p->n_missing || lbr_report_changed_outside(doc, p, &a, &d))
+			if (p->plan.n_remove || p->plan.n_missing || lbr_report_changed_outside(doc, p, &a, &d))
 				pe = EXIT_CHANGES;
 			if (p->refused)
 				pe = EXIT_CHANGES; /* drift reports; the guard matters to apply */
@@ -464,13 +464,13 @@ static int record_state(struct lbr_engine *e, struct lbr_state_store *st, struct
 			sp.n_members = old->n_members;
 			sp.observed_at = old->observed_at;
 		}
-		if (!p->obs_ok || p->error || p->n_blocked)
-			result = p->n_blocked && !p->error && p->obs_ok ? "blocked" : "error";
+		if (!p->obs_ok || p->error || p->plan.n_blocked)
+			result = p->plan.n_blocked && !p->error && p->obs_ok ? "blocked" : "error";
 		else if (p->refused)
 			result = "refused";
 		else if (p->frozen)
 			result = "config_changed";
-		else if (p->n_remove || p->n_pending)
+		else if (p->plan.n_remove || p->plan.n_pending)
 			result = "not_converged";
 		else
 			result = "converged";
@@ -547,7 +547,7 @@ static int apply_pass(const struct opts *o, struct lbr_cfg *cfg, struct lbr_stat
 		struct lbr_pool_rt *p = &e->pools[i];
 
 		if (p->obs_ok && !p->refused)
-			work += p->n_remove + p->n_updates;
+			work += p->plan.n_remove + p->plan.n_updates;
 	}
 	rep.actions_total = (unsigned)work;
 	if (o->json)
@@ -568,10 +568,10 @@ static int apply_pass(const struct opts *o, struct lbr_cfg *cfg, struct lbr_stat
 		struct lbr_pool_rt *p = &e->pools[i];
 		int pe = pool_exit(p, 0);
 
-		if (pe == EXIT_OK && (p->n_remove || p->n_pending) && !p->refused && !p->frozen) {
+		if (pe == EXIT_OK && (p->plan.n_remove || p->plan.n_pending) && !p->refused && !p->frozen) {
 			if (!p->error) {
 				char *msg = lbr_asprintf("pool \"%s\": not converged after %d rounds (%zu members still listed)%s%s",
-							 p->cfg->name, cfg->max_rounds, p->n_remove + p->n_pending,
+							 p->cfg->name, cfg->max_rounds, p->plan.n_remove + p->plan.n_pending,
 							 p->soft_error ? "; last error: " : "",
 							 p->soft_error ? p->soft_error : "");
 
@@ -579,9 +579,9 @@ static int apply_pass(const struct opts *o, struct lbr_cfg *cfg, struct lbr_stat
 			}
 			pe = EXIT_ERROR;
 		}
-		if (p->n_blocked && !p->error) {
+		if (p->plan.n_blocked && !p->error) {
 			p->error = lbr_asprintf("pool \"%s\": %zu removal(s) blocked: %s", p->cfg->name,
-						p->n_blocked, p->blocked[0].reason ? p->blocked[0].reason : "");
+						p->plan.n_blocked, p->plan.blocked[0].reason ? p->plan.blocked[0].reason : "");
 		}
 		rc = combine(rc, pe);
 	}

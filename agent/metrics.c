@@ -63,13 +63,13 @@ void lbr_metrics_collect(struct lbr_metrics *m, const struct lbr_engine *e,
 		snprintf(mp->provider, sizeof(mp->provider), "%s", p->prov->cfg->name);
 		mp->observed = p->obs_ok ? (long)p->obs->n_members : -1;
 		mp->removed = p->removed + p->already_gone;
-		mp->blocked = (unsigned)p->n_blocked;
-		mp->missing = p->obs_ok ? (unsigned)p->n_missing : 0;
+		mp->blocked = (unsigned)p->plan.n_blocked;
+		mp->missing = p->obs_ok ? (unsigned)p->plan.n_missing : 0;
 		mp->errors = (p->error || !p->obs_ok ? 1u : 0u);
 		mp->policy_updates = p->rule_updates;
 		if (p->obs_ok)
 			lbr_report_changed_outside(state, p, &app, &dis);
-		mp->drift = p->obs_ok && (p->n_remove || p->n_missing || p->n_pending || app || dis);
+		mp->drift = p->obs_ok && (p->plan.n_remove || p->plan.n_missing || p->plan.n_pending || app || dis);
 	}
 	for (i = 0; i < e->n_provs; i++) {
 		struct lbr_metrics_provider *mp = prov_slot(m, e->provs[i].cfg->name);

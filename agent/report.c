@@ -166,7 +166,7 @@ static const char *target_desc(const struct lbr_pool_rt *p, char *buf, size_t le
 void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_drift)
 {
 	size_t i, k, n_remove = 0, n_missing = 0, n_err = 0, n_refused = 0, n_blocked = 0;
-	size_t n_changed = 0, n_updates = 0;
+	size_t n_changed = 0, n_updates = 0, n_create = 0, n_weights = 0;
 	FILE *f = r->out;
 	char ap[80], tgt[512];
 
@@ -183,8 +183,7 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 		if (p->obs_ok && for_drift)
 			lbr_report_changed_outside(r->state, p, &app, &dis);
 		memset(&l, 0, sizeof(l));
-		if (p->obs_ok && r->lists)
-			r->lists(p, &l);
+		lbr_report_lists_build(p, &l);
 		fprintf(f, "%spool \"%s\"%s (provider %s%s): ", col(r, C_BOLD), p->cfg->name,
 			col(r, C_OFF), p->prov->cfg->name, target_desc(p, tgt, sizeof(tgt)));
 		if (!p->obs_ok) {
@@ -197,34 +196,34 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 		fprintf(f, "%zu observed, %zu desired\n", p->obs->n_members, p->cfg->n_members);
 		if (p->warning[0])
 			fprintf(f, "  %swarning:%s %s\n", col(r, C_YEL), col(r, C_OFF), p->warning);
-		for (k = 0; k < p->n_updates; k++) {
-			struct lbr_obs_rule *rule = &p->obs->rules[p->updates[k].rule];
+		for (k = 0; k < p->plan.n_updates; k++) {
+			struct lbr_obs_rule *rule = &p->obs->rules[p->plan.updates[k].rule];
 			size_t m;
 
 			if (strstr(rule->label, rule->id))
 				fprintf(f, "  %s~ policy %s: keep", col(r, C_YEL), rule->label);
 			else
 				fprintf(f, "  %s~ policy %s (%s): keep", col(r, C_YEL), rule->id, rule->label);
-			for (m = 0; m < p->updates[k].n_keep; m++)
-				fprintf(f, " %s", p->updates[k].keep[m]);
+			for (m = 0; m < p->plan.updates[k].n_keep; m++)
+				fprintf(f, " %s", p->plan.updates[k].keep[m]);
 			fprintf(f, "%s\n", col(r, C_OFF));
 		}
-		n_updates += p->n_updates;
-		for (k = 0; k < p->n_remove; k++) {
-			struct lbr_obs_member *m = &p->obs->members[p->remove[k]];
+		n_updates += p->plan.n_updates;
+		for (k = 0; k < p->plan.n_remove; k++) {
+			struct lbr_obs_member *m = &p->obs->members[p->plan.remove[k]];
 
 			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
 			fprintf(f, "  %s- %-22s%s (member %s)  pool %s\n", col(r, C_RED), ap,
 				col(r, C_OFF), m->id, p->cfg->name);
 		}
-		for (k = 0; k < p->n_blocked; k++) {
-			struct lbr_obs_member *m = &p->obs->members[p->blocked[k].member];
+		for (k = 0; k < p->plan.n_blocked; k++) {
+			struct lbr_obs_member *m = &p->obs->members[p->plan.blocked[k].member];
 
 			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
-			fprintf(f, "  ! blocked %s (member %s): %s\n", ap, m->id, p->blocked[k].reason);
+			fprintf(f, "  ! blocked %s (member %s): %s\n", ap, m->id, p->plan.blocked[k].reason);
 		}
-		for (k = 0; k < p->n_missing; k++) {
-			struct lbr_cfg_member *m = &p->cfg->members[p->missing[k]];
+		for (k = 0; k < p->plan.n_missing; k++) {
+			struct lbr_cfg_member *m = &p->cfg->members[p->plan.missing[k]];
 
 			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
 			fprintf(f, "  ? missing %s (declared at %s:%d, not in the pool)\n", ap,
@@ -232,13 +231,33 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 		}
 		for (k = 0; k < l.n_create; k++) {
 			lbr_addrport_fmt(l.create[k].address, l.create[k].port, ap, sizeof(ap));
-			fprintf(f, "  + %s (create)  pool %s\n", ap, p->cfg->name);
+			if (l.create[k].weight_to >= 0)
+				fprintf(f, "  + %s (create) weight %d  pool %s\n", ap, l.create[k].weight_to,
+					p->cfg->name);
+			else
+				fprintf(f, "  + %s (create)  pool %s\n", ap, p->cfg->name);
 		}
 		for (k = 0; k < l.n_update; k++) {
 			lbr_addrport_fmt(l.update[k].address, l.update[k].port, ap, sizeof(ap));
-			fprintf(f, "  ~ %s (member %s) weight %d -> %d\n", ap,
-				l.update[k].id ? l.update[k].id : "?", l.update[k].weight_from,
-				l.update[k].weight_to);
+			fprintf(f, "  ~ %s weight %d -> %d  (member %s)  pool %s\n", ap,
+				l.update[k].weight_from, l.update[k].weight_to,
+				l.update[k].id ? l.update[k].id : "?", p->cfg->name);
+		}
+		if (l.n_protect || l.n_unmanaged || p->plan.n_weight_ignored) {
+			fprintf(f, "  = kept: %zu protected, %zu unmanaged", l.n_protect, l.n_unmanaged);
+			if (p->plan.n_weight_ignored)
+				fprintf(f, " (%zu declared weight(s) not enforced: protected)",
+					p->plan.n_weight_ignored);
+			fprintf(f, "\n");
+		}
+		/* -v lists them, with why each is kept. */
+		for (k = 0; lbr_log_level >= LBR_LOG_INFO && k < l.n_protect + l.n_unmanaged; k++) {
+			const struct lbr_report_member *m = k < l.n_protect ? &l.protect[k]
+					: &l.unmanaged[k - l.n_protect];
+
+			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
+			fprintf(f, "    = %s (member %s) %s: %s\n", ap, m->id,
+				k < l.n_protect ? "protected" : "unmanaged", m->reason ? m->reason : "");
 		}
 		if (for_drift && (app || dis)) {
 			const struct lbr_state_pool *sp = recorded(r->state, p);
@@ -269,19 +288,22 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 			fprintf(f, "  %serror:%s %s\n", col(r, C_RED), col(r, C_OFF), p->error);
 			n_err++;
 		}
-		if (!p->n_remove && !p->n_missing && !p->n_blocked && !p->refused && !p->n_updates &&
+		if (!p->plan.n_remove && !p->plan.n_missing && !p->plan.n_blocked && !p->refused && !p->plan.n_updates &&
 		    !l.n_create && !l.n_update)
 			fprintf(f, "  no changes\n");
-		n_remove += p->n_remove;
-		n_missing += p->n_missing;
-		n_blocked += p->n_blocked;
+		n_remove += p->plan.n_remove;
+		n_missing += p->plan.n_missing;
+		n_blocked += p->plan.n_blocked;
+		n_create += l.n_create;
+		n_weights += l.n_update;
+		lbr_report_lists_release(&l);
 	}
 	if (for_drift)
 		fprintf(f, "Drift: %zu to remove, %zu missing, %zu changed outside lbreconcile, %zu errors.\n",
 			n_remove, n_missing, n_changed, n_err);
 	else
-		fprintf(f, "Plan: %zu to remove, %zu policy updates, %zu missing, %zu blocked, %zu refused, %zu errors.\n",
-			n_remove, n_updates, n_missing, n_blocked, n_refused, n_err);
+		fprintf(f, "Plan: %zu to create, %zu weight changes, %zu to remove, %zu policy updates, %zu missing, %zu blocked, %zu refused, %zu errors.\n",
+			n_create, n_weights, n_remove, n_updates, n_missing, n_blocked, n_refused, n_err);
 	fflush(f);
 }
 
@@ -391,22 +413,21 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 	size_t k, a = 0, d = 0;
 
 	memset(&l, 0, sizeof(l));
-	if (p->obs_ok && r->lists)
-		r->lists(p, &l);
+	lbr_report_lists_build(p, &l);
 	json_object_object_add(o, "name", json_object_new_string(p->cfg->name));
 	json_object_object_add(o, "provider", json_object_new_string(p->prov->cfg->name));
 	json_object_object_add(o, "observed", p->obs_ok ? jcount(p->obs->n_members) : NULL);
 	json_object_object_add(o, "desired", jcount(p->cfg->n_members));
 	arr = json_object_new_array();
-	for (k = 0; p->obs_ok && k < p->n_remove; k++) {
-		struct lbr_obs_member *m = &p->obs->members[p->remove[k]];
+	for (k = 0; p->obs_ok && k < p->plan.n_remove; k++) {
+		struct lbr_obs_member *m = &p->obs->members[p->plan.remove[k]];
 
 		json_object_array_add(arr, member_json(m->id, m->address, m->port));
 	}
 	json_object_object_add(o, "remove", arr);
 	arr = json_object_new_array();
-	for (k = 0; p->obs_ok && k < p->n_missing; k++) {
-		struct lbr_cfg_member *m = &p->cfg->members[p->missing[k]];
+	for (k = 0; p->obs_ok && k < p->plan.n_missing; k++) {
+		struct lbr_cfg_member *m = &p->cfg->members[p->plan.missing[k]];
 
 		json_object_array_add(arr, member_json(NULL, m->address, m->port));
 	}
@@ -439,24 +460,24 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 	json_object_object_add(co, "disappeared", dis);
 	json_object_object_add(o, "changed_outside", co);
 	arr = json_object_new_array();
-	for (k = 0; p->obs_ok && k < p->n_blocked; k++) {
-		struct lbr_obs_member *m = &p->obs->members[p->blocked[k].member];
+	for (k = 0; p->obs_ok && k < p->plan.n_blocked; k++) {
+		struct lbr_obs_member *m = &p->obs->members[p->plan.blocked[k].member];
 		json_object *b = member_json(m->id, m->address, m->port);
 
-		json_object_object_add(b, "reason", json_object_new_string(p->blocked[k].reason ? p->blocked[k].reason : ""));
+		json_object_object_add(b, "reason", json_object_new_string(p->plan.blocked[k].reason ? p->plan.blocked[k].reason : ""));
 		json_object_array_add(arr, b);
 	}
 	json_object_object_add(o, "blocked", arr);
 	arr = json_object_new_array();
-	for (k = 0; p->obs_ok && k < p->n_updates; k++) {
-		struct lbr_obs_rule *rule = &p->obs->rules[p->updates[k].rule];
+	for (k = 0; p->obs_ok && k < p->plan.n_updates; k++) {
+		struct lbr_obs_rule *rule = &p->obs->rules[p->plan.updates[k].rule];
 		json_object *u = json_object_new_object(), *keep = json_object_new_array();
 		size_t m;
 
 		json_object_object_add(u, "policy", json_object_new_string(rule->id));
 		json_object_object_add(u, "label", json_object_new_string(rule->label));
-		for (m = 0; m < p->updates[k].n_keep; m++)
-			json_object_array_add(keep, json_object_new_string(p->updates[k].keep[m]));
+		for (m = 0; m < p->plan.updates[k].n_keep; m++)
+			json_object_array_add(keep, json_object_new_string(p->plan.updates[k].keep[m]));
 		json_object_object_add(u, "keep", keep);
 		json_object_array_add(arr, u);
 	}
@@ -466,23 +487,24 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 	json_object_object_add(o, "error", p->error ? json_object_new_string(p->error)
 					 : p->obs_ok ? NULL : json_object_new_string("observation failed"));
 	if (p->obs_ok) {
-		c->remove += p->n_remove;
-		c->missing += p->n_missing;
+		c->remove += p->plan.n_remove;
+		c->missing += p->plan.n_missing;
 		c->create += l.n_create;
 		c->update += l.n_update;
 		c->protect += l.n_protect;
 		c->unmanaged += l.n_unmanaged;
-		c->blocked += p->n_blocked;
-		c->policy_updates += p->n_updates;
+		c->blocked += p->plan.n_blocked;
+		c->policy_updates += p->plan.n_updates;
 		c->changed_outside += a + d;
-		if (p->n_remove || p->n_updates || l.n_create || l.n_update)
+		if (p->plan.n_remove || p->plan.n_updates || l.n_create || l.n_update)
 			*changes = 1;
-		if (p->n_remove || p->n_missing || l.n_create || l.n_update || a || d)
+		if (p->plan.n_remove || p->plan.n_missing || l.n_create || l.n_update || a || d)
 			*drift = 1;
 	}
 	c->refused += p->refused != 0;
 	if (p->error || !p->obs_ok)
 		c->errors++;
+	lbr_report_lists_release(&l);
 	return o;
 }
 

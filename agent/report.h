@@ -37,7 +37,9 @@ struct lbr_report_lists {
 };
 
 /* Fills `out` (zeroed by the caller) with a pool's lists; NULL: all empty. */
-typedef void (*lbr_report_lists_fn)(const struct lbr_pool_rt *p, struct lbr_report_lists *out);
+/* The lists of pool p's plan (empty when not observed); release them. */
+void lbr_report_lists_build(const struct lbr_pool_rt *p, struct lbr_report_lists *out);
+void lbr_report_lists_release(struct lbr_report_lists *l);
 
 struct lbr_report {
 	FILE *out;
@@ -50,9 +52,6 @@ struct lbr_report {
 	/* apply progress */
 	int progress;              /* draw a progress line on stderr */
 	unsigned actions_done, actions_total;
-	/* The engine's create/update/protected/unmanaged lists; NULL until
-	 * the engine plans them (the arrays are then empty). */
-	lbr_report_lists_fn lists;
 };
 
 void lbr_report_init(struct lbr_report *r, const char *command, int json, int quiet,
