@@ -1,8 +1,8 @@
 # Provider plugins.  Each plugin owns its own fragment; common/ holds the
 # helpers both plugins share: libprovcommon.la, a convenience library
 # linked into each plugin (compiled hidden, so a plugin still exports only
-# lbr_provider_entry), plus the older header-only plugin-util.h.
-noinst_HEADERS += %D%/common/plugin-util.h %D%/common/provcommon.h
+# lbr_provider_entry).
+noinst_HEADERS += %D%/common/provcommon.h
 
 # Named so that targets compiling the sources themselves (the fuzzers,
 # which need them instrumented) can list them.

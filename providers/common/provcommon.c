@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,12 @@ void lbr_pc_res_msg(struct lbr_call_result *res, const char *fmt, ...)
 	va_start(ap, fmt);
 	vformat_clean(res->message, sizeof(res->message), fmt, ap);
 	va_end(ap);
+}
+
+void lbr_pc_res_vmsg(struct lbr_call_result *res, const char *fmt,
+		     va_list ap)
+{
+	vformat_clean(res->message, sizeof(res->message), fmt, ap);
 }
 
 void lbr_pc_item_msg(struct lbr_item_result *item, const char *fmt, ...)
@@ -398,4 +405,50 @@ const char *lbr_pc_outcome_name(enum lbr_outcome o)
 	case LBR_OUT_EXISTS: return "exists";
 	}
 	return "unknown";
+}
+
+static pthread_once_t digest_once = PTHREAD_ONCE_INIT;
+static const EVP_MD *digests[LBR_PC_SHA256 + 1];
+
+/* The method OpenSSL 1.1 hands out (and OpenSSL 3 resolves per use). */
+static const EVP_MD *builtin_digest(enum lbr_pc_digest d)
+{
+	return d == LBR_PC_SHA1 ? EVP_sha1() : EVP_sha256();
+}
+
+static void fetch_digests(void)
+{
+	static const char *const names[] = { "SHA1", "SHA256" };
+	size_t i;
+
+	for (i = 0; i < sizeof(digests) / sizeof(digests[0]); i++) {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+		digests[i] = EVP_MD_fetch(NULL, names[i], NULL);
+#else
+		(void)names;
+#endif
+		if (!digests[i])
+			digests[i] = builtin_digest((enum lbr_pc_digest)i);
+	}
+}
+
+const EVP_MD *lbr_pc_digest(enum lbr_pc_digest d)
+{
+	pthread_once(&digest_once, fetch_digests);
+	return digests[d == LBR_PC_SHA1 ? LBR_PC_SHA1 : LBR_PC_SHA256];
+}
+
+/* Give the fetched methods back when the plugin is unloaded. */
+__attribute__((destructor)) static void release_digests(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(digests) / sizeof(digests[0]); i++) {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+		if (digests[i] &&
+		    digests[i] != builtin_digest((enum lbr_pc_digest)i))
+			EVP_MD_free((EVP_MD *)digests[i]);
+#endif
+		digests[i] = NULL;
+	}
 }

@@ -7,15 +7,16 @@
  *
  * Nothing here talks to the network or allocates behind the caller's
  * back, except lbr_pc_parse_endpoint(), which returns malloc'd strings.
- * Every function is thread-safe (no static state).
- *
- * providers/common/plugin-util.h is the older header-only set (static
- * inline lbr_pu_*); it stays until every plugin has switched here.
+ * Every function is thread-safe: the only static state is the digest
+ * table of lbr_pc_digest(), filled once under pthread_once().
  */
 #ifndef LBR_PROVCOMMON_H
 #define LBR_PROVCOMMON_H
 
+#include <stdarg.h>
 #include <stddef.h>
+
+#include <openssl/evp.h>
 
 #include "lbreconcile/provider.h"
 
@@ -45,6 +46,11 @@ void lbr_pc_set_err(char *err, size_t errlen, const char *fmt, ...)
 /* printf into res->message, cleaned and truncated on a UTF-8 boundary. */
 void lbr_pc_res_msg(struct lbr_call_result *res, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* lbr_pc_res_msg() with a va_list, for a plugin's own printf-like
+ * wrappers (which add an outcome, or scrub secrets afterwards). */
+void lbr_pc_res_vmsg(struct lbr_call_result *res, const char *fmt,
+		     va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* printf into item->message, cleaned and truncated likewise. */
 void lbr_pc_item_msg(struct lbr_item_result *item, const char *fmt, ...)
@@ -111,5 +117,37 @@ void lbr_pc_endpoint_free(struct lbr_pc_endpoint *ep);
 
 /* Short name of an outcome ("ok", "not found", ...) for messages. */
 const char *lbr_pc_outcome_name(enum lbr_outcome o);
+
+/* The digests the bundled signers use. */
+enum lbr_pc_digest {
+	LBR_PC_SHA1,
+	LBR_PC_SHA256,
+};
+
+/*
+ * The OpenSSL method for `d`, never NULL.  Fetched once per process:
+ * OpenSSL 3 resolves EVP_sha1() and the like on every use under a lock
+ * that all threads share.  The fetched methods are given back when the
+ * plugin is unloaded.
+ */
+const EVP_MD *lbr_pc_digest(enum lbr_pc_digest d);
+
+/*
+ * Define lbr_provider_entry(), the only symbol a plugin exports, so that
+ * it returns `table` (a struct lbr_provider).  The core checks abi_major
+ * itself and refuses a mismatch in its own words, so the table is
+ * returned whatever the host's version.
+ */
+#define LBR_PC_PROVIDER_ENTRY(table)                                       \
+	__attribute__((visibility("default"))) const struct lbr_provider *  \
+	lbr_provider_entry(uint32_t host_abi_major,                        \
+			   uint32_t host_abi_minor);                       \
+	__attribute__((visibility("default"))) const struct lbr_provider *  \
+	lbr_provider_entry(uint32_t host_abi_major, uint32_t host_abi_minor) \
+	{                                                                  \
+		(void)host_abi_major;                                      \
+		(void)host_abi_minor;                                      \
+		return &(table);                                           \
+	}
 
 #endif

@@ -21,7 +21,7 @@
 
 #include <json-c/json.h>
 
-#include "common/plugin-util.h"
+#include "common/provcommon.h"
 #include "lbreconcile/provider.h"
 #include "ucparse.h"
 #include "ucsign.h"
@@ -111,26 +111,9 @@ static void uc_close(void *arg)
 	free(p->url);
 	free(p->region);
 	free(p->project_id);
-	lbr_pu_free_secret(p->public_key);
-	lbr_pu_free_secret(p->private_key);
+	lbr_pc_free_secret(p->public_key);
+	lbr_pc_free_secret(p->private_key);
 	free(p);
-}
-
-/* Accept http(s)://host[:port][/path] without query, fragment or blanks.
- * Whether plain http is allowed is the core's decision. */
-static int valid_endpoint(const char *e)
-{
-	const char *host;
-
-	if (strncmp(e, "https://", 8) == 0)
-		host = e + 8;
-	else if (strncmp(e, "http://", 7) == 0)
-		host = e + 7;
-	else
-		return 0;
-	if (!*host || *host == '/')
-		return 0;
-	return strpbrk(e, "?# \t\r\n") == NULL;
 }
 
 static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg,
@@ -139,60 +122,69 @@ static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 {
 	int r = LBR_EINVAL;
 	struct uc_prov *p = NULL;
+	struct lbr_pc_endpoint ep = { 0 };
 	const char *endpoint, *region, *project, *pub, *priv;
-	size_t i, j, elen;
+	char eerr[256];
+	size_t i, j;
 
 	*prov_out = NULL;
 	for (i = 0; i < ncfg; i++) {
 		for (j = i + 1; j < ncfg; j++) {
 			if (cfg[i].key && cfg[j].key &&
 			    strcmp(cfg[i].key, cfg[j].key) == 0) {
-				snprintf(err, errlen, "ucloud: duplicate key '%s'",
-					 cfg[i].key);
+				lbr_pc_set_err(err, errlen,
+					       "ucloud: duplicate key '%s'",
+					       cfg[i].key);
 				goto out;
 			}
 		}
 	}
-	endpoint = lbr_pu_kv_get(cfg, ncfg, "endpoint");
-	region = lbr_pu_kv_get(cfg, ncfg, "region");
-	project = lbr_pu_kv_get(cfg, ncfg, "project_id");
-	pub = lbr_pu_kv_get(cfg, ncfg, "public_key");
-	priv = lbr_pu_kv_get(cfg, ncfg, "private_key");
+	endpoint = lbr_pc_kv_get(cfg, ncfg, "endpoint");
+	region = lbr_pc_kv_get(cfg, ncfg, "region");
+	project = lbr_pc_kv_get(cfg, ncfg, "project_id");
+	pub = lbr_pc_kv_get(cfg, ncfg, "public_key");
+	priv = lbr_pc_kv_get(cfg, ncfg, "private_key");
 
 	if (!endpoint || !*endpoint)
 		endpoint = UC_DEFAULT_ENDPOINT;
-	if (!valid_endpoint(endpoint)) {
-		snprintf(err, errlen,
-			 "ucloud: endpoint must be an http(s):// URL without query");
+	/* A path is allowed: a gateway may sit below one. */
+	r = lbr_pc_parse_endpoint(endpoint, LBR_PC_EP_PATH, &ep, eerr,
+				  sizeof(eerr));
+	if (r < 0) {
+		lbr_pc_set_err(err, errlen, "ucloud: %s", eerr);
 		goto out;
 	}
+	r = LBR_EINVAL;
 	if (!region || !*region) {
-		snprintf(err, errlen, "ucloud: missing required key 'region'");
+		lbr_pc_set_err(err, errlen,
+			       "ucloud: missing required key 'region'");
 		goto out;
 	}
-	if (!lbr_pu_valid_id(region, 64)) {
-		snprintf(err, errlen, "ucloud: invalid region '%.64s'", region);
+	if (!lbr_pc_valid_id(region, 64)) {
+		lbr_pc_set_err(err, errlen, "ucloud: invalid region '%.64s'",
+			       region);
 		goto out;
 	}
 	if (!project || !*project) {
-		snprintf(err, errlen,
-			 "ucloud: missing required key 'project_id'");
+		lbr_pc_set_err(err, errlen,
+			       "ucloud: missing required key 'project_id'");
 		goto out;
 	}
-	if (!lbr_pu_valid_id(project, 128)) {
-		snprintf(err, errlen,
-			 "ucloud: project_id must match [A-Za-z0-9_-]{1,128}");
+	if (!lbr_pc_valid_id(project, 128)) {
+		lbr_pc_set_err(err, errlen,
+			       "ucloud: project_id must match "
+			       "[A-Za-z0-9_-]{1,128}");
 		goto out;
 	}
 	/* Never echo a key's value, not even a malformed one. */
 	if (!pub || !*pub) {
-		snprintf(err, errlen,
-			 "ucloud: missing required key 'public_key'");
+		lbr_pc_set_err(err, errlen,
+			       "ucloud: missing required key 'public_key'");
 		goto out;
 	}
 	if (!priv || !*priv) {
-		snprintf(err, errlen,
-			 "ucloud: missing required key 'private_key'");
+		lbr_pc_set_err(err, errlen,
+			       "ucloud: missing required key 'private_key'");
 		goto out;
 	}
 
@@ -201,16 +193,11 @@ static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 	if (!p)
 		goto oom;
 	p->host = host;
-	elen = strlen(endpoint);
 	/* The API lives at the root path: "{endpoint}/", one slash only. */
-	while (elen > 0 && endpoint[elen - 1] == '/')
-		elen--;
-	p->url = malloc(elen + 2);
-	if (!p->url)
+	if (asprintf(&p->url, "%s%s/", ep.base, ep.path) < 0) {
+		p->url = NULL;
 		goto oom;
-	memcpy(p->url, endpoint, elen);
-	p->url[elen] = '/';
-	p->url[elen + 1] = '\0';
+	}
 	p->region = strdup(region);
 	p->project_id = strdup(project);
 	p->public_key = strdup(pub);
@@ -231,8 +218,9 @@ static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 	r = 0;
 	goto out;
 oom:
-	snprintf(err, errlen, "ucloud: out of memory");
+	lbr_pc_set_err(err, errlen, "ucloud: out of memory");
 out:
+	lbr_pc_endpoint_free(&ep);
 	uc_close(p);
 	return r;
 }
@@ -276,26 +264,26 @@ static int uc_check_target(void *prov, const struct lbr_target *t, char *err,
 
 	(void)prov;
 	for (i = 0; i < 4; i++) {
-		const char *v = lbr_pu_kv_get(t->kv, t->n, keys[i]);
+		const char *v = lbr_pc_kv_get(t->kv, t->n, keys[i]);
 
 		/* vpc_id and subnet_id are optional. */
 		if ((!v || !*v) && i >= 2)
 			continue;
 		if (!v || !*v) {
-			snprintf(err, errlen,
-				 "ucloud: pool %s: missing required key '%s'",
-				 pool, keys[i]);
+			lbr_pc_set_err(err, errlen,
+				       "ucloud: pool %s: missing required key "
+				       "'%s'", pool, keys[i]);
 			return LBR_EINVAL;
 		}
-		if (!lbr_pu_valid_id(v, 128)) {
-			snprintf(err, errlen,
-				 "ucloud: pool %s: %s must match "
-				 "[A-Za-z0-9_-]{1,128}", pool, keys[i]);
+		if (!lbr_pc_valid_id(v, 128)) {
+			lbr_pc_set_err(err, errlen,
+				       "ucloud: pool %s: %s must match "
+				       "[A-Za-z0-9_-]{1,128}", pool, keys[i]);
 			return LBR_EINVAL;
 		}
 	}
-	vpc = lbr_pu_kv_get(t->kv, t->n, "vpc_id");
-	subnet = lbr_pu_kv_get(t->kv, t->n, "subnet_id");
+	vpc = lbr_pc_kv_get(t->kv, t->n, "vpc_id");
+	subnet = lbr_pc_kv_get(t->kv, t->n, "subnet_id");
 	if (vpc && !*vpc)
 		vpc = NULL;
 	if (subnet && !*subnet)
@@ -303,9 +291,9 @@ static int uc_check_target(void *prov, const struct lbr_target *t, char *err,
 	/* One without the other can only be a mistake: an IP backend needs
 	 * both. */
 	if (!vpc != !subnet) {
-		snprintf(err, errlen,
-			 "ucloud: pool %s: vpc_id and subnet_id must be given "
-			 "together", pool);
+		lbr_pc_set_err(err, errlen,
+			       "ucloud: pool %s: vpc_id and subnet_id must be "
+			       "given together", pool);
 		return LBR_EINVAL;
 	}
 
@@ -313,42 +301,53 @@ static int uc_check_target(void *prov, const struct lbr_target *t, char *err,
 		const struct lbr_member_spec *m = &t->members[i];
 
 		member_text(m, who, sizeof(who));
-		if (m->resource && (!lbr_pu_valid_id(m->resource, 128) ||
+		if (m->resource && (!lbr_pc_valid_id(m->resource, 128) ||
 				    !resource_type(m->resource))) {
 			/* Echoed for the operator, but not verbatim: it
 			 * failed validation, so it may hold anything. */
-			lbr_pu_copy_clean(res, sizeof(res), m->resource);
-			snprintf(err, errlen,
-				 "ucloud: pool %s: member %s: resource '%s' "
-				 "is not a uhost-, upm-, uni- or cube- id",
-				 pool, who, res);
+			lbr_pc_copy_clean(res, sizeof(res), m->resource);
+			lbr_pc_set_err(err, errlen,
+				       "ucloud: pool %s: member %s: resource "
+				       "'%s' is not a uhost-, upm-, uni- or "
+				       "cube- id", pool, who, res);
 			return LBR_EINVAL;
 		}
 		if (m->weight >= 0 && (m->weight < UC_WEIGHT_MIN ||
 				       m->weight > UC_WEIGHT_MAX)) {
-			snprintf(err, errlen,
-				 "ucloud: pool %s: member %s: weight %d out of "
-				 "range %d..%d", pool, who, m->weight,
-				 UC_WEIGHT_MIN, UC_WEIGHT_MAX);
+			lbr_pc_set_err(err, errlen,
+				       "ucloud: pool %s: member %s: weight %d "
+				       "out of range %d..%d", pool, who,
+				       m->weight, UC_WEIGHT_MIN, UC_WEIGHT_MAX);
 			return LBR_EINVAL;
 		}
 		if (t->create && !m->resource && !vpc) {
-			snprintf(err, errlen,
-				 "ucloud: pool %s: member %s: create = yes needs "
-				 "resource= on the member, or vpc_id and "
-				 "subnet_id on the pool", pool, who);
+			lbr_pc_set_err(err, errlen,
+				       "ucloud: pool %s: member %s: create = "
+				       "yes needs resource= on the member, or "
+				       "vpc_id and subnet_id on the pool", pool,
+				       who);
 			return LBR_EINVAL;
 		}
 	}
 	return 0;
 }
 
-/* Replace every occurrence of a configured key in `s` so that a cloud
- * message echoing a request parameter cannot leak it. */
-static void scrub(const struct uc_prov *p, char *s, size_t size)
+/* Set the call's outcome and message.  The message may carry the
+ * cloud's Message, which lbr_pc_res_vmsg() cleans of control characters;
+ * a configured key in it (a cloud echoing a request parameter) is
+ * replaced so that it cannot leak. */
+static void vset_result(const struct uc_prov *p, struct lbr_call_result *res,
+			enum lbr_outcome o, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void vset_result(const struct uc_prov *p, struct lbr_call_result *res,
+			enum lbr_outcome o, const char *fmt, va_list ap)
 {
-	lbr_pu_redact(s, size, p->public_key, "[redacted]");
-	lbr_pu_redact(s, size, p->private_key, "[redacted]");
+	res->outcome = o;
+	lbr_pc_res_vmsg(res, fmt, ap);
+	lbr_pc_redact(res->message, sizeof(res->message), p->public_key,
+		      "[redacted]");
+	lbr_pc_redact(res->message, sizeof(res->message), p->private_key,
+		      "[redacted]");
 }
 
 static void set_result(const struct uc_prov *p, struct lbr_call_result *res,
@@ -358,15 +357,10 @@ static void set_result(const struct uc_prov *p, struct lbr_call_result *res,
 		       enum lbr_outcome o, const char *fmt, ...)
 {
 	va_list ap;
-	char tmp[sizeof(res->message)];
 
-	res->outcome = o;
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	vset_result(p, res, o, fmt, ap);
 	va_end(ap);
-	/* The text may carry the cloud's Message: no control characters. */
-	lbr_pu_copy_clean(res->message, sizeof(res->message), tmp);
-	scrub(p, res->message, sizeof(res->message));
 }
 
 /* Classify a RetCode received with HTTP 200 (operation-specific codes are
@@ -491,10 +485,10 @@ out:
 	if (have_resp)
 		h->http_release(&resp);
 	if (body) {
-		lbr_pu_wipe(body, body_len);
+		lbr_pc_wipe(body, body_len);
 		free(body);
 	}
-	lbr_pu_wipe(sig, sizeof(sig));
+	lbr_pc_wipe(sig, sizeof(sig));
 	return r;
 }
 
@@ -503,22 +497,16 @@ static int target_ids(const struct uc_prov *p, const struct lbr_target *t,
 		      const char **ulb, const char **vs,
 		      struct lbr_call_result *res)
 {
-	*ulb = lbr_pu_kv_get(t->kv, t->n, "ulb_id");
+	*ulb = lbr_pc_kv_get(t->kv, t->n, "ulb_id");
 	if (vs)
-		*vs = lbr_pu_kv_get(t->kv, t->n, "vserver_id");
-	if (!lbr_pu_valid_id(*ulb, 128) || (vs && !lbr_pu_valid_id(*vs, 128))) {
+		*vs = lbr_pc_kv_get(t->kv, t->n, "vserver_id");
+	if (!lbr_pc_valid_id(*ulb, 128) || (vs && !lbr_pc_valid_id(*vs, 128))) {
 		set_result(p, res, LBR_OUT_INVALID,
 			   "pool %s: ulb_id or vserver_id missing or invalid",
 			   t->pool_name ? t->pool_name : "?");
 		return -1;
 	}
 	return 0;
-}
-
-static void result_init(struct lbr_call_result *res)
-{
-	memset(res, 0, sizeof(*res));
-	res->outcome = LBR_OUT_INVALID;
 }
 
 /*
@@ -531,31 +519,13 @@ static int batch_begin(const struct uc_prov *p, size_t n,
 		       struct lbr_item_result *items,
 		       struct lbr_call_result *res)
 {
-	size_t i;
-
-	result_init(res);
-	for (i = 0; i < n; i++) {
-		memset(&items[i], 0, sizeof(items[i]));
-		items[i].outcome = LBR_OUT_INVALID;
-	}
+	lbr_pc_results_init(res, items, n);
 	if (n == 1)
 		return 0;
 	set_result(p, res, LBR_OUT_INVALID,
 		   "batch of %zu members: the CLB API takes one per call", n);
-	for (i = 0; i < n; i++)
-		snprintf(items[i].message, sizeof(items[i].message), "%s",
-			 "not attempted: batch too large");
+	lbr_pc_items_from_call(res, items, n);
 	return -1;
-}
-
-/* The single item of a call takes the call's outcome and message: OK when
- * the call succeeded, otherwise the same failure (never left unset). */
-static void item_from_call(struct lbr_item_result *it,
-			   const struct lbr_call_result *res)
-{
-	it->outcome = res->outcome;
-	lbr_pu_copy_clean(it->message, sizeof(it->message),
-			  res->outcome == LBR_OUT_OK ? "ok" : res->message);
 }
 
 /* A RetCode that concerns the item, not the call (the backend is gone, is
@@ -570,15 +540,12 @@ static void item_outcome(const struct uc_prov *p, struct lbr_item_result *it,
 			 const char *fmt, ...)
 {
 	va_list ap;
-	char tmp[sizeof(it->message)];
 
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	vset_result(p, res, LBR_OUT_OK, fmt, ap);
 	va_end(ap);
-	set_result(p, res, LBR_OUT_OK, "%s", tmp);
+	lbr_pc_items_from_call(res, it, 1);
 	it->outcome = o;
-	lbr_pu_copy_clean(it->message, sizeof(it->message), tmp);
-	scrub(p, it->message, sizeof(it->message));
 }
 
 /* AllocateBackend refusals that say the request itself is wrong: the
@@ -610,7 +577,7 @@ static int uc_list_page(void *prov, struct lbr_call *call,
 	char *end;
 	int r = 0;
 
-	result_init(res);
+	lbr_pc_results_init(res, NULL, 0);
 	lbr_uc_params_init(&params);
 	if (next_len)
 		next_cursor[0] = '\0';
@@ -663,30 +630,38 @@ out:
 	return r;
 }
 
-static int uc_remove_members(void *prov, struct lbr_call *call,
-			     const struct lbr_target *t,
-			     const struct lbr_member_ref *m, size_t n,
-			     struct lbr_item_result *items,
-			     struct lbr_call_result *res)
+/*
+ * One call about the existing backend m, ReleaseBackend or
+ * UpdateBackendAttribute: ULBId and BackendId, plus Enabled when
+ * enabled >= 0 and Weight when weight >= 0.  Fills the single item: a
+ * backend that is gone is NOT_FOUND, one that a forwarding policy still
+ * references cannot be released (BLOCKED).
+ */
+static int backend_call(struct uc_prov *p, struct lbr_call *call,
+			const struct lbr_target *t,
+			const struct lbr_member_ref *m, const char *action,
+			long enabled, long weight, struct lbr_item_result *it,
+			struct lbr_call_result *res)
 {
-	struct uc_prov *p = prov;
 	struct lbr_uc_params params;
 	struct uc_reply rep = { 0 };
 	const char *ulb;
 	int r = 0;
 
 	lbr_uc_params_init(&params);
-	if (batch_begin(p, n, items, res) < 0)
-		goto out;
 	if (target_ids(p, t, &ulb, NULL, res) < 0)
 		goto done;
-	if (!lbr_pu_valid_id(m->id, 128)) {
+	if (!lbr_pc_valid_id(m->id, 128)) {
 		set_result(p, res, LBR_OUT_INVALID, "invalid backend id");
 		goto done;
 	}
-	if ((r = lbr_uc_params_add(&params, "Action", "ReleaseBackend")) < 0 ||
+	if ((r = lbr_uc_params_add(&params, "Action", action)) < 0 ||
 	    (r = lbr_uc_params_add(&params, "ULBId", ulb)) < 0 ||
-	    (r = lbr_uc_params_add(&params, "BackendId", m->id)) < 0) {
+	    (r = lbr_uc_params_add(&params, "BackendId", m->id)) < 0 ||
+	    (enabled >= 0 &&
+	     (r = lbr_uc_params_add_long(&params, "Enabled", enabled)) < 0) ||
+	    (weight >= 0 &&
+	     (r = lbr_uc_params_add_long(&params, "Weight", weight)) < 0)) {
 		set_result(p, res, LBR_OUT_INVALID, "out of memory");
 		goto done;
 	}
@@ -694,25 +669,40 @@ static int uc_remove_members(void *prov, struct lbr_call *call,
 	if (r < 0 || !rep.have_retcode)
 		goto done;
 	if (is_backend_gone(rep.retcode)) {
-		item_outcome(p, items, res, LBR_OUT_NOT_FOUND,
+		item_outcome(p, it, res, LBR_OUT_NOT_FOUND,
 			     "backend %s no longer exists in ulb %s", m->id,
 			     ulb);
 		goto out;
 	}
-	if (rep.retcode == UC_RC_IN_POLICY) {
+	if (rep.retcode == UC_RC_IN_POLICY &&
+	    strcmp(action, "ReleaseBackend") == 0) {
 		/* Still attached to a forwarding policy: the core must
 		 * update the policy first or give up on this backend. */
-		item_outcome(p, items, res, LBR_OUT_BLOCKED,
+		item_outcome(p, it, res, LBR_OUT_BLOCKED,
 			     "backend %s is still referenced by a forwarding "
 			     "policy", m->id);
 		goto out;
 	}
 done:
-	item_from_call(items, res);
+	lbr_pc_items_from_call(res, it, 1);
 out:
 	json_object_put(rep.root);
 	lbr_uc_params_release(&params);
 	return r;
+}
+
+static int uc_remove_members(void *prov, struct lbr_call *call,
+			     const struct lbr_target *t,
+			     const struct lbr_member_ref *m, size_t n,
+			     struct lbr_item_result *items,
+			     struct lbr_call_result *res)
+{
+	struct uc_prov *p = prov;
+
+	if (batch_begin(p, n, items, res) < 0)
+		return 0;
+	return backend_call(p, call, t, m, "ReleaseBackend", -1, -1, items,
+			    res);
 }
 
 /* Read BackendId from an AllocateBackend answer into id (idlen bytes);
@@ -728,7 +718,7 @@ static void allocated_id(struct json_object *root, char *id, size_t idlen)
 	    !json_object_is_type(v, json_type_string))
 		return;
 	s = json_object_get_string(v);
-	if (lbr_pu_valid_id(s, 128) && strlen(s) < idlen)
+	if (lbr_pc_valid_id(s, 128) && strlen(s) < idlen)
 		snprintf(id, idlen, "%s", s);
 }
 
@@ -751,8 +741,8 @@ static int uc_create_members(void *prov, struct lbr_call *call,
 	if (target_ids(p, t, &ulb, &vs, res) < 0)
 		goto done;
 	member_text(m, who, sizeof(who));
-	vpc = lbr_pu_kv_get(t->kv, t->n, "vpc_id");
-	subnet = lbr_pu_kv_get(t->kv, t->n, "subnet_id");
+	vpc = lbr_pc_kv_get(t->kv, t->n, "vpc_id");
+	subnet = lbr_pc_kv_get(t->kv, t->n, "subnet_id");
 	/* check_target() refused all of this already; never send a request
 	 * built from values it would have refused. */
 	if (!m->address || !*m->address || m->port < 1 || m->port > 65535) {
@@ -768,15 +758,15 @@ static int uc_create_members(void *prov, struct lbr_call *call,
 		goto done;
 	}
 	if (m->resource) {
-		rtype = lbr_pu_valid_id(m->resource, 128) ?
+		rtype = lbr_pc_valid_id(m->resource, 128) ?
 				resource_type(m->resource) : NULL;
 		if (!rtype) {
 			set_result(p, res, LBR_OUT_INVALID,
 				   "member %s: unknown resource type", who);
 			goto done;
 		}
-	} else if (!lbr_pu_valid_id(vpc, 128) ||
-		   !lbr_pu_valid_id(subnet, 128)) {
+	} else if (!lbr_pc_valid_id(vpc, 128) ||
+		   !lbr_pc_valid_id(subnet, 128)) {
 		set_result(p, res, LBR_OUT_INVALID,
 			   "member %s: no resource= and no vpc_id/subnet_id "
 			   "on pool %s", who,
@@ -831,58 +821,7 @@ static int uc_create_members(void *prov, struct lbr_call *call,
 oom:
 	set_result(p, res, LBR_OUT_INVALID, "out of memory");
 done:
-	item_from_call(items, res);
-out:
-	json_object_put(rep.root);
-	lbr_uc_params_release(&params);
-	return r;
-}
-
-/*
- * One UpdateBackendAttribute call for m: Enabled when enabled >= 0,
- * Weight when weight >= 0 (either may be left out, not both).  Fills the
- * single item; a backend that is gone is NOT_FOUND.
- */
-static int update_backend(struct uc_prov *p, struct lbr_call *call,
-			  const struct lbr_target *t,
-			  const struct lbr_member_ref *m, long enabled,
-			  long weight, struct lbr_item_result *it,
-			  struct lbr_call_result *res)
-{
-	struct lbr_uc_params params;
-	struct uc_reply rep = { 0 };
-	const char *ulb;
-	int r = 0;
-
-	lbr_uc_params_init(&params);
-	if (target_ids(p, t, &ulb, NULL, res) < 0)
-		goto done;
-	if (!lbr_pu_valid_id(m->id, 128)) {
-		set_result(p, res, LBR_OUT_INVALID, "invalid backend id");
-		goto done;
-	}
-	if ((r = lbr_uc_params_add(&params, "Action",
-				   "UpdateBackendAttribute")) < 0 ||
-	    (r = lbr_uc_params_add(&params, "ULBId", ulb)) < 0 ||
-	    (r = lbr_uc_params_add(&params, "BackendId", m->id)) < 0 ||
-	    (enabled >= 0 &&
-	     (r = lbr_uc_params_add_long(&params, "Enabled", enabled)) < 0) ||
-	    (weight >= 0 &&
-	     (r = lbr_uc_params_add_long(&params, "Weight", weight)) < 0)) {
-		set_result(p, res, LBR_OUT_INVALID, "out of memory");
-		goto done;
-	}
-	r = uc_request(p, call, &params, &rep, res);
-	if (r < 0 || !rep.have_retcode)
-		goto done;
-	if (is_backend_gone(rep.retcode)) {
-		item_outcome(p, it, res, LBR_OUT_NOT_FOUND,
-			     "backend %s no longer exists in ulb %s", m->id,
-			     ulb);
-		goto out;
-	}
-done:
-	item_from_call(it, res);
+	lbr_pc_items_from_call(res, items, 1);
 out:
 	json_object_put(rep.root);
 	lbr_uc_params_release(&params);
@@ -906,7 +845,8 @@ static int uc_drain_members(void *prov, struct lbr_call *call,
 	enabled = drain ? 0 : (m->enabled == 0 ? 0 : 1);
 	if (!drain && m->weight >= UC_WEIGHT_MIN && m->weight <= UC_WEIGHT_MAX)
 		weight = m->weight;
-	return update_backend(p, call, t, m, enabled, weight, items, res);
+	return backend_call(p, call, t, m, "UpdateBackendAttribute", enabled,
+			    weight, items, res);
 }
 
 static int uc_set_weights(void *prov, struct lbr_call *call,
@@ -926,10 +866,11 @@ static int uc_set_weights(void *prov, struct lbr_call *call,
 			   "backend %s: weight %d out of range %d..%d",
 			   m->id ? m->id : "?", weights[0], UC_WEIGHT_MIN,
 			   UC_WEIGHT_MAX);
-		item_from_call(items, res);
+		lbr_pc_items_from_call(res, items, 1);
 		return 0;
 	}
-	return update_backend(p, call, t, m, -1, weights[0], items, res);
+	return backend_call(p, call, t, m, "UpdateBackendAttribute", -1,
+			    weights[0], items, res);
 }
 
 static int uc_update_rule(void *prov, struct lbr_call *call,
@@ -946,11 +887,11 @@ static int uc_update_rule(void *prov, struct lbr_call *call,
 	size_t i;
 	int r = 0;
 
-	result_init(res);
+	lbr_pc_results_init(res, NULL, 0);
 	lbr_uc_params_init(&params);
 	if (target_ids(p, t, &ulb, &vs, res) < 0)
 		goto out;
-	if (!lbr_pu_valid_id(rule->id, 128)) {
+	if (!lbr_pc_valid_id(rule->id, 128)) {
 		set_result(p, res, LBR_OUT_INVALID, "invalid policy id");
 		goto out;
 	}
@@ -961,8 +902,8 @@ static int uc_update_rule(void *prov, struct lbr_call *call,
 			   "refusing to empty policy %s", rule->id);
 		goto out;
 	}
-	type = lbr_pu_kv_get(rule->attrs, rule->n_attrs, "Type");
-	match = lbr_pu_kv_get(rule->attrs, rule->n_attrs, "Match");
+	type = lbr_pc_kv_get(rule->attrs, rule->n_attrs, "Type");
+	match = lbr_pc_kv_get(rule->attrs, rule->n_attrs, "Match");
 	/* An omitted Type means "Domain" to the API, so a Path policy would
 	 * silently change meaning: both must be re-sent as observed. */
 	if (!type || !*type || !match || !*match) {
@@ -971,7 +912,7 @@ static int uc_update_rule(void *prov, struct lbr_call *call,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (!lbr_pu_valid_id(member_ids[i], 128)) {
+		if (!lbr_pc_valid_id(member_ids[i], 128)) {
 			set_result(p, res, LBR_OUT_INVALID,
 				   "policy %s: invalid backend id", rule->id);
 			goto out;
@@ -984,10 +925,10 @@ static int uc_update_rule(void *prov, struct lbr_call *call,
 	    (r = lbr_uc_params_add(&params, "Type", type)) < 0 ||
 	    (r = lbr_uc_params_add(&params, "Match", match)) < 0 ||
 	    (r = lbr_uc_params_add(&params, "DomainMatchMode",
-				   lbr_pu_kv_get(rule->attrs, rule->n_attrs,
+				   lbr_pc_kv_get(rule->attrs, rule->n_attrs,
 					  "DomainMatchMode"))) < 0 ||
 	    (r = lbr_uc_params_add(&params, "PolicyPriority",
-				   lbr_pu_kv_get(rule->attrs, rule->n_attrs,
+				   lbr_pc_kv_get(rule->attrs, rule->n_attrs,
 					  "PolicyPriority"))) < 0)
 		goto param_fail;
 	for (i = 0; i < n; i++) {
@@ -1030,16 +971,5 @@ static const struct lbr_provider uc_provider = {
 	.update_rule = uc_update_rule,
 };
 
-__attribute__((visibility("default"))) const struct lbr_provider *
-lbr_provider_entry(uint32_t host_abi_major, uint32_t host_abi_minor);
-
-/* The only exported symbol.  The core checks abi_major itself, so the
- * table is returned whatever the host's version, letting it report a
- * mismatch in its own words. */
-__attribute__((visibility("default"))) const struct lbr_provider *
-lbr_provider_entry(uint32_t host_abi_major, uint32_t host_abi_minor)
-{
-	(void)host_abi_major;
-	(void)host_abi_minor;
-	return &uc_provider;
-}
+/* The only exported symbol. */
+LBR_PC_PROVIDER_ENTRY(uc_provider)

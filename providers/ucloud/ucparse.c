@@ -10,7 +10,7 @@
 
 #include <json-c/json.h>
 
-#include "common/plugin-util.h"
+#include "common/provcommon.h"
 #include "lbreconcile/provider.h"
 #include "ucparse.h"
 
@@ -265,7 +265,7 @@ static int read_backend(struct json_object *b, size_t idx,
 	if (m->name && !*m->name)
 		m->name = NULL;
 	m->instance_id = get_str(b, "ResourceId");
-	if (!lbr_pu_valid_id(m->instance_id, 128))
+	if (!lbr_pc_valid_id(m->instance_id, 128))
 		m->instance_id = NULL;
 	rtype = get_str(b, "ResourceType");
 	if (rtype && strcmp(rtype, "IP") == 0)

@@ -3,8 +3,6 @@
  */
 #include "config.h"
 
-#include <pthread.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +10,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "common/plugin-util.h"
+#include "common/provcommon.h"
 #include "ucsign.h"
 
 void lbr_uc_params_init(struct lbr_uc_params *p)
@@ -30,7 +28,7 @@ void lbr_uc_params_release(struct lbr_uc_params *p)
 		return;
 	for (i = 0; i < p->n; i++) {
 		free(p->v[i].key);
-		lbr_pu_free_secret(p->v[i].value);
+		lbr_pc_free_secret(p->v[i].value);
 	}
 	free(p->v);
 	lbr_uc_params_init(p);
@@ -78,7 +76,7 @@ int lbr_uc_params_add(struct lbr_uc_params *p, const char *key,
 	r = 0;
 out:
 	free(k);
-	lbr_pu_free_secret(v);
+	lbr_pc_free_secret(v);
 	return r;
 }
 
@@ -104,30 +102,6 @@ void lbr_uc_params_sort(struct lbr_uc_params *p)
 	if (p->n > 1)
 		qsort(p->v, p->n, sizeof(*p->v), cmp_param);
 }
-/* Fetched once: OpenSSL 3 resolves EVP_sha1() on every use under a lock
- * shared by all threads. */
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-static const EVP_MD *md_sha1;
-
-static void fetch_md(void)
-{
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-#endif
-	if (!md_sha1)
-		md_sha1 = EVP_sha1();
-}
-
-/* Give the fetched method back when the plugin is unloaded. */
-__attribute__((destructor)) static void release_md(void)
-{
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-	if (md_sha1 && md_sha1 != EVP_sha1())
-		EVP_MD_free((EVP_MD *)md_sha1);
-#endif
-	md_sha1 = NULL;
-}
-
 
 int lbr_uc_sign(struct lbr_uc_params *p, const char *private_key,
 		char hex[41])
@@ -161,8 +135,9 @@ int lbr_uc_sign(struct lbr_uc_params *p, const char *private_key,
 	s[off] = '\0';
 
 	r = LBR_ERR;
-	pthread_once(&md_once, fetch_md);
-	if (!EVP_Digest(s, off, md, &mdlen, md_sha1, NULL) || mdlen != 20)
+	if (!EVP_Digest(s, off, md, &mdlen, lbr_pc_digest(LBR_PC_SHA1),
+			NULL) ||
+	    mdlen != 20)
 		goto out;
 	for (i = 0; i < mdlen; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
@@ -172,10 +147,10 @@ int lbr_uc_sign(struct lbr_uc_params *p, const char *private_key,
 	r = 0;
 out:
 	if (s) {
-		lbr_pu_wipe(s, len + 1);
+		lbr_pc_wipe(s, len + 1);
 		free(s);
 	}
-	lbr_pu_wipe(md, sizeof(md));
+	lbr_pc_wipe(md, sizeof(md));
 	return r;
 }
 
@@ -205,7 +180,7 @@ static int append_pair(char **buf, size_t *len, size_t *cap,
 		 * may hold the PublicKey, can be wiped. */
 		if (*buf) {
 			memcpy(nb, *buf, *len + 1);
-			lbr_pu_wipe(*buf, *cap);
+			lbr_pc_wipe(*buf, *cap);
 			free(*buf);
 		}
 		*buf = nb;
@@ -216,7 +191,7 @@ static int append_pair(char **buf, size_t *len, size_t *cap,
 	r = 0;
 out:
 	free(ek);
-	lbr_pu_free_secret(ev);
+	lbr_pc_free_secret(ev);
 	return r;
 }
 
@@ -252,7 +227,7 @@ int lbr_uc_form_body(const struct lbr_uc_params *p, const char *signature,
 	r = 0;
 out:
 	if (buf) {
-		lbr_pu_wipe(buf, cap);
+		lbr_pc_wipe(buf, cap);
 		free(buf);
 	}
 	return r;

@@ -69,7 +69,7 @@ FUZZ_PLUGIN_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS) -g \
 %C%_plugins_huaweicloud_la_CFLAGS = $(FUZZ_PLUGIN_CFLAGS)
 %C%_plugins_huaweicloud_la_LDFLAGS = $(FUZZ_PLUGIN_LDFLAGS)
 %C%_plugins_huaweicloud_la_LIBADD = $(JSONC_LIBS) $(CRYPTO_LIBS)
-%C%_plugins_ucloud_la_SOURCES = $(UC_PLUGIN_SOURCES)
+%C%_plugins_ucloud_la_SOURCES = $(UC_PLUGIN_SOURCES) $(PROVCOMMON_SOURCES)
 %C%_plugins_ucloud_la_CFLAGS = $(FUZZ_PLUGIN_CFLAGS)
 %C%_plugins_ucloud_la_LDFLAGS = $(FUZZ_PLUGIN_LDFLAGS)
 %C%_plugins_ucloud_la_LIBADD = $(JSONC_LIBS) $(CRYPTO_LIBS)
@@ -87,7 +87,8 @@ FUZZ_PLUGIN_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS) -g \
 %C%_fuzz_hw_LDFLAGS = $(FUZZ_FLAGS)
 %C%_fuzz_hw_LDADD = $(JSONC_LIBS) $(CRYPTO_LIBS)
 
-%C%_fuzz_uc_SOURCES = %D%/fuzz-uc.c %D%/fuzzhost.c $(UC_PLUGIN_SOURCES)
+%C%_fuzz_uc_SOURCES = %D%/fuzz-uc.c %D%/fuzzhost.c $(UC_PLUGIN_SOURCES) \
+	$(PROVCOMMON_SOURCES)
 %C%_fuzz_uc_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS) $(JSONC_CFLAGS) \
 	$(CRYPTO_CFLAGS)
 %C%_fuzz_uc_LDFLAGS = $(FUZZ_FLAGS)

@@ -283,6 +283,11 @@ static void test_open_errors(void)
 		{ NULL, "endpoint", "ftp://api.ucloud.cn", "endpoint" },
 		{ NULL, "endpoint", "https://api.ucloud.cn/?x=1", "endpoint" },
 		{ NULL, "endpoint", "https://", "endpoint" },
+		/* User information is refused without echoing it. */
+		{ NULL, "endpoint", "https://someone:" PRIV "@api.ucloud.cn",
+		  "user information" },
+		{ NULL, "endpoint", "https://api.ucloud.cn:99999", "port" },
+		{ NULL, "endpoint", "https://api.ucloud.cn#x", "fragment" },
 		{ "private_key", "private_key", "", "private_key" },
 	};
 	size_t i;
@@ -1228,6 +1233,42 @@ static void test_list_resources(void)
 	free(b);
 }
 
+/* The request URL is the endpoint normalised the way libcurl sends it
+ * (lower-case scheme, no default port), any path kept, one slash last. */
+static void test_endpoint_forms(void)
+{
+	static const struct {
+		const char *endpoint, *url;
+	} cases[] = {
+		{ "HTTPS://gw.example.test:443/ulb//",
+		  "https://gw.example.test/ulb/" },
+		{ "http://127.0.0.1:8080", "http://127.0.0.1:8080/" },
+		{ "http://[::1]:80/", "http://[::1]/" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		void *pv = NULL;
+		char err[256] = "", next[32];
+		struct lbr_call_result res;
+
+		tap_is_int(open_with(cases[i].endpoint, &pv, err, sizeof(err)),
+			   0, "open with endpoint %s (%s)", cases[i].endpoint,
+			   err);
+		if (!pv)
+			continue;
+		mock_reset();
+		mock_push_response(200, "{\"RetCode\":0,\"TotalCount\":0,"
+				   "\"DataSet\":[]}", NULL);
+		P->list_page(pv, mock_call(), &target, "", mock_obs(), next,
+			     sizeof(next), &res);
+		tap_is_str(mock_n_requests() ? mock_request_at(0)->url : "",
+			   cases[i].url, "endpoint %s posts to %s",
+			   cases[i].endpoint, cases[i].url);
+		P->close(pv);
+	}
+}
+
 static void test_surfercloud(void)
 {
 	void *sc = NULL;
@@ -1245,6 +1286,7 @@ static void test_surfercloud(void)
 		   "request goes to SurferCloud, single slash");
 	P->close(sc);
 	P->close(NULL);
+	test_endpoint_forms();
 }
 
 /* A key short enough to occur inside the mask must not loop forever, and
