@@ -5,6 +5,7 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/act.c %D%/act.h \
 	%D%/call.c %D%/call.h \
 	%D%/cfg.c %D%/cfg.h \
+	%D%/cli.h %D%/cmd-info.c %D%/cmd-pass.c \
 	%D%/cfg-check.c %D%/cfg-keys.c %D%/cfg-int.h \
 	%D%/drain.c %D%/drain.h \
 	%D%/engine.c %D%/engine.h \
@@ -22,7 +23,7 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/plan.c %D%/plan.h \
 	%D%/plugin.c %D%/plugin.h \
 	%D%/record.c %D%/record.h \
-	%D%/report.c %D%/report.h \
+	%D%/report.c %D%/report.h %D%/report-lists.c \
 	%D%/retry.c %D%/retry.h \
 	%D%/sched.c %D%/sched.h \
 	%D%/selector.c %D%/selector.h \

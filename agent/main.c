@@ -18,50 +18,26 @@
 #include <unistd.h>
 
 #include "agent/cfg.h"
+#include "agent/cli.h"
 #include "agent/engine.h"
+#include "agent/host.h"
 #include "agent/error.h"
 #include "agent/http.h"
+#include "agent/lease.h"
 #include "agent/log.h"
 #include "agent/metrics.h"
 #include "agent/report.h"
 #include "agent/util.h"
 #include "state/state.h"
 
-enum {
-	EXIT_OK = 0,
-	EXIT_ERROR = 1,
-	EXIT_CHANGES = 2,
-	EXIT_REFUSED = 3,
-	EXIT_LOCKED = 4,
-};
-
-struct opts {
-	const char *cmd;
-	const char *config;
-	int json;
-	int verbose;
-	int quiet;
-	const char *metrics_file;
-	/* command options */
-	const char **pools;
-	size_t n_pools;
-	int detailed;
-	int auto_approve;
-	int force;
-	int once;
-};
-
 /* Set when --metrics-file is given: every pass records into it. */
-static struct lbr_metrics *metrics;
-static const char *metrics_path;
-
-/* The build passes SYSCONFDIR (configure's sysconfdir); /etc otherwise. */
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
+#ifndef LBR_SYSCONFDIR
+#define LBR_SYSCONFDIR "/etc"
 #endif
 
-/* Declared by agent/cfg.h once the config search lands there. */
-int lbr_cfg_find(const char *cli_path, char *out, size_t outlen, char *err, size_t errlen);
+struct lbr_metrics *lbr_cli_metrics;
+const char *lbr_cli_metrics_path;
+
 
 static const char usage_text[] =
 	"usage: lbreconcile [-c FILE] [--json] [-v|-q] [--metrics-file PATH] COMMAND [OPTIONS]\n"
@@ -82,7 +58,7 @@ static const char usage_text[] =
 	"\n"
 	"global options (before or after the command):\n"
 	"  -c, --config FILE        config file (default: $LBRECONCILE_CONFIG,\n"
-	"                           ./lbreconcile.ini, " SYSCONFDIR "/lbreconcile/lbreconcile.ini)\n"
+	"                           ./lbreconcile.ini, " LBR_SYSCONFDIR "/lbreconcile/lbreconcile.ini)\n"
 	"      --json               machine-readable output (SPEC §6)\n"
 	"  -v, --verbose            more log lines (twice: debug)\n"
 	"  -q, --quiet              print nothing but errors\n"
@@ -234,7 +210,7 @@ static int unknown_command(const char *name)
 /* The config file found by lbr_cfg_find, once a command needs it. */
 static char cfg_found[4096];
 
-static const char *config_path(const struct opts *o, char *err, size_t errlen)
+const char *lbr_cli_config_path(const struct lbr_opts *o, char *err, size_t errlen)
 {
 	if (!cfg_found[0] && lbr_cfg_find(o->config, cfg_found, sizeof(cfg_found), err, errlen) < 0) {
 		cfg_found[0] = '\0';
@@ -260,691 +236,15 @@ static void harden_process(void)
 	umask(077);
 }
 
-static int load_config(const struct opts *o, struct lbr_cfg **cfg)
+int lbr_cli_load_config(const struct lbr_opts *o, struct lbr_cfg **cfg)
 {
 	char err[2048];
-	const char *path = config_path(o, err, sizeof(err));
+	const char *path = lbr_cli_config_path(o, err, sizeof(err));
 
-	if (!path || lbr_cfg_load(path, NULL, cfg, err, sizeof(err)) < 0) {
+	if (!path || lbr_cfg_load(path, NULL, lbr_host_table(), cfg, err, sizeof(err)) < 0) {
 		lbr_log_msg(LBR_LOG_ERROR, "%s", err);
 		return EXIT_ERROR;
 	}
-	return EXIT_OK;
-}
-
-static int cmd_validate(const struct opts *o)
-{
-	struct lbr_cfg *cfg = NULL;
-	int rc = load_config(o, &cfg);
-	size_t i, members = 0;
-
-	if (rc)
-		return rc;
-	for (i = 0; i < cfg->n_pools; i++)
-		members += cfg->pools[i].n_members;
-	if (o->json)
-		lbr_report_validate_json(stdout, cfg->path, cfg->n_pools, cfg->n_providers, members);
-	else if (!o->quiet)
-		printf("%s: ok (%zu pools, %zu providers, %zu declared members)\n", cfg->path,
-		       cfg->n_pools, cfg->n_providers, members);
-	lbr_cfg_free(cfg);
-	return EXIT_OK;
-}
-
-/* Exit code precedence: 1, then 4, then 3, then 2. */
-static int combine(int a, int b)
-{
-	static const int rank[] = { 0, 4, 1, 2, 3 }; /* by exit code */
-
-	return rank[b] > rank[a] ? b : a;
-}
-
-static int pool_exit(const struct lbr_pool_rt *p, int plan_detailed)
-{
-	if (!p->obs_ok || p->error || p->plan.n_blocked)
-		return EXIT_ERROR;
-	if (p->refused)
-		return EXIT_REFUSED;
-	if (plan_detailed && (p->plan.n_remove || p->plan.n_updates))
-		return EXIT_CHANGES;
-	return EXIT_OK;
-}
-
-static int open_store(struct lbr_cfg *cfg, struct lbr_state_store **st)
-{
-	char err[1024];
-
-	if (lbr_state_store_open(cfg->state, cfg->dir, st, err, sizeof(err)) < 0) {
-		fprintf(stderr, "lbreconcile: %s\n", err);
-		return EXIT_ERROR;
-	}
-	return EXIT_OK;
-}
-
-static int load_state(struct lbr_state_store *st, struct lbr_state **doc)
-{
-	char err[1024];
-	int r = lbr_state_load(st, doc, err, sizeof(err));
-
-	if (r < 0) {
-		fprintf(stderr, "lbreconcile: %s\n", err);
-		return EXIT_ERROR;
-	}
-	return EXIT_OK;
-}
-
-/* plan and drift: observe and report; never lock, never write. */
-static int cmd_plan(const struct opts *o, int drift)
-{
-	struct lbr_cfg *cfg = NULL;
-	struct lbr_state_store *st = NULL;
-	struct lbr_state *doc = NULL;
-	struct lbr_engine *e = NULL;
-	struct lbr_report rep;
-	char err[1024];
-	int rc;
-	size_t i;
-
-	rc = load_config(o, &cfg);
-	if (rc)
-		goto out;
-	rc = open_store(cfg, &st);
-	if (rc)
-		goto out;
-	rc = load_state(st, &doc);
-	if (rc)
-		goto out;
-	if (lbr_engine_new(cfg, o->pools, o->n_pools, 0, &e, err, sizeof(err)) < 0) {
-		fprintf(stderr, "lbreconcile: %s\n", err);
-		rc = EXIT_ERROR;
-		goto out;
-	}
-	lbr_engine_observe_and_plan(e, doc);
-	if (metrics)
-		lbr_metrics_collect(metrics, e, doc);
-	lbr_report_init(&rep, drift ? "drift" : "plan", o->json, o->quiet, doc);
-	if (o->json)
-		lbr_report_plan_json(&rep, e, drift);
-	else
-		lbr_report_plan_human(&rep, e, drift);
-	rc = EXIT_OK;
-	for (i = 0; i < e->n_pools; i++) {
-		struct lbr_pool_rt *p = &e->pools[i];
-		int pe = pool_exit(p, !drift && o->detailed);
-
-		/* Errors also go to stderr, whatever the output format. */
-		if (p->error)
-			fprintf(stderr, "lbreconcile: error: %s\n", p->error);
-		else if (!p->obs_ok)
-			fprintf(stderr, "lbreconcile: error: pool \"%s\": not observed\n", p->cfg->name);
-		if (p->plan.n_blocked)
-			fprintf(stderr, "lbreconcile: error: pool \"%s\": %zu removal(s) would be blocked: %s\n",
-				p->cfg->name, p->plan.n_blocked, p->plan.blocked[0].reason ? p->plan.blocked[0].reason : "");
-		if (p->refused && !drift)
-			fprintf(stderr, "lbreconcile: pool \"%s\": apply would be refused: %s\n",
-				p->cfg->name, p->refuse_msg);
-
-		if (drift && pe == EXIT_OK && p->obs_ok) {
-			size_t a, d;
-
-			if (p->plan.n_remove || p->plan.n_missing || lbr_report_changed_outside(doc, p, &a, &d))
-				pe = EXIT_CHANGES;
-			if (p->refused)
-				pe = EXIT_CHANGES; /* drift reports; the guard matters to apply */
-		}
-		if (drift && pe == EXIT_REFUSED)
-			pe = EXIT_CHANGES;
-		rc = combine(rc, pe);
-	}
-out:
-	lbr_engine_free(e);
-	lbr_state_free(doc);
-	lbr_state_store_free(st);
-	lbr_cfg_free(cfg);
-	return rc;
-}
-
-static int confirm(void)
-{
-	char line[64];
-
-	printf("\nDo you want to perform these actions?\n"
-	       "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
-	fflush(stdout);
-	if (!fgets(line, sizeof(line), stdin))
-		return 0;
-	line[strcspn(line, "\r\n")] = '\0';
-	return strcmp(line, "yes") == 0;
-}
-
-/* Record what the pass observed and did. */
-static int record_state(struct lbr_engine *e, struct lbr_state_store *st, struct lbr_state *doc)
-{
-	char err[1024];
-	size_t i, k;
-	int64_t now = (int64_t)time(NULL);
-
-	for (i = 0; i < e->n_pools; i++) {
-		struct lbr_pool_rt *p = &e->pools[i];
-		struct lbr_state_pool sp, *old;
-		struct lbr_state_target *tg = NULL;
-		struct lbr_state_member *mem = NULL;
-		const char *result;
-		int r;
-
-		memset(&sp, 0, sizeof(sp));
-		old = lbr_state_pool_find(doc, p->cfg->name);
-		sp.name = (char *)p->cfg->name;
-		sp.provider = p->prov->cfg->name;
-		tg = calloc(p->target.n + 1, sizeof(*tg));
-		if (!tg)
-			return EXIT_ERROR;
-		for (k = 0; k < p->target.n; k++) {
-			tg[k].key = (char *)p->target.kv[k].key;
-			tg[k].value = (char *)p->target.kv[k].value;
-		}
-		sp.targets = tg;
-		sp.n_targets = p->target.n;
-		if (p->obs_ok) {
-			mem = calloc(p->obs->n_members + 1, sizeof(*mem));
-			if (!mem) {
-				free(tg);
-				return EXIT_ERROR;
-			}
-			for (k = 0; k < p->obs->n_members; k++) {
-				mem[k].id = p->obs->members[k].id;
-				mem[k].address = p->obs->members[k].address;
-				mem[k].port = p->obs->members[k].port;
-			}
-			sp.members = mem;
-			sp.n_members = p->obs->n_members;
-			sp.observed_at = now;
-		} else if (old) {
-			sp.members = old->members;
-			sp.n_members = old->n_members;
-			sp.observed_at = old->observed_at;
-		}
-		if (!p->obs_ok || p->error || p->plan.n_blocked)
-			result = p->plan.n_blocked && !p->error && p->obs_ok ? "blocked" : "error";
-		else if (p->refused)
-			result = "refused";
-		else if (p->frozen)
-			result = "config_changed";
-		else if (p->plan.n_remove || p->plan.n_pending)
-			result = "not_converged";
-		else
-			result = "converged";
-		sp.last_result = (char *)result;
-		sp.last_apply_at = now;
-		sp.last_removed = p->removed + p->already_gone;
-		sp.last_errors = p->failed + (p->error ? 1u : 0u);
-		r = lbr_state_pool_put(doc, &sp);
-		free(tg);
-		free(mem);
-		if (r < 0)
-			return EXIT_ERROR;
-	}
-	if (lbr_state_save(st, doc, err, sizeof(err)) < 0) {
-		fprintf(stderr, "lbreconcile: %s\n", err);
-		return EXIT_ERROR;
-	}
-	return EXIT_OK;
-}
-
-static int lock_store(struct lbr_cfg *cfg, struct lbr_state_store *st, const char *op)
-{
-	struct lbr_lock_info holder;
-	char err[1024] = "";
-	int r;
-
-	memset(&holder, 0, sizeof(holder));
-	r = lbr_state_lock(st, op, cfg->lock_timeout, &holder, err, sizeof(err));
-	if (r == LBR_ELOCKED) {
-		char ts[32] = "?";
-
-		if (holder.created)
-			lbr_time_fmt(holder.created, ts, sizeof(ts));
-		fprintf(stderr,
-			"lbreconcile: state '%s' is locked by %s (pid %ld on %s, %s since %s, lock id %s); waited %d s\n"
-			"lbreconcile: if that agent is gone, run: lbreconcile state unlock %s\n",
-			lbr_state_store_location(st), holder.operation[0] ? holder.operation : "another agent",
-			holder.pid, holder.host[0] ? holder.host : "?", holder.operation, ts,
-			holder.id[0] ? holder.id : "?", cfg->lock_timeout, holder.id[0] ? holder.id : "ID");
-		return EXIT_LOCKED;
-	}
-	if (r < 0) {
-		fprintf(stderr, "lbreconcile: %s\n", err[0] ? err : lbr_strerror(r));
-		return EXIT_ERROR;
-	}
-	return EXIT_OK;
-}
-
-/* One apply pass with the lock held.  Returns the exit code. */
-static int apply_pass(const struct opts *o, struct lbr_cfg *cfg, struct lbr_state_store *st,
-		      int interactive)
-{
-	struct lbr_state *doc = NULL;
-	struct lbr_engine *e = NULL;
-	struct lbr_report rep;
-	char err[1024];
-	int rc;
-	size_t i, work = 0;
-
-	rc = load_state(st, &doc);
-	if (rc)
-		goto out;
-	if (lbr_engine_new(cfg, o->pools, o->n_pools, 1, &e, err, sizeof(err)) < 0) {
-		fprintf(stderr, "lbreconcile: %s\n", err);
-		rc = EXIT_ERROR;
-		goto out;
-	}
-	e->force = o->force;
-	e->store = st;
-	lbr_report_init(&rep, o->cmd, o->json, o->quiet, doc);
-	e->sink = lbr_report_sink(&rep);
-	lbr_engine_observe_and_plan(e, doc);
-	for (i = 0; i < e->n_pools; i++) {
-		struct lbr_pool_rt *p = &e->pools[i];
-
-		if (p->obs_ok && !p->refused)
-			work += p->plan.n_remove + p->plan.n_updates;
-	}
-	rep.actions_total = (unsigned)work;
-	if (o->json)
-		lbr_report_plan_events(&rep, e);
-	else
-		lbr_report_plan_human(&rep, e, 0);
-	if (work && interactive && !o->auto_approve) {
-		if (!confirm()) {
-			fprintf(stderr, "lbreconcile: apply cancelled; nothing was changed\n");
-			rc = EXIT_ERROR;
-			goto out;
-		}
-	}
-	if (work)
-		lbr_engine_apply(e);
-	rc = EXIT_OK;
-	for (i = 0; i < e->n_pools; i++) {
-		struct lbr_pool_rt *p = &e->pools[i];
-		int pe = pool_exit(p, 0);
-
-		if (pe == EXIT_OK && (p->plan.n_remove || p->plan.n_pending) && !p->refused && !p->frozen) {
-			if (!p->error) {
-				char *msg = lbr_asprintf("pool \"%s\": not converged after %d rounds (%zu members still listed)%s%s",
-							 p->cfg->name, cfg->max_rounds, p->plan.n_remove + p->plan.n_pending,
-							 p->soft_error ? "; last error: " : "",
-							 p->soft_error ? p->soft_error : "");
-
-				p->error = msg;
-			}
-			pe = EXIT_ERROR;
-		}
-		if (p->plan.n_blocked && !p->error) {
-			p->error = lbr_asprintf("pool \"%s\": %zu removal(s) blocked: %s", p->cfg->name,
-						p->plan.n_blocked, p->plan.blocked[0].reason ? p->plan.blocked[0].reason : "");
-		}
-		rc = combine(rc, pe);
-	}
-	if (record_state(e, st, doc) != EXIT_OK)
-		rc = EXIT_ERROR;
-	lbr_report_apply_summary(&rep, e, rc);
-	if (metrics)
-		lbr_metrics_collect(metrics, e, doc);
-out:
-	lbr_engine_free(e);
-	lbr_state_free(doc);
-	return rc;
-}
-
-static int cmd_apply(const struct opts *o)
-{
-	struct lbr_cfg *cfg = NULL;
-	struct lbr_state_store *st = NULL;
-	int rc, interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-
-	/* A pipeline must say --auto-approve: refuse before any network
-	 * call or lock. */
-	if (!o->auto_approve && !interactive) {
-		fprintf(stderr,
-			"lbreconcile: apply needs confirmation but there is no terminal; use --auto-approve in pipelines\n");
-		return EXIT_ERROR;
-	}
-	rc = load_config(o, &cfg);
-	if (rc)
-		goto out;
-	rc = open_store(cfg, &st);
-	if (rc)
-		goto out;
-	rc = lock_store(cfg, st, "apply");
-	if (rc)
-		goto out;
-	rc = apply_pass(o, cfg, st, interactive);
-	lbr_state_unlock(st);
-out:
-	lbr_state_store_free(st);
-	lbr_cfg_free(cfg);
-	return rc;
-}
-
-static volatile int reload_requested;
-
-static void on_hup(int sig)
-{
-	(void)sig;
-	reload_requested = 1;
-}
-
-static int cmd_run(const struct opts *o)
-{
-	struct lbr_cfg *cfg = NULL;
-	struct lbr_state_store *st = NULL;
-	struct opts po = *o;
-	int rc, failures = 0;
-
-	po.auto_approve = 1;
-	rc = load_config(o, &cfg);
-	if (rc)
-		return rc;
-	signal(SIGHUP, on_hup);
-	for (;;) {
-		uint64_t wait_ms;
-		double jitter;
-
-		if (metrics)
-			lbr_metrics_pass_begin(metrics);
-		rc = open_store(cfg, &st);
-		if (!rc) {
-			rc = lock_store(cfg, st, "run");
-			if (!rc) {
-				rc = apply_pass(&po, cfg, st, 0);
-				lbr_state_unlock(st);
-			}
-		}
-		lbr_state_store_free(st);
-		st = NULL;
-		if (metrics) {
-			lbr_metrics_pass_done(metrics, rc);
-			lbr_metrics_write(metrics, metrics_path);
-		}
-		if (o->once || lbr_engine_stop)
-			break;
-		failures = rc == EXIT_OK ? 0 : failures + 1;
-		/* ±10 % jitter; after failures, back off up to 8× the
-		 * interval but never stop. */
-		jitter = 0.9 + 0.2 * lbr_random();
-		wait_ms = (uint64_t)((double)cfg->interval * 1000.0 * jitter);
-		if (failures > 1)
-			wait_ms *= (uint64_t)(failures > 4 ? 8 : 1u << (failures - 1));
-		if (rc != EXIT_OK)
-			lbr_warn("pass failed (exit %d); next pass in %llu ms", rc,
-				 (unsigned long long)wait_ms);
-		else
-			lbr_info("pass done; next pass in %llu ms", (unsigned long long)wait_ms);
-		while (wait_ms > 0 && !lbr_engine_stop && !reload_requested) {
-			uint64_t step = wait_ms > 200 ? 200 : wait_ms;
-
-			lbr_sleep_ms(step, &lbr_engine_stop);
-			wait_ms -= step;
-		}
-		if (lbr_engine_stop)
-			break;
-		if (reload_requested) {
-			struct lbr_cfg *ncfg = NULL;
-			char err[2048];
-
-			reload_requested = 0;
-			/* The same file again: SIGHUP re-reads, it does not
-			 * search anew. */
-			if (lbr_cfg_load(cfg_found, NULL, &ncfg, err, sizeof(err)) < 0) {
-				lbr_err("reload failed, keeping the previous configuration: %s", err);
-			} else {
-				lbr_info("configuration reloaded from %s", ncfg->path);
-				lbr_cfg_free(cfg);
-				cfg = ncfg;
-			}
-		}
-	}
-	lbr_cfg_free(cfg);
-	/* SIGTERM/SIGINT: in-flight calls finished and state was recorded. */
-	return lbr_engine_stop ? EXIT_OK : rc;
-}
-
-static int cmd_state(const struct opts *o, int argc, char **argv)
-{
-	struct lbr_cfg *cfg = NULL;
-	struct lbr_state_store *st = NULL;
-	struct lbr_state *doc = NULL;
-	char err[1024];
-	int rc;
-	size_t i;
-
-	if (argc < 1 || (strcmp(argv[0], "list") && strcmp(argv[0], "show") && strcmp(argv[0], "unlock")) ||
-	    (!strcmp(argv[0], "list") && argc != 1) || (!strcmp(argv[0], "show") && argc > 2) ||
-	    (!strcmp(argv[0], "unlock") && argc != 2)) {
-		lbr_log_msg(LBR_LOG_ERROR, "state: expected list, show [POOL] or unlock [--force] LOCK_ID");
-		return EXIT_ERROR;
-	}
-	if (o->force && strcmp(argv[0], "unlock") != 0) {
-		lbr_log_msg(LBR_LOG_ERROR, "state %s: option '--force' is not valid here (see 'lbreconcile state --help')",
-			    argv[0]);
-		return EXIT_ERROR;
-	}
-	rc = load_config(o, &cfg);
-	if (rc)
-		return rc;
-	rc = open_store(cfg, &st);
-	if (rc)
-		goto out;
-	if (!strcmp(argv[0], "unlock")) {
-		/* --force is accepted here so that scripts can say it; the
-		 * store refuses to break a lock whose holder is alive. */
-		if (lbr_state_force_unlock(st, argv[1], err, sizeof(err)) < 0) {
-			lbr_log_msg(LBR_LOG_ERROR, "%s", err);
-			rc = EXIT_ERROR;
-			goto out;
-		}
-		if (o->json)
-			lbr_report_unlock_json(stdout, lbr_state_store_location(st), argv[1]);
-		else if (!o->quiet)
-			printf("lock %s removed from %s\n", argv[1], lbr_state_store_location(st));
-		rc = EXIT_OK;
-		goto out;
-	}
-	rc = load_state(st, &doc);
-	if (rc)
-		goto out;
-	if (!strcmp(argv[0], "list")) {
-		if (o->json) {
-			lbr_report_state_list_json(stdout, lbr_state_store_location(st), doc);
-			rc = EXIT_OK;
-			goto out;
-		}
-		for (i = 0; i < doc->n_pools; i++) {
-			struct lbr_state_pool *p = &doc->pools[i];
-			char ts[32] = "-";
-
-			if (p->last_apply_at)
-				lbr_time_fmt(p->last_apply_at, ts, sizeof(ts));
-			printf("%-20s provider %-10s members %-6zu last apply %s %s\n", p->name, p->provider,
-			       p->n_members, p->last_result ? p->last_result : "-", ts);
-		}
-		rc = EXIT_OK;
-	} else {
-		char *js;
-
-		if (argc == 2 && !lbr_state_pool_find(doc, argv[1])) {
-			lbr_log_msg(LBR_LOG_ERROR, "state show: no pool \"%s\" in %s", argv[1],
-				    lbr_state_store_location(st));
-			rc = EXIT_ERROR;
-			goto out;
-		}
-		/* The state document is JSON already: the same with --json. */
-		js = lbr_state_to_json(doc, argc == 2 ? argv[1] : NULL);
-		if (!js) {
-			rc = EXIT_ERROR;
-			goto out;
-		}
-		printf("%s\n", js);
-		free(js);
-		rc = EXIT_OK;
-	}
-out:
-	lbr_state_free(doc);
-	lbr_state_store_free(st);
-	lbr_cfg_free(cfg);
-	return rc;
-}
-
-static void print_keys(const struct lbr_key_spec *k)
-{
-	for (; k && k->name; k++)
-		printf("      %-20s %s%s%s\n", k->name, k->flags & LBR_KEY_REQUIRED ? "(required) " : "",
-		       k->flags & LBR_KEY_SECRET ? "(secret) " : "", k->help ? k->help : "");
-}
-
-/* plugin_dir of the config, when one is found and loads; else NULL.  The
- * config is optional here, so a problem with it is only a warning (and
- * only at -v when nobody named the file). */
-static struct lbr_cfg *providers_config(const struct opts *o)
-{
-	const char *env = getenv("LBRECONCILE_CONFIG");
-	int named = o->config || (env && *env);
-	int level = named ? LBR_LOG_WARN : LBR_LOG_INFO;
-	struct lbr_cfg *cfg = NULL;
-	char err[2048];
-	const char *path = config_path(o, err, sizeof(err));
-
-	if (!path) {
-		if (named)
-			lbr_log(level, "%s; listing the default plugin_dir", err);
-		return NULL;
-	}
-	if (lbr_cfg_load(path, NULL, &cfg, err, sizeof(err)) < 0) {
-		lbr_log(level, "ignoring the config (%s); listing the default plugin_dir", err);
-		return NULL;
-	}
-	return cfg;
-}
-
-static int cmd_providers(const struct opts *o)
-{
-	const char *dir = NULL;
-	struct lbr_cfg *cfg = providers_config(o);
-	struct lbr_report_plugin *pl = NULL;
-	struct lbr_plugin **loaded = NULL;
-	char **errs = NULL, **files = NULL;
-	size_t n = 0, cap = 0, i, k;
-	DIR *d;
-	struct dirent *de;
-	char path[4096], err[1024];
-	int rc = EXIT_OK;
-
-	if (cfg)
-		dir = cfg->plugin_dir;
-	if (!dir)
-		dir = getenv("LBRECONCILE_PLUGIN_DIR");
-	if (!dir || !*dir)
-		dir = LBR_PLUGIN_DIR;
-	d = opendir(dir);
-	if (!d) {
-		lbr_log_msg(LBR_LOG_ERROR, "cannot open plugin_dir '%s' (%s)", dir, strerror(errno));
-		lbr_cfg_free(cfg);
-		return EXIT_ERROR;
-	}
-	/* Load every plugin first, then print: one document for --json. */
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-
-		if (len < 4 || strcmp(de->d_name + len - 3, ".so") != 0)
-			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 8;
-			void *a = realloc(loaded, nc * sizeof(*loaded)), *b, *c;
-
-			if (a)
-				loaded = a;
-			b = a ? realloc(errs, nc * sizeof(*errs)) : NULL;
-			if (b)
-				errs = b;
-			c = b ? realloc(files, nc * sizeof(*files)) : NULL;
-			if (!c) {
-				rc = EXIT_ERROR;
-				break;
-			}
-			files = c;
-			cap = nc;
-		}
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		loaded[n] = NULL;
-		errs[n] = NULL;
-		files[n] = strdup(de->d_name);
-		if (lbr_plugin_load_path(path, &loaded[n], err, sizeof(err)) < 0) {
-			loaded[n] = NULL;
-			errs[n] = strdup(err);
-			rc = EXIT_ERROR;
-		}
-		n++;
-	}
-	closedir(d);
-	if (o->json) {
-		pl = calloc(n + 1, sizeof(*pl));
-		for (i = 0; pl && i < n; i++) {
-			pl[i].file = files[i] ? files[i] : "?";
-			pl[i].p = loaded[i];
-			pl[i].error = loaded[i] ? NULL : errs[i] ? errs[i] : "cannot load";
-		}
-		if (pl)
-			lbr_report_providers_json(stdout, dir, pl, n);
-		else
-			rc = EXIT_ERROR;
-	} else {
-		printf("plugins in %s (core plugin ABI %d.%d):\n", dir, LBR_PROVIDER_ABI_MAJOR,
-		       LBR_PROVIDER_ABI_MINOR);
-		for (i = 0; i < n; i++) {
-			struct lbr_plugin *p = loaded[i];
-			const char *caps[16];
-			size_t nc;
-
-			if (!p) {
-				printf("  %-12s REJECTED: %s\n", files[i] ? files[i] : "?",
-				       errs[i] ? errs[i] : "cannot load");
-				continue;
-			}
-			printf("  %-12s version %s, ABI %u.%u, capabilities:", p->name,
-			       p->ops.version ? p->ops.version : "?", (unsigned)p->ops.abi_major,
-			       (unsigned)p->ops.abi_minor);
-			nc = lbr_report_caps(p->ops.caps, caps, 16);
-			for (k = 0; k < nc; k++)
-				printf(" %s", caps[k]);
-			printf("\n    [provider] keys:\n");
-			print_keys(p->ops.provider_keys);
-			printf("    [pool] keys:\n");
-			print_keys(p->ops.pool_keys);
-		}
-		if (!n)
-			printf("  (none)\n");
-	}
-	for (i = 0; i < n; i++) {
-		if (loaded[i])
-			lbr_plugin_free(loaded[i]);
-		free(errs[i]);
-		free(files[i]);
-	}
-	free(pl);
-	free(loaded);
-	free(errs);
-	free(files);
-	lbr_cfg_free(cfg);
-	return rc;
-}
-
-static int cmd_version(const struct opts *o)
-{
-	if (o->json)
-		lbr_report_version_json(stdout, PACKAGE_VERSION);
-	else
-		printf("lbreconcile %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, LBR_PROVIDER_ABI_MAJOR,
-		       LBR_PROVIDER_ABI_MINOR);
 	return EXIT_OK;
 }
 
@@ -1006,7 +306,7 @@ static const char *long_name(int c)
  * on, or the exit code (help, version, usage errors).  *cmd_out is the
  * command, argc/argv its arguments.
  */
-static int parse_args(int *argcp, char ***argvp, struct opts *o, const struct cmd_spec **cmd_out)
+static int parse_args(int *argcp, char ***argvp, struct lbr_opts *o, const struct cmd_spec **cmd_out)
 {
 	int argc = *argcp, c, want_help = 0, want_version = 0, sub_argc, i;
 	char **argv = *argvp, **sub_argv, buf[8];
@@ -1038,7 +338,7 @@ static int parse_args(int *argcp, char ***argvp, struct opts *o, const struct cm
 		}
 	}
 	if (want_version && optind >= argc)
-		return cmd_version(o);
+		return lbr_cmd_version(o);
 	if (optind >= argc) {
 		if (want_help) {
 			fputs(usage_text, stdout);
@@ -1094,7 +394,7 @@ static int parse_args(int *argcp, char ***argvp, struct opts *o, const struct cm
 		return EXIT_OK;
 	}
 	if (want_version)
-		return cmd_version(o);
+		return lbr_cmd_version(o);
 	if (spec->max_args >= 0 && argc > spec->max_args) {
 		lbr_log_msg(LBR_LOG_ERROR, "%s: unexpected argument '%s' (see 'lbreconcile %s --help')",
 			    spec->name, argv[spec->max_args], spec->name);
@@ -1114,7 +414,7 @@ static int parse_args(int *argcp, char ***argvp, struct opts *o, const struct cm
 int main(int argc, char **argv)
 {
 	const struct cmd_spec *spec = NULL;
-	struct opts o;
+	struct lbr_opts o;
 	const char *cmd;
 	int rc;
 	struct sigaction sa;
@@ -1149,8 +449,8 @@ int main(int argc, char **argv)
 
 		m.command = cmd;
 		lbr_metrics_pass_begin(&m);
-		metrics = &m;
-		metrics_path = o.metrics_file;
+		lbr_cli_metrics = &m;
+		lbr_cli_metrics_path = o.metrics_file;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -1161,31 +461,32 @@ int main(int argc, char **argv)
 		lbr_log_msg(LBR_LOG_ERROR, "cannot initialise libcurl");
 		return EXIT_ERROR;
 	}
+	lbr_lease_install_io();
 	if (!strcmp(cmd, "validate"))
-		rc = cmd_validate(&o);
+		rc = lbr_cmd_validate(&o);
 	else if (!strcmp(cmd, "plan"))
-		rc = cmd_plan(&o, 0);
+		rc = lbr_cmd_plan(&o, 0);
 	else if (!strcmp(cmd, "drift"))
-		rc = cmd_plan(&o, 1);
+		rc = lbr_cmd_plan(&o, 1);
 	else if (!strcmp(cmd, "apply"))
-		rc = cmd_apply(&o);
+		rc = lbr_cmd_apply(&o);
 	else if (!strcmp(cmd, "run"))
-		rc = cmd_run(&o);
+		rc = lbr_cmd_run(&o);
 	else if (!strcmp(cmd, "state"))
-		rc = cmd_state(&o, argc, argv);
+		rc = lbr_cmd_state(&o, argc, argv);
 	else if (!strcmp(cmd, "providers"))
-		rc = cmd_providers(&o);
+		rc = lbr_cmd_providers(&o);
 	else if (!strcmp(cmd, "version"))
-		rc = cmd_version(&o);
+		rc = lbr_cmd_version(&o);
 	else
 		rc = unknown_command(cmd);
-	if (metrics && strcmp(cmd, "run") != 0) {
-		lbr_metrics_pass_done(metrics, rc);
+	if (lbr_cli_metrics && strcmp(cmd, "run") != 0) {
+		lbr_metrics_pass_done(lbr_cli_metrics, rc);
 		/* A warning when it fails: the pass keeps its exit code. */
-		lbr_metrics_write(metrics, metrics_path);
+		lbr_metrics_write(lbr_cli_metrics, lbr_cli_metrics_path);
 	}
-	if (metrics)
-		lbr_metrics_release(metrics);
+	if (lbr_cli_metrics)
+		lbr_metrics_release(lbr_cli_metrics);
 	lbr_http_global_cleanup();
 	free(o.pools);
 	return rc;
