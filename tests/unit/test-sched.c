@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent/http.h"
+#include "agent/exec.h"
 #include "agent/sched.h"
 #include "agent/util.h"
 #include "tap.h"
@@ -99,7 +100,7 @@ static void sleep_ms_pair(void *arg)
 	int *which = arg;
 
 	if (*which == 0) {
-		lbr_sleep_ms(50, NULL);
+		lbr_exec_sleep_ms(50, NULL);
 		other_ran_during_sleep = other_ran;
 	} else {
 		other_ran = 1;
@@ -268,7 +269,7 @@ int main(void)
 	lbr_sched_run(s, timed_waiter, which, sizeof(which[0]), 1);
 	tap_is_int(timed_out_ok, 1, "a wait with a limit ends at the limit");
 	lbr_sched_run(s, sleep_ms_pair, which, sizeof(which[0]), 2);
-	tap_is_int(other_ran_during_sleep, 1, "lbr_sleep_ms in a task lets the other tasks run");
+	tap_is_int(other_ran_during_sleep, 1, "lbr_exec_sleep_ms in a task lets the other tasks run");
 	the_sched = s;
 	lbr_sched_run(s, outer_job, which, sizeof(which[0]), 1);
 	tap_ok(inner_ran[0] == 1 && inner_ran[1] == 1 && inner_ran[2] == 1 && inner_in_task == 3,
@@ -321,7 +322,7 @@ int main(void)
 		snprintf(refused_url, sizeof(refused_url), "http://127.0.0.1:%d/", port);
 		hj[0].url = refused_url;
 		lbr_sched_run(s, http_job, hj, sizeof(hj[0]), 1);
-		tap_ok(hj[0].rc == -1 && strstr(hj[0].err, "onnect"), "connection refused: rc %d, '%s'",
+		tap_ok(hj[0].rc == LBR_ETRANSPORT && strstr(hj[0].err, "onnect"), "connection refused: rc %d, '%s'",
 		       hj[0].rc, hj[0].err);
 	}
 	lbr_sched_free(s);
