@@ -1,9 +1,11 @@
 # Membership beyond removal: creation and weights (make before break),
-# ownership and protection, the Huawei v3 API.
+# ownership and protection, the Huawei v3 API, the plugin ABI seen from
+# the engine.
 MEMBER_ITESTS = \
 	%D%/create-weights.sh \
 	%D%/ownership.sh \
-	%D%/hw-v3.sh
+	%D%/hw-v3.sh \
+	%D%/abi.sh
 
 TESTS += $(MEMBER_ITESTS)
 EXTRA_DIST += $(MEMBER_ITESTS)
