@@ -61,6 +61,8 @@ EXTRA_DIST += \
 	debian/copyright \
 	debian/rules \
 	debian/source/format \
+	debian/source/lintian-overrides \
+	debian/lbreconcile.lintian-overrides \
 	debian/lbreconcile.dirs \
 	debian/lbreconcile.install \
 	debian/lbreconcile.docs \
