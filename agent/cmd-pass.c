@@ -236,8 +236,12 @@ static int apply_pass(const struct lbr_opts *o, struct lbr_cfg *cfg, struct lbr_
 	rep.actions_total = (unsigned)work;
 	if (o->json)
 		lbr_report_plan_events(&rep, e);
-	else
+	else {
+		/* -q prints no plan, but asking for "yes" needs one. */
+		if (work && interactive && !o->auto_approve)
+			rep.quiet = 0;
 		lbr_report_plan_human(&rep, e, 0);
+	}
 	if (work && interactive && !o->auto_approve) {
 		if (!confirm()) {
 			fprintf(stderr, "lbreconcile: apply cancelled; nothing was changed\n");

@@ -1,16 +1,19 @@
 #!/bin/sh
-# Build the Debian package from this source tree, in a temporary copy, and
-# check that it holds what lbreconcile(1) and the units promise.
+# Build the Debian packages from this source tree, in a temporary copy,
+# check that they hold what lbreconcile(1) and the units promise, and run
+# lintian on the source and binary packages.
 #
 #   contrib/deb-check.sh [SOURCE-DIR]      (default: this script's tree)
 #
 # DEB_BUILD_OPTIONS=nocheck skips the unit tests the package build runs;
-# DEB_CHECK_JOBS sets the build's parallelism (default: auto).
+# DEB_CHECK_JOBS sets the build's parallelism (default: auto).  When lintian
+# is installed, `lintian -I -E --pedantic` must report nothing (its output
+# is printed); DEB_CHECK_LINTIAN=0 skips it.
 #
 # Needs dpkg-dev, debhelper and the Build-Depends of debian/control.  The
 # copy is built with `dpkg-buildpackage -us -uc -b`, which writes into the
 # source tree, so the tree itself is never touched.  Exit 0 when the
-# package builds and every expected file is in it.  Meant for CI, not for
+# packages build, every expected file is in them and lintian is silent.  Meant for CI, not for
 # `make check` (it takes a minute or more).
 set -eu
 
@@ -34,7 +37,8 @@ done
 # Copy the sources without build products: in a git checkout, the tracked
 # and untracked-but-not-ignored files; otherwise everything, cleaned below.
 mkdir "$work/lbreconcile"
-if [ -d "$src/.git" ] && command -v git >/dev/null 2>&1; then
+# (.git is a file in a worktree of another checkout, hence -e.)
+if [ -e "$src/.git" ] && command -v git >/dev/null 2>&1; then
 	(cd "$src" && git ls-files -z --cached --others --exclude-standard) |
 		(cd "$src" && xargs -0 cp --parents -a -t "$work/lbreconcile" 2>/dev/null) ||
 		true
@@ -55,19 +59,28 @@ done
 
 start=$(date +%s)
 echo "deb-check: building in $work/lbreconcile"
-if ! (cd "$work/lbreconcile" && dpkg-buildpackage -us -uc -b -j"${DEB_CHECK_JOBS:-auto}") >"$work/build.log" 2>&1; then
+# Source and binaries (not -b): lintian checks the source package too.
+if ! (cd "$work/lbreconcile" && dpkg-buildpackage -us -uc -j"${DEB_CHECK_JOBS:-auto}") >"$work/build.log" 2>&1; then
 	tail -n 60 "$work/build.log" >&2
 	echo "deb-check: dpkg-buildpackage failed" >&2
 	exit 1
 fi
 end=$(date +%s)
 
-deb=$(ls "$work"/lbreconcile_*.deb 2>/dev/null | head -n 1)
-if [ -z "$deb" ]; then
-	echo "deb-check: no lbreconcile_*.deb was produced" >&2
+deb=
+devdeb=
+for f in "$work"/lbreconcile_*.deb; do
+	[ -f "$f" ] && deb=$f
+done
+for f in "$work"/lbreconcile-dev_*.deb; do
+	[ -f "$f" ] && devdeb=$f
+done
+if [ -z "$deb" ] || [ -z "$devdeb" ]; then
+	echo "deb-check: lbreconcile_*.deb and lbreconcile-dev_*.deb were not both produced" >&2
 	exit 1
 fi
 dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$work/contents"
+dpkg-deb -c "$devdeb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$work/dev-contents"
 
 fail=0
 for want in \
@@ -82,7 +95,12 @@ for want in \
 	/usr/share/doc/lbreconcile/examples/huawei.ini \
 	/usr/share/doc/lbreconcile/examples/surfercloud.ini \
 	/usr/share/doc/lbreconcile/examples/mixed.ini \
-	/usr/share/doc/lbreconcile/copyright; do
+	/usr/share/doc/lbreconcile/copyright \
+	/usr/share/lbreconcile/schema/plan.json \
+	/usr/share/lbreconcile/schema/drift.json \
+	/usr/share/lbreconcile/schema/event.json \
+	/usr/share/bash-completion/completions/lbreconcile \
+	/etc/lbreconcile/credentials/; do
 	if grep -qx "$want" "$work/contents"; then
 		echo "ok   $want"
 	else
@@ -90,6 +108,24 @@ for want in \
 		fail=1
 	fi
 done
+# The ABI header is for plugin authors: in -dev, not in the runtime.
+for want in /usr/include/lbreconcile/provider.h /usr/share/doc/lbreconcile-dev/copyright; do
+	if grep -qx "$want" "$work/dev-contents"; then
+		echo "ok   $want (lbreconcile-dev)"
+	else
+		echo "MISSING $want (lbreconcile-dev)"
+		fail=1
+	fi
+done
+if grep -q '^/usr/include/' "$work/contents"; then
+	echo "UNEXPECTED headers in the runtime package"
+	fail=1
+fi
+# An upgrade restarts a running daemon.
+if ! dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst 2>/dev/null | grep -q 'try-restart'; then
+	echo "MISSING try-restart of the units on upgrade in postinst"
+	fail=1
+fi
 # libtool archives are useless for dlopen'd modules and must not ship.
 if grep -q '\.la$' "$work/contents"; then
 	echo "UNEXPECTED .la files:"
@@ -100,6 +136,27 @@ fi
 if dpkg-deb -c "$deb" | grep -q 'wants/'; then
 	echo "UNEXPECTED enabled unit symlinks"
 	fail=1
+fi
+
+if [ "${DEB_CHECK_LINTIAN:-1}" != 0 ]; then
+	if command -v lintian >/dev/null 2>&1; then
+		changes=
+		for f in "$work"/lbreconcile_*.changes; do
+			[ -f "$f" ] && changes=$f
+		done
+		echo "deb-check: lintian -I -E --pedantic $(basename "$changes")"
+		lintian -I -E --pedantic "$changes" >"$work/lintian.out" 2>&1 || true
+		sed 's/^/lintian: /' "$work/lintian.out"
+		# Tags only: lintian also says when it runs as root.
+		if grep -Eq '^[EWIPX]: ' "$work/lintian.out"; then
+			echo "deb-check: lintian is not clean"
+			fail=1
+		else
+			echo "ok   lintian -I -E --pedantic: nothing to report"
+		fi
+	else
+		echo "deb-check: lintian not installed: not checked"
+	fi
 fi
 
 echo "deb-check: $(basename "$deb") built in $((end - start)) s"

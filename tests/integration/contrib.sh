@@ -1,5 +1,7 @@
 #!/bin/sh
-# contrib/: the man pages, systemd units, example configs and CI helpers.
+# contrib/: the man pages, systemd units, example configs, CI helpers, JSON
+# schemas, bash completion and the Debian packaging skeleton.  A tool's
+# check is skipped (and says so) only when the tool is not installed.
 #
 # The documentation checks take their lists (commands, options, exit codes,
 # environment variables, [agent] keys, plugin keys) from the sources and the
@@ -39,6 +41,19 @@ for page in "$MAN1" "$MAN5"; do
 	fi
 done
 
+# mandoc's linter: no warning (dates it can parse, no bad escapes).
+for page in "$MAN1" "$MAN5"; do
+	if command -v mandoc >/dev/null 2>&1; then
+		w=$(mandoc -T lint -W warning "$page" 2>&1)
+		is "$w" "" "mandoc -T lint: $(basename "$page") is clean"
+	else
+		echo "ok $((_tap_n + 1)) - # SKIP mandoc not installed: $(basename "$page") not linted"
+		_tap_n=$((_tap_n + 1))
+	fi
+	like "$(grep '^\.TH ' "$page")" '^\.TH [^ ]+ [0-9] "[0-9]{4}-[0-9]{2}-[0-9]{2}" ' \
+		"$(basename "$page") .TH has an ISO date"
+done
+
 # The version in .TH follows the program's.
 ver=$("$LBR" version | awk '{ print $2 }')
 for page in "$MAN1" "$MAN5"; do
@@ -74,7 +89,7 @@ for opt in $longs; do
 	printf '%s\n' "$options" | grep -qF -- "$(troff_name "--$opt")"
 	ok $? "lbreconcile.1 OPTIONS documents --$opt"
 done
-shorts=$(sed -n 's/.*getopt_long(argc, argv, "+\([a-z:]*\)".*/\1/p' "$MAIN_C" | tr -d ':' | fold -w1)
+shorts=$(sed -n 's/.*getopt_long(argc, argv, "+:\{0,1\}\([A-Za-z:]*\)".*/\1/p' "$MAIN_C" | tr -d ':' | fold -w1)
 n=$(printf '%s\n' "$shorts" | grep -c .)
 ok $([ "$n" -ge 3 ]; echo $?) "found $n short options in agent/main.c"
 for opt in $shorts; do
@@ -130,10 +145,11 @@ is "$RC" 0 "lbreconcile providers lists the built plugins"
 plugins=$(printf '%s\n' "$OUT" | sed -n 's/^  \([a-z0-9_]*\) *version .*/\1/p')
 like "$plugins" huaweicloud "providers lists huaweicloud"
 like "$plugins" ucloud "providers lists ucloud"
-like "$OUT" "huaweicloud +version [^ ]+, ABI 1\.1, capabilities: remove drain cooperative$" \
-	"huaweicloud: ABI 1.1, may run as cooperative tasks"
-like "$OUT" "ucloud +version [^ ]+, ABI 1\.1, capabilities: remove rules drain cooperative$" \
-	"ucloud: ABI 1.1, L7 rules, may run as cooperative tasks"
+abi=$("$LBR" version | sed -n 's/.*(plugin ABI \([0-9]*\)\.[0-9]*)$/\1/p')
+like "$OUT" "huaweicloud +version [^ ]+, ABI $abi\.[0-9]+, capabilities: remove( [a-z]+)*$" \
+	"huaweicloud: the core's ABI major ($abi), capabilities listed"
+like "$OUT" "ucloud +version [^ ]+, ABI $abi\.[0-9]+, capabilities: remove( [a-z]+)* rules( [a-z]+)*$" \
+	"ucloud: the core's ABI major ($abi), L7 rules"
 provsec=$(man_section "$MAN5" "[provider NAME] SECTIONS")
 for p in $plugins; do
 	printf '%s\n' "$provsec" | grep -q "^\.SS $p "
@@ -202,22 +218,25 @@ done
 grep -q '^endpoint *= *https://api.surfercloud.com$' "$C/examples/surfercloud.ini"
 ok $? "examples/surfercloud.ini uses the SurferCloud endpoint"
 
-# The systemd config reads its secrets from the daemon's credentials
-# directory; validate it with that directory mapped into the temp dir.
+# The systemd config reads its secrets as cred:lbr_NAME from the unit's
+# credentials directory (LoadCredential=lbr:/etc/lbreconcile/credentials);
+# validate it with CREDENTIALS_DIRECTORY pointing into the temp dir.
 SDINI="$C/systemd/lbreconcile.ini"
-CRED=/run/credentials/lbreconcile.service
 mkdir -p "$T/creds"
-sed -n "s#^[^;]*= *file:$CRED/\([^ ]*\).*#\1#p" "$SDINI" | while read -r name; do
+sed -n 's#^[^;]*= *cred:\([^ ]*\).*#\1#p' "$SDINI" | while read -r name; do
 	echo "dummy-$name" >"$T/creds/$name"
 done
-n=$(ls "$T/creds" | grep -c .)
-ok $([ "$n" -ge 2 ]; echo $?) "systemd/lbreconcile.ini reads $n credentials from $CRED"
-sed "s#file:$CRED/#file:$T/creds/#" "$SDINI" >"$T/systemd.ini"
-unlike "$(grep -E '^[^;]*=[[:space:]]*(env:|file:/etc)' "$SDINI")" . \
-	"systemd/lbreconcile.ini takes no secret from the environment or /etc"
-run_lbr -c "$T/systemd.ini" validate
+n=$(find "$T/creds" -type f | grep -c .)
+ok $([ "$n" -ge 2 ]; echo $?) "systemd/lbreconcile.ini reads $n secrets as cred:"
+unlike "$(sed -n 's#^[^;]*= *cred:\([^ ]*\).*#\1#p' "$SDINI" | grep -v '^lbr_')" . \
+	"systemd/lbreconcile.ini: every credential is named lbr_FILE (the units' LoadCredential= ID)"
+unlike "$(grep -E '^[^;]*=[[:space:]]*(env:|file:)' "$SDINI")" . \
+	"systemd/lbreconcile.ini takes no secret from the environment or a path"
+CREDENTIALS_DIRECTORY="$T/creds" run_lbr -c "$SDINI" validate
 is "$RC" 0 "systemd/lbreconcile.ini validates with its credentials"
 is "$ERR" "" "systemd/lbreconcile.ini validates without warnings"
+(unset CREDENTIALS_DIRECTORY; run_lbr -c "$SDINI" validate; echo "$RC" >"$T/rc")
+is "$(cat "$T/rc")" 1 "systemd/lbreconcile.ini fails outside a unit (no credentials)"
 grep -q '^state *= */var/lib/lbreconcile/state.json$' "$SDINI"
 ok $? "systemd/lbreconcile.ini keeps state in /var/lib/lbreconcile"
 
@@ -233,17 +252,29 @@ for u in lbreconcile.service lbreconcile-apply.service; do
 		grep -qx "$d" "$SD/$u"
 		ok $? "$u: $d"
 	done
-	grep -q '^LoadCredential=hw.sk:/etc/lbreconcile/hw.sk$' "$SD/$u"
-	ok $? "$u: secrets come through LoadCredential="
+	grep -qx 'LoadCredential=lbr:/etc/lbreconcile/credentials' "$SD/$u"
+	ok $? "$u: secrets come from the credentials directory through one LoadCredential="
+	is "$(grep -c '^LoadCredential' "$SD/$u")" 1 "$u: no per-file LoadCredential= that fails when its file is missing"
+	for d in RuntimeDirectory=lbreconcile RuntimeDirectoryMode=0755 RuntimeDirectoryPreserve=yes; do
+		grep -qx "$d" "$SD/$u"
+		ok $? "$u: $d (the metrics file, readable by node_exporter)"
+	done
 	unlike "$(grep '^Environment' "$SD/$u" | grep -v '^Environment=LBRECONCILE_CONFIG=')" . \
 		"$u: no other Environment= (secrets never go there)"
 done
+METRICS=/run/lbreconcile/lbreconcile.prom
 grep -qx 'Type=simple' "$SD/lbreconcile.service" &&
-	grep -qx 'ExecStart=/usr/bin/lbreconcile run' "$SD/lbreconcile.service"
-ok $? "lbreconcile.service runs 'lbreconcile run' as Type=simple"
+	grep -qx "ExecStart=/usr/bin/lbreconcile --metrics-file $METRICS run" "$SD/lbreconcile.service"
+ok $? "lbreconcile.service runs 'lbreconcile run' as Type=simple, metrics in $METRICS"
 grep -qx 'Type=oneshot' "$SD/lbreconcile-apply.service" &&
-	grep -qx 'ExecStart=/usr/bin/lbreconcile -q apply --auto-approve' "$SD/lbreconcile-apply.service"
-ok $? "lbreconcile-apply.service is a oneshot 'apply --auto-approve'"
+	grep -qx "ExecStart=/usr/bin/lbreconcile -q --metrics-file $METRICS apply --auto-approve" "$SD/lbreconcile-apply.service"
+ok $? "lbreconcile-apply.service is a oneshot '-q apply --auto-approve', metrics in $METRICS"
+grep -q "$(troff_name "$METRICS")" "$MAN1"
+ok $? "lbreconcile.1 documents the units' metrics path"
+for w in 'cred:' 'LoadCredential=lbr:/etc/lbreconcile/credentials'; do
+	grep -qF -- "$(troff_name "$w")" "$MAN5"
+	ok $? "lbreconcile.ini.5 documents $w"
+done
 grep -qx 'Unit=lbreconcile-apply.service' "$SD/lbreconcile-apply.timer"
 ok $? "the timer starts lbreconcile-apply.service"
 
@@ -262,6 +293,86 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
 	echo "# systemd-analyze not installed: unit verification skipped"
 fi
+
+# --- JSON schemas ---------------------------------------------------------
+
+n=0
+for f in "$C"/schema/*.json; do
+	[ -f "$f" ] || continue
+	n=$((n + 1))
+	b=$(basename "$f")
+	grep -q "%D%/schema/$b" "$C/local.mk"
+	ok $? "schema/$b is installed (contrib/local.mk)"
+	if command -v python3 >/dev/null 2>&1 && python3 -c 'import jsonschema' 2>/dev/null; then
+		python3 -c 'import json, sys, jsonschema; jsonschema.Draft202012Validator.check_schema(json.load(open(sys.argv[1])))' "$f"
+		ok $? "schema/$b is a valid JSON Schema (draft 2020-12)"
+	else
+		echo "ok $((_tap_n + 1)) - # SKIP python3-jsonschema not installed: schema/$b not checked"
+		_tap_n=$((_tap_n + 1))
+	fi
+done
+for want in plan drift event event-observe event-plan event-action event-retry event-summary; do
+	[ -f "$C/schema/$want.json" ]
+	ok $? "schema/$want.json exists"
+done
+grep -q 'schema' "$MAN1" && grep -q 'format_version": 2' "$MAN1" && grep -qF 'RetCode.4093' "$MAN1"
+ok $? "lbreconcile.1 documents the schemas, format_version 2 and the RetCode.N code form"
+
+# --- bash completion ---------------------------------------------------------
+
+COMP="$C/completion/lbreconcile.bash"
+if command -v bash >/dev/null 2>&1; then
+	printf '[agent]\nstate = s.json\n[pool web]\n[pool api]\n' >"$T/comp.ini"
+	got=$(COMP="$COMP" CFG="$T/comp.ini" bash -c '
+		. "$COMP"
+		c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _lbreconcile; echo "${COMPREPLY[*]}"; }
+		c lbreconcile pl
+		c lbreconcile plan --d
+		c lbreconcile -c "$CFG" apply --pool ""
+		c lbreconcile state ""
+		c lbreconcile help dr
+		complete -p lbreconcile')
+	is "$got" "plan
+--detailed-exitcode
+web api
+list show unlock
+drift
+complete -F _lbreconcile lbreconcile" "bash completion: commands, options, pools, state, help"
+else
+	echo "# bash not installed: completion not checked"
+fi
+grep -q 'bashcompletiondir = $(datadir)/bash-completion/completions' "$C/local.mk"
+ok $? "the completion is installed where bash-completion looks"
+
+# --- shipped scripts: shellcheck -------------------------------------------
+
+if command -v shellcheck >/dev/null 2>&1; then
+	for f in "$C/gitops/lbreconcile-ci.sh" "$C/deb-check.sh" "$top_srcdir/scripts/ci-extra.sh"; do
+		[ -f "$f" ] || continue
+		w=$(shellcheck "$f" 2>&1)
+		is "$w" "" "shellcheck: ${f#"$top_srcdir"/} is clean"
+	done
+	w=$(shellcheck -s bash "$COMP" 2>&1)
+	is "$w" "" "shellcheck: the bash completion is clean"
+else
+	echo "ok $((_tap_n + 1)) - # SKIP shellcheck not installed: scripts not checked"
+	_tap_n=$((_tap_n + 1))
+fi
+
+# --- packaging -------------------------------------------------------------
+
+[ -f "$top_srcdir/LICENSE" ] && grep -q '^MIT License$' "$top_srcdir/LICENSE"
+ok $? "LICENSE: MIT"
+DC="$top_srcdir/debian/copyright"
+head -n 1 "$DC" | grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' &&
+	grep -qx 'License: Expat' "$DC" && ! grep -qi 'unspecified' "$DC"
+ok $? "debian/copyright: DEP-5, License: Expat"
+grep -qx 'Package: lbreconcile-dev' "$top_srcdir/debian/control" &&
+	grep -qx 'usr/include/lbreconcile/provider.h' "$top_srcdir/debian/lbreconcile-dev.install"
+ok $? "debian: lbreconcile-dev ships the ABI header"
+unlike "$(grep include "$top_srcdir/debian/lbreconcile.install")" . "debian: the runtime package ships no header"
+grep -q 'dh_installsystemd .*--restart-after-upgrade' "$top_srcdir/debian/rules"
+ok $? "debian: an upgrade restarts the running units"
 
 # --- cron and GitOps helpers -------------------------------------------------
 
