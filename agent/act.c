@@ -23,7 +23,7 @@ int lbr_pool_can_act(const struct lbr_pool_rt *p)
 
 static int retry_later(enum lbr_outcome o)
 {
-	return o == LBR_OUT_TRANSIENT || o == LBR_OUT_THROTTLED || o == LBR_OUT_CONFLICT;
+	return o == LBR_OUT_TRANSIENT || o == LBR_OUT_THROTTLED;
 }
 
 static void ref_of(const struct lbr_obs_member *m, struct lbr_member_ref *r)

@@ -97,8 +97,10 @@ int lbr_cmd_plan(const struct lbr_opts *o, int drift)
 		goto out;
 	}
 	lbr_engine_observe_and_plan(e, doc);
-	if (lbr_cli_metrics)
+	if (lbr_cli_metrics) {
 		lbr_metrics_collect(lbr_cli_metrics, e, doc);
+		lbr_metrics_load_bases(lbr_cli_metrics, doc);
+	}
 	lbr_report_init(&rep, drift ? "drift" : "plan", o->json, o->quiet, doc);
 	if (o->json)
 		lbr_report_plan_json(&rep, e, drift);
@@ -255,6 +257,14 @@ static int apply_pass(const struct lbr_opts *o, struct lbr_cfg *cfg, struct lbr_
 	rc = EXIT_OK;
 	for (i = 0; i < e->n_pools; i++)
 		rc = combine(rc, pool_exit(&e->pools[i], 0));
+	if (lbr_cli_metrics) {
+		/* Counters are kept with the state: they go into the document
+		 * before it is saved (NULL: our own removals are no drift). */
+		lbr_metrics_collect(lbr_cli_metrics, e, NULL);
+		lbr_metrics_pass_done(lbr_cli_metrics, rc);
+		if (lbr_metrics_store_totals(lbr_cli_metrics, doc) < 0)
+			lbr_warn("metrics: cannot keep the counters in the state (out of memory)");
+	}
 	if (lbr_record(e, st, doc, err, sizeof(err)) < 0 || e->fenced) {
 		/* Fencing: what was done is in the audit log; the state is
 		 * written only under a lock still held. */
@@ -267,7 +277,7 @@ static int apply_pass(const struct lbr_opts *o, struct lbr_cfg *cfg, struct lbr_
 	}
 	lbr_report_apply_summary(&rep, e, rc);
 	if (lbr_cli_metrics)
-		lbr_metrics_collect(lbr_cli_metrics, e, doc);
+		lbr_metrics_pass_done(lbr_cli_metrics, rc);
 out:
 	lbr_engine_free(e);
 	lbr_state_free(doc);

@@ -12,6 +12,7 @@
 #include "agent/error.h"
 #include "agent/log.h"
 #include "agent/metrics.h"
+#include "state/state.h"
 #include "agent/report.h"
 #include "agent/util.h"
 
@@ -23,10 +24,6 @@ double lbr_metrics_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Declared by state/state.h once the state keeps counters; the same
- * prototypes here until then. */
-uint64_t lbr_state_counter_get(const struct lbr_state *doc, const char *name);
-int lbr_state_counter_add(struct lbr_state *doc, const char *name, uint64_t delta);
 
 static struct lbr_metrics_provider *prov_slot(struct lbr_metrics *m, const char *name)
 {

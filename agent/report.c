@@ -302,8 +302,8 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 		fprintf(f, "Drift: %zu to remove, %zu missing, %zu changed outside lbreconcile, %zu errors.\n",
 			n_remove, n_missing, n_changed, n_err);
 	else
-		fprintf(f, "Plan: %zu to create, %zu weight changes, %zu to remove, %zu policy updates, %zu missing, %zu blocked, %zu refused, %zu errors.\n",
-			n_create, n_weights, n_remove, n_updates, n_missing, n_blocked, n_refused, n_err);
+		fprintf(f, "Plan: %zu to remove, %zu policy updates, %zu to create, %zu weight changes, %zu missing, %zu blocked, %zu refused, %zu errors.\n",
+			n_remove, n_updates, n_create, n_weights, n_missing, n_blocked, n_refused, n_err);
 	fflush(f);
 }
 

@@ -621,7 +621,7 @@ static void tasks_free(struct lbr_exec *x)
 }
 
 static const struct lbr_exec_ops tasks_ops = {
-	.name = "cooperative tasks",
+	.name = "cooperative tasks on one thread",
 	.run = tasks_run,
 	.free = tasks_free,
 };

@@ -307,11 +307,13 @@ int lbr_state_counter_name_valid(const char *s)
 {
 	size_t i;
 
-	if (!s || !*s || strlen(s) > 128 || (*s >= '0' && *s <= '9'))
+	/* A series key: metric family and label values joined by '/',
+	 * e.g. "metrics/api_calls_total/hw-main/remove/ok". */
+	if (!s || !*s || strlen(s) > 256 || (*s >= '0' && *s <= '9'))
 		return 0;
 	for (i = 0; s[i]; i++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789_:", s[i]))
+			    "0123456789_:/.-", s[i]))
 			return 0;
 	return 1;
 }

@@ -347,8 +347,11 @@ int lbr_hw_parse_members(const char *body, size_t len, lbr_hw_member_fn fn,
 		id = json_object_object_get_ex(item, "id", &idv)
 			     ? json_object_get_string(idv) : NULL;
 		if (id && strlen(id) >= last_len) {
-			snprintf(err, errlen, "no room for the page cursor");
-			r = LBR_HW_PARSE_NOMEM;
+			/* Longer than any valid id: the cloud's answer is
+			 * wrong, not our buffer too small. */
+			snprintf(err, errlen, "member %zu has a malformed id (%zu characters; want [A-Za-z0-9_-]{1,128})",
+				 n - 1, strlen(id));
+			r = LBR_HW_PARSE_SHAPE;
 			goto out;
 		}
 	}

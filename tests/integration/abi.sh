@@ -34,7 +34,7 @@ like "$ERR" "did not report an outcome" "the error says the plugin reported no o
 unlike "$OUT" "[1-9][0-9]* removed" "nothing is counted as removed"
 is "$(jq -r 'select(.action=="remove") | .outcome' f.json.log | sort -u)" "invalid" \
 	"the audit log records the unset outcomes as invalid, never ok"
-is "$(jq -r '.pools.p.last_removed' f.json)" 0 "the state records no removal"
+is "$(jq -r '.pools.p.last_apply.removed' f.json)" 0 "the state records no removal"
 
 # --- echo: the secret never leaves the process.
 cat >e.ini <<EOF

@@ -28,7 +28,7 @@ is "$RC" 0 "drift exits 0 when converged and nothing changed"
 run_lbr -c "$C" --json drift
 is "$RC" 0 "drift --json exits 0 too"
 is "$(printf '%s' "$OUT" | jq -c '[.drift, .summary, .pools[0].remove, .pools[0].missing, .pools[0].changed_outside]')" \
-	'[false,{"pools":1,"remove":0,"missing":0,"errors":0},[],[],{"appeared":[],"disappeared":[]}]' \
+	'[false,{"pools":1,"remove":0,"missing":0,"create":0,"update":0,"protected":0,"unmanaged":0,"blocked":0,"policy_updates":0,"changed_outside":0,"refused":0,"errors":0},[],[],{"appeared":[],"disappeared":[]}]' \
 	"no-drift document"
 
 # out-of-band: add 10.0.0.9, remove 10.0.0.2
@@ -45,8 +45,10 @@ is "$RC" 2 "drift --json exits 2 after out-of-band changes"
 printf '%s' "$OUT" >"$T/drift.json"
 ok "$(jq -e . "$T/drift.json" >/dev/null; echo $?)" "stdout is one JSON document"
 is "$(jq -c 'keys' "$T/drift.json")" '["command","drift","format_version","pools","summary"]' "top-level keys exactly as SPEC §6"
-is "$(jq -c '.summary | keys' "$T/drift.json")" '["errors","missing","pools","remove"]' "summary keys exactly as SPEC §6"
-WANT=$(jq -cn --arg m9 "$M9" --arg m2 "$M2" '{format_version: 1, command: "drift", drift: true,
+is "$(jq -c '.summary | keys' "$T/drift.json")" \
+	'["blocked","changed_outside","create","errors","missing","policy_updates","pools","protected","refused","remove","unmanaged","update"]' \
+	"summary keys: SPEC §6's and a count of each pool list"
+WANT=$(jq -cn --arg m9 "$M9" --arg m2 "$M2" '{format_version: 2, command: "drift", drift: true,
 	pools: [{name: "web", provider: "hw", observed: 3, desired: 3,
 		remove: [{id: $m9, address: "10.0.0.9", port: 80}],
 		missing: [{address: "10.0.0.2", port: 80}],
@@ -57,7 +59,7 @@ WANT=$(jq -cn --arg m9 "$M9" --arg m2 "$M2" '{format_version: 1, command: "drift
 # Project each pool on the SPEC §6 keys (extra per-pool keys are allowed).
 GOT=$(jq -c '{format_version, command, drift,
 	pools: [.pools[] | {name, provider, observed, desired, remove, missing, changed_outside, error}],
-	summary}' "$T/drift.json")
+	summary: (.summary | {pools, remove, missing, errors})}' "$T/drift.json")
 is "$GOT" "$WANT" "drift document matches SPEC §6 (whole structure)"
 is "$(jq -r '.pools[0].changed_outside.appeared[].id' "$T/drift.json")" "$M9" "appeared holds the added member's id"
 is "$(jq -r '.pools[0].changed_outside.disappeared[].id' "$T/drift.json")" "$M2" "disappeared holds the removed member's id"

@@ -60,7 +60,7 @@ is "$(hw_members "$P_API" | paste -sd' ' -)" "10.0.1.1:8080 10.0.1.2:8080" "api 
 # state file
 is "$(file_mode "$S")" 600 "state file mode 0600"
 is "$(jq .serial "$S")" 1 "serial 1 after the first apply"
-is "$(jq .format_version "$S")" 1 "format_version 1"
+is "$(jq .format_version "$S")" 2 "format_version 2"
 L=$(jq -r .lineage "$S")
 like "$L" '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' "lineage is a UUID"
 st_members() { jq -r --arg p "$1" '.pools[$p].members[] | "\(.id) \(.address):\(.port)"' "$S" | sort | paste -sd' ' -; }

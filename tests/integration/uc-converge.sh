@@ -55,7 +55,7 @@ no_secrets "$OUT$ERR" "no key in apply output"
 # --- state file
 ST=$T/st.json
 is "$(jq -c '[.format_version, .serial, (.lineage | test("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"))]' "$ST")" \
-	'[1,1,true]' "state: format_version 1, serial 1, a UUID lineage"
+	'[2,1,true]' "state: format_version 2, serial 1, a UUID lineage"
 is "$(jq -c '.pools.api | {provider, targets}' "$ST")" \
 	'{"provider":"sc","targets":{"ulb_id":"ulb-4xq1pxnh","vserver_id":"vserver-2tggsm1b"}}' \
 	"state: provider and target ids"

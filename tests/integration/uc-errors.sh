@@ -82,7 +82,7 @@ run_lbr -c "$T/bad.ini" apply --auto-approve
 is "$RC" 1 "bad private key: apply exits 1"
 is "$(fake_count 'true')" 1 "bad private key: exactly one request for two pools"
 is "$(fake_log | jq -c '.[0] | [.auth, .retcode]')" '["bad",171]' "the fake rejected it with RetCode 171"
-like "$ERR" 'RetCode 171' "stderr names RetCode 171"
+like "$ERR" 'RetCode\.171' "stderr names RetCode 171"
 like "$ERR" 'Signature VerifyAC Error' "stderr carries the cloud's message"
 unlike "$ERR" "$UC_BADPRIV|$UC_PRIV" "stderr does not contain the private key"
 ok "$([ ! -e "$T/st.json" ] || [ "$(jq -r '.pools.api.last_apply.result' "$T/st.json")" != converged ]; echo $?)" \
@@ -97,7 +97,7 @@ run_lbr -c "$T/badpub.ini" plan
 is "$RC" 1 "unknown public key: plan exits 1"
 is "$(fake_count 'true')" 1 "unknown public key: exactly one request"
 is "$(fake_log | jq -c '.[0].retcode')" 172 "the fake answered RetCode 172"
-like "$ERR" 'RetCode 172' "plan: stderr names RetCode 172 (errors go to stderr)"
+like "$ERR" 'RetCode\.172' "plan: stderr names RetCode 172 (errors go to stderr)"
 
 # --- unknown VServer: clear error, no action on it, other pools still act
 reset_world
@@ -107,7 +107,7 @@ run_lbr -c "$T/ghost.ini" apply --auto-approve
 is "$RC" 1 "unknown VServer: apply exits 1"
 like "$ERR" 'pool "ghost"' "the error names the pool"
 like "$ERR" 'vserver-nosuch01' "the error names the VServer"
-like "$ERR" 'RetCode 4103' "the error carries the RetCode"
+like "$ERR" 'RetCode\.4103' "the error carries the RetCode"
 is "$(uc_calls ReleaseBackend | jq -r .params.BackendId | tr '\n' ' ')" "backend-aaaa0003 " \
 	"only the healthy pool's backend is released"
 is "$(uc_calls DescribeVServer | jq -r 'select(.params.VServerId == "vserver-nosuch01") | .retcode' | sort -u)" 4103 \

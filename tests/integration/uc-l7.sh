@@ -101,7 +101,7 @@ fake_log_clear
 run_lbr -c "$T/f.ini" apply --auto-approve
 is "$RC" 1 "failed policy update: apply exits 1"
 like "$ERR" 'policy-fail0001' "stderr names the policy"
-like "$ERR" 'RetCode 230' "stderr carries the RetCode"
+like "$ERR" 'RetCode\.230' "stderr carries the RetCode"
 is "$(uc_ncalls UpdatePolicy)" 1 "a non-transient RetCode is not retried"
 is "$(uc_ncalls ReleaseBackend)" 0 "no ReleaseBackend after its policy update failed"
 is "$(uc_backends $VS3 | tr '\n' ' ')" "10.0.1.5:8080 10.0.1.6:8080 10.0.1.7:8080 10.0.1.8:8080 " \

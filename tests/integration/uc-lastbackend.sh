@@ -79,7 +79,7 @@ RC=$?
 ERR=$(cat "$T/err")
 is "$RC" 1 "release refused with 4110: apply exits 1"
 like "$ERR" 'backend-dddd0003' "stderr names the backend"
-like "$ERR" 'RetCode 4110' "stderr carries RetCode 4110"
+like "$ERR" 'RetCode\.4110' "stderr carries RetCode 4110"
 is "$(uc_ncalls ReleaseBackend)" 1 "4110 is not retried"
 is "$(uc_ncalls UpdatePolicy)" 0 "the late policy is not emptied"
 is "$(uc_policy $VS4 policy-late0001 | jq -c .backend_ids)" '["backend-dddd0003"]' "the late policy keeps its backend"
