@@ -13,7 +13,9 @@ C="$top_srcdir/contrib"
 MAN1="$C/lbreconcile.1"
 MAN5="$C/lbreconcile.ini.5"
 MAIN_C="$top_srcdir/agent/main.c"
-CFG_C="$top_srcdir/agent/cfg.c"
+CMD_C="$top_srcdir/agent/cmd-info.c"
+CLI_H="$top_srcdir/agent/cli.h"
+CFG_C="$top_srcdir/agent/cfg-keys.c"
 
 [ -x "$LBR" ] || skip_all "lbreconcile not built"
 
@@ -72,9 +74,9 @@ for cmd in $cmds; do
 	ok $? "lbreconcile.1 COMMANDS documents '$cmd'"
 done
 
-subs=$(sed -n 's/.*strcmp(argv\[0\], "\([a-z]*\)").*/\1/p' "$MAIN_C" | sort -u)
+subs=$(sed -n 's/.*strcmp(argv\[0\], "\([a-z]*\)").*/\1/p' "$CMD_C" | sort -u)
 n=$(printf '%s\n' "$subs" | grep -c .)
-ok $([ "$n" -ge 3 ]; echo $?) "found $n state subcommands in agent/main.c"
+ok $([ "$n" -ge 3 ]; echo $?) "found $n state subcommands in agent/cmd-info.c"
 for sub in $subs; do
 	printf '%s\n' "$commands" | grep -Eq "^\.(B|BR|BI) \"?state $sub"
 	ok $? "lbreconcile.1 COMMANDS documents 'state $sub'"
@@ -97,9 +99,9 @@ for opt in $shorts; do
 	ok $? "lbreconcile.1 OPTIONS documents -$opt"
 done
 
-codes=$(sed -n 's/^[[:space:]]*EXIT_[A-Z]* = \([0-9]*\),.*/\1/p' "$MAIN_C")
+codes=$(sed -n 's/^[[:space:]]*EXIT_[A-Z]* = \([0-9]*\),.*/\1/p' "$CLI_H")
 n=$(printf '%s\n' "$codes" | grep -c .)
-ok $([ "$n" -ge 5 ]; echo $?) "found $n exit codes in agent/main.c"
+ok $([ "$n" -ge 5 ]; echo $?) "found $n exit codes in agent/cli.h"
 status=$(man_section "$MAN1" "EXIT STATUS")
 for code in $codes; do
 	printf '%s\n' "$status" | grep -qx "\.B $code"
@@ -122,7 +124,7 @@ done
 akeys=$(awk '/static const char \*const keys\[\] = \{/, /NULL \};/' "$CFG_C" |
 	grep -o '"[a-z_]*"' | tr -d '"')
 n=$(printf '%s\n' "$akeys" | grep -c .)
-ok $([ "$n" -ge 7 ]; echo $?) "found $n [agent] keys in agent/cfg.c"
+ok $([ "$n" -ge 7 ]; echo $?) "found $n [agent] keys in agent/cfg-keys.c"
 agentsec=$(man_section "$MAN5" "[agent] SECTION")
 for k in $akeys; do
 	printf '%s\n' "$agentsec" | grep -q "^\.BI \"$(troff_name "$k") = "
@@ -133,7 +135,7 @@ done
 pkeys=$(awk '/^static int pool_key\(/, /^}/' "$CFG_C" |
 	sed -n 's/.*strcmp(name, "\([a-z_]*\)").*/\1/p' | sort -u)
 n=$(printf '%s\n' "$pkeys" | grep -c .)
-ok $([ "$n" -ge 4 ]; echo $?) "found $n core [pool] keys in agent/cfg.c"
+ok $([ "$n" -ge 4 ]; echo $?) "found $n core [pool] keys in agent/cfg-keys.c"
 poolsec=$(man_section "$MAN5" "[pool NAME] SECTIONS")
 for k in $pkeys; do
 	printf '%s\n' "$poolsec" | grep -q "^\.BI \"$(troff_name "$k") = "
