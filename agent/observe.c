@@ -110,6 +110,9 @@ void lbr_observe_job(void *arg)
 			}
 		free(ids);
 	}
+	/* The plan holds indices into the observation it was made from:
+	 * it goes with it, and only a new plan may follow. */
+	lbr_plan_release(&p->plan);
 	lbr_obs_free(p->obs);
 	p->obs = obs;
 	p->obs_ok = 1;

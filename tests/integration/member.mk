@@ -5,7 +5,8 @@ MEMBER_ITESTS = \
 	%D%/create-weights.sh \
 	%D%/ownership.sh \
 	%D%/hw-v3.sh \
-	%D%/abi.sh
+	%D%/abi.sh \
+	%D%/fencing.sh
 
 TESTS += $(MEMBER_ITESTS)
 EXTRA_DIST += $(MEMBER_ITESTS)
