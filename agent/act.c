@@ -196,7 +196,7 @@ static size_t make_round(struct lbr_engine *e)
 		if (!p->touched)
 			continue;
 		p->verified = 1;
-		if (p->obs_ok && !p->error && !p->frozen)
+		if (p->obs_ok && !p->error && !p->frozen && p->plan_gen != p->obs_gen)
 			lbr_engine_plan_pool(e, p);
 		if (!p->obs_ok || p->plan.n_create || p->plan.n_reweight) {
 			p->hold_removals = 1;
@@ -306,8 +306,35 @@ size_t lbr_act_jobs(struct lbr_engine *e, struct lbr_pool_rt *p, const size_t *i
 }
 
 /* Count one item's outcome, tell the sink, note the pool's error. */
+/* Remember a removal that ended in doubt, with its attempts' request ids:
+ * the next listing tells whether it was applied (verify.c). */
+static void doubt_add(struct lbr_pool_rt *p, const struct lbr_obs_member *m, const char *requests)
+{
+	struct lbr_doubt *d = NULL;
+	size_t k;
+
+	for (k = 0; k < p->n_doubt && !d; k++)
+		if (!strcmp(p->doubt[k].id, m->id))
+			d = &p->doubt[k];
+	if (!d) {
+		if (lbr_grow((void **)&p->doubt, &p->cap_doubt, p->n_doubt, sizeof(*d)) < 0)
+			return;
+		d = &p->doubt[p->n_doubt];
+		memset(d, 0, sizeof(*d));
+		d->id = strdup(m->id);
+		if (!d->id)
+			return;
+		snprintf(d->address, sizeof(d->address), "%s", m->address);
+		d->port = m->port;
+		p->n_doubt++;
+	}
+	k = strlen(d->requests);
+	snprintf(d->requests + k, sizeof(d->requests) - k, "%s%s", k ? " " : "",
+		 requests && *requests ? requests : "-");
+}
+
 static void member_outcome(struct lbr_act_job *j, const struct lbr_obs_member *m, size_t idx,
-			   enum lbr_op op, const struct lbr_call_result *ir)
+			   enum lbr_op op, const struct lbr_call_result *ir, const char *doubt)
 {
 	struct lbr_pool_rt *p = j->p;
 	int ok = ir->outcome == LBR_OUT_OK || (op == LBR_OP_REMOVE && ir->outcome == LBR_OUT_NOT_FOUND);
@@ -332,6 +359,8 @@ static void member_outcome(struct lbr_act_job *j, const struct lbr_obs_member *m
 	}
 	if (!ok)
 		p->failed++;
+	if (!ok && op == LBR_OP_REMOVE && retry_later(ir->outcome))
+		doubt_add(p, m, doubt);
 	pthread_mutex_unlock(&p->mu);
 	if (ok)
 		return;
@@ -353,12 +382,13 @@ static void member_batch(struct lbr_act_job *j)
 		: j->kind == LBR_ACT_DRAIN ? LBR_OP_DRAIN : LBR_OP_RESTORE;
 	struct lbr_member_ref *refs = calloc(j->n + 1, sizeof(*refs));
 	struct lbr_item_result *items = calloc(j->n + 1, sizeof(*items));
+	char (*doubt)[256] = calloc(j->n + 1, sizeof(*doubt));
 	size_t *which = calloc(j->n + 1, sizeof(*which));
 	struct lbr_call c;
 	struct lbr_call_result res;
 	size_t i, n = 0;
 
-	if (!refs || !items || !which) {
+	if (!refs || !items || !which || !doubt) {
 		lbr_pool_error(p, "pool \"%s\": out of memory", p->cfg->name);
 		goto out;
 	}
@@ -390,6 +420,7 @@ static void member_batch(struct lbr_act_job *j)
 	c.m = refs;
 	c.n = n;
 	c.items = items;
+	c.doubt = op == LBR_OP_REMOVE ? doubt : NULL;
 	lbr_call_run(&c, &res);
 	if (res.outcome == LBR_OUT_AUTH && !res.http_status && !res.code[0]) {
 		/* Not attempted: another call hit an auth error. */
@@ -405,11 +436,12 @@ static void member_batch(struct lbr_act_job *j)
 		struct lbr_call_result ir;
 
 		lbr_item_as_result(&res, &items[i], &ir);
-		member_outcome(j, &p->obs->members[which[i]], which[i], op, &ir);
+		member_outcome(j, &p->obs->members[which[i]], which[i], op, &ir, doubt[i]);
 	}
 out:
 	free(refs);
 	free(items);
+	free(doubt);
 	free(which);
 }
 

@@ -117,6 +117,13 @@ static void audit_attempt(struct lbr_call *c, const struct lbr_call_result *res)
 			lbr_result_describe(&ir, detail, sizeof(detail));
 			rec.detail = detail;
 		}
+		if (c->doubt && c->op == LBR_OP_REMOVE &&
+		    (ir.outcome == LBR_OUT_TRANSIENT || ir.outcome == LBR_OUT_THROTTLED)) {
+			size_t l = strlen(c->doubt[i]);
+
+			snprintf(c->doubt[i] + l, sizeof(c->doubt[i]) - l, "%s%s", l ? " " : "",
+				 ir.request_id[0] ? ir.request_id : "-");
+		}
 		/* lbr_state_audit is thread-safe and shares fsyncs. */
 		if (lbr_state_audit(e->store, &rec) < 0)
 			lbr_warn("state: cannot append to the audit log of '%s': %s %s %s",
@@ -362,6 +369,29 @@ void lbr_pool_soft_error(struct lbr_pool_rt *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	pool_note(p, &p->soft_error, 1, fmt, ap);
 	va_end(ap);
+}
+
+void lbr_call_audit_line(struct lbr_engine *e, struct lbr_pool_rt *p, const char *action,
+			 const char *id, const char *address, unsigned port, const char *outcome,
+			 const char *detail)
+{
+	struct lbr_audit_rec rec;
+
+	if (!e->store)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	rec.time = (int64_t)time(NULL);
+	rec.pool = p->cfg->name;
+	rec.provider = p->prov->cfg->name;
+	rec.member_id = id;
+	rec.address = address;
+	rec.port = port;
+	rec.action = action;
+	rec.outcome = outcome;
+	rec.detail = detail;
+	if (lbr_state_audit(e->store, &rec) < 0)
+		lbr_warn("state: cannot append to the audit log of '%s': %s %s %s",
+			 lbr_state_store_location(e->store), action, id ? id : "", outcome);
 }
 
 void lbr_call_event(struct lbr_engine *e, struct lbr_pool_rt *p, enum lbr_op op, const char *id,

@@ -28,6 +28,8 @@ struct lbr_call {
 	const int *weights;
 	size_t n;
 	struct lbr_item_result *items; /* n of them */
+	char (*doubt)[256];            /* REMOVE: n buffers collecting the request
+					* ids of attempts that ended in doubt */
 	/* UPDATE_RULE */
 	const struct lbr_rule_ref *rule;
 	const char *const *ids;
@@ -52,6 +54,12 @@ void lbr_pool_error(struct lbr_pool_rt *p, const char *fmt, ...)
 /* A failure a later round may get past (a transient give-up). */
 void lbr_pool_soft_error(struct lbr_pool_rt *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* One audit line outside a call (a removal that ended in doubt and that
+ * verification finds gone). */
+void lbr_call_audit_line(struct lbr_engine *e, struct lbr_pool_rt *p, const char *action,
+			 const char *id, const char *address, unsigned port, const char *outcome,
+			 const char *detail);
 
 /* Report a mutating call's final outcome for one member to the sink. */
 void lbr_call_event(struct lbr_engine *e, struct lbr_pool_rt *p, enum lbr_op op, const char *id,

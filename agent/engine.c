@@ -72,6 +72,7 @@ void lbr_engine_plan_pool(struct lbr_engine *e, struct lbr_pool_rt *p)
 	lbr_plan_release(&p->plan);
 	if (!p->obs_ok || !p->obs)
 		return;
+	p->plan_gen = p->obs_gen;
 	if (lbr_plan_pool(&in, &p->plan) < 0) {
 		p->obs_ok = 0;
 		lbr_pool_error(p, "pool \"%s\": out of memory while planning", p->cfg->name);
@@ -240,7 +241,7 @@ static void free_strings(char **s, size_t n)
 
 void lbr_engine_free(struct lbr_engine *e)
 {
-	size_t i;
+	size_t i, k;
 
 	if (!e)
 		return;
@@ -253,6 +254,9 @@ void lbr_engine_free(struct lbr_engine *e)
 		lbr_obs_free(p->obs);
 		free_strings(p->removed_ids, p->n_removed_ids);
 		free_strings(p->created_keys, p->n_created_keys);
+		for (k = 0; k < p->n_doubt; k++)
+			free(p->doubt[k].id);
+		free(p->doubt);
 		free(p->error);
 		free(p->soft_error);
 		pthread_mutex_destroy(&p->mu);

@@ -104,6 +104,15 @@ enum lbr_pool_status {
 	LBR_POOL_SKIPPED, /* not attempted (provider stopped, shutdown) */
 };
 
+/* A removal whose every attempt ended in doubt (no answer, or a transient
+ * one, after the request may have been applied): verification decides. */
+struct lbr_doubt {
+	char *id;
+	char address[LBR_ADDR_MAX];
+	unsigned port;
+	char requests[256]; /* request ids of the doubtful attempts, "-" when none */
+};
+
 enum lbr_drain_state {
 	LBR_DRAIN_PENDING = 0,
 	LBR_DRAIN_DRAINED,
@@ -129,6 +138,8 @@ struct lbr_pool_rt {
 	size_t first_base;        /* max_delete's base at the first plan */
 	int base_set;
 	struct lbr_plan plan;
+	unsigned obs_gen;         /* observations taken; the plan is of plan_gen */
+	unsigned plan_gen;
 	/* guard */
 	int refused;
 	char refuse_msg[256];
@@ -150,6 +161,8 @@ struct lbr_pool_rt {
 	int verified;             /* re-observed (and re-planned) in this round */
 	char **removed_ids;       /* ids removed successfully (any round) */
 	size_t n_removed_ids, cap_removed_ids;
+	struct lbr_doubt *doubt;  /* removals that ended in doubt (see verify.h) */
+	size_t n_doubt, cap_doubt;
 	char **created_keys;      /* "ADDRESS:PORT" created in this pass */
 	size_t n_created_keys, cap_created_keys;
 	int touched;

@@ -115,6 +115,7 @@ void lbr_observe_job(void *arg)
 	lbr_plan_release(&p->plan);
 	lbr_obs_free(p->obs);
 	p->obs = obs;
+	p->obs_gen++;
 	p->obs_ok = 1;
 	if (!p->observed_once) {
 		p->observed_once = 1;

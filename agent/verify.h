@@ -11,4 +11,10 @@
  * does it at once, instead of waiting for every other pool). */
 void lbr_verify_pool(struct lbr_engine *e, struct lbr_pool_rt *p);
 
+/* Settle the removals of p that ended in doubt against its current
+ * observation: one no longer listed was applied after all — it gets an
+ * audit line saying so (with the doubtful attempts' request ids) and counts
+ * as removed; one still listed stays for the next round to remove. */
+void lbr_verify_doubts(struct lbr_engine *e, struct lbr_pool_rt *p);
+
 #endif

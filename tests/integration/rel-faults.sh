@@ -139,8 +139,13 @@ is "$(jq '[.[] | select(.applied and (.method == "DELETE" or .action == "Release
 is "$(jq '[.pools[] | .members | length] | add' "$T/st.json")" 250 "state records 250 members"
 is "$(jq -r '[.pools[] | .last_apply.result] | unique | join(",")' "$T/st.json")" "converged" \
 	"every pool's last apply is converged"
-# The audit log has one ok/not_found line per removed member.
-is "$(jq -r 'select(.outcome == "ok" or .outcome == "not_found") | .member' "$T/st.json.log" |
+# The audit log names every removed member: an ok / not_found answer, or,
+# for a removal whose every attempt ended in doubt (applied, then the
+# connection reset) and that verification found gone, a "gone" line that
+# says so with the request ids of those attempts.
+is "$(jq -r 'select(.outcome == "ok" or .outcome == "not_found" or .outcome == "gone") | .member' "$T/st.json.log" |
 	sort -u | wc -l)" 150 "audit log names all 150 removed members"
+is "$(jq -r 'select(.outcome == "gone") | .detail' "$T/st.json.log" | grep -vc 'ended in doubt (request ids: ')" 0 \
+	"a 'gone' line says the attempts ended in doubt and lists their request ids"
 
 done_testing
