@@ -68,6 +68,26 @@ void lbr_item_as_result(const struct lbr_call_result *call, const struct lbr_ite
 
 /* ---------------------------------------------------------------- audit */
 
+/* Say which line did not reach the audit log, and where it went instead. */
+static void audit_warn(struct lbr_engine *e, const struct lbr_audit_rec *rec, int r)
+{
+	char ap[80] = "";
+
+	if (r == 0)
+		return;
+	if (rec->address)
+		lbr_addrport_fmt(rec->address, rec->port, ap, sizeof(ap));
+	if (r > 0)
+		lbr_warn("state: '%s' did not take the audit line (%s %s %s %s); kept in the audit spool '%s'",
+			 lbr_state_store_location(e->store), rec->action,
+			 rec->member_id ? rec->member_id : "-", ap, rec->outcome,
+			 e->cfg->audit_spool ? e->cfg->audit_spool : "?");
+	else
+		lbr_warn("state: cannot append to the audit log of '%s': %s %s %s %s (line lost)",
+			 lbr_state_store_location(e->store), rec->action,
+			 rec->member_id ? rec->member_id : "-", ap, rec->outcome);
+}
+
 /* The member (address, port, id) of item i of a call, for the audit log. */
 static void item_member(const struct lbr_call *c, size_t i, const char **id, const char **addr,
 			unsigned *port)
@@ -125,10 +145,7 @@ static void audit_attempt(struct lbr_call *c, const struct lbr_call_result *res)
 				 ir.request_id[0] ? ir.request_id : "-");
 		}
 		/* lbr_state_audit is thread-safe and shares fsyncs. */
-		if (lbr_state_audit(e->store, &rec) < 0)
-			lbr_warn("state: cannot append to the audit log of '%s': %s %s %s",
-				 lbr_state_store_location(e->store), rec.action,
-				 rec.member_id ? rec.member_id : "", rec.outcome);
+		audit_warn(e, &rec, lbr_state_audit(e->store, &rec));
 	}
 }
 
@@ -389,9 +406,7 @@ void lbr_call_audit_line(struct lbr_engine *e, struct lbr_pool_rt *p, const char
 	rec.action = action;
 	rec.outcome = outcome;
 	rec.detail = detail;
-	if (lbr_state_audit(e->store, &rec) < 0)
-		lbr_warn("state: cannot append to the audit log of '%s': %s %s %s",
-			 lbr_state_store_location(e->store), action, id ? id : "", outcome);
+	audit_warn(e, &rec, lbr_state_audit(e->store, &rec));
 }
 
 void lbr_call_event(struct lbr_engine *e, struct lbr_pool_rt *p, enum lbr_op op, const char *id,

@@ -55,6 +55,36 @@ void lbr_plan_release(struct lbr_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static int cmp_decl(const void *key, const void *elem)
+{
+	const struct key_ref *k = key;
+	const struct lbr_cfg_member *m = elem;
+	int c = strcmp(k->address, m->address);
+
+	if (c)
+		return c;
+	return (k->port > m->port) - (k->port < m->port);
+}
+
+int lbr_plan_managed(const struct lbr_cfg_pool *cp, const struct lbr_state_pool *rec,
+		     const char *address, unsigned port, const char *name,
+		     const char *instance_id, const char *type)
+{
+	struct key_ref k = { .address = address, .port = port };
+	size_t i;
+
+	for (i = 0; i < cp->n_protect; i++)
+		if (lbr_selector_match(&cp->protect[i], address, port, name, instance_id, type))
+			return 0;
+	if (bsearch(&k, cp->members, cp->n_members, sizeof(*cp->members), cmp_decl))
+		return 1;
+	if (cp->prune == LBR_PRUNE_ALL)
+		return 1;
+	if (cp->prune == LBR_PRUNE_OWNED)
+		return rec && rec->has_owned && lbr_state_pool_owns(rec, address, port);
+	return 0;
+}
+
 size_t lbr_plan_base(const struct lbr_plan *p, size_t n_observed)
 {
 	size_t out = p->n_protect + p->n_unmanaged;

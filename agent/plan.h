@@ -92,6 +92,14 @@ int lbr_plan_pool(const struct lbr_plan_input *in, struct lbr_plan *out);
 /* Free what the plan holds and zero it. */
 void lbr_plan_release(struct lbr_plan *p);
 
+/* Is a member (observed, or recorded in the state) ours to act on in this
+ * pool: not protected, and declared, or prune = all, or owned under prune
+ * = owned?  Protected and unmanaged members are not drift either.  The
+ * declared members must be sorted by address then port (cfg does that). */
+int lbr_plan_managed(const struct lbr_cfg_pool *cp, const struct lbr_state_pool *rec,
+		     const char *address, unsigned port, const char *name,
+		     const char *instance_id, const char *type);
+
 /* max_delete's base: observed members minus protected and unmanaged ones. */
 size_t lbr_plan_base(const struct lbr_plan *p, size_t n_observed);
 

@@ -93,8 +93,26 @@ static void outside_free(struct outside *d)
 	memset(d, 0, sizeof(*d));
 }
 
-static int outside_diff(const struct lbr_state_pool *sp, const struct lbr_obs *o, struct outside *d)
+/* Members lbreconcile does not manage in the pool (protected, unmanaged)
+ * come and go as others please: they are not drift. */
+static int obs_managed(const struct lbr_pool_rt *p, size_t i)
 {
+	const struct lbr_obs_member *m = &p->obs->members[i];
+
+	return lbr_plan_managed(p->cfg, p->rec, m->address, m->port, m->name, m->instance_id,
+				m->type);
+}
+
+static int rec_managed(const struct lbr_pool_rt *p, const struct lbr_state_member *m)
+{
+	return lbr_plan_managed(p->cfg, p->rec, m->address ? m->address : "", m->port, m->name,
+				NULL, NULL);
+}
+
+static int outside_diff(const struct lbr_state_pool *sp, const struct lbr_pool_rt *p,
+			struct outside *d)
+{
+	const struct lbr_obs *o = p->obs;
 	size_t no = o->n_members, ns = sp->n_members, i, j;
 	struct idref *ro = malloc((no ? no : 1) * sizeof(*ro));
 	struct idref *rs = malloc((ns ? ns : 1) * sizeof(*rs));
@@ -118,11 +136,19 @@ static int outside_diff(const struct lbr_state_pool *sp, const struct lbr_obs *o
 		int c = i >= no ? 1 : j >= ns ? -1 : strcmp(ro[i].id, rs[j].id);
 
 		if (c < 0) {
-			d->appeared[ro[i++].i] = 1;
-			d->n_app++;
+			size_t k = ro[i++].i;
+
+			if (obs_managed(p, k)) {
+				d->appeared[k] = 1;
+				d->n_app++;
+			}
 		} else if (c > 0) {
-			d->disappeared[rs[j++].i] = 1;
-			d->n_dis++;
+			size_t k = rs[j++].i;
+
+			if (rec_managed(p, &sp->members[k])) {
+				d->disappeared[k] = 1;
+				d->n_dis++;
+			}
 		} else {
 			const char *id = ro[i].id;
 
@@ -144,7 +170,7 @@ size_t lbr_report_changed_outside(const struct lbr_state *st, const struct lbr_p
 	struct outside d;
 
 	*appeared = *disappeared = 0;
-	if (!sp || !p->obs_ok || outside_diff(sp, p->obs, &d) < 0)
+	if (!sp || !p->obs_ok || outside_diff(sp, p, &d) < 0)
 		return 0;
 	*appeared = d.n_app;
 	*disappeared = d.n_dis;
@@ -263,7 +289,7 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 			const struct lbr_state_pool *sp = recorded(r->state, p);
 			struct outside d;
 
-			if (outside_diff(sp, p->obs, &d) < 0)
+			if (outside_diff(sp, p, &d) < 0)
 				memset(&d, 0, sizeof(d)); /* counted above, cannot list them */
 			for (k = 0; d.appeared && k < p->obs->n_members; k++)
 				if (d.appeared[k]) {
@@ -441,7 +467,7 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 	dis = json_object_new_array();
 	if (p->obs_ok)
 		sp = recorded(r->state, p);
-	if (sp && outside_diff(sp, p->obs, &od) == 0) {
+	if (sp && outside_diff(sp, p, &od) == 0) {
 		for (k = 0; k < p->obs->n_members; k++)
 			if (od.appeared[k]) {
 				json_object_array_add(app, member_json(p->obs->members[k].id,

@@ -6,7 +6,8 @@ MEMBER_ITESTS = \
 	%D%/ownership.sh \
 	%D%/hw-v3.sh \
 	%D%/abi.sh \
-	%D%/fencing.sh
+	%D%/fencing.sh \
+	%D%/audit-spool.sh
 
 TESTS += $(MEMBER_ITESTS)
 EXTRA_DIST += $(MEMBER_ITESTS)

@@ -70,6 +70,17 @@ is "$(hw_members $P2 | paste -sd' ' -)" "10.0.2.1:80 10.0.2.60:80" "the autoscal
 is "$(jq -c '.pools.one.owned' $S)" '["10.0.0.1:80","10.0.0.2:80"]' "the state records what pool one owns"
 is "$(jq .format_version $S)" 2 "the state is format 2"
 
+# Members others add (protected, or unmanaged under prune = owned) are not
+# drift: drift stays 0 while they come and go.
+AS=$(fake_ctl POST /_fake/hw/pools/$P2/members '{"address":"10.0.2.70","protocol_port":80,"name":"as-web-70"}' | jq -r .id)
+UM=$(fake_ctl POST /_fake/hw/pools/$P1/members '{"address":"10.0.0.70","protocol_port":80}' | jq -r .id)
+run_lbr -c l.ini --json drift
+is "$RC" 0 "members added by others are not drift"
+is "$(printf '%s' "$OUT" | jq -c '[.pools[].changed_outside.appeared | length]')" '[0,0]' \
+	"and not 'changed outside' either"
+fake_ctl DELETE /_fake/hw/pools/$P2/members/$AS >/dev/null
+fake_ctl DELETE /_fake/hw/pools/$P1/members/$UM >/dev/null
+
 # Undeclare 10.0.0.2: owned, so the next apply removes it; 10.0.0.50 stays.
 cfg owned 10.0.0.1:80
 fake_log_clear
