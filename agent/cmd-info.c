@@ -230,7 +230,7 @@ int lbr_cmd_providers(const struct lbr_opts *o)
 			pl[i].error = loaded[i] ? NULL : errs[i] ? errs[i] : "cannot load";
 		}
 		if (pl)
-			lbr_report_providers_json(stdout, dir, pl, n);
+			lbr_report_providers_json(stdout, dir, pl, n, cfg);
 		else
 			rc = EXIT_ERROR;
 	} else {
@@ -259,6 +259,8 @@ int lbr_cmd_providers(const struct lbr_opts *o)
 		}
 		if (!n)
 			printf("  (none)\n");
+		if (cfg)
+			lbr_report_instances_human(stdout, cfg);
 	}
 	for (i = 0; i < n; i++) {
 		if (loaded[i])

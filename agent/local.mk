@@ -23,7 +23,8 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/plan.c %D%/plan.h \
 	%D%/plugin.c %D%/plugin.h \
 	%D%/record.c %D%/record.h \
-	%D%/report.c %D%/report.h %D%/report-lists.c \
+	%D%/report.c %D%/report.h %D%/report-int.h %D%/report-lists.c \
+	%D%/report-docs.c %D%/report-outside.c \
 	%D%/retry.c %D%/retry.h \
 	%D%/sched.c %D%/sched.h \
 	%D%/selector.c %D%/selector.h \

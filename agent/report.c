@@ -11,6 +11,7 @@
 #include "agent/log.h"
 #include "agent/plugin.h"
 #include "agent/report.h"
+#include "agent/report-int.h"
 #include "agent/util.h"
 #include "state/state.h"
 
@@ -38,144 +39,6 @@ void lbr_report_init(struct lbr_report *r, const char *command, int json, int qu
 static const char *col(const struct lbr_report *r, const char *c)
 {
 	return r->color ? c : "";
-}
-
-/* Recorded members of the pool, if the recorded target is the same. */
-static const struct lbr_state_pool *recorded(const struct lbr_state *st, const struct lbr_pool_rt *p)
-{
-	const struct lbr_state_pool *sp;
-	size_t i, k;
-
-	if (!st)
-		return NULL;
-	sp = lbr_state_pool_find((struct lbr_state *)st, p->cfg->name);
-	if (!sp || strcmp(sp->provider, p->prov->cfg->name) != 0)
-		return NULL;
-	for (i = 0; i < p->target.n; i++) {
-		int found = 0;
-
-		for (k = 0; k < sp->n_targets; k++)
-			if (!strcmp(sp->targets[k].key, p->target.kv[i].key) &&
-			    !strcmp(sp->targets[k].value, p->target.kv[i].value))
-				found = 1;
-		if (!found)
-			return NULL;
-	}
-	return sp;
-}
-
-/*
- * Members changed outside lbreconcile: observed ids not in the recorded
- * state (appeared) and recorded ids no longer observed (disappeared).
- * Both lists are sorted once and merged: pools of 100,000 members made a
- * scan of one list per member of the other take minutes.
- */
-struct idref {
-	const char *id;
-	size_t i;
-};
-
-static int idref_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct idref *)a)->id, ((const struct idref *)b)->id);
-}
-
-struct outside {
-	unsigned char *appeared;    /* per observed member */
-	unsigned char *disappeared; /* per recorded member */
-	size_t n_app, n_dis;
-};
-
-static void outside_free(struct outside *d)
-{
-	free(d->appeared);
-	free(d->disappeared);
-	memset(d, 0, sizeof(*d));
-}
-
-/* Members lbreconcile does not manage in the pool (protected, unmanaged)
- * come and go as others please: they are not drift. */
-static int obs_managed(const struct lbr_pool_rt *p, size_t i)
-{
-	const struct lbr_obs_member *m = &p->obs->members[i];
-
-	return lbr_plan_managed(p->cfg, p->rec, m->address, m->port, m->name, m->instance_id,
-				m->type);
-}
-
-static int rec_managed(const struct lbr_pool_rt *p, const struct lbr_state_member *m)
-{
-	return lbr_plan_managed(p->cfg, p->rec, m->address ? m->address : "", m->port, m->name,
-				NULL, NULL);
-}
-
-static int outside_diff(const struct lbr_state_pool *sp, const struct lbr_pool_rt *p,
-			struct outside *d)
-{
-	const struct lbr_obs *o = p->obs;
-	size_t no = o->n_members, ns = sp->n_members, i, j;
-	struct idref *ro = malloc((no ? no : 1) * sizeof(*ro));
-	struct idref *rs = malloc((ns ? ns : 1) * sizeof(*rs));
-
-	memset(d, 0, sizeof(*d));
-	d->appeared = calloc(no ? no : 1, 1);
-	d->disappeared = calloc(ns ? ns : 1, 1);
-	if (!ro || !rs || !d->appeared || !d->disappeared) {
-		free(ro);
-		free(rs);
-		outside_free(d);
-		return -1;
-	}
-	for (i = 0; i < no; i++)
-		ro[i] = (struct idref){ o->members[i].id, i };
-	for (j = 0; j < ns; j++)
-		rs[j] = (struct idref){ sp->members[j].id ? sp->members[j].id : "", j };
-	qsort(ro, no, sizeof(*ro), idref_cmp);
-	qsort(rs, ns, sizeof(*rs), idref_cmp);
-	for (i = j = 0; i < no || j < ns;) {
-		int c = i >= no ? 1 : j >= ns ? -1 : strcmp(ro[i].id, rs[j].id);
-
-		if (c < 0) {
-			size_t k = ro[i++].i;
-
-			if (obs_managed(p, k)) {
-				d->appeared[k] = 1;
-				d->n_app++;
-			}
-		} else if (c > 0) {
-			size_t k = rs[j++].i;
-
-			if (rec_managed(p, &sp->members[k])) {
-				d->disappeared[k] = 1;
-				d->n_dis++;
-			}
-		} else {
-			const char *id = ro[i].id;
-
-			while (i < no && !strcmp(ro[i].id, id))
-				i++;
-			while (j < ns && !strcmp(rs[j].id, id))
-				j++;
-		}
-	}
-	free(ro);
-	free(rs);
-	return 0;
-}
-
-size_t lbr_report_changed_outside(const struct lbr_state *st, const struct lbr_pool_rt *p,
-				  size_t *appeared, size_t *disappeared)
-{
-	const struct lbr_state_pool *sp = recorded(st, p);
-	struct outside d;
-
-	*appeared = *disappeared = 0;
-	if (!sp || !p->obs_ok || outside_diff(sp, p, &d) < 0)
-		return 0;
-	*appeared = d.n_app;
-	*disappeared = d.n_dis;
-	outside_free(&d);
-	return *appeared + *disappeared;
 }
 
 static const char *target_desc(const struct lbr_pool_rt *p, char *buf, size_t len)
@@ -286,10 +149,10 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 				k < l.n_protect ? "protected" : "unmanaged", m->reason ? m->reason : "");
 		}
 		if (for_drift && (app || dis)) {
-			const struct lbr_state_pool *sp = recorded(r->state, p);
+			const struct lbr_state_pool *sp = lbr_report_recorded(r->state, p);
 			struct outside d;
 
-			if (outside_diff(sp, p, &d) < 0)
+			if (lbr_report_outside_diff(sp, p, &d) < 0)
 				memset(&d, 0, sizeof(d)); /* counted above, cannot list them */
 			for (k = 0; d.appeared && k < p->obs->n_members; k++)
 				if (d.appeared[k]) {
@@ -303,7 +166,7 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 					fprintf(f, "  x disappeared since the last recorded state: %s (member %s)\n",
 						ap, sp->members[k].id);
 				}
-			outside_free(&d);
+			lbr_report_outside_free(&d);
 			n_changed += app + dis;
 		}
 		if (p->refused) {
@@ -370,12 +233,12 @@ struct counts {
 	size_t refused, errors, changed_outside;
 };
 
-static json_object *jcount(size_t n)
+json_object *lbr_report_jcount(size_t n)
 {
 	return json_object_new_int64((int64_t)n);
 }
 
-static json_object *jstr(const char *s)
+json_object *lbr_report_jstr(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
 }
@@ -416,7 +279,7 @@ static json_object *list_json(const struct lbr_report_member *m, size_t n, char 
 			json_object_object_add(w, "to", weight_json(m[k].weight_to));
 			json_object_object_add(o, "weight", w);
 		} else {
-			json_object_object_add(o, "reason", jstr(m[k].reason));
+			json_object_object_add(o, "reason", lbr_report_jstr(m[k].reason));
 		}
 		json_object_array_add(arr, o);
 	}
@@ -442,8 +305,8 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 	lbr_report_lists_build(p, &l);
 	json_object_object_add(o, "name", json_object_new_string(p->cfg->name));
 	json_object_object_add(o, "provider", json_object_new_string(p->prov->cfg->name));
-	json_object_object_add(o, "observed", p->obs_ok ? jcount(p->obs->n_members) : NULL);
-	json_object_object_add(o, "desired", jcount(p->cfg->n_members));
+	json_object_object_add(o, "observed", p->obs_ok ? lbr_report_jcount(p->obs->n_members) : NULL);
+	json_object_object_add(o, "desired", lbr_report_jcount(p->cfg->n_members));
 	arr = json_object_new_array();
 	for (k = 0; p->obs_ok && k < p->plan.n_remove; k++) {
 		struct lbr_obs_member *m = &p->obs->members[p->plan.remove[k]];
@@ -466,8 +329,8 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 	app = json_object_new_array();
 	dis = json_object_new_array();
 	if (p->obs_ok)
-		sp = recorded(r->state, p);
-	if (sp && outside_diff(sp, p, &od) == 0) {
+		sp = lbr_report_recorded(r->state, p);
+	if (sp && lbr_report_outside_diff(sp, p, &od) == 0) {
 		for (k = 0; k < p->obs->n_members; k++)
 			if (od.appeared[k]) {
 				json_object_array_add(app, member_json(p->obs->members[k].id,
@@ -480,7 +343,7 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 							     sp->members[k].address, sp->members[k].port));
 				d++;
 			}
-		outside_free(&od);
+		lbr_report_outside_free(&od);
 	}
 	json_object_object_add(co, "appeared", app);
 	json_object_object_add(co, "disappeared", dis);
@@ -536,18 +399,18 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 
 static void summary_counts(json_object *s, size_t pools, const struct counts *c)
 {
-	json_object_object_add(s, "pools", jcount(pools));
-	json_object_object_add(s, "remove", jcount(c->remove));
-	json_object_object_add(s, "missing", jcount(c->missing));
-	json_object_object_add(s, "create", jcount(c->create));
-	json_object_object_add(s, "update", jcount(c->update));
-	json_object_object_add(s, "protected", jcount(c->protect));
-	json_object_object_add(s, "unmanaged", jcount(c->unmanaged));
-	json_object_object_add(s, "blocked", jcount(c->blocked));
-	json_object_object_add(s, "policy_updates", jcount(c->policy_updates));
-	json_object_object_add(s, "changed_outside", jcount(c->changed_outside));
-	json_object_object_add(s, "refused", jcount(c->refused));
-	json_object_object_add(s, "errors", jcount(c->errors));
+	json_object_object_add(s, "pools", lbr_report_jcount(pools));
+	json_object_object_add(s, "remove", lbr_report_jcount(c->remove));
+	json_object_object_add(s, "missing", lbr_report_jcount(c->missing));
+	json_object_object_add(s, "create", lbr_report_jcount(c->create));
+	json_object_object_add(s, "update", lbr_report_jcount(c->update));
+	json_object_object_add(s, "protected", lbr_report_jcount(c->protect));
+	json_object_object_add(s, "unmanaged", lbr_report_jcount(c->unmanaged));
+	json_object_object_add(s, "blocked", lbr_report_jcount(c->blocked));
+	json_object_object_add(s, "policy_updates", lbr_report_jcount(c->policy_updates));
+	json_object_object_add(s, "changed_outside", lbr_report_jcount(c->changed_outside));
+	json_object_object_add(s, "refused", lbr_report_jcount(c->refused));
+	json_object_object_add(s, "errors", lbr_report_jcount(c->errors));
 }
 
 void lbr_report_plan_json(struct lbr_report *r, struct lbr_engine *e, int for_drift)
@@ -634,9 +497,9 @@ static void sink_action(void *ud, struct lbr_pool_rt *p, enum lbr_op op, const c
 	}
 	ev = event("action", p->cfg->name);
 	json_object_object_add(ev, "action", json_object_new_string(lbr_op_name(op)));
-	json_object_object_add(ev, "id", jstr(id));
+	json_object_object_add(ev, "id", lbr_report_jstr(id));
 	/* Rule updates have no member address: null, never absent. */
-	json_object_object_add(ev, "address", jstr(address));
+	json_object_object_add(ev, "address", lbr_report_jstr(address));
 	json_object_object_add(ev, "port", address ? json_object_new_int((int)port) : NULL);
 	result_fields(ev, res);
 	emit(r, ev);
@@ -652,7 +515,7 @@ static void sink_retry(void *ud, struct lbr_pool_rt *p, enum lbr_op op, const ch
 		return;
 	ev = event("retry", p->cfg->name);
 	json_object_object_add(ev, "operation", json_object_new_string(lbr_op_name(op)));
-	json_object_object_add(ev, "id", jstr(id));
+	json_object_object_add(ev, "id", lbr_report_jstr(id));
 	json_object_object_add(ev, "attempt", json_object_new_int((int)attempt));
 	json_object_object_add(ev, "wait_ms", json_object_new_int64((int64_t)wait_ms));
 	result_fields(ev, res);
@@ -668,7 +531,7 @@ static void sink_observed(void *ud, struct lbr_pool_rt *p, int round)
 		return;
 	ev = event("observe", p->cfg->name);
 	json_object_object_add(ev, "round", json_object_new_int(round));
-	json_object_object_add(ev, "observed", p->obs_ok && p->obs ? jcount(p->obs->n_members) : NULL);
+	json_object_object_add(ev, "observed", p->obs_ok && p->obs ? lbr_report_jcount(p->obs->n_members) : NULL);
 	json_object_object_add(ev, "error", p->obs_ok ? NULL
 				 : json_object_new_string(p->error ? p->error : "observation failed"));
 	emit(r, ev);
@@ -760,160 +623,3 @@ void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int ex
 	fflush(r->out);
 }
 
-static void print_doc(FILE *f, json_object *doc)
-{
-	fprintf(f, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-							JSON_C_TO_STRING_SPACED |
-							JSON_C_TO_STRING_NOSLASHESCAPE));
-	fflush(f);
-	json_object_put(doc);
-}
-
-static json_object *doc_new(const char *command)
-{
-	json_object *doc = json_object_new_object();
-
-	json_object_object_add(doc, "format_version", json_object_new_int(LBR_REPORT_FORMAT_VERSION));
-	json_object_object_add(doc, "command", json_object_new_string(command));
-	return doc;
-}
-
-static json_object *abi_json(unsigned major, unsigned minor)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "major", json_object_new_int64(major));
-	json_object_object_add(o, "minor", json_object_new_int64(minor));
-	return o;
-}
-
-size_t lbr_report_caps(uint64_t caps, const char **names, size_t max)
-{
-	static const struct {
-		uint64_t bit;
-		const char *name;
-	} all[] = {
-		{ LBR_CAP_RULES, "rules" },	  { LBR_CAP_DRAIN, "drain" },
-		{ LBR_CAP_CREATE, "create" },	  { LBR_CAP_WEIGHT, "weight" },
-		{ LBR_CAP_COOPERATIVE, "cooperative" },
-	};
-	size_t i, n = 0;
-
-	/* Removal is what every plugin does: always listed first. */
-	if (n < max)
-		names[n++] = "remove";
-	for (i = 0; i < sizeof(all) / sizeof(all[0]) && n < max; i++)
-		if (caps & all[i].bit)
-			names[n++] = all[i].name;
-	return n;
-}
-
-static json_object *keys_json(const struct lbr_key_spec *k)
-{
-	json_object *arr = json_object_new_array();
-
-	for (; k && k->name; k++) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(k->name));
-		json_object_object_add(o, "required", json_object_new_boolean(!!(k->flags & LBR_KEY_REQUIRED)));
-		json_object_object_add(o, "secret", json_object_new_boolean(!!(k->flags & LBR_KEY_SECRET)));
-		json_object_object_add(o, "help", jstr(k->help));
-		json_object_array_add(arr, o);
-	}
-	return arr;
-}
-
-void lbr_report_providers_json(FILE *f, const char *dir, const struct lbr_report_plugin *pl,
-			       size_t n)
-{
-	json_object *doc = doc_new("providers"), *arr = json_object_new_array();
-	size_t i, k, nc;
-
-	json_object_object_add(doc, "plugin_dir", json_object_new_string(dir));
-	json_object_object_add(doc, "abi", abi_json(LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR));
-	for (i = 0; i < n; i++) {
-		const struct lbr_plugin *p = pl[i].p;
-		json_object *o = json_object_new_object(), *caps = json_object_new_array();
-		const char *names[16];
-
-		json_object_object_add(o, "file", json_object_new_string(pl[i].file));
-		json_object_object_add(o, "name", p ? jstr(p->name) : NULL);
-		json_object_object_add(o, "version", p ? jstr(p->ops.version) : NULL);
-		json_object_object_add(o, "abi", p ? abi_json(p->ops.abi_major, p->ops.abi_minor) : NULL);
-		nc = p ? lbr_report_caps(p->ops.caps, names, 16) : 0;
-		for (k = 0; k < nc; k++)
-			json_object_array_add(caps, json_object_new_string(names[k]));
-		json_object_object_add(o, "capabilities", caps);
-		json_object_object_add(o, "provider_keys", keys_json(p ? p->ops.provider_keys : NULL));
-		json_object_object_add(o, "pool_keys", keys_json(p ? p->ops.pool_keys : NULL));
-		json_object_object_add(o, "error", jstr(pl[i].error));
-		json_object_array_add(arr, o);
-	}
-	json_object_object_add(doc, "plugins", arr);
-	print_doc(f, doc);
-}
-
-void lbr_report_version_json(FILE *f, const char *version)
-{
-	json_object *doc = doc_new("version");
-
-	json_object_object_add(doc, "version", json_object_new_string(version));
-	json_object_object_add(doc, "abi", abi_json(LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR));
-	print_doc(f, doc);
-}
-
-void lbr_report_validate_json(FILE *f, const char *path, size_t pools, size_t providers,
-			      size_t members)
-{
-	json_object *doc = doc_new("validate");
-
-	json_object_object_add(doc, "config", json_object_new_string(path));
-	json_object_object_add(doc, "valid", json_object_new_boolean(1));
-	json_object_object_add(doc, "pools", jcount(pools));
-	json_object_object_add(doc, "providers", jcount(providers));
-	json_object_object_add(doc, "members", jcount(members));
-	print_doc(f, doc);
-}
-
-static json_object *time_json(int64_t t)
-{
-	char ts[32];
-
-	if (!t)
-		return NULL;
-	lbr_time_fmt(t, ts, sizeof(ts));
-	return json_object_new_string(ts);
-}
-
-void lbr_report_state_list_json(FILE *f, const char *location, const struct lbr_state *doc)
-{
-	json_object *o = doc_new("state list"), *arr = json_object_new_array();
-	size_t i;
-
-	json_object_object_add(o, "state", json_object_new_string(location));
-	for (i = 0; i < doc->n_pools; i++) {
-		const struct lbr_state_pool *p = &doc->pools[i];
-		json_object *po = json_object_new_object();
-
-		json_object_object_add(po, "name", json_object_new_string(p->name));
-		json_object_object_add(po, "provider", jstr(p->provider));
-		json_object_object_add(po, "members", jcount(p->n_members));
-		json_object_object_add(po, "observed_at", time_json(p->observed_at));
-		json_object_object_add(po, "last_result", jstr(p->last_result));
-		json_object_object_add(po, "last_apply_at", time_json(p->last_apply_at));
-		json_object_array_add(arr, po);
-	}
-	json_object_object_add(o, "pools", arr);
-	print_doc(f, o);
-}
-
-void lbr_report_unlock_json(FILE *f, const char *location, const char *id)
-{
-	json_object *o = doc_new("state unlock");
-
-	json_object_object_add(o, "state", json_object_new_string(location));
-	json_object_object_add(o, "lock_id", json_object_new_string(id));
-	json_object_object_add(o, "removed", json_object_new_boolean(1));
-	print_doc(f, o);
-}

@@ -82,8 +82,12 @@ struct lbr_report_plugin {
 	const struct lbr_plugin *p;
 	const char *error;
 };
+struct lbr_cfg;
+/* `cfg` (may be NULL) adds its provider instances: api, capabilities,
+ * batch limits and weight range as their plugins' open() stated them. */
 void lbr_report_providers_json(FILE *f, const char *dir, const struct lbr_report_plugin *pl,
-			       size_t n);
+			       size_t n, const struct lbr_cfg *cfg);
+void lbr_report_instances_human(FILE *f, const struct lbr_cfg *cfg);
 void lbr_report_version_json(FILE *f, const char *version);
 void lbr_report_validate_json(FILE *f, const char *path, size_t pools, size_t providers,
 			      size_t members);

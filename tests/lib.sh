@@ -202,3 +202,15 @@ run_lbr() {
 	OUT=$(cat "$T/out")
 	ERR=$(cat "$T/err")
 }
+
+# json_valid SCHEMA JSON DESCRIPTION: JSON (one document, or for "event"
+# one event per line) matches contrib/schema/SCHEMA.json.
+json_valid() {
+	if ! python3 -c 'import jsonschema' 2>/dev/null; then
+		ok 0 "$3 # SKIP python3-jsonschema is not installed"
+		return
+	fi
+	printf '%s\n' "$2" >"$T/json-valid.in"
+	is "$(python3 "$top_srcdir/tests/validate-json.py" "$top_srcdir/contrib/schema" "$1" \
+		"$T/json-valid.in" 2>&1)" "" "$3"
+}

@@ -49,6 +49,7 @@ like "$OUT" '- 10\.0\.0\.9:80' "plan prints the removal"
 is "$(mutating)" 0 "plan sent nothing mutating"
 
 run_lbr -c "$C" --json plan
+json_valid plan "$OUT" "plan --json with creations and weight changes matches its schema"
 is "$(printf '%s' "$OUT" | jq -c '.pools[0].create')" '[{"address":"10.0.0.13","port":80,"weight":0}]' \
 	"plan --json lists the creation"
 is "$(printf '%s' "$OUT" | jq -c '[.pools[0].update[] | [.address, .weight.from, .weight.to]] | sort')" \

@@ -37,7 +37,11 @@ cfg() { # cfg EXTRA-POOL-LINES
 cfg ""
 
 run_lbr -c l.ini --json providers
-like "$OUT" 'v3' "providers shows the API"
+is "$(printf '%s' "$OUT" | jq -c '[.instances[] | [.name, .api, .batch.remove, .batch.create]]')" \
+	'[["hw","v2",1,1],["hwd","v3",200,200]]' "providers shows each instance's API and batch limits"
+json_valid providers "$OUT" "providers --json matches its schema"
+run_lbr -c l.ini providers
+like "$OUT" "hwd +plugin huaweicloud, api v3, batch: remove 200, create 200" "and in the human listing"
 run_lbr -c l.ini validate
 is "$RC" 0 "a v2 and a v3 provider validate side by side"
 
@@ -45,6 +49,7 @@ is "$RC" 0 "a v2 and a v3 provider validate side by side"
 fake_log_clear
 run_lbr -c l.ini --json plan
 is "$RC" 0 "plan exits 0"
+json_valid plan "$OUT" "plan --json matches its schema"
 is "$(printf '%s' "$OUT" | jq '.pools[] | select(.name=="ded") | .observed')" 450 "all 450 members observed through page_info"
 is "$(printf '%s' "$OUT" | jq '.pools[] | select(.name=="ded") | .remove | length')" 445 "445 removals planned"
 is "$(fake_count '.method=="GET" and (.path | startswith("/v3/"))')" 5 "five v3 pages of 100"
@@ -53,8 +58,9 @@ is "$(fake_log | jq -r '[.[] | select(.path | startswith("/v3/")) | .query] | .[
 
 # apply: three batch-delete calls, none over 200, no declared id ever sent.
 fake_log_clear
-run_lbr -c l.ini apply --auto-approve
+run_lbr -c l.ini --json apply --auto-approve
 is "$RC" 0 "apply exits 0"
+json_valid event "$OUT" "every apply --json event matches its schema"
 is "$(fake_count ".path == \"$V3/batch-delete\"")" 3 "445 removals took 3 batch-delete calls"
 is "$(fake_log | jq -c "[.[] | select(.path == \"$V3/batch-delete\") | .body | fromjson | .members | length] | sort")" \
 	'[45,200,200]' "batches of 200, 200 and 45 ids"

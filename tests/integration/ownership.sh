@@ -58,8 +58,10 @@ run_lbr -c l.ini --json plan
 is "$(printf '%s' "$OUT" | jq -c '[.pools[] | {name, u: [.unmanaged[].address], p: [.protected[].address]}]')" \
 	'[{"name":"one","u":["10.0.0.50"],"p":[]},{"name":"two","u":[],"p":["10.0.2.60"]}]' \
 	"plan --json lists unmanaged and protected members"
+json_valid plan "$OUT" "plan --json with protected and unmanaged members matches its schema"
 run_lbr -c l.ini --json drift
 is "$(printf '%s' "$OUT" | jq -c '[.pools[] | .unmanaged | length]')" '[1,0]' "drift --json lists them too"
+json_valid drift "$OUT" "drift --json matches its schema"
 
 fake_log_clear
 run_lbr -c l.ini apply --auto-approve
