@@ -8,40 +8,18 @@
 #include <string.h>
 
 #include "agent/act.h"
+#include "agent/batch.h"
 #include "agent/call.h"
 #include "agent/drain.h"
 #include "agent/exec.h"
 #include "agent/log.h"
 #include "agent/observe.h"
 #include "agent/util.h"
-#include "agent/verify.h"
+#include "agent/pool.h"
 
 int lbr_pool_can_act(const struct lbr_pool_rt *p)
 {
 	return p->obs_ok && !p->refused && !p->error && !p->frozen;
-}
-
-static int retry_later(enum lbr_outcome o)
-{
-	return o == LBR_OUT_TRANSIENT || o == LBR_OUT_THROTTLED;
-}
-
-static void ref_of(const struct lbr_obs_member *m, struct lbr_member_ref *r)
-{
-	r->id = m->id;
-	r->address = m->address;
-	r->port = m->port;
-	r->weight = m->weight;
-	r->enabled = m->enabled;
-}
-
-static void remember(char ***arr, size_t *n, size_t *cap, const char *s)
-{
-	if (lbr_grow((void **)arr, cap, *n, sizeof(char *)) == 0) {
-		(*arr)[*n] = strdup(s);
-		if ((*arr)[*n])
-			(*n)++;
-	}
 }
 
 /* ------------------------------------------------------ make: create/weight */
@@ -84,7 +62,7 @@ static void make_job(void *arg)
 		for (i = 0; refs && weights && i < j->n; i++) {
 			const struct lbr_plan_reweight *w = &p->plan.reweight[j->first + i];
 
-			ref_of(&p->obs->members[w->member], &refs[i]);
+			lbr_batch_ref(&p->obs->members[w->member], &refs[i]);
 			weights[i] = w->to;
 		}
 		c.m = refs;
@@ -118,7 +96,7 @@ static void make_job(void *arg)
 		else
 			p->failed++;
 		if (j->op == LBR_OP_CREATE && (ir.outcome == LBR_OUT_OK || ir.outcome == LBR_OUT_EXISTS))
-			remember(&p->created_keys, &p->n_created_keys, &p->cap_created_keys, ap);
+			lbr_batch_remember(&p->created_keys, &p->n_created_keys, &p->cap_created_keys, ap);
 		pthread_mutex_unlock(&p->mu);
 		if (ir.outcome == LBR_OUT_OK || (ir.outcome == LBR_OUT_EXISTS && j->op == LBR_OP_CREATE))
 			continue;
@@ -126,7 +104,7 @@ static void make_job(void *arg)
 		 * new capacity did not arrive. */
 		p->make_failed = 1;
 		lbr_result_describe(&ir, desc, sizeof(desc));
-		if (retry_later(ir.outcome))
+		if (lbr_batch_retry_later(ir.outcome))
 			lbr_pool_soft_error(p, "pool \"%s\": cannot %s %s: %s", cp->name,
 					    j->op == LBR_OP_CREATE ? "create" : "set the weight of", ap, desc);
 		else
@@ -197,7 +175,7 @@ static size_t make_round(struct lbr_engine *e)
 			continue;
 		p->verified = 1;
 		if (p->obs_ok && !p->error && !p->frozen && p->plan_gen != p->obs_gen)
-			lbr_engine_plan_pool(e, p);
+			lbr_pool_plan(e, p);
 		if (!p->obs_ok || p->plan.n_create || p->plan.n_reweight) {
 			p->hold_removals = 1;
 			if (!p->make_failed)
@@ -260,7 +238,7 @@ static void update_job(struct rule_job *j)
 	}
 	u->failed = 1;
 	lbr_result_describe(&res, desc, sizeof(desc));
-	if (retry_later(res.outcome))
+	if (lbr_batch_retry_later(res.outcome))
 		lbr_pool_soft_error(p, "pool \"%s\": cannot update forwarding policy %s (%s): %s",
 				    p->cfg->name, rule->id, rule->label, desc);
 	else
@@ -268,206 +246,11 @@ static void update_job(struct rule_job *j)
 			       p->cfg->name, rule->id, rule->label, desc);
 }
 
-/* Is member `id` free of every rule update that has not succeeded? */
-static int member_rules_ok(struct lbr_pool_rt *p, const char *id)
-{
-	size_t i, k;
-
-	for (i = 0; i < p->plan.n_updates; i++) {
-		struct lbr_obs_rule *rule = &p->obs->rules[p->plan.updates[i].rule];
-
-		if (p->plan.updates[i].done)
-			continue;
-		for (k = 0; k < rule->n_members; k++)
-			if (!strcmp(rule->member_ids[k], id))
-				return 0;
-	}
-	return 1;
-}
-
-/* ----------------------------------------------- removals, drains, restores */
-
-size_t lbr_act_jobs(struct lbr_engine *e, struct lbr_pool_rt *p, const size_t *idx, size_t n,
-		    enum lbr_act_kind kind, struct lbr_act_job *out)
-{
-	size_t batch = lbr_prov_batch(p->prov, kind == LBR_ACT_REMOVE ? LBR_BATCH_REMOVE : LBR_BATCH_DRAIN);
-	size_t i, k = 0;
-
-	for (i = 0; i < n; i += batch) {
-		out[k].e = e;
-		out[k].p = p;
-		out[k].idx = idx + i;
-		out[k].n = n - i < batch ? n - i : batch;
-		out[k].kind = kind;
-		out[k].wait_rules = 0;
-		k++;
-	}
-	return k;
-}
-
-/* Count one item's outcome, tell the sink, note the pool's error. */
-/* Remember a removal that ended in doubt, with its attempts' request ids:
- * the next listing tells whether it was applied (verify.c). */
-static void doubt_add(struct lbr_pool_rt *p, const struct lbr_obs_member *m, const char *requests)
-{
-	struct lbr_doubt *d = NULL;
-	size_t k;
-
-	for (k = 0; k < p->n_doubt && !d; k++)
-		if (!strcmp(p->doubt[k].id, m->id))
-			d = &p->doubt[k];
-	if (!d) {
-		if (lbr_grow((void **)&p->doubt, &p->cap_doubt, p->n_doubt, sizeof(*d)) < 0)
-			return;
-		d = &p->doubt[p->n_doubt];
-		memset(d, 0, sizeof(*d));
-		d->id = strdup(m->id);
-		if (!d->id)
-			return;
-		snprintf(d->address, sizeof(d->address), "%s", m->address);
-		d->port = m->port;
-		p->n_doubt++;
-	}
-	k = strlen(d->requests);
-	snprintf(d->requests + k, sizeof(d->requests) - k, "%s%s", k ? " " : "",
-		 requests && *requests ? requests : "-");
-}
-
-static void member_outcome(struct lbr_act_job *j, const struct lbr_obs_member *m, size_t idx,
-			   enum lbr_op op, const struct lbr_call_result *ir, const char *doubt)
-{
-	struct lbr_pool_rt *p = j->p;
-	int ok = ir->outcome == LBR_OUT_OK || (op == LBR_OP_REMOVE && ir->outcome == LBR_OUT_NOT_FOUND);
-	char desc[1024], ap[80];
-	size_t k;
-
-	lbr_call_event(j->e, p, op, m->id, m->address, m->port, ir);
-	pthread_mutex_lock(&p->mu);
-	if (op == LBR_OP_REMOVE && ok) {
-		if (ir->outcome == LBR_OUT_OK)
-			p->removed++;
-		else
-			p->already_gone++;
-		remember(&p->removed_ids, &p->n_removed_ids, &p->cap_removed_ids, m->id);
-	} else if (op != LBR_OP_REMOVE) {
-		for (k = 0; k < p->n_drain; k++)
-			if (p->drain[k].member == idx)
-				p->drain[k].state = !ok ? LBR_DRAIN_FAILED
-					: op == LBR_OP_DRAIN ? LBR_DRAIN_DRAINED : LBR_DRAIN_RESTORED;
-		if (op == LBR_OP_RESTORE && ok)
-			p->restored++;
-	}
-	if (!ok)
-		p->failed++;
-	if (!ok && op == LBR_OP_REMOVE && retry_later(ir->outcome))
-		doubt_add(p, m, doubt);
-	pthread_mutex_unlock(&p->mu);
-	if (ok)
-		return;
-	lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
-	lbr_result_describe(ir, desc, sizeof(desc));
-	if (op == LBR_OP_REMOVE && retry_later(ir->outcome))
-		lbr_pool_soft_error(p, "pool \"%s\": cannot remove %s (member %s): %s", p->cfg->name, ap,
-				    m->id, desc);
-	else
-		lbr_pool_error(p, "pool \"%s\": cannot %s %s (member %s): %s", p->cfg->name,
-			       op == LBR_OP_REMOVE ? "remove" : op == LBR_OP_DRAIN ? "drain" : "restore",
-			       ap, m->id, desc);
-}
-
-static void member_batch(struct lbr_act_job *j)
-{
-	struct lbr_pool_rt *p = j->p;
-	enum lbr_op op = j->kind == LBR_ACT_REMOVE ? LBR_OP_REMOVE
-		: j->kind == LBR_ACT_DRAIN ? LBR_OP_DRAIN : LBR_OP_RESTORE;
-	struct lbr_member_ref *refs = calloc(j->n + 1, sizeof(*refs));
-	struct lbr_item_result *items = calloc(j->n + 1, sizeof(*items));
-	char (*doubt)[256] = calloc(j->n + 1, sizeof(*doubt));
-	size_t *which = calloc(j->n + 1, sizeof(*which));
-	struct lbr_call c;
-	struct lbr_call_result res;
-	size_t i, n = 0;
-
-	if (!refs || !items || !which || !doubt) {
-		lbr_pool_error(p, "pool \"%s\": out of memory", p->cfg->name);
-		goto out;
-	}
-	for (i = 0; i < j->n; i++) {
-		struct lbr_obs_member *m = &p->obs->members[j->idx[i]];
-
-		if (op == LBR_OP_REMOVE && !member_rules_ok(p, m->id)) {
-			char ap[80];
-
-			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
-			lbr_pool_soft_error(p, "pool \"%s\": not removing %s (member %s): a forwarding policy naming it could not be updated",
-					    p->cfg->name, ap, m->id);
-			pthread_mutex_lock(&p->mu);
-			p->failed++;
-			pthread_mutex_unlock(&p->mu);
-			continue;
-		}
-		ref_of(m, &refs[n]);
-		which[n++] = j->idx[i];
-	}
-	if (!n)
-		goto out;
-	memset(&c, 0, sizeof(c));
-	c.e = j->e;
-	c.prov = p->prov;
-	c.pool = p;
-	c.op = op;
-	c.object_id = refs[0].id;
-	c.m = refs;
-	c.n = n;
-	c.items = items;
-	c.doubt = op == LBR_OP_REMOVE ? doubt : NULL;
-	lbr_call_run(&c, &res);
-	if (res.outcome == LBR_OUT_AUTH && !res.http_status && !res.code[0]) {
-		/* Not attempted: another call hit an auth error. */
-		lbr_pool_error(p, "pool \"%s\": %s %s: %s", p->cfg->name, lbr_op_name(op), refs[0].id,
-			       res.message);
-		pthread_mutex_lock(&p->mu);
-		p->failed += (unsigned)n;
-		pthread_mutex_unlock(&p->mu);
-		goto out;
-	}
-	p->touched = 1;
-	for (i = 0; i < n; i++) {
-		struct lbr_call_result ir;
-
-		lbr_item_as_result(&res, &items[i], &ir);
-		member_outcome(j, &p->obs->members[which[i]], which[i], op, &ir, doubt[i]);
-	}
-out:
-	free(refs);
-	free(items);
-	free(doubt);
-	free(which);
-}
-
-void lbr_act_member_job(void *arg)
-{
-	struct lbr_act_job *j = arg;
-	struct lbr_pool_rt *p = j->p;
-
-	if (j->wait_rules) {
-		/* This pool's removals wait for its own rule updates only. */
-		pthread_mutex_lock(&p->mu);
-		while (p->rules_left > 0)
-			lbr_exec_cond_wait(&p->cv, &p->mu);
-		pthread_mutex_unlock(&p->mu);
-	}
-	member_batch(j);
-	if (j->kind == LBR_ACT_REMOVE && p->inline_verify &&
-	    __atomic_sub_fetch(&p->jobs_left, 1, __ATOMIC_ACQ_REL) == 0)
-		lbr_verify_pool(j->e, p);
-}
-
 /* Rule updates and member batches share one executor run: a job is either. */
 struct phase_job {
 	int is_rule;
 	struct rule_job r;
-	struct lbr_act_job a;
+	struct lbr_batch_job a;
 };
 
 static void phase_job(void *arg)
@@ -478,7 +261,7 @@ static void phase_job(void *arg)
 		update_job(&j->r);
 		rule_done(j->r.p);
 	} else {
-		lbr_act_member_job(&j->a);
+		lbr_batch_job(&j->a);
 	}
 }
 
@@ -487,7 +270,7 @@ static void phase_job(void *arg)
 static size_t break_round(struct lbr_engine *e)
 {
 	struct phase_job *jobs;
-	struct lbr_act_job *tmp;
+	struct lbr_batch_job *tmp;
 	size_t i, k, n = 0, total = 0;
 
 	for (i = 0; i < e->n_pools; i++) {
@@ -531,8 +314,8 @@ static size_t break_round(struct lbr_engine *e)
 			continue;
 		if (drain && lbr_drain_start(p) < 0)
 			continue;
-		nj = lbr_act_jobs(e, p, p->plan.remove, p->plan.n_remove,
-				  drain ? LBR_ACT_DRAIN : LBR_ACT_REMOVE, tmp);
+		nj = lbr_batch_jobs(e, p, p->plan.remove, p->plan.n_remove,
+				  drain ? LBR_BATCH_DO_DRAIN : LBR_BATCH_DO_REMOVE, tmp);
 		p->inline_verify = !drain;
 		p->verified = 0;
 		p->jobs_left = p->inline_verify ? (int)nj : 0;

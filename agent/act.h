@@ -15,26 +15,8 @@
 
 #include <stddef.h>
 
-#include "agent/engine.h"
+#include "agent/runtime.h"
 
-enum lbr_act_kind { LBR_ACT_REMOVE = 0, LBR_ACT_DRAIN, LBR_ACT_RESTORE };
-
-/* A batch of members of one pool to remove, drain or restore. */
-struct lbr_act_job {
-	struct lbr_engine *e;
-	struct lbr_pool_rt *p;
-	const size_t *idx; /* obs member indices (borrowed) */
-	size_t n;
-	enum lbr_act_kind kind;
-	int wait_rules;    /* wait for the pool's rule updates first */
-};
-
-/* Cut n members into jobs of at most the instance's batch size for the
- * kind; writes them to out (room for n jobs) and returns how many. */
-size_t lbr_act_jobs(struct lbr_engine *e, struct lbr_pool_rt *p, const size_t *idx, size_t n,
-		    enum lbr_act_kind kind, struct lbr_act_job *out);
-/* Run one lbr_act_job (an executor job). */
-void lbr_act_member_job(void *arg);
 /* One round of act.  Returns the number of actions planned. */
 size_t lbr_act_round(struct lbr_engine *e);
 /* May the pool act (observed, not refused, no error, not frozen)? */

@@ -8,33 +8,12 @@
 
 #include <stddef.h>
 
-#include "agent/engine.h"
+#include "agent/runtime.h"
 
-/* One operation in progress; handed to plugins as the opaque lbr_call. */
-struct lbr_call {
-	struct lbr_engine *e;
-	struct lbr_prov_rt *prov;
-	struct lbr_pool_rt *pool;
-	enum lbr_op op;
-	const char *object_id; /* for events and retries: a member or rule id */
-	/* LIST */
-	const char *cursor;
-	char *next_cursor;
-	size_t next_len;
-	struct lbr_obs *obs;
-	/* REMOVE / DRAIN / RESTORE / WEIGHT: n members; CREATE: n specs */
-	const struct lbr_member_ref *m;
-	const struct lbr_member_spec *specs;
-	const int *weights;
-	size_t n;
-	struct lbr_item_result *items; /* n of them */
-	char (*doubt)[256];            /* REMOVE: n buffers collecting the request
-					* ids of attempts that ended in doubt */
-	/* UPDATE_RULE */
-	const struct lbr_rule_ref *rule;
-	const char *const *ids;
-	size_t n_ids;
-};
+/* Names of operations and outcomes, as in the audit log and JSON. */
+const char *lbr_op_name(enum lbr_op op);
+const char *lbr_outcome_name(enum lbr_outcome o);
+
 
 /* Run c with retries; res holds the final outcome of the call.  For a
  * batch whose call outcome is LBR_OUT_OK, c->items hold each item's

@@ -15,7 +15,7 @@
 
 #include "agent/cfg.h"
 #include "agent/cli.h"
-#include "agent/engine.h"
+#include "agent/runtime.h"
 #include "agent/host.h"
 #include "agent/error.h"
 #include "agent/lease.h"

@@ -16,6 +16,8 @@
 #include "agent/cfg.h"
 #include "agent/cli.h"
 #include "agent/engine.h"
+#include "agent/pool.h"
+#include "agent/verify.h"
 #include "agent/host.h"
 #include "agent/error.h"
 #include "agent/lease.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/act.h"
+#include "agent/batch.h"
 #include "agent/call.h"
 #include "agent/drain.h"
 #include "agent/exec.h"
@@ -55,7 +55,7 @@ void lbr_drain_finish(struct lbr_engine *e)
 	for (;;) {
 		struct lbr_pool_rt *next = NULL;
 		struct lbr_cfg *fresh = NULL;
-		struct lbr_act_job *jobs;
+		struct lbr_batch_job *jobs;
 		size_t *idx;
 		char err[2048];
 		size_t i, k, n = 0, nidx = 0;
@@ -137,12 +137,12 @@ void lbr_drain_finish(struct lbr_engine *e)
 			memmove(rm + n_rm, rs, n_rs * sizeof(*rs));
 			rs = rm + n_rm;
 			nidx += n_rm + n_rs;
-			n += lbr_act_jobs(e, p, rm, n_rm, LBR_ACT_REMOVE, jobs + n);
-			n += lbr_act_jobs(e, p, rs, n_rs, LBR_ACT_RESTORE, jobs + n);
+			n += lbr_batch_jobs(e, p, rm, n_rm, LBR_BATCH_DO_REMOVE, jobs + n);
+			n += lbr_batch_jobs(e, p, rs, n_rs, LBR_BATCH_DO_RESTORE, jobs + n);
 		}
 		/* Restores flip the state of the entry back; removals leave
 		 * DONE. */
-		lbr_exec_run(e->exec, lbr_act_member_job, jobs, sizeof(*jobs), n);
+		lbr_exec_run(e->exec, lbr_batch_job, jobs, sizeof(*jobs), n);
 		free(jobs);
 		free(idx);
 		lbr_cfg_free(fresh);

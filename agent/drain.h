@@ -9,7 +9,7 @@
 #ifndef LBR_DRAIN_H
 #define LBR_DRAIN_H
 
-#include "agent/engine.h"
+#include "agent/runtime.h"
 
 /* Prepare pool p to drain its planned removals (entries, deadline).
  * 0, or LBR_ENOMEM (the pool's error is set). */

@@ -18,81 +18,9 @@
 #include "agent/limiter.h"
 #include "agent/log.h"
 #include "agent/observe.h"
+#include "agent/pool.h"
 #include "agent/util.h"
 #include "state/state.h"
-
-volatile int lbr_engine_stop;
-
-size_t lbr_prov_batch(const struct lbr_prov_rt *p, enum lbr_batch_op op)
-{
-	uint32_t b = p->info.batch[op];
-
-	return b ? b : 1;
-}
-
-int lbr_prov_can(const struct lbr_prov_rt *p, uint64_t cap)
-{
-	const struct lbr_provider *ops = &p->cfg->plugin->ops;
-	const void *fn = NULL;
-
-	if (!(p->info.caps & cap))
-		return 0;
-	if (cap == LBR_CAP_CREATE)
-		fn = (const void *)ops->create_members;
-	else if (cap == LBR_CAP_WEIGHT)
-		fn = (const void *)ops->set_weights;
-	else if (cap == LBR_CAP_DRAIN)
-		fn = (const void *)ops->drain_members;
-	else if (cap == LBR_CAP_RULES)
-		fn = (const void *)ops->update_rule;
-	else
-		return 1;
-	return fn != NULL;
-}
-
-size_t lbr_pool_work(const struct lbr_pool_rt *p)
-{
-	if (!p->obs_ok || p->refused)
-		return 0;
-	return p->plan.n_remove + p->plan.n_updates + p->plan.n_create + p->plan.n_reweight;
-}
-
-void lbr_engine_plan_pool(struct lbr_engine *e, struct lbr_pool_rt *p)
-{
-	struct lbr_plan_input in = {
-		.pool = p->cfg,
-		.obs = p->obs,
-		.rec = p->rec,
-		.removed_ids = (const char *const *)p->removed_ids,
-		.n_removed_ids = p->n_removed_ids,
-		.can_weight = lbr_prov_can(p->prov, LBR_CAP_WEIGHT),
-	};
-	struct lbr_guard_input g;
-
-	lbr_plan_release(&p->plan);
-	if (!p->obs_ok || !p->obs)
-		return;
-	p->plan_gen = p->obs_gen;
-	if (lbr_plan_pool(&in, &p->plan) < 0) {
-		p->obs_ok = 0;
-		lbr_pool_error(p, "pool \"%s\": out of memory while planning", p->cfg->name);
-		return;
-	}
-	if (!p->base_set) {
-		p->first_base = lbr_plan_base(&p->plan, p->obs->n_members);
-		p->base_set = 1;
-	}
-	memset(&g, 0, sizeof(g));
-	g.max_delete = e->cfg->max_delete;
-	g.max_delete_percent = e->cfg->max_delete_percent;
-	g.max_create = p->cfg->max_create;
-	g.base = p->first_base;
-	g.removed_before = p->removed + p->already_gone;
-	g.created_before = p->created;
-	g.force = e->force;
-	if (!p->refused && lbr_guard_check(&g, &p->plan, p->refuse_msg, sizeof(p->refuse_msg)))
-		p->refused = 1;
-}
 
 void lbr_engine_observe_and_plan(struct lbr_engine *e, const struct lbr_state *state)
 {
@@ -108,7 +36,7 @@ void lbr_engine_observe_and_plan(struct lbr_engine *e, const struct lbr_state *s
 
 		if (!p->obs_ok)
 			continue;
-		lbr_engine_plan_pool(e, p);
+		lbr_pool_plan(e, p);
 		if (sp && sp->n_members >= 4 && p->obs->n_members < sp->n_members / 2)
 			snprintf(p->warning, sizeof(p->warning),
 				 "listing shrank from %zu members (last recorded state) to %zu",

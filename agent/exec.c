@@ -14,6 +14,8 @@
 #include "agent/sched.h"
 #include "agent/util.h"
 
+volatile int lbr_engine_stop;
+
 struct exec_threads {
 	struct lbr_exec base;
 	pthread_t *th;

@@ -18,6 +18,10 @@
 
 struct lbr_exec;
 
+/* Set by signal handlers: finish in-flight calls, start no new ones; the
+ * waits below return early when it is set. */
+extern volatile int lbr_engine_stop;
+
 struct lbr_exec_ops {
 	const char *name;
 	void (*run)(struct lbr_exec *x, void (*fn)(void *), void *args, size_t argsz, size_t n);

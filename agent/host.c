@@ -12,7 +12,7 @@
 
 #include <openssl/crypto.h>
 
-#include "agent/call.h"
+#include "agent/runtime.h"
 #include "agent/cfg.h"
 #include "agent/error.h"
 #include "agent/host.h"

@@ -6,7 +6,7 @@
 #ifndef LBR_LIMITER_H
 #define LBR_LIMITER_H
 
-#include "agent/engine.h"
+#include "agent/runtime.h"
 
 /* Start with `max_window` calls at once and no pacing. */
 void lbr_limiter_init(struct lbr_prov_rt *p, int max_window);

@@ -3,6 +3,7 @@
 noinst_LTLIBRARIES += agent/liblbrcore.la
 agent_liblbrcore_la_SOURCES = \
 	%D%/act.c %D%/act.h \
+	%D%/batch.c %D%/batch.h \
 	%D%/call.c %D%/call.h \
 	%D%/cfg.c %D%/cfg.h \
 	%D%/cli.h %D%/cmd-info.c %D%/cmd-pass.c \
@@ -10,7 +11,7 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/drain.c %D%/drain.h \
 	%D%/engine.c %D%/engine.h \
 	%D%/error.c %D%/error.h \
-	%D%/exec.c %D%/exec.h \
+	%D%/exec.c %D%/exec.h %D%/exec-tasks.c \
 	%D%/guard.c %D%/guard.h \
 	%D%/host.c %D%/host.h \
 	%D%/http.c %D%/http.h \
@@ -22,6 +23,7 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/observe.c %D%/observe.h \
 	%D%/plan.c %D%/plan.h \
 	%D%/plugin.c %D%/plugin.h \
+	%D%/pool.c %D%/pool.h \
 	%D%/record.c %D%/record.h \
 	%D%/report.c %D%/report.h %D%/report-int.h %D%/report-lists.c \
 	%D%/report-docs.c %D%/report-outside.c \

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent/error.h"
+#include "agent/call.h"
 #include "agent/log.h"
 #include "agent/metrics.h"
 #include "state/state.h"

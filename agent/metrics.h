@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "agent/engine.h"
+#include "agent/runtime.h"
 
 struct lbr_state;
 

@@ -8,7 +8,7 @@
 #ifndef LBR_OBSERVE_H
 #define LBR_OBSERVE_H
 
-#include "agent/engine.h"
+#include "agent/runtime.h"
 
 struct lbr_observe_job {
 	struct lbr_engine *e;

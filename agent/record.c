@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agent/error.h"
+#include "agent/pool.h"
 #include "agent/record.h"
 #include "agent/util.h"
 #include "state/state.h"

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "agent/engine.h"
+#include "agent/runtime.h"
 
 struct lbr_state;
 struct lbr_state_store;

@@ -8,7 +8,7 @@
 
 #include <json-c/json.h>
 
-#include "agent/engine.h"
+#include "agent/runtime.h"
 
 struct lbr_state;
 struct lbr_state_pool;

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "agent/log.h"
+#include "agent/call.h"
 #include "agent/plugin.h"
 #include "agent/report.h"
 #include "agent/report-int.h"

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "agent/engine.h"
+#include "agent/runtime.h"
 
 struct lbr_state;
 

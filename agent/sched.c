@@ -12,7 +12,6 @@
 #include <curl/curl.h>
 
 #include "agent/error.h"
-#include "agent/exec.h"
 #include "agent/sched.h"
 #include "agent/util.h"
 
@@ -598,46 +597,4 @@ void lbr_sched_wake(const void *chan)
 	for (i = 0; i < s->n; i++)
 		if (s->tasks[i].st == T_PARK && s->tasks[i].chan == chan)
 			s->tasks[i].st = T_RUN;
-}
-
-/* ------------------------------------------- the executor's task flavour */
-
-struct exec_tasks {
-	struct lbr_exec base;
-	struct lbr_sched *s;
-};
-
-static void tasks_run(struct lbr_exec *x, void (*fn)(void *), void *args, size_t argsz, size_t n)
-{
-	lbr_sched_run(((struct exec_tasks *)x)->s, fn, args, argsz, n);
-}
-
-static void tasks_free(struct lbr_exec *x)
-{
-	struct exec_tasks *t = (struct exec_tasks *)x;
-
-	lbr_sched_free(t->s);
-	free(t);
-}
-
-static const struct lbr_exec_ops tasks_ops = {
-	.name = "cooperative tasks on one thread",
-	.run = tasks_run,
-	.free = tasks_free,
-};
-
-int lbr_exec_tasks_new(unsigned n, struct lbr_exec **out)
-{
-	struct exec_tasks *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return LBR_ENOMEM;
-	if (lbr_sched_new(n, &t->s) < 0) {
-		free(t);
-		return LBR_ENOMEM;
-	}
-	t->base.ops = &tasks_ops;
-	t->base.n = n;
-	*out = &t->base;
-	return 0;
 }

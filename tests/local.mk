@@ -40,3 +40,7 @@ check_PROGRAMS += %D%/unit/test-selector
 TESTS += %D%/unit/test-selector
 %C%_unit_test_selector_SOURCES = %D%/unit/test-selector.c
 %C%_unit_test_selector_LDADD = agent/liblbrcore.la
+
+# The architecture's rules, checked on the sources.
+TESTS += %D%/layers.sh
+EXTRA_DIST += %D%/layers.sh scripts/check-layers
