@@ -83,10 +83,25 @@ fake_log_clear
 run_lbr -c "$C" plan --detailed-exitcode
 is "$RC" 0 "converged: nothing pending"
 
+# A creation applied but answered 503: the retry gets 409 (the member is
+# there), which counts as done once the pool is re-read.
+write_cfg "create = yes
+subnet_id = $SUBNET" "10.0.0.11:80 weight=5" "10.0.0.12:80 weight=0" "10.0.0.13:80 weight=0 name=canary" "10.0.0.16:80"
+fake_ctl POST /_fake/faults '{"cloud":"hw","op":"create","count":1,"applied_then":503}' >/dev/null
+fake_log_clear
+run_lbr -c "$C" apply --auto-approve
+is "$RC" 0 "a duplicate after an applied-then-503 creation counts as done"
+is "$(fake_log | jq -r '[.[] | select(.method=="POST") | .status] | join(" ")')" "503 409" \
+	"the POST was answered 503, its retry 409"
+is "$(hw_members "$P_WEB" | grep -c '^10\.0\.0\.16:80$')" 1 "exactly one 10.0.0.16:80"
+is "$(jq -r 'select(.action=="create" and .address=="10.0.0.16") | .outcome' "$S.log" | paste -sd' ' -)" \
+	"transient exists" "both attempts are audited"
+fake_ctl DELETE /_fake/faults >/dev/null
+
 # A failed creation: nothing is removed in that pass.
 fake_ctl POST /_fake/hw/pools/$P_WEB/members '{"address":"10.0.0.8","protocol_port":80}' >/dev/null
 write_cfg "create = yes
-subnet_id = $SUBNET" "10.0.0.11:80 weight=5" "10.0.0.12:80 weight=0" "10.0.0.13:80 weight=0 name=canary" "10.0.0.14:80"
+subnet_id = $SUBNET" "10.0.0.11:80 weight=5" "10.0.0.12:80 weight=0" "10.0.0.13:80 weight=0 name=canary" "10.0.0.16:80" "10.0.0.14:80"
 fake_ctl POST /_fake/faults '{"cloud":"hw","op":"create","status":400,"count":10}' >/dev/null
 fake_log_clear
 run_lbr -c "$C" apply --auto-approve

@@ -106,16 +106,19 @@ is "$(fake_log | jq -c '[.[] | select(.method=="PUT") | .body | fromjson | .memb
 like "$(fake_log | jq -r '[.[] | select(.method != "GET") | .method] | join(" ")')" '^PUT POST$' \
 	"the PUT precedes the batch-delete POST"
 
-# Creation on v3: batch-add, "existed" counts as done.
+# Creation on v3: batch-add; a batch applied but answered 503 is sent
+# again, and its "existed" items count as done.
 cfg "create = yes"
 printf 'member = 10.3.0.88:80 weight=0\nmember = 10.3.0.89:80\n' >>l.ini
-fake_ctl POST /_fake/hw/pools/$P3/members '{"address":"10.3.0.89","protocol_port":80}' >/dev/null
-fake_ctl DELETE /_fake/hw/pools/$P3/members/$(fake_ctl GET /_fake/hw/pools/$P3 | jq -r '.members[] | select(.address=="10.3.0.89") | .id') >/dev/null
+fake_ctl POST /_fake/faults '{"cloud":"hw","op":"batch_add","count":1,"applied_then":503}' >/dev/null
 fake_log_clear
 run_lbr -c l.ini apply --auto-approve
 is "$RC" 0 "apply with creations exits 0"
-is "$(fake_count ".path == \"$V3/batch-add\"")" 1 "two creations in one batch-add call"
-is "$(fake_log | jq -c ".[] | select(.path == \"$V3/batch-add\") | [.body | fromjson | .members[] | [.address, .weight]]")" \
+is "$(fake_log | jq -r "[.[] | select(.path == \"$V3/batch-add\") | .status] | join(\" \")")" "503 200" \
+	"the batch-add was answered 503 and sent again"
+is "$(jq -r 'select(.action=="create") | .outcome' st.json.log | sort | uniq -c | awk '{print $2 "=" $1}' | paste -sd' ' -)" \
+	"exists=2 transient=2" "audited per member: transient, then exists"
+is "$(fake_log | jq -c "[.[] | select(.path == \"$V3/batch-add\")][0] | [.body | fromjson | .members[] | [.address, .weight]]")" \
 	'[["10.3.0.88",0],["10.3.0.89",null]]' "weight 0 sent as 0, no weight when not declared"
 is "$(fake_ctl GET /_fake/hw/pools/$P3 | jq '.members | length')" 7 "7 members now"
 

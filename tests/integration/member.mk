@@ -7,7 +7,8 @@ MEMBER_ITESTS = \
 	%D%/hw-v3.sh \
 	%D%/abi.sh \
 	%D%/fencing.sh \
-	%D%/audit-spool.sh
+	%D%/audit-spool.sh \
+	%D%/uc-create.sh
 
 TESTS += $(MEMBER_ITESTS)
 EXTRA_DIST += $(MEMBER_ITESTS)
