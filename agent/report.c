@@ -112,7 +112,8 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
 			fprintf(f, "  ! blocked %s (member %s): %s\n", ap, m->id, p->plan.blocked[k].reason);
 		}
-		for (k = 0; k < p->plan.n_missing; k++) {
+		/* With create = yes a missing member is a creation (below). */
+		for (k = 0; !p->cfg->create && k < p->plan.n_missing; k++) {
 			struct lbr_cfg_member *m = &p->cfg->members[p->plan.missing[k]];
 
 			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
@@ -572,7 +573,7 @@ void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int ex
 {
 	struct counts c;
 	size_t i;
-	unsigned removed = 0, gone = 0, failed = 0, updates = 0;
+	unsigned removed = 0, gone = 0, failed = 0, updates = 0, created = 0, weights = 0;
 	int changes = 0, drift = 0;
 
 	if (r->progress && r->actions_total > 3)
@@ -582,6 +583,8 @@ void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int ex
 		struct lbr_pool_rt *p = &e->pools[i];
 
 		removed += p->removed;
+		created += p->created + p->already_there;
+		weights += p->reweighted;
 		gone += p->already_gone;
 		failed += p->failed;
 		updates += p->rule_updates;
@@ -597,6 +600,8 @@ void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int ex
 		json_object_object_add(ev, "already_gone", json_object_new_int64(gone));
 		json_object_object_add(ev, "failed", json_object_new_int64(failed));
 		json_object_object_add(ev, "policy_updated", json_object_new_int64(updates));
+		json_object_object_add(ev, "created", json_object_new_int64(created));
+		json_object_object_add(ev, "weights_set", json_object_new_int64(weights));
 		json_object_object_add(ev, "api_calls", json_object_new_int64((int64_t)e->calls_total));
 		json_object_object_add(ev, "exit_code", json_object_new_int(exit_code));
 		emit(r, ev);
@@ -614,12 +619,14 @@ void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int ex
 	 * failed something, nothing for a pass with nothing to do. */
 	if (r->quiet)
 		return;
-	if (!strcmp(r->command, "run") && !removed && !gone && !failed && !updates && !c.errors &&
+	if (!strcmp(r->command, "run") && !removed && !gone && !failed && !updates && !created &&
+	    !weights && !c.errors &&
 	    !c.refused && !c.blocked && exit_code == 0)
 		return;
 	fprintf(r->out,
-		"Apply %s: %u removed, %u already gone, %u policy updates, %u failed, %zu blocked, %zu pools refused, %zu errors (%llu API calls).\n",
-		exit_code == 0 ? "complete" : "incomplete", removed, gone, updates, failed, c.blocked,
+		"Apply %s: %u removed, %u already gone, %u policy updates, %u failed, %u created, %u weights set, %zu blocked, %zu pools refused, %zu errors (%llu API calls).\n",
+		exit_code == 0 ? "complete" : "incomplete", removed, gone, updates, failed, created,
+		weights, c.blocked,
 		c.refused, c.errors, (unsigned long long)e->calls_total);
 	fflush(r->out);
 }

@@ -48,7 +48,7 @@ say "valgrind memcheck: integration tests"
 VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --track-fds=no"
 VG_TESTS=
 for t in hw-converge hw-faults uc-l7 uc-lastbackend mixed drift guards drain \
-	metrics-events state rel-secrets; do
+	metrics-events state rel-secrets create-weights hw-v3 uc-create abi fencing; do
 	if [ -f "$TOP/tests/integration/$t.sh" ]; then
 		VG_TESTS="$VG_TESTS tests/integration/$t.sh"
 	fi

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A real reconciliation against the bundled fake cloud: a Huawei ELB pool
-# and a SurferCloud (UCloud API) VServer with a Layer-7 policy, each with
-# members that the config does not declare.  Usage: scripts/demo.sh PREFIX
+# with a member to create, a weight to change and a member to remove (make
+# before break), and a SurferCloud (UCloud API) VServer with a Layer-7
+# policy and a backend the config does not declare.
+# Usage: scripts/demo.sh PREFIX
 set -euo pipefail
 
 PREFIX=${1:?usage: demo.sh PREFIX}
@@ -54,11 +56,14 @@ public_key  = env:DEMO_SC_PUB
 private_key = env:DEMO_SC_PRIV
 
 [pool web]
-provider = hw
-pool_id  = 5a9a3e9e-d1aa-448e-af37-a70171f2a332
-member   = 10.0.0.11:80
-member   = 10.0.0.12:80
-member   = 10.0.0.13:80
+provider  = hw
+pool_id   = 5a9a3e9e-d1aa-448e-af37-a70171f2a332
+create    = yes                                    ; add declared members that are missing
+subnet_id = 7bd8e4a2-0000-4000-8000-00000000abcd   ; the members' subnet, for creation
+member    = 10.0.0.11:80 weight=5
+member    = 10.0.0.12:80
+member    = 10.0.0.13:80
+member    = 10.0.0.14:80 name=canary
 
 [pool api]
 provider   = sc
@@ -77,5 +82,5 @@ run "$LBR" apply --auto-approve
 run "$LBR" plan --detailed-exitcode
 run "$LBR" state list
 printf '\nAPI calls the fake cloud received:\n'
-curl -sS "$URL/_fake/log" | jq -r '.[] | "  \(.method) \(.path)\(if .action then " Action="+.action else "" end) -> \(.status)\(if .retcode != null then " RetCode \(.retcode)" else "" end)"'
+curl -sS "$URL/_fake/log" | jq -r '.[] | "  \(.method) \(.path)\(if .action then " Action="+.action else "" end)\(if .body and (.method == "POST" or .method == "PUT") then " "+.body else "" end) -> \(.status)\(if .retcode != null then " RetCode \(.retcode)" else "" end)"'
 printf '\nDemo files (config, state, audit log) are in %s\n' "$D"
