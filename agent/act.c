@@ -27,8 +27,8 @@ int lbr_pool_can_act(const struct lbr_pool_rt *p)
 struct make_job {
 	struct lbr_engine *e;
 	struct lbr_pool_rt *p;
-	enum lbr_op op;       /* LBR_OP_CREATE or LBR_OP_WEIGHT */
-	size_t first, n;      /* range of plan.create / plan.reweight */
+	enum lbr_op op;  /* LBR_OP_CREATE or LBR_OP_WEIGHT */
+	size_t first, n; /* range of plan.create / plan.reweight */
 };
 
 static void make_job(void *arg)
@@ -80,7 +80,8 @@ static void make_job(void *arg)
 		struct lbr_call_result ir;
 		const char *addr = j->op == LBR_OP_CREATE ? specs[i].address : refs[i].address;
 		unsigned port = j->op == LBR_OP_CREATE ? specs[i].port : refs[i].port;
-		const char *id = j->op == LBR_OP_CREATE ? (items[i].id[0] ? items[i].id : NULL) : refs[i].id;
+		const char *id = j->op == LBR_OP_CREATE ? (items[i].id[0] ? items[i].id : NULL)
+							: refs[i].id;
 		char ap[80], desc[1024];
 
 		lbr_item_as_result(&res, &items[i], &ir);
@@ -95,10 +96,13 @@ static void make_job(void *arg)
 			p->reweighted++;
 		else
 			p->failed++;
-		if (j->op == LBR_OP_CREATE && (ir.outcome == LBR_OUT_OK || ir.outcome == LBR_OUT_EXISTS))
-			lbr_batch_remember(&p->created_keys, &p->n_created_keys, &p->cap_created_keys, ap);
+		if (j->op == LBR_OP_CREATE &&
+		    (ir.outcome == LBR_OUT_OK || ir.outcome == LBR_OUT_EXISTS))
+			lbr_batch_remember(&p->created_keys, &p->n_created_keys,
+					   &p->cap_created_keys, ap);
 		pthread_mutex_unlock(&p->mu);
-		if (ir.outcome == LBR_OUT_OK || (ir.outcome == LBR_OUT_EXISTS && j->op == LBR_OP_CREATE))
+		if (ir.outcome == LBR_OUT_OK ||
+		    (ir.outcome == LBR_OUT_EXISTS && j->op == LBR_OP_CREATE))
 			continue;
 		/* Make before break: nothing is removed from a pool whose
 		 * new capacity did not arrive. */
@@ -106,10 +110,12 @@ static void make_job(void *arg)
 		lbr_result_describe(&ir, desc, sizeof(desc));
 		if (lbr_batch_retry_later(ir.outcome))
 			lbr_pool_soft_error(p, "pool \"%s\": cannot %s %s: %s", cp->name,
-					    j->op == LBR_OP_CREATE ? "create" : "set the weight of", ap, desc);
+					    j->op == LBR_OP_CREATE ? "create" : "set the weight of",
+					    ap, desc);
 		else
 			lbr_pool_error(p, "pool \"%s\": cannot %s %s: %s", cp->name,
-				       j->op == LBR_OP_CREATE ? "create" : "set the weight of", ap, desc);
+				       j->op == LBR_OP_CREATE ? "create" : "set the weight of", ap,
+				       desc);
 	}
 out:
 	free(items);
@@ -118,10 +124,11 @@ out:
 	free(weights);
 }
 
-static size_t add_make_jobs(struct lbr_engine *e, struct lbr_pool_rt *p, enum lbr_op op, size_t total,
-			    struct make_job *out)
+static size_t add_make_jobs(struct lbr_engine *e, struct lbr_pool_rt *p, enum lbr_op op,
+			    size_t total, struct make_job *out)
 {
-	size_t batch = lbr_prov_batch(p->prov, op == LBR_OP_CREATE ? LBR_BATCH_CREATE : LBR_BATCH_WEIGHT);
+	size_t batch = lbr_prov_batch(p->prov,
+				      op == LBR_OP_CREATE ? LBR_BATCH_CREATE : LBR_BATCH_WEIGHT);
 	size_t i, n = 0;
 
 	for (i = 0; i < total; i += batch) {
@@ -179,8 +186,10 @@ static size_t make_round(struct lbr_engine *e)
 		if (!p->obs_ok || p->plan.n_create || p->plan.n_reweight) {
 			p->hold_removals = 1;
 			if (!p->make_failed)
-				lbr_pool_soft_error(p, "pool \"%s\": %zu new member(s) or weight(s) not listed yet; removals wait",
-						    p->cfg->name, p->plan.n_create + p->plan.n_reweight);
+				lbr_pool_soft_error(
+					p,
+					"pool \"%s\": %zu new member(s) or weight(s) not listed yet; removals wait",
+					p->cfg->name, p->plan.n_create + p->plan.n_reweight);
 		}
 	}
 	return total;
@@ -207,7 +216,9 @@ static void update_job(struct rule_job *j)
 	struct lbr_pool_rt *p = j->p;
 	struct lbr_rule_update *u = &p->plan.updates[j->idx];
 	struct lbr_obs_rule *rule = &p->obs->rules[u->rule];
-	struct lbr_rule_ref ref = { .id = rule->id, .attrs = rule->attrs, .n_attrs = rule->n_attrs };
+	struct lbr_rule_ref ref = { .id = rule->id,
+				    .attrs = rule->attrs,
+				    .n_attrs = rule->n_attrs };
 	struct lbr_call c;
 	struct lbr_call_result res;
 	char desc[1024];
@@ -315,7 +326,7 @@ static size_t break_round(struct lbr_engine *e)
 		if (drain && lbr_drain_start(p) < 0)
 			continue;
 		nj = lbr_batch_jobs(e, p, p->plan.remove, p->plan.n_remove,
-				  drain ? LBR_BATCH_DO_DRAIN : LBR_BATCH_DO_REMOVE, tmp);
+				    drain ? LBR_BATCH_DO_DRAIN : LBR_BATCH_DO_REMOVE, tmp);
 		p->inline_verify = !drain;
 		p->verified = 0;
 		p->jobs_left = p->inline_verify ? (int)nj : 0;

@@ -59,9 +59,10 @@ static int member_rules_ok(struct lbr_pool_rt *p, const char *id)
 /* ----------------------------------------------- removals, drains, restores */
 
 size_t lbr_batch_jobs(struct lbr_engine *e, struct lbr_pool_rt *p, const size_t *idx, size_t n,
-		    enum lbr_batch_kind kind, struct lbr_batch_job *out)
+		      enum lbr_batch_kind kind, struct lbr_batch_job *out)
 {
-	size_t batch = lbr_prov_batch(p->prov, kind == LBR_BATCH_DO_REMOVE ? LBR_BATCH_REMOVE : LBR_BATCH_DRAIN);
+	size_t batch = lbr_prov_batch(p->prov, kind == LBR_BATCH_DO_REMOVE ? LBR_BATCH_REMOVE
+									   : LBR_BATCH_DRAIN);
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i += batch) {
@@ -108,7 +109,8 @@ static void member_outcome(struct lbr_batch_job *j, const struct lbr_obs_member 
 			   enum lbr_op op, const struct lbr_call_result *ir, const char *doubt)
 {
 	struct lbr_pool_rt *p = j->p;
-	int ok = ir->outcome == LBR_OUT_OK || (op == LBR_OP_REMOVE && ir->outcome == LBR_OUT_NOT_FOUND);
+	int ok = ir->outcome == LBR_OUT_OK ||
+		 (op == LBR_OP_REMOVE && ir->outcome == LBR_OUT_NOT_FOUND);
 	char desc[1024], ap[80];
 	size_t k;
 
@@ -123,8 +125,9 @@ static void member_outcome(struct lbr_batch_job *j, const struct lbr_obs_member 
 	} else if (op != LBR_OP_REMOVE) {
 		for (k = 0; k < p->n_drain; k++)
 			if (p->drain[k].member == idx)
-				p->drain[k].state = !ok ? LBR_DRAIN_FAILED
-					: op == LBR_OP_DRAIN ? LBR_DRAIN_DRAINED : LBR_DRAIN_RESTORED;
+				p->drain[k].state = !ok                  ? LBR_DRAIN_FAILED
+						    : op == LBR_OP_DRAIN ? LBR_DRAIN_DRAINED
+									 : LBR_DRAIN_RESTORED;
 		if (op == LBR_OP_RESTORE && ok)
 			p->restored++;
 	}
@@ -138,22 +141,25 @@ static void member_outcome(struct lbr_batch_job *j, const struct lbr_obs_member 
 	lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
 	lbr_result_describe(ir, desc, sizeof(desc));
 	if (op == LBR_OP_REMOVE && lbr_batch_retry_later(ir->outcome))
-		lbr_pool_soft_error(p, "pool \"%s\": cannot remove %s (member %s): %s", p->cfg->name, ap,
-				    m->id, desc);
+		lbr_pool_soft_error(p, "pool \"%s\": cannot remove %s (member %s): %s",
+				    p->cfg->name, ap, m->id, desc);
 	else
 		lbr_pool_error(p, "pool \"%s\": cannot %s %s (member %s): %s", p->cfg->name,
-			       op == LBR_OP_REMOVE ? "remove" : op == LBR_OP_DRAIN ? "drain" : "restore",
+			       op == LBR_OP_REMOVE  ? "remove"
+			       : op == LBR_OP_DRAIN ? "drain"
+						    : "restore",
 			       ap, m->id, desc);
 }
 
 static void member_batch(struct lbr_batch_job *j)
 {
 	struct lbr_pool_rt *p = j->p;
-	enum lbr_op op = j->kind == LBR_BATCH_DO_REMOVE ? LBR_OP_REMOVE
-		: j->kind == LBR_BATCH_DO_DRAIN ? LBR_OP_DRAIN : LBR_OP_RESTORE;
+	enum lbr_op op = j->kind == LBR_BATCH_DO_REMOVE  ? LBR_OP_REMOVE
+			 : j->kind == LBR_BATCH_DO_DRAIN ? LBR_OP_DRAIN
+							 : LBR_OP_RESTORE;
 	struct lbr_member_ref *refs = calloc(j->n + 1, sizeof(*refs));
 	struct lbr_item_result *items = calloc(j->n + 1, sizeof(*items));
-	char (*doubt)[256] = calloc(j->n + 1, sizeof(*doubt));
+	char(*doubt)[256] = calloc(j->n + 1, sizeof(*doubt));
 	size_t *which = calloc(j->n + 1, sizeof(*which));
 	struct lbr_call c;
 	struct lbr_call_result res;
@@ -170,8 +176,10 @@ static void member_batch(struct lbr_batch_job *j)
 			char ap[80];
 
 			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
-			lbr_pool_soft_error(p, "pool \"%s\": not removing %s (member %s): a forwarding policy naming it could not be updated",
-					    p->cfg->name, ap, m->id);
+			lbr_pool_soft_error(
+				p,
+				"pool \"%s\": not removing %s (member %s): a forwarding policy naming it could not be updated",
+				p->cfg->name, ap, m->id);
 			pthread_mutex_lock(&p->mu);
 			p->failed++;
 			pthread_mutex_unlock(&p->mu);
@@ -195,8 +203,8 @@ static void member_batch(struct lbr_batch_job *j)
 	lbr_call_run(&c, &res);
 	if (res.outcome == LBR_OUT_AUTH && !res.http_status && !res.code[0]) {
 		/* Not attempted: another call hit an auth error. */
-		lbr_pool_error(p, "pool \"%s\": %s %s: %s", p->cfg->name, lbr_op_name(op), refs[0].id,
-			       res.message);
+		lbr_pool_error(p, "pool \"%s\": %s %s: %s", p->cfg->name, lbr_op_name(op),
+			       refs[0].id, res.message);
 		pthread_mutex_lock(&p->mu);
 		p->failed += (unsigned)n;
 		pthread_mutex_unlock(&p->mu);

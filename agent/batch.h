@@ -18,13 +18,13 @@ struct lbr_batch_job {
 	const size_t *idx; /* obs member indices (borrowed) */
 	size_t n;
 	enum lbr_batch_kind kind;
-	int wait_rules;    /* wait for the pool's rule updates first */
+	int wait_rules; /* wait for the pool's rule updates first */
 };
 
 /* Cut n members into jobs of at most the instance's batch size for the
  * kind; writes them to out (room for n jobs) and returns how many. */
 size_t lbr_batch_jobs(struct lbr_engine *e, struct lbr_pool_rt *p, const size_t *idx, size_t n,
-		    enum lbr_batch_kind kind, struct lbr_batch_job *out);
+		      enum lbr_batch_kind kind, struct lbr_batch_job *out);
 /* Run one lbr_batch_job (an executor job). */
 void lbr_batch_job(void *arg);
 

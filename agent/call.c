@@ -21,15 +21,15 @@
 const char *lbr_op_name(enum lbr_op op)
 {
 	static const char *const n[] = { "list",    "remove", "update_rule", "drain",
-					  "restore", "create", "set_weight" };
+					 "restore", "create", "set_weight" };
 
 	return (unsigned)op < LBR_OP_COUNT ? n[op] : "?";
 }
 
 const char *lbr_outcome_name(enum lbr_outcome o)
 {
-	static const char *const n[] = { "unset",   "ok",       "not_found", "transient", "throttled",
-					  "auth",    "invalid",  "conflict",  "blocked",   "exists" };
+	static const char *const n[] = { "unset", "ok",      "not_found", "transient", "throttled",
+					 "auth",  "invalid", "conflict",  "blocked",   "exists" };
 
 	return (unsigned)o < LBR_OUTCOME_COUNT ? n[o] : "?";
 }
@@ -47,7 +47,8 @@ void lbr_result_describe(const struct lbr_call_result *res, char *out, size_t le
 		out[--o] = '\0'; /* drop the trailing space */
 	if (o < len)
 		o += (size_t)snprintf(out + o, len - o, "%s%s", o ? ": " : "",
-				      res->message[0] ? res->message : lbr_outcome_name(res->outcome));
+				      res->message[0] ? res->message
+						      : lbr_outcome_name(res->outcome));
 	if (res->request_id[0] && o < len)
 		snprintf(out + o, len - o, " (request id %s)", res->request_id);
 }
@@ -78,10 +79,11 @@ static void audit_warn(struct lbr_engine *e, const struct lbr_audit_rec *rec, in
 	if (rec->address)
 		lbr_addrport_fmt(rec->address, rec->port, ap, sizeof(ap));
 	if (r > 0)
-		lbr_warn("state: '%s' did not take the audit line (%s %s %s %s); kept in the audit spool '%s'",
-			 lbr_state_store_location(e->store), rec->action,
-			 rec->member_id ? rec->member_id : "-", ap, rec->outcome,
-			 e->cfg->audit_spool ? e->cfg->audit_spool : "?");
+		lbr_warn(
+			"state: '%s' did not take the audit line (%s %s %s %s); kept in the audit spool '%s'",
+			lbr_state_store_location(e->store), rec->action,
+			rec->member_id ? rec->member_id : "-", ap, rec->outcome,
+			e->cfg->audit_spool ? e->cfg->audit_spool : "?");
 	else
 		lbr_warn("state: cannot append to the audit log of '%s': %s %s %s %s (line lost)",
 			 lbr_state_store_location(e->store), rec->action,
@@ -182,12 +184,9 @@ static int attempt_op(struct lbr_call *c, struct lbr_call_result *res)
 	if (c->items)
 		memset(c->items, 0, c->n * sizeof(*c->items));
 	switch (c->op) {
-	case LBR_OP_LIST:
-		return attempt_list(c, ops, res);
-	case LBR_OP_REMOVE:
-		return ops->remove_members(inst, c, t, c->m, c->n, c->items, res);
-	case LBR_OP_CREATE:
-		return ops->create_members(inst, c, t, c->specs, c->n, c->items, res);
+	case LBR_OP_LIST: return attempt_list(c, ops, res);
+	case LBR_OP_REMOVE: return ops->remove_members(inst, c, t, c->m, c->n, c->items, res);
+	case LBR_OP_CREATE: return ops->create_members(inst, c, t, c->specs, c->n, c->items, res);
 	case LBR_OP_WEIGHT:
 		return ops->set_weights(inst, c, t, c->m, c->weights, c->n, c->items, res);
 	case LBR_OP_DRAIN:
@@ -196,8 +195,7 @@ static int attempt_op(struct lbr_call *c, struct lbr_call_result *res)
 					  res);
 	case LBR_OP_UPDATE_RULE:
 		return ops->update_rule(inst, c, t, c->rule, c->ids, c->n_ids, res);
-	default:
-		return LBR_EINVAL;
+	default: return LBR_EINVAL;
 	}
 }
 
@@ -208,8 +206,8 @@ static void check_outcomes(struct lbr_call *c, int r, struct lbr_call_result *re
 
 	if (r < 0) {
 		if (!res->message[0])
-			snprintf(res->message, sizeof(res->message), "plugin failed internally (%s)",
-				 lbr_strerror(r));
+			snprintf(res->message, sizeof(res->message),
+				 "plugin failed internally (%s)", lbr_strerror(r));
 		res->outcome = LBR_OUT_INVALID;
 	} else if (res->outcome == LBR_OUT_UNSET || (unsigned)res->outcome >= LBR_OUTCOME_COUNT) {
 		snprintf(res->message, sizeof(res->message),
@@ -241,7 +239,8 @@ static enum lbr_outcome effective(const struct lbr_call *c, const struct lbr_cal
 	if (!c->items || res->outcome != LBR_OUT_OK)
 		return res->outcome;
 	for (i = 0; i < c->n; i++)
-		if (c->items[i].outcome == LBR_OUT_TRANSIENT || c->items[i].outcome == LBR_OUT_THROTTLED)
+		if (c->items[i].outcome == LBR_OUT_TRANSIENT ||
+		    c->items[i].outcome == LBR_OUT_THROTTLED)
 			return c->items[i].outcome;
 	return LBR_OUT_OK;
 }
@@ -315,7 +314,8 @@ static void call_on_retry(void *ud, const struct lbr_call_result *res, unsigned 
 		 lbr_op_name(c->op), c->object_id ? c->object_id : "", res->code,
 		 res->code[0] ? " " : "", res->message, attempt, (unsigned long long)wait_ms);
 	if (c->e->sink.retry)
-		c->e->sink.retry(c->e->sink.ud, c->pool, c->op, c->object_id, res, attempt, wait_ms);
+		c->e->sink.retry(c->e->sink.ud, c->pool, c->op, c->object_id, res, attempt,
+				 wait_ms);
 }
 
 static int sleep_stop(void *ud, uint64_t ms)

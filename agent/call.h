@@ -14,7 +14,6 @@
 const char *lbr_op_name(enum lbr_op op);
 const char *lbr_outcome_name(enum lbr_outcome o);
 
-
 /* Run c with retries; res holds the final outcome of the call.  For a
  * batch whose call outcome is LBR_OUT_OK, c->items hold each item's
  * outcome (an item left LBR_OUT_UNSET has been turned into a failure). */

@@ -40,7 +40,8 @@ static char *read_first_line(struct lbr_cfg *cfg, const char *owner, const struc
 	c = n == sizeof(line) - 1 && line[n - 1] != '\n' ? fgetc(f) : EOF;
 	fclose(f);
 	if (c != EOF && c != '\n' && c != '\r') {
-		snprintf(err, errlen, "%s:%d: %s: %s: the first line of '%s' is longer than %zu bytes",
+		snprintf(err, errlen,
+			 "%s:%d: %s: %s: the first line of '%s' is longer than %zu bytes",
 			 cfg->path, kv->line, owner, kv->key, path, sizeof(line) - 1);
 		goto out;
 	}
@@ -61,8 +62,8 @@ out:
 
 /* env:NAME, file:PATH, cred:NAME ($CREDENTIALS_DIRECTORY/NAME, as systemd's
  * LoadCredential= provides), or a literal (warned about). */
-static int resolve_secret(struct lbr_cfg *cfg, const char *owner, struct lbr_cfg_kv *kv,
-			  char *err, size_t errlen)
+static int resolve_secret(struct lbr_cfg *cfg, const char *owner, struct lbr_cfg_kv *kv, char *err,
+			  size_t errlen)
 {
 	char *val = NULL, *path = NULL;
 
@@ -94,14 +95,16 @@ static int resolve_secret(struct lbr_cfg *cfg, const char *owner, struct lbr_cfg
 		const char *name = kv->value + 5, *dir = getenv("CREDENTIALS_DIRECTORY");
 
 		if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
-			snprintf(err, errlen, "%s:%d: %s: %s: 'cred:' needs a credential name (no '/')",
+			snprintf(err, errlen,
+				 "%s:%d: %s: %s: 'cred:' needs a credential name (no '/')",
 				 cfg->path, kv->line, owner, kv->key);
 			return LBR_EINVAL;
 		}
 		if (!dir || !*dir) {
-			snprintf(err, errlen,
-				 "%s:%d: %s: %s: credential %s: CREDENTIALS_DIRECTORY is not set (systemd sets it for LoadCredential=)",
-				 cfg->path, kv->line, owner, kv->key, name);
+			snprintf(
+				err, errlen,
+				"%s:%d: %s: %s: credential %s: CREDENTIALS_DIRECTORY is not set (systemd sets it for LoadCredential=)",
+				cfg->path, kv->line, owner, kv->key, name);
 			return LBR_EINVAL;
 		}
 		path = lbr_asprintf("%s/%s", dir, name);
@@ -118,8 +121,9 @@ static int resolve_secret(struct lbr_cfg *cfg, const char *owner, struct lbr_cfg
 		if (!val)
 			return LBR_EINVAL;
 	} else {
-		lbr_warn("%s:%d: %s: %s is a literal secret in the config file; prefer env:NAME, file:PATH or cred:NAME",
-			 cfg->path, kv->line, owner, kv->key);
+		lbr_warn(
+			"%s:%d: %s: %s is a literal secret in the config file; prefer env:NAME, file:PATH or cred:NAME",
+			cfg->path, kv->line, owner, kv->key);
 		val = strdup(kv->value);
 		if (!val)
 			return LBR_ENOMEM;
@@ -161,8 +165,8 @@ static void scrub(char *msg, size_t len, const struct lbr_cfg_provider *p)
 	}
 }
 
-static int check_provider_keys(struct lbr_cfg *cfg, struct lbr_cfg_provider *p,
-			       const char *owner, char *err, size_t errlen)
+static int check_provider_keys(struct lbr_cfg *cfg, struct lbr_cfg_provider *p, const char *owner,
+			       char *err, size_t errlen)
 {
 	const struct lbr_key_spec *ks;
 	size_t i;
@@ -173,8 +177,8 @@ static int check_provider_keys(struct lbr_cfg *cfg, struct lbr_cfg_provider *p,
 
 		ks = lbr_plugin_key(p->plugin->ops.provider_keys, kv->key);
 		if (!ks) {
-			snprintf(err, errlen, "%s:%d: %s: unknown key '%s' for plugin %s", cfg->path,
-				 kv->line, owner, kv->key, p->plugin_name);
+			snprintf(err, errlen, "%s:%d: %s: unknown key '%s' for plugin %s",
+				 cfg->path, kv->line, owner, kv->key, p->plugin_name);
 			return LBR_EINVAL;
 		}
 		if (!kv->value[0]) {
@@ -183,7 +187,8 @@ static int check_provider_keys(struct lbr_cfg *cfg, struct lbr_cfg_provider *p,
 			return LBR_EINVAL;
 		}
 		if ((ks->flags & LBR_KEY_ID) && !lbr_id_valid(kv->value)) {
-			snprintf(err, errlen, "%s:%d: %s: %s '%s' is not a valid id ([A-Za-z0-9_-], at most 128)",
+			snprintf(err, errlen,
+				 "%s:%d: %s: %s '%s' is not a valid id ([A-Za-z0-9_-], at most 128)",
 				 cfg->path, kv->line, owner, kv->key, kv->value);
 			return LBR_EINVAL;
 		}
@@ -195,20 +200,23 @@ static int check_provider_keys(struct lbr_cfg *cfg, struct lbr_cfg_provider *p,
 		if (!strcmp(kv->key, "endpoint")) {
 			p->endpoint = kv->value;
 			if (strncmp(kv->value, "https://", 8) && strncmp(kv->value, "http://", 7)) {
-				snprintf(err, errlen, "%s:%d: %s: endpoint '%s' must start with https://",
+				snprintf(err, errlen,
+					 "%s:%d: %s: endpoint '%s' must start with https://",
 					 cfg->path, kv->line, owner, kv->value);
 				return LBR_EINVAL;
 			}
 			/* allow_insecure_http may come later in the section. */
 			if (!strncmp(kv->value, "http://", 7) && !lbr_url_is_loopback(kv->value)) {
 				if (!p->allow_insecure_http) {
-					snprintf(err, errlen,
-						 "%s:%d: %s: endpoint '%s' is plain http; use https:// or set allow_insecure_http = yes",
-						 cfg->path, kv->line, owner, kv->value);
+					snprintf(
+						err, errlen,
+						"%s:%d: %s: endpoint '%s' is plain http; use https:// or set allow_insecure_http = yes",
+						cfg->path, kv->line, owner, kv->value);
 					return LBR_EINVAL;
 				}
-				lbr_warn("%s:%d: %s: endpoint '%s' is plain http (allow_insecure_http = yes): credentials and data are not protected",
-					 cfg->path, kv->line, owner, kv->value);
+				lbr_warn(
+					"%s:%d: %s: endpoint '%s' is plain http (allow_insecure_http = yes): credentials and data are not protected",
+					cfg->path, kv->line, owner, kv->value);
 			}
 		}
 	}
@@ -278,12 +286,13 @@ static int check_target_keys(struct lbr_cfg *cfg, struct lbr_cfg_pool *pool, con
 
 		ks = lbr_plugin_key(prov->plugin->ops.pool_keys, kv->key);
 		if (!ks) {
-			snprintf(err, errlen, "%s:%d: %s: unknown key '%s' for plugin %s", cfg->path,
-				 kv->line, owner, kv->key, prov->plugin_name);
+			snprintf(err, errlen, "%s:%d: %s: unknown key '%s' for plugin %s",
+				 cfg->path, kv->line, owner, kv->key, prov->plugin_name);
 			return LBR_EINVAL;
 		}
 		if (!kv->value[0] || ((ks->flags & LBR_KEY_ID) && !lbr_id_valid(kv->value))) {
-			snprintf(err, errlen, "%s:%d: %s: %s '%s' is not a valid id ([A-Za-z0-9_-], at most 128)",
+			snprintf(err, errlen,
+				 "%s:%d: %s: %s '%s' is not a valid id ([A-Za-z0-9_-], at most 128)",
 				 cfg->path, kv->line, owner, kv->key, kv->value);
 			return LBR_EINVAL;
 		}
@@ -303,8 +312,8 @@ static int check_target_keys(struct lbr_cfg *cfg, struct lbr_cfg_pool *pool, con
 
 /* What the pool asks of its provider instance: draining, creation,
  * weights in the instance's range. */
-static int check_caps(struct lbr_cfg *cfg, struct lbr_cfg_pool *pool, const char *owner,
-		      char *err, size_t errlen)
+static int check_caps(struct lbr_cfg *cfg, struct lbr_cfg_pool *pool, const char *owner, char *err,
+		      size_t errlen)
 {
 	const struct lbr_cfg_provider *prov = pool->provider;
 	const struct lbr_instance_info *info = &prov->info;
@@ -330,12 +339,14 @@ static int check_caps(struct lbr_cfg *cfg, struct lbr_cfg_pool *pool, const char
 			continue;
 		lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
 		if (!(info->caps & LBR_CAP_WEIGHT)) {
-			snprintf(err, errlen, "%s:%d: %s: member %s: weight=%d, but %s cannot set weights",
+			snprintf(err, errlen,
+				 "%s:%d: %s: member %s: weight=%d, but %s cannot set weights",
 				 cfg->path, m->line, owner, ap, m->weight, what);
 			return LBR_EINVAL;
 		}
 		if (m->weight < info->weight_min || m->weight > info->weight_max) {
-			snprintf(err, errlen, "%s:%d: %s: member %s: weight=%d is out of range for %s (%d-%d)",
+			snprintf(err, errlen,
+				 "%s:%d: %s: member %s: weight=%d is out of range for %s (%d-%d)",
 				 cfg->path, m->line, owner, ap, m->weight, what, info->weight_min,
 				 info->weight_max);
 			return LBR_EINVAL;
@@ -355,7 +366,8 @@ static int check_pool(struct lbr_cfg *cfg, struct lbr_cfg_pool *pool, void **ins
 
 	snprintf(owner, sizeof(owner), "pool \"%s\"", pool->name);
 	if (!pool->provider_name) {
-		snprintf(err, errlen, "%s:%d: %s: missing key 'provider'", cfg->path, pool->line, owner);
+		snprintf(err, errlen, "%s:%d: %s: missing key 'provider'", cfg->path, pool->line,
+			 owner);
 		return LBR_EINVAL;
 	}
 	for (i = 0; i < cfg->n_providers; i++)
@@ -372,9 +384,10 @@ static int check_pool(struct lbr_cfg *cfg, struct lbr_cfg_pool *pool, void **ins
 	if (r < 0)
 		return r;
 	if (pool->n_members == 0 && !pool->allow_empty) {
-		snprintf(err, errlen,
-			 "%s:%d: %s: no member lines; this would remove every member (set allow_empty = yes if that is intended)",
-			 cfg->path, pool->line, owner);
+		snprintf(
+			err, errlen,
+			"%s:%d: %s: no member lines; this would remove every member (set allow_empty = yes if that is intended)",
+			cfg->path, pool->line, owner);
 		return LBR_EINVAL;
 	}
 	r = check_caps(cfg, pool, owner, err, errlen);
@@ -430,9 +443,12 @@ static int check_overlap(struct lbr_cfg *cfg, char *err, size_t errlen)
 				same = found;
 			}
 			if (same) {
-				snprintf(err, errlen, "%s:%d: pool \"%s\" targets the same %s as pool \"%s\" (line %d)",
-					 cfg->path, b->line, b->name,
-					 a->n_target ? a->target_kv[0].key : "object", a->name, a->line);
+				snprintf(
+					err, errlen,
+					"%s:%d: pool \"%s\" targets the same %s as pool \"%s\" (line %d)",
+					cfg->path, b->line, b->name,
+					a->n_target ? a->target_kv[0].key : "object", a->name,
+					a->line);
 				return LBR_EINVAL;
 			}
 		}
@@ -457,15 +473,17 @@ static int check_fencing(struct lbr_cfg *cfg, char *err, size_t errlen)
 		return 0; /* a local flock has no lease to outlive */
 	for (i = 0; i < cfg->n_providers; i++) {
 		const struct lbr_cfg_provider *p = &cfg->providers[i];
-		int line = p->timeout_line ? p->timeout_line :
-			   cfg->lock_ttl_line ? cfg->lock_ttl_line : p->line;
+		int line = p->timeout_line      ? p->timeout_line
+			   : cfg->lock_ttl_line ? cfg->lock_ttl_line
+						: p->line;
 
 		if (p->timeout_s * 2 + 2 < cfg->lock_ttl)
 			continue;
-		snprintf(err, errlen,
-			 "%s:%d: provider \"%s\": timeout %d s is too long for lock_ttl %d s (the etcd lock needs timeout * 2 + 2 < lock_ttl: raise lock_ttl to %d or lower timeout to %d)",
-			 cfg->path, line, p->name, p->timeout_s, cfg->lock_ttl,
-			 p->timeout_s * 2 + 3, (cfg->lock_ttl - 3) / 2);
+		snprintf(
+			err, errlen,
+			"%s:%d: provider \"%s\": timeout %d s is too long for lock_ttl %d s (the etcd lock needs timeout * 2 + 2 < lock_ttl: raise lock_ttl to %d or lower timeout to %d)",
+			cfg->path, line, p->name, p->timeout_s, cfg->lock_ttl, p->timeout_s * 2 + 3,
+			(cfg->lock_ttl - 3) / 2);
 		return LBR_EINVAL;
 	}
 	return 0;

@@ -63,22 +63,19 @@ struct lbr_cfg_parse {
 void lbr_cfg_set_err(struct lbr_cfg_parse *c, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* inih's handler (cfg-keys.c). */
-int lbr_cfg_handler(void *user, const char *section, const char *name,
-		    const char *value);
+int lbr_cfg_handler(void *user, const char *section, const char *name, const char *value);
 
 int lbr_cfg_parse_int(const char *s, long lo, long hi, long *out);
 int lbr_cfg_parse_bool(const char *s, int *out);
 /* p when absolute, else dir/p; malloc'd or NULL. */
 char *lbr_cfg_resolve_path(const char *dir, const char *p);
-struct lbr_cfg_kv *lbr_cfg_kv_find(struct lbr_cfg_kv *arr, size_t n,
-				   const char *key);
+struct lbr_cfg_kv *lbr_cfg_kv_find(struct lbr_cfg_kv *arr, size_t n, const char *key);
 /* 0 when HOST:PORT (or [V6]:PORT) is a usable etcd endpoint, else
  * LBR_EINVAL with the reason in err. */
 int lbr_cfg_endpoint_check(const char *s, size_t len, char *err, size_t errlen);
 
 /* Everything after parsing (cfg-check.c): plugins, keys, secrets,
  * targets, overlaps, the request timeout against lock_ttl. */
-int lbr_cfg_check(struct lbr_cfg *cfg, const struct lbr_host *host, char *err,
-		  size_t errlen);
+int lbr_cfg_check(struct lbr_cfg *cfg, const struct lbr_host *host, char *err, size_t errlen);
 
 #endif

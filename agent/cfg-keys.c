@@ -98,13 +98,16 @@ static int begin_section(struct lbr_cfg_parse *c, const char *section)
 		while (*name == ' ')
 			name++;
 		if (!lbr_name_valid(name)) {
-			lbr_cfg_set_err(c, c->section_line,
-				"bad provider name '%s' (letters, digits, '_', '-', '.'; at most 64)", name);
+			lbr_cfg_set_err(
+				c, c->section_line,
+				"bad provider name '%s' (letters, digits, '_', '-', '.'; at most 64)",
+				name);
 			return 0;
 		}
 		for (i = 0; i < cfg->n_providers; i++)
 			if (strcmp(cfg->providers[i].name, name) == 0) {
-				lbr_cfg_set_err(c, c->section_line,
+				lbr_cfg_set_err(
+					c, c->section_line,
 					"duplicate section [provider %s] (first defined at line %d)",
 					name, cfg->providers[i].line);
 				return 0;
@@ -132,15 +135,17 @@ static int begin_section(struct lbr_cfg_parse *c, const char *section)
 		while (*name == ' ')
 			name++;
 		if (!lbr_name_valid(name)) {
-			lbr_cfg_set_err(c, c->section_line,
-				"bad pool name '%s' (letters, digits, '_', '-', '.'; at most 64)", name);
+			lbr_cfg_set_err(
+				c, c->section_line,
+				"bad pool name '%s' (letters, digits, '_', '-', '.'; at most 64)",
+				name);
 			return 0;
 		}
 		for (i = 0; i < cfg->n_pools; i++)
 			if (strcmp(cfg->pools[i].name, name) == 0) {
 				lbr_cfg_set_err(c, c->section_line,
-					"duplicate pool \"%s\" (first defined at line %d)", name,
-					cfg->pools[i].line);
+						"duplicate pool \"%s\" (first defined at line %d)",
+						name, cfg->pools[i].line);
 				return 0;
 			}
 		if (lbr_grow((void **)&cfg->pools, &cfg->cap_pools, cfg->n_pools,
@@ -160,7 +165,8 @@ static int begin_section(struct lbr_cfg_parse *c, const char *section)
 		return 1;
 	}
 	lbr_cfg_set_err(c, c->section_line,
-		"unknown section [%s] (expected [agent], [provider NAME] or [pool NAME])", section);
+			"unknown section [%s] (expected [agent], [provider NAME] or [pool NAME])",
+			section);
 	return 0;
 }
 
@@ -188,9 +194,10 @@ static int once(struct lbr_cfg_parse *c, unsigned bit, const char *owner, const 
 
 static int agent_key(struct lbr_cfg_parse *c, const char *name, const char *value)
 {
-	static const char *const keys[] = { "state", "plugin_dir", "parallelism", "interval",
-					    "max_delete", "lock_timeout", "max_rounds", "lock_ttl",
-					    "audit_spool", NULL };
+	static const char *const keys[] = { "state",      "plugin_dir", "parallelism",
+					    "interval",   "max_delete", "lock_timeout",
+					    "max_rounds", "lock_ttl",   "audit_spool",
+					    NULL };
 	struct lbr_cfg *cfg = c->cfg;
 	unsigned bit;
 	long v;
@@ -241,13 +248,19 @@ static int agent_key(struct lbr_cfg_parse *c, const char *name, const char *valu
 		return cfg->audit_spool != NULL;
 	} else if (!strcmp(name, "parallelism")) {
 		if (lbr_cfg_parse_int(value, 1, 1024, &v) < 0) {
-			lbr_cfg_set_err(c, c->line, "[agent]: parallelism must be a number from 1 to 1024, not '%s'", value);
+			lbr_cfg_set_err(
+				c, c->line,
+				"[agent]: parallelism must be a number from 1 to 1024, not '%s'",
+				value);
 			return 0;
 		}
 		cfg->parallelism = (int)v;
 	} else if (!strcmp(name, "interval")) {
 		if (lbr_cfg_parse_int(value, 1, 7 * 86400, &v) < 0) {
-			lbr_cfg_set_err(c, c->line, "[agent]: interval must be a number of seconds from 1 to 604800, not '%s'", value);
+			lbr_cfg_set_err(
+				c, c->line,
+				"[agent]: interval must be a number of seconds from 1 to 604800, not '%s'",
+				value);
 			return 0;
 		}
 		cfg->interval = (int)v;
@@ -257,21 +270,28 @@ static int agent_key(struct lbr_cfg_parse *c, const char *name, const char *valu
 		int pct = n > 0 && value[n - 1] == '%';
 
 		if (n >= sizeof(tmp)) {
-			lbr_cfg_set_err(c, c->line, "[agent]: max_delete must be N or N%%, not '%s'", value);
+			lbr_cfg_set_err(c, c->line,
+					"[agent]: max_delete must be N or N%%, not '%s'", value);
 			return 0;
 		}
 		memcpy(tmp, value, n + 1);
 		if (pct)
 			tmp[n - 1] = '\0';
 		if (lbr_cfg_parse_int(tmp, 0, pct ? 100 : 1000000, &v) < 0) {
-			lbr_cfg_set_err(c, c->line, "[agent]: max_delete must be N (0-1000000) or N%% (0-100%%), not '%s'", value);
+			lbr_cfg_set_err(
+				c, c->line,
+				"[agent]: max_delete must be N (0-1000000) or N%% (0-100%%), not '%s'",
+				value);
 			return 0;
 		}
 		cfg->max_delete = (int)v;
 		cfg->max_delete_percent = pct;
 	} else if (!strcmp(name, "lock_timeout")) {
 		if (lbr_cfg_parse_int(value, 0, 86400, &v) < 0) {
-			lbr_cfg_set_err(c, c->line, "[agent]: lock_timeout must be a number of seconds from 0 to 86400, not '%s'", value);
+			lbr_cfg_set_err(
+				c, c->line,
+				"[agent]: lock_timeout must be a number of seconds from 0 to 86400, not '%s'",
+				value);
 			return 0;
 		}
 		cfg->lock_timeout = (int)v;
@@ -279,14 +299,20 @@ static int agent_key(struct lbr_cfg_parse *c, const char *name, const char *valu
 		/* etcd grants leases of at least a few seconds; 5 leaves
 		 * room for the smallest timeout (see cfg-check.c). */
 		if (lbr_cfg_parse_int(value, 5, 86400, &v) < 0) {
-			lbr_cfg_set_err(c, c->line, "[agent]: lock_ttl must be a number of seconds from 5 to 86400, not '%s'", value);
+			lbr_cfg_set_err(
+				c, c->line,
+				"[agent]: lock_ttl must be a number of seconds from 5 to 86400, not '%s'",
+				value);
 			return 0;
 		}
 		cfg->lock_ttl = (int)v;
 		cfg->lock_ttl_line = c->line;
 	} else if (!strcmp(name, "max_rounds")) {
 		if (lbr_cfg_parse_int(value, 1, 100, &v) < 0) {
-			lbr_cfg_set_err(c, c->line, "[agent]: max_rounds must be a number from 1 to 100, not '%s'", value);
+			lbr_cfg_set_err(
+				c, c->line,
+				"[agent]: max_rounds must be a number from 1 to 100, not '%s'",
+				value);
 			return 0;
 		}
 		cfg->max_rounds = (int)v;
@@ -295,8 +321,8 @@ static int agent_key(struct lbr_cfg_parse *c, const char *name, const char *valu
 }
 
 /* The core's own provider keys: never passed to the plugin. */
-static int provider_core_key(struct lbr_cfg_parse *c, struct lbr_cfg_provider *p,
-			     const char *owner, const char *name, const char *value)
+static int provider_core_key(struct lbr_cfg_parse *c, struct lbr_cfg_provider *p, const char *owner,
+			     const char *name, const char *value)
 {
 	long v;
 
@@ -327,7 +353,8 @@ static int provider_core_key(struct lbr_cfg_parse *c, struct lbr_cfg_provider *p
 		if (!once(c, LBR_SEEN_INSECURE, owner, name))
 			return -1;
 		if (lbr_cfg_parse_bool(value, &p->allow_insecure_http) < 0) {
-			lbr_cfg_set_err(c, c->line, "%s: allow_insecure_http must be yes or no, not '%s'",
+			lbr_cfg_set_err(c, c->line,
+					"%s: allow_insecure_http must be yes or no, not '%s'",
 					owner, value);
 			return -1;
 		}
@@ -337,8 +364,10 @@ static int provider_core_key(struct lbr_cfg_parse *c, struct lbr_cfg_provider *p
 		if (!once(c, LBR_SEEN_TIMEOUT, owner, name))
 			return -1;
 		if (lbr_cfg_parse_int(value, 1, 600, &v) < 0) {
-			lbr_cfg_set_err(c, c->line, "%s: timeout must be a number of seconds from 1 to 600, not '%s'",
-					owner, value);
+			lbr_cfg_set_err(
+				c, c->line,
+				"%s: timeout must be a number of seconds from 1 to 600, not '%s'",
+				owner, value);
 			return -1;
 		}
 		p->timeout_s = (int)v;
@@ -401,8 +430,10 @@ static int parse_member(struct lbr_cfg_parse *c, struct lbr_cfg_pool *p, const c
 		int dup;
 
 		if (!eq) {
-			lbr_cfg_set_err(c, c->line, "pool \"%s\": member %s: '%s' is not KEY=VALUE (weight=, name= or resource=)",
-					p->name, ap, tok);
+			lbr_cfg_set_err(
+				c, c->line,
+				"pool \"%s\": member %s: '%s' is not KEY=VALUE (weight=, name= or resource=)",
+				p->name, ap, tok);
 			return -1;
 		}
 		*eq = '\0';
@@ -410,8 +441,10 @@ static int parse_member(struct lbr_cfg_parse *c, struct lbr_cfg_pool *p, const c
 		if (!strcmp(tok, "weight")) {
 			dup = m->weight >= 0;
 			if (!dup && lbr_cfg_parse_int(val, 0, 65535, &v) < 0) {
-				lbr_cfg_set_err(c, c->line, "pool \"%s\": member %s: weight must be a number, not '%s'",
-						p->name, ap, val);
+				lbr_cfg_set_err(
+					c, c->line,
+					"pool \"%s\": member %s: weight must be a number, not '%s'",
+					p->name, ap, val);
 				return -1;
 			}
 			if (!dup)
@@ -419,8 +452,10 @@ static int parse_member(struct lbr_cfg_parse *c, struct lbr_cfg_pool *p, const c
 		} else if (!strcmp(tok, "name")) {
 			dup = m->name != NULL;
 			if (!dup && !member_name_ok(val)) {
-				lbr_cfg_set_err(c, c->line, "pool \"%s\": member %s: bad name '%s' (1 to 255 printable characters, no blanks)",
-						p->name, ap, val);
+				lbr_cfg_set_err(
+					c, c->line,
+					"pool \"%s\": member %s: bad name '%s' (1 to 255 printable characters, no blanks)",
+					p->name, ap, val);
 				return -1;
 			}
 			if (!dup && !(m->name = strdup(val)))
@@ -428,20 +463,25 @@ static int parse_member(struct lbr_cfg_parse *c, struct lbr_cfg_pool *p, const c
 		} else if (!strcmp(tok, "resource")) {
 			dup = m->resource != NULL;
 			if (!dup && !lbr_id_valid(val)) {
-				lbr_cfg_set_err(c, c->line, "pool \"%s\": member %s: resource '%s' is not a valid id ([A-Za-z0-9_-], at most 128)",
-						p->name, ap, val);
+				lbr_cfg_set_err(
+					c, c->line,
+					"pool \"%s\": member %s: resource '%s' is not a valid id ([A-Za-z0-9_-], at most 128)",
+					p->name, ap, val);
 				return -1;
 			}
 			if (!dup && !(m->resource = strdup(val)))
 				return -2;
 		} else {
-			lbr_cfg_set_err(c, c->line, "pool \"%s\": member %s: unknown attribute '%s' (expected weight=, name= or resource=)",
-					p->name, ap, tok);
+			lbr_cfg_set_err(
+				c, c->line,
+				"pool \"%s\": member %s: unknown attribute '%s' (expected weight=, name= or resource=)",
+				p->name, ap, tok);
 			return -1;
 		}
 		if (dup) {
-			lbr_cfg_set_err(c, c->line, "pool \"%s\": member %s: duplicate attribute '%s'",
-					p->name, ap, tok);
+			lbr_cfg_set_err(c, c->line,
+					"pool \"%s\": member %s: duplicate attribute '%s'", p->name,
+					ap, tok);
 			return -1;
 		}
 	}
@@ -508,8 +548,10 @@ static int pool_key(struct lbr_cfg_parse *c, const char *name, const char *value
 		if (!once(c, LBR_SEEN_DRAIN, owner, name))
 			return 0;
 		if (lbr_cfg_parse_int(value, 0, 3600, &v) < 0) {
-			lbr_cfg_set_err(c, c->line, "%s: drain must be a number of seconds from 0 to 3600, not '%s'",
-					owner, value);
+			lbr_cfg_set_err(
+				c, c->line,
+				"%s: drain must be a number of seconds from 0 to 3600, not '%s'",
+				owner, value);
 			return 0;
 		}
 		p->drain_s = (int)v;
@@ -521,7 +563,8 @@ static int pool_key(struct lbr_cfg_parse *c, const char *name, const char *value
 		if (!once(c, create ? LBR_SEEN_CREATE : LBR_SEEN_ALLOW_EMPTY, owner, name))
 			return 0;
 		if (lbr_cfg_parse_bool(value, create ? &p->create : &p->allow_empty) < 0) {
-			lbr_cfg_set_err(c, c->line, "%s: %s must be yes or no, not '%s'", owner, name, value);
+			lbr_cfg_set_err(c, c->line, "%s: %s must be yes or no, not '%s'", owner,
+					name, value);
 			return 0;
 		}
 		return 1;
@@ -532,8 +575,10 @@ static int pool_key(struct lbr_cfg_parse *c, const char *name, const char *value
 		if (!strcmp(value, "unlimited")) {
 			p->max_create = -1;
 		} else if (lbr_cfg_parse_int(value, 0, 1000000, &v) < 0) {
-			lbr_cfg_set_err(c, c->line, "%s: max_create must be a number from 0 to 1000000 or 'unlimited', not '%s'",
-					owner, value);
+			lbr_cfg_set_err(
+				c, c->line,
+				"%s: max_create must be a number from 0 to 1000000 or 'unlimited', not '%s'",
+				owner, value);
 			return 0;
 		} else {
 			p->max_create = v;
@@ -550,8 +595,9 @@ static int pool_key(struct lbr_cfg_parse *c, const char *name, const char *value
 		} else if (!strcmp(value, "none")) {
 			p->prune = LBR_PRUNE_NONE;
 		} else {
-			lbr_cfg_set_err(c, c->line, "%s: prune must be all, owned or none, not '%s'",
-					owner, value);
+			lbr_cfg_set_err(c, c->line,
+					"%s: prune must be all, owned or none, not '%s'", owner,
+					value);
 			return 0;
 		}
 		return 1;
@@ -594,8 +640,7 @@ int lbr_cfg_handler(void *user, const char *section, const char *name, const cha
 		if (!pool_key(c, name, value))
 			goto fail;
 		break;
-	default:
-		goto fail;
+	default: goto fail;
 	}
 	return 1;
 fail:

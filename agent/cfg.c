@@ -61,14 +61,16 @@ static char *reader(char *str, int num, void *stream)
 		n--;
 	for (i = start; i < start + n; i++) {
 		if (c->buf[i] == '\0') {
-			lbr_cfg_set_err(c, c->line, "line contains a NUL byte (is this a text file?)");
+			lbr_cfg_set_err(c, c->line,
+					"line contains a NUL byte (is this a text file?)");
 			return NULL;
 		}
 	}
 	if (n > CFG_MAX_LINE || (int)n > num - 3) {
-		lbr_cfg_set_err(c, c->line,
-			"line is %zu bytes long; the INI parser's limit is %d bytes per line",
-			n, CFG_MAX_LINE);
+		lbr_cfg_set_err(
+			c, c->line,
+			"line is %zu bytes long; the INI parser's limit is %d bytes per line", n,
+			CFG_MAX_LINE);
 		return NULL;
 	}
 	/* Leading blanks are dropped: no continuation lines. */
@@ -98,10 +100,14 @@ static char *reader(char *str, int num, void *stream)
 			for (h = 0; h < c->n_headers; h++)
 				if (!strcmp(c->headers[h].name, name)) {
 					if (!strncmp(name, "pool ", 5))
-						lbr_cfg_set_err(c, c->line, "duplicate pool \"%s\" (first defined at line %d)",
+						lbr_cfg_set_err(
+							c, c->line,
+							"duplicate pool \"%s\" (first defined at line %d)",
 							name + 5, c->headers[h].line);
 					else
-						lbr_cfg_set_err(c, c->line, "duplicate section [%s] (first defined at line %d)",
+						lbr_cfg_set_err(
+							c, c->line,
+							"duplicate section [%s] (first defined at line %d)",
 							name, c->headers[h].line);
 					return NULL;
 				}
@@ -148,15 +154,24 @@ static void scan_empty_sections(struct lbr_cfg_parse *c)
 					for (i = 0; i < c->cfg->n_pools; i++)
 						found |= !strcmp(c->cfg->pools[i].name, nm);
 					if (!found)
-						lbr_cfg_set_err(c, line, "pool \"%s\" has no keys (it needs provider and member lines)", nm);
+						lbr_cfg_set_err(
+							c, line,
+							"pool \"%s\" has no keys (it needs provider and member lines)",
+							nm);
 				} else if (!strncmp(sec, "provider ", 9)) {
 					nm = sec + 9;
 					for (i = 0; i < c->cfg->n_providers; i++)
 						found |= !strcmp(c->cfg->providers[i].name, nm);
 					if (!found)
-						lbr_cfg_set_err(c, line, "provider \"%s\" has no keys (it needs at least plugin =)", nm);
+						lbr_cfg_set_err(
+							c, line,
+							"provider \"%s\" has no keys (it needs at least plugin =)",
+							nm);
 				} else if (strcmp(sec, "agent") != 0) {
-					lbr_cfg_set_err(c, line, "unknown section [%s] (expected [agent], [provider NAME] or [pool NAME])", sec);
+					lbr_cfg_set_err(
+						c, line,
+						"unknown section [%s] (expected [agent], [provider NAME] or [pool NAME])",
+						sec);
 				}
 			}
 		}
@@ -200,8 +215,9 @@ static void check_duplicate_members(struct lbr_cfg_parse *c)
 			}
 		}
 		if (worst)
-			lbr_cfg_set_err(c, worst, "pool \"%s\": member %s is listed twice (also line %d)",
-				p->name, ap, first);
+			lbr_cfg_set_err(c, worst,
+					"pool \"%s\": member %s is listed twice (also line %d)",
+					p->name, ap, first);
 	}
 }
 
@@ -255,7 +271,8 @@ int lbr_cfg_endpoint_check(const char *s, size_t len, char *err, size_t errlen)
 		hl = (size_t)(close - s) + 1;
 	} else {
 		for (hl = 0; hl < len && s[hl] != ':'; hl++)
-			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-", s[hl]))
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-",
+				    s[hl]))
 				goto form;
 		if (hl == 0 || hl == len)
 			goto form;
@@ -270,7 +287,8 @@ int lbr_cfg_endpoint_check(const char *s, size_t len, char *err, size_t errlen)
 	if (port >= 1 && port <= 65535)
 		return 0;
 port:
-	snprintf(err, errlen, "endpoint '%.*s': the port must be a number from 1 to 65535", (int)len, s);
+	snprintf(err, errlen, "endpoint '%.*s': the port must be a number from 1 to 65535",
+		 (int)len, s);
 	return LBR_EINVAL;
 form:
 	snprintf(err, errlen, "endpoint '%.*s' is not HOST:PORT or [IPV6]:PORT", (int)len, s);
@@ -304,16 +322,19 @@ static int etcd_location(struct lbr_cfg_parse *c)
 
 	slash = strchr(hosts, '/');
 	if (!slash || !slash[1]) {
-		lbr_cfg_set_err(c, c->state_line, "[agent]: state '%s': missing /PREFIX (expected %s)",
-				spec, ETCD_FORM);
+		lbr_cfg_set_err(c, c->state_line,
+				"[agent]: state '%s': missing /PREFIX (expected %s)", spec,
+				ETCD_FORM);
 		return LBR_EINVAL;
 	}
 	for (i = 1; slash[i]; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/", slash[i]) ||
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/",
+			    slash[i]) ||
 		    i > 500) {
-			lbr_cfg_set_err(c, c->state_line,
-					"[agent]: state '%s': bad prefix (letters, digits, '.', '_', '-', '/'; at most 500)",
-					spec);
+			lbr_cfg_set_err(
+				c, c->state_line,
+				"[agent]: state '%s': bad prefix (letters, digits, '.', '_', '-', '/'; at most 500)",
+				spec);
 			return LBR_EINVAL;
 		}
 	acc = strdup("etcd://");
@@ -338,7 +359,8 @@ static int etcd_location(struct lbr_cfg_parse *c)
 	for (i = 0; i < c->n_endpoints; i++) {
 		const struct lbr_cfg_endpoint *e = &c->endpoints[i];
 
-		if (lbr_cfg_endpoint_check(e->hostport, strlen(e->hostport), why, sizeof(why)) < 0) {
+		if (lbr_cfg_endpoint_check(e->hostport, strlen(e->hostport), why, sizeof(why)) <
+		    0) {
 			lbr_cfg_set_err(c, e->line, "[agent]: state_endpoint: %s", why);
 			goto bad;
 		}
@@ -346,8 +368,9 @@ static int etcd_location(struct lbr_cfg_parse *c)
 			goto oom;
 	}
 	if (!n) {
-		lbr_cfg_set_err(c, c->state_line, "[agent]: state '%s': no etcd endpoint (expected %s)",
-				spec, ETCD_FORM);
+		lbr_cfg_set_err(c, c->state_line,
+				"[agent]: state '%s': no etcd endpoint (expected %s)", spec,
+				ETCD_FORM);
 		goto bad;
 	}
 	if (add_part(&acc, "", slash, strlen(slash)) < 0)
@@ -377,15 +400,16 @@ static int state_location(struct lbr_cfg_parse *c)
 	if (!strncmp(cfg->state, "etcd://", 7))
 		return etcd_location(c);
 	if (c->n_endpoints) {
-		lbr_cfg_set_err(c, c->endpoints[0].line,
-				"[agent]: state_endpoint is for an etcd state (state = etcd:///PREFIX), not '%s'",
-				cfg->state);
+		lbr_cfg_set_err(
+			c, c->endpoints[0].line,
+			"[agent]: state_endpoint is for an etcd state (state = etcd:///PREFIX), not '%s'",
+			cfg->state);
 		return LBR_EINVAL;
 	}
 	if (strstr(cfg->state, "://")) {
 		lbr_cfg_set_err(c, c->state_line,
-				"[agent]: unsupported state location '%s' (a path or %s)", cfg->state,
-				ETCD_FORM);
+				"[agent]: unsupported state location '%s' (a path or %s)",
+				cfg->state, ETCD_FORM);
 		return LBR_EINVAL;
 	}
 	abs = lbr_cfg_resolve_path(cfg->dir, cfg->state);
@@ -454,7 +478,8 @@ int lbr_cfg_load(const char *path, const char *plugin_dir_override, const struct
 	if (rc == -2)
 		goto oom;
 	if (rc > 0) {
-		snprintf(err, errlen, "%s:%d: syntax error (expected '[section]', 'key = value' or a comment)",
+		snprintf(err, errlen,
+			 "%s:%d: syntax error (expected '[section]', 'key = value' or a comment)",
 			 path, rc);
 		goto out;
 	}
@@ -589,9 +614,10 @@ int lbr_cfg_find(const char *cli_path, char *out, size_t outlen, char *err, size
 	else if (access(sys, F_OK) == 0)
 		found = sys;
 	if (!found) {
-		snprintf(err, errlen,
-			 "no configuration file: no -c FILE given, LBRECONCILE_CONFIG is not set, and neither ./lbreconcile.ini nor %s exists",
-			 sys);
+		snprintf(
+			err, errlen,
+			"no configuration file: no -c FILE given, LBRECONCILE_CONFIG is not set, and neither ./lbreconcile.ini nor %s exists",
+			sys);
 		return LBR_ENOENT;
 	}
 	if (strlen(found) >= outlen) {

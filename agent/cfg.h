@@ -31,11 +31,11 @@ struct lbr_cfg_provider {
 	char *plugin_name;
 	struct lbr_cfg_kv *kv; /* the plugin's keys (core keys left out) */
 	size_t n_kv, cap_kv;
-	char *ca_file;         /* absolute, or NULL */
+	char *ca_file; /* absolute, or NULL */
 	int allow_insecure_http;
-	int timeout_s;         /* request timeout, default 10 */
-	int timeout_line;      /* 0 when the default */
-	char *endpoint;        /* borrowed from kv, or NULL */
+	int timeout_s;             /* request timeout, default 10 */
+	int timeout_line;          /* 0 when the default */
+	char *endpoint;            /* borrowed from kv, or NULL */
 	struct lbr_plugin *plugin; /* loaded by lbr_cfg_load */
 	/* What an instance opened with this configuration can do (open() at
 	 * load time, masked by lbr_plugin_fix_info()).  That instance was
@@ -68,7 +68,7 @@ struct lbr_cfg_pool {
 	struct lbr_cfg_provider *provider;
 	struct lbr_cfg_kv *target; /* the plugin's pool keys */
 	size_t n_target, cap_target;
-	struct lbr_kv *target_kv;  /* view of target for the plugin ABI,
+	struct lbr_kv *target_kv;       /* view of target for the plugin ABI,
 				    * NULL-terminated, n_target entries */
 	struct lbr_cfg_member *members; /* sorted by address, then port */
 	size_t n_members, cap_members;
@@ -77,8 +77,8 @@ struct lbr_cfg_pool {
 	struct lbr_member_spec *specs;
 	int drain_s;
 	int allow_empty;
-	int create;                /* create = yes */
-	long max_create;           /* creations per pass, -1 unlimited */
+	int create;      /* create = yes */
+	long max_create; /* creations per pass, -1 unlimited */
 	enum lbr_prune prune;
 	struct lbr_selector *protect; /* protect = SELECTOR lines, in order */
 	size_t n_protect, cap_protect;
@@ -91,16 +91,16 @@ struct lbr_cfg {
 	 * canonical form, etcd://HOST:PORT[,HOST:PORT...]/PREFIX, with every
 	 * `state_endpoint` line folded in and checked (see cfg.c). */
 	char *state;
-	int state_etcd; /* 1 when state is an etcd location */
+	int state_etcd;   /* 1 when state is an etcd location */
 	char *plugin_dir; /* absolute */
 	int parallelism;
 	int interval;
 	int max_delete;         /* count or percent */
 	int max_delete_percent; /* 1 when max_delete is a percentage */
 	int lock_timeout;
-	int lock_ttl;           /* etcd lease, seconds; default 30 */
-	int lock_ttl_line;      /* 0 when the default */
-	char *audit_spool;      /* absolute, or NULL when not configured */
+	int lock_ttl;      /* etcd lease, seconds; default 30 */
+	int lock_ttl_line; /* 0 when the default */
+	char *audit_spool; /* absolute, or NULL when not configured */
 	int max_rounds;
 	struct lbr_cfg_provider *providers;
 	size_t n_providers, cap_providers;
@@ -114,9 +114,8 @@ struct lbr_cfg {
  * learn its instance info and to run check_target on its pools, then
  * closed.  On failure returns a negative code and writes one
  * "FILE:LINE: ..." line into err.  Warnings (literal secrets) are logged. */
-int lbr_cfg_load(const char *path, const char *plugin_dir_override,
-		 const struct lbr_host *host, struct lbr_cfg **out, char *err,
-		 size_t errlen);
+int lbr_cfg_load(const char *path, const char *plugin_dir_override, const struct lbr_host *host,
+		 struct lbr_cfg **out, char *err, size_t errlen);
 void lbr_cfg_free(struct lbr_cfg *cfg);
 struct lbr_cfg_pool *lbr_cfg_pool_find(struct lbr_cfg *cfg, const char *name);
 /* The plugin configuration of a provider as an lbr_kv array (secrets
@@ -129,7 +128,6 @@ struct lbr_kv *lbr_cfg_provider_kv(const struct lbr_cfg_provider *p);
  * it exists, else SYSCONFDIR/lbreconcile/lbreconcile.ini when it exists.
  * Writes the path into out.  0, or LBR_ENOENT with one line in err naming
  * all four sources. */
-int lbr_cfg_find(const char *cli_path, char *out, size_t outlen, char *err,
-		 size_t errlen);
+int lbr_cfg_find(const char *cli_path, char *out, size_t outlen, char *err, size_t errlen);
 
 #endif

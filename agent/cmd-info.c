@@ -37,7 +37,8 @@ int lbr_cmd_validate(const struct lbr_opts *o)
 	for (i = 0; i < cfg->n_pools; i++)
 		members += cfg->pools[i].n_members;
 	if (o->json)
-		lbr_report_validate_json(stdout, cfg->path, cfg->n_pools, cfg->n_providers, members);
+		lbr_report_validate_json(stdout, cfg->path, cfg->n_pools, cfg->n_providers,
+					 members);
 	else if (!o->quiet)
 		printf("%s: ok (%zu pools, %zu providers, %zu declared members)\n", cfg->path,
 		       cfg->n_pools, cfg->n_providers, members);
@@ -54,15 +55,19 @@ int lbr_cmd_state(const struct lbr_opts *o, int argc, char **argv)
 	int rc;
 	size_t i;
 
-	if (argc < 1 || (strcmp(argv[0], "list") && strcmp(argv[0], "show") && strcmp(argv[0], "unlock")) ||
+	if (argc < 1 ||
+	    (strcmp(argv[0], "list") && strcmp(argv[0], "show") && strcmp(argv[0], "unlock")) ||
 	    (!strcmp(argv[0], "list") && argc != 1) || (!strcmp(argv[0], "show") && argc > 2) ||
 	    (!strcmp(argv[0], "unlock") && argc != 2)) {
-		lbr_log_msg(LBR_LOG_ERROR, "state: expected list, show [POOL] or unlock [--force] LOCK_ID");
+		lbr_log_msg(LBR_LOG_ERROR,
+			    "state: expected list, show [POOL] or unlock [--force] LOCK_ID");
 		return EXIT_ERROR;
 	}
 	if (o->force && strcmp(argv[0], "unlock") != 0) {
-		lbr_log_msg(LBR_LOG_ERROR, "state %s: option '--force' is not valid here (see 'lbreconcile state --help')",
-			    argv[0]);
+		lbr_log_msg(
+			LBR_LOG_ERROR,
+			"state %s: option '--force' is not valid here (see 'lbreconcile state --help')",
+			argv[0]);
 		return EXIT_ERROR;
 	}
 	rc = lbr_cli_load_config(o, &cfg);
@@ -101,8 +106,9 @@ int lbr_cmd_state(const struct lbr_opts *o, int argc, char **argv)
 
 			if (p->last_apply_at)
 				lbr_time_fmt(p->last_apply_at, ts, sizeof(ts));
-			printf("%-20s provider %-10s members %-6zu last apply %s %s\n", p->name, p->provider,
-			       p->n_members, p->last_result ? p->last_result : "-", ts);
+			printf("%-20s provider %-10s members %-6zu last apply %s %s\n", p->name,
+			       p->provider, p->n_members, p->last_result ? p->last_result : "-",
+			       ts);
 		}
 		rc = EXIT_OK;
 	} else {
@@ -134,7 +140,8 @@ out:
 static void print_keys(const struct lbr_key_spec *k)
 {
 	for (; k && k->name; k++)
-		printf("      %-20s %s%s%s\n", k->name, k->flags & LBR_KEY_REQUIRED ? "(required) " : "",
+		printf("      %-20s %s%s%s\n", k->name,
+		       k->flags & LBR_KEY_REQUIRED ? "(required) " : "",
 		       k->flags & LBR_KEY_SECRET ? "(secret) " : "", k->help ? k->help : "");
 }
 
@@ -183,7 +190,8 @@ int lbr_cmd_providers(const struct lbr_opts *o)
 		dir = LBR_PLUGIN_DIR;
 	d = opendir(dir);
 	if (!d) {
-		lbr_log_msg(LBR_LOG_ERROR, "cannot open plugin_dir '%s' (%s)", dir, strerror(errno));
+		lbr_log_msg(LBR_LOG_ERROR, "cannot open plugin_dir '%s' (%s)", dir,
+			    strerror(errno));
 		lbr_cfg_free(cfg);
 		return EXIT_ERROR;
 	}
@@ -281,7 +289,7 @@ int lbr_cmd_version(const struct lbr_opts *o)
 	if (o->json)
 		lbr_report_version_json(stdout, PACKAGE_VERSION);
 	else
-		printf("lbreconcile %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, LBR_PROVIDER_ABI_MAJOR,
-		       LBR_PROVIDER_ABI_MINOR);
+		printf("lbreconcile %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
+		       LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR);
 	return EXIT_OK;
 }

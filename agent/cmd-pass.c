@@ -117,10 +117,13 @@ int lbr_cmd_plan(const struct lbr_opts *o, int drift)
 		if (p->error)
 			fprintf(stderr, "lbreconcile: error: %s\n", p->error);
 		else if (!p->obs_ok)
-			fprintf(stderr, "lbreconcile: error: pool \"%s\": not observed\n", p->cfg->name);
+			fprintf(stderr, "lbreconcile: error: pool \"%s\": not observed\n",
+				p->cfg->name);
 		if (p->plan.n_blocked)
-			fprintf(stderr, "lbreconcile: error: pool \"%s\": %zu removal(s) would be blocked: %s\n",
-				p->cfg->name, p->plan.n_blocked, p->plan.blocked[0].reason ? p->plan.blocked[0].reason : "");
+			fprintf(stderr,
+				"lbreconcile: error: pool \"%s\": %zu removal(s) would be blocked: %s\n",
+				p->cfg->name, p->plan.n_blocked,
+				p->plan.blocked[0].reason ? p->plan.blocked[0].reason : "");
 		if (p->refused && !drift)
 			fprintf(stderr, "lbreconcile: pool \"%s\": apply would be refused: %s\n",
 				p->cfg->name, p->refuse_msg);
@@ -128,7 +131,8 @@ int lbr_cmd_plan(const struct lbr_opts *o, int drift)
 		if (drift && pe == EXIT_OK && p->obs_ok) {
 			size_t a, d;
 
-			if (p->plan.n_remove || p->plan.n_missing || lbr_report_changed_outside(doc, p, &a, &d))
+			if (p->plan.n_remove || p->plan.n_missing ||
+			    lbr_report_changed_outside(doc, p, &a, &d))
 				pe = EXIT_CHANGES;
 			if (p->refused)
 				pe = EXIT_CHANGES; /* drift reports; the guard matters to apply */
@@ -184,9 +188,11 @@ static int lock_store(struct lbr_cfg *cfg, struct lbr_state_store *st, const cha
 		fprintf(stderr,
 			"lbreconcile: state '%s' is locked by %s (pid %ld on %s, %s since %s, lock id %s); waited %d s\n"
 			"lbreconcile: if that agent is gone, run: lbreconcile state unlock %s\n",
-			lbr_state_store_location(st), holder.operation[0] ? holder.operation : "another agent",
-			holder.pid, holder.host[0] ? holder.host : "?", holder.operation, ts,
-			holder.id[0] ? holder.id : "?", cfg->lock_timeout, holder.id[0] ? holder.id : "ID");
+			lbr_state_store_location(st),
+			holder.operation[0] ? holder.operation : "another agent", holder.pid,
+			holder.host[0] ? holder.host : "?", holder.operation, ts,
+			holder.id[0] ? holder.id : "?", cfg->lock_timeout,
+			holder.id[0] ? holder.id : "ID");
 		return EXIT_LOCKED;
 	}
 	if (r < 0) {
@@ -271,7 +277,8 @@ static int apply_pass(const struct lbr_opts *o, struct lbr_cfg *cfg, struct lbr_
 		/* Fencing: what was done is in the audit log; the state is
 		 * written only under a lock still held. */
 		if (e->fenced)
-			fprintf(stderr, "lbreconcile: lost the state lock of '%s' during the pass; stopped sending changes%s%s\n",
+			fprintf(stderr,
+				"lbreconcile: lost the state lock of '%s' during the pass; stopped sending changes%s%s\n",
 				lbr_state_store_location(st), err[0] ? ": " : "", err);
 		else
 			fprintf(stderr, "lbreconcile: %s\n", err);
@@ -387,8 +394,10 @@ int lbr_cmd_run(const struct lbr_opts *o)
 			reload_requested = 0;
 			/* The same file again: SIGHUP re-reads, it does not
 			 * search anew. */
-			if (lbr_cfg_load(cfg->path, NULL, lbr_host_table(), &ncfg, err, sizeof(err)) < 0) {
-				lbr_err("reload failed, keeping the previous configuration: %s", err);
+			if (lbr_cfg_load(cfg->path, NULL, lbr_host_table(), &ncfg, err,
+					 sizeof(err)) < 0) {
+				lbr_err("reload failed, keeping the previous configuration: %s",
+					err);
 			} else {
 				lbr_info("configuration reloaded from %s", ncfg->path);
 				lbr_cfg_free(cfg);

@@ -83,7 +83,8 @@ void lbr_drain_finish(struct lbr_engine *e)
 				e->pools[i].n_drain = 0;
 			return;
 		}
-		if (lbr_cfg_load(e->cfg->path, NULL, lbr_host_table(), &fresh, err, sizeof(err)) < 0) {
+		if (lbr_cfg_load(e->cfg->path, NULL, lbr_host_table(), &fresh, err, sizeof(err)) <
+		    0) {
 			lbr_err("drain: cannot re-read the configuration (%s); restoring drained members instead of removing them",
 				err);
 			bad_cfg = 1;
@@ -117,7 +118,8 @@ void lbr_drain_finish(struct lbr_engine *e)
 				if (p->drain[k].state != LBR_DRAIN_DRAINED)
 					continue;
 				p->drain[k].state = LBR_DRAIN_DONE;
-				if (bad_cfg || declared_in(fresh, p->cfg->name, m->address, m->port)) {
+				if (bad_cfg ||
+				    declared_in(fresh, p->cfg->name, m->address, m->port)) {
 					char ap[80];
 
 					/* The config changed under us: this pass
@@ -126,8 +128,9 @@ void lbr_drain_finish(struct lbr_engine *e)
 					p->frozen = 1;
 					lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
 					if (!bad_cfg)
-						lbr_warn("pool \"%s\": %s is declared again; restoring it instead of removing it",
-							 p->cfg->name, ap);
+						lbr_warn(
+							"pool \"%s\": %s is declared again; restoring it instead of removing it",
+							p->cfg->name, ap);
 					rs[n_rs++] = p->drain[k].member;
 				} else {
 					rm[n_rm++] = p->drain[k].member;

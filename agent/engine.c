@@ -28,7 +28,8 @@ void lbr_engine_observe_and_plan(struct lbr_engine *e, const struct lbr_state *s
 
 	for (i = 0; i < e->n_pools; i++)
 		e->pools[i].rec = state ? lbr_state_pool_find((struct lbr_state *)state,
-							      e->pools[i].cfg->name) : NULL;
+							      e->pools[i].cfg->name)
+					: NULL;
 	lbr_observe_pools(e, 1, 0);
 	for (i = 0; i < e->n_pools; i++) {
 		struct lbr_pool_rt *p = &e->pools[i];
@@ -58,8 +59,8 @@ static int open_provider(struct lbr_prov_rt *pr, char *err, size_t errlen)
 	}
 	memset(&pr->info, 0, sizeof(pr->info));
 	pr->info.struct_size = sizeof(pr->info);
-	r = pr->cfg->plugin->ops.open(lbr_host_table(), kv, pr->cfg->n_kv, &pr->inst, &pr->info, perr,
-				      sizeof(perr));
+	r = pr->cfg->plugin->ops.open(lbr_host_table(), kv, pr->cfg->n_kv, &pr->inst, &pr->info,
+				      perr, sizeof(perr));
 	free(kv);
 	lbr_plugin_fix_info(pr->cfg->plugin, &pr->info);
 	if (r < 0) {

@@ -29,14 +29,16 @@ int lbr_guard_check(const struct lbr_guard_input *in, const struct lbr_plan *pla
 	if (!in->force && plan->n_remove > 0) {
 		/* The budget is for the whole pass: what earlier rounds
 		 * removed counts against it, failed attempts do not. */
-		long limit = lbr_guard_delete_limit(in->max_delete, in->max_delete_percent, in->base);
+		long limit = lbr_guard_delete_limit(in->max_delete, in->max_delete_percent,
+						    in->base);
 		size_t total = plan->n_remove + in->removed_before;
 
 		if ((long)total > limit) {
-			snprintf(msg, len,
-				 "would remove %zu of %zu managed members, more than max_delete = %d%s (%ld); use --force to override",
-				 total, in->base, in->max_delete, in->max_delete_percent ? "%" : "",
-				 limit);
+			snprintf(
+				msg, len,
+				"would remove %zu of %zu managed members, more than max_delete = %d%s (%ld); use --force to override",
+				total, in->base, in->max_delete, in->max_delete_percent ? "%" : "",
+				limit);
 			return 1;
 		}
 	}

@@ -11,14 +11,14 @@
 #include "agent/plan.h"
 
 struct lbr_guard_input {
-	int max_delete;         /* count, or percent when max_delete_percent */
+	int max_delete; /* count, or percent when max_delete_percent */
 	int max_delete_percent;
-	long max_create;        /* -1: unlimited */
-	size_t base;            /* observed members minus protected and unmanaged,
+	long max_create;         /* -1: unlimited */
+	size_t base;             /* observed members minus protected and unmanaged,
 				 * at the pass's first observation */
 	unsigned removed_before; /* removals this pass already made */
 	unsigned created_before; /* creations this pass already made */
-	int force;              /* --force: max_delete is not applied */
+	int force;               /* --force: max_delete is not applied */
 };
 
 /* 0 when the plan may go ahead; 1 when it is refused, with one line in msg

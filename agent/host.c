@@ -150,7 +150,9 @@ static int fenced(struct lbr_call *call, char *err, size_t errlen)
 	if (!e->store)
 		return 0;
 	until = lbr_state_lock_valid_until_ms(e->store);
-	margin = (uint64_t)(call->prov->cfg->timeout_s > 0 ? call->prov->cfg->timeout_s : 10) * 1000u + 1000u;
+	margin = (uint64_t)(call->prov->cfg->timeout_s > 0 ? call->prov->cfg->timeout_s : 10) *
+			 1000u +
+		 1000u;
 	if (until != UINT64_MAX && (until == 0 || lbr_mono_ms() + margin >= until)) {
 		__atomic_store_n(&e->fenced, 1, __ATOMIC_RELEASE);
 		snprintf(err, errlen, "not sent: the state lock may have expired (fencing)");
@@ -179,7 +181,8 @@ static int h_http(struct lbr_call *call, const struct lbr_http_request *req,
 	 * operation, not the method.) */
 	if (call && call->op != LBR_OP_LIST) {
 		if (!call->e->allow_mutate) {
-			snprintf(err, errlen, "internal error: mutating call attempted in a read-only command");
+			snprintf(err, errlen,
+				 "internal error: mutating call attempted in a read-only command");
 			return LBR_EFATAL;
 		}
 		if (fenced(call, err, errlen))

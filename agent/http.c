@@ -144,7 +144,6 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
 	return n;
 }
 
-
 static uint32_t parse_retry_after(const char *v)
 {
 	char *end;
@@ -248,8 +247,10 @@ int lbr_http_perform(const struct lbr_http_opts *o, const struct lbr_http_reques
 	if (strcmp(scheme, "https") != 0) {
 		if (strcmp(scheme, "http") != 0 ||
 		    (!lbr_host_is_loopback(host) && !o->allow_insecure_http)) {
-			snprintf(err, errlen, "refusing %s:// to %s (only https, or http to loopback unless allow_insecure_http = yes)",
-				 scheme, host);
+			snprintf(
+				err, errlen,
+				"refusing %s:// to %s (only https, or http to loopback unless allow_insecure_http = yes)",
+				scheme, host);
 			r = LBR_EFATAL;
 			goto out;
 		}
@@ -320,7 +321,8 @@ checked:
 	} else {
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 		if (req->body || strcmp(req->method, "DELETE") != 0) {
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? (const char *)req->body : "");
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+					 req->body ? (const char *)req->body : "");
 			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 		}
 	}
@@ -329,13 +331,17 @@ checked:
 		const char *why = cerr[0] ? cerr : curl_easy_strerror(cc);
 
 		if (p->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-			snprintf(err, errlen, "response from %s is larger than %zu bytes; abandoned", hostname, p->max);
+			snprintf(err, errlen,
+				 "response from %s is larger than %zu bytes; abandoned", hostname,
+				 p->max);
 			r = LBR_EFATAL;
 		} else if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
 			   cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_ISSUER_ERROR ||
 			   cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
-			snprintf(err, errlen, "TLS certificate verification failed for %s (%s); set ca_file if it uses a private CA",
-				 hostname, why);
+			snprintf(
+				err, errlen,
+				"TLS certificate verification failed for %s (%s); set ca_file if it uses a private CA",
+				hostname, why);
 			r = LBR_EFATAL;
 		} else if (cc == CURLE_OPERATION_TIMEDOUT) {
 			snprintf(err, errlen, "timed out talking to %s (%s)", hostname, why);
@@ -418,8 +424,8 @@ char *lbr_http_url_decode(const char *s, size_t len, size_t *out_len)
 
 void lbr_http_redact_url(const char *url, char *out, size_t len)
 {
-	static const char *const secret_params[] = { "Signature=", "PublicKey=", "token=",
-						      "X-Auth-Token=", "AccessKey=", NULL };
+	static const char *const secret_params[] = { "Signature=",    "PublicKey=", "token=",
+						     "X-Auth-Token=", "AccessKey=", NULL };
 	size_t o = 0;
 	const char *p = url;
 
@@ -435,7 +441,8 @@ void lbr_http_redact_url(const char *url, char *out, size_t len)
 				size_t n = strlen(secret_params[i]);
 
 				if (!strncasecmp(p, secret_params[i], n)) {
-					int w = snprintf(out + o, len - o, "%sREDACTED", secret_params[i]);
+					int w = snprintf(out + o, len - o, "%sREDACTED",
+							 secret_params[i]);
 
 					o += (size_t)w < len - o ? (size_t)w : len - o - 1;
 					p += n;

@@ -107,7 +107,8 @@ void lbr_limiter_release(struct lbr_prov_rt *p, enum lbr_op op, enum lbr_outcome
 		/* Not paced yet: only a real signal starts pacing.  Paced:
 		 * any throttled answer means we are above the limit again. */
 		if ((p->lim.rate > 0 ? now - p->lim.last_cut_ms >= 250
-				 : thr >= 3 && thr * 10 >= okn + thr && now - p->lim.last_cut_ms >= 500)) {
+				     : thr >= 3 && thr * 10 >= okn + thr &&
+					       now - p->lim.last_cut_ms >= 500)) {
 			if (p->lim.rate <= 0)
 				p->lim.rate = okn > 2 ? okn * 0.9 : 2;
 			else
@@ -120,7 +121,8 @@ void lbr_limiter_release(struct lbr_prov_rt *p, enum lbr_op op, enum lbr_outcome
 		p->lim.window += 1.0 / p->lim.window;
 		if (p->lim.window > p->lim.max_window)
 			p->lim.window = p->lim.max_window;
-		if (p->lim.rate > 0 && now - p->lim.last_cut_ms >= 1000 && now - p->lim.last_inc_ms >= 100) {
+		if (p->lim.rate > 0 && now - p->lim.last_cut_ms >= 1000 &&
+		    now - p->lim.last_inc_ms >= 100) {
 			p->lim.rate *= 1.015;
 			p->lim.last_inc_ms = now;
 			if (p->lim.rate > 20000)

@@ -1,6 +1,5 @@
 #include "config.h"
 
-
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -136,8 +135,8 @@ static ssize_t prio_write(void *cookie, const char *buf, size_t len)
 	while (done < len) {
 		const char *nl = memchr(buf + done, '\n', len - done);
 		size_t n = nl ? (size_t)(nl - (buf + done)) + 1 : len - done;
-		int has = n >= 3 && buf[done] == '<' && buf[done + 1] >= '0' && buf[done + 1] <= '7' &&
-			  buf[done + 2] == '>';
+		int has = n >= 3 && buf[done] == '<' && buf[done + 1] >= '0' &&
+			  buf[done + 1] <= '7' && buf[done + 2] == '>';
 
 		if (ps->at_line_start && !has && buf[done] != '\r' && write(2, "<3>", 3) < 0)
 			return done ? (ssize_t)done : -1;

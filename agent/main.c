@@ -38,7 +38,6 @@
 struct lbr_metrics *lbr_cli_metrics;
 const char *lbr_cli_metrics_path;
 
-
 static const char usage_text[] =
 	"usage: lbreconcile [-c FILE] [--json] [-v|-q] [--metrics-file PATH] COMMAND [OPTIONS]\n"
 	"\n"
@@ -58,7 +57,8 @@ static const char usage_text[] =
 	"\n"
 	"global options (before or after the command):\n"
 	"  -c, --config FILE        config file (default: $LBRECONCILE_CONFIG,\n"
-	"                           ./lbreconcile.ini, " LBR_SYSCONFDIR "/lbreconcile/lbreconcile.ini)\n"
+	"                           ./lbreconcile.ini, " LBR_SYSCONFDIR
+	"/lbreconcile/lbreconcile.ini)\n"
 	"      --json               machine-readable output (SPEC §6)\n"
 	"  -v, --verbose            more log lines (twice: debug)\n"
 	"  -q, --quiet              print nothing but errors\n"
@@ -212,7 +212,8 @@ static char cfg_found[4096];
 
 const char *lbr_cli_config_path(const struct lbr_opts *o, char *err, size_t errlen)
 {
-	if (!cfg_found[0] && lbr_cfg_find(o->config, cfg_found, sizeof(cfg_found), err, errlen) < 0) {
+	if (!cfg_found[0] &&
+	    lbr_cfg_find(o->config, cfg_found, sizeof(cfg_found), err, errlen) < 0) {
 		cfg_found[0] = '\0';
 		return NULL;
 	}
@@ -306,7 +307,8 @@ static const char *long_name(int c)
  * on, or the exit code (help, version, usage errors).  *cmd_out is the
  * command, argc/argv its arguments.
  */
-static int parse_args(int *argcp, char ***argvp, struct lbr_opts *o, const struct cmd_spec **cmd_out)
+static int parse_args(int *argcp, char ***argvp, struct lbr_opts *o,
+		      const struct cmd_spec **cmd_out)
 {
 	int argc = *argcp, c, want_help = 0, want_version = 0, sub_argc, i;
 	char **argv = *argvp, **sub_argv, buf[8];
@@ -332,7 +334,8 @@ static int parse_args(int *argcp, char ***argvp, struct lbr_opts *o, const struc
 				    opt_text(optopt, argv, optind, buf, sizeof(buf)));
 			return EXIT_ERROR;
 		default:
-			lbr_log_msg(LBR_LOG_ERROR, "option '--%s' goes after a command (see 'lbreconcile help')",
+			lbr_log_msg(LBR_LOG_ERROR,
+				    "option '--%s' goes after a command (see 'lbreconcile help')",
 				    long_name(c));
 			return EXIT_ERROR;
 		}
@@ -359,8 +362,10 @@ static int parse_args(int *argcp, char ***argvp, struct lbr_opts *o, const struc
 	optind = 0;
 	while ((c = getopt_long(sub_argc, sub_argv, ":c:vqhVp:", gopts, NULL)) != -1) {
 		if (c != ':' && c != '?' && strchr("pdafo", c) && !strchr(spec->opts, c)) {
-			lbr_log_msg(LBR_LOG_ERROR, "%s: option '--%s' is not valid for this command (see 'lbreconcile %s --help')",
-				    spec->name, long_name(c), spec->name);
+			lbr_log_msg(
+				LBR_LOG_ERROR,
+				"%s: option '--%s' is not valid for this command (see 'lbreconcile %s --help')",
+				spec->name, long_name(c), spec->name);
 			return EXIT_ERROR;
 		}
 		switch (c) {
@@ -381,8 +386,10 @@ static int parse_args(int *argcp, char ***argvp, struct lbr_opts *o, const struc
 				    opt_text(optopt, sub_argv, optind, buf, sizeof(buf)));
 			return EXIT_ERROR;
 		default:
-			lbr_log_msg(LBR_LOG_ERROR, "%s: unknown option '%s' (see 'lbreconcile %s --help')",
-				    spec->name, opt_text(optopt, sub_argv, optind, buf, sizeof(buf)),
+			lbr_log_msg(LBR_LOG_ERROR,
+				    "%s: unknown option '%s' (see 'lbreconcile %s --help')",
+				    spec->name,
+				    opt_text(optopt, sub_argv, optind, buf, sizeof(buf)),
 				    spec->name);
 			return EXIT_ERROR;
 		}
@@ -396,7 +403,8 @@ static int parse_args(int *argcp, char ***argvp, struct lbr_opts *o, const struc
 	if (want_version)
 		return lbr_cmd_version(o);
 	if (spec->max_args >= 0 && argc > spec->max_args) {
-		lbr_log_msg(LBR_LOG_ERROR, "%s: unexpected argument '%s' (see 'lbreconcile %s --help')",
+		lbr_log_msg(LBR_LOG_ERROR,
+			    "%s: unexpected argument '%s' (see 'lbreconcile %s --help')",
 			    spec->name, argv[spec->max_args], spec->name);
 		return EXIT_ERROR;
 	}
@@ -436,8 +444,10 @@ int main(int argc, char **argv)
 		free(o.pools);
 		return EXIT_ERROR;
 	}
-	lbr_log_level = o.quiet ? LBR_LOG_ERROR : o.verbose >= 2 ? LBR_LOG_DEBUG
-		: o.verbose ? LBR_LOG_INFO : LBR_LOG_WARN;
+	lbr_log_level = o.quiet          ? LBR_LOG_ERROR
+			: o.verbose >= 2 ? LBR_LOG_DEBUG
+			: o.verbose      ? LBR_LOG_INFO
+					 : LBR_LOG_WARN;
 	/* Commands that need neither config nor network. */
 	if (!strcmp(cmd, "help")) {
 		rc = cmd_help(argc, argv);

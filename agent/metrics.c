@@ -25,7 +25,6 @@ double lbr_metrics_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-
 static struct lbr_metrics_provider *prov_slot(struct lbr_metrics *m, const char *name)
 {
 	struct lbr_metrics_provider *p;
@@ -67,7 +66,8 @@ void lbr_metrics_collect(struct lbr_metrics *m, const struct lbr_engine *e,
 		mp->policy_updates = p->rule_updates;
 		if (p->obs_ok)
 			lbr_report_changed_outside(state, p, &app, &dis);
-		mp->drift = p->obs_ok && (p->plan.n_remove || p->plan.n_missing || p->plan.n_pending || app || dis);
+		mp->drift = p->obs_ok && (p->plan.n_remove || p->plan.n_missing ||
+					  p->plan.n_pending || app || dis);
 	}
 	for (i = 0; i < e->n_provs; i++) {
 		struct lbr_metrics_provider *mp = prov_slot(m, e->provs[i].cfg->name);
@@ -110,8 +110,8 @@ void lbr_metrics_pass_done(struct lbr_metrics *m, int exit_code)
 	}
 }
 
-int lbr_metrics_counter_key(char *out, size_t len, const char *family, const char *a,
-			    const char *b, const char *c)
+int lbr_metrics_counter_key(char *out, size_t len, const char *family, const char *a, const char *b,
+			    const char *c)
 {
 	int n = snprintf(out, len, "metrics/%s%s%s%s%s%s%s", family, a ? "/" : "", a ? a : "",
 			 b ? "/" : "", b ? b : "", c ? "/" : "", c ? c : "");
@@ -134,20 +134,23 @@ static int each_counter(struct lbr_metrics *m, void *ud,
 
 	if (!lbr_metrics_counter_key(key, sizeof(key), "passes_total", cmd, NULL, NULL))
 		r = fn(ud, key, &m->passes);
-	if (r >= 0 && !lbr_metrics_counter_key(key, sizeof(key), "passes_failed_total", cmd, NULL, NULL))
+	if (r >= 0 &&
+	    !lbr_metrics_counter_key(key, sizeof(key), "passes_failed_total", cmd, NULL, NULL))
 		r = fn(ud, key, &m->passes_failed);
 	for (i = 0; r >= 0 && i < m->n_provs; i++) {
 		struct lbr_metrics_provider *p = &m->provs[i];
 
 		for (o = 0; r >= 0 && o < LBR_OP_COUNT; o++)
 			for (k = 0; r >= 0 && k < LBR_OUTCOME_COUNT; k++)
-				if (!lbr_metrics_counter_key(key, sizeof(key), "api_calls_total", p->name,
-							     lbr_op_name((enum lbr_op)o),
+				if (!lbr_metrics_counter_key(key, sizeof(key), "api_calls_total",
+							     p->name, lbr_op_name((enum lbr_op)o),
 							     lbr_outcome_name((enum lbr_outcome)k)))
 					r = fn(ud, key, &p->calls[o][k]);
-		if (r >= 0 && !lbr_metrics_counter_key(key, sizeof(key), "api_retries_total", p->name, NULL, NULL))
+		if (r >= 0 && !lbr_metrics_counter_key(key, sizeof(key), "api_retries_total",
+						       p->name, NULL, NULL))
 			r = fn(ud, key, &p->retries);
-		if (r >= 0 && !lbr_metrics_counter_key(key, sizeof(key), "api_throttled_total", p->name, NULL, NULL))
+		if (r >= 0 && !lbr_metrics_counter_key(key, sizeof(key), "api_throttled_total",
+						       p->name, NULL, NULL))
 			r = fn(ud, key, &p->throttled);
 	}
 	return r;
@@ -242,7 +245,8 @@ static void body(FILE *f, const struct lbr_metrics *m)
 	       "Unix time the last pass started.");
 	cmd_series(f, "lbreconcile_last_pass_start_timestamp_seconds", cmd);
 	fprintf(f, "%.3f\n", m->pass_start);
-	family(f, "lbreconcile_last_pass_end_timestamp_seconds", "gauge", "Unix time the last pass ended.");
+	family(f, "lbreconcile_last_pass_end_timestamp_seconds", "gauge",
+	       "Unix time the last pass ended.");
 	cmd_series(f, "lbreconcile_last_pass_end_timestamp_seconds", cmd);
 	fprintf(f, "%.3f\n", m->pass_end);
 	family(f, "lbreconcile_last_pass_duration_seconds", "gauge", "Duration of the last pass.");
@@ -262,28 +266,32 @@ static void body(FILE *f, const struct lbr_metrics *m)
 	cmd_series(f, "lbreconcile_passes_failed_total", cmd);
 	fprintf(f, "%llu\n", total(&m->passes_failed));
 
-#define POOL_GAUGE(metric, help, expr)                                     \
-	do {                                                                \
-		family(f, metric, "gauge", help);                           \
-		for (i = 0; i < m->n_pools; i++) {                          \
-			const struct lbr_metrics_pool *p = &m->pools[i];    \
-			pool_series(f, metric, p, (long)(expr));            \
-		}                                                           \
+#define POOL_GAUGE(metric, help, expr)                                   \
+	do {                                                             \
+		family(f, metric, "gauge", help);                        \
+		for (i = 0; i < m->n_pools; i++) {                       \
+			const struct lbr_metrics_pool *p = &m->pools[i]; \
+			pool_series(f, metric, p, (long)(expr));         \
+		}                                                        \
 	} while (0)
 	POOL_GAUGE("lbreconcile_pool_members_observed",
 		   "Members observed in the last pass (-1: not observed).", p->observed);
-	POOL_GAUGE("lbreconcile_pool_members_removed", "Members removed in the last pass.", p->removed);
-	POOL_GAUGE("lbreconcile_pool_members_blocked", "Removals blocked by an L7 policy in the last pass.",
-		   p->blocked);
-	POOL_GAUGE("lbreconcile_pool_members_missing", "Declared members not in the pool.", p->missing);
+	POOL_GAUGE("lbreconcile_pool_members_removed", "Members removed in the last pass.",
+		   p->removed);
+	POOL_GAUGE("lbreconcile_pool_members_blocked",
+		   "Removals blocked by an L7 policy in the last pass.", p->blocked);
+	POOL_GAUGE("lbreconcile_pool_members_missing", "Declared members not in the pool.",
+		   p->missing);
 	POOL_GAUGE("lbreconcile_pool_policy_updates", "L7 policies updated in the last pass.",
 		   p->policy_updates);
-	POOL_GAUGE("lbreconcile_pool_drift", "1 when the pool differs from the config or the recorded state.",
-		   p->drift);
-	POOL_GAUGE("lbreconcile_pool_errors", "1 when the pool ended the last pass with an error.", p->errors);
+	POOL_GAUGE("lbreconcile_pool_drift",
+		   "1 when the pool differs from the config or the recorded state.", p->drift);
+	POOL_GAUGE("lbreconcile_pool_errors", "1 when the pool ended the last pass with an error.",
+		   p->errors);
 #undef POOL_GAUGE
 
-	family(f, "lbreconcile_api_calls_total", "counter", "API requests by provider, operation and outcome.");
+	family(f, "lbreconcile_api_calls_total", "counter",
+	       "API requests by provider, operation and outcome.");
 	for (i = 0; i < m->n_provs; i++)
 		for (o = 0; o < LBR_OP_COUNT; o++)
 			for (k = 0; k < LBR_OUTCOME_COUNT; k++) {
@@ -292,7 +300,8 @@ static void body(FILE *f, const struct lbr_metrics *m)
 				fputs("lbreconcile_api_calls_total{provider=\"", f);
 				label(f, m->provs[i].name);
 				fprintf(f, "\",operation=\"%s\",outcome=\"%s\"} %llu\n",
-					lbr_op_name((enum lbr_op)o), lbr_outcome_name((enum lbr_outcome)k),
+					lbr_op_name((enum lbr_op)o),
+					lbr_outcome_name((enum lbr_outcome)k),
 					total(&m->provs[i].calls[o][k]));
 			}
 	family(f, "lbreconcile_api_retries_total", "counter", "API requests retried.");
@@ -301,7 +310,8 @@ static void body(FILE *f, const struct lbr_metrics *m)
 		label(f, m->provs[i].name);
 		fprintf(f, "\"} %llu\n", total(&m->provs[i].retries));
 	}
-	family(f, "lbreconcile_api_throttled_total", "counter", "API requests answered with throttling.");
+	family(f, "lbreconcile_api_throttled_total", "counter",
+	       "API requests answered with throttling.");
 	for (i = 0; i < m->n_provs; i++) {
 		fputs("lbreconcile_api_throttled_total{provider=\"", f);
 		label(f, m->provs[i].name);

@@ -20,7 +20,7 @@ struct lbr_state;
 struct lbr_metrics_pool {
 	char name[80];
 	char provider[80];
-	long observed;  /* -1 when the observation failed */
+	long observed; /* -1 when the observation failed */
 	unsigned removed, blocked, missing, errors, policy_updates;
 	int drift;
 };
@@ -77,7 +77,7 @@ void lbr_metrics_release(struct lbr_metrics *m);
 double lbr_metrics_now(void);
 /* The key under which a counter series is kept in the state document,
  * e.g. "metrics/api_calls_total/hw/remove/ok"; for tests. */
-int lbr_metrics_counter_key(char *out, size_t len, const char *family, const char *a,
-			    const char *b, const char *c);
+int lbr_metrics_counter_key(char *out, size_t len, const char *family, const char *a, const char *b,
+			    const char *c);
 
 #endif

@@ -69,7 +69,9 @@ int lbr_obs_add_member(struct lbr_obs *o, const struct lbr_member_info *m)
 
 	if (!m->id || !lbr_id_valid(m->id)) {
 		lbr_obs_sanitize(m->id, safe, sizeof(safe));
-		return obs_fail(o, "the cloud returned member id '%s', which is not [A-Za-z0-9_-]{1,128}", safe);
+		return obs_fail(
+			o, "the cloud returned member id '%s', which is not [A-Za-z0-9_-]{1,128}",
+			safe);
 	}
 	if (o->n_members >= LBR_MAX_OBSERVED)
 		return obs_fail(o, "more than %u members listed", LBR_MAX_OBSERVED);
@@ -81,7 +83,8 @@ int lbr_obs_add_member(struct lbr_obs *o, const struct lbr_member_info *m)
 	memset(d, 0, sizeof(*d));
 	if (!m->address || lbr_addr_canon(m->address, d->address) < 0) {
 		lbr_obs_sanitize(m->address, safe, sizeof(safe));
-		return obs_fail(o, "member %s has address '%s', which is not an IP address", m->id, safe);
+		return obs_fail(o, "member %s has address '%s', which is not an IP address", m->id,
+				safe);
 	}
 	d->id = strdup(m->id);
 	if (!d->id)
@@ -124,12 +127,15 @@ int lbr_obs_add_rule(struct lbr_obs *o, const struct lbr_rule_info *r)
 	memset(&d, 0, sizeof(d));
 	if (!r->id || !lbr_id_valid(r->id)) {
 		lbr_obs_sanitize(r->id, safe, sizeof(safe));
-		return obs_fail(o, "the cloud returned rule id '%s', which is not [A-Za-z0-9_-]{1,128}", safe);
+		return obs_fail(o,
+				"the cloud returned rule id '%s', which is not [A-Za-z0-9_-]{1,128}",
+				safe);
 	}
 	for (i = 0; i < r->n_members; i++)
 		if (!lbr_id_valid(r->member_ids[i])) {
 			lbr_obs_sanitize(r->member_ids[i], safe, sizeof(safe));
-			return obs_fail(o, "rule %s names member id '%s', which is not valid", r->id, safe);
+			return obs_fail(o, "rule %s names member id '%s', which is not valid",
+					r->id, safe);
 		}
 	if (lbr_grow((void **)&o->rules, &o->cap_rules, o->n_rules, sizeof(d)) < 0)
 		return obs_fail(o, "out of memory");

@@ -70,7 +70,7 @@ void lbr_observe_job(void *arg)
 		if (res.outcome != LBR_OUT_OK) {
 			lbr_result_describe(&res, desc, sizeof(desc));
 			lbr_pool_error(p, "pool \"%s\": cannot list members (provider \"%s\"): %s",
-				   p->cfg->name, prov->cfg->name, desc);
+				       p->cfg->name, prov->cfg->name, desc);
 			lbr_obs_free(obs);
 			return;
 		}
@@ -80,8 +80,10 @@ void lbr_observe_job(void *arg)
 			char safe[128];
 
 			lbr_obs_sanitize(next, safe, sizeof(safe)); /* the cloud's text */
-			lbr_pool_error(p, "pool \"%s\": listing does not end (cursor '%s' repeated or over %u pages)",
-				   p->cfg->name, safe, LBR_MAX_PAGES);
+			lbr_pool_error(
+				p,
+				"pool \"%s\": listing does not end (cursor '%s' repeated or over %u pages)",
+				p->cfg->name, safe, LBR_MAX_PAGES);
 			lbr_obs_free(obs);
 			return;
 		}
@@ -102,8 +104,10 @@ void lbr_observe_job(void *arg)
 		qsort(ids, n, sizeof(char *), cmp_strp);
 		for (i = 1; i < n; i++)
 			if (!strcmp(ids[i - 1], ids[i])) {
-				lbr_pool_error(p, "pool \"%s\": the cloud listed member %s twice; not acting on an inconsistent listing",
-					   p->cfg->name, ids[i]);
+				lbr_pool_error(
+					p,
+					"pool \"%s\": the cloud listed member %s twice; not acting on an inconsistent listing",
+					p->cfg->name, ids[i]);
 				free(ids);
 				lbr_obs_free(obs);
 				return;
@@ -132,7 +136,8 @@ void lbr_observe_pools(struct lbr_engine *e, int round, int only_touched)
 
 	if (!jobs) {
 		for (i = 0; i < e->n_pools; i++)
-			lbr_pool_error(&e->pools[i], "pool \"%s\": out of memory", e->pools[i].cfg->name);
+			lbr_pool_error(&e->pools[i], "pool \"%s\": out of memory",
+				       e->pools[i].cfg->name);
 		return;
 	}
 	for (i = 0; i < e->n_pools; i++) {

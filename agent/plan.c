@@ -67,8 +67,8 @@ static int cmp_decl(const void *key, const void *elem)
 }
 
 int lbr_plan_managed(const struct lbr_cfg_pool *cp, const struct lbr_state_pool *rec,
-		     const char *address, unsigned port, const char *name,
-		     const char *instance_id, const char *type)
+		     const char *address, unsigned port, const char *name, const char *instance_id,
+		     const char *type)
 {
 	struct key_ref k = { .address = address, .port = port };
 	size_t i;
@@ -167,9 +167,9 @@ static int plan_rules(struct lbr_plan *p, const struct lbr_obs *o)
 					return LBR_ENOMEM;
 				p->blocked = nb;
 				nb[p->n_blocked].member = p->remove[i];
-				nb[p->n_blocked].reason =
-					lbr_asprintf("forwarding policy %s (%s) would be left without backends",
-						     rule->id, rule->label);
+				nb[p->n_blocked].reason = lbr_asprintf(
+					"forwarding policy %s (%s) would be left without backends",
+					rule->id, rule->label);
 				if (!nb[p->n_blocked].reason)
 					return LBR_ENOMEM;
 				p->n_blocked++;
@@ -220,7 +220,8 @@ static void undeclared(const struct lbr_plan_input *in, struct lbr_plan *p, size
 		return;
 	}
 	if (cp->prune == LBR_PRUNE_OWNED &&
-	    !(in->rec && in->rec->has_owned && lbr_state_pool_owns(in->rec, om->address, om->port))) {
+	    !(in->rec && in->rec->has_owned &&
+	      lbr_state_pool_owns(in->rec, om->address, om->port))) {
 		keep(p->unmanaged, &p->n_unmanaged, m,
 		     in->rec && in->rec->has_owned ? "not owned (prune = owned)"
 						   : "no ownership record yet (prune = owned)");

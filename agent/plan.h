@@ -49,18 +49,18 @@ struct lbr_blocked {
 
 /* An L7 rule update: set rule to exactly `keep`. */
 struct lbr_rule_update {
-	size_t rule;  /* index into obs->rules */
-	char **keep;  /* borrowed member ids (from obs) */
+	size_t rule; /* index into obs->rules */
+	char **keep; /* borrowed member ids (from obs) */
 	size_t n_keep;
 	int done, failed;
 };
 
 struct lbr_plan {
-	size_t *remove;             /* obs indices */
+	size_t *remove; /* obs indices */
 	size_t n_remove;
-	size_t *missing;            /* pool->members indices, absent */
+	size_t *missing; /* pool->members indices, absent */
 	size_t n_missing;
-	size_t *create;             /* pool->members indices to create */
+	size_t *create; /* pool->members indices to create */
 	size_t n_create;
 	struct lbr_plan_reweight *reweight;
 	size_t n_reweight;
@@ -68,22 +68,22 @@ struct lbr_plan {
 	size_t n_protect;
 	struct lbr_plan_keep *unmanaged;
 	size_t n_unmanaged;
-	size_t *pending;            /* obs indices removed before, still listed */
+	size_t *pending; /* obs indices removed before, still listed */
 	size_t n_pending;
 	struct lbr_blocked *blocked;
 	size_t n_blocked;
 	struct lbr_rule_update *updates;
 	size_t n_updates;
-	size_t n_weight_ignored;    /* declared weights not enforced (protected) */
+	size_t n_weight_ignored; /* declared weights not enforced (protected) */
 };
 
 struct lbr_plan_input {
 	const struct lbr_cfg_pool *pool;
 	const struct lbr_obs *obs;
-	const struct lbr_state_pool *rec;  /* ownership record, or NULL */
-	const char *const *removed_ids;    /* removed earlier in this pass */
+	const struct lbr_state_pool *rec; /* ownership record, or NULL */
+	const char *const *removed_ids;   /* removed earlier in this pass */
 	size_t n_removed_ids;
-	int can_weight;                    /* the instance can set weights */
+	int can_weight; /* the instance can set weights */
 };
 
 /* Compute the plan into *out (which must be zeroed or released).  0, or
@@ -97,8 +97,8 @@ void lbr_plan_release(struct lbr_plan *p);
  * = owned?  Protected and unmanaged members are not drift either.  The
  * declared members must be sorted by address then port (cfg does that). */
 int lbr_plan_managed(const struct lbr_cfg_pool *cp, const struct lbr_state_pool *rec,
-		     const char *address, unsigned port, const char *name,
-		     const char *instance_id, const char *type);
+		     const char *address, unsigned port, const char *name, const char *instance_id,
+		     const char *type);
 
 /* max_delete's base: observed members minus protected and unmanaged ones. */
 size_t lbr_plan_base(const struct lbr_plan *p, size_t n_observed);

@@ -13,8 +13,8 @@
 
 /* The part of struct lbr_provider every 2.x plugin must provide: up to and
  * including remove_members, the last required operation. */
-#define REQUIRED_SIZE                                                        \
-	(offsetof(struct lbr_provider, remove_members) +                     \
+#define REQUIRED_SIZE                                    \
+	(offsetof(struct lbr_provider, remove_members) + \
 	 sizeof(((struct lbr_provider *)0)->remove_members))
 
 /* Every capability bit that names an optional operation, and whether the
@@ -47,8 +47,7 @@ void lbr_plugin_fix_info(const struct lbr_plugin *p, struct lbr_instance_info *i
 	info->api[sizeof(info->api) - 1] = '\0';
 }
 
-const struct lbr_key_spec *lbr_plugin_key(const struct lbr_key_spec *list,
-					  const char *name)
+const struct lbr_key_spec *lbr_plugin_key(const struct lbr_key_spec *list, const char *name)
 {
 	for (; list && list->name; list++)
 		if (strcmp(list->name, name) == 0)
@@ -72,14 +71,13 @@ static int plugin_name_ok(const char *s)
 	size_t i;
 
 	for (i = 0; s[i]; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		      s[i] == '_' || s[i] == '-'))
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		      s[i] == '-'))
 			return 0;
 	return i > 0 && i <= 64;
 }
 
-int lbr_plugin_load_path(const char *path, struct lbr_plugin **out, char *err,
-			 size_t errlen)
+int lbr_plugin_load_path(const char *path, struct lbr_plugin **out, char *err, size_t errlen)
 {
 	int r = LBR_EINVAL;
 	struct lbr_plugin *p = NULL;
@@ -140,8 +138,8 @@ int lbr_plugin_load_path(const char *path, struct lbr_plugin **out, char *err,
 	}
 	desc = entry(LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR);
 	if (!desc) {
-		snprintf(err, errlen, "plugin: '%s' declined to load (its entry point returned NULL)",
-			 path);
+		snprintf(err, errlen,
+			 "plugin: '%s' declined to load (its entry point returned NULL)", path);
 		goto out;
 	}
 	/* Check the version fields before trusting anything else. */
@@ -153,16 +151,18 @@ int lbr_plugin_load_path(const char *path, struct lbr_plugin **out, char *err,
 	if (desc->abi_major != LBR_PROVIDER_ABI_MAJOR) {
 		/* ABI 1.x is not adapted (see provider.h): one line that says
 		 * what to do about it. */
-		snprintf(err, errlen,
-			 "plugin '%s': built for plugin ABI %u.%u, this lbreconcile needs ABI %u (rebuild it against <lbreconcile/provider.h> %u.x)",
-			 p->name, (unsigned)desc->abi_major, (unsigned)desc->abi_minor,
-			 (unsigned)LBR_PROVIDER_ABI_MAJOR, (unsigned)LBR_PROVIDER_ABI_MAJOR);
+		snprintf(
+			err, errlen,
+			"plugin '%s': built for plugin ABI %u.%u, this lbreconcile needs ABI %u (rebuild it against <lbreconcile/provider.h> %u.x)",
+			p->name, (unsigned)desc->abi_major, (unsigned)desc->abi_minor,
+			(unsigned)LBR_PROVIDER_ABI_MAJOR, (unsigned)LBR_PROVIDER_ABI_MAJOR);
 		goto out;
 	}
 	if (desc->struct_size < REQUIRED_SIZE) {
-		snprintf(err, errlen,
-			 "plugin: '%s' has a truncated description (struct_size %u, need at least %zu)",
-			 path, (unsigned)desc->struct_size, (size_t)REQUIRED_SIZE);
+		snprintf(
+			err, errlen,
+			"plugin: '%s' has a truncated description (struct_size %u, need at least %zu)",
+			path, (unsigned)desc->struct_size, (size_t)REQUIRED_SIZE);
 		goto out;
 	}
 	memcpy(&p->ops, desc,
@@ -177,14 +177,19 @@ int lbr_plugin_load_path(const char *path, struct lbr_plugin **out, char *err,
 		goto out;
 	}
 	{
-		const char *missing = !p->ops.open ? "open" : !p->ops.close ? "close" :
-			!p->ops.check_target ? "check_target" : !p->ops.list_page ? "list_page" :
-			!p->ops.remove_members ? "remove_members" : !p->ops.provider_keys ? "provider_keys" :
-			!p->ops.pool_keys ? "pool_keys" : NULL;
+		const char *missing = !p->ops.open             ? "open"
+				      : !p->ops.close          ? "close"
+				      : !p->ops.check_target   ? "check_target"
+				      : !p->ops.list_page      ? "list_page"
+				      : !p->ops.remove_members ? "remove_members"
+				      : !p->ops.provider_keys  ? "provider_keys"
+				      : !p->ops.pool_keys      ? "pool_keys"
+							       : NULL;
 
 		if (missing) {
-			snprintf(err, errlen, "plugin: '%s' does not provide the required operation %s",
-				 path, missing);
+			snprintf(err, errlen,
+				 "plugin: '%s' does not provide the required operation %s", path,
+				 missing);
 			goto out;
 		}
 	}
@@ -200,8 +205,8 @@ out:
 	return r;
 }
 
-int lbr_plugin_load(const char *dir, const char *name, struct lbr_plugin **out,
-		    char *err, size_t errlen)
+int lbr_plugin_load(const char *dir, const char *name, struct lbr_plugin **out, char *err,
+		    size_t errlen)
 {
 	char path[4096];
 	int r;

@@ -25,18 +25,16 @@ struct lbr_plugin {
 
 /* Load plugin `name` from absolute directory `dir`.  0, or LBR_ENOENT /
  * LBR_EINVAL with one line in err. */
-int lbr_plugin_load(const char *dir, const char *name, struct lbr_plugin **out,
-		    char *err, size_t errlen);
+int lbr_plugin_load(const char *dir, const char *name, struct lbr_plugin **out, char *err,
+		    size_t errlen);
 /* Load from an explicit absolute path (name = basename without .so). */
-int lbr_plugin_load_path(const char *path, struct lbr_plugin **out, char *err,
-			 size_t errlen);
+int lbr_plugin_load_path(const char *path, struct lbr_plugin **out, char *err, size_t errlen);
 void lbr_plugin_free(struct lbr_plugin *p);
 /* Make what open() filled in `info` safe to use: caps limited to known
  * bits whose operation the plugin provides, a batch size of 0 read as 1,
  * `api` NUL-terminated.  Call after every successful open(). */
 void lbr_plugin_fix_info(const struct lbr_plugin *p, struct lbr_instance_info *info);
 /* Find a key spec by name in a NULL-terminated list, or NULL. */
-const struct lbr_key_spec *lbr_plugin_key(const struct lbr_key_spec *list,
-					  const char *name);
+const struct lbr_key_spec *lbr_plugin_key(const struct lbr_key_spec *list, const char *name);
 
 #endif

@@ -105,10 +105,12 @@ void lbr_pool_settle_doubts(struct lbr_engine *e, struct lbr_pool_rt *p)
 		{
 			char detail[400];
 
-			snprintf(detail, sizeof(detail),
-				 "no longer listed after removal attempts that ended in doubt (request ids: %s)",
-				 d->requests);
-			lbr_call_audit_line(e, p, "remove", d->id, d->address, d->port, "gone", detail);
+			snprintf(
+				detail, sizeof(detail),
+				"no longer listed after removal attempts that ended in doubt (request ids: %s)",
+				d->requests);
+			lbr_call_audit_line(e, p, "remove", d->id, d->address, d->port, "gone",
+					    detail);
 		}
 		pthread_mutex_lock(&p->mu);
 		p->already_gone++;

@@ -37,19 +37,23 @@ void lbr_engine_finish(struct lbr_engine *e)
 
 		if (p->obs_ok && !p->error && !p->refused && !p->frozen && left) {
 			if (p->make_failed || p->hold_removals)
-				p->error = lbr_asprintf("pool \"%s\": removals held back: new members or weights were not in place (make before break)%s%s",
-							p->cfg->name, p->soft_error ? "; last error: " : "",
-							p->soft_error ? p->soft_error : "");
+				p->error = lbr_asprintf(
+					"pool \"%s\": removals held back: new members or weights were not in place (make before break)%s%s",
+					p->cfg->name, p->soft_error ? "; last error: " : "",
+					p->soft_error ? p->soft_error : "");
 			else
-				p->error = lbr_asprintf("pool \"%s\": not converged after %d rounds (%zu changes left)%s%s",
-							p->cfg->name, e->cfg->max_rounds, left,
-							p->soft_error ? "; last error: " : "",
-							p->soft_error ? p->soft_error : "");
+				p->error = lbr_asprintf(
+					"pool \"%s\": not converged after %d rounds (%zu changes left)%s%s",
+					p->cfg->name, e->cfg->max_rounds, left,
+					p->soft_error ? "; last error: " : "",
+					p->soft_error ? p->soft_error : "");
 		}
 		if (p->plan.n_blocked && !p->error)
-			p->error = lbr_asprintf("pool \"%s\": %zu removal(s) blocked: %s", p->cfg->name,
-						p->plan.n_blocked,
-						p->plan.blocked[0].reason ? p->plan.blocked[0].reason : "");
+			p->error = lbr_asprintf("pool \"%s\": %zu removal(s) blocked: %s",
+						p->cfg->name, p->plan.n_blocked,
+						p->plan.blocked[0].reason
+							? p->plan.blocked[0].reason
+							: "");
 	}
 }
 
@@ -87,7 +91,8 @@ static int owned_keys(const struct lbr_pool_rt *p, const struct lbr_state_pool *
 	int r = 0;
 
 	for (i = 0; r == 0 && i < p->cfg->n_members; i++) {
-		lbr_addrport_fmt(p->cfg->members[i].address, p->cfg->members[i].port, ap, sizeof(ap));
+		lbr_addrport_fmt(p->cfg->members[i].address, p->cfg->members[i].port, ap,
+				 sizeof(ap));
 		r = add_key(&keys, &n, &cap, ap);
 	}
 	for (i = 0; r == 0 && i < p->n_created_keys; i++)

@@ -20,9 +20,10 @@
 
 static void print_doc(FILE *f, json_object *doc)
 {
-	fprintf(f, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-							JSON_C_TO_STRING_SPACED |
-							JSON_C_TO_STRING_NOSLASHESCAPE));
+	fprintf(f, "%s\n",
+		json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+							    JSON_C_TO_STRING_SPACED |
+							    JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(f);
 	json_object_put(doc);
 }
@@ -31,7 +32,8 @@ static json_object *doc_new(const char *command)
 {
 	json_object *doc = json_object_new_object();
 
-	json_object_object_add(doc, "format_version", json_object_new_int(LBR_REPORT_FORMAT_VERSION));
+	json_object_object_add(doc, "format_version",
+			       json_object_new_int(LBR_REPORT_FORMAT_VERSION));
 	json_object_object_add(doc, "command", json_object_new_string(command));
 	return doc;
 }
@@ -51,8 +53,10 @@ size_t lbr_report_caps(uint64_t caps, const char **names, size_t max)
 		uint64_t bit;
 		const char *name;
 	} all[] = {
-		{ LBR_CAP_RULES, "rules" },	  { LBR_CAP_DRAIN, "drain" },
-		{ LBR_CAP_CREATE, "create" },	  { LBR_CAP_WEIGHT, "weight" },
+		{ LBR_CAP_RULES, "rules" },
+		{ LBR_CAP_DRAIN, "drain" },
+		{ LBR_CAP_CREATE, "create" },
+		{ LBR_CAP_WEIGHT, "weight" },
 		{ LBR_CAP_COOPERATIVE, "cooperative" },
 	};
 	size_t i, n = 0;
@@ -74,8 +78,10 @@ static json_object *keys_json(const struct lbr_key_spec *k)
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "name", json_object_new_string(k->name));
-		json_object_object_add(o, "required", json_object_new_boolean(!!(k->flags & LBR_KEY_REQUIRED)));
-		json_object_object_add(o, "secret", json_object_new_boolean(!!(k->flags & LBR_KEY_SECRET)));
+		json_object_object_add(o, "required",
+				       json_object_new_boolean(!!(k->flags & LBR_KEY_REQUIRED)));
+		json_object_object_add(o, "secret",
+				       json_object_new_boolean(!!(k->flags & LBR_KEY_SECRET)));
 		json_object_object_add(o, "help", lbr_report_jstr(k->help));
 		json_object_array_add(arr, o);
 	}
@@ -97,14 +103,17 @@ static json_object *instances_json(const struct lbr_cfg *cfg)
 
 		json_object_object_add(o, "name", json_object_new_string(pr->name));
 		json_object_object_add(o, "plugin", json_object_new_string(pr->plugin_name));
-		json_object_object_add(o, "api", lbr_report_jstr(pr->info.api[0] ? pr->info.api : NULL));
+		json_object_object_add(o, "api",
+				       lbr_report_jstr(pr->info.api[0] ? pr->info.api : NULL));
 		nc = lbr_report_caps(pr->info.caps, names, 16);
 		for (k = 0; k < nc; k++)
 			json_object_array_add(caps, json_object_new_string(names[k]));
 		json_object_object_add(o, "capabilities", caps);
 		for (k = 0; k < LBR_BATCH_COUNT; k++)
-			json_object_object_add(b, ops[k], json_object_new_int64(
-				pr->info.batch[k] ? (int64_t)pr->info.batch[k] : 1));
+			json_object_object_add(
+				b, ops[k],
+				json_object_new_int64(pr->info.batch[k] ? (int64_t)pr->info.batch[k]
+									: 1));
 		json_object_object_add(o, "batch", b);
 		json_object_object_add(w, "min", json_object_new_int(pr->info.weight_min));
 		json_object_object_add(w, "max", json_object_new_int(pr->info.weight_max));
@@ -123,7 +132,8 @@ void lbr_report_instances_human(FILE *f, const struct lbr_cfg *cfg)
 		const struct lbr_cfg_provider *pr = &cfg->providers[i];
 		const char *names[16];
 
-		fprintf(f, "  %-12s plugin %s, api %s, batch: remove %u, create %u, weight %u, drain %u, weights %d-%d, capabilities:",
+		fprintf(f,
+			"  %-12s plugin %s, api %s, batch: remove %u, create %u, weight %u, drain %u, weights %d-%d, capabilities:",
 			pr->name, pr->plugin_name, pr->info.api[0] ? pr->info.api : "-",
 			pr->info.batch[LBR_BATCH_REMOVE] ? pr->info.batch[LBR_BATCH_REMOVE] : 1,
 			pr->info.batch[LBR_BATCH_CREATE] ? pr->info.batch[LBR_BATCH_CREATE] : 1,
@@ -144,7 +154,8 @@ void lbr_report_providers_json(FILE *f, const char *dir, const struct lbr_report
 	size_t i, k, nc;
 
 	json_object_object_add(doc, "plugin_dir", json_object_new_string(dir));
-	json_object_object_add(doc, "abi", abi_json(LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR));
+	json_object_object_add(doc, "abi",
+			       abi_json(LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR));
 	for (i = 0; i < n; i++) {
 		const struct lbr_plugin *p = pl[i].p;
 		json_object *o = json_object_new_object(), *caps = json_object_new_array();
@@ -153,12 +164,14 @@ void lbr_report_providers_json(FILE *f, const char *dir, const struct lbr_report
 		json_object_object_add(o, "file", json_object_new_string(pl[i].file));
 		json_object_object_add(o, "name", p ? lbr_report_jstr(p->name) : NULL);
 		json_object_object_add(o, "version", p ? lbr_report_jstr(p->ops.version) : NULL);
-		json_object_object_add(o, "abi", p ? abi_json(p->ops.abi_major, p->ops.abi_minor) : NULL);
+		json_object_object_add(o, "abi",
+				       p ? abi_json(p->ops.abi_major, p->ops.abi_minor) : NULL);
 		nc = p ? lbr_report_caps(p->ops.caps, names, 16) : 0;
 		for (k = 0; k < nc; k++)
 			json_object_array_add(caps, json_object_new_string(names[k]));
 		json_object_object_add(o, "capabilities", caps);
-		json_object_object_add(o, "provider_keys", keys_json(p ? p->ops.provider_keys : NULL));
+		json_object_object_add(o, "provider_keys",
+				       keys_json(p ? p->ops.provider_keys : NULL));
 		json_object_object_add(o, "pool_keys", keys_json(p ? p->ops.pool_keys : NULL));
 		json_object_object_add(o, "error", lbr_report_jstr(pl[i].error));
 		json_object_array_add(arr, o);
@@ -173,7 +186,8 @@ void lbr_report_version_json(FILE *f, const char *version)
 	json_object *doc = doc_new("version");
 
 	json_object_object_add(doc, "version", json_object_new_string(version));
-	json_object_object_add(doc, "abi", abi_json(LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR));
+	json_object_object_add(doc, "abi",
+			       abi_json(LBR_PROVIDER_ABI_MAJOR, LBR_PROVIDER_ABI_MINOR));
 	print_doc(f, doc);
 }
 

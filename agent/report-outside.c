@@ -18,7 +18,8 @@
 #include "state/state.h"
 
 /* Recorded members of the pool, if the recorded target is the same. */
-const struct lbr_state_pool *lbr_report_recorded(const struct lbr_state *st, const struct lbr_pool_rt *p)
+const struct lbr_state_pool *lbr_report_recorded(const struct lbr_state *st,
+						 const struct lbr_pool_rt *p)
 {
 	const struct lbr_state_pool *sp;
 	size_t i, k;
@@ -81,7 +82,7 @@ static int rec_managed(const struct lbr_pool_rt *p, const struct lbr_state_membe
 }
 
 int lbr_report_outside_diff(const struct lbr_state_pool *sp, const struct lbr_pool_rt *p,
-			struct outside *d)
+			    struct outside *d)
 {
 	const struct lbr_obs *o = p->obs;
 	size_t no = o->n_members, ns = sp->n_members, i, j;

@@ -93,7 +93,8 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 			if (strstr(rule->label, rule->id))
 				fprintf(f, "  %s~ policy %s: keep", col(r, C_YEL), rule->label);
 			else
-				fprintf(f, "  %s~ policy %s (%s): keep", col(r, C_YEL), rule->id, rule->label);
+				fprintf(f, "  %s~ policy %s (%s): keep", col(r, C_YEL), rule->id,
+					rule->label);
 			for (m = 0; m < p->plan.updates[k].n_keep; m++)
 				fprintf(f, " %s", p->plan.updates[k].keep[m]);
 			fprintf(f, "%s\n", col(r, C_OFF));
@@ -110,7 +111,8 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 			struct lbr_obs_member *m = &p->obs->members[p->plan.blocked[k].member];
 
 			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
-			fprintf(f, "  ! blocked %s (member %s): %s\n", ap, m->id, p->plan.blocked[k].reason);
+			fprintf(f, "  ! blocked %s (member %s): %s\n", ap, m->id,
+				p->plan.blocked[k].reason);
 		}
 		/* With create = yes a missing member is a creation (below). */
 		for (k = 0; !p->cfg->create && k < p->plan.n_missing; k++) {
@@ -123,8 +125,8 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 		for (k = 0; k < l.n_create; k++) {
 			lbr_addrport_fmt(l.create[k].address, l.create[k].port, ap, sizeof(ap));
 			if (l.create[k].weight_to >= 0)
-				fprintf(f, "  + %s (create) weight %d  pool %s\n", ap, l.create[k].weight_to,
-					p->cfg->name);
+				fprintf(f, "  + %s (create) weight %d  pool %s\n", ap,
+					l.create[k].weight_to, p->cfg->name);
 			else
 				fprintf(f, "  + %s (create)  pool %s\n", ap, p->cfg->name);
 		}
@@ -135,7 +137,8 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 				l.update[k].id ? l.update[k].id : "?", p->cfg->name);
 		}
 		if (l.n_protect || l.n_unmanaged || p->plan.n_weight_ignored) {
-			fprintf(f, "  = kept: %zu protected, %zu unmanaged", l.n_protect, l.n_unmanaged);
+			fprintf(f, "  = kept: %zu protected, %zu unmanaged", l.n_protect,
+				l.n_unmanaged);
 			if (p->plan.n_weight_ignored)
 				fprintf(f, " (%zu declared weight(s) not enforced: protected)",
 					p->plan.n_weight_ignored);
@@ -143,12 +146,14 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 		}
 		/* -v lists them, with why each is kept. */
 		for (k = 0; lbr_log_level >= LBR_LOG_INFO && k < l.n_protect + l.n_unmanaged; k++) {
-			const struct lbr_report_member *m = k < l.n_protect ? &l.protect[k]
-					: &l.unmanaged[k - l.n_protect];
+			const struct lbr_report_member *m = k < l.n_protect
+								    ? &l.protect[k]
+								    : &l.unmanaged[k - l.n_protect];
 
 			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
 			fprintf(f, "    = %s (member %s) %s: %s\n", ap, m->id,
-				k < l.n_protect ? "protected" : "unmanaged", m->reason ? m->reason : "");
+				k < l.n_protect ? "protected" : "unmanaged",
+				m->reason ? m->reason : "");
 		}
 		if (for_drift && (app || dis)) {
 			const struct lbr_state_pool *sp = lbr_report_recorded(r->state, p);
@@ -158,29 +163,34 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 				memset(&d, 0, sizeof(d)); /* counted above, cannot list them */
 			for (k = 0; d.appeared && k < p->obs->n_members; k++)
 				if (d.appeared[k]) {
-					lbr_addrport_fmt(p->obs->members[k].address, p->obs->members[k].port, ap, sizeof(ap));
-					fprintf(f, "  + appeared since the last recorded state: %s (member %s)\n",
+					lbr_addrport_fmt(p->obs->members[k].address,
+							 p->obs->members[k].port, ap, sizeof(ap));
+					fprintf(f,
+						"  + appeared since the last recorded state: %s (member %s)\n",
 						ap, p->obs->members[k].id);
 				}
 			for (k = 0; d.disappeared && k < sp->n_members; k++)
 				if (d.disappeared[k]) {
-					lbr_addrport_fmt(sp->members[k].address, sp->members[k].port, ap, sizeof(ap));
-					fprintf(f, "  x disappeared since the last recorded state: %s (member %s)\n",
+					lbr_addrport_fmt(sp->members[k].address,
+							 sp->members[k].port, ap, sizeof(ap));
+					fprintf(f,
+						"  x disappeared since the last recorded state: %s (member %s)\n",
 						ap, sp->members[k].id);
 				}
 			lbr_report_outside_free(&d);
 			n_changed += app + dis;
 		}
 		if (p->refused) {
-			fprintf(f, "  %srefused:%s %s\n", col(r, C_RED), col(r, C_OFF), p->refuse_msg);
+			fprintf(f, "  %srefused:%s %s\n", col(r, C_RED), col(r, C_OFF),
+				p->refuse_msg);
 			n_refused++;
 		}
 		if (p->error) {
 			fprintf(f, "  %serror:%s %s\n", col(r, C_RED), col(r, C_OFF), p->error);
 			n_err++;
 		}
-		if (!p->plan.n_remove && !p->plan.n_missing && !p->plan.n_blocked && !p->refused && !p->plan.n_updates &&
-		    !l.n_create && !l.n_update)
+		if (!p->plan.n_remove && !p->plan.n_missing && !p->plan.n_blocked && !p->refused &&
+		    !p->plan.n_updates && !l.n_create && !l.n_update)
 			fprintf(f, "  no changes\n");
 		n_remove += p->plan.n_remove;
 		n_missing += p->plan.n_missing;
@@ -190,14 +200,16 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 		lbr_report_lists_release(&l);
 	}
 	if (for_drift)
-		fprintf(f, "Drift: %zu to remove, %zu missing, %zu changed outside lbreconcile, %zu errors.\n",
+		fprintf(f,
+			"Drift: %zu to remove, %zu missing, %zu changed outside lbreconcile, %zu errors.\n",
 			n_remove, n_missing, n_changed, n_err);
 	else
-		fprintf(f, "Plan: %zu to remove, %zu policy updates, %zu to create, %zu weight changes, %zu missing, %zu blocked, %zu refused, %zu errors.\n",
-			n_remove, n_updates, n_create, n_weights, n_missing, n_blocked, n_refused, n_err);
+		fprintf(f,
+			"Plan: %zu to remove, %zu policy updates, %zu to create, %zu weight changes, %zu missing, %zu blocked, %zu refused, %zu errors.\n",
+			n_remove, n_updates, n_create, n_weights, n_missing, n_blocked, n_refused,
+			n_err);
 	fflush(f);
 }
-
 
 void lbr_report_time_now(char *out, size_t len)
 {
@@ -269,8 +281,10 @@ static json_object *list_json(const struct lbr_report_member *m, size_t n, char 
 	size_t k;
 
 	for (k = 0; k < n; k++) {
-		json_object *o = member_json(kind == 'c' ? NULL : m[k].id ? m[k].id : "", m[k].address,
-					     m[k].port);
+		json_object *o = member_json(kind == 'c' ? NULL
+					     : m[k].id   ? m[k].id
+							 : "",
+					     m[k].address, m[k].port);
 
 		if (kind == 'c') {
 			json_object_object_add(o, "weight", weight_json(m[k].weight_to));
@@ -307,7 +321,8 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 	lbr_report_lists_build(p, &l);
 	json_object_object_add(o, "name", json_object_new_string(p->cfg->name));
 	json_object_object_add(o, "provider", json_object_new_string(p->prov->cfg->name));
-	json_object_object_add(o, "observed", p->obs_ok ? lbr_report_jcount(p->obs->n_members) : NULL);
+	json_object_object_add(o, "observed",
+			       p->obs_ok ? lbr_report_jcount(p->obs->n_members) : NULL);
 	json_object_object_add(o, "desired", lbr_report_jcount(p->cfg->n_members));
 	arr = json_object_new_array();
 	for (k = 0; p->obs_ok && k < p->plan.n_remove; k++) {
@@ -336,13 +351,17 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 		for (k = 0; k < p->obs->n_members; k++)
 			if (od.appeared[k]) {
 				json_object_array_add(app, member_json(p->obs->members[k].id,
-							     p->obs->members[k].address, p->obs->members[k].port));
+								       p->obs->members[k].address,
+								       p->obs->members[k].port));
 				a++;
 			}
 		for (k = 0; k < sp->n_members; k++)
 			if (od.disappeared[k]) {
-				json_object_array_add(dis, member_json(sp->members[k].id ? sp->members[k].id : "",
-							     sp->members[k].address, sp->members[k].port));
+				json_object_array_add(dis, member_json(sp->members[k].id
+									       ? sp->members[k].id
+									       : "",
+								       sp->members[k].address,
+								       sp->members[k].port));
 				d++;
 			}
 		lbr_report_outside_free(&od);
@@ -355,7 +374,10 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 		struct lbr_obs_member *m = &p->obs->members[p->plan.blocked[k].member];
 		json_object *b = member_json(m->id, m->address, m->port);
 
-		json_object_object_add(b, "reason", json_object_new_string(p->plan.blocked[k].reason ? p->plan.blocked[k].reason : ""));
+		json_object_object_add(b, "reason",
+				       json_object_new_string(p->plan.blocked[k].reason
+								      ? p->plan.blocked[k].reason
+								      : ""));
 		json_object_array_add(arr, b);
 	}
 	json_object_object_add(o, "blocked", arr);
@@ -368,15 +390,20 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 		json_object_object_add(u, "policy", json_object_new_string(rule->id));
 		json_object_object_add(u, "label", json_object_new_string(rule->label));
 		for (m = 0; m < p->plan.updates[k].n_keep; m++)
-			json_object_array_add(keep, json_object_new_string(p->plan.updates[k].keep[m]));
+			json_object_array_add(keep,
+					      json_object_new_string(p->plan.updates[k].keep[m]));
 		json_object_object_add(u, "keep", keep);
 		json_object_array_add(arr, u);
 	}
 	json_object_object_add(o, "policy_updates", arr);
-	json_object_object_add(o, "refused", p->refused ? json_object_new_string(p->refuse_msg) : NULL);
-	json_object_object_add(o, "warning", p->warning[0] ? json_object_new_string(p->warning) : NULL);
-	json_object_object_add(o, "error", p->error ? json_object_new_string(p->error)
-					 : p->obs_ok ? NULL : json_object_new_string("observation failed"));
+	json_object_object_add(o, "refused",
+			       p->refused ? json_object_new_string(p->refuse_msg) : NULL);
+	json_object_object_add(o, "warning",
+			       p->warning[0] ? json_object_new_string(p->warning) : NULL);
+	json_object_object_add(o, "error",
+			       p->error    ? json_object_new_string(p->error)
+			       : p->obs_ok ? NULL
+					   : json_object_new_string("observation failed"));
 	if (p->obs_ok) {
 		c->remove += p->plan.n_remove;
 		c->missing += p->plan.n_missing;
@@ -425,8 +452,10 @@ void lbr_report_plan_json(struct lbr_report *r, struct lbr_engine *e, int for_dr
 	memset(&c, 0, sizeof(c));
 	for (i = 0; i < e->n_pools; i++)
 		json_object_array_add(pools, pool_json(r, &e->pools[i], &c, &changes, &drift));
-	json_object_object_add(doc, "format_version", json_object_new_int(LBR_REPORT_FORMAT_VERSION));
-	json_object_object_add(doc, "command", json_object_new_string(for_drift ? "drift" : "plan"));
+	json_object_object_add(doc, "format_version",
+			       json_object_new_int(LBR_REPORT_FORMAT_VERSION));
+	json_object_object_add(doc, "command",
+			       json_object_new_string(for_drift ? "drift" : "plan"));
 	if (for_drift)
 		json_object_object_add(doc, "drift", json_object_new_boolean(drift));
 	else
@@ -435,7 +464,8 @@ void lbr_report_plan_json(struct lbr_report *r, struct lbr_engine *e, int for_dr
 	sum = json_object_new_object();
 	summary_counts(sum, e->n_pools, &c);
 	json_object_object_add(doc, "summary", sum);
-	fprintf(r->out, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+	fprintf(r->out, "%s\n",
+		json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
 							    JSON_C_TO_STRING_SPACED |
 							    JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(r->out);
@@ -447,10 +477,12 @@ static void emit(struct lbr_report *r, json_object *ev)
 	char ts[40];
 
 	lbr_report_time_now(ts, sizeof(ts));
-	json_object_object_add(ev, "format_version", json_object_new_int(LBR_REPORT_FORMAT_VERSION));
+	json_object_object_add(ev, "format_version",
+			       json_object_new_int(LBR_REPORT_FORMAT_VERSION));
 	json_object_object_add(ev, "time", json_object_new_string(ts));
 	pthread_mutex_lock(&r->mu);
-	fprintf(r->out, "%s\n", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
+	fprintf(r->out, "%s\n",
+		json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
 							   JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(r->out);
 	pthread_mutex_unlock(&r->mu);
@@ -472,12 +504,18 @@ static void result_fields(json_object *ev, const struct lbr_call_result *res)
 	char code[sizeof(res->code) + 8];
 
 	lbr_report_code_norm(res->code, code, sizeof(code));
-	json_object_object_add(ev, "outcome", json_object_new_string(lbr_outcome_name(res->outcome)));
-	json_object_object_add(ev, "http_status", res->http_status ? json_object_new_int((int)res->http_status) : NULL);
+	json_object_object_add(ev, "outcome",
+			       json_object_new_string(lbr_outcome_name(res->outcome)));
+	json_object_object_add(ev, "http_status",
+			       res->http_status ? json_object_new_int((int)res->http_status)
+						: NULL);
 	json_object_object_add(ev, "code", code[0] ? json_object_new_string(code) : NULL);
-	json_object_object_add(ev, "request_id", res->request_id[0] ? json_object_new_string(res->request_id) : NULL);
+	json_object_object_add(ev, "request_id",
+			       res->request_id[0] ? json_object_new_string(res->request_id) : NULL);
 	json_object_object_add(ev, "message",
-			       res->outcome != LBR_OUT_OK && res->message[0] ? json_object_new_string(res->message) : NULL);
+			       res->outcome != LBR_OUT_OK && res->message[0]
+				       ? json_object_new_string(res->message)
+				       : NULL);
 }
 
 static void sink_action(void *ud, struct lbr_pool_rt *p, enum lbr_op op, const char *id,
@@ -533,9 +571,12 @@ static void sink_observed(void *ud, struct lbr_pool_rt *p, int round)
 		return;
 	ev = event("observe", p->cfg->name);
 	json_object_object_add(ev, "round", json_object_new_int(round));
-	json_object_object_add(ev, "observed", p->obs_ok && p->obs ? lbr_report_jcount(p->obs->n_members) : NULL);
-	json_object_object_add(ev, "error", p->obs_ok ? NULL
-				 : json_object_new_string(p->error ? p->error : "observation failed"));
+	json_object_object_add(ev, "observed",
+			       p->obs_ok && p->obs ? lbr_report_jcount(p->obs->n_members) : NULL);
+	json_object_object_add(ev, "error",
+			       p->obs_ok ? NULL
+					 : json_object_new_string(p->error ? p->error
+									   : "observation failed"));
 	emit(r, ev);
 }
 
@@ -602,7 +643,8 @@ void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int ex
 		json_object_object_add(ev, "policy_updated", json_object_new_int64(updates));
 		json_object_object_add(ev, "created", json_object_new_int64(created));
 		json_object_object_add(ev, "weights_set", json_object_new_int64(weights));
-		json_object_object_add(ev, "api_calls", json_object_new_int64((int64_t)e->calls_total));
+		json_object_object_add(ev, "api_calls",
+				       json_object_new_int64((int64_t)e->calls_total));
 		json_object_object_add(ev, "exit_code", json_object_new_int(exit_code));
 		emit(r, ev);
 		return;
@@ -613,21 +655,19 @@ void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int ex
 		if (p->error)
 			lbr_log_msg(LBR_LOG_ERROR, "error: %s", p->error);
 		if (p->refused)
-			lbr_log_msg(LBR_LOG_ERROR, "pool \"%s\" refused: %s", p->cfg->name, p->refuse_msg);
+			lbr_log_msg(LBR_LOG_ERROR, "pool \"%s\" refused: %s", p->cfg->name,
+				    p->refuse_msg);
 	}
 	/* -q: errors only.  The daemon: one line for a pass that changed or
 	 * failed something, nothing for a pass with nothing to do. */
 	if (r->quiet)
 		return;
 	if (!strcmp(r->command, "run") && !removed && !gone && !failed && !updates && !created &&
-	    !weights && !c.errors &&
-	    !c.refused && !c.blocked && exit_code == 0)
+	    !weights && !c.errors && !c.refused && !c.blocked && exit_code == 0)
 		return;
 	fprintf(r->out,
 		"Apply %s: %u removed, %u already gone, %u policy updates, %u failed, %u created, %u weights set, %zu blocked, %zu pools refused, %zu errors (%llu API calls).\n",
 		exit_code == 0 ? "complete" : "incomplete", removed, gone, updates, failed, created,
-		weights, c.blocked,
-		c.refused, c.errors, (unsigned long long)e->calls_total);
+		weights, c.blocked, c.refused, c.errors, (unsigned long long)e->calls_total);
 	fflush(r->out);
 }
-

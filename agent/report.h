@@ -23,12 +23,12 @@ struct lbr_state;
  * `unmanaged` (owned by someone else, left alone).  Strings are borrowed.
  */
 struct lbr_report_member {
-	const char *id;          /* NULL: not in the pool (create) */
+	const char *id; /* NULL: not in the pool (create) */
 	const char *address;
 	unsigned port;
-	int weight_from;         /* -1: none (create: no current weight) */
-	int weight_to;           /* -1: none (protected, unmanaged) */
-	const char *reason;      /* NULL: none */
+	int weight_from;    /* -1: none (create: no current weight) */
+	int weight_to;      /* -1: none (protected, unmanaged) */
+	const char *reason; /* NULL: none */
 };
 
 struct lbr_report_lists {
@@ -43,14 +43,14 @@ void lbr_report_lists_release(struct lbr_report_lists *l);
 
 struct lbr_report {
 	FILE *out;
-	int json;   /* --json */
-	int quiet;  /* -q */
-	int color;  /* stdout is a terminal and NO_COLOR unset */
+	int json;  /* --json */
+	int quiet; /* -q */
+	int color; /* stdout is a terminal and NO_COLOR unset */
 	const char *command;
 	const struct lbr_state *state;
 	pthread_mutex_t mu;
 	/* apply progress */
-	int progress;              /* draw a progress line on stderr */
+	int progress; /* draw a progress line on stderr */
 	unsigned actions_done, actions_total;
 };
 

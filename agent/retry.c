@@ -68,9 +68,8 @@ uint64_t lbr_retry_backoff(const struct lbr_retry_policy *p, unsigned attempt, d
 
 enum lbr_retry_verdict lbr_retry_decide(const struct lbr_retry_policy *p,
 					const struct lbr_call_result *res, unsigned attempts,
-					unsigned conflicts, unsigned throttled,
-					uint64_t elapsed_ms, double rnd,
-					uint64_t *wait_ms, char *why, size_t whylen)
+					unsigned conflicts, unsigned throttled, uint64_t elapsed_ms,
+					double rnd, uint64_t *wait_ms, char *why, size_t whylen)
 {
 	uint64_t w;
 
@@ -95,7 +94,8 @@ enum lbr_retry_verdict lbr_retry_decide(const struct lbr_retry_policy *p,
 	}
 	if (res->retry_after_ms > p->max_wait_ms) {
 		if (why)
-			snprintf(why, whylen, "the cloud asked to retry after %u s; not waiting that long",
+			snprintf(why, whylen,
+				 "the cloud asked to retry after %u s; not waiting that long",
 				 res->retry_after_ms / 1000u);
 		return LBR_RETRY_GIVE_UP;
 	}
@@ -143,15 +143,16 @@ int lbr_retry_run(const struct lbr_retry_policy *p, const struct lbr_clock *clk,
 			conflicts++;
 		if (res->outcome == LBR_OUT_THROTTLED)
 			throttled++;
-		v = lbr_retry_decide(p, res, attempts, conflicts, throttled, clk->now_ms(clk->ud) - start,
-				     clk->rand(clk->ud), &wait, why, sizeof(why));
+		v = lbr_retry_decide(p, res, attempts, conflicts, throttled,
+				     clk->now_ms(clk->ud) - start, clk->rand(clk->ud), &wait, why,
+				     sizeof(why));
 		if (v == LBR_RETRY_DONE)
 			return (int)attempts;
 		if (v == LBR_RETRY_GIVE_UP) {
 			size_t n = strlen(res->message);
 
-			snprintf(res->message + n, sizeof(res->message) - n, "%s%s",
-				 n ? "; " : "", why);
+			snprintf(res->message + n, sizeof(res->message) - n, "%s%s", n ? "; " : "",
+				 why);
 			return (int)attempts;
 		}
 		if (h->on_retry)

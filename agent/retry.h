@@ -13,16 +13,16 @@
 #include "lbreconcile/provider.h"
 
 struct lbr_retry_policy {
-	unsigned base_ms;       /* first backoff ceiling */
-	unsigned cap_ms;        /* largest backoff ceiling */
-	unsigned max_attempts;  /* attempts in all, for transient/throttled */
-	unsigned max_conflicts; /* attempts that may end in a conflict */
-	unsigned max_throttled; /* attempts that may be throttled; they do not
+	unsigned base_ms;         /* first backoff ceiling */
+	unsigned cap_ms;          /* largest backoff ceiling */
+	unsigned max_attempts;    /* attempts in all, for transient/throttled */
+	unsigned max_conflicts;   /* attempts that may end in a conflict */
+	unsigned max_throttled;   /* attempts that may be throttled; they do not
 				 * count against max_attempts: the provider's
 				 * pacing slows everyone down instead */
 	unsigned throttle_cap_ms; /* backoff ceiling after a throttled answer */
-	unsigned max_wait_ms;   /* a longer Retry-After makes us give up */
-	unsigned deadline_ms;   /* whole call, retries included */
+	unsigned max_wait_ms;     /* a longer Retry-After makes us give up */
+	unsigned deadline_ms;     /* whole call, retries included */
 };
 
 /* The defaults: 200 ms base, 10 s cap, 6 attempts, 3 conflicts, 40
@@ -62,9 +62,8 @@ uint64_t lbr_retry_backoff(const struct lbr_retry_policy *p, unsigned attempt, d
  * On GIVE_UP, `why` (if non-NULL) receives a short reason. */
 enum lbr_retry_verdict lbr_retry_decide(const struct lbr_retry_policy *p,
 					const struct lbr_call_result *res, unsigned attempts,
-					unsigned conflicts, unsigned throttled,
-					uint64_t elapsed_ms, double rnd,
-					uint64_t *wait_ms, char *why, size_t whylen);
+					unsigned conflicts, unsigned throttled, uint64_t elapsed_ms,
+					double rnd, uint64_t *wait_ms, char *why, size_t whylen);
 
 /* Hooks for lbr_retry_run. */
 struct lbr_retry_hooks {

@@ -21,7 +21,6 @@ struct lbr_state;
 struct lbr_state_store;
 struct lbr_exec;
 
-
 enum lbr_op {
 	LBR_OP_LIST = 0,
 	LBR_OP_REMOVE,
@@ -44,14 +43,14 @@ struct lbr_prov_stats {
 
 /* The adaptive limiter of one provider (limiter.c). */
 struct lbr_limiter {
-	double window;            /* at most `window` calls in flight */
-	int inflight;             /* atomic */
-	int limited;              /* atomic: 1 once throttling changed window/rate */
+	double window; /* at most `window` calls in flight */
+	int inflight;  /* atomic */
+	int limited;   /* atomic: 1 once throttling changed window/rate */
 	int waiting;
 	unsigned long ticket_next, ticket_serving; /* first come, first served */
 	int max_window;
 	uint64_t last_cut_ms;
-	double rate;              /* calls per second once paced, 0 = not paced */
+	double rate; /* calls per second once paced, 0 = not paced */
 	uint64_t next_send_us;
 	uint64_t last_inc_ms;
 	uint64_t ok_ring[LBR_RATE_RING];
@@ -66,13 +65,12 @@ struct lbr_prov_rt {
 	struct lbr_instance_info info; /* what this instance can do */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int probe;                /* 0 not probed, 1 probing, 2 done */
+	int probe; /* 0 not probed, 1 probing, 2 done */
 	volatile int auth_failed;
 	char auth_msg[640];
 	struct lbr_limiter lim;
 	struct lbr_prov_stats stats;
 };
-
 
 enum lbr_pool_status {
 	LBR_POOL_OK = 0,  /* converged / nothing to do */
@@ -114,10 +112,10 @@ struct lbr_pool_rt {
 	int obs_ok;
 	int observed_once;
 	size_t first_observed;
-	size_t first_base;        /* max_delete's base at the first plan */
+	size_t first_base; /* max_delete's base at the first plan */
 	int base_set;
 	struct lbr_plan plan;
-	unsigned obs_gen;         /* observations taken; the plan is of plan_gen */
+	unsigned obs_gen; /* observations taken; the plan is of plan_gen */
 	unsigned plan_gen;
 	/* guard */
 	int refused;
@@ -126,29 +124,29 @@ struct lbr_pool_rt {
 	/* results of apply */
 	unsigned removed, already_gone, failed, rule_updates, restored;
 	unsigned created, already_there, reweighted;
-	int make_failed;          /* a creation or weight change failed: no
+	int make_failed;   /* a creation or weight change failed: no
 				   * removal in this pass (make before break) */
-	int hold_removals;        /* creations not verified yet: no removal
+	int hold_removals; /* creations not verified yet: no removal
 				   * in this round */
 	struct lbr_drain_entry *drain;
 	size_t n_drain;
 	uint64_t drain_deadline_ms;
-	int frozen;               /* config changed during a drain: hands off */
-	int inline_verify;        /* the last removal job re-observes the pool */
-	int jobs_left;            /* atomic: removal jobs still running */
-	int rules_left;           /* rule updates still running (under mu) */
-	int verified;             /* re-observed (and re-planned) in this round */
-	char **removed_ids;       /* ids removed successfully (any round) */
+	int frozen;         /* config changed during a drain: hands off */
+	int inline_verify;  /* the last removal job re-observes the pool */
+	int jobs_left;      /* atomic: removal jobs still running */
+	int rules_left;     /* rule updates still running (under mu) */
+	int verified;       /* re-observed (and re-planned) in this round */
+	char **removed_ids; /* ids removed successfully (any round) */
 	size_t n_removed_ids, cap_removed_ids;
-	struct lbr_doubt *doubt;  /* removals that ended in doubt (see verify.h) */
+	struct lbr_doubt *doubt; /* removals that ended in doubt (see verify.h) */
 	size_t n_doubt, cap_doubt;
-	char **created_keys;      /* "ADDRESS:PORT" created in this pass */
+	char **created_keys; /* "ADDRESS:PORT" created in this pass */
 	size_t n_created_keys, cap_created_keys;
 	int touched;
-	char *error;              /* first error, full text: stops the pool */
-	char *soft_error;         /* first give-up on a transient error */
+	char *error;      /* first error, full text: stops the pool */
+	char *soft_error; /* first give-up on a transient error */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;        /* rules_left reached 0 */
+	pthread_cond_t cv; /* rules_left reached 0 */
 };
 
 struct lbr_event_sink {
@@ -169,7 +167,7 @@ struct lbr_engine {
 	size_t n_provs;
 	struct lbr_pool_rt *pools; /* selected pools only */
 	size_t n_pools;
-	int allow_mutate;          /* 0 for plan/drift: enforced */
+	int allow_mutate; /* 0 for plan/drift: enforced */
 	int force;
 	struct lbr_retry_policy policy;
 	const struct lbr_clock *clock;
@@ -178,7 +176,7 @@ struct lbr_engine {
 	struct lbr_event_sink sink;
 	uint64_t calls_total;
 	int round;
-	int fenced;                /* the lock may have expired: no more mutating calls */
+	int fenced; /* the lock may have expired: no more mutating calls */
 };
 
 /* One operation in progress; handed to plugins as the opaque lbr_call. */

@@ -47,14 +47,14 @@ enum task_state { T_FREE, T_RUN, T_HTTP, T_SLEEP, T_PARK, T_DONE };
 
 struct task {
 	ucontext_t ctx;
-	char *map;         /* guard page + stack */
+	char *map; /* guard page + stack */
 	size_t map_size;
 	CURL *easy;
 	enum task_state st;
-	uint64_t wake_us;  /* T_SLEEP, or T_PARK with a limit; 0 = none */
-	const void *chan;  /* T_PARK */
-	CURL *in_multi;    /* T_HTTP: the handle being performed */
-	CURLcode cc;       /* T_HTTP result */
+	uint64_t wake_us; /* T_SLEEP, or T_PARK with a limit; 0 = none */
+	const void *chan; /* T_PARK */
+	CURL *in_multi;   /* T_HTTP: the handle being performed */
+	CURLcode cc;      /* T_HTTP result */
 #ifdef LBR_VALGRIND
 	unsigned vg_id;
 #endif
@@ -96,7 +96,6 @@ struct lbr_sched {
 };
 
 static __thread struct lbr_sched *cur_sched;
-
 
 /* libcurl drives its transfers through curl_multi_socket_action(): it
  * says which sockets to watch for what, and is told which ones are ready,
@@ -352,7 +351,7 @@ static void fail_all(struct lbr_sched *s, CURLMcode mc)
 #if LIBCURL_VERSION_NUM >= 0x075100
 	    || mc == CURLM_ABORTED_BY_CALLBACK
 #endif
-	    ) {
+	) {
 		CURLM *m = curl_multi_init();
 
 		if (m) {
@@ -459,7 +458,8 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 			}
 			runnable += t->st == T_RUN;
 			parked += t->st == T_PARK;
-			waiting += t->st == T_HTTP || t->st == T_SLEEP || (t->st == T_PARK && t->wake_us);
+			waiting += t->st == T_HTTP || t->st == T_SLEEP ||
+				   (t->st == T_PARK && t->wake_us);
 		}
 		if (runnable)
 			continue;

@@ -92,8 +92,10 @@ static int parse_cidr(const char *text, struct lbr_selector *out, char *err, siz
 	}
 	p = slash + 1;
 	if (!*p || strlen(p) > 3 || strspn(p, "0123456789") != strlen(p)) {
-		snprintf(err, errlen, "bad selector '%s' (the prefix length after '/' must be a number from 0 to %u)",
-			 text, max);
+		snprintf(
+			err, errlen,
+			"bad selector '%s' (the prefix length after '/' must be a number from 0 to %u)",
+			text, max);
 		return LBR_EINVAL;
 	}
 	for (; *p; p++)
@@ -105,8 +107,10 @@ static int parse_cidr(const char *text, struct lbr_selector *out, char *err, siz
 	}
 	if (mapped) {
 		if (v < 96) {
-			snprintf(err, errlen, "bad selector '%s' (an IPv4-mapped network needs a prefix length of at least 96)",
-				 text);
+			snprintf(
+				err, errlen,
+				"bad selector '%s' (an IPv4-mapped network needs a prefix length of at least 96)",
+				text);
 			return LBR_EINVAL;
 		}
 		v -= 96;
@@ -121,8 +125,10 @@ static int parse_cidr(const char *text, struct lbr_selector *out, char *err, siz
 		if (v % 8)
 			out->addr[v / 8] &= (unsigned char)(0xff << (8 - v % 8));
 		inet_ntop(out->family, out->addr, net, sizeof(net));
-		snprintf(err, errlen, "bad selector '%s' (address bits are set after the prefix; did you mean %s%s/%u?)",
-			 text, mapped ? "::ffff:" : "", net, mapped ? v + 96 : v);
+		snprintf(
+			err, errlen,
+			"bad selector '%s' (address bits are set after the prefix; did you mean %s%s/%u?)",
+			text, mapped ? "::ffff:" : "", net, mapped ? v + 96 : v);
 		return LBR_EINVAL;
 	}
 	return 0;
@@ -170,7 +176,8 @@ int lbr_selector_parse(const char *text, struct lbr_selector *out, char *err, si
 	}
 	if (!strncmp(text, "name:", 5)) {
 		if (!text[5]) {
-			snprintf(err, errlen, "bad selector '%s' (name: needs a pattern, e.g. name:as-*)", text);
+			snprintf(err, errlen,
+				 "bad selector '%s' (name: needs a pattern, e.g. name:as-*)", text);
 			return LBR_EINVAL;
 		}
 		out->kind = LBR_SEL_NAME;
@@ -179,8 +186,10 @@ int lbr_selector_parse(const char *text, struct lbr_selector *out, char *err, si
 	}
 	if (!strncmp(text, "instance:", 9)) {
 		if (!lbr_id_valid(text + 9)) {
-			snprintf(err, errlen, "bad selector '%s' (instance: needs an id of [A-Za-z0-9_-], at most 128)",
-				 text);
+			snprintf(
+				err, errlen,
+				"bad selector '%s' (instance: needs an id of [A-Za-z0-9_-], at most 128)",
+				text);
 			return LBR_EINVAL;
 		}
 		out->kind = LBR_SEL_INSTANCE;
@@ -189,7 +198,8 @@ int lbr_selector_parse(const char *text, struct lbr_selector *out, char *err, si
 	}
 	if (!strncmp(text, "type:", 5)) {
 		if (strcmp(text + 5, "ip") && strcmp(text + 5, "instance")) {
-			snprintf(err, errlen, "bad selector '%s' (type: is type:ip or type:instance)", text);
+			snprintf(err, errlen,
+				 "bad selector '%s' (type: is type:ip or type:instance)", text);
 			return LBR_EINVAL;
 		}
 		out->kind = LBR_SEL_TYPE;
@@ -226,12 +236,9 @@ int lbr_selector_match(const struct lbr_selector *s, const char *address, unsign
 		if (s->kind == LBR_SEL_ADDRPORT)
 			return port == s->port && !memcmp(a, s->addr, fam == AF_INET ? 4 : 16);
 		return prefix_match(a, s->addr, s->prefix);
-	case LBR_SEL_NAME:
-		return name && *name && fnmatch(s->text, name, 0) == 0;
-	case LBR_SEL_INSTANCE:
-		return instance_id && *instance_id && !strcmp(instance_id, s->text);
-	case LBR_SEL_TYPE:
-		return type && !strcmp(type, s->text);
+	case LBR_SEL_NAME: return name && *name && fnmatch(s->text, name, 0) == 0;
+	case LBR_SEL_INSTANCE: return instance_id && *instance_id && !strcmp(instance_id, s->text);
+	case LBR_SEL_TYPE: return type && !strcmp(type, s->text);
 	}
 	return 0;
 }
@@ -251,19 +258,10 @@ void lbr_selector_describe(const struct lbr_selector *s, char *buf, size_t len)
 		else
 			snprintf(buf, len, "%s/%u", a, s->prefix);
 		break;
-	case LBR_SEL_ADDRPORT:
-		lbr_addrport_fmt(a, s->port, buf, len);
-		break;
-	case LBR_SEL_NAME:
-		snprintf(buf, len, "name:%s", s->text);
-		break;
-	case LBR_SEL_INSTANCE:
-		snprintf(buf, len, "instance:%s", s->text);
-		break;
-	case LBR_SEL_TYPE:
-		snprintf(buf, len, "type:%s", s->text);
-		break;
-	default:
-		snprintf(buf, len, "(invalid selector)");
+	case LBR_SEL_ADDRPORT: lbr_addrport_fmt(a, s->port, buf, len); break;
+	case LBR_SEL_NAME: snprintf(buf, len, "name:%s", s->text); break;
+	case LBR_SEL_INSTANCE: snprintf(buf, len, "instance:%s", s->text); break;
+	case LBR_SEL_TYPE: snprintf(buf, len, "type:%s", s->text); break;
+	default: snprintf(buf, len, "(invalid selector)");
 	}
 }

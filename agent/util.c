@@ -64,8 +64,8 @@ int lbr_id_valid(const char *s)
 	for (; s[n]; n++) {
 		char c = s[n];
 
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
 			return 0;
 		if (n >= LBR_ID_MAX)
 			return 0;
@@ -80,9 +80,8 @@ int lbr_name_valid(const char *s)
 	for (; s[n]; n++) {
 		char c = s[n];
 
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-		      c == '.'))
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
 			return 0;
 		if (n >= 64)
 			return 0;
@@ -125,8 +124,7 @@ static int parse_port(const char *s, unsigned *port)
 	return 0;
 }
 
-int lbr_addrport_parse(const char *in, char *addr, unsigned *port, char *err,
-		       size_t errlen)
+int lbr_addrport_parse(const char *in, char *addr, unsigned *port, char *err, size_t errlen)
 {
 	char host[64];
 	const char *colon, *portstr;
@@ -137,7 +135,8 @@ int lbr_addrport_parse(const char *in, char *addr, unsigned *port, char *err,
 		const char *close = strchr(in, ']');
 
 		if (!close || close[1] != ':') {
-			snprintf(err, errlen, "'%s' is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)", in);
+			snprintf(err, errlen, "'%s' is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)",
+				 in);
 			return LBR_EINVAL;
 		}
 		hl = (size_t)(close - in - 1);
@@ -157,7 +156,8 @@ int lbr_addrport_parse(const char *in, char *addr, unsigned *port, char *err,
 		if (!colon || strchr(in, ':') != colon) {
 			snprintf(err, errlen,
 				 colon ? "'%s': IPv6 addresses must be written [ADDRESS]:PORT"
-				       : "'%s' is not ADDRESS:PORT", in);
+				       : "'%s' is not ADDRESS:PORT",
+				 in);
 			return LBR_EINVAL;
 		}
 		hl = (size_t)(colon - in);

@@ -33,8 +33,7 @@ int lbr_name_valid(const char *s);
 int lbr_addr_canon(const char *in, char *out);
 /* Parse "A.B.C.D:PORT" or "[V6]:PORT" into canonical address + port.
  * 0 or LBR_EINVAL with a reason in err. */
-int lbr_addrport_parse(const char *in, char *addr, unsigned *port, char *err,
-		       size_t errlen);
+int lbr_addrport_parse(const char *in, char *addr, unsigned *port, char *err, size_t errlen);
 /* Format address + port the way users write it ("[v6]:port" for IPv6). */
 void lbr_addrport_fmt(const char *addr, unsigned port, char *out, size_t len);
 

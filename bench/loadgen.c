@@ -44,17 +44,10 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "c:d:H:")) != -1) {
 		switch (opt) {
-		case 'c':
-			conns = strtol(optarg, NULL, 10);
-			break;
-		case 'd':
-			secs = strtod(optarg, NULL);
-			break;
-		case 'H':
-			hdrs = curl_slist_append(hdrs, optarg);
-			break;
-		default:
-			goto usage;
+		case 'c': conns = strtol(optarg, NULL, 10); break;
+		case 'd': secs = strtod(optarg, NULL); break;
+		case 'H': hdrs = curl_slist_append(hdrs, optarg); break;
+		default: goto usage;
 		}
 	}
 	if (optind != argc - 1 || conns < 1 || conns > 1000 || secs <= 0)
@@ -106,8 +99,8 @@ int main(int argc, char **argv)
 			curl_multi_poll(multi, NULL, 0, 100, NULL);
 	} while (running || t1 - t0 < secs);
 	t1 = now_s();
-	printf("requests=%lu ok=%lu errors=%lu seconds=%.3f rps=%.0f\n",
-	       reqs, ok, errs, t1 - t0, (double)ok / (t1 - t0));
+	printf("requests=%lu ok=%lu errors=%lu seconds=%.3f rps=%.0f\n", reqs, ok, errs, t1 - t0,
+	       (double)ok / (t1 - t0));
 	rc = errs ? 1 : 0;
 	goto out;
 usage:

@@ -55,8 +55,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	fprintf(fp, "%.6f %.6f %.6f %ld %d\n",
-		(double)(t1.tv_sec - t0.tv_sec) +
-			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
 		tv_s(ru.ru_utime), tv_s(ru.ru_stime), ru.ru_maxrss, rc);
 	fclose(fp);
 out:

@@ -35,8 +35,7 @@ struct pctx {
 	size_t whylen;
 };
 
-static int bad(struct pctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static int bad(struct pctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(struct pctx *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -48,8 +47,8 @@ static int bad(struct pctx *c, const char *fmt, ...)
 }
 
 /* Fetch key k of o with type t.  1 found, 0 absent, <0 wrong type. */
-static int get(struct pctx *c, json_object *o, const char *where,
-	       const char *k, json_type t, json_object **v)
+static int get(struct pctx *c, json_object *o, const char *where, const char *k, json_type t,
+	       json_object **v)
 {
 	*v = NULL;
 	if (!json_object_object_get_ex(o, k, v) || !*v) {
@@ -58,14 +57,15 @@ static int get(struct pctx *c, json_object *o, const char *where,
 	}
 	if (!json_object_is_type(*v, t))
 		return bad(c, "%s'%s' is not %s", where, k,
-			   t == json_type_string ? "a string" :
-			   t == json_type_int ? "an integer" :
-			   t == json_type_array ? "an array" : "an object");
+			   t == json_type_string  ? "a string"
+			   : t == json_type_int   ? "an integer"
+			   : t == json_type_array ? "an array"
+						  : "an object");
 	return 1;
 }
 
-static int get_int(struct pctx *c, json_object *o, const char *where,
-		   const char *k, int64_t lo, int64_t hi, int64_t *out, int req)
+static int get_int(struct pctx *c, json_object *o, const char *where, const char *k, int64_t lo,
+		   int64_t hi, int64_t *out, int req)
 {
 	json_object *v;
 	int r = get(c, o, where, k, json_type_int, &v);
@@ -81,8 +81,7 @@ static int get_int(struct pctx *c, json_object *o, const char *where,
 	return 1;
 }
 
-static int get_time(struct pctx *c, json_object *o, const char *where,
-		    const char *k, int64_t *out)
+static int get_time(struct pctx *c, json_object *o, const char *where, const char *k, int64_t *out)
 {
 	json_object *v;
 	int r = get(c, o, where, k, json_type_string, &v);
@@ -94,8 +93,8 @@ static int get_time(struct pctx *c, json_object *o, const char *where,
 	return 1;
 }
 
-static int get_strdup(struct pctx *c, json_object *o, const char *where,
-		      const char *k, char **out, int req)
+static int get_strdup(struct pctx *c, json_object *o, const char *where, const char *k, char **out,
+		      int req)
 {
 	json_object *v;
 	int r = get(c, o, where, k, json_type_string, &v);
@@ -123,10 +122,8 @@ static int parse_member(struct pctx *c, json_object *jm, const char *where,
 	r = get_strdup(c, jm, where, "address", &m->address, 1);
 	if (r < 0)
 		return r;
-	if (inet_pton(AF_INET, m->address, buf) != 1 &&
-	    inet_pton(AF_INET6, m->address, buf) != 1)
-		return bad(c, "%smember address '%.64s' is not an IP address",
-			   where, m->address);
+	if (inet_pton(AF_INET, m->address, buf) != 1 && inet_pton(AF_INET6, m->address, buf) != 1)
+		return bad(c, "%smember address '%.64s' is not an IP address", where, m->address);
 	r = get_int(c, jm, where, "port", 0, 65535, &port, 1);
 	if (r < 0)
 		return r;
@@ -143,8 +140,7 @@ static int parse_member(struct pctx *c, json_object *jm, const char *where,
 }
 
 /* One entry of a pool's "owned": a canonical ADDRESS:PORT string. */
-static int parse_owned_key(struct pctx *c, json_object *v, const char *where,
-			   size_t i, char **out)
+static int parse_owned_key(struct pctx *c, json_object *v, const char *where, size_t i, char **out)
 {
 	char key[LBR_STATE_KEY_LEN], addr[LBR_STATE_KEY_LEN];
 	const char *s, *colon, *a;
@@ -155,8 +151,8 @@ static int parse_owned_key(struct pctx *c, json_object *v, const char *where,
 		return bad(c, "%sowned[%zu] is not a string", where, i);
 	s = json_object_get_string(v);
 	colon = strrchr(s, ':');
-	if ((size_t)json_object_get_string_len(v) != strlen(s) || !colon ||
-	    !colon[1] || strlen(colon + 1) > 5)
+	if ((size_t)json_object_get_string_len(v) != strlen(s) || !colon || !colon[1] ||
+	    strlen(colon + 1) > 5)
 		goto bad_key;
 	for (k = 1; colon[k]; k++) {
 		if (colon[k] < '0' || colon[k] > '9')
@@ -176,17 +172,20 @@ static int parse_owned_key(struct pctx *c, json_object *v, const char *where,
 	if (lbr_state_member_key(addr, port, key) < 0)
 		goto bad_key;
 	if (strcmp(key, s) != 0)
-		return bad(c, "%sowned[%zu] '%.64s' is not canonical (expected "
-			   "'%s')", where, i, s, key);
+		return bad(c,
+			   "%sowned[%zu] '%.64s' is not canonical (expected "
+			   "'%s')",
+			   where, i, s, key);
 	*out = strdup(s);
 	return *out ? 0 : LBR_ENOMEM;
 bad_key:
-	return bad(c, "%sowned[%zu] '%.64s' is not ADDRESS:PORT (port 1-65535, "
-		   "IPv6 in brackets)", where, i, s);
+	return bad(c,
+		   "%sowned[%zu] '%.64s' is not ADDRESS:PORT (port 1-65535, "
+		   "IPv6 in brackets)",
+		   where, i, s);
 }
 
-static int parse_owned(struct pctx *c, json_object *v, const char *where,
-		       struct lbr_state_pool *p)
+static int parse_owned(struct pctx *c, json_object *v, const char *where, struct lbr_state_pool *p)
 {
 	size_t i, cnt = json_object_array_length(v);
 	int r;
@@ -198,8 +197,7 @@ static int parse_owned(struct pctx *c, json_object *v, const char *where,
 			return LBR_ENOMEM;
 	}
 	for (i = 0; i < cnt; i++) {
-		r = parse_owned_key(c, json_object_array_get_idx(v, i), where,
-				    i, &p->owned[i]);
+		r = parse_owned_key(c, json_object_array_get_idx(v, i), where, i, &p->owned[i]);
 		if (r < 0)
 			return r;
 		p->n_owned++;
@@ -211,8 +209,7 @@ static int parse_owned(struct pctx *c, json_object *v, const char *where,
 
 		for (j = 0; j < i && cnt <= 64; j++)
 			if (!strcmp(p->owned[i], p->owned[j]))
-				return bad(c, "%sowned '%.64s' appears twice",
-					   where, p->owned[i]);
+				return bad(c, "%sowned '%.64s' appears twice", where, p->owned[i]);
 	}
 	if (cnt > 64) {
 		char **copy = malloc(cnt * sizeof(*copy));
@@ -223,8 +220,7 @@ static int parse_owned(struct pctx *c, json_object *v, const char *where,
 		qsort(copy, cnt, sizeof(*copy), str_ptr_cmp);
 		for (i = 1; i < cnt; i++) {
 			if (!strcmp(copy[i - 1], copy[i])) {
-				r = bad(c, "%sowned '%.64s' appears twice",
-					where, copy[i]);
+				r = bad(c, "%sowned '%.64s' appears twice", where, copy[i]);
 				free(copy);
 				return r;
 			}
@@ -235,8 +231,7 @@ static int parse_owned(struct pctx *c, json_object *v, const char *where,
 	return 0;
 }
 
-static int parse_counters(struct pctx *c, json_object *v,
-			  struct lbr_state *doc)
+static int parse_counters(struct pctx *c, json_object *v, struct lbr_state *doc)
 {
 	size_t cnt = (size_t)json_object_object_length(v);
 
@@ -245,7 +240,8 @@ static int parse_counters(struct pctx *c, json_object *v,
 		if (!doc->counters)
 			return LBR_ENOMEM;
 	}
-	json_object_object_foreach(v, k, cv) {
+	json_object_object_foreach(v, k, cv)
+	{
 		struct lbr_state_counter *ct;
 		int64_t n;
 
@@ -270,8 +266,8 @@ static int parse_counters(struct pctx *c, json_object *v,
 	return 0;
 }
 
-static int parse_pool(struct pctx *c, int version, const char *name,
-		      json_object *jp, struct lbr_state_pool *p)
+static int parse_pool(struct pctx *c, int version, const char *name, json_object *jp,
+		      struct lbr_state_pool *p)
 {
 	char where[160];
 	json_object *v, *la;
@@ -299,14 +295,14 @@ static int parse_pool(struct pctx *c, int version, const char *name,
 			if (!p->targets)
 				return LBR_ENOMEM;
 		}
-		json_object_object_foreach(v, tk, tv) {
+		json_object_object_foreach(v, tk, tv)
+		{
 			struct lbr_state_target *t;
 
 			if (p->n_targets >= cnt)
 				break;
 			if (!tv || !json_object_is_type(tv, json_type_string))
-				return bad(c, "%starget '%.64s' is not a string",
-					   where, tk);
+				return bad(c, "%starget '%.64s' is not a string", where, tk);
 			t = &p->targets[p->n_targets++];
 			t->key = strdup(tk);
 			t->value = strdup(json_object_get_string(tv));
@@ -331,8 +327,7 @@ static int parse_pool(struct pctx *c, int version, const char *name,
 		}
 		for (i = 0; i < cnt; i++) {
 			p->n_members++;
-			r = parse_member(c, json_object_array_get_idx(v, i),
-					 where, &p->members[i]);
+			r = parse_member(c, json_object_array_get_idx(v, i), where, &p->members[i]);
 			if (r < 0)
 				return r;
 		}
@@ -342,8 +337,7 @@ static int parse_pool(struct pctx *c, int version, const char *name,
 	if (r < 0)
 		return r;
 	if (r > 0) {
-		snprintf(where, sizeof(where), "pool '%.100s' last_apply: ",
-			 name);
+		snprintf(where, sizeof(where), "pool '%.100s' last_apply: ", name);
 		r = get_strdup(c, la, where, "result", &p->last_result, 1);
 		if (r < 0)
 			return r;
@@ -396,8 +390,7 @@ static int complete_prefix(const char *buf, size_t len)
 }
 
 /* Parse into a fresh document; `why` gets the reason on failure. */
-static int parse_doc(const char *buf, size_t len, struct lbr_state **out,
-		     char *why, size_t whylen)
+static int parse_doc(const char *buf, size_t len, struct lbr_state **out, char *why, size_t whylen)
 {
 	struct pctx c = { why, whylen };
 	struct json_tokener *tok = NULL;
@@ -422,8 +415,7 @@ static int parse_doc(const char *buf, size_t len, struct lbr_state **out,
 		r = LBR_ENOMEM;
 		goto out;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-			       JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (!root) {
@@ -432,12 +424,10 @@ static int parse_doc(const char *buf, size_t len, struct lbr_state **out,
 		else if (complete_prefix(buf, json_tokener_get_parse_end(tok)))
 			/* Strict mode reports a second value after the first
 			 * as a syntax error; say what it really is. */
-			r = bad(&c, "trailing data at offset %zu",
-				json_tokener_get_parse_end(tok));
+			r = bad(&c, "trailing data at offset %zu", json_tokener_get_parse_end(tok));
 		else
 			r = bad(&c, "invalid JSON at offset %zu: %s",
-				json_tokener_get_parse_end(tok),
-				json_tokener_error_desc(jerr));
+				json_tokener_get_parse_end(tok), json_tokener_error_desc(jerr));
 		goto out;
 	}
 	/* Only whitespace may follow the document: anything else is a sign of
@@ -464,8 +454,7 @@ static int parse_doc(const char *buf, size_t len, struct lbr_state **out,
 		goto out;
 	if (n > LBR_STATE_FORMAT_VERSION) {
 		/* Not corrupt: it is simply not ours to read or overwrite. */
-		snprintf(why, whylen,
-			 "written by a newer lbreconcile (format_version %lld)",
+		snprintf(why, whylen, "written by a newer lbreconcile (format_version %lld)",
 			 (long long)n);
 		r = LBR_EINVAL;
 		goto out;
@@ -508,7 +497,8 @@ static int parse_doc(const char *buf, size_t len, struct lbr_state **out,
 				goto out;
 			}
 		}
-		json_object_object_foreach(v, pk, pv) {
+		json_object_object_foreach(v, pk, pv)
+		{
 			if (doc->n_pools >= cnt)
 				break;
 			/* Counted before parsing so a half-filled pool is
@@ -545,8 +535,7 @@ out:
 	return r;
 }
 
-int lbr_state_parse(const char *buf, size_t len, struct lbr_state **out,
-		    char *err, size_t errlen)
+int lbr_state_parse(const char *buf, size_t len, struct lbr_state **out, char *err, size_t errlen)
 {
 	char why[256] = "";
 	int r;
@@ -555,13 +544,12 @@ int lbr_state_parse(const char *buf, size_t len, struct lbr_state **out,
 	if (r == LBR_EINVAL)
 		lbr_state_seterr(err, errlen, "state: document %s", why);
 	else if (r < 0)
-		lbr_state_seterr(err, errlen, "state: document is corrupt (%s)",
-				 why);
+		lbr_state_seterr(err, errlen, "state: document is corrupt (%s)", why);
 	return r;
 }
 
-int lbr_state_parse_file(const char *path, const char *buf, size_t len,
-			 struct lbr_state **out, char *err, size_t errlen)
+int lbr_state_parse_file(const char *path, const char *buf, size_t len, struct lbr_state **out,
+			 char *err, size_t errlen)
 {
 	char why[256] = "";
 	int r;
@@ -570,7 +558,6 @@ int lbr_state_parse_file(const char *path, const char *buf, size_t len,
 	if (r == LBR_EINVAL)
 		lbr_state_seterr(err, errlen, "state: '%s' was %s", path, why);
 	else if (r < 0)
-		lbr_state_seterr(err, errlen, "state: '%s' is corrupt (%s)",
-				 path, why);
+		lbr_state_seterr(err, errlen, "state: '%s' is corrupt (%s)", path, why);
 	return r;
 }

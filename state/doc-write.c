@@ -47,8 +47,7 @@ static int member_cmp(const void *pa, const void *pb)
 	if (fa != fb)
 		return fa < fb ? -1 : 1;
 	if (fa == 2)
-		c = strcmp(a->address ? a->address : "",
-			   b->address ? b->address : "");
+		c = strcmp(a->address ? a->address : "", b->address ? b->address : "");
 	else
 		c = memcmp(ka, kb, 16);
 	if (c)
@@ -194,8 +193,7 @@ static void jw_time(struct jw *w, int64_t t)
 }
 
 /* The ownership record, sorted (the caller may have filled it by hand). */
-static void owned_write(struct jw *w, const struct lbr_state_pool *p,
-			int *pfirst)
+static void owned_write(struct jw *w, const struct lbr_state_pool *p, int *pfirst)
 {
 	char **sorted = NULL;
 	size_t i, n = 0;
@@ -257,8 +255,9 @@ static void counters_write(struct jw *w, const struct lbr_state *doc)
 		if (i && strcmp(sorted[i - 1]->name, sorted[i]->name) == 0)
 			continue;
 		jw_key(w, 2, &first, sorted[i]->name);
-		jw_int(w, (long long)(sorted[i]->value > (uint64_t)INT64_MAX - 1 ?
-				      (uint64_t)INT64_MAX - 1 : sorted[i]->value));
+		jw_int(w, (long long)(sorted[i]->value > (uint64_t)INT64_MAX - 1
+					      ? (uint64_t)INT64_MAX - 1
+					      : sorted[i]->value));
 	}
 	jw_close(w, 1, '}');
 	free(sorted);

@@ -62,8 +62,7 @@ void lbr_state_free(struct lbr_state *doc)
 	free(doc);
 }
 
-struct lbr_state_pool *lbr_state_pool_find(struct lbr_state *doc,
-					   const char *name)
+struct lbr_state_pool *lbr_state_pool_find(struct lbr_state *doc, const char *name)
 {
 	size_t i;
 
@@ -108,8 +107,7 @@ static int pool_copy(struct lbr_state_pool *dst, const struct lbr_state_pool *sr
 		dst->n_targets = src->n_targets;
 		for (i = 0; i < src->n_targets; i++) {
 			dst->targets[i].key = dup_or_null(src->targets[i].key, &bad);
-			dst->targets[i].value =
-				dup_or_null(src->targets[i].value, &bad);
+			dst->targets[i].value = dup_or_null(src->targets[i].value, &bad);
 		}
 	}
 	if (src->n_members) {
@@ -119,11 +117,9 @@ static int pool_copy(struct lbr_state_pool *dst, const struct lbr_state_pool *sr
 		dst->n_members = src->n_members;
 		for (i = 0; i < src->n_members; i++) {
 			dst->members[i].id = dup_or_null(src->members[i].id, &bad);
-			dst->members[i].address =
-				dup_or_null(src->members[i].address, &bad);
+			dst->members[i].address = dup_or_null(src->members[i].address, &bad);
 			dst->members[i].port = src->members[i].port;
-			dst->members[i].name =
-				dup_or_null(src->members[i].name, &bad);
+			dst->members[i].name = dup_or_null(src->members[i].name, &bad);
 			dst->members[i].weight = src->members[i].weight;
 		}
 	}
@@ -175,8 +171,7 @@ int lbr_state_pool_put(struct lbr_state *doc, const struct lbr_state_pool *p)
 
 /* ---- ownership record ------------------------------------------------ */
 
-int lbr_state_member_key(const char *addr, unsigned port,
-			 char out[LBR_STATE_KEY_LEN])
+int lbr_state_member_key(const char *addr, unsigned port, char out[LBR_STATE_KEY_LEN])
 {
 	unsigned char buf[16];
 	char text[INET6_ADDRSTRLEN];
@@ -220,8 +215,7 @@ size_t lbr_state_owned_sort(struct lbr_state_pool *p)
 }
 
 /* Index of key in the sorted record, or where it would go (*found 0). */
-static size_t owned_find(const struct lbr_state_pool *p, const char *key,
-			 int *found)
+static size_t owned_find(const struct lbr_state_pool *p, const char *key, int *found)
 {
 	size_t lo = 0, hi = p->n_owned;
 
@@ -242,8 +236,7 @@ static size_t owned_find(const struct lbr_state_pool *p, const char *key,
 	return lo;
 }
 
-int lbr_state_pool_owns(const struct lbr_state_pool *p, const char *addr,
-			unsigned port)
+int lbr_state_pool_owns(const struct lbr_state_pool *p, const char *addr, unsigned port)
 {
 	char key[LBR_STATE_KEY_LEN];
 	int found;
@@ -254,8 +247,7 @@ int lbr_state_pool_owns(const struct lbr_state_pool *p, const char *addr,
 	return found;
 }
 
-int lbr_state_pool_own(struct lbr_state_pool *p, const char *addr,
-		       unsigned port)
+int lbr_state_pool_own(struct lbr_state_pool *p, const char *addr, unsigned port)
 {
 	char key[LBR_STATE_KEY_LEN], **grown, *copy;
 	size_t at;
@@ -274,15 +266,13 @@ int lbr_state_pool_own(struct lbr_state_pool *p, const char *addr,
 		return LBR_ENOMEM;
 	}
 	p->owned = grown;
-	memmove(&p->owned[at + 1], &p->owned[at],
-		(p->n_owned - at) * sizeof(*p->owned));
+	memmove(&p->owned[at + 1], &p->owned[at], (p->n_owned - at) * sizeof(*p->owned));
 	p->owned[at] = copy;
 	p->n_owned++;
 	return 0;
 }
 
-int lbr_state_pool_disown(struct lbr_state_pool *p, const char *addr,
-			  unsigned port)
+int lbr_state_pool_disown(struct lbr_state_pool *p, const char *addr, unsigned port)
 {
 	char key[LBR_STATE_KEY_LEN];
 	size_t at;
@@ -295,8 +285,7 @@ int lbr_state_pool_disown(struct lbr_state_pool *p, const char *addr,
 	if (!found)
 		return 0;
 	free(p->owned[at]);
-	memmove(&p->owned[at], &p->owned[at + 1],
-		(p->n_owned - at - 1) * sizeof(*p->owned));
+	memmove(&p->owned[at], &p->owned[at + 1], (p->n_owned - at - 1) * sizeof(*p->owned));
 	p->n_owned--;
 	return 0;
 }
@@ -313,7 +302,8 @@ int lbr_state_counter_name_valid(const char *s)
 		return 0;
 	for (i = 0; s[i]; i++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789_:/.-", s[i]))
+			    "0123456789_:/.-",
+			    s[i]))
 			return 0;
 	return 1;
 }
@@ -330,8 +320,7 @@ uint64_t lbr_state_counter_get(const struct lbr_state *doc, const char *name)
 	return 0;
 }
 
-int lbr_state_counter_add(struct lbr_state *doc, const char *name,
-			  uint64_t delta)
+int lbr_state_counter_add(struct lbr_state *doc, const char *name, uint64_t delta)
 {
 	const uint64_t max = (uint64_t)INT64_MAX - 1;
 	struct lbr_state_counter *c = NULL, *grown;
@@ -345,8 +334,8 @@ int lbr_state_counter_add(struct lbr_state *doc, const char *name,
 	if (!c) {
 		char *copy = strdup(name);
 
-		grown = copy ? realloc(doc->counters, (doc->n_counters + 1) *
-				       sizeof(*grown)) : NULL;
+		grown = copy ? realloc(doc->counters, (doc->n_counters + 1) * sizeof(*grown))
+			     : NULL;
 		if (!grown) {
 			free(copy);
 			return LBR_ENOMEM;
@@ -361,4 +350,3 @@ int lbr_state_counter_add(struct lbr_state *doc, const char *name,
 	c->value = delta > max - c->value ? max : c->value + delta;
 	return 0;
 }
-

@@ -18,14 +18,14 @@ struct etcd_store {
 	size_t n_endpoints;
 	char *prefix;
 	char *k_lock, *k_state, *k_backup, *k_audit;
-	char *state_name; /* location of the document, for messages */
-	pthread_mutex_t mu; /* the fields below */
-	int64_t lease;      /* 0 when not locked */
-	int64_t lock_rev;   /* create_revision of our lock key */
+	char *state_name;     /* location of the document, for messages */
+	pthread_mutex_t mu;   /* the fields below */
+	int64_t lease;        /* 0 when not locked */
+	int64_t lock_rev;     /* create_revision of our lock key */
 	uint64_t valid_until; /* CLOCK_MONOTONIC ms */
 	int lost;
-	int spool_pending;  /* the spool may hold lines */
-	int spool_busy;     /* a thread is replaying it */
+	int spool_pending; /* the spool may hold lines */
+	int spool_busy;    /* a thread is replaying it */
 };
 
 /* A key as read back. */
@@ -41,8 +41,8 @@ struct etcd_kv {
  * answered, or an etcd/HTTP error), LBR_ENOENT (etcd said NotFound),
  * LBR_ECORRUPT (an answer that is not etcd's: not JSON, no "header"),
  * LBR_ENOMEM; err filled. */
-int lbr_etcd_call(struct etcd_store *e, const char *api, json_object *req,
-		  json_object **resp, char *err, size_t errlen);
+int lbr_etcd_call(struct etcd_store *e, const char *api, json_object *req, json_object **resp,
+		  char *err, size_t errlen);
 /* The gateway writes int64 as JSON strings; 0 when absent. */
 int64_t lbr_etcd_jint(json_object *o, const char *k);
 json_object *lbr_etcd_i64(int64_t v);
@@ -55,27 +55,25 @@ json_object *lbr_etcd_cmp_create(const char *key, int64_t rev);
 /* First kv of a range answer.  0 or LBR_ECORRUPT (undecodable value). */
 int lbr_etcd_kv_from(json_object *range, struct etcd_kv *kv);
 void lbr_etcd_kv_release(struct etcd_kv *kv);
-int lbr_etcd_get(struct etcd_store *e, const char *key, struct etcd_kv *kv,
-		 char *err, size_t errlen);
-int lbr_etcd_put(struct etcd_store *e, const char *key, const char *val,
-		 size_t len, char *err, size_t errlen);
+int lbr_etcd_get(struct etcd_store *e, const char *key, struct etcd_kv *kv, char *err,
+		 size_t errlen);
+int lbr_etcd_put(struct etcd_store *e, const char *key, const char *val, size_t len, char *err,
+		 size_t errlen);
 /* Run a transaction (consumes compare, success, failure); *ok = it
  * succeeded; *resp_out (may be NULL) receives the answer. */
-int lbr_etcd_txn(struct etcd_store *e, json_object *compare,
-		 json_object *success, json_object *failure, int *ok,
-		 json_object **resp_out, char *err, size_t errlen);
+int lbr_etcd_txn(struct etcd_store *e, json_object *compare, json_object *success,
+		 json_object *failure, int *ok, json_object **resp_out, char *err, size_t errlen);
 /* "etcdctl --endpoints=... del 'PREFIX/lock'" for messages. */
 void lbr_etcd_clear_cmd(const struct etcd_store *e, char *buf, size_t n);
 /* Check and split etcd://HOST:PORT[,HOST:PORT]/PREFIX into e.  0 or
  * LBR_EINVAL/LBR_ENOMEM with err filled. */
-int lbr_etcd_parse_spec(struct etcd_store *e, const char *spec, char *err,
-			size_t errlen);
+int lbr_etcd_parse_spec(struct etcd_store *e, const char *spec, char *err, size_t errlen);
 
 /* etcd-spool.c: put the spooled audit lines in order, dropping those etcd
  * took (0: spool empty or being replayed by another thread; <0 + err), and
  * append one line to the spool (0 or <0 + err). */
 int lbr_etcd_spool_replay(struct etcd_store *e, char *err, size_t errlen);
-int lbr_etcd_spool_append(struct etcd_store *e, const char *key,
-			  const char *line, char *err, size_t errlen);
+int lbr_etcd_spool_append(struct etcd_store *e, const char *key, const char *line, char *err,
+			  size_t errlen);
 
 #endif

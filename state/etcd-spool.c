@@ -40,8 +40,10 @@ int lbr_etcd_spool_replay(struct etcd_store *e, char *err, size_t errlen)
 		goto out;
 	}
 	if (r < 0) {
-		lbr_state_seterr(err, errlen, "state: cannot read the audit "
-				 "spool '%s' (%s)", path, strerror(-r));
+		lbr_state_seterr(err, errlen,
+				 "state: cannot read the audit "
+				 "spool '%s' (%s)",
+				 path, strerror(-r));
 		r = LBR_EIO;
 		goto out;
 	}
@@ -52,8 +54,7 @@ int lbr_etcd_spool_replay(struct etcd_store *e, char *err, size_t errlen)
 		if (tab && tab > p) {
 			*tab = '\0';
 			*nl = '\n';
-			r = lbr_etcd_put(e, p, tab + 1, (size_t)(nl + 1 - (tab + 1)),
-					 err, errlen);
+			r = lbr_etcd_put(e, p, tab + 1, (size_t)(nl + 1 - (tab + 1)), err, errlen);
 			if (r < 0)
 				break;
 		}
@@ -66,8 +67,7 @@ int lbr_etcd_spool_replay(struct etcd_store *e, char *err, size_t errlen)
 
 		if (rr == 0 && curlen >= done) {
 			rr = lbr_state_replace_file(path, cur + done, curlen - done,
-						    r < 0 ? NULL : err,
-						    r < 0 ? 0 : errlen);
+						    r < 0 ? NULL : err, r < 0 ? 0 : errlen);
 			if (rr == 0)
 				curlen -= done;
 		}
@@ -90,8 +90,8 @@ out:
 	return r;
 }
 
-int lbr_etcd_spool_append(struct etcd_store *e, const char *key,
-			const char *line, char *err, size_t errlen)
+int lbr_etcd_spool_append(struct etcd_store *e, const char *key, const char *line, char *err,
+			  size_t errlen)
 {
 	size_t n = strlen(key) + strlen(line) + 2;
 	char *rec = malloc(n);
@@ -101,12 +101,10 @@ int lbr_etcd_spool_append(struct etcd_store *e, const char *key,
 		return LBR_ENOMEM;
 	snprintf(rec, n, "%s\t%s", key, line);
 	pthread_mutex_lock(&e->mu);
-	r = lbr_state_append_sync(e->base.audit_spool, rec, strlen(rec), err,
-				  errlen);
+	r = lbr_state_append_sync(e->base.audit_spool, rec, strlen(rec), err, errlen);
 	if (r == 0)
 		e->spool_pending = 1;
 	pthread_mutex_unlock(&e->mu);
 	free(rec);
 	return r;
 }
-

@@ -36,9 +36,8 @@ void lbr_state_set_io(const struct lbr_state_io *newio)
 #define GRPC_NOT_FOUND 5
 
 /* Turn one HTTP answer into *resp or an error. */
-static int answer(const char *ep, const char *api,
-		  const struct lbr_http_response *rs, json_object **resp,
-		  char *err, size_t errlen)
+static int answer(const char *ep, const char *api, const struct lbr_http_response *rs,
+		  json_object **resp, char *err, size_t errlen)
 {
 	struct json_tokener *tok;
 	json_object *o = NULL, *v, *m = NULL;
@@ -70,17 +69,20 @@ static int answer(const char *ep, const char *api,
 			if (!json_object_object_get_ex(o, "message", &m))
 				m = v;
 		}
-		lbr_state_seterr(err, errlen, "state: etcd %s: /v3/%s failed "
-				 "(HTTP %ld: %.200s)", ep, api, rs->status,
-				 m ? json_object_get_string(m) : "?");
+		lbr_state_seterr(err, errlen,
+				 "state: etcd %s: /v3/%s failed "
+				 "(HTTP %ld: %.200s)",
+				 ep, api, rs->status, m ? json_object_get_string(m) : "?");
 		r = code == GRPC_NOT_FOUND ? LBR_ENOENT : LBR_EIO;
 		goto out;
 	}
 	if (rs->status != 200) {
-		lbr_state_quote_raw(rs->body ? rs->body : "", rs->body ? rs->body_len : 0,
-				    60, raw, sizeof(raw));
-		lbr_state_seterr(err, errlen, "state: etcd %s: HTTP %ld from "
-				 "/v3/%s (%s)", ep, rs->status, api, raw);
+		lbr_state_quote_raw(rs->body ? rs->body : "", rs->body ? rs->body_len : 0, 60, raw,
+				    sizeof(raw));
+		lbr_state_seterr(err, errlen,
+				 "state: etcd %s: HTTP %ld from "
+				 "/v3/%s (%s)",
+				 ep, rs->status, api, raw);
 		r = LBR_EIO;
 		goto out;
 	}
@@ -92,11 +94,12 @@ static int answer(const char *ep, const char *api,
 	}
 	if (!o || !json_object_object_get_ex(o, "header", &v) ||
 	    !json_object_is_type(v, json_type_object)) {
-		lbr_state_quote_raw(rs->body ? rs->body : "", rs->body ? rs->body_len : 0,
-				    60, raw, sizeof(raw));
-		lbr_state_seterr(err, errlen, "state: etcd %s: the answer of "
-				 "/v3/%s is not etcd's (%s: '%s')", ep, api,
-				 o ? "no etcd header" : "not JSON", raw);
+		lbr_state_quote_raw(rs->body ? rs->body : "", rs->body ? rs->body_len : 0, 60, raw,
+				    sizeof(raw));
+		lbr_state_seterr(err, errlen,
+				 "state: etcd %s: the answer of "
+				 "/v3/%s is not etcd's (%s: '%s')",
+				 ep, api, o ? "no etcd header" : "not JSON", raw);
 		r = LBR_ECORRUPT;
 		goto out;
 	}
@@ -108,11 +111,10 @@ out:
 	return r;
 }
 
-int lbr_etcd_call(struct etcd_store *e, const char *api, json_object *req,
-		  json_object **resp, char *err, size_t errlen)
+int lbr_etcd_call(struct etcd_store *e, const char *api, json_object *req, json_object **resp,
+		  char *err, size_t errlen)
 {
-	static const char *const headers[] = { "Content-Type: application/json",
-					       NULL };
+	static const char *const headers[] = { "Content-Type: application/json", NULL };
 	struct lbr_http_request rq = { 0 };
 	const char *text;
 	char url[600];
@@ -121,7 +123,8 @@ int lbr_etcd_call(struct etcd_store *e, const char *api, json_object *req,
 
 	*resp = NULL;
 	if (!io.http) {
-		lbr_state_seterr(err, errlen, "state: etcd: no HTTP client "
+		lbr_state_seterr(err, errlen,
+				 "state: etcd: no HTTP client "
 				 "installed (lbr_state_set_io)");
 		return LBR_EIO;
 	}
@@ -137,12 +140,11 @@ int lbr_etcd_call(struct etcd_store *e, const char *api, json_object *req,
 		struct lbr_http_response rs = { 0 };
 		char terr[256] = "";
 
-		snprintf(url, sizeof(url), "%s://%s/v3/%s",
-			 io.ca_file ? "https" : "http", e->endpoints[i], api);
+		snprintf(url, sizeof(url), "%s://%s/v3/%s", io.ca_file ? "https" : "http",
+			 e->endpoints[i], api);
 		if (io.http(io.ud, &rq, &rs, terr, sizeof(terr)) < 0) {
-			lbr_state_seterr(err, errlen, "state: etcd %s: %s",
-					 e->endpoints[i], terr[0] ? terr :
-					 "no answer");
+			lbr_state_seterr(err, errlen, "state: etcd %s: %s", e->endpoints[i],
+					 terr[0] ? terr : "no answer");
 			r = LBR_EIO;
 			continue;
 		}
@@ -159,8 +161,7 @@ static char *b64(const char *s, size_t n)
 	char *out = malloc(4 * ((n + 2) / 3) + 1);
 
 	if (out)
-		EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s,
-				(int)n);
+		EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
 	return out;
 }
 
@@ -176,8 +177,7 @@ static char *unb64(const char *s, size_t *outlen)
 		free(out);
 		return NULL;
 	}
-	r = n ? EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)s,
-				(int)n) : 0;
+	r = n ? EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n) : 0;
 	if (r < 0) {
 		free(out);
 		return NULL;
@@ -189,7 +189,6 @@ static char *unb64(const char *s, size_t *outlen)
 	out[*outlen] = '\0';
 	return out;
 }
-
 
 int64_t lbr_etcd_jint(json_object *o, const char *k)
 {
@@ -221,8 +220,7 @@ json_object *lbr_etcd_kv_obj(const char *key, const char *val, size_t vlen)
 	} else {
 		json_object_object_add(o, "key", json_object_new_string(k));
 		if (v)
-			json_object_object_add(o, "value",
-					       json_object_new_string(v));
+			json_object_object_add(o, "value", json_object_new_string(v));
 	}
 	free(k);
 	free(v);
@@ -272,15 +270,13 @@ int lbr_etcd_kv_from(json_object *range, struct etcd_kv *kv)
 
 	memset(kv, 0, sizeof(*kv));
 	if (!range || !json_object_object_get_ex(range, "kvs", &kvs) ||
-	    !json_object_is_type(kvs, json_type_array) ||
-	    json_object_array_length(kvs) == 0)
+	    !json_object_is_type(kvs, json_type_array) || json_object_array_length(kvs) == 0)
 		return 0;
 	k0 = json_object_array_get_idx(kvs, 0);
 	kv->found = 1;
 	kv->create_rev = lbr_etcd_jint(k0, "create_revision");
 	kv->lease = lbr_etcd_jint(k0, "lease");
-	if (json_object_object_get_ex(k0, "value", &v) &&
-	    json_object_is_type(v, json_type_string))
+	if (json_object_object_get_ex(k0, "value", &v) && json_object_is_type(v, json_type_string))
 		kv->value = unb64(json_object_get_string(v), &kv->len);
 	else
 		kv->value = strdup("");
@@ -291,8 +287,8 @@ int lbr_etcd_kv_from(json_object *range, struct etcd_kv *kv)
 	return 0;
 }
 
-int lbr_etcd_get(struct etcd_store *e, const char *key, struct etcd_kv *kv,
-		 char *err, size_t errlen)
+int lbr_etcd_get(struct etcd_store *e, const char *key, struct etcd_kv *kv, char *err,
+		 size_t errlen)
 {
 	json_object *req = lbr_etcd_kv_obj(key, NULL, 0), *resp = NULL;
 	int r;
@@ -304,16 +300,18 @@ int lbr_etcd_get(struct etcd_store *e, const char *key, struct etcd_kv *kv,
 	if (r == 0) {
 		r = lbr_etcd_kv_from(resp, kv);
 		if (r < 0)
-			lbr_state_seterr(err, errlen, "state: etcd returned an "
-					 "undecodable value for '%s'", key);
+			lbr_state_seterr(err, errlen,
+					 "state: etcd returned an "
+					 "undecodable value for '%s'",
+					 key);
 	}
 	json_object_put(req);
 	json_object_put(resp);
 	return r;
 }
 
-int lbr_etcd_put(struct etcd_store *e, const char *key, const char *val,
-		 size_t len, char *err, size_t errlen)
+int lbr_etcd_put(struct etcd_store *e, const char *key, const char *val, size_t len, char *err,
+		 size_t errlen)
 {
 	json_object *req = lbr_etcd_kv_obj(key, val, len), *resp = NULL;
 	int r;
@@ -326,9 +324,8 @@ int lbr_etcd_put(struct etcd_store *e, const char *key, const char *val,
 	return r;
 }
 
-int lbr_etcd_txn(struct etcd_store *e, json_object *compare,
-		 json_object *success, json_object *failure, int *ok,
-		 json_object **resp_out, char *err, size_t errlen)
+int lbr_etcd_txn(struct etcd_store *e, json_object *compare, json_object *success,
+		 json_object *failure, int *ok, json_object **resp_out, char *err, size_t errlen)
 {
 	json_object *req = json_object_new_object(), *resp = NULL, *v;
 	int r;
@@ -351,8 +348,7 @@ int lbr_etcd_txn(struct etcd_store *e, json_object *compare,
 	json_object_put(req);
 	if (r < 0)
 		return r;
-	*ok = json_object_object_get_ex(resp, "succeeded", &v) &&
-	      json_object_get_boolean(v);
+	*ok = json_object_object_get_ex(resp, "succeeded", &v) && json_object_get_boolean(v);
 	if (resp_out)
 		*resp_out = resp;
 	else
@@ -367,11 +363,9 @@ void lbr_etcd_clear_cmd(const struct etcd_store *e, char *buf, size_t n)
 	o = (size_t)snprintf(buf, n, "etcdctl --endpoints=");
 	for (i = 0; i < e->n_endpoints && o < n; i++)
 		o += (size_t)snprintf(buf + o, n - o, "%s%s://%s", i ? "," : "",
-				      io.ca_file ? "https" : "http",
-				      e->endpoints[i]);
+				      io.ca_file ? "https" : "http", e->endpoints[i]);
 	if (io.ca_file && o < n)
-		o += (size_t)snprintf(buf + o, n - o, " --cacert='%s'",
-				      io.ca_file);
+		o += (size_t)snprintf(buf + o, n - o, " --cacert='%s'", io.ca_file);
 	if (o < n)
 		snprintf(buf + o, n - o, " del '%s'", e->k_lock);
 }
@@ -390,8 +384,7 @@ static int check_endpoint(const char *s, size_t len)
 	if (s[0] == '[') {
 		const char *close = memchr(s, ']', len);
 
-		if (!close || close == s + 1 || close + 1 >= s + len ||
-		    close[1] != ':')
+		if (!close || close == s + 1 || close + 1 >= s + len || close[1] != ':')
 			return -1;
 		for (i = 1; s + i < close; i++)
 			if (!strchr("0123456789abcdefABCDEF:.", s[i]))
@@ -433,8 +426,7 @@ static char *join(const char *a, const char *b)
 	return s;
 }
 
-int lbr_etcd_parse_spec(struct etcd_store *e, const char *spec, char *err,
-			size_t errlen)
+int lbr_etcd_parse_spec(struct etcd_store *e, const char *spec, char *err, size_t errlen)
 {
 	const char *hosts = spec + strlen("etcd://"), *slash, *p, *comma;
 	char prefix[512];
@@ -442,9 +434,11 @@ int lbr_etcd_parse_spec(struct etcd_store *e, const char *spec, char *err,
 
 	slash = strchr(hosts, '/');
 	if (!slash || slash == hosts || !slash[1]) {
-		lbr_state_seterr(err, errlen, "state: invalid etcd location "
+		lbr_state_seterr(err, errlen,
+				 "state: invalid etcd location "
 				 "'%s' (expected etcd://HOST:PORT[,HOST:PORT]"
-				 "/PREFIX)", spec);
+				 "/PREFIX)",
+				 spec);
 		return LBR_EINVAL;
 	}
 	for (p = hosts; p <= slash; p = comma + 1) {
@@ -452,7 +446,8 @@ int lbr_etcd_parse_spec(struct etcd_store *e, const char *spec, char *err,
 		if (!comma)
 			comma = slash;
 		if (check_endpoint(p, (size_t)(comma - p)) < 0) {
-			lbr_state_seterr(err, errlen, "state: invalid etcd "
+			lbr_state_seterr(err, errlen,
+					 "state: invalid etcd "
 					 "endpoint '%.*s' in '%s' (expected "
 					 "HOST:PORT, port 1-65535)",
 					 (int)(comma - p), p, spec);
@@ -462,9 +457,12 @@ int lbr_etcd_parse_spec(struct etcd_store *e, const char *spec, char *err,
 	for (i = 1; slash[i]; i++) {
 		if (!strchr("abcdefghijklmnopqrstuvwxyz"
 			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/",
-			    slash[i]) || i >= sizeof(prefix) - 1) {
-			lbr_state_seterr(err, errlen, "state: invalid etcd "
-					 "prefix '%s' in '%s'", slash + 1, spec);
+			    slash[i]) ||
+		    i >= sizeof(prefix) - 1) {
+			lbr_state_seterr(err, errlen,
+					 "state: invalid etcd "
+					 "prefix '%s' in '%s'",
+					 slash + 1, spec);
 			return LBR_EINVAL;
 		}
 	}
@@ -490,8 +488,8 @@ int lbr_etcd_parse_spec(struct etcd_store *e, const char *spec, char *err,
 	e->k_backup = join(prefix, "state.backup");
 	e->k_audit = join(prefix, "audit");
 	e->state_name = join(spec, "state");
-	if (!e->prefix || !e->k_lock || !e->k_state || !e->k_backup ||
-	    !e->k_audit || !e->state_name)
+	if (!e->prefix || !e->k_lock || !e->k_state || !e->k_backup || !e->k_audit ||
+	    !e->state_name)
 		return LBR_ENOMEM;
 	return 0;
 }

@@ -72,8 +72,8 @@ static void etcd_free(struct lbr_state_store *st)
 	free(e);
 }
 
-static int etcd_open(const char *spec, const char *base_dir,
-		     struct lbr_state_store **out, char *err, size_t errlen)
+static int etcd_open(const char *spec, const char *base_dir, struct lbr_state_store **out,
+		     char *err, size_t errlen)
 {
 	struct etcd_store *e;
 	int r;
@@ -87,8 +87,7 @@ static int etcd_open(const char *spec, const char *base_dir,
 	/* A spool left by an earlier run is replayed first. */
 	e->spool_pending = 1;
 	e->base.location = strdup(spec);
-	r = e->base.location ? lbr_etcd_parse_spec(e, spec, err, errlen) :
-			       LBR_ENOMEM;
+	r = e->base.location ? lbr_etcd_parse_spec(e, spec, err, errlen) : LBR_ENOMEM;
 	if (r < 0) {
 		etcd_free(&e->base);
 		return r;
@@ -101,9 +100,8 @@ static int etcd_open(const char *spec, const char *base_dir,
 
 /* lease/grant (id 0, ttl given) or lease/keepalive, lease/revoke,
  * lease/timetolive (id given).  *id_out and *ttl_out when non-NULL. */
-static int lease_call(struct etcd_store *e, const char *api, int64_t id,
-		      int ttl, int64_t *id_out, int64_t *ttl_out, char *err,
-		      size_t errlen)
+static int lease_call(struct etcd_store *e, const char *api, int64_t id, int ttl, int64_t *id_out,
+		      int64_t *ttl_out, char *err, size_t errlen)
 {
 	json_object *req = json_object_new_object(), *resp = NULL;
 	int r;
@@ -131,16 +129,15 @@ static void lease_revoke(struct etcd_store *e, int64_t lease)
 	char err[256];
 
 	if (lease)
-		lease_call(e, "lease/revoke", lease, 0, NULL, NULL, err,
-			   sizeof(err));
+		lease_call(e, "lease/revoke", lease, 0, NULL, NULL, err, sizeof(err));
 }
 
 /* ---- lock ------------------------------------------------------------ */
 
 /* Describe the holder of a lock value for messages; 0, or -1 when the
  * value is garbage (then buf shows it raw with the command clearing it). */
-static int describe_value(struct etcd_store *e, const struct etcd_kv *kv,
-			  struct lbr_lock_info *h, char *buf, size_t n)
+static int describe_value(struct etcd_store *e, const struct etcd_kv *kv, struct lbr_lock_info *h,
+			  char *buf, size_t n)
 {
 	char raw[300], cmd[600];
 
@@ -151,15 +148,17 @@ static int describe_value(struct etcd_store *e, const struct etcd_kv *kv,
 	memset(h, 0, sizeof(*h));
 	lbr_state_quote_raw(kv->value, kv->len, 200, raw, sizeof(raw));
 	lbr_etcd_clear_cmd(e, cmd, sizeof(cmd));
-	snprintf(buf, n, "a lock whose value is not lock info: '%s'; if no "
-		 "agent holds it, clear it with: %s", raw, cmd);
+	snprintf(buf, n,
+		 "a lock whose value is not lock info: '%s'; if no "
+		 "agent holds it, clear it with: %s",
+		 raw, cmd);
 	return -1;
 }
 
 /* Try once to create the lock key with a fresh lease.  1 taken, 0 held by
  * someone else (*kv holds their value), <0 error. */
-static int try_lock(struct lbr_state_store *st, const char *info,
-		    struct etcd_kv *kv, char *err, size_t errlen)
+static int try_lock(struct lbr_state_store *st, const char *info, struct etcd_kv *kv, char *err,
+		    size_t errlen)
 {
 	struct etcd_store *e = E(st);
 	json_object *put, *resp = NULL, *v, *rs;
@@ -168,8 +167,7 @@ static int try_lock(struct lbr_state_store *st, const char *info,
 	int ok, r;
 
 	t0 = lbr_state_now_ms();
-	r = lease_call(e, "lease/grant", 0, st->lock_ttl, &lease, &ttl, err,
-		       errlen);
+	r = lease_call(e, "lease/grant", 0, st->lock_ttl, &lease, &ttl, err, errlen);
 	if (r < 0)
 		return r;
 	if (!lease) {
@@ -179,18 +177,16 @@ static int try_lock(struct lbr_state_store *st, const char *info,
 	put = lbr_etcd_kv_obj(e->k_lock, info, strlen(info));
 	if (put)
 		json_object_object_add(put, "lease", lbr_etcd_i64(lease));
-	r = lbr_etcd_txn(e, lbr_etcd_cmp_create(e->k_lock, 0),
-			 lbr_etcd_op("request_put", put),
-			 lbr_etcd_op("request_range",
-				     lbr_etcd_kv_obj(e->k_lock, NULL, 0)),
-			 &ok, &resp, err, errlen);
+	r = lbr_etcd_txn(e, lbr_etcd_cmp_create(e->k_lock, 0), lbr_etcd_op("request_put", put),
+			 lbr_etcd_op("request_range", lbr_etcd_kv_obj(e->k_lock, NULL, 0)), &ok,
+			 &resp, err, errlen);
 	if (r < 0 || !ok) {
 		lease_revoke(e, lease);
 		/* The failure branch read the winner's value. */
 		if (r == 0 && json_object_object_get_ex(resp, "responses", &v) &&
 		    json_object_array_length(v) > 0 &&
-		    json_object_object_get_ex(json_object_array_get_idx(v, 0),
-					      "response_range", &rs))
+		    json_object_object_get_ex(json_object_array_get_idx(v, 0), "response_range",
+					      &rs))
 			lbr_etcd_kv_from(rs, kv);
 		json_object_put(resp);
 		return r;
@@ -198,8 +194,7 @@ static int try_lock(struct lbr_state_store *st, const char *info,
 	pthread_mutex_lock(&e->mu);
 	e->lease = lease;
 	/* The put's revision is the lock key's create_revision. */
-	e->lock_rev = lbr_etcd_jint(json_object_object_get_ex(resp, "header",
-							      &v) ? v : NULL,
+	e->lock_rev = lbr_etcd_jint(json_object_object_get_ex(resp, "header", &v) ? v : NULL,
 				    "revision");
 	e->valid_until = t0 + (uint64_t)(ttl > 0 ? ttl : st->lock_ttl) * 1000u;
 	e->lost = 0;
@@ -208,9 +203,8 @@ static int try_lock(struct lbr_state_store *st, const char *info,
 	return 1;
 }
 
-static int etcd_lock(struct lbr_state_store *st, const char *operation,
-		     int timeout_s, struct lbr_lock_info *holder, char *err,
-		     size_t errlen)
+static int etcd_lock(struct lbr_state_store *st, const char *operation, int timeout_s,
+		     struct lbr_lock_info *holder, char *err, size_t errlen)
 {
 	struct etcd_store *e = E(st);
 	struct lbr_lock_info h;
@@ -220,8 +214,10 @@ static int etcd_lock(struct lbr_state_store *st, const char *operation,
 	int r;
 
 	if (e->lease) {
-		lbr_state_seterr(err, errlen, "state: lock on '%s' is already "
-				 "held by this agent", st->location);
+		lbr_state_seterr(err, errlen,
+				 "state: lock on '%s' is already "
+				 "held by this agent",
+				 st->location);
 		return LBR_EINVAL;
 	}
 	r = lbr_state_uuid(id);
@@ -248,8 +244,10 @@ static int etcd_lock(struct lbr_state_store *st, const char *operation,
 			describe_value(e, &kv, &h, desc, sizeof(desc));
 			if (holder)
 				*holder = h;
-			lbr_state_seterr(err, errlen, "state: '%s' is locked by "
-					 "%s", st->location, desc);
+			lbr_state_seterr(err, errlen,
+					 "state: '%s' is locked by "
+					 "%s",
+					 st->location, desc);
 			r = LBR_ELOCKED;
 			goto out;
 		}
@@ -282,8 +280,7 @@ static int etcd_unlock(struct lbr_state_store *st)
 	return 0;
 }
 
-static int etcd_keepalive(struct lbr_state_store *st, char *err,
-			  size_t errlen)
+static int etcd_keepalive(struct lbr_state_store *st, char *err, size_t errlen)
 {
 	struct etcd_store *e = E(st);
 	int64_t lease, ttl = 0;
@@ -294,8 +291,10 @@ static int etcd_keepalive(struct lbr_state_store *st, char *err,
 	lease = e->lost ? 0 : e->lease;
 	pthread_mutex_unlock(&e->mu);
 	if (!lease) {
-		lbr_state_seterr(err, errlen, "state: the lock on '%s' is not "
-				 "held", st->location);
+		lbr_state_seterr(err, errlen,
+				 "state: the lock on '%s' is not "
+				 "held",
+				 st->location);
 		return e->lease ? LBR_EFENCED : LBR_EINVAL;
 	}
 	t0 = lbr_state_now_ms();
@@ -314,8 +313,10 @@ static int etcd_keepalive(struct lbr_state_store *st, char *err,
 	}
 	pthread_mutex_unlock(&e->mu);
 	if (r == LBR_EFENCED)
-		lbr_state_seterr(err, errlen, "state: lost the lock on '%s' "
-				 "(lease expired or revoked)", st->location);
+		lbr_state_seterr(err, errlen,
+				 "state: lost the lock on '%s' "
+				 "(lease expired or revoked)",
+				 st->location);
 	return r;
 }
 
@@ -330,8 +331,7 @@ static uint64_t etcd_valid_until(const struct lbr_state_store *st)
 	return t;
 }
 
-static int etcd_lock_info(struct lbr_state_store *st,
-			  struct lbr_lock_info *info)
+static int etcd_lock_info(struct lbr_state_store *st, struct lbr_lock_info *info)
 {
 	struct etcd_store *e = E(st);
 	struct etcd_kv kv;
@@ -346,14 +346,13 @@ static int etcd_lock_info(struct lbr_state_store *st,
 	/* An expired lease deletes the key by itself: no stale locks. */
 	r = kv.found ? 0 : LBR_ENOENT;
 	if (kv.found && describe_value(e, &kv, info, desc, sizeof(desc)) < 0)
-		lbr_state_setmsg(st, "state: '%s' is locked by %s",
-				 st->location, desc);
+		lbr_state_setmsg(st, "state: '%s' is locked by %s", st->location, desc);
 	lbr_etcd_kv_release(&kv);
 	return r;
 }
 
-static int etcd_force_unlock(struct lbr_state_store *st, const char *id,
-			     int force, char *err, size_t errlen)
+static int etcd_force_unlock(struct lbr_state_store *st, const char *id, int force, char *err,
+			     size_t errlen)
 {
 	struct etcd_store *e = E(st);
 	struct lbr_lock_info h;
@@ -366,50 +365,50 @@ static int etcd_force_unlock(struct lbr_state_store *st, const char *id,
 	if (r < 0)
 		return r;
 	if (!kv.found) {
-		lbr_state_seterr(err, errlen, "state: '%s' is not locked",
-				 st->location);
+		lbr_state_seterr(err, errlen, "state: '%s' is not locked", st->location);
 		r = LBR_ENOENT;
 		goto out;
 	}
 	if (describe_value(e, &kv, &h, desc, sizeof(desc)) < 0) {
-		lbr_state_seterr(err, errlen, "state: '%s' is locked by %s",
-				 st->location, desc);
+		lbr_state_seterr(err, errlen, "state: '%s' is locked by %s", st->location, desc);
 		r = LBR_ECORRUPT;
 		goto out;
 	}
 	if (!id || strcmp(id, h.id) != 0) {
-		lbr_state_seterr(err, errlen, "state: lock id '%s' does not "
-				 "match the lock on '%s' (%s)", id ? id : "",
-				 st->location, h.id);
+		lbr_state_seterr(err, errlen,
+				 "state: lock id '%s' does not "
+				 "match the lock on '%s' (%s)",
+				 id ? id : "", st->location, h.id);
 		r = LBR_EINVAL;
 		goto out;
 	}
 	if (kv.lease) {
-		r = lease_call(e, "lease/timetolive", kv.lease, 0, NULL, &ttl,
-			       err, errlen);
+		r = lease_call(e, "lease/timetolive", kv.lease, 0, NULL, &ttl, err, errlen);
 		if (r == LBR_ENOENT)
 			ttl = -1;
 		else if (r < 0)
 			goto out;
 	}
 	if (ttl > 0 && !force) {
-		lbr_state_seterr(err, errlen, "state: '%s' is locked by %s, "
+		lbr_state_seterr(err, errlen,
+				 "state: '%s' is locked by %s, "
 				 "whose lease is alive (%llds left); not "
-				 "breaking it without force", st->location,
-				 desc, (long long)ttl);
+				 "breaking it without force",
+				 st->location, desc, (long long)ttl);
 		r = LBR_ELOCKED;
 		goto out;
 	}
 	/* Delete exactly the lock we looked at, not a newer one. */
 	r = lbr_etcd_txn(e, lbr_etcd_cmp_create(e->k_lock, kv.create_rev),
-			 lbr_etcd_op("request_delete_range",
-				     lbr_etcd_kv_obj(e->k_lock, NULL, 0)),
+			 lbr_etcd_op("request_delete_range", lbr_etcd_kv_obj(e->k_lock, NULL, 0)),
 			 NULL, &ok, NULL, err, errlen);
 	if (r < 0)
 		goto out;
 	if (!ok) {
-		lbr_state_seterr(err, errlen, "state: the lock on '%s' changed "
-				 "while breaking it", st->location);
+		lbr_state_seterr(err, errlen,
+				 "state: the lock on '%s' changed "
+				 "while breaking it",
+				 st->location);
 		r = LBR_ELOCKED;
 		goto out;
 	}
@@ -421,8 +420,7 @@ out:
 	return r;
 }
 
-static int etcd_audit(struct lbr_state_store *st,
-		      const struct lbr_audit_rec *rec)
+static int etcd_audit(struct lbr_state_store *st, const struct lbr_audit_rec *rec)
 {
 	static unsigned long seq;
 	struct etcd_store *e = E(st);
@@ -440,8 +438,7 @@ static int etcd_audit(struct lbr_state_store *st,
 	 * audit at once). */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(key, sizeof(key), "%s/%020lld-%ld-%06lu", e->k_audit,
-		 (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec,
-		 (long)getpid(),
+		 (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, (long)getpid(),
 		 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED) % 1000000u);
 	/* Older lines first; while they cannot be replayed etcd is not
 	 * tried again for this one. */
@@ -452,27 +449,25 @@ static int etcd_audit(struct lbr_state_store *st,
 		goto out;
 	if (!st->audit_spool) {
 		lbr_state_setmsg(st, "%s (audit line lost: %s %s %s %s:%u)", why,
-				 rec->pool ? rec->pool : "-",
-				 rec->action ? rec->action : "-",
+				 rec->pool ? rec->pool : "-", rec->action ? rec->action : "-",
 				 rec->member_id ? rec->member_id : "-",
 				 rec->address ? rec->address : "-", rec->port);
 		goto out;
 	}
 	if (lbr_etcd_spool_append(e, key, line, serr, sizeof(serr)) < 0) {
-		lbr_state_setmsg(st, "%s; %s (audit line lost: %s %s %s %s:%u)",
-				 why, serr, rec->pool ? rec->pool : "-",
-				 rec->action ? rec->action : "-",
+		lbr_state_setmsg(st, "%s; %s (audit line lost: %s %s %s %s:%u)", why, serr,
+				 rec->pool ? rec->pool : "-", rec->action ? rec->action : "-",
 				 rec->member_id ? rec->member_id : "-",
 				 rec->address ? rec->address : "-", rec->port);
 		r = LBR_EIO;
 		goto out;
 	}
-	lbr_state_setmsg(st, "%s; audit line (%s %s %s %s:%u) kept in '%s' "
-			 "for replay", why, rec->pool ? rec->pool : "-",
-			 rec->action ? rec->action : "-",
-			 rec->member_id ? rec->member_id : "-",
-			 rec->address ? rec->address : "-", rec->port,
-			 st->audit_spool);
+	lbr_state_setmsg(st,
+			 "%s; audit line (%s %s %s %s:%u) kept in '%s' "
+			 "for replay",
+			 why, rec->pool ? rec->pool : "-", rec->action ? rec->action : "-",
+			 rec->member_id ? rec->member_id : "-", rec->address ? rec->address : "-",
+			 rec->port, st->audit_spool);
 	r = 1;
 out:
 	free(line);
@@ -493,8 +488,7 @@ static int etcd_audit_flush(struct lbr_state_store *st)
 
 /* ---- document -------------------------------------------------------- */
 
-static int etcd_load(struct lbr_state_store *st, struct lbr_state **out,
-		     char *err, size_t errlen)
+static int etcd_load(struct lbr_state_store *st, struct lbr_state **out, char *err, size_t errlen)
 {
 	struct etcd_store *e = E(st);
 	struct etcd_kv kv;
@@ -504,8 +498,7 @@ static int etcd_load(struct lbr_state_store *st, struct lbr_state **out,
 	if (r < 0)
 		return r;
 	if (kv.found) {
-		r = lbr_state_parse_file(e->state_name, kv.value, kv.len, out,
-					 err, errlen);
+		r = lbr_state_parse_file(e->state_name, kv.value, kv.len, out, err, errlen);
 	} else {
 		*out = lbr_state_new();
 		r = *out ? 0 : LBR_ENOMEM;
@@ -514,8 +507,7 @@ static int etcd_load(struct lbr_state_store *st, struct lbr_state **out,
 	return r;
 }
 
-static int etcd_save(struct lbr_state_store *st, struct lbr_state *doc,
-		     char *err, size_t errlen)
+static int etcd_save(struct lbr_state_store *st, struct lbr_state *doc, char *err, size_t errlen)
 {
 	struct etcd_store *e = E(st);
 	struct lbr_state *disk = NULL;
@@ -532,14 +524,17 @@ static int etcd_save(struct lbr_state_store *st, struct lbr_state *doc,
 	valid_until = e->valid_until;
 	pthread_mutex_unlock(&e->mu);
 	if (!e->lease) {
-		lbr_state_seterr(err, errlen, "state: cannot save '%s' without "
-				 "holding its lock", st->location);
+		lbr_state_seterr(err, errlen,
+				 "state: cannot save '%s' without "
+				 "holding its lock",
+				 st->location);
 		return LBR_EINVAL;
 	}
 	if (lost || lbr_state_now_ms() >= valid_until) {
-		lbr_state_seterr(err, errlen, "state: lost the lock on '%s' "
-				 "(lease expired%s); not saving", st->location,
-				 lost ? "" : ": no keepalive within the TTL");
+		lbr_state_seterr(err, errlen,
+				 "state: lost the lock on '%s' "
+				 "(lease expired%s); not saving",
+				 st->location, lost ? "" : ": no keepalive within the TTL");
 		return LBR_EFENCED;
 	}
 	/* The audit lines of this pass go first; a failure here is the
@@ -550,21 +545,18 @@ static int etcd_save(struct lbr_state_store *st, struct lbr_state *doc,
 	if (r < 0)
 		goto out;
 	if (kv.found) {
-		r = lbr_state_parse_file(e->state_name, kv.value, kv.len, &disk,
-					 err, errlen);
+		r = lbr_state_parse_file(e->state_name, kv.value, kv.len, &disk, err, errlen);
 		if (r < 0)
 			goto out;
 	}
-	r = lbr_state_next_version(st->location, disk, doc, lineage, &serial,
-				   err, errlen);
+	r = lbr_state_next_version(st->location, disk, doc, lineage, &serial, err, errlen);
 	if (r < 0)
 		goto out;
 	r = LBR_ENOMEM;
 	text = lbr_state_render(doc, lineage, serial, &updated_at, &ver);
 	if (!text)
 		goto out;
-	ops = lbr_etcd_op("request_put",
-			  lbr_etcd_kv_obj(e->k_state, text, strlen(text)));
+	ops = lbr_etcd_op("request_put", lbr_etcd_kv_obj(e->k_state, text, strlen(text)));
 	if (!ops)
 		goto out;
 	if (kv.found) {
@@ -572,17 +564,17 @@ static int etcd_save(struct lbr_state_store *st, struct lbr_state *doc,
 		if (!put)
 			goto out;
 		json_object_object_add(put, "request_put",
-				       lbr_etcd_kv_obj(e->k_backup, kv.value,
-						       kv.len));
+				       lbr_etcd_kv_obj(e->k_backup, kv.value, kv.len));
 		json_object_array_add(ops, put);
 	}
-	r = lbr_etcd_txn(e, lbr_etcd_cmp_create(e->k_lock, lock_rev), ops,
-			 NULL, &ok, NULL, err, errlen);
+	r = lbr_etcd_txn(e, lbr_etcd_cmp_create(e->k_lock, lock_rev), ops, NULL, &ok, NULL, err,
+			 errlen);
 	ops = NULL; /* consumed */
 	if (r < 0)
 		goto out;
 	if (!ok) {
-		lbr_state_seterr(err, errlen, "state: lost the lock on '%s' "
+		lbr_state_seterr(err, errlen,
+				 "state: lost the lock on '%s' "
 				 "before writing (fenced); not saving",
 				 st->location);
 		r = LBR_EFENCED;

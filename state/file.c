@@ -109,15 +109,19 @@ int lbr_state_fsync_dir(const char *path, char *err, size_t errlen)
 	dir = dirname(copy);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		lbr_state_seterr(err, errlen, "state: cannot open directory "
-				 "'%s' (%s)", dir, strerror(errno));
+		lbr_state_seterr(err, errlen,
+				 "state: cannot open directory "
+				 "'%s' (%s)",
+				 dir, strerror(errno));
 		goto out;
 	}
 	/* Some file systems cannot fsync a directory; they say EINVAL and
 	 * there is nothing better we could do about it. */
 	if (fsync(fd) < 0 && errno != EINVAL) {
-		lbr_state_seterr(err, errlen, "state: cannot fsync directory "
-				 "'%s' (%s)", dir, strerror(errno));
+		lbr_state_seterr(err, errlen,
+				 "state: cannot fsync directory "
+				 "'%s' (%s)",
+				 dir, strerror(errno));
 		goto out;
 	}
 	r = 0;
@@ -129,37 +133,36 @@ out:
 }
 
 /* Create tmp (replacing a stale one) with exactly buf, mode 0600, fsynced. */
-int lbr_state_write_tmp(const char *tmp, const char *buf, size_t len, char *err,
-		     size_t errlen)
+int lbr_state_write_tmp(const char *tmp, const char *buf, size_t len, char *err, size_t errlen)
 {
 	int fd = -1, r = LBR_EIO;
 
 	/* A stale tmp is left by a crashed save; we hold the lock, so no live
 	 * agent is writing it. */
 	if (unlink(tmp) < 0 && errno != ENOENT) {
-		lbr_state_seterr(err, errlen, "state: cannot remove stale '%s' "
-				 "(%s)", tmp, strerror(errno));
+		lbr_state_seterr(err, errlen,
+				 "state: cannot remove stale '%s' "
+				 "(%s)",
+				 tmp, strerror(errno));
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		lbr_state_seterr(err, errlen, "state: cannot create '%s' (%s)",
-				 tmp, strerror(errno));
+		lbr_state_seterr(err, errlen, "state: cannot create '%s' (%s)", tmp,
+				 strerror(errno));
 		goto out;
 	}
 	/* The umask may have taken bits away; state may hold nothing secret
 	 * but still describes the infrastructure, so be exact. */
-	if (fchmod(fd, 0600) < 0 || lbr_state_write_all(fd, buf, len) < 0 ||
-	    fsync(fd) < 0) {
-		lbr_state_seterr(err, errlen, "state: cannot write '%s' (%s)",
-				 tmp, strerror(errno));
+	if (fchmod(fd, 0600) < 0 || lbr_state_write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
+		lbr_state_seterr(err, errlen, "state: cannot write '%s' (%s)", tmp,
+				 strerror(errno));
 		goto out;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		lbr_state_seterr(err, errlen, "state: cannot write '%s' (%s)",
-				 tmp, strerror(errno));
+		lbr_state_seterr(err, errlen, "state: cannot write '%s' (%s)", tmp,
+				 strerror(errno));
 		goto out;
 	}
 	fd = -1;
@@ -172,33 +175,32 @@ out:
 	return r;
 }
 
-int lbr_state_rename_durable(const char *from, const char *to, char *err,
-			  size_t errlen)
+int lbr_state_rename_durable(const char *from, const char *to, char *err, size_t errlen)
 {
 	if (rename(from, to) < 0) {
-		lbr_state_seterr(err, errlen, "state: cannot rename '%s' to "
-				 "'%s' (%s)", from, to, strerror(errno));
+		lbr_state_seterr(err, errlen,
+				 "state: cannot rename '%s' to "
+				 "'%s' (%s)",
+				 from, to, strerror(errno));
 		unlink(from);
 		return LBR_EIO;
 	}
 	return lbr_state_fsync_dir(to, err, errlen);
 }
 
-int lbr_state_append_sync(const char *path, const char *buf, size_t len,
-			  char *err, size_t errlen)
+int lbr_state_append_sync(const char *path, const char *buf, size_t len, char *err, size_t errlen)
 {
 	int fd, r = LBR_EIO;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-		  O_NOCTTY, 0600);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 	if (fd < 0) {
-		lbr_state_seterr(err, errlen, "state: cannot open '%s' (%s)",
-				 path, strerror(errno));
+		lbr_state_seterr(err, errlen, "state: cannot open '%s' (%s)", path,
+				 strerror(errno));
 		return LBR_EIO;
 	}
 	if (lbr_state_write_all(fd, buf, len) < 0 || fdatasync(fd) < 0) {
-		lbr_state_seterr(err, errlen, "state: cannot append to '%s' (%s)",
-				 path, strerror(errno));
+		lbr_state_seterr(err, errlen, "state: cannot append to '%s' (%s)", path,
+				 strerror(errno));
 		goto out;
 	}
 	r = 0;
@@ -207,16 +209,17 @@ out:
 	return r;
 }
 
-int lbr_state_replace_file(const char *path, const char *buf, size_t len,
-			   char *err, size_t errlen)
+int lbr_state_replace_file(const char *path, const char *buf, size_t len, char *err, size_t errlen)
 {
 	char *tmp;
 	int r;
 
 	if (len == 0) {
 		if (unlink(path) < 0 && errno != ENOENT) {
-			lbr_state_seterr(err, errlen, "state: cannot remove '%s' "
-					 "(%s)", path, strerror(errno));
+			lbr_state_seterr(err, errlen,
+					 "state: cannot remove '%s' "
+					 "(%s)",
+					 path, strerror(errno));
 			return LBR_EIO;
 		}
 		return lbr_state_fsync_dir(path, err, errlen);

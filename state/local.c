@@ -47,15 +47,15 @@
 
 struct local_store {
 	struct lbr_state_store base;
-	char *path;       /* FILE */
-	int lock_fd;      /* fd of FILE.lock while we hold it, else -1 */
+	char *path;  /* FILE */
+	int lock_fd; /* fd of FILE.lock while we hold it, else -1 */
 	/* audit log, kept open; group commit (see local_audit) */
-	int audit_fd1;            /* fd + 1; 0 = not open yet */
-	uint64_t audit_written;   /* lines written */
-	uint64_t audit_synced;    /* lines known to be on disk */
-	int audit_syncing;        /* a thread is in fdatasync() */
+	int audit_fd1;          /* fd + 1; 0 = not open yet */
+	uint64_t audit_written; /* lines written */
+	uint64_t audit_synced;  /* lines known to be on disk */
+	int audit_syncing;      /* a thread is in fdatasync() */
 	uint64_t audit_last_sync_ms;
-	int audit_err;            /* errno of a failed fdatasync, sticky */
+	int audit_err; /* errno of a failed fdatasync, sticky */
 };
 
 static struct local_store *L(const struct lbr_state_store *st)
@@ -83,8 +83,8 @@ static void local_free(struct lbr_state_store *st)
 	free(l);
 }
 
-static int local_open(const char *spec, const char *base_dir,
-		      struct lbr_state_store **out, char *err, size_t errlen)
+static int local_open(const char *spec, const char *base_dir, struct lbr_state_store **out,
+		      char *err, size_t errlen)
 {
 	struct local_store *l = NULL;
 	struct stat sb;
@@ -96,8 +96,10 @@ static int local_open(const char *spec, const char *base_dir,
 	if (!path)
 		return LBR_ENOMEM;
 	if (path[strlen(path) - 1] == '/') {
-		lbr_state_seterr(err, errlen, "state: '%s' is a directory, not "
-				 "a state file", path);
+		lbr_state_seterr(err, errlen,
+				 "state: '%s' is a directory, not "
+				 "a state file",
+				 path);
 		goto out;
 	}
 	copy = strdup(path);
@@ -107,13 +109,17 @@ static int local_open(const char *spec, const char *base_dir,
 	}
 	dir = dirname(copy);
 	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-		lbr_state_seterr(err, errlen, "state: directory '%s' of '%s' "
-				 "does not exist", dir, path);
+		lbr_state_seterr(err, errlen,
+				 "state: directory '%s' of '%s' "
+				 "does not exist",
+				 dir, path);
 		goto out;
 	}
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-		lbr_state_seterr(err, errlen, "state: '%s' is not a regular "
-				 "file", path);
+		lbr_state_seterr(err, errlen,
+				 "state: '%s' is not a regular "
+				 "file",
+				 path);
 		goto out;
 	}
 	r = LBR_ENOMEM;
@@ -155,9 +161,8 @@ static int read_lock_info(int fd, struct lbr_lock_info *info)
 	buf[n] = '\0';
 	return lbr_state_lock_info_parse(buf, (size_t)n, info);
 }
-static int local_lock(struct lbr_state_store *st, const char *operation,
-		   int timeout_s, struct lbr_lock_info *holder, char *err,
-		   size_t errlen)
+static int local_lock(struct lbr_state_store *st, const char *operation, int timeout_s,
+		      struct lbr_lock_info *holder, char *err, size_t errlen)
 {
 	struct lbr_lock_info h;
 	struct stat a, b;
@@ -169,8 +174,10 @@ static int local_lock(struct lbr_state_store *st, const char *operation,
 	if (holder)
 		memset(holder, 0, sizeof(*holder));
 	if (l->lock_fd >= 0) {
-		lbr_state_seterr(err, errlen, "state: lock on '%s' is already "
-				 "held by this agent", st->location);
+		lbr_state_seterr(err, errlen,
+				 "state: lock on '%s' is already "
+				 "held by this agent",
+				 st->location);
 		return LBR_EINVAL;
 	}
 	lockpath = lbr_state_suffix(l->path, ".lock");
@@ -178,11 +185,12 @@ static int local_lock(struct lbr_state_store *st, const char *operation,
 		return LBR_ENOMEM;
 	deadline = lbr_state_now_ms() + (uint64_t)(timeout_s > 0 ? timeout_s : 0) * 1000u;
 	for (;;) {
-		fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-			  O_NOCTTY, 0600);
+		fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 		if (fd < 0) {
-			lbr_state_seterr(err, errlen, "state: cannot open '%s' "
-					 "(%s)", lockpath, strerror(errno));
+			lbr_state_seterr(err, errlen,
+					 "state: cannot open '%s' "
+					 "(%s)",
+					 lockpath, strerror(errno));
 			goto out;
 		}
 		/* Fix a mode the umask spoiled; harmless if not ours. */
@@ -190,16 +198,18 @@ static int local_lock(struct lbr_state_store *st, const char *operation,
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			/* Someone may have replaced the file between our open
 			 * and flock: then our lock guards nothing. */
-			if (fstat(fd, &a) == 0 && stat(lockpath, &b) == 0 &&
-			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			if (fstat(fd, &a) == 0 && stat(lockpath, &b) == 0 && a.st_dev == b.st_dev &&
+			    a.st_ino == b.st_ino)
 				break;
 			close(fd);
 			fd = -1;
 			continue;
 		}
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			lbr_state_seterr(err, errlen, "state: cannot lock '%s' "
-					 "(%s)", lockpath, strerror(errno));
+			lbr_state_seterr(err, errlen,
+					 "state: cannot lock '%s' "
+					 "(%s)",
+					 lockpath, strerror(errno));
 			goto out;
 		}
 		if (lbr_state_now_ms() >= deadline) {
@@ -207,8 +217,10 @@ static int local_lock(struct lbr_state_store *st, const char *operation,
 			if (holder)
 				*holder = h;
 			lbr_state_describe_holder(&h, desc, sizeof(desc));
-			lbr_state_seterr(err, errlen, "state: '%s' is locked by "
-					 "%s", st->location, desc);
+			lbr_state_seterr(err, errlen,
+					 "state: '%s' is locked by "
+					 "%s",
+					 st->location, desc);
 			r = LBR_ELOCKED;
 			goto out;
 		}
@@ -228,11 +240,10 @@ static int local_lock(struct lbr_state_store *st, const char *operation,
 		r = LBR_ENOMEM;
 		goto out;
 	}
-	if (ftruncate(fd, 0) < 0 ||
-	    pwrite(fd, info, strlen(info), 0) != (ssize_t)strlen(info) ||
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, info, strlen(info), 0) != (ssize_t)strlen(info) ||
 	    fsync(fd) < 0) {
-		lbr_state_seterr(err, errlen, "state: cannot write '%s' (%s)",
-				 lockpath, strerror(errno));
+		lbr_state_seterr(err, errlen, "state: cannot write '%s' (%s)", lockpath,
+				 strerror(errno));
 		goto out;
 	}
 	l->lock_fd = fd;
@@ -256,8 +267,10 @@ static int local_unlock(struct lbr_state_store *st)
 		return 0;
 	/* Clear the info first so nobody reads a released lock as stale. */
 	if (ftruncate(l->lock_fd, 0) < 0 || fsync(l->lock_fd) < 0) {
-		snprintf(st->msg, sizeof(st->msg), "state: cannot clear '%s.lock' "
-			 "(%s)", l->path, strerror(errno));
+		snprintf(st->msg, sizeof(st->msg),
+			 "state: cannot clear '%s.lock' "
+			 "(%s)",
+			 l->path, strerror(errno));
 		r = LBR_EIO;
 	}
 	close(l->lock_fd);
@@ -266,8 +279,8 @@ static int local_unlock(struct lbr_state_store *st)
 	return r;
 }
 
-static int local_force_unlock(struct lbr_state_store *st, const char *id,
-			      int force, char *err, size_t errlen)
+static int local_force_unlock(struct lbr_state_store *st, const char *id, int force, char *err,
+			      size_t errlen)
 {
 	struct local_store *l = L(st);
 	struct lbr_lock_info h;
@@ -284,46 +297,51 @@ static int local_force_unlock(struct lbr_state_store *st, const char *id,
 	fd = open(lockpath, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENOENT) {
-			lbr_state_seterr(err, errlen, "state: '%s' is not locked",
-					 st->location);
+			lbr_state_seterr(err, errlen, "state: '%s' is not locked", st->location);
 			r = LBR_ENOENT;
 		} else {
-			lbr_state_seterr(err, errlen, "state: cannot open '%s' "
-					 "(%s)", lockpath, strerror(errno));
+			lbr_state_seterr(err, errlen,
+					 "state: cannot open '%s' "
+					 "(%s)",
+					 lockpath, strerror(errno));
 		}
 		goto out;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK) {
-			lbr_state_seterr(err, errlen, "state: cannot lock '%s' "
-					 "(%s)", lockpath, strerror(errno));
+			lbr_state_seterr(err, errlen,
+					 "state: cannot lock '%s' "
+					 "(%s)",
+					 lockpath, strerror(errno));
 			goto out;
 		}
 		/* A live process holds it: breaking it would let two agents
 		 * act at once.  That process releases it when it exits. */
 		read_lock_info(fd, &h);
 		lbr_state_describe_holder(&h, desc, sizeof(desc));
-		lbr_state_seterr(err, errlen, "state: '%s' is locked by live "
-				 "%s; not breaking it", st->location, desc);
+		lbr_state_seterr(err, errlen,
+				 "state: '%s' is locked by live "
+				 "%s; not breaking it",
+				 st->location, desc);
 		r = LBR_ELOCKED;
 		goto out;
 	}
 	if (read_lock_info(fd, &h) < 0) {
-		lbr_state_seterr(err, errlen, "state: '%s' is not locked",
-				 st->location);
+		lbr_state_seterr(err, errlen, "state: '%s' is not locked", st->location);
 		r = LBR_ENOENT;
 		goto out;
 	}
 	if (!id || strcmp(id, h.id) != 0) {
-		lbr_state_seterr(err, errlen, "state: lock id '%s' does not "
-				 "match the lock on '%s' (%s)", id ? id : "",
-				 st->location, h.id);
+		lbr_state_seterr(err, errlen,
+				 "state: lock id '%s' does not "
+				 "match the lock on '%s' (%s)",
+				 id ? id : "", st->location, h.id);
 		r = LBR_EINVAL;
 		goto out;
 	}
 	if (ftruncate(fd, 0) < 0 || fsync(fd) < 0) {
-		lbr_state_seterr(err, errlen, "state: cannot clear '%s' (%s)",
-				 lockpath, strerror(errno));
+		lbr_state_seterr(err, errlen, "state: cannot clear '%s' (%s)", lockpath,
+				 strerror(errno));
 		goto out;
 	}
 	r = 0;
@@ -334,8 +352,7 @@ out:
 	return r;
 }
 
-static int local_lock_info(struct lbr_state_store *st,
-			   struct lbr_lock_info *info)
+static int local_lock_info(struct lbr_state_store *st, struct lbr_lock_info *info)
 {
 	struct local_store *l = L(st);
 	char *lockpath;
@@ -368,9 +385,8 @@ out:
 /* Read and parse FILE, falling back to FILE.backup when FILE is missing.
  * *doc is NULL when neither exists.  *raw (FILE's bytes, for the backup)
  * is set only when FILE itself was read. */
-static int read_current(struct lbr_state_store *st, struct lbr_state **doc,
-			char **raw, size_t *rawlen, int *from_backup,
-			char *err, size_t errlen)
+static int read_current(struct lbr_state_store *st, struct lbr_state **doc, char **raw,
+			size_t *rawlen, int *from_backup, char *err, size_t errlen)
 {
 	struct local_store *l = L(st);
 	char *backup = NULL, *buf = NULL;
@@ -392,9 +408,8 @@ static int read_current(struct lbr_state_store *st, struct lbr_state **doc,
 		goto out;
 	}
 	if (r != -ENOENT) {
-		lbr_state_seterr(err, errlen, "state: cannot read '%s' (%s)",
-				 l->path, r == -EFBIG ? "file too large" :
-				 strerror(-r));
+		lbr_state_seterr(err, errlen, "state: cannot read '%s' (%s)", l->path,
+				 r == -EFBIG ? "file too large" : strerror(-r));
 		r = r == -ENOMEM ? LBR_ENOMEM : LBR_EIO;
 		goto out;
 	}
@@ -409,9 +424,8 @@ static int read_current(struct lbr_state_store *st, struct lbr_state **doc,
 		goto out;
 	}
 	if (r < 0) {
-		lbr_state_seterr(err, errlen, "state: cannot read '%s' (%s)",
-				 backup, r == -EFBIG ? "file too large" :
-				 strerror(-r));
+		lbr_state_seterr(err, errlen, "state: cannot read '%s' (%s)", backup,
+				 r == -EFBIG ? "file too large" : strerror(-r));
 		r = r == -ENOMEM ? LBR_ENOMEM : LBR_EIO;
 		goto out;
 	}
@@ -425,8 +439,7 @@ out:
 	return r;
 }
 
-static int local_load(struct lbr_state_store *st, struct lbr_state **out,
-		      char *err, size_t errlen)
+static int local_load(struct lbr_state_store *st, struct lbr_state **out, char *err, size_t errlen)
 {
 	struct local_store *l = L(st);
 	struct lbr_state *doc = NULL;
@@ -445,10 +458,11 @@ static int local_load(struct lbr_state_store *st, struct lbr_state **out,
 		}
 	}
 	if (from_backup) {
-		snprintf(st->msg, sizeof(st->msg), "state: '%s' is missing; "
+		snprintf(st->msg, sizeof(st->msg),
+			 "state: '%s' is missing; "
 			 "loaded the previous version from '%s.backup' "
-			 "(serial %llu)", l->path, l->path,
-			 (unsigned long long)doc->serial);
+			 "(serial %llu)",
+			 l->path, l->path, (unsigned long long)doc->serial);
 		lbr_state_seterr(err, errlen, "%s", st->msg);
 	}
 	*out = doc;
@@ -469,16 +483,19 @@ static int check_fence(struct lbr_state_store *st, char *err, size_t errlen)
 	int r = 0;
 
 	if (l->lock_fd < 0) {
-		lbr_state_seterr(err, errlen, "state: cannot save '%s' without "
-				 "holding its lock", st->location);
+		lbr_state_seterr(err, errlen,
+				 "state: cannot save '%s' without "
+				 "holding its lock",
+				 st->location);
 		return LBR_EINVAL;
 	}
 	lockpath = lbr_state_suffix(l->path, ".lock");
 	if (!lockpath)
 		return LBR_ENOMEM;
-	if (fstat(l->lock_fd, &a) < 0 || stat(lockpath, &b) < 0 ||
-	    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
-		lbr_state_seterr(err, errlen, "state: '%s' was removed or "
+	if (fstat(l->lock_fd, &a) < 0 || stat(lockpath, &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		lbr_state_seterr(err, errlen,
+				 "state: '%s' was removed or "
 				 "replaced while we held it; not saving",
 				 lockpath);
 		r = LBR_EFENCED;
@@ -486,8 +503,7 @@ static int check_fence(struct lbr_state_store *st, char *err, size_t errlen)
 	free(lockpath);
 	return r;
 }
-static int local_save(struct lbr_state_store *st, struct lbr_state *doc,
-		      char *err, size_t errlen)
+static int local_save(struct lbr_state_store *st, struct lbr_state *doc, char *err, size_t errlen)
 {
 	struct local_store *l = L(st);
 	struct lbr_state *disk = NULL, tmpdoc;
@@ -510,8 +526,7 @@ static int local_save(struct lbr_state_store *st, struct lbr_state *doc,
 	r = read_current(st, &disk, &raw, &rawlen, &from_backup, err, errlen);
 	if (r < 0)
 		goto out;
-	r = lbr_state_next_version(st->location, disk, doc, lineage, &serial,
-				   err, errlen);
+	r = lbr_state_next_version(st->location, disk, doc, lineage, &serial, err, errlen);
 	if (r < 0)
 		goto out;
 
@@ -597,8 +612,7 @@ static int local_audit_flush(struct lbr_state_store *st)
 	return r;
 }
 
-static int local_audit(struct lbr_state_store *st,
-		       const struct lbr_audit_rec *rec)
+static int local_audit(struct lbr_state_store *st, const struct lbr_audit_rec *rec)
 {
 	struct local_store *l = L(st);
 	char *logpath = NULL, *line = NULL;
@@ -612,11 +626,13 @@ static int local_audit(struct lbr_state_store *st,
 		logpath = lbr_state_suffix(l->path, ".log");
 		if (!logpath)
 			goto out;
-		fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-			  O_NOFOLLOW | O_NOCTTY, 0600);
+		fd = open(logpath,
+			  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 		if (fd < 0 || fchmod(fd, 0600) < 0) {
-			snprintf(st->msg, sizeof(st->msg), "state: cannot append to "
-				 "'%s' (%s)", logpath, strerror(errno));
+			snprintf(st->msg, sizeof(st->msg),
+				 "state: cannot append to "
+				 "'%s' (%s)",
+				 logpath, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			r = LBR_EIO;
@@ -632,8 +648,10 @@ static int local_audit(struct lbr_state_store *st,
 	rc_w = lbr_state_write_all(fd, line, strlen(line));
 	pthread_mutex_lock(&audit_mu);
 	if (rc_w < 0) {
-		snprintf(st->msg, sizeof(st->msg), "state: cannot append to the audit log of "
-			 "'%s' (%s)", l->path, strerror(errno));
+		snprintf(st->msg, sizeof(st->msg),
+			 "state: cannot append to the audit log of "
+			 "'%s' (%s)",
+			 l->path, strerror(errno));
 		goto out;
 	}
 	++l->audit_written;
@@ -653,8 +671,10 @@ static int local_audit(struct lbr_state_store *st,
 			l->audit_synced = target;
 	}
 	if (l->audit_err) {
-		snprintf(st->msg, sizeof(st->msg), "state: cannot sync the audit log of "
-			 "'%s' (%s)", l->path, strerror(l->audit_err));
+		snprintf(st->msg, sizeof(st->msg),
+			 "state: cannot sync the audit log of "
+			 "'%s' (%s)",
+			 l->path, strerror(l->audit_err));
 		goto out;
 	}
 	r = 0;
@@ -662,7 +682,8 @@ out:
 	pthread_mutex_unlock(&audit_mu);
 out_nolock:
 	if (r == LBR_ENOMEM)
-		snprintf(st->msg, sizeof(st->msg), "state: out of memory "
+		snprintf(st->msg, sizeof(st->msg),
+			 "state: out of memory "
 			 "writing the audit log");
 	free(line);
 	free(logpath);
@@ -675,8 +696,7 @@ static uint64_t local_valid_until(const struct lbr_state_store *st)
 	return L(st)->lock_fd >= 0 ? UINT64_MAX : 0;
 }
 
-static int local_keepalive(struct lbr_state_store *st, char *err,
-			   size_t errlen)
+static int local_keepalive(struct lbr_state_store *st, char *err, size_t errlen)
 {
 	return check_fence(st, err, errlen);
 }

@@ -54,8 +54,8 @@ int lbr_state_uuid(char out[37])
 	snprintf(out, 37,
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 		 "%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-		 b[10], b[11], b[12], b[13], b[14], b[15]);
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
 	return 0;
 }
 
@@ -97,8 +97,7 @@ int lbr_state_parse_time(const char *s, int64_t *out)
 	const char *p;
 	time_t t;
 
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec,
-		   &n) != 6 || n != 19)
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6 || n != 19)
 		return -1;
 	/* sscanf accepts signs and spaces inside %d; insist on digits. */
 	for (int i = 0; i < 19; i++) {
@@ -123,8 +122,8 @@ int lbr_state_parse_time(const char *s, int64_t *out)
 		while (*p >= '0' && *p <= '9')
 			p++;
 	}
-	if (strcmp(p, "Z") != 0 || M < 1 || M > 12 || D < 1 || D > 31 ||
-	    h > 23 || m > 59 || sec > 60)
+	if (strcmp(p, "Z") != 0 || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 ||
+	    sec > 60)
 		return -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = Y - 1900;
@@ -157,8 +156,7 @@ uint64_t lbr_state_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-void lbr_state_quote_raw(const char *buf, size_t len, size_t max, char *out,
-			 size_t outlen)
+void lbr_state_quote_raw(const char *buf, size_t len, size_t max, char *out, size_t outlen)
 {
 	size_t i, o = 0;
 
@@ -188,8 +186,7 @@ static void copy_str(char *dst, size_t n, const char *src)
 
 /* Parse lock info text; fields that are absent or malformed stay zero.
  * 0 when an id was found, -1 otherwise. */
-int lbr_state_lock_info_parse(const char *buf, size_t len,
-			      struct lbr_lock_info *info)
+int lbr_state_lock_info_parse(const char *buf, size_t len, struct lbr_lock_info *info)
 {
 	struct json_tokener *tok;
 	json_object *root, *v;
@@ -205,23 +202,17 @@ int lbr_state_lock_info_parse(const char *buf, size_t len,
 	json_tokener_free(tok);
 	if (!root || !json_object_is_type(root, json_type_object))
 		goto out;
-	if (json_object_object_get_ex(root, "pid", &v) &&
-	    json_object_is_type(v, json_type_int))
+	if (json_object_object_get_ex(root, "pid", &v) && json_object_is_type(v, json_type_int))
 		info->pid = (long)json_object_get_int64(v);
-	if (json_object_object_get_ex(root, "host", &v) &&
-	    json_object_is_type(v, json_type_string))
-		copy_str(info->host, sizeof(info->host),
-			 json_object_get_string(v));
+	if (json_object_object_get_ex(root, "host", &v) && json_object_is_type(v, json_type_string))
+		copy_str(info->host, sizeof(info->host), json_object_get_string(v));
 	if (json_object_object_get_ex(root, "operation", &v) &&
 	    json_object_is_type(v, json_type_string))
-		copy_str(info->operation, sizeof(info->operation),
-			 json_object_get_string(v));
+		copy_str(info->operation, sizeof(info->operation), json_object_get_string(v));
 	if (json_object_object_get_ex(root, "created", &v) &&
 	    json_object_is_type(v, json_type_string))
-		(void)lbr_state_parse_time(json_object_get_string(v),
-					  &info->created);
-	if (json_object_object_get_ex(root, "id", &v) &&
-	    json_object_is_type(v, json_type_string) &&
+		(void)lbr_state_parse_time(json_object_get_string(v), &info->created);
+	if (json_object_object_get_ex(root, "id", &v) && json_object_is_type(v, json_type_string) &&
 	    lbr_state_uuid_valid(json_object_get_string(v))) {
 		copy_str(info->id, sizeof(info->id), json_object_get_string(v));
 		r = 0;
@@ -231,8 +222,7 @@ out:
 	return r;
 }
 
-void lbr_state_describe_holder(const struct lbr_lock_info *h, char *buf,
-			       size_t n)
+void lbr_state_describe_holder(const struct lbr_lock_info *h, char *buf, size_t n)
 {
 	char when[LBR_TIME_LEN];
 
@@ -242,8 +232,7 @@ void lbr_state_describe_holder(const struct lbr_lock_info *h, char *buf,
 	}
 	lbr_state_fmt_time(h->created, when);
 	snprintf(buf, n, "pid %ld on %s (%s since %s, lock id %s)", h->pid,
-		 h->host[0] ? h->host : "?",
-		 h->operation[0] ? h->operation : "?", when, h->id);
+		 h->host[0] ? h->host : "?", h->operation[0] ? h->operation : "?", when, h->id);
 }
 
 char *lbr_state_lock_info_json(const char *id, const char *operation)
@@ -258,15 +247,13 @@ char *lbr_state_lock_info_json(const char *id, const char *operation)
 		host[0] = '\0';
 	lbr_state_fmt_time((int64_t)time(NULL), when);
 	if (json_object_object_add(o, "id", json_object_new_string(id)) ||
-	    json_object_object_add(o, "pid",
-				   json_object_new_int64((int64_t)getpid())) ||
+	    json_object_object_add(o, "pid", json_object_new_int64((int64_t)getpid())) ||
 	    json_object_object_add(o, "host", json_object_new_string(host)) ||
-	    json_object_object_add(o, "operation",
-				   json_object_new_string(operation)) ||
+	    json_object_object_add(o, "operation", json_object_new_string(operation)) ||
 	    json_object_object_add(o, "created", json_object_new_string(when)))
 		goto out;
 	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					JSON_C_TO_STRING_NOSLASHESCAPE));
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
 out:
 	json_object_put(o);
 	return s;
@@ -286,11 +273,12 @@ void lbr_state_adopt_version(struct lbr_state *doc, const char lineage[37], uint
 }
 
 int lbr_state_next_version(const char *location, const struct lbr_state *disk,
-			   const struct lbr_state *doc, char lineage[37],
-			   uint64_t *serial, char *err, size_t errlen)
+			   const struct lbr_state *doc, char lineage[37], uint64_t *serial,
+			   char *err, size_t errlen)
 {
 	if (disk && doc->lineage[0] && strcmp(disk->lineage, doc->lineage)) {
-		lbr_state_seterr(err, errlen, "state: '%s' belongs to lineage "
+		lbr_state_seterr(err, errlen,
+				 "state: '%s' belongs to lineage "
 				 "%s, not %s; refusing to overwrite it",
 				 location, disk->lineage, doc->lineage);
 		return LBR_EFOREIGN;
@@ -307,16 +295,15 @@ int lbr_state_next_version(const char *location, const struct lbr_state *disk,
 	if (disk && disk->serial > *serial)
 		*serial = disk->serial;
 	if (*serial >= (uint64_t)INT64_MAX - 1) {
-		lbr_state_seterr(err, errlen, "state: serial of '%s' overflows",
-				 location);
+		lbr_state_seterr(err, errlen, "state: serial of '%s' overflows", location);
 		return LBR_EINVAL;
 	}
 	(*serial)++;
 	return 0;
 }
 
-char *lbr_state_render(const struct lbr_state *doc, const char lineage[37],
-		       uint64_t serial, int64_t *updated_at, char **ver)
+char *lbr_state_render(const struct lbr_state *doc, const char lineage[37], uint64_t serial,
+		       int64_t *updated_at, char **ver)
 {
 	struct lbr_state tmpdoc;
 	char *text;
@@ -362,16 +349,14 @@ char *lbr_state_audit_line(const struct lbr_audit_rec *rec)
 	    json_object_object_add(o, "provider", str_or_null(rec->provider)) ||
 	    json_object_object_add(o, "member", str_or_null(rec->member_id)) ||
 	    json_object_object_add(o, "address", str_or_null(rec->address)) ||
-	    json_object_object_add(o, "port",
-				   json_object_new_int((int)rec->port)) ||
+	    json_object_object_add(o, "port", json_object_new_int((int)rec->port)) ||
 	    json_object_object_add(o, "action", str_or_null(rec->action)) ||
 	    json_object_object_add(o, "outcome", str_or_null(rec->outcome)) ||
-	    json_object_object_add(o, "request_id",
-				   str_or_null(rec->request_id)) ||
+	    json_object_object_add(o, "request_id", str_or_null(rec->request_id)) ||
 	    json_object_object_add(o, "detail", str_or_null(rec->detail)))
 		goto out;
 	txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					     JSON_C_TO_STRING_NOSLASHESCAPE);
+							JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (!txt)
 		goto out;
 	len = strlen(txt);
@@ -388,8 +373,8 @@ out:
 
 /* ---- store ----------------------------------------------------------- */
 
-int lbr_state_store_open(const char *spec, const char *base_dir,
-			 struct lbr_state_store **out, char *err, size_t errlen)
+int lbr_state_store_open(const char *spec, const char *base_dir, struct lbr_state_store **out,
+			 char *err, size_t errlen)
 {
 	const struct lbr_state_ops *ops = NULL;
 	struct lbr_state_store *st = NULL;
@@ -407,7 +392,8 @@ int lbr_state_store_open(const char *spec, const char *base_dir,
 	if (!ops) {
 		lbr_state_seterr(err, errlen,
 				 "state: unsupported state location '%s' "
-				 "(a path or etcd://HOST:PORT/PREFIX)", spec);
+				 "(a path or etcd://HOST:PORT/PREFIX)",
+				 spec);
 		return LBR_EINVAL;
 	}
 	r = ops->open(spec, base_dir, &st, err, errlen);
@@ -454,8 +440,7 @@ int lbr_state_store_set_lock_ttl(struct lbr_state_store *st, int ttl_s)
 	return 0;
 }
 
-int lbr_state_store_set_audit_spool(struct lbr_state_store *st,
-				    const char *path)
+int lbr_state_store_set_audit_spool(struct lbr_state_store *st, const char *path)
 {
 	char *copy = NULL;
 
@@ -471,14 +456,12 @@ int lbr_state_store_set_audit_spool(struct lbr_state_store *st,
 	return 0;
 }
 
-int lbr_state_lock(struct lbr_state_store *st, const char *operation,
-		   int timeout_s, struct lbr_lock_info *holder, char *err,
-		   size_t errlen)
+int lbr_state_lock(struct lbr_state_store *st, const char *operation, int timeout_s,
+		   struct lbr_lock_info *holder, char *err, size_t errlen)
 {
 	if (holder)
 		memset(holder, 0, sizeof(*holder));
-	return st->ops->lock(st, operation ? operation : "", timeout_s, holder,
-			     err, errlen);
+	return st->ops->lock(st, operation ? operation : "", timeout_s, holder, err, errlen);
 }
 
 int lbr_state_unlock(struct lbr_state_store *st)
@@ -496,8 +479,8 @@ uint64_t lbr_state_lock_valid_until_ms(const struct lbr_state_store *st)
 	return st ? st->ops->valid_until_ms(st) : 0;
 }
 
-int lbr_state_force_unlock(struct lbr_state_store *st, const char *id,
-			   int force, char *err, size_t errlen)
+int lbr_state_force_unlock(struct lbr_state_store *st, const char *id, int force, char *err,
+			   size_t errlen)
 {
 	return st->ops->force_unlock(st, id, force, err, errlen);
 }
@@ -508,8 +491,7 @@ int lbr_state_lock_info(struct lbr_state_store *st, struct lbr_lock_info *info)
 	return st->ops->lock_info(st, info);
 }
 
-int lbr_state_load(struct lbr_state_store *st, struct lbr_state **out,
-		   char *err, size_t errlen)
+int lbr_state_load(struct lbr_state_store *st, struct lbr_state **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	if (err && errlen)
@@ -518,8 +500,7 @@ int lbr_state_load(struct lbr_state_store *st, struct lbr_state **out,
 	return st->ops->load(st, out, err, errlen);
 }
 
-int lbr_state_save(struct lbr_state_store *st, struct lbr_state *doc,
-		   char *err, size_t errlen)
+int lbr_state_save(struct lbr_state_store *st, struct lbr_state *doc, char *err, size_t errlen)
 {
 	if (!doc)
 		return LBR_EINVAL;

@@ -43,10 +43,10 @@
 
 struct lbr_state_member {
 	char *id;
-	char *address;   /* canonical text (inet_ntop) */
+	char *address; /* canonical text (inet_ntop) */
 	unsigned port;
-	char *name;      /* member name as observed; NULL when none */
-	int weight;      /* as observed; -1 when unknown (zero is a weight) */
+	char *name; /* member name as observed; NULL when none */
+	int weight; /* as observed; -1 when unknown (zero is a weight) */
 };
 
 struct lbr_state_target { /* one key of the pool's target, e.g. pool_id */
@@ -59,14 +59,14 @@ struct lbr_state_target { /* one key of the pool's target, e.g. pool_id */
 
 struct lbr_state_pool {
 	char *name;
-	char *provider;                   /* [provider NAME] */
+	char *provider; /* [provider NAME] */
 	struct lbr_state_target *targets;
 	size_t n_targets;
 	struct lbr_state_member *members; /* as last observed */
 	size_t n_members;
-	int64_t observed_at;              /* unix seconds */
+	int64_t observed_at; /* unix seconds */
 	/* last apply result */
-	char *last_result;                /* "converged", "error", "refused", "blocked", "not_converged" */
+	char *last_result; /* "converged", "error", "refused", "blocked", "not_converged" */
 	int64_t last_apply_at;
 	unsigned last_removed;
 	unsigned last_errors;
@@ -83,8 +83,8 @@ struct lbr_state_pool {
 
 /* A named counter kept across runs (for metrics). */
 struct lbr_state_counter {
-	char *name;      /* [A-Za-z_:][A-Za-z0-9_:]{0,127} */
-	uint64_t value;  /* 0 .. INT64_MAX - 1 */
+	char *name;     /* [A-Za-z_:][A-Za-z0-9_:]{0,127} */
+	uint64_t value; /* 0 .. INT64_MAX - 1 */
 };
 
 struct lbr_state {
@@ -101,16 +101,16 @@ struct lbr_state {
 
 /* One line of the audit log. */
 struct lbr_audit_rec {
-	int64_t time;          /* unix seconds */
+	int64_t time; /* unix seconds */
 	const char *pool;
 	const char *provider;
 	const char *member_id; /* or rule id for rule updates */
 	const char *address;   /* may be NULL */
 	unsigned port;
-	const char *action;    /* "remove", "update_rule", "drain", "restore" */
-	const char *outcome;   /* "ok", "not_found", "error", ... */
-	const char *request_id;/* may be NULL */
-	const char *detail;    /* error text, may be NULL */
+	const char *action;     /* "remove", "update_rule", "drain", "restore" */
+	const char *outcome;    /* "ok", "not_found", "error", ... */
+	const char *request_id; /* may be NULL */
+	const char *detail;     /* error text, may be NULL */
 };
 
 struct lbr_lock_info {
@@ -134,8 +134,8 @@ struct lbr_state_store;
  * agent's http() is expected to verify the peer with it.
  */
 struct lbr_state_io {
-	int (*http)(void *ud, const struct lbr_http_request *req,
-		    struct lbr_http_response *resp, char *err, size_t errlen);
+	int (*http)(void *ud, const struct lbr_http_request *req, struct lbr_http_response *resp,
+		    char *err, size_t errlen);
 	void (*release)(void *ud, struct lbr_http_response *resp);
 	void *ud;
 	const char *ca_file;
@@ -148,8 +148,8 @@ void lbr_state_set_io(const struct lbr_state_io *io);
 /* Open the backend named by `spec` (a path, relative paths resolved against
  * `base_dir`, or etcd://HOST:PORT[,HOST:PORT]/PREFIX).  No I/O beyond what is
  * needed to check the location.  Returns 0 or LBR_EINVAL (err filled). */
-int lbr_state_store_open(const char *spec, const char *base_dir,
-			 struct lbr_state_store **out, char *err, size_t errlen);
+int lbr_state_store_open(const char *spec, const char *base_dir, struct lbr_state_store **out,
+			 char *err, size_t errlen);
 /* Releases the lock if held.  NULL is a no-op. */
 void lbr_state_store_free(struct lbr_state_store *st);
 /* The resolved location, for messages. */
@@ -166,8 +166,7 @@ int lbr_state_store_set_lock_ttl(struct lbr_state_store *st, int ttl_s);
  * original keys, before the next audit line that reaches etcd and before
  * the next save.  Lines left by an earlier run are replayed too.  NULL
  * turns spooling off.  The local backend ignores it.  0 or LBR_ENOMEM. */
-int lbr_state_store_set_audit_spool(struct lbr_state_store *st,
-				    const char *path);
+int lbr_state_store_set_audit_spool(struct lbr_state_store *st, const char *path);
 
 /* Take the lock for `operation` ("apply", "run"), waiting up to
  * timeout_s seconds.  0, LBR_ELOCKED (held: *holder filled when known), or
@@ -175,9 +174,8 @@ int lbr_state_store_set_audit_spool(struct lbr_state_store *st,
  * granted only when the lock key is free, so timeout_s may exceed the TTL;
  * nothing keeps it alive in the background: call lbr_state_keepalive()
  * well within the TTL (every ttl/3 s) while holding the lock. */
-int lbr_state_lock(struct lbr_state_store *st, const char *operation,
-		   int timeout_s, struct lbr_lock_info *holder, char *err,
-		   size_t errlen);
+int lbr_state_lock(struct lbr_state_store *st, const char *operation, int timeout_s,
+		   struct lbr_lock_info *holder, char *err, size_t errlen);
 int lbr_state_unlock(struct lbr_state_store *st);
 /* Renew the lock.  etcd: one lease keepalive; on success the lock is held
  * until lbr_state_lock_valid_until_ms().  0; LBR_EFENCED when the lease is
@@ -198,29 +196,26 @@ uint64_t lbr_state_now_ms(void);
  * local always; etcd when the lock's lease is still alive and `force` is 0,
  * err naming the holder and the TTL left), LBR_ECORRUPT (etcd: the lock
  * value is not lock info; err shows it raw with the command clearing it). */
-int lbr_state_force_unlock(struct lbr_state_store *st, const char *id,
-			   int force, char *err, size_t errlen);
+int lbr_state_force_unlock(struct lbr_state_store *st, const char *id, int force, char *err,
+			   size_t errlen);
 /* Read the current lock info without taking it.  0 (held, info filled),
  * 1 (stale lock info present, filled), LBR_ENOENT (no lock).  When the
  * lock is held but its value is garbage, info->id is "" and
  * lbr_state_store_message() shows the raw value and how to clear it. */
-int lbr_state_lock_info(struct lbr_state_store *st,
-			struct lbr_lock_info *info);
+int lbr_state_lock_info(struct lbr_state_store *st, struct lbr_lock_info *info);
 
 /* Load the document.  A missing state gives an empty document (lineage "",
  * serial 0).  A corrupt one is LBR_ECORRUPT with err naming the file and
  * the problem; it is never replaced.  An answer that is not etcd's (no
  * "header") is LBR_ECORRUPT too, never an empty state. */
-int lbr_state_load(struct lbr_state_store *st, struct lbr_state **out,
-		   char *err, size_t errlen);
+int lbr_state_load(struct lbr_state_store *st, struct lbr_state **out, char *err, size_t errlen);
 /* Write the document crash-safely as format LBR_STATE_FORMAT_VERSION:
  * assigns a lineage if empty, increments serial, sets updated_at and
  * agent_version.  Refuses (LBR_EFOREIGN) when the stored lineage differs
  * from doc->lineage, and LBR_EFENCED when the lock was lost (etcd: also
  * when lbr_state_lock_valid_until_ms() has passed).  Caller must hold the
  * lock. */
-int lbr_state_save(struct lbr_state_store *st, struct lbr_state *doc,
-		   char *err, size_t errlen);
+int lbr_state_save(struct lbr_state_store *st, struct lbr_state *doc, char *err, size_t errlen);
 /* Append one audit record (thread-safe).  0: recorded by the backend.
  * 1 (etcd): etcd could not take it; it went to the audit spool and
  * lbr_state_store_message() says why.  Negative: lost (message says why).
@@ -236,36 +231,29 @@ int lbr_state_audit_flush(struct lbr_state_store *st);
 struct lbr_state *lbr_state_new(void);
 void lbr_state_free(struct lbr_state *doc);
 /* Find a pool by name, or NULL. */
-struct lbr_state_pool *lbr_state_pool_find(struct lbr_state *doc,
-					   const char *name);
+struct lbr_state_pool *lbr_state_pool_find(struct lbr_state *doc, const char *name);
 /* Replace or add pool `p` (deep copy; owned keys are sorted and
  * deduplicated in the copy). 0, LBR_EINVAL or LBR_ENOMEM. */
 int lbr_state_pool_put(struct lbr_state *doc, const struct lbr_state_pool *p);
 /* Canonical member key: "10.0.0.9:80", "[2001:db8::5]:80" (inet_ntop text,
  * port 1..65535).  0 or LBR_EINVAL (not an IP address, bad port). */
-int lbr_state_member_key(const char *addr, unsigned port,
-			 char out[LBR_STATE_KEY_LEN]);
+int lbr_state_member_key(const char *addr, unsigned port, char out[LBR_STATE_KEY_LEN]);
 /* 1 when the pool's ownership record holds addr:port (any spelling of the
  * address), else 0 (also when there is no record). */
-int lbr_state_pool_owns(const struct lbr_state_pool *p, const char *addr,
-			unsigned port);
+int lbr_state_pool_owns(const struct lbr_state_pool *p, const char *addr, unsigned port);
 /* Add to / remove from the pool's ownership record (creating the record:
  * has_owned becomes 1).  0, LBR_EINVAL (bad address or port), LBR_ENOMEM. */
-int lbr_state_pool_own(struct lbr_state_pool *p, const char *addr,
-		       unsigned port);
-int lbr_state_pool_disown(struct lbr_state_pool *p, const char *addr,
-			  unsigned port);
+int lbr_state_pool_own(struct lbr_state_pool *p, const char *addr, unsigned port);
+int lbr_state_pool_disown(struct lbr_state_pool *p, const char *addr, unsigned port);
 /* Counters: the value of `name` (0 when absent), and add delta to it
  * (created at 0; saturates at INT64_MAX - 1).  add: 0, LBR_EINVAL (bad
  * name), LBR_ENOMEM. */
 uint64_t lbr_state_counter_get(const struct lbr_state *doc, const char *name);
-int lbr_state_counter_add(struct lbr_state *doc, const char *name,
-			  uint64_t delta);
+int lbr_state_counter_add(struct lbr_state *doc, const char *name, uint64_t delta);
 /* Serialise to a pretty JSON string (malloc'd) — used by `state show`. */
 char *lbr_state_to_json(const struct lbr_state *doc, const char *only_pool);
 /* Parse a document from a buffer (used by load and by fuzzing). */
-int lbr_state_parse(const char *buf, size_t len, struct lbr_state **out,
-		    char *err, size_t errlen);
+int lbr_state_parse(const char *buf, size_t len, struct lbr_state **out, char *err, size_t errlen);
 
 /* The last warning or error of `st` that had no err buffer to go to, or
  * NULL.  Set by lbr_state_load when FILE was missing and FILE.backup was

@@ -24,8 +24,8 @@ int lbr_pc_valid_id(const char *s, size_t max)
 	for (n = 0; s[n]; n++) {
 		char c = s[n];
 
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
 			return 0;
 		if (n >= max)
 			return 0;
@@ -98,8 +98,7 @@ void lbr_pc_res_msg(struct lbr_call_result *res, const char *fmt, ...)
 	va_end(ap);
 }
 
-void lbr_pc_res_vmsg(struct lbr_call_result *res, const char *fmt,
-		     va_list ap)
+void lbr_pc_res_vmsg(struct lbr_call_result *res, const char *fmt, va_list ap)
 {
 	vformat_clean(res->message, sizeof(res->message), fmt, ap);
 }
@@ -113,8 +112,7 @@ void lbr_pc_item_msg(struct lbr_item_result *item, const char *fmt, ...)
 	va_end(ap);
 }
 
-void lbr_pc_results_init(struct lbr_call_result *res,
-			 struct lbr_item_result *items, size_t n)
+void lbr_pc_results_init(struct lbr_call_result *res, struct lbr_item_result *items, size_t n)
 {
 	if (res)
 		memset(res, 0, sizeof(*res));
@@ -122,15 +120,14 @@ void lbr_pc_results_init(struct lbr_call_result *res,
 		memset(items, 0, n * sizeof(*items));
 }
 
-void lbr_pc_items_from_call(const struct lbr_call_result *res,
-			    struct lbr_item_result *items, size_t n)
+void lbr_pc_items_from_call(const struct lbr_call_result *res, struct lbr_item_result *items,
+			    size_t n)
 {
 	size_t i;
 
 	for (i = 0; items && i < n; i++) {
 		items[i].outcome = res->outcome;
-		lbr_pc_copy_clean(items[i].message, sizeof(items[i].message),
-				  res->message);
+		lbr_pc_copy_clean(items[i].message, sizeof(items[i].message), res->message);
 	}
 }
 
@@ -153,8 +150,7 @@ void lbr_pc_free_secret(char *s)
 	free(s);
 }
 
-void lbr_pc_redact(char *buf, size_t size, const char *secret,
-		   const char *mask)
+void lbr_pc_redact(char *buf, size_t size, const char *secret, const char *mask)
 {
 	size_t sl, ml = strlen(mask);
 	char *from = buf, *hit;
@@ -179,8 +175,7 @@ void lbr_pc_redact(char *buf, size_t size, const char *secret,
 	}
 }
 
-void lbr_pc_redact_result(struct lbr_call_result *res, const char *secret,
-			  const char *mask)
+void lbr_pc_redact_result(struct lbr_call_result *res, const char *secret, const char *mask)
 {
 	lbr_pc_redact(res->code, sizeof(res->code), secret, mask);
 	lbr_pc_redact(res->message, sizeof(res->message), secret, mask);
@@ -196,8 +191,8 @@ static int valid_hostname(const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		char c = s[i];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '.'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.'))
 			return 0;
 	}
 	return 1;
@@ -232,8 +227,7 @@ static int valid_path(const char *s)
 	return 1;
 }
 
-int lbr_pc_parse_endpoint(const char *url, unsigned flags,
-			  struct lbr_pc_endpoint *ep, char *err,
+int lbr_pc_parse_endpoint(const char *url, unsigned flags, struct lbr_pc_endpoint *ep, char *err,
 			  size_t errlen)
 {
 	const char *scheme, *auth, *end, *host, *hend, *port = NULL, *c;
@@ -283,8 +277,7 @@ int lbr_pc_parse_endpoint(const char *url, unsigned flags,
 			       "provider's secret keys");
 		goto out;
 	}
-	if (strpbrk(end, "?#") ||
-	    (*end && !(flags & LBR_PC_EP_PATH) && strcmp(end, "/") != 0)) {
+	if (strpbrk(end, "?#") || (*end && !(flags & LBR_PC_EP_PATH) && strcmp(end, "/") != 0)) {
 		lbr_pc_set_err(err, errlen,
 			       "endpoint '%.200s' must be scheme://host[:port]%s "
 			       "with no %squery or fragment",
@@ -293,20 +286,17 @@ int lbr_pc_parse_endpoint(const char *url, unsigned flags,
 		goto out;
 	}
 	if (!valid_path(end)) {
-		lbr_pc_set_err(err, errlen,
-			       "endpoint '%.200s' has a malformed path", url);
+		lbr_pc_set_err(err, errlen, "endpoint '%.200s' has a malformed path", url);
 		goto out;
 	}
 	host = auth;
 	if (alen == 0) {
-		lbr_pc_set_err(err, errlen, "endpoint '%.200s' has no host",
-			       url);
+		lbr_pc_set_err(err, errlen, "endpoint '%.200s' has no host", url);
 		goto out;
 	}
 	if (*host == '[') {
 		hend = memchr(host, ']', alen);
-		if (!hend || !valid_ipv6_literal(host + 1,
-						  (size_t)(hend - host - 1))) {
+		if (!hend || !valid_ipv6_literal(host + 1, (size_t)(hend - host - 1))) {
 			lbr_pc_set_err(err, errlen,
 				       "endpoint '%.200s' has a malformed IPv6 "
 				       "address",
@@ -319,8 +309,7 @@ int lbr_pc_parse_endpoint(const char *url, unsigned flags,
 		if (!hend)
 			hend = end;
 		if (hend == host) {
-			lbr_pc_set_err(err, errlen,
-				       "endpoint '%.200s' has no host", url);
+			lbr_pc_set_err(err, errlen, "endpoint '%.200s' has no host", url);
 			goto out;
 		}
 		if (!valid_hostname(host, (size_t)(hend - host))) {
@@ -334,16 +323,14 @@ int lbr_pc_parse_endpoint(const char *url, unsigned flags,
 	hlen = (size_t)(hend - host);
 	if (hend < end) {
 		if (*hend != ':' || hend + 1 == end) {
-			lbr_pc_set_err(err, errlen,
-				       "endpoint '%.200s' has a malformed port",
-				       url);
+			lbr_pc_set_err(err, errlen, "endpoint '%.200s' has a malformed port", url);
 			goto out;
 		}
 		port = hend + 1;
 		errno = 0;
 		portnum = strtoul(port, &stop, 10);
-		if (stop != end || errno || *port < '0' || *port > '9' ||
-		    portnum < 1 || portnum > 65535) {
+		if (stop != end || errno || *port < '0' || *port > '9' || portnum < 1 ||
+		    portnum > 65535) {
 			lbr_pc_set_err(err, errlen,
 				       "endpoint '%.200s': port must be "
 				       "1..65535",
@@ -356,8 +343,7 @@ int lbr_pc_parse_endpoint(const char *url, unsigned flags,
 		plen--;
 	r = LBR_ENOMEM;
 	if (port && portnum != defport) {
-		if (asprintf(&ep->host, "%.*s:%lu", (int)hlen, host,
-			     portnum) < 0)
+		if (asprintf(&ep->host, "%.*s:%lu", (int)hlen, host, portnum) < 0)
 			ep->host = NULL;
 	} else {
 		ep->host = strndup(host, hlen);
@@ -445,8 +431,7 @@ __attribute__((destructor)) static void release_digests(void)
 
 	for (i = 0; i < sizeof(digests) / sizeof(digests[0]); i++) {
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
-		if (digests[i] &&
-		    digests[i] != builtin_digest((enum lbr_pc_digest)i))
+		if (digests[i] && digests[i] != builtin_digest((enum lbr_pc_digest)i))
 			EVP_MD_free((EVP_MD *)digests[i]);
 #endif
 		digests[i] = NULL;

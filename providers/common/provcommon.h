@@ -49,8 +49,8 @@ void lbr_pc_res_msg(struct lbr_call_result *res, const char *fmt, ...)
 
 /* lbr_pc_res_msg() with a va_list, for a plugin's own printf-like
  * wrappers (which add an outcome, or scrub secrets afterwards). */
-void lbr_pc_res_vmsg(struct lbr_call_result *res, const char *fmt,
-		     va_list ap) __attribute__((format(printf, 2, 0)));
+void lbr_pc_res_vmsg(struct lbr_call_result *res, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /* printf into item->message, cleaned and truncated likewise. */
 void lbr_pc_item_msg(struct lbr_item_result *item, const char *fmt, ...)
@@ -58,13 +58,12 @@ void lbr_pc_item_msg(struct lbr_item_result *item, const char *fmt, ...)
 
 /* Reset a call result and n item results to zero: LBR_OUT_UNSET and empty
  * strings.  Call it first in every operation. */
-void lbr_pc_results_init(struct lbr_call_result *res,
-			 struct lbr_item_result *items, size_t n);
+void lbr_pc_results_init(struct lbr_call_result *res, struct lbr_item_result *items, size_t n);
 
 /* Set every item's outcome to `outcome` and its message to res->message
  * (for a single-request call whose answer decides all its items). */
-void lbr_pc_items_from_call(const struct lbr_call_result *res,
-			    struct lbr_item_result *items, size_t n);
+void lbr_pc_items_from_call(const struct lbr_call_result *res, struct lbr_item_result *items,
+			    size_t n);
 
 /* Zero memory that held a secret, in a way the compiler keeps. */
 void lbr_pc_wipe(void *buf, size_t len);
@@ -77,11 +76,9 @@ void lbr_pc_free_secret(char *s);
  * secret that occurs inside the mask cannot loop; when the mask does not
  * fit, the text is cut there.  secret NULL or "" does nothing.
  */
-void lbr_pc_redact(char *buf, size_t size, const char *secret,
-		   const char *mask);
+void lbr_pc_redact(char *buf, size_t size, const char *secret, const char *mask);
 /* lbr_pc_redact() over res->code, res->message and res->request_id. */
-void lbr_pc_redact_result(struct lbr_call_result *res, const char *secret,
-			  const char *mask);
+void lbr_pc_redact_result(struct lbr_call_result *res, const char *secret, const char *mask);
 
 /* An endpoint URL split by lbr_pc_parse_endpoint(); malloc'd strings. */
 struct lbr_pc_endpoint {
@@ -110,8 +107,7 @@ struct lbr_pc_endpoint {
  * Returns 0 and fills *ep (release with lbr_pc_endpoint_free()),
  * LBR_EINVAL, or LBR_ENOMEM; on failure *ep holds NULLs.
  */
-int lbr_pc_parse_endpoint(const char *url, unsigned flags,
-			  struct lbr_pc_endpoint *ep, char *err,
+int lbr_pc_parse_endpoint(const char *url, unsigned flags, struct lbr_pc_endpoint *ep, char *err,
 			  size_t errlen);
 void lbr_pc_endpoint_free(struct lbr_pc_endpoint *ep);
 
@@ -138,16 +134,15 @@ const EVP_MD *lbr_pc_digest(enum lbr_pc_digest d);
  * itself and refuses a mismatch in its own words, so the table is
  * returned whatever the host's version.
  */
-#define LBR_PC_PROVIDER_ENTRY(table)                                       \
-	__attribute__((visibility("default"))) const struct lbr_provider *  \
-	lbr_provider_entry(uint32_t host_abi_major,                        \
-			   uint32_t host_abi_minor);                       \
-	__attribute__((visibility("default"))) const struct lbr_provider *  \
-	lbr_provider_entry(uint32_t host_abi_major, uint32_t host_abi_minor) \
-	{                                                                  \
-		(void)host_abi_major;                                      \
-		(void)host_abi_minor;                                      \
-		return &(table);                                           \
+#define LBR_PC_PROVIDER_ENTRY(table)                                                          \
+	__attribute__((visibility("default"))) const struct lbr_provider *lbr_provider_entry( \
+		uint32_t host_abi_major, uint32_t host_abi_minor);                            \
+	__attribute__((visibility("default"))) const struct lbr_provider *lbr_provider_entry( \
+		uint32_t host_abi_major, uint32_t host_abi_minor)                             \
+	{                                                                                     \
+		(void)host_abi_major;                                                         \
+		(void)host_abi_minor;                                                         \
+		return &(table);                                                              \
 	}
 
 #endif

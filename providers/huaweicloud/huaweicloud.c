@@ -52,38 +52,31 @@
 
 struct hw_prov {
 	const struct lbr_host *host;
-	char *base_url;   /* "https://host[:port]", no trailing slash */
-	char *host_hdr;   /* "host[:port]", what libcurl sends as Host */
+	char *base_url; /* "https://host[:port]", no trailing slash */
+	char *host_hdr; /* "host[:port]", what libcurl sends as Host */
 	char *project_id;
 	char *access_key; /* AK/SK auth, or ... */
 	char *secret_key;
-	char *token;      /* ... an IAM token */
+	char *token; /* ... an IAM token */
 	unsigned page_size;
-	int api;          /* 2 or 3 */
+	int api; /* 2 or 3 */
 };
 
 static const struct lbr_key_spec provider_keys[] = {
-	{ "region", 0,
-	  "region, e.g. cn-north-4 (required unless endpoint is set)" },
+	{ "region", 0, "region, e.g. cn-north-4 (required unless endpoint is set)" },
 	{ "project_id", LBR_KEY_REQUIRED | LBR_KEY_ID,
 	  "project id of the region (32 hex characters)" },
-	{ "endpoint", 0,
-	  "ELB endpoint; default https://elb.{region}.myhuaweicloud.com" },
-	{ "access_key", LBR_KEY_SECRET,
-	  "access key id for AK/SK signing (with secret_key)" },
-	{ "secret_key", LBR_KEY_SECRET,
-	  "secret access key for AK/SK signing (with access_key)" },
-	{ "token", LBR_KEY_SECRET,
-	  "project-scoped IAM token (instead of access_key/secret_key)" },
+	{ "endpoint", 0, "ELB endpoint; default https://elb.{region}.myhuaweicloud.com" },
+	{ "access_key", LBR_KEY_SECRET, "access key id for AK/SK signing (with secret_key)" },
+	{ "secret_key", LBR_KEY_SECRET, "secret access key for AK/SK signing (with access_key)" },
+	{ "token", LBR_KEY_SECRET, "project-scoped IAM token (instead of access_key/secret_key)" },
 	{ "page_size", 0, "members per list request, 1..2000 (default 2000)" },
-	{ "api", 0,
-	  "v2 (shared ELB, default) or v3 (dedicated ELB, batch calls)" },
+	{ "api", 0, "v2 (shared ELB, default) or v3 (dedicated ELB, batch calls)" },
 	{ NULL, 0, NULL },
 };
 
 static const struct lbr_key_spec pool_keys[] = {
-	{ "pool_id", LBR_KEY_REQUIRED | LBR_KEY_ID,
-	  "ELB backend server group (pool) id" },
+	{ "pool_id", LBR_KEY_REQUIRED | LBR_KEY_ID, "ELB backend server group (pool) id" },
 	{ "subnet_id", LBR_KEY_ID,
 	  "subnet of created members (v2: required with create = yes; "
 	  "v3: sent as subnet_cidr_id)" },
@@ -113,8 +106,7 @@ static int valid_region(const char *s)
 	for (n = 0; s[n]; n++) {
 		char c = s[n];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-'))
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
 			return 0;
 	}
 	return n >= 1 && n <= 64;
@@ -122,12 +114,12 @@ static int valid_region(const char *s)
 
 /* Which configuration keys were seen, for duplicate detection. */
 struct hw_cfg {
-	const char *region, *project_id, *endpoint, *access_key, *secret_key,
-		*token, *page_size, *api;
+	const char *region, *project_id, *endpoint, *access_key, *secret_key, *token, *page_size,
+		*api;
 };
 
-static int collect_cfg(const struct lbr_kv *cfg, size_t ncfg,
-		       struct hw_cfg *c, char *err, size_t errlen)
+static int collect_cfg(const struct lbr_kv *cfg, size_t ncfg, struct hw_cfg *c, char *err,
+		       size_t errlen)
 {
 	static const struct {
 		const char *name;
@@ -153,15 +145,13 @@ static int collect_cfg(const struct lbr_kv *cfg, size_t ncfg,
 			continue;
 		for (j = 0; j < sizeof(slots) / sizeof(slots[0]); j++)
 			if (strcmp(k, slots[j].name) == 0)
-				slot = (const char **)((char *)c +
-						       slots[j].off);
+				slot = (const char **)((char *)c + slots[j].off);
 		if (!slot) {
 			lbr_pc_set_err(err, errlen, "unknown key '%.64s'", k);
 			return LBR_EINVAL;
 		}
 		if (*slot) {
-			lbr_pc_set_err(err, errlen,
-				       "key '%s' given more than once", k);
+			lbr_pc_set_err(err, errlen, "key '%s' given more than once", k);
 			return LBR_EINVAL;
 		}
 		/* An empty value is almost always an unset environment
@@ -185,8 +175,7 @@ static void fill_info(int api, struct lbr_instance_info *info)
 	 * not needed to know that these fields exist. */
 	if (!info)
 		return;
-	info->caps = LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT |
-		     LBR_CAP_COOPERATIVE;
+	info->caps = LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT | LBR_CAP_COOPERATIVE;
 	for (i = 0; i < LBR_BATCH_COUNT; i++)
 		info->batch[i] = 1;
 	if (api == 3) {
@@ -201,9 +190,8 @@ static void fill_info(int api, struct lbr_instance_info *info)
 	snprintf(info->api, sizeof(info->api), "v%d", api);
 }
 
-static int hw_open(const struct lbr_host *host, const struct lbr_kv *cfg,
-		   size_t ncfg, void **prov_out, struct lbr_instance_info *info,
-		   char *err, size_t errlen)
+static int hw_open(const struct lbr_host *host, const struct lbr_kv *cfg, size_t ncfg,
+		   void **prov_out, struct lbr_instance_info *info, char *err, size_t errlen)
 {
 	struct hw_prov *p = NULL;
 	struct lbr_pc_endpoint ep = { 0 };
@@ -216,11 +204,9 @@ static int hw_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 	*prov_out = NULL;
 	r = LBR_EINVAL;
 	if (!host || host->abi_major != LBR_PROVIDER_ABI_MAJOR ||
-	    host->struct_size < sizeof(struct lbr_host) || !host->http ||
-	    !host->http_release || !host->url_encode || !host->url_decode ||
-	    !host->now || !host->obs_add_member) {
-		lbr_pc_set_err(err, errlen,
-			       "host services table is incompatible");
+	    host->struct_size < sizeof(struct lbr_host) || !host->http || !host->http_release ||
+	    !host->url_encode || !host->url_decode || !host->now || !host->obs_add_member) {
+		lbr_pc_set_err(err, errlen, "host services table is incompatible");
 		goto out;
 	}
 	r = collect_cfg(cfg, ncfg, &c, err, errlen);
@@ -244,8 +230,7 @@ static int hw_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 		} else if (strcmp(c.api, "v3") == 0) {
 			api = 3;
 		} else {
-			lbr_pc_set_err(err, errlen,
-				       "api '%.32s' must be v2 or v3", c.api);
+			lbr_pc_set_err(err, errlen, "api '%.32s' must be v2 or v3", c.api);
 			goto out;
 		}
 	}
@@ -260,8 +245,7 @@ static int hw_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 			lbr_pc_set_err(err, errlen,
 				       "access_key and secret_key must be set "
 				       "together (missing '%s')",
-				       c.access_key ? "secret_key"
-						    : "access_key");
+				       c.access_key ? "secret_key" : "access_key");
 		else
 			lbr_pc_set_err(err, errlen,
 				       "no credentials: set access_key and "
@@ -291,8 +275,8 @@ static int hw_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 	if (c.page_size) {
 		errno = 0;
 		ps = strtoul(c.page_size, &stop, 10);
-		if (*stop || errno || c.page_size[0] < '0' ||
-		    c.page_size[0] > '9' || ps < 1 || ps > HW_PAGE_SIZE_MAX) {
+		if (*stop || errno || c.page_size[0] < '0' || c.page_size[0] > '9' || ps < 1 ||
+		    ps > HW_PAGE_SIZE_MAX) {
 			lbr_pc_set_err(err, errlen,
 				       "page_size '%.32s' must be an integer "
 				       "in 1..%d",
@@ -303,14 +287,12 @@ static int hw_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 		p->page_size = (unsigned)ps;
 	}
 	if (!c.endpoint) {
-		if (asprintf(&url, "https://elb.%s.myhuaweicloud.com",
-			     c.region) < 0) {
+		if (asprintf(&url, "https://elb.%s.myhuaweicloud.com", c.region) < 0) {
 			url = NULL;
 			goto out;
 		}
 	}
-	r = lbr_pc_parse_endpoint(url ? url : c.endpoint, 0, &ep, err,
-				  errlen);
+	r = lbr_pc_parse_endpoint(url ? url : c.endpoint, 0, &ep, err, errlen);
 	if (r < 0)
 		goto out;
 	p->base_url = ep.base;
@@ -355,8 +337,7 @@ static const char *pool_label(const struct lbr_target *t, const char *pool_id)
 	return pool_id ? pool_id : "?";
 }
 
-static int hw_check_target(void *prov, const struct lbr_target *t, char *err,
-			   size_t errlen)
+static int hw_check_target(void *prov, const struct lbr_target *t, char *err, size_t errlen)
 {
 	const struct hw_prov *p = prov;
 	const char *pool_id = target_value(t, "pool_id");
@@ -369,9 +350,7 @@ static int hw_check_target(void *prov, const struct lbr_target *t, char *err,
 		return LBR_EINVAL;
 	}
 	if (!pool_id) {
-		lbr_pc_set_err(err, errlen,
-			       "pool %.64s: missing required key 'pool_id'",
-			       label);
+		lbr_pc_set_err(err, errlen, "pool %.64s: missing required key 'pool_id'", label);
 		return LBR_EINVAL;
 	}
 	if (!lbr_pc_valid_id(pool_id, 128)) {
@@ -404,10 +383,7 @@ static int hw_check_target(void *prov, const struct lbr_target *t, char *err,
 				       "resource= is not supported by "
 				       "huaweicloud (members are added by "
 				       "address)",
-				       label,
-				       t->members[i].address
-					       ? t->members[i].address
-					       : "?",
+				       label, t->members[i].address ? t->members[i].address : "?",
 				       t->members[i].port);
 			return LBR_EINVAL;
 		}
@@ -426,16 +402,15 @@ static void redact_result(const struct hw_prov *p, struct lbr_call_result *r)
 	lbr_pc_redact_result(r, p->access_key, "[REDACTED]");
 }
 
-static void redact_items(const struct hw_prov *p, struct lbr_item_result *it,
-			 size_t n)
+static void redact_items(const struct hw_prov *p, struct lbr_item_result *it, size_t n)
 {
 	const char *secrets[] = { p->secret_key, p->token, p->access_key };
 	size_t i, k;
 
 	for (i = 0; it && i < n; i++)
 		for (k = 0; k < sizeof(secrets) / sizeof(secrets[0]); k++)
-			lbr_pc_redact(it[i].message, sizeof(it[i].message),
-				      secrets[k], "[REDACTED]");
+			lbr_pc_redact(it[i].message, sizeof(it[i].message), secrets[k],
+				      "[REDACTED]");
 }
 
 /* One HTTP exchange as described by the caller. */
@@ -445,8 +420,8 @@ struct hw_req {
 	const char *path;           /* already encoded; ids only */
 	const struct lbr_kv *query; /* decoded pairs */
 	size_t n_query;
-	const char *body;           /* JSON or NULL */
-	const char *what;           /* "pool web", for diagnostics */
+	const char *body; /* JSON or NULL */
+	const char *what; /* "pool web", for diagnostics */
 };
 
 /*
@@ -457,9 +432,8 @@ struct hw_req {
  * Secrets are masked once, by the operation, when its result is final
  * (masking twice would mask the mask of a secret found inside it).
  */
-static int hw_exchange(const struct hw_prov *p, struct lbr_call *call,
-		       const struct hw_req *rq, struct lbr_call_result *res,
-		       struct lbr_http_response *resp, int *got_resp)
+static int hw_exchange(const struct hw_prov *p, struct lbr_call *call, const struct hw_req *rq,
+		       struct lbr_call_result *res, struct lbr_http_response *resp, int *got_resp)
 {
 	const struct lbr_host *host = p->host;
 	struct lbr_hw_signature sig = { 0 };
@@ -499,8 +473,7 @@ static int hw_exchange(const struct hw_prov *p, struct lbr_call *call,
 		/* Sign what a proxy cannot rewrite plus what scopes the
 		 * request: host, project, date, and the body's type. */
 		if (rq->body)
-			sh[nsh++] = (struct lbr_kv){ "content-type",
-						     "application/json" };
+			sh[nsh++] = (struct lbr_kv){ "content-type", "application/json" };
 		sh[nsh++] = (struct lbr_kv){ "host", p->host_hdr };
 		sh[nsh++] = (struct lbr_kv){ "x-project-id", p->project_id };
 		sh[nsh++] = (struct lbr_kv){ "x-sdk-date", date };
@@ -519,18 +492,15 @@ static int hw_exchange(const struct hw_prov *p, struct lbr_call *call,
 		if (rc < 0) {
 			r = rc;
 			res->outcome = LBR_OUT_INVALID;
-			lbr_pc_res_msg(res, "%s: cannot sign the request (%s)",
-				rq->what,
-				rc == LBR_ENOMEM ? "out of memory"
-						 : "unsignable header");
+			lbr_pc_res_msg(res, "%s: cannot sign the request (%s)", rq->what,
+				       rc == LBR_ENOMEM ? "out of memory" : "unsignable header");
 			goto out;
 		}
 		if (asprintf(&h_date, "X-Sdk-Date: %s", date) < 0) {
 			h_date = NULL;
 			goto out;
 		}
-		if (asprintf(&h_auth, "Authorization: %s",
-			     sig.authorization) < 0) {
+		if (asprintf(&h_auth, "Authorization: %s", sig.authorization) < 0) {
 			h_auth = NULL;
 			goto out;
 		}
@@ -545,15 +515,13 @@ static int hw_exchange(const struct hw_prov *p, struct lbr_call *call,
 			h_auth = NULL;
 			goto out;
 		}
-		if (lbr_hw_canonical_query(host, rq->query, rq->n_query,
-					   &query) < 0)
+		if (lbr_hw_canonical_query(host, rq->query, rq->n_query, &query) < 0)
 			goto out;
 	}
 	hdrs[nh++] = h_auth;
 	hdrs[nh] = NULL;
 
-	if (asprintf(&url, "%s%s%s%s", p->base_url, rq->path,
-		     *query ? "?" : "", query) < 0) {
+	if (asprintf(&url, "%s%s%s%s", p->base_url, rq->path, *query ? "?" : "", query) < 0) {
 		url = NULL;
 		goto out;
 	}
@@ -567,21 +535,18 @@ static int hw_exchange(const struct hw_prov *p, struct lbr_call *call,
 	rc = host->http(call, &req, rp, terr, sizeof(terr));
 	if (rc < 0) {
 		res->http_status = 0;
-		res->outcome = rc == LBR_EFATAL ? LBR_OUT_INVALID
-						     : LBR_OUT_TRANSIENT;
-		lbr_pc_res_msg(res, "%s: %s %s failed: %s", rq->what, rq->method,
-			url, terr[0] ? terr : "transport error");
+		res->outcome = rc == LBR_EFATAL ? LBR_OUT_INVALID : LBR_OUT_TRANSIENT;
+		lbr_pc_res_msg(res, "%s: %s %s failed: %s", rq->what, rq->method, url,
+			       terr[0] ? terr : "transport error");
 		r = 0;
 		goto out;
 	}
 	have = 1;
 	if (host->log)
-		host->log(call, LBR_LOG_DEBUG, "%s %s -> HTTP %ld",
-			  rq->method, url, rp->status);
+		host->log(call, LBR_LOG_DEBUG, "%s %s -> HTTP %ld", rq->method, url, rp->status);
 	res->http_status = rp->status;
 	res->retry_after_ms = rp->retry_after_ms;
-	rid = host->http_header ? host->http_header(rp, "X-Request-Id")
-				: NULL;
+	rid = host->http_header ? host->http_header(rp, "X-Request-Id") : NULL;
 	lbr_pc_copy_clean(res->request_id, sizeof(res->request_id), rid);
 
 	if (rp->status >= 200 && rp->status < 300) {
@@ -602,18 +567,17 @@ static int hw_exchange(const struct hw_prov *p, struct lbr_call *call,
 
 	if (rp->status == 404 && strcasecmp(e.code, "APIGW.0101") == 0)
 		lbr_pc_res_msg(res,
-			"%s: the API does not exist at %s (wrong endpoint "
-			"or region?): %s",
-			rq->what, p->base_url, e.message);
-	else if (rp->status == 404 && rq->op != LBR_HW_OP_REMOVE &&
-		 rq->op != LBR_HW_OP_DRAIN)
+			       "%s: the API does not exist at %s (wrong endpoint "
+			       "or region?): %s",
+			       rq->what, p->base_url, e.message);
+	else if (rp->status == 404 && rq->op != LBR_HW_OP_REMOVE && rq->op != LBR_HW_OP_DRAIN)
 		lbr_pc_res_msg(res, "%s: pool not found: %s", rq->what,
-			e.message[0] ? e.message : "HTTP 404");
+			       e.message[0] ? e.message : "HTTP 404");
 	else if (e.message[0])
 		lbr_pc_res_msg(res, "%s: %s", rq->what, e.message);
 	else
-		lbr_pc_res_msg(res, "%s: HTTP %ld with no recognised error body",
-			rq->what, rp->status);
+		lbr_pc_res_msg(res, "%s: HTTP %ld with no recognised error body", rq->what,
+			       rp->status);
 	r = 0;
 out:
 	if (r == LBR_ENOMEM) {
@@ -636,8 +600,7 @@ out:
 
 /* Begin an operation: reset res and items, find a valid pool_id. */
 static int start_op(const struct lbr_target *t, struct lbr_call_result *res,
-		    struct lbr_item_result *items, size_t n,
-		    const char **pool_id)
+		    struct lbr_item_result *items, size_t n, const char **pool_id)
 {
 	lbr_pc_results_init(res, items, n);
 	*pool_id = target_value(t, "pool_id");
@@ -651,14 +614,14 @@ static int start_op(const struct lbr_target *t, struct lbr_call_result *res,
 }
 
 /* Refuse a batch of the wrong size before anything is sent. */
-static int check_batch(const struct hw_prov *p, const char *what, size_t n,
-		       size_t max, struct lbr_call_result *res)
+static int check_batch(const struct hw_prov *p, const char *what, size_t n, size_t max,
+		       struct lbr_call_result *res)
 {
 	if (n >= 1 && n <= max)
 		return 0;
 	res->outcome = LBR_OUT_INVALID;
-	lbr_pc_res_msg(res, "%s: batch of %zu members (the %s API takes 1..%zu)",
-		       what, n, p->api == 3 ? "v3" : "v2", max);
+	lbr_pc_res_msg(res, "%s: batch of %zu members (the %s API takes 1..%zu)", what, n,
+		       p->api == 3 ? "v3" : "v2", max);
 	return -1;
 }
 
@@ -686,10 +649,9 @@ static int add_member(void *arg, const struct lbr_hw_member *m)
 	return lc->host->obs_add_member(lc->obs, &mi);
 }
 
-static int hw_list_page(void *prov, struct lbr_call *call,
-			const struct lbr_target *t, const char *cursor,
-			struct lbr_obs *obs, char *next_cursor,
-			size_t next_len, struct lbr_call_result *res)
+static int hw_list_page(void *prov, struct lbr_call *call, const struct lbr_target *t,
+			const char *cursor, struct lbr_obs *obs, char *next_cursor, size_t next_len,
+			struct lbr_call_result *res)
 {
 	const struct hw_prov *p = prov;
 	struct lbr_http_response resp = { 0 };
@@ -724,8 +686,7 @@ static int hw_list_page(void *prov, struct lbr_call *call,
 		goto out;
 	}
 	r = LBR_ENOMEM;
-	if (asprintf(&path, "/v%d/%s/elb/pools/%s/members", p->api,
-		     p->project_id, pool_id) < 0) {
+	if (asprintf(&path, "/v%d/%s/elb/pools/%s/members", p->api, p->project_id, pool_id) < 0) {
 		path = NULL;
 		res->outcome = LBR_OUT_INVALID;
 		lbr_pc_res_msg(res, "%s: out of memory", what);
@@ -745,21 +706,17 @@ static int hw_list_page(void *prov, struct lbr_call *call,
 		goto out;
 
 	if (p->api == 3) {
-		rc = lbr_hw_parse_members_v3(resp.body,
-					     resp.body ? resp.body_len : 0,
-					     cur, p->page_size, add_member,
-					     &lc, &pg, perr, sizeof(perr));
+		rc = lbr_hw_parse_members_v3(resp.body, resp.body ? resp.body_len : 0, cur,
+					     p->page_size, add_member, &lc, &pg, perr,
+					     sizeof(perr));
 		strcpy(last, pg.next_marker);
 		count = pg.count;
 	} else {
-		rc = lbr_hw_parse_members(resp.body,
-					  resp.body ? resp.body_len : 0,
-					  add_member, &lc, &count, last,
-					  sizeof(last), perr, sizeof(perr));
+		rc = lbr_hw_parse_members(resp.body, resp.body ? resp.body_len : 0, add_member, &lc,
+					  &count, last, sizeof(last), perr, sizeof(perr));
 	}
 	switch (rc) {
-	case LBR_HW_PARSE_OK:
-		break;
+	case LBR_HW_PARSE_OK: break;
 	case LBR_HW_PARSE_SYNTAX:
 		/* A cut-off body is a transport accident, not a verdict
 		 * about the pool: let the core retry it. */
@@ -782,8 +739,7 @@ static int hw_list_page(void *prov, struct lbr_call *call,
 		 * server's own "next" pointer, absent on the last page. */
 		if (last[0] && strlen(last) >= next_len) {
 			res->outcome = LBR_OUT_INVALID;
-			lbr_pc_res_msg(res, "%s: page cursor buffer too small",
-				       what);
+			lbr_pc_res_msg(res, "%s: page cursor buffer too small", what);
 			r = LBR_ERR;
 			goto out;
 		}
@@ -806,8 +762,7 @@ static int hw_list_page(void *prov, struct lbr_call *call,
 		}
 		if (strlen(last) >= next_len) {
 			res->outcome = LBR_OUT_INVALID;
-			lbr_pc_res_msg(res, "%s: page cursor buffer too small",
-				       what);
+			lbr_pc_res_msg(res, "%s: page cursor buffer too small", what);
 			r = LBR_ERR;
 			goto out;
 		}
@@ -829,8 +784,7 @@ out:
  * "already there" and success are the item's outcome in a call that
  * worked; anything else (throttled, auth, ...) is the call's.
  */
-static void single_item(struct lbr_call_result *res,
-			struct lbr_item_result *item)
+static void single_item(struct lbr_call_result *res, struct lbr_item_result *item)
 {
 	enum lbr_outcome o = res->outcome;
 
@@ -844,11 +798,9 @@ static void single_item(struct lbr_call_result *res,
 }
 
 /* One request on .../members/{member_id}: DELETE, or PUT with a body. */
-static int member_call(const struct hw_prov *p, struct lbr_call *call,
-		       const char *pool_id, const char *label,
-		       const struct lbr_member_ref *m, enum lbr_hw_op op,
-		       const char *method, const char *body,
-		       struct lbr_item_result *item,
+static int member_call(const struct hw_prov *p, struct lbr_call *call, const char *pool_id,
+		       const char *label, const struct lbr_member_ref *m, enum lbr_hw_op op,
+		       const char *method, const char *body, struct lbr_item_result *item,
 		       struct lbr_call_result *res)
 {
 	struct hw_req rq = { 0 };
@@ -862,8 +814,8 @@ static int member_call(const struct hw_prov *p, struct lbr_call *call,
 		goto out;
 	}
 	snprintf(what, sizeof(what), "pool %s: member %s", label, m->id);
-	if (asprintf(&path, "/v%d/%s/elb/pools/%s/members/%s", p->api,
-		     p->project_id, pool_id, m->id) < 0) {
+	if (asprintf(&path, "/v%d/%s/elb/pools/%s/members/%s", p->api, p->project_id, pool_id,
+		     m->id) < 0) {
 		path = NULL;
 		res->outcome = LBR_OUT_INVALID;
 		lbr_pc_res_msg(res, "%s: out of memory", what);
@@ -884,11 +836,9 @@ out:
 }
 
 /* Set one member's weight with PUT {"member":{"weight":W}} (v2 and v3). */
-static int put_weight(const struct hw_prov *p, struct lbr_call *call,
-		      const char *pool_id, const char *label,
-		      const struct lbr_member_ref *m, int weight,
-		      struct lbr_item_result *item,
-		      struct lbr_call_result *res)
+static int put_weight(const struct hw_prov *p, struct lbr_call *call, const char *pool_id,
+		      const char *label, const struct lbr_member_ref *m, int weight,
+		      struct lbr_item_result *item, struct lbr_call_result *res)
 {
 	char *body;
 	int r;
@@ -900,9 +850,8 @@ static int put_weight(const struct hw_prov *p, struct lbr_call *call,
 		lbr_pc_res_msg(res,
 			       "pool %s: member %s: weight %d is outside "
 			       "%d..%d",
-			       label,
-			       m && lbr_pc_valid_id(m->id, 128) ? m->id : "?",
-			       weight, HW_WEIGHT_MIN, HW_WEIGHT_MAX);
+			       label, m && lbr_pc_valid_id(m->id, 128) ? m->id : "?", weight,
+			       HW_WEIGHT_MIN, HW_WEIGHT_MAX);
 		lbr_pc_items_from_call(res, item, 1);
 		return 0;
 	}
@@ -912,8 +861,7 @@ static int put_weight(const struct hw_prov *p, struct lbr_call *call,
 		lbr_pc_res_msg(res, "pool %s: out of memory", label);
 		return LBR_ENOMEM;
 	}
-	r = member_call(p, call, pool_id, label, m, LBR_HW_OP_DRAIN, "PUT",
-			body, item, res);
+	r = member_call(p, call, pool_id, label, m, LBR_HW_OP_DRAIN, "PUT", body, item, res);
 	free(body);
 	return r;
 }
@@ -935,69 +883,55 @@ static void del_item(void *arg, const struct lbr_hw_batch_item *it)
 	for (i = 0; i < dc->n; i++) {
 		struct lbr_item_result *ir = &dc->items[i];
 
-		if (ir->outcome != LBR_OUT_UNSET ||
-		    strcmp(dc->m[i].id, it->id) != 0)
+		if (ir->outcome != LBR_OUT_UNSET || strcmp(dc->m[i].id, it->id) != 0)
 			continue;
-		if (it->ret_status &&
-		    strcasecmp(it->ret_status, "successful") == 0) {
+		if (it->ret_status && strcasecmp(it->ret_status, "successful") == 0) {
 			ir->outcome = LBR_OUT_OK;
-		} else if (it->ret_status &&
-			   strcasecmp(it->ret_status, "not found") == 0) {
+		} else if (it->ret_status && strcasecmp(it->ret_status, "not found") == 0) {
 			ir->outcome = LBR_OUT_NOT_FOUND;
 			lbr_pc_item_msg(ir, "not found");
 		} else {
 			ir->outcome = LBR_OUT_INVALID;
 			lbr_pc_item_msg(ir, "ret_status '%.64s'",
-					it->ret_status ? it->ret_status
-						       : "(none)");
+					it->ret_status ? it->ret_status : "(none)");
 		}
 	}
 }
 
 /* Turn a 2xx batch answer into item outcomes with fn; items the answer
  * did not mention stay unset (a failure) with a message saying so. */
-static int batch_answer(const struct hw_prov *p, const char *what,
-			const char *call_name,
-			const struct lbr_http_response *resp,
-			lbr_hw_batch_fn fn, void *ctx,
-			struct lbr_item_result *items, size_t n,
-			struct lbr_call_result *res)
+static int batch_answer(const struct hw_prov *p, const char *what, const char *call_name,
+			const struct lbr_http_response *resp, lbr_hw_batch_fn fn, void *ctx,
+			struct lbr_item_result *items, size_t n, struct lbr_call_result *res)
 {
 	char perr[256], rid[128];
 	size_t i;
 	int rc;
 
 	(void)p;
-	rc = lbr_hw_parse_batch(resp->body, resp->body ? resp->body_len : 0,
-				fn, ctx, rid, sizeof(rid), perr,
-				sizeof(perr));
+	rc = lbr_hw_parse_batch(resp->body, resp->body ? resp->body_len : 0, fn, ctx, rid,
+				sizeof(rid), perr, sizeof(perr));
 	if (rc != LBR_HW_PARSE_OK) {
 		/* Which members were handled is unknown: leave every item
 		 * unset, and let a cut-off body be retried. */
 		lbr_pc_results_init(NULL, items, n);
-		res->outcome = rc == LBR_HW_PARSE_SYNTAX ? LBR_OUT_TRANSIENT
-							 : LBR_OUT_INVALID;
-		lbr_pc_res_msg(res, "%s: %s answer: %s", what, call_name,
-			       perr);
+		res->outcome = rc == LBR_HW_PARSE_SYNTAX ? LBR_OUT_TRANSIENT : LBR_OUT_INVALID;
+		lbr_pc_res_msg(res, "%s: %s answer: %s", what, call_name, perr);
 		return 0;
 	}
 	if (!res->request_id[0])
 		memcpy(res->request_id, rid, sizeof(res->request_id));
 	for (i = 0; i < n; i++)
 		if (items[i].outcome == LBR_OUT_UNSET)
-			lbr_pc_item_msg(&items[i],
-					"missing from the %s answer",
-					call_name);
+			lbr_pc_item_msg(&items[i], "missing from the %s answer", call_name);
 	res->outcome = LBR_OUT_OK;
 	return 0;
 }
 
 /* POST a v3 batch call; on a 2xx answer map it into items with fn. */
-static int batch_call(const struct hw_prov *p, struct lbr_call *call,
-		      const char *pool_id, const char *what,
-		      const char *call_name, const char *body,
-		      lbr_hw_batch_fn fn, void *ctx,
-		      struct lbr_item_result *items, size_t n,
+static int batch_call(const struct hw_prov *p, struct lbr_call *call, const char *pool_id,
+		      const char *what, const char *call_name, const char *body, lbr_hw_batch_fn fn,
+		      void *ctx, struct lbr_item_result *items, size_t n,
 		      struct lbr_call_result *res)
 {
 	struct lbr_http_response resp = { 0 };
@@ -1005,8 +939,8 @@ static int batch_call(const struct hw_prov *p, struct lbr_call *call,
 	char *path = NULL;
 	int got = 0, r;
 
-	if (asprintf(&path, "/v3/%s/elb/pools/%s/members/%s", p->project_id,
-		     pool_id, call_name) < 0) {
+	if (asprintf(&path, "/v3/%s/elb/pools/%s/members/%s", p->project_id, pool_id, call_name) <
+	    0) {
 		path = NULL;
 		res->outcome = LBR_OUT_INVALID;
 		lbr_pc_res_msg(res, "%s: out of memory", what);
@@ -1029,11 +963,9 @@ out:
 	return r;
 }
 
-static int hw_remove_members(void *prov, struct lbr_call *call,
-			     const struct lbr_target *t,
+static int hw_remove_members(void *prov, struct lbr_call *call, const struct lbr_target *t,
 			     const struct lbr_member_ref *m, size_t n,
-			     struct lbr_item_result *items,
-			     struct lbr_call_result *res)
+			     struct lbr_item_result *items, struct lbr_call_result *res)
 {
 	const struct hw_prov *p = prov;
 	struct del_ctx dc = { m, items, n };
@@ -1046,13 +978,11 @@ static int hw_remove_members(void *prov, struct lbr_call *call,
 		goto out;
 	label = pool_label(t, pool_id);
 	snprintf(what, sizeof(what), "pool %s", label);
-	if (check_batch(p, what, n, p->api == 3 ? HW_V3_BATCH_MAX : 1,
-			res) < 0)
+	if (check_batch(p, what, n, p->api == 3 ? HW_V3_BATCH_MAX : 1, res) < 0)
 		goto out;
 	if (p->api == 2) {
-		r = member_call(p, call, pool_id, label, &m[0],
-				LBR_HW_OP_REMOVE, "DELETE", NULL, &items[0],
-				res);
+		r = member_call(p, call, pool_id, label, &m[0], LBR_HW_OP_REMOVE, "DELETE", NULL,
+				&items[0], res);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -1069,8 +999,7 @@ static int hw_remove_members(void *prov, struct lbr_call *call,
 		r = LBR_ENOMEM;
 		goto out;
 	}
-	r = batch_call(p, call, pool_id, what, "batch-delete", body,
-		       del_item, &dc, items, n, res);
+	r = batch_call(p, call, pool_id, what, "batch-delete", body, del_item, &dc, items, n, res);
 out:
 	free(body);
 	redact_result(p, res);
@@ -1113,18 +1042,15 @@ static void add_item(void *arg, const struct lbr_hw_batch_item *it)
 		    (it->port >= 0 && (unsigned)it->port != ac->m[i].port) ||
 		    !same_address(it->address, ac->m[i].address))
 			continue;
-		if (it->ret_status &&
-		    strcasecmp(it->ret_status, "successful") == 0) {
+		if (it->ret_status && strcasecmp(it->ret_status, "successful") == 0) {
 			ir->outcome = LBR_OUT_OK;
-		} else if (it->ret_status &&
-			   strcasecmp(it->ret_status, "existed") == 0) {
+		} else if (it->ret_status && strcasecmp(it->ret_status, "existed") == 0) {
 			ir->outcome = LBR_OUT_EXISTS;
 			lbr_pc_item_msg(ir, "already exists");
 		} else {
 			ir->outcome = LBR_OUT_INVALID;
 			lbr_pc_item_msg(ir, "ret_status '%.64s'",
-					it->ret_status ? it->ret_status
-						       : "(none)");
+					it->ret_status ? it->ret_status : "(none)");
 		}
 		if (it->id)
 			snprintf(ir->id, sizeof(ir->id), "%s", it->id);
@@ -1143,10 +1069,9 @@ static int check_spec(const struct lbr_member_spec *m, char *why, size_t len)
 		snprintf(why, len, "port %u outside 1..65535", m->port);
 		return -1;
 	}
-	if (m->weight != -1 &&
-	    (m->weight < HW_WEIGHT_MIN || m->weight > HW_WEIGHT_MAX)) {
-		snprintf(why, len, "weight %d outside %d..%d", m->weight,
-			 HW_WEIGHT_MIN, HW_WEIGHT_MAX);
+	if (m->weight != -1 && (m->weight < HW_WEIGHT_MIN || m->weight > HW_WEIGHT_MAX)) {
+		snprintf(why, len, "weight %d outside %d..%d", m->weight, HW_WEIGHT_MIN,
+			 HW_WEIGHT_MAX);
 		return -1;
 	}
 	if (m->name && strlen(m->name) > 255) {
@@ -1160,11 +1085,9 @@ static int check_spec(const struct lbr_member_spec *m, char *why, size_t len)
 	return 0;
 }
 
-static int hw_create_members(void *prov, struct lbr_call *call,
-			     const struct lbr_target *t,
+static int hw_create_members(void *prov, struct lbr_call *call, const struct lbr_target *t,
 			     const struct lbr_member_spec *m, size_t n,
-			     struct lbr_item_result *items,
-			     struct lbr_call_result *res)
+			     struct lbr_item_result *items, struct lbr_call_result *res)
 {
 	const struct hw_prov *p = prov;
 	struct add_ctx ac = { m, items, n };
@@ -1179,8 +1102,7 @@ static int hw_create_members(void *prov, struct lbr_call *call,
 		goto out;
 	label = pool_label(t, pool_id);
 	snprintf(what, sizeof(what), "pool %s", label);
-	if (check_batch(p, what, n, p->api == 3 ? HW_V3_BATCH_MAX : 1,
-			res) < 0)
+	if (check_batch(p, what, n, p->api == 3 ? HW_V3_BATCH_MAX : 1, res) < 0)
 		goto out;
 	subnet_id = target_value(t, "subnet_id");
 	if (subnet_id && !lbr_pc_valid_id(subnet_id, 128)) {
@@ -1199,9 +1121,8 @@ static int hw_create_members(void *prov, struct lbr_call *call,
 	for (i = 0; i < n; i++) {
 		if (check_spec(&m[i], why, sizeof(why)) < 0) {
 			res->outcome = LBR_OUT_INVALID;
-			lbr_pc_res_msg(res, "%s: member %.64s port %u: %s",
-				       what, m[i].address ? m[i].address : "?",
-				       m[i].port, why);
+			lbr_pc_res_msg(res, "%s: member %.64s port %u: %s", what,
+				       m[i].address ? m[i].address : "?", m[i].port, why);
 			goto out;
 		}
 	}
@@ -1213,14 +1134,13 @@ static int hw_create_members(void *prov, struct lbr_call *call,
 		goto out;
 	}
 	if (p->api == 3) {
-		r = batch_call(p, call, pool_id, what, "batch-add", body,
-			       add_item, &ac, items, n, res);
+		r = batch_call(p, call, pool_id, what, "batch-add", body, add_item, &ac, items, n,
+			       res);
 		goto out;
 	}
-	snprintf(what, sizeof(what), "pool %s: member %.64s port %u", label,
-		 m[0].address, m[0].port);
-	if (asprintf(&path, "/v2/%s/elb/pools/%s/members", p->project_id,
-		     pool_id) < 0) {
+	snprintf(what, sizeof(what), "pool %s: member %.64s port %u", label, m[0].address,
+		 m[0].port);
+	if (asprintf(&path, "/v2/%s/elb/pools/%s/members", p->project_id, pool_id) < 0) {
 		path = NULL;
 		res->outcome = LBR_OUT_INVALID;
 		lbr_pc_res_msg(res, "%s: out of memory", what);
@@ -1237,8 +1157,8 @@ static int hw_create_members(void *prov, struct lbr_call *call,
 		goto out;
 	single_item(res, &items[0]);
 	if (got)
-		lbr_hw_created_id(resp.body, resp.body ? resp.body_len : 0,
-				  items[0].id, sizeof(items[0].id));
+		lbr_hw_created_id(resp.body, resp.body ? resp.body_len : 0, items[0].id,
+				  sizeof(items[0].id));
 out:
 	if (got)
 		p->host->http_release(&resp);
@@ -1249,11 +1169,9 @@ out:
 	return r;
 }
 
-static int hw_set_weights(void *prov, struct lbr_call *call,
-			  const struct lbr_target *t,
-			  const struct lbr_member_ref *m, const int *weights,
-			  size_t n, struct lbr_item_result *items,
-			  struct lbr_call_result *res)
+static int hw_set_weights(void *prov, struct lbr_call *call, const struct lbr_target *t,
+			  const struct lbr_member_ref *m, const int *weights, size_t n,
+			  struct lbr_item_result *items, struct lbr_call_result *res)
 {
 	const struct hw_prov *p = prov;
 	const char *pool_id, *label;
@@ -1271,19 +1189,16 @@ static int hw_set_weights(void *prov, struct lbr_call *call,
 		lbr_pc_res_msg(res, "%s: no member or weight given", what);
 		goto out;
 	}
-	r = put_weight(p, call, pool_id, label, &m[0], weights[0], &items[0],
-		       res);
+	r = put_weight(p, call, pool_id, label, &m[0], weights[0], &items[0], res);
 out:
 	redact_result(p, res);
 	redact_items(p, items, n);
 	return r;
 }
 
-static int hw_drain_members(void *prov, struct lbr_call *call,
-			    const struct lbr_target *t,
-			    const struct lbr_member_ref *m, size_t n,
-			    int drain, struct lbr_item_result *items,
-			    struct lbr_call_result *res)
+static int hw_drain_members(void *prov, struct lbr_call *call, const struct lbr_target *t,
+			    const struct lbr_member_ref *m, size_t n, int drain,
+			    struct lbr_item_result *items, struct lbr_call_result *res)
 {
 	const struct hw_prov *p = prov;
 	const char *pool_id, *label;
@@ -1298,8 +1213,7 @@ static int hw_drain_members(void *prov, struct lbr_call *call,
 		goto out;
 	/* Huawei has no enabled flag: draining is weight 0, and undoing
 	 * it puts back the weight observed before. */
-	r = put_weight(p, call, pool_id, label, &m[0],
-		       drain ? 0 : m[0].weight, &items[0], res);
+	r = put_weight(p, call, pool_id, label, &m[0], drain ? 0 : m[0].weight, &items[0], res);
 out:
 	redact_result(p, res);
 	redact_items(p, items, n);
@@ -1312,8 +1226,7 @@ static const struct lbr_provider hw_provider = {
 	.abi_minor = LBR_PROVIDER_ABI_MINOR,
 	.name = "huaweicloud",
 	.version = HW_PLUGIN_VERSION,
-	.caps = LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT |
-		LBR_CAP_COOPERATIVE,
+	.caps = LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT | LBR_CAP_COOPERATIVE,
 	.provider_keys = provider_keys,
 	.pool_keys = pool_keys,
 	.open = hw_open,
@@ -1327,13 +1240,13 @@ static const struct lbr_provider hw_provider = {
 	.update_rule = NULL,
 };
 
-__attribute__((visibility("default"))) const struct lbr_provider *
-lbr_provider_entry(uint32_t host_abi_major, uint32_t host_abi_minor);
+__attribute__((visibility("default"))) const struct lbr_provider *lbr_provider_entry(
+	uint32_t host_abi_major, uint32_t host_abi_minor);
 
 /* The core checks abi_major itself and refuses a mismatch with a clear
  * message, so the table is returned whatever the host's version. */
-__attribute__((visibility("default"))) const struct lbr_provider *
-lbr_provider_entry(uint32_t host_abi_major, uint32_t host_abi_minor)
+__attribute__((visibility("default"))) const struct lbr_provider *lbr_provider_entry(
+	uint32_t host_abi_major, uint32_t host_abi_minor)
 {
 	(void)host_abi_major;
 	(void)host_abi_minor;

@@ -52,15 +52,14 @@ static const char *get_str(struct json_object *obj, const char *key)
 	struct json_object *v;
 
 	if (!json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
+	    !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
 }
 
 /* Fill e from obj[code_key] / obj[msg_key]; 1 when either was present. */
-static int take_pair(struct json_object *obj, const char *code_key,
-		     const char *msg_key, struct lbr_hw_error *e)
+static int take_pair(struct json_object *obj, const char *code_key, const char *msg_key,
+		     struct lbr_hw_error *e)
 {
 	const char *code = get_str(obj, code_key);
 	const char *msg = get_str(obj, msg_key);
@@ -123,15 +122,13 @@ static int code_in(const char *code, const char *const *set)
 	return 0;
 }
 
-enum lbr_outcome lbr_hw_classify(enum lbr_hw_op op, long status,
-				 const char *code)
+enum lbr_outcome lbr_hw_classify(enum lbr_hw_op op, long status, const char *code)
 {
 	/* Codes that mean "your credentials are wrong", whatever status
 	 * the gateway put them under (Huawei and OTC disagree on 401/403
 	 * for ELB.1102). */
 	static const char *const auth_codes[] = {
-		"APIGW.0301", "APIGW.0307", "ELB.1102", "ELB.1103",
-		"ELB.1104",   "ELB.1105",   NULL,
+		"APIGW.0301", "APIGW.0307", "ELB.1102", "ELB.1103", "ELB.1104", "ELB.1105", NULL,
 	};
 	static const char *const no_api[] = { "APIGW.0101", NULL };
 	static const char *const member_gone[] = { "ELB.2012", NULL };
@@ -142,8 +139,7 @@ enum lbr_outcome lbr_hw_classify(enum lbr_hw_op op, long status,
 	if (status == 401)
 		return LBR_OUT_AUTH;
 	if (status == 403)
-		return code_in(code, auth_codes) ? LBR_OUT_AUTH
-						 : LBR_OUT_INVALID;
+		return code_in(code, auth_codes) ? LBR_OUT_AUTH : LBR_OUT_INVALID;
 	static const char *const quota[] = { "ELB.8905", NULL };
 	/* Only a call on one member's own URL can say "that member is
 	 * gone"; elsewhere a 404 is about the pool or the path. */
@@ -167,8 +163,7 @@ enum lbr_outcome lbr_hw_classify(enum lbr_hw_op op, long status,
 		 * there is re-read by the core before it decides. */
 		if (op == LBR_HW_OP_CREATE)
 			return LBR_OUT_EXISTS;
-		return code_in(code, conflict) ? LBR_OUT_CONFLICT
-					       : LBR_OUT_INVALID;
+		return code_in(code, conflict) ? LBR_OUT_CONFLICT : LBR_OUT_INVALID;
 	}
 	if (status == 429)
 		return LBR_OUT_THROTTLED;
@@ -193,8 +188,8 @@ static int opt_str(struct json_object *obj, const char *key, const char **out)
 }
 
 /* Validate member i; fill m (borrowing from the document) or err. */
-static int check_member(struct json_object *item, size_t i,
-			struct lbr_hw_member *m, char *err, size_t errlen)
+static int check_member(struct json_object *item, size_t i, struct lbr_hw_member *m, char *err,
+			size_t errlen)
 {
 	struct json_object *v;
 	char excerpt[48];
@@ -219,14 +214,12 @@ static int check_member(struct json_object *item, size_t i,
 	}
 	m->address = get_str(item, "address");
 	if (!m->address || !*m->address) {
-		snprintf(err, errlen, "member %s has no string \"address\"",
-			 m->id);
+		snprintf(err, errlen, "member %s has no string \"address\"", m->id);
 		return LBR_HW_PARSE_SHAPE;
 	}
 	if (!json_object_object_get_ex(item, "protocol_port", &v) ||
 	    !json_object_is_type(v, json_type_int)) {
-		snprintf(err, errlen,
-			 "member %s has no integer \"protocol_port\"", m->id);
+		snprintf(err, errlen, "member %s has no integer \"protocol_port\"", m->id);
 		return LBR_HW_PARSE_SHAPE;
 	}
 	port = json_object_get_int64(v);
@@ -261,29 +254,26 @@ static int check_member(struct json_object *item, size_t i,
 		m->instance_id = NULL;
 	/* A type this plugin does not know is reported as unknown rather
 	 * than failing the whole pool. */
-	if (m->type && strcmp(m->type, "ip") != 0 &&
-	    strcmp(m->type, "instance") != 0)
+	if (m->type && strcmp(m->type, "ip") != 0 && strcmp(m->type, "instance") != 0)
 		m->type = NULL;
 	return LBR_HW_PARSE_OK;
 }
 
 /* Validate every member of arr, then hand them to fn; see the header. */
-static int walk_members(struct json_object *arr, lbr_hw_member_fn fn,
-			void *ctx, char *err, size_t errlen)
+static int walk_members(struct json_object *arr, lbr_hw_member_fn fn, void *ctx, char *err,
+			size_t errlen)
 {
 	struct lbr_hw_member m;
 	size_t n = json_object_array_length(arr), i;
 	int r;
 
 	for (i = 0; i < n; i++) {
-		r = check_member(json_object_array_get_idx(arr, i), i, &m,
-				 err, errlen);
+		r = check_member(json_object_array_get_idx(arr, i), i, &m, err, errlen);
 		if (r < 0)
 			return r;
 	}
 	for (i = 0; i < n; i++) {
-		check_member(json_object_array_get_idx(arr, i), i, &m, err,
-			     errlen);
+		check_member(json_object_array_get_idx(arr, i), i, &m, err, errlen);
 		if (fn(ctx, &m) < 0) {
 			char addr[48];
 
@@ -300,14 +290,12 @@ static int walk_members(struct json_object *arr, lbr_hw_member_fn fn,
 }
 
 /* Parse body and find its "members" array; *root must be released. */
-static int members_array(const char *body, size_t len,
-			 struct json_object **root, struct json_object **arr,
-			 char *err, size_t errlen)
+static int members_array(const char *body, size_t len, struct json_object **root,
+			 struct json_object **arr, char *err, size_t errlen)
 {
 	*root = parse_json(body, len);
 	if (!*root) {
-		snprintf(err, errlen,
-			 "response is not valid JSON (truncated?)");
+		snprintf(err, errlen, "response is not valid JSON (truncated?)");
 		return LBR_HW_PARSE_SYNTAX;
 	}
 	if (!json_object_is_type(*root, json_type_object)) {
@@ -322,9 +310,8 @@ static int members_array(const char *body, size_t len,
 	return LBR_HW_PARSE_OK;
 }
 
-int lbr_hw_parse_members(const char *body, size_t len, lbr_hw_member_fn fn,
-			 void *ctx, size_t *count, char *last_id,
-			 size_t last_len, char *err, size_t errlen)
+int lbr_hw_parse_members(const char *body, size_t len, lbr_hw_member_fn fn, void *ctx,
+			 size_t *count, char *last_id, size_t last_len, char *err, size_t errlen)
 {
 	struct json_object *root = NULL, *arr = NULL, *item, *idv;
 	const char *id;
@@ -344,13 +331,15 @@ int lbr_hw_parse_members(const char *body, size_t len, lbr_hw_member_fn fn,
 		/* Checked before any member is handed over, so that a
 		 * failure here cannot half-fill an observation. */
 		item = json_object_array_get_idx(arr, n - 1);
-		id = json_object_object_get_ex(item, "id", &idv)
-			     ? json_object_get_string(idv) : NULL;
+		id = json_object_object_get_ex(item, "id", &idv) ? json_object_get_string(idv)
+								 : NULL;
 		if (id && strlen(id) >= last_len) {
 			/* Longer than any valid id: the cloud's answer is
 			 * wrong, not our buffer too small. */
-			snprintf(err, errlen, "member %zu has a malformed id (%zu characters; want [A-Za-z0-9_-]{1,128})",
-				 n - 1, strlen(id));
+			snprintf(
+				err, errlen,
+				"member %zu has a malformed id (%zu characters; want [A-Za-z0-9_-]{1,128})",
+				n - 1, strlen(id));
 			r = LBR_HW_PARSE_SHAPE;
 			goto out;
 		}
@@ -370,10 +359,9 @@ out:
 	return r;
 }
 
-int lbr_hw_parse_members_v3(const char *body, size_t len,
-			    const char *marker_sent, size_t limit,
-			    lbr_hw_member_fn fn, void *ctx,
-			    struct lbr_hw_page *pg, char *err, size_t errlen)
+int lbr_hw_parse_members_v3(const char *body, size_t len, const char *marker_sent, size_t limit,
+			    lbr_hw_member_fn fn, void *ctx, struct lbr_hw_page *pg, char *err,
+			    size_t errlen)
 {
 	struct json_object *root = NULL, *arr = NULL, *pi, *v;
 	const char *next = NULL;
@@ -390,8 +378,7 @@ int lbr_hw_parse_members_v3(const char *body, size_t len,
 	r = LBR_HW_PARSE_SHAPE;
 	if (json_object_object_get_ex(root, "page_info", &pi) && pi) {
 		if (!json_object_is_type(pi, json_type_object)) {
-			snprintf(err, errlen,
-				 "\"page_info\" is not a JSON object");
+			snprintf(err, errlen, "\"page_info\" is not a JSON object");
 			goto out;
 		}
 		pg->has_page_info = 1;
@@ -443,9 +430,8 @@ out:
 	return r;
 }
 
-int lbr_hw_parse_batch(const char *body, size_t len, lbr_hw_batch_fn fn,
-		       void *ctx, char *request_id, size_t rid_len, char *err,
-		       size_t errlen)
+int lbr_hw_parse_batch(const char *body, size_t len, lbr_hw_batch_fn fn, void *ctx,
+		       char *request_id, size_t rid_len, char *err, size_t errlen)
 {
 	struct json_object *root = NULL, *arr = NULL, *item, *v;
 	struct lbr_hw_batch_item it;
@@ -461,8 +447,7 @@ int lbr_hw_parse_batch(const char *body, size_t len, lbr_hw_batch_fn fn,
 	if (r < 0)
 		goto out;
 	if (request_id)
-		lbr_pc_copy_clean(request_id, rid_len,
-				  get_str(root, "request_id"));
+		lbr_pc_copy_clean(request_id, rid_len, get_str(root, "request_id"));
 	n = json_object_array_length(arr);
 	for (i = 0; i < n; i++) {
 		item = json_object_array_get_idx(arr, i);
@@ -505,8 +490,7 @@ static char *to_text(struct json_object *root)
 }
 
 /* obj[key] = val, consuming val; -1 when either is missing. */
-static int put(struct json_object *obj, const char *key,
-	       struct json_object *val)
+static int put(struct json_object *obj, const char *key, struct json_object *val)
 {
 	if (!val)
 		return -1;
@@ -544,8 +528,7 @@ fail:
 }
 
 /* One member object of a creation body. */
-static struct json_object *create_member(const struct lbr_member_spec *m,
-					 const char *subnet_key,
+static struct json_object *create_member(const struct lbr_member_spec *m, const char *subnet_key,
 					 const char *subnet_id)
 {
 	struct json_object *o = json_object_new_object();
@@ -555,12 +538,10 @@ static struct json_object *create_member(const struct lbr_member_spec *m,
 	if (put(o, "address", json_object_new_string(m->address)) < 0 ||
 	    put(o, "protocol_port", json_object_new_int((int)m->port)) < 0)
 		goto fail;
-	if (subnet_id &&
-	    put(o, subnet_key, json_object_new_string(subnet_id)) < 0)
+	if (subnet_id && put(o, subnet_key, json_object_new_string(subnet_id)) < 0)
 		goto fail;
 	/* 0 is a real weight (no new connections): never dropped. */
-	if (m->weight >= 0 &&
-	    put(o, "weight", json_object_new_int(m->weight)) < 0)
+	if (m->weight >= 0 && put(o, "weight", json_object_new_int(m->weight)) < 0)
 		goto fail;
 	if (m->name && put(o, "name", json_object_new_string(m->name)) < 0)
 		goto fail;
@@ -570,8 +551,7 @@ fail:
 	return NULL;
 }
 
-char *lbr_hw_create_body(int api, const struct lbr_member_spec *m, size_t n,
-			 const char *subnet_id)
+char *lbr_hw_create_body(int api, const struct lbr_member_spec *m, size_t n, const char *subnet_id)
 {
 	struct json_object *root, *arr, *one;
 	size_t i;
@@ -580,8 +560,7 @@ char *lbr_hw_create_body(int api, const struct lbr_member_spec *m, size_t n,
 	if (!root)
 		return NULL;
 	if (api == 2) {
-		if (n != 1 || put(root, "member",
-				  create_member(m, "subnet_id", subnet_id)) < 0)
+		if (n != 1 || put(root, "member", create_member(m, "subnet_id", subnet_id)) < 0)
 			goto fail;
 		return to_text(root);
 	}
@@ -603,8 +582,7 @@ fail:
 	return NULL;
 }
 
-void lbr_hw_created_id(const char *body, size_t len, char *out,
-		       size_t outlen)
+void lbr_hw_created_id(const char *body, size_t len, char *out, size_t outlen)
 {
 	struct json_object *root, *member;
 	const char *id = NULL;

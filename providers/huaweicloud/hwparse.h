@@ -26,7 +26,7 @@ enum lbr_hw_op {
 /* What an error body said.  Empty strings when absent.  Control bytes are
  * replaced by spaces and the strings are truncated on a UTF-8 boundary. */
 struct lbr_hw_error {
-	char code[64];        /* "APIGW.0301", "ELB.9800", "HTTPNotFound" */
+	char code[64]; /* "APIGW.0301", "ELB.9800", "HTTPNotFound" */
 	char message[512];
 	char request_id[128]; /* only the v3/gateway shapes carry one */
 };
@@ -57,8 +57,7 @@ int lbr_hw_parse_error(const char *body, size_t len, struct lbr_hw_error *e);
  *   5xx → TRANSIENT; anything else → INVALID.
  * `code` may be NULL or "".
  */
-enum lbr_outcome lbr_hw_classify(enum lbr_hw_op op, long status,
-				 const char *code);
+enum lbr_outcome lbr_hw_classify(enum lbr_hw_op op, long status, const char *code);
 
 /* One member of a list page, borrowed from the parsed document. */
 struct lbr_hw_member {
@@ -92,15 +91,14 @@ typedef int (*lbr_hw_member_fn)(void *ctx, const struct lbr_hw_member *m);
  *
  * Returns one of LBR_HW_PARSE_*.
  */
-int lbr_hw_parse_members(const char *body, size_t len, lbr_hw_member_fn fn,
-			 void *ctx, size_t *count, char *last_id,
-			 size_t last_len, char *err, size_t errlen);
+int lbr_hw_parse_members(const char *body, size_t len, lbr_hw_member_fn fn, void *ctx,
+			 size_t *count, char *last_id, size_t last_len, char *err, size_t errlen);
 
 /* What a v3 list page says about paging. */
 struct lbr_hw_page {
-	size_t count;            /* members on the page */
-	int has_page_info;       /* a "page_info" object was present */
-	char next_marker[130];   /* "" when absent, null or "" */
+	size_t count;          /* members on the page */
+	int has_page_info;     /* a "page_info" object was present */
+	char next_marker[130]; /* "" when absent, null or "" */
 };
 
 /*
@@ -115,10 +113,9 @@ struct lbr_hw_page {
  * told).  `fn` runs only when the whole page, paging included, is valid.
  * Returns one of LBR_HW_PARSE_*.
  */
-int lbr_hw_parse_members_v3(const char *body, size_t len,
-			    const char *marker_sent, size_t limit,
-			    lbr_hw_member_fn fn, void *ctx,
-			    struct lbr_hw_page *pg, char *err, size_t errlen);
+int lbr_hw_parse_members_v3(const char *body, size_t len, const char *marker_sent, size_t limit,
+			    lbr_hw_member_fn fn, void *ctx, struct lbr_hw_page *pg, char *err,
+			    size_t errlen);
 
 /* One entry of a v3 batch answer, borrowed from the parsed document. */
 struct lbr_hw_batch_item {
@@ -128,8 +125,7 @@ struct lbr_hw_batch_item {
 	const char *ret_status; /* NULL when absent */
 };
 
-typedef void (*lbr_hw_batch_fn)(void *ctx,
-				const struct lbr_hw_batch_item *it);
+typedef void (*lbr_hw_batch_fn)(void *ctx, const struct lbr_hw_batch_item *it);
 
 /*
  * Parse the answer of batch-delete / batch-add:
@@ -140,9 +136,8 @@ typedef void (*lbr_hw_batch_fn)(void *ctx,
  * request_id (may be NULL, rid_len bytes) receives the body's request_id.
  * Returns LBR_HW_PARSE_OK, _SYNTAX or _SHAPE (err says why).
  */
-int lbr_hw_parse_batch(const char *body, size_t len, lbr_hw_batch_fn fn,
-		       void *ctx, char *request_id, size_t rid_len, char *err,
-		       size_t errlen);
+int lbr_hw_parse_batch(const char *body, size_t len, lbr_hw_batch_fn fn, void *ctx,
+		       char *request_id, size_t rid_len, char *err, size_t errlen);
 
 /*
  * Body of a v3 batch-delete: {"members":[{"id":"…"},…]} in the order of m.
@@ -159,15 +154,13 @@ char *lbr_hw_batch_delete_body(const struct lbr_member_ref *m, size_t n);
  * subnet_id may be NULL (then left out); weight is written when >= 0 (0
  * included), name when not NULL.  Returns a malloc'd string or NULL.
  */
-char *lbr_hw_create_body(int api, const struct lbr_member_spec *m, size_t n,
-			 const char *subnet_id);
+char *lbr_hw_create_body(int api, const struct lbr_member_spec *m, size_t n, const char *subnet_id);
 
 /*
  * The member id in a creation answer {"member":{"id":"…"}}, copied into
  * out (or "" when absent or malformed).
  */
-void lbr_hw_created_id(const char *body, size_t len, char *out,
-		       size_t outlen);
+void lbr_hw_created_id(const char *body, size_t len, char *out, size_t outlen);
 
 /*
  * Build the body of a member update that sets only the weight:

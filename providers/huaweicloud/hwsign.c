@@ -80,8 +80,7 @@ int lbr_hw_sha256_hex(const void *data, size_t len, char out[65])
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	if (EVP_Digest(data ? data : "", len, md, &mdlen, sha256(),
-		       NULL) != 1 || mdlen != 32)
+	if (EVP_Digest(data ? data : "", len, md, &mdlen, sha256(), NULL) != 1 || mdlen != 32)
 		return LBR_ERR;
 	hex_encode(md, mdlen, out);
 	return 0;
@@ -92,8 +91,8 @@ static int hmac_sha256_hex(const char *key, const char *msg, char out[65])
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	if (!HMAC(sha256(), key, (int)strlen(key),
-		  (const unsigned char *)msg, strlen(msg), md, &mdlen) ||
+	if (!HMAC(sha256(), key, (int)strlen(key), (const unsigned char *)msg, strlen(msg), md,
+		  &mdlen) ||
 	    mdlen != 32)
 		return LBR_ERR;
 	hex_encode(md, mdlen, out);
@@ -132,8 +131,7 @@ static int stream_finish(FILE *f, char **buf, char **out)
 }
 
 /* Append the encoding of `len` bytes of `s` to f. */
-static int put_encoded(const struct lbr_host *host, FILE *f, const char *s,
-		       size_t len)
+static int put_encoded(const struct lbr_host *host, FILE *f, const char *s, size_t len)
 {
 	char *enc;
 	int r = 0;
@@ -149,8 +147,7 @@ static int put_encoded(const struct lbr_host *host, FILE *f, const char *s,
 	return r;
 }
 
-int lbr_hw_canonical_uri(const struct lbr_host *host, const char *path,
-			 char **out)
+int lbr_hw_canonical_uri(const struct lbr_host *host, const char *path, char **out)
 {
 	char *dec = NULL, *buf = NULL;
 	size_t dlen = 0, size = 0, i, start;
@@ -202,8 +199,8 @@ static int cmp_qp(const void *a, const void *b)
 	return strcmp(x->value, y->value);
 }
 
-int lbr_hw_canonical_query(const struct lbr_host *host,
-			   const struct lbr_kv *pairs, size_t n, char **out)
+int lbr_hw_canonical_query(const struct lbr_host *host, const struct lbr_kv *pairs, size_t n,
+			   char **out)
 {
 	struct qp *v = NULL;
 	char *buf = NULL;
@@ -254,8 +251,7 @@ static int cmp_sh(const void *a, const void *b)
 
 /* Lower-case the names and trim the values of the headers to sign, and
  * sort them by name.  Duplicates and unsignable bytes are refused. */
-static int prepare_headers(const struct lbr_hw_sign_input *in,
-			   struct sh **out)
+static int prepare_headers(const struct lbr_hw_sign_input *in, struct sh **out)
 {
 	struct sh *v = NULL;
 	size_t i, j;
@@ -267,12 +263,10 @@ static int prepare_headers(const struct lbr_hw_sign_input *in,
 		goto out;
 	for (i = 0; i < in->n_headers; i++) {
 		const char *name = in->headers[i].key;
-		const char *val = in->headers[i].value ? in->headers[i].value
-						       : "";
+		const char *val = in->headers[i].value ? in->headers[i].value : "";
 		size_t vlen;
 
-		if (!name || !*name || strpbrk(name, "\r\n: \t") ||
-		    strpbrk(val, "\r\n")) {
+		if (!name || !*name || strpbrk(name, "\r\n: \t") || strpbrk(val, "\r\n")) {
 			r = LBR_EINVAL;
 			goto out;
 		}
@@ -280,13 +274,11 @@ static int prepare_headers(const struct lbr_hw_sign_input *in,
 		if (!v[i].name)
 			goto out;
 		for (j = 0; v[i].name[j]; j++)
-			v[i].name[j] = (char)tolower(
-				(unsigned char)v[i].name[j]);
+			v[i].name[j] = (char)tolower((unsigned char)v[i].name[j]);
 		while (*val == ' ' || *val == '\t')
 			val++;
 		vlen = strlen(val);
-		while (vlen > 0 && (val[vlen - 1] == ' ' ||
-				    val[vlen - 1] == '\t'))
+		while (vlen > 0 && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t'))
 			vlen--;
 		v[i].value = val;
 		v[i].value_len = vlen;
@@ -325,8 +317,7 @@ void lbr_hw_signature_release(struct lbr_hw_signature *sig)
 	memset(sig, 0, sizeof(*sig));
 }
 
-int lbr_hw_sign(const struct lbr_host *host,
-		const struct lbr_hw_sign_input *in,
+int lbr_hw_sign(const struct lbr_host *host, const struct lbr_hw_sign_input *in,
 		struct lbr_hw_signature *sig)
 {
 	struct sh *hdrs = NULL;
@@ -343,8 +334,7 @@ int lbr_hw_sign(const struct lbr_host *host,
 	r = LBR_ENOMEM;
 	if (lbr_hw_canonical_uri(host, in->path, &sig->canonical_uri) < 0)
 		goto out;
-	if (lbr_hw_canonical_query(host, in->query, in->n_query,
-				   &sig->canonical_query) < 0)
+	if (lbr_hw_canonical_query(host, in->query, in->n_query, &sig->canonical_query) < 0)
 		goto out;
 
 	/* SignedHeaders: the sorted lower-case names joined with ';'. */
@@ -359,19 +349,16 @@ int lbr_hw_sign(const struct lbr_host *host,
 		goto out;
 
 	r = LBR_ERR;
-	if (lbr_hw_sha256_hex(in->body, in->body ? in->body_len : 0,
-			      body_hash) < 0)
+	if (lbr_hw_sha256_hex(in->body, in->body ? in->body_len : 0, body_hash) < 0)
 		goto out;
 
 	r = LBR_ENOMEM;
 	f = open_memstream(&buf, &size);
 	if (!f)
 		goto out;
-	fprintf(f, "%s\n%s\n%s\n", in->method, sig->canonical_uri,
-		sig->canonical_query);
+	fprintf(f, "%s\n%s\n%s\n", in->method, sig->canonical_uri, sig->canonical_query);
 	for (i = 0; i < in->n_headers; i++)
-		fprintf(f, "%s:%.*s\n", hdrs[i].name, (int)hdrs[i].value_len,
-			hdrs[i].value);
+		fprintf(f, "%s:%.*s\n", hdrs[i].name, (int)hdrs[i].value_len, hdrs[i].value);
 	fprintf(f, "\n%s\n%s", sig->signed_headers, body_hash);
 	r = stream_finish(f, &buf, &sig->canonical_request);
 	f = NULL;
@@ -379,27 +366,23 @@ int lbr_hw_sign(const struct lbr_host *host,
 		goto out;
 
 	r = LBR_ERR;
-	if (lbr_hw_sha256_hex(sig->canonical_request,
-			      strlen(sig->canonical_request), req_hash) < 0)
+	if (lbr_hw_sha256_hex(sig->canonical_request, strlen(sig->canonical_request), req_hash) < 0)
 		goto out;
 	r = LBR_ENOMEM;
-	if (asprintf(&sig->string_to_sign, "%s\n%s\n%s", ALGORITHM,
-		     in->date ? in->date : "", req_hash) < 0) {
+	if (asprintf(&sig->string_to_sign, "%s\n%s\n%s", ALGORITHM, in->date ? in->date : "",
+		     req_hash) < 0) {
 		sig->string_to_sign = NULL;
 		goto out;
 	}
 	r = LBR_ERR;
-	if (hmac_sha256_hex(in->secret_key ? in->secret_key : "",
-			    sig->string_to_sign, mac) < 0)
+	if (hmac_sha256_hex(in->secret_key ? in->secret_key : "", sig->string_to_sign, mac) < 0)
 		goto out;
 	r = LBR_ENOMEM;
 	sig->signature = strdup(mac);
 	if (!sig->signature)
 		goto out;
-	if (asprintf(&sig->authorization,
-		     "%s Access=%s, SignedHeaders=%s, Signature=%s", ALGORITHM,
-		     in->access_key ? in->access_key : "",
-		     sig->signed_headers, mac) < 0) {
+	if (asprintf(&sig->authorization, "%s Access=%s, SignedHeaders=%s, Signature=%s", ALGORITHM,
+		     in->access_key ? in->access_key : "", sig->signed_headers, mac) < 0) {
 		sig->authorization = NULL;
 		goto out;
 	}

@@ -25,17 +25,17 @@
 
 /* Everything that goes into one signature.  All strings are borrowed. */
 struct lbr_hw_sign_input {
-	const char *method;          /* upper-case: "GET", "DELETE", ... */
-	const char *path;            /* URL path as sent, may hold %XX */
-	const struct lbr_kv *query;  /* decoded name/value pairs, any order */
+	const char *method;         /* upper-case: "GET", "DELETE", ... */
+	const char *path;           /* URL path as sent, may hold %XX */
+	const struct lbr_kv *query; /* decoded name/value pairs, any order */
 	size_t n_query;
 	const struct lbr_kv *headers; /* the headers to sign, any case/order */
 	size_t n_headers;
-	const void *body;            /* NULL or body_len bytes */
+	const void *body; /* NULL or body_len bytes */
 	size_t body_len;
 	const char *access_key;
 	const char *secret_key;
-	const char *date;            /* the X-Sdk-Date header value */
+	const char *date; /* the X-Sdk-Date header value */
 };
 
 /*
@@ -43,13 +43,13 @@ struct lbr_hw_sign_input {
  * struct; release with lbr_hw_signature_release().
  */
 struct lbr_hw_signature {
-	char *canonical_uri;     /* decoded, re-encoded, trailing '/' */
-	char *canonical_query;   /* sorted and encoded; also the wire query */
-	char *signed_headers;    /* "host;x-project-id;x-sdk-date" */
+	char *canonical_uri;   /* decoded, re-encoded, trailing '/' */
+	char *canonical_query; /* sorted and encoded; also the wire query */
+	char *signed_headers;  /* "host;x-project-id;x-sdk-date" */
 	char *canonical_request;
 	char *string_to_sign;
-	char *signature;         /* 64 lower-case hex digits */
-	char *authorization;     /* the complete Authorization header value */
+	char *signature;     /* 64 lower-case hex digits */
+	char *authorization; /* the complete Authorization header value */
 };
 
 /*
@@ -59,8 +59,7 @@ struct lbr_hw_signature {
  *
  * Returns 0 and a malloc'd string in *out (caller frees), or LBR_ENOMEM.
  */
-int lbr_hw_canonical_uri(const struct lbr_host *host, const char *path,
-			 char **out);
+int lbr_hw_canonical_uri(const struct lbr_host *host, const char *path, char **out);
 
 /*
  * Canonical query string of `n` decoded pairs: sorted by name, then by
@@ -71,8 +70,8 @@ int lbr_hw_canonical_uri(const struct lbr_host *host, const char *path,
  *
  * Returns 0 and a malloc'd string in *out (caller frees), or LBR_ENOMEM.
  */
-int lbr_hw_canonical_query(const struct lbr_host *host,
-			   const struct lbr_kv *pairs, size_t n, char **out);
+int lbr_hw_canonical_query(const struct lbr_host *host, const struct lbr_kv *pairs, size_t n,
+			   char **out);
 
 /*
  * Sign one request.  `sig` is caller storage; on success every field is
@@ -81,8 +80,7 @@ int lbr_hw_canonical_query(const struct lbr_host *host,
  * Returns 0, LBR_ENOMEM, or LBR_EINVAL (a header name or value that
  * cannot be signed: empty name, or a CR/LF in either).
  */
-int lbr_hw_sign(const struct lbr_host *host,
-		const struct lbr_hw_sign_input *in,
+int lbr_hw_sign(const struct lbr_host *host, const struct lbr_hw_sign_input *in,
 		struct lbr_hw_signature *sig);
 
 /* Free the strings of `sig` and NULL them.  Safe on a zeroed struct. */

@@ -57,21 +57,21 @@ extern "C" {
  */
 enum lbr_err {
 	LBR_OK = 0,
-	LBR_ERR = -1,        /* generic failure, already reported */
-	LBR_ENOMEM = -2,     /* out of memory */
-	LBR_EINVAL = -3,     /* invalid input (config, state, response) */
-	LBR_EIO = -4,        /* file or network I/O failure */
-	LBR_ELOCKED = -5,    /* the state lock is held by someone else */
-	LBR_ENOENT = -6,     /* no such file / object */
-	LBR_ECORRUPT = -7,   /* a file or answer could not be parsed */
-	LBR_EFOREIGN = -8,   /* state belongs to another lineage */
-	LBR_EAUTH = -9,      /* credentials rejected */
-	LBR_EREFUSED = -10,  /* refused by a safety guard */
-	LBR_ECANCELED = -11, /* stopped by a signal or shutdown */
-	LBR_ETIMEDOUT = -12, /* deadline passed */
-	LBR_EFENCED = -13,   /* the lock was lost (fencing) */
+	LBR_ERR = -1,         /* generic failure, already reported */
+	LBR_ENOMEM = -2,      /* out of memory */
+	LBR_EINVAL = -3,      /* invalid input (config, state, response) */
+	LBR_EIO = -4,         /* file or network I/O failure */
+	LBR_ELOCKED = -5,     /* the state lock is held by someone else */
+	LBR_ENOENT = -6,      /* no such file / object */
+	LBR_ECORRUPT = -7,    /* a file or answer could not be parsed */
+	LBR_EFOREIGN = -8,    /* state belongs to another lineage */
+	LBR_EAUTH = -9,       /* credentials rejected */
+	LBR_EREFUSED = -10,   /* refused by a safety guard */
+	LBR_ECANCELED = -11,  /* stopped by a signal or shutdown */
+	LBR_ETIMEDOUT = -12,  /* deadline passed */
+	LBR_EFENCED = -13,    /* the lock was lost (fencing) */
 	LBR_ETRANSPORT = -14, /* host->http(): no response; retry may help */
-	LBR_EFATAL = -15,    /* host->http(): refused before sending (TLS
+	LBR_EFATAL = -15,     /* host->http(): refused before sending (TLS
 			      * failure, plain http refused, read-only
 			      * command, body over the size cap); never retry */
 };
@@ -161,8 +161,8 @@ struct lbr_call_result {
  * otherwise: the core then retries or fails the whole batch). */
 struct lbr_item_result {
 	enum lbr_outcome outcome;
-	char id[129];       /* create_members: the new member's id, if known */
-	char message[256];  /* per-item status or error text, e.g. "not found" */
+	char id[129];      /* create_members: the new member's id, if known */
+	char message[256]; /* per-item status or error text, e.g. "not found" */
 };
 
 /* A key/value pair.  Used for configuration, pool targets and rule attributes. */
@@ -191,8 +191,8 @@ struct lbr_http_request {
 };
 
 struct lbr_http_response {
-	long status;             /* HTTP status code */
-	const char *body;        /* NUL-terminated; owned by the core */
+	long status;      /* HTTP status code */
+	const char *body; /* NUL-terminated; owned by the core */
 	size_t body_len;
 	uint32_t retry_after_ms; /* parsed Retry-After, 0 when absent */
 	void *priv;              /* core-private */
@@ -220,12 +220,12 @@ struct lbr_member_info {
 /* An L7 rule that references members by id and must be updated before any
  * of them can be removed (UCloud Custom forwarding policy). */
 struct lbr_rule_info {
-	const char *id;               /* cloud id, [A-Za-z0-9_-]{1,128} */
-	const char *label;            /* human description, e.g. "Path /api" */
-	int never_empty;              /* 1: the rule may not lose its last member */
+	const char *id;    /* cloud id, [A-Za-z0-9_-]{1,128} */
+	const char *label; /* human description, e.g. "Path /api" */
+	int never_empty;   /* 1: the rule may not lose its last member */
 	const char *const *member_ids;
 	size_t n_members;
-	const struct lbr_kv *attrs;   /* opaque to the core, handed back verbatim */
+	const struct lbr_kv *attrs; /* opaque to the core, handed back verbatim */
 	size_t n_attrs;
 };
 
@@ -240,7 +240,7 @@ struct lbr_member_ref {
 
 /* A declared member, for create_members() and check_target() (borrowed). */
 struct lbr_member_spec {
-	const char *address;  /* canonical IPv4 or IPv6 text (no brackets) */
+	const char *address; /* canonical IPv4 or IPv6 text (no brackets) */
 	unsigned port;
 	int weight;           /* declared weight, -1 when not declared */
 	const char *name;     /* `name=`, NULL when not declared */
@@ -257,9 +257,9 @@ struct lbr_rule_ref {
  * check_target() needs to validate creation. */
 struct lbr_target {
 	const char *pool_name;
-	const struct lbr_kv *kv;  /* the plugin's pool keys, as configured */
+	const struct lbr_kv *kv; /* the plugin's pool keys, as configured */
 	size_t n;
-	int create;               /* `create = yes` in the pool */
+	int create;                            /* `create = yes` in the pool */
 	const struct lbr_member_spec *members; /* declared members */
 	size_t n_members;
 };
@@ -302,8 +302,7 @@ struct lbr_host {
 	int (*http)(struct lbr_call *call, const struct lbr_http_request *req,
 		    struct lbr_http_response *resp, char *err, size_t errlen);
 	/* Value of a response header (case-insensitive name), or NULL. */
-	const char *(*http_header)(const struct lbr_http_response *resp,
-				   const char *name);
+	const char *(*http_header)(const struct lbr_http_response *resp, const char *name);
 	void (*http_release)(struct lbr_http_response *resp);
 
 	/* Log a line tagged with the provider and pool of `call` (may be
@@ -318,8 +317,7 @@ struct lbr_host {
 	 * every string.  Return 0, or negative on a rejected value (bad id,
 	 * bad address, out of memory); the plugin must then fail the page
 	 * with LBR_OUT_INVALID. */
-	int (*obs_add_member)(struct lbr_obs *obs,
-			      const struct lbr_member_info *m);
+	int (*obs_add_member)(struct lbr_obs *obs, const struct lbr_member_info *m);
 	int (*obs_add_rule)(struct lbr_obs *obs, const struct lbr_rule_info *r);
 
 	/* Percent-encode `len` bytes of `s`: every byte except
@@ -351,72 +349,59 @@ struct lbr_provider {
 	 * resolved; the core's own keys left out).  No network.  Fill `info`
 	 * with what this instance can do.  On failure return negative and
 	 * write one line into err.  The plugin copies what it keeps. */
-	int (*open)(const struct lbr_host *host, const struct lbr_kv *cfg,
-		    size_t ncfg, void **prov_out, struct lbr_instance_info *info,
-		    char *err, size_t errlen);
+	int (*open)(const struct lbr_host *host, const struct lbr_kv *cfg, size_t ncfg,
+		    void **prov_out, struct lbr_instance_info *info, char *err, size_t errlen);
 	/* Release an instance; wipes secrets.  NULL is a no-op. */
 	void (*close)(void *prov);
 
 	/* Check a pool's target keys, and what creation needs when
 	 * t->create is set (no network).  0 or negative + err. */
-	int (*check_target)(void *prov, const struct lbr_target *t, char *err,
-			    size_t errlen);
+	int (*check_target)(void *prov, const struct lbr_target *t, char *err, size_t errlen);
 
 	/* Fetch one page of the pool's members.  `cursor` is "" for the first
 	 * page.  On LBR_OUT_OK, members (and rules) were added to `obs` and
 	 * `next_cursor` holds the cursor of the next page, or "" when this
 	 * was the last one. */
-	int (*list_page)(void *prov, struct lbr_call *call,
-			 const struct lbr_target *t, const char *cursor,
-			 struct lbr_obs *obs, char *next_cursor,
+	int (*list_page)(void *prov, struct lbr_call *call, const struct lbr_target *t,
+			 const char *cursor, struct lbr_obs *obs, char *next_cursor,
 			 size_t next_len, struct lbr_call_result *res);
 
 	/* Remove n members (1 <= n <= batch[LBR_BATCH_REMOVE]).  Item
 	 * outcome LBR_OUT_NOT_FOUND means already gone. */
-	int (*remove_members)(void *prov, struct lbr_call *call,
-			      const struct lbr_target *t,
+	int (*remove_members)(void *prov, struct lbr_call *call, const struct lbr_target *t,
 			      const struct lbr_member_ref *m, size_t n,
-			      struct lbr_item_result *items,
-			      struct lbr_call_result *res);
+			      struct lbr_item_result *items, struct lbr_call_result *res);
 
 	/* Optional (LBR_CAP_CREATE): add n declared members (1 <= n <=
 	 * batch[LBR_BATCH_CREATE]).  Item outcome LBR_OUT_EXISTS: already
 	 * there. */
-	int (*create_members)(void *prov, struct lbr_call *call,
-			      const struct lbr_target *t,
+	int (*create_members)(void *prov, struct lbr_call *call, const struct lbr_target *t,
 			      const struct lbr_member_spec *m, size_t n,
-			      struct lbr_item_result *items,
-			      struct lbr_call_result *res);
+			      struct lbr_item_result *items, struct lbr_call_result *res);
 
 	/* Optional (LBR_CAP_WEIGHT): set the weight of n members to
 	 * weights[i] (1 <= n <= batch[LBR_BATCH_WEIGHT]).  A weight of 0 is
 	 * sent as 0. */
-	int (*set_weights)(void *prov, struct lbr_call *call,
-			   const struct lbr_target *t,
-			   const struct lbr_member_ref *m, const int *weights,
-			   size_t n, struct lbr_item_result *items,
-			   struct lbr_call_result *res);
+	int (*set_weights)(void *prov, struct lbr_call *call, const struct lbr_target *t,
+			   const struct lbr_member_ref *m, const int *weights, size_t n,
+			   struct lbr_item_result *items, struct lbr_call_result *res);
 
 	/* Optional (LBR_CAP_DRAIN): make n members get no new traffic
 	 * (drain = 1: weight 0 on Huawei, Enabled=0 on UCloud), or restore
 	 * the weight/enabled values in m[i] (drain = 0). */
-	int (*drain_members)(void *prov, struct lbr_call *call,
-			     const struct lbr_target *t,
+	int (*drain_members)(void *prov, struct lbr_call *call, const struct lbr_target *t,
 			     const struct lbr_member_ref *m, size_t n, int drain,
-			     struct lbr_item_result *items,
-			     struct lbr_call_result *res);
+			     struct lbr_item_result *items, struct lbr_call_result *res);
 
 	/* Optional (LBR_CAP_RULES): set a rule's member list to exactly
 	 * member_ids, keeping every other attribute of the rule. */
-	int (*update_rule)(void *prov, struct lbr_call *call,
-			   const struct lbr_target *t,
-			   const struct lbr_rule_ref *rule,
-			   const char *const *member_ids, size_t n,
+	int (*update_rule)(void *prov, struct lbr_call *call, const struct lbr_target *t,
+			   const struct lbr_rule_ref *rule, const char *const *member_ids, size_t n,
 			   struct lbr_call_result *res);
 };
 
-typedef const struct lbr_provider *(*lbr_provider_entry_fn)(
-	uint32_t host_abi_major, uint32_t host_abi_minor);
+typedef const struct lbr_provider *(*lbr_provider_entry_fn)(uint32_t host_abi_major,
+							    uint32_t host_abi_minor);
 
 #ifdef __cplusplus
 }

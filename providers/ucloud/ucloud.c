@@ -45,7 +45,7 @@
  * on several threads at once. */
 struct uc_prov {
 	const struct lbr_host *host;
-	char *url;         /* endpoint + "/" */
+	char *url; /* endpoint + "/" */
 	char *region;
 	char *project_id;
 	char *public_key;  /* secret */
@@ -56,7 +56,7 @@ struct uc_prov {
 struct uc_reply {
 	struct json_object *root; /* parsed body when have_retcode */
 	long retcode;
-	int have_retcode;         /* HTTP 200 with a readable RetCode */
+	int have_retcode; /* HTTP 200 with a readable RetCode */
 };
 
 static const struct lbr_key_spec provider_keys[] = {
@@ -64,20 +64,16 @@ static const struct lbr_key_spec provider_keys[] = {
 	  "API endpoint (default " UC_DEFAULT_ENDPOINT
 	  "; SurferCloud: https://api.surfercloud.com)" },
 	{ "region", LBR_KEY_REQUIRED, "region code, e.g. cn-bj2" },
-	{ "project_id", LBR_KEY_REQUIRED | LBR_KEY_ID,
-	  "project id, e.g. org-abc123" },
+	{ "project_id", LBR_KEY_REQUIRED | LBR_KEY_ID, "project id, e.g. org-abc123" },
 	{ "public_key", LBR_KEY_REQUIRED | LBR_KEY_SECRET, "API public key" },
-	{ "private_key", LBR_KEY_REQUIRED | LBR_KEY_SECRET,
-	  "API private key" },
+	{ "private_key", LBR_KEY_REQUIRED | LBR_KEY_SECRET, "API private key" },
 	{ NULL, 0, NULL },
 };
 
 static const struct lbr_key_spec pool_keys[] = {
 	{ "ulb_id", LBR_KEY_REQUIRED | LBR_KEY_ID, "ULB (CLB) id, ulb-..." },
-	{ "vserver_id", LBR_KEY_REQUIRED | LBR_KEY_ID,
-	  "VServer (listener) id, vserver-..." },
-	{ "vpc_id", LBR_KEY_ID,
-	  "VPC of IP backends created without resource= (with subnet_id)" },
+	{ "vserver_id", LBR_KEY_REQUIRED | LBR_KEY_ID, "VServer (listener) id, vserver-..." },
+	{ "vpc_id", LBR_KEY_ID, "VPC of IP backends created without resource= (with subnet_id)" },
 	{ "subnet_id", LBR_KEY_ID,
 	  "subnet of IP backends created without resource= (with vpc_id)" },
 	{ NULL, 0, NULL },
@@ -116,9 +112,8 @@ static void uc_close(void *arg)
 	free(p);
 }
 
-static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg,
-		   size_t ncfg, void **prov_out, struct lbr_instance_info *info,
-		   char *err, size_t errlen)
+static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg, size_t ncfg,
+		   void **prov_out, struct lbr_instance_info *info, char *err, size_t errlen)
 {
 	int r = LBR_EINVAL;
 	struct uc_prov *p = NULL;
@@ -130,10 +125,8 @@ static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 	*prov_out = NULL;
 	for (i = 0; i < ncfg; i++) {
 		for (j = i + 1; j < ncfg; j++) {
-			if (cfg[i].key && cfg[j].key &&
-			    strcmp(cfg[i].key, cfg[j].key) == 0) {
-				lbr_pc_set_err(err, errlen,
-					       "ucloud: duplicate key '%s'",
+			if (cfg[i].key && cfg[j].key && strcmp(cfg[i].key, cfg[j].key) == 0) {
+				lbr_pc_set_err(err, errlen, "ucloud: duplicate key '%s'",
 					       cfg[i].key);
 				goto out;
 			}
@@ -148,26 +141,22 @@ static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 	if (!endpoint || !*endpoint)
 		endpoint = UC_DEFAULT_ENDPOINT;
 	/* A path is allowed: a gateway may sit below one. */
-	r = lbr_pc_parse_endpoint(endpoint, LBR_PC_EP_PATH, &ep, eerr,
-				  sizeof(eerr));
+	r = lbr_pc_parse_endpoint(endpoint, LBR_PC_EP_PATH, &ep, eerr, sizeof(eerr));
 	if (r < 0) {
 		lbr_pc_set_err(err, errlen, "ucloud: %s", eerr);
 		goto out;
 	}
 	r = LBR_EINVAL;
 	if (!region || !*region) {
-		lbr_pc_set_err(err, errlen,
-			       "ucloud: missing required key 'region'");
+		lbr_pc_set_err(err, errlen, "ucloud: missing required key 'region'");
 		goto out;
 	}
 	if (!lbr_pc_valid_id(region, 64)) {
-		lbr_pc_set_err(err, errlen, "ucloud: invalid region '%.64s'",
-			       region);
+		lbr_pc_set_err(err, errlen, "ucloud: invalid region '%.64s'", region);
 		goto out;
 	}
 	if (!project || !*project) {
-		lbr_pc_set_err(err, errlen,
-			       "ucloud: missing required key 'project_id'");
+		lbr_pc_set_err(err, errlen, "ucloud: missing required key 'project_id'");
 		goto out;
 	}
 	if (!lbr_pc_valid_id(project, 128)) {
@@ -178,13 +167,11 @@ static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 	}
 	/* Never echo a key's value, not even a malformed one. */
 	if (!pub || !*pub) {
-		lbr_pc_set_err(err, errlen,
-			       "ucloud: missing required key 'public_key'");
+		lbr_pc_set_err(err, errlen, "ucloud: missing required key 'public_key'");
 		goto out;
 	}
 	if (!priv || !*priv) {
-		lbr_pc_set_err(err, errlen,
-			       "ucloud: missing required key 'private_key'");
+		lbr_pc_set_err(err, errlen, "ucloud: missing required key 'private_key'");
 		goto out;
 	}
 
@@ -205,8 +192,8 @@ static int uc_open(const struct lbr_host *host, const struct lbr_kv *cfg,
 	if (!p->region || !p->project_id || !p->public_key || !p->private_key)
 		goto oom;
 	if (info) {
-		info->caps = LBR_CAP_RULES | LBR_CAP_DRAIN | LBR_CAP_CREATE |
-			     LBR_CAP_WEIGHT | LBR_CAP_COOPERATIVE;
+		info->caps = LBR_CAP_RULES | LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT |
+			     LBR_CAP_COOPERATIVE;
 		for (i = 0; i < LBR_BATCH_COUNT; i++)
 			info->batch[i] = 1;
 		info->weight_min = UC_WEIGHT_MIN;
@@ -231,8 +218,7 @@ static const char *resource_type(const char *res)
 {
 	size_t i, n;
 
-	for (i = 0; i < sizeof(resource_types) / sizeof(resource_types[0]);
-	     i++) {
+	for (i = 0; i < sizeof(resource_types) / sizeof(resource_types[0]); i++) {
 		n = strlen(resource_types[i].prefix);
 		if (strncmp(res, resource_types[i].prefix, n) == 0 && res[n])
 			return resource_types[i].type;
@@ -241,8 +227,7 @@ static const char *resource_type(const char *res)
 }
 
 /* "10.0.0.1:80" or "[2001:db8::1]:80", for messages. */
-static void member_text(const struct lbr_member_spec *m, char *buf,
-			size_t len)
+static void member_text(const struct lbr_member_spec *m, char *buf, size_t len)
 {
 	const char *a = m->address ? m->address : "?";
 
@@ -252,11 +237,9 @@ static void member_text(const struct lbr_member_spec *m, char *buf,
 		snprintf(buf, len, "%s:%u", a, m->port);
 }
 
-static int uc_check_target(void *prov, const struct lbr_target *t, char *err,
-			   size_t errlen)
+static int uc_check_target(void *prov, const struct lbr_target *t, char *err, size_t errlen)
 {
-	static const char *const keys[] = { "ulb_id", "vserver_id", "vpc_id",
-					    "subnet_id" };
+	static const char *const keys[] = { "ulb_id", "vserver_id", "vpc_id", "subnet_id" };
 	const char *pool = t->pool_name ? t->pool_name : "?";
 	const char *vpc, *subnet;
 	char who[80], res[65];
@@ -272,13 +255,15 @@ static int uc_check_target(void *prov, const struct lbr_target *t, char *err,
 		if (!v || !*v) {
 			lbr_pc_set_err(err, errlen,
 				       "ucloud: pool %s: missing required key "
-				       "'%s'", pool, keys[i]);
+				       "'%s'",
+				       pool, keys[i]);
 			return LBR_EINVAL;
 		}
 		if (!lbr_pc_valid_id(v, 128)) {
 			lbr_pc_set_err(err, errlen,
 				       "ucloud: pool %s: %s must match "
-				       "[A-Za-z0-9_-]{1,128}", pool, keys[i]);
+				       "[A-Za-z0-9_-]{1,128}",
+				       pool, keys[i]);
 			return LBR_EINVAL;
 		}
 	}
@@ -293,7 +278,8 @@ static int uc_check_target(void *prov, const struct lbr_target *t, char *err,
 	if (!vpc != !subnet) {
 		lbr_pc_set_err(err, errlen,
 			       "ucloud: pool %s: vpc_id and subnet_id must be "
-			       "given together", pool);
+			       "given together",
+			       pool);
 		return LBR_EINVAL;
 	}
 
@@ -301,31 +287,31 @@ static int uc_check_target(void *prov, const struct lbr_target *t, char *err,
 		const struct lbr_member_spec *m = &t->members[i];
 
 		member_text(m, who, sizeof(who));
-		if (m->resource && (!lbr_pc_valid_id(m->resource, 128) ||
-				    !resource_type(m->resource))) {
+		if (m->resource &&
+		    (!lbr_pc_valid_id(m->resource, 128) || !resource_type(m->resource))) {
 			/* Echoed for the operator, but not verbatim: it
 			 * failed validation, so it may hold anything. */
 			lbr_pc_copy_clean(res, sizeof(res), m->resource);
 			lbr_pc_set_err(err, errlen,
 				       "ucloud: pool %s: member %s: resource "
 				       "'%s' is not a uhost-, upm-, uni- or "
-				       "cube- id", pool, who, res);
+				       "cube- id",
+				       pool, who, res);
 			return LBR_EINVAL;
 		}
-		if (m->weight >= 0 && (m->weight < UC_WEIGHT_MIN ||
-				       m->weight > UC_WEIGHT_MAX)) {
+		if (m->weight >= 0 && (m->weight < UC_WEIGHT_MIN || m->weight > UC_WEIGHT_MAX)) {
 			lbr_pc_set_err(err, errlen,
 				       "ucloud: pool %s: member %s: weight %d "
-				       "out of range %d..%d", pool, who,
-				       m->weight, UC_WEIGHT_MIN, UC_WEIGHT_MAX);
+				       "out of range %d..%d",
+				       pool, who, m->weight, UC_WEIGHT_MIN, UC_WEIGHT_MAX);
 			return LBR_EINVAL;
 		}
 		if (t->create && !m->resource && !vpc) {
 			lbr_pc_set_err(err, errlen,
 				       "ucloud: pool %s: member %s: create = "
 				       "yes needs resource= on the member, or "
-				       "vpc_id and subnet_id on the pool", pool,
-				       who);
+				       "vpc_id and subnet_id on the pool",
+				       pool, who);
 			return LBR_EINVAL;
 		}
 	}
@@ -336,25 +322,21 @@ static int uc_check_target(void *prov, const struct lbr_target *t, char *err,
  * cloud's Message, which lbr_pc_res_vmsg() cleans of control characters;
  * a configured key in it (a cloud echoing a request parameter) is
  * replaced so that it cannot leak. */
-static void vset_result(const struct uc_prov *p, struct lbr_call_result *res,
-			enum lbr_outcome o, const char *fmt, va_list ap)
-	__attribute__((format(printf, 4, 0)));
-static void vset_result(const struct uc_prov *p, struct lbr_call_result *res,
-			enum lbr_outcome o, const char *fmt, va_list ap)
+static void vset_result(const struct uc_prov *p, struct lbr_call_result *res, enum lbr_outcome o,
+			const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static void vset_result(const struct uc_prov *p, struct lbr_call_result *res, enum lbr_outcome o,
+			const char *fmt, va_list ap)
 {
 	res->outcome = o;
 	lbr_pc_res_vmsg(res, fmt, ap);
-	lbr_pc_redact(res->message, sizeof(res->message), p->public_key,
-		      "[redacted]");
-	lbr_pc_redact(res->message, sizeof(res->message), p->private_key,
-		      "[redacted]");
+	lbr_pc_redact(res->message, sizeof(res->message), p->public_key, "[redacted]");
+	lbr_pc_redact(res->message, sizeof(res->message), p->private_key, "[redacted]");
 }
 
-static void set_result(const struct uc_prov *p, struct lbr_call_result *res,
-		       enum lbr_outcome o, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void set_result(const struct uc_prov *p, struct lbr_call_result *res,
-		       enum lbr_outcome o, const char *fmt, ...)
+static void set_result(const struct uc_prov *p, struct lbr_call_result *res, enum lbr_outcome o,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void set_result(const struct uc_prov *p, struct lbr_call_result *res, enum lbr_outcome o,
+		       const char *fmt, ...)
 {
 	va_list ap;
 
@@ -365,8 +347,8 @@ static void set_result(const struct uc_prov *p, struct lbr_call_result *res,
 
 /* Classify a RetCode received with HTTP 200 (operation-specific codes are
  * handled by the callers afterwards). */
-static void classify_retcode(const struct uc_prov *p, long rc,
-			     const char *msg, struct lbr_call_result *res)
+static void classify_retcode(const struct uc_prov *p, long rc, const char *msg,
+			     struct lbr_call_result *res)
 {
 	const char *m = *msg ? msg : "no message";
 
@@ -380,8 +362,8 @@ static void classify_retcode(const struct uc_prov *p, long rc,
 	else if (rc == 170 || rc == 171 || rc == 172 || rc == 174)
 		set_result(p, res, LBR_OUT_AUTH, "credentials rejected: %s", m);
 	else if (rc == 292)
-		set_result(p, res, LBR_OUT_INVALID,
-			   "project %s does not exist: %s", p->project_id, m);
+		set_result(p, res, LBR_OUT_INVALID, "project %s does not exist: %s", p->project_id,
+			   m);
 	else
 		set_result(p, res, LBR_OUT_INVALID, "%s", m);
 }
@@ -391,9 +373,8 @@ static void classify_retcode(const struct uc_prov *p, long rc,
  * into `res`.  Returns 0 whatever the outcome, with `rep` filled (the
  * caller releases rep->root), or negative on an internal failure.
  */
-static int uc_request(struct uc_prov *p, struct lbr_call *call,
-		      struct lbr_uc_params *params, struct uc_reply *rep,
-		      struct lbr_call_result *res)
+static int uc_request(struct uc_prov *p, struct lbr_call *call, struct lbr_uc_params *params,
+		      struct uc_reply *rep, struct lbr_call_result *res)
 {
 	const struct lbr_host *h = p->host;
 	int r, hr, have_resp = 0;
@@ -428,9 +409,8 @@ static int uc_request(struct uc_prov *p, struct lbr_call *call,
 	if (hr < 0) {
 		/* terr comes from the host's transport, which never sees our
 		 * keys except inside the body; scrub it anyway. */
-		set_result(p, res, hr == LBR_EFATAL ? LBR_OUT_INVALID :
-			   LBR_OUT_TRANSIENT, "%s: %s", action,
-			   *terr ? terr : "transport failure");
+		set_result(p, res, hr == LBR_EFATAL ? LBR_OUT_INVALID : LBR_OUT_TRANSIENT, "%s: %s",
+			   action, *terr ? terr : "transport failure");
 		r = 0;
 		goto out;
 	}
@@ -454,20 +434,18 @@ static int uc_request(struct uc_prov *p, struct lbr_call *call,
 		goto out;
 	}
 
-	r = lbr_uc_parse_envelope(resp.body, resp.body_len, &rep->root,
-				  &rep->retcode, msg, sizeof(msg));
+	r = lbr_uc_parse_envelope(resp.body, resp.body_len, &rep->root, &rep->retcode, msg,
+				  sizeof(msg));
 	if (r == LBR_ECORRUPT) {
 		/* A cut-off or non-JSON 200 body is what a proxy or a dropped
 		 * connection produces: retry rather than give up. */
-		set_result(p, res, LBR_OUT_TRANSIENT,
-			   "%s: unreadable response body (%zu bytes)", action,
-			   resp.body_len);
+		set_result(p, res, LBR_OUT_TRANSIENT, "%s: unreadable response body (%zu bytes)",
+			   action, resp.body_len);
 		r = 0;
 		goto out;
 	}
 	if (r == LBR_EINVAL) {
-		set_result(p, res, LBR_OUT_INVALID,
-			   "%s: response has no valid RetCode", action);
+		set_result(p, res, LBR_OUT_INVALID, "%s: response has no valid RetCode", action);
 		r = 0;
 		goto out;
 	}
@@ -475,8 +453,7 @@ static int uc_request(struct uc_prov *p, struct lbr_call *call,
 		goto fail;
 	rep->have_retcode = 1;
 	classify_retcode(p, rep->retcode, msg, res);
-	h->log(call, LBR_LOG_DEBUG, "ucloud: %s: RetCode.%ld", action,
-	       rep->retcode);
+	h->log(call, LBR_LOG_DEBUG, "ucloud: %s: RetCode.%ld", action, rep->retcode);
 	r = 0;
 	goto out;
 fail:
@@ -493,9 +470,8 @@ out:
 }
 
 /* Look up and check the pool's ids; on failure res says why. */
-static int target_ids(const struct uc_prov *p, const struct lbr_target *t,
-		      const char **ulb, const char **vs,
-		      struct lbr_call_result *res)
+static int target_ids(const struct uc_prov *p, const struct lbr_target *t, const char **ulb,
+		      const char **vs, struct lbr_call_result *res)
 {
 	*ulb = lbr_pc_kv_get(t->kv, t->n, "ulb_id");
 	if (vs)
@@ -515,15 +491,14 @@ static int target_ids(const struct uc_prov *p, const struct lbr_target *t,
  * of 1; the core never sends more, this is a safety net).  Returns 0, or
  * -1 with the call and every item failed.
  */
-static int batch_begin(const struct uc_prov *p, size_t n,
-		       struct lbr_item_result *items,
+static int batch_begin(const struct uc_prov *p, size_t n, struct lbr_item_result *items,
 		       struct lbr_call_result *res)
 {
 	lbr_pc_results_init(res, items, n);
 	if (n == 1)
 		return 0;
-	set_result(p, res, LBR_OUT_INVALID,
-		   "batch of %zu members: the CLB API takes one per call", n);
+	set_result(p, res, LBR_OUT_INVALID, "batch of %zu members: the CLB API takes one per call",
+		   n);
 	lbr_pc_items_from_call(res, items, n);
 	return -1;
 }
@@ -532,12 +507,10 @@ static int batch_begin(const struct uc_prov *p, size_t n,
  * already there, is still referenced): the call did its job, the item
  * gets outcome `o` and the explanation. */
 static void item_outcome(const struct uc_prov *p, struct lbr_item_result *it,
-			 struct lbr_call_result *res, enum lbr_outcome o,
-			 const char *fmt, ...)
+			 struct lbr_call_result *res, enum lbr_outcome o, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 static void item_outcome(const struct uc_prov *p, struct lbr_item_result *it,
-			 struct lbr_call_result *res, enum lbr_outcome o,
-			 const char *fmt, ...)
+			 struct lbr_call_result *res, enum lbr_outcome o, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -554,8 +527,7 @@ static void item_outcome(const struct uc_prov *p, struct lbr_item_result *it,
  * quota is exhausted (4207), the backend is in another VPC (63032). */
 static int is_permanent_create_error(long rc)
 {
-	return rc == 4088 || rc == 4143 || rc == 4118 || rc == 4120 ||
-	       rc == 4207 || rc == 63032;
+	return rc == 4088 || rc == 4143 || rc == 4118 || rc == 4120 || rc == 4207 || rc == 63032;
 }
 
 static int is_backend_gone(long rc)
@@ -563,9 +535,8 @@ static int is_backend_gone(long rc)
 	return rc == UC_RC_BACKEND_GONE_1 || rc == UC_RC_BACKEND_GONE_2;
 }
 
-static int uc_list_page(void *prov, struct lbr_call *call,
-			const struct lbr_target *t, const char *cursor,
-			struct lbr_obs *obs, char *next_cursor, size_t next_len,
+static int uc_list_page(void *prov, struct lbr_call *call, const struct lbr_target *t,
+			const char *cursor, struct lbr_obs *obs, char *next_cursor, size_t next_len,
 			struct lbr_call_result *res)
 {
 	struct uc_prov *p = prov;
@@ -586,8 +557,7 @@ static int uc_list_page(void *prov, struct lbr_call *call,
 	if (cursor && *cursor) {
 		offset = strtol(cursor, &end, 10);
 		if (*end || offset < 0 || offset > 1000000) {
-			set_result(p, res, LBR_OUT_INVALID,
-				   "invalid page cursor '%.32s'", cursor);
+			set_result(p, res, LBR_OUT_INVALID, "invalid page cursor '%.32s'", cursor);
 			goto out;
 		}
 	}
@@ -602,17 +572,15 @@ static int uc_list_page(void *prov, struct lbr_call *call,
 	r = uc_request(p, call, &params, &rep, res);
 	if (r < 0 || !rep.have_retcode)
 		goto out;
-	if (rep.retcode == 4103 || rep.retcode == 4088 ||
-	    rep.retcode == 4143) {
-		set_result(p, res, LBR_OUT_INVALID,
-			   "vserver %s not found in ulb %s", vs, ulb);
+	if (rep.retcode == 4103 || rep.retcode == 4088 || rep.retcode == 4143) {
+		set_result(p, res, LBR_OUT_INVALID, "vserver %s not found in ulb %s", vs, ulb);
 		goto out;
 	}
 	if (res->outcome != LBR_OUT_OK)
 		goto out;
 
-	r = lbr_uc_parse_vserver(p->host, obs, rep.root, ulb, vs, offset,
-				 next_cursor, next_len, perr, sizeof(perr));
+	r = lbr_uc_parse_vserver(p->host, obs, rep.root, ulb, vs, offset, next_cursor, next_len,
+				 perr, sizeof(perr));
 	if (r == LBR_ENOMEM) {
 		set_result(p, res, LBR_OUT_INVALID, "out of memory");
 		goto out;
@@ -637,11 +605,9 @@ out:
  * backend that is gone is NOT_FOUND, one that a forwarding policy still
  * references cannot be released (BLOCKED).
  */
-static int backend_call(struct uc_prov *p, struct lbr_call *call,
-			const struct lbr_target *t,
-			const struct lbr_member_ref *m, const char *action,
-			long enabled, long weight, struct lbr_item_result *it,
-			struct lbr_call_result *res)
+static int backend_call(struct uc_prov *p, struct lbr_call *call, const struct lbr_target *t,
+			const struct lbr_member_ref *m, const char *action, long enabled,
+			long weight, struct lbr_item_result *it, struct lbr_call_result *res)
 {
 	struct lbr_uc_params params;
 	struct uc_reply rep = { 0 };
@@ -658,10 +624,8 @@ static int backend_call(struct uc_prov *p, struct lbr_call *call,
 	if ((r = lbr_uc_params_add(&params, "Action", action)) < 0 ||
 	    (r = lbr_uc_params_add(&params, "ULBId", ulb)) < 0 ||
 	    (r = lbr_uc_params_add(&params, "BackendId", m->id)) < 0 ||
-	    (enabled >= 0 &&
-	     (r = lbr_uc_params_add_long(&params, "Enabled", enabled)) < 0) ||
-	    (weight >= 0 &&
-	     (r = lbr_uc_params_add_long(&params, "Weight", weight)) < 0)) {
+	    (enabled >= 0 && (r = lbr_uc_params_add_long(&params, "Enabled", enabled)) < 0) ||
+	    (weight >= 0 && (r = lbr_uc_params_add_long(&params, "Weight", weight)) < 0)) {
 		set_result(p, res, LBR_OUT_INVALID, "out of memory");
 		goto done;
 	}
@@ -669,18 +633,17 @@ static int backend_call(struct uc_prov *p, struct lbr_call *call,
 	if (r < 0 || !rep.have_retcode)
 		goto done;
 	if (is_backend_gone(rep.retcode)) {
-		item_outcome(p, it, res, LBR_OUT_NOT_FOUND,
-			     "backend %s no longer exists in ulb %s", m->id,
-			     ulb);
+		item_outcome(p, it, res, LBR_OUT_NOT_FOUND, "backend %s no longer exists in ulb %s",
+			     m->id, ulb);
 		goto out;
 	}
-	if (rep.retcode == UC_RC_IN_POLICY &&
-	    strcmp(action, "ReleaseBackend") == 0) {
+	if (rep.retcode == UC_RC_IN_POLICY && strcmp(action, "ReleaseBackend") == 0) {
 		/* Still attached to a forwarding policy: the core must
 		 * update the policy first or give up on this backend. */
 		item_outcome(p, it, res, LBR_OUT_BLOCKED,
 			     "backend %s is still referenced by a forwarding "
-			     "policy", m->id);
+			     "policy",
+			     m->id);
 		goto out;
 	}
 done:
@@ -691,18 +654,15 @@ out:
 	return r;
 }
 
-static int uc_remove_members(void *prov, struct lbr_call *call,
-			     const struct lbr_target *t,
+static int uc_remove_members(void *prov, struct lbr_call *call, const struct lbr_target *t,
 			     const struct lbr_member_ref *m, size_t n,
-			     struct lbr_item_result *items,
-			     struct lbr_call_result *res)
+			     struct lbr_item_result *items, struct lbr_call_result *res)
 {
 	struct uc_prov *p = prov;
 
 	if (batch_begin(p, n, items, res) < 0)
 		return 0;
-	return backend_call(p, call, t, m, "ReleaseBackend", -1, -1, items,
-			    res);
+	return backend_call(p, call, t, m, "ReleaseBackend", -1, -1, items, res);
 }
 
 /* Read BackendId from an AllocateBackend answer into id (idlen bytes);
@@ -722,11 +682,9 @@ static void allocated_id(struct json_object *root, char *id, size_t idlen)
 		snprintf(id, idlen, "%s", s);
 }
 
-static int uc_create_members(void *prov, struct lbr_call *call,
-			     const struct lbr_target *t,
+static int uc_create_members(void *prov, struct lbr_call *call, const struct lbr_target *t,
 			     const struct lbr_member_spec *m, size_t n,
-			     struct lbr_item_result *items,
-			     struct lbr_call_result *res)
+			     struct lbr_item_result *items, struct lbr_call_result *res)
 {
 	struct uc_prov *p = prov;
 	struct lbr_uc_params params;
@@ -746,31 +704,26 @@ static int uc_create_members(void *prov, struct lbr_call *call,
 	/* check_target() refused all of this already; never send a request
 	 * built from values it would have refused. */
 	if (!m->address || !*m->address || m->port < 1 || m->port > 65535) {
-		set_result(p, res, LBR_OUT_INVALID, "member %s: bad address",
-			   who);
+		set_result(p, res, LBR_OUT_INVALID, "member %s: bad address", who);
 		goto done;
 	}
-	if (m->weight >= 0 &&
-	    (m->weight < UC_WEIGHT_MIN || m->weight > UC_WEIGHT_MAX)) {
-		set_result(p, res, LBR_OUT_INVALID,
-			   "member %s: weight %d out of range %d..%d", who,
+	if (m->weight >= 0 && (m->weight < UC_WEIGHT_MIN || m->weight > UC_WEIGHT_MAX)) {
+		set_result(p, res, LBR_OUT_INVALID, "member %s: weight %d out of range %d..%d", who,
 			   m->weight, UC_WEIGHT_MIN, UC_WEIGHT_MAX);
 		goto done;
 	}
 	if (m->resource) {
-		rtype = lbr_pc_valid_id(m->resource, 128) ?
-				resource_type(m->resource) : NULL;
+		rtype = lbr_pc_valid_id(m->resource, 128) ? resource_type(m->resource) : NULL;
 		if (!rtype) {
-			set_result(p, res, LBR_OUT_INVALID,
-				   "member %s: unknown resource type", who);
+			set_result(p, res, LBR_OUT_INVALID, "member %s: unknown resource type",
+				   who);
 			goto done;
 		}
-	} else if (!lbr_pc_valid_id(vpc, 128) ||
-		   !lbr_pc_valid_id(subnet, 128)) {
+	} else if (!lbr_pc_valid_id(vpc, 128) || !lbr_pc_valid_id(subnet, 128)) {
 		set_result(p, res, LBR_OUT_INVALID,
 			   "member %s: no resource= and no vpc_id/subnet_id "
-			   "on pool %s", who,
-			   t->pool_name ? t->pool_name : "?");
+			   "on pool %s",
+			   who, t->pool_name ? t->pool_name : "?");
 		goto done;
 	}
 
@@ -780,22 +733,19 @@ static int uc_create_members(void *prov, struct lbr_call *call,
 		goto oom;
 	if (rtype) {
 		if ((r = lbr_uc_params_add(&params, "ResourceType", rtype)) < 0 ||
-		    (r = lbr_uc_params_add(&params, "ResourceId",
-					   m->resource)) < 0)
+		    (r = lbr_uc_params_add(&params, "ResourceId", m->resource)) < 0)
 			goto oom;
 	} else {
 		/* An IP backend: the declared address itself, which must
 		 * live in the pool's VPC and subnet. */
 		if ((r = lbr_uc_params_add(&params, "ResourceType", "IP")) < 0 ||
-		    (r = lbr_uc_params_add(&params, "ResourceIP",
-					   m->address)) < 0 ||
+		    (r = lbr_uc_params_add(&params, "ResourceIP", m->address)) < 0 ||
 		    (r = lbr_uc_params_add(&params, "VPCId", vpc)) < 0 ||
 		    (r = lbr_uc_params_add(&params, "SubnetId", subnet)) < 0)
 			goto oom;
 	}
 	if ((r = lbr_uc_params_add_long(&params, "Port", (long)m->port)) < 0 ||
-	    (m->weight >= 0 &&
-	     (r = lbr_uc_params_add_long(&params, "Weight", m->weight)) < 0))
+	    (m->weight >= 0 && (r = lbr_uc_params_add_long(&params, "Weight", m->weight)) < 0))
 		goto oom;
 
 	r = uc_request(p, call, &params, &rep, res);
@@ -804,15 +754,14 @@ static int uc_create_members(void *prov, struct lbr_call *call,
 	if (rep.retcode == UC_RC_ALREADY_IN_POOL) {
 		/* The same resource and port are already a backend of this
 		 * VServer: done, once the core has listed it again. */
-		item_outcome(p, items, res, LBR_OUT_EXISTS,
-			     "member %s is already in vserver %s", who, vs);
+		item_outcome(p, items, res, LBR_OUT_EXISTS, "member %s is already in vserver %s",
+			     who, vs);
 		goto out;
 	}
 	if (is_permanent_create_error(rep.retcode)) {
 		/* Documented refusals that no retry can change, although
 		 * the SDKs' ">= 2000 is retryable" rule would retry them. */
-		set_result(p, res, LBR_OUT_INVALID, "member %s: %s", who,
-			   res->message);
+		set_result(p, res, LBR_OUT_INVALID, "member %s: %s", who, res->message);
 		goto done;
 	}
 	if (res->outcome == LBR_OUT_OK)
@@ -828,11 +777,9 @@ out:
 	return r;
 }
 
-static int uc_drain_members(void *prov, struct lbr_call *call,
-			    const struct lbr_target *t,
-			    const struct lbr_member_ref *m, size_t n,
-			    int drain, struct lbr_item_result *items,
-			    struct lbr_call_result *res)
+static int uc_drain_members(void *prov, struct lbr_call *call, const struct lbr_target *t,
+			    const struct lbr_member_ref *m, size_t n, int drain,
+			    struct lbr_item_result *items, struct lbr_call_result *res)
 {
 	struct uc_prov *p = prov;
 	long enabled, weight = -1;
@@ -845,15 +792,12 @@ static int uc_drain_members(void *prov, struct lbr_call *call,
 	enabled = drain ? 0 : (m->enabled == 0 ? 0 : 1);
 	if (!drain && m->weight >= UC_WEIGHT_MIN && m->weight <= UC_WEIGHT_MAX)
 		weight = m->weight;
-	return backend_call(p, call, t, m, "UpdateBackendAttribute", enabled,
-			    weight, items, res);
+	return backend_call(p, call, t, m, "UpdateBackendAttribute", enabled, weight, items, res);
 }
 
-static int uc_set_weights(void *prov, struct lbr_call *call,
-			  const struct lbr_target *t,
-			  const struct lbr_member_ref *m, const int *weights,
-			  size_t n, struct lbr_item_result *items,
-			  struct lbr_call_result *res)
+static int uc_set_weights(void *prov, struct lbr_call *call, const struct lbr_target *t,
+			  const struct lbr_member_ref *m, const int *weights, size_t n,
+			  struct lbr_item_result *items, struct lbr_call_result *res)
 {
 	struct uc_prov *p = prov;
 
@@ -862,21 +806,16 @@ static int uc_set_weights(void *prov, struct lbr_call *call,
 	/* The API takes 1..100; 0 would be refused by the cloud, so it is
 	 * refused here without a request. */
 	if (weights[0] < UC_WEIGHT_MIN || weights[0] > UC_WEIGHT_MAX) {
-		set_result(p, res, LBR_OUT_INVALID,
-			   "backend %s: weight %d out of range %d..%d",
-			   m->id ? m->id : "?", weights[0], UC_WEIGHT_MIN,
-			   UC_WEIGHT_MAX);
+		set_result(p, res, LBR_OUT_INVALID, "backend %s: weight %d out of range %d..%d",
+			   m->id ? m->id : "?", weights[0], UC_WEIGHT_MIN, UC_WEIGHT_MAX);
 		lbr_pc_items_from_call(res, items, 1);
 		return 0;
 	}
-	return backend_call(p, call, t, m, "UpdateBackendAttribute", -1,
-			    weights[0], items, res);
+	return backend_call(p, call, t, m, "UpdateBackendAttribute", -1, weights[0], items, res);
 }
 
-static int uc_update_rule(void *prov, struct lbr_call *call,
-			  const struct lbr_target *t,
-			  const struct lbr_rule_ref *rule,
-			  const char *const *member_ids, size_t n,
+static int uc_update_rule(void *prov, struct lbr_call *call, const struct lbr_target *t,
+			  const struct lbr_rule_ref *rule, const char *const *member_ids, size_t n,
 			  struct lbr_call_result *res)
 {
 	struct uc_prov *p = prov;
@@ -898,8 +837,7 @@ static int uc_update_rule(void *prov, struct lbr_call *call,
 	/* UpdatePolicy without BackendId.N empties the policy, which would
 	 * send its traffic nowhere.  The core never asks; refuse anyway. */
 	if (n == 0) {
-		set_result(p, res, LBR_OUT_INVALID,
-			   "refusing to empty policy %s", rule->id);
+		set_result(p, res, LBR_OUT_INVALID, "refusing to empty policy %s", rule->id);
 		goto out;
 	}
 	type = lbr_pc_kv_get(rule->attrs, rule->n_attrs, "Type");
@@ -907,14 +845,14 @@ static int uc_update_rule(void *prov, struct lbr_call *call,
 	/* An omitted Type means "Domain" to the API, so a Path policy would
 	 * silently change meaning: both must be re-sent as observed. */
 	if (!type || !*type || !match || !*match) {
-		set_result(p, res, LBR_OUT_INVALID,
-			   "policy %s: observed Type/Match missing", rule->id);
+		set_result(p, res, LBR_OUT_INVALID, "policy %s: observed Type/Match missing",
+			   rule->id);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		if (!lbr_pc_valid_id(member_ids[i], 128)) {
-			set_result(p, res, LBR_OUT_INVALID,
-				   "policy %s: invalid backend id", rule->id);
+			set_result(p, res, LBR_OUT_INVALID, "policy %s: invalid backend id",
+				   rule->id);
 			goto out;
 		}
 	}
@@ -925,11 +863,11 @@ static int uc_update_rule(void *prov, struct lbr_call *call,
 	    (r = lbr_uc_params_add(&params, "Type", type)) < 0 ||
 	    (r = lbr_uc_params_add(&params, "Match", match)) < 0 ||
 	    (r = lbr_uc_params_add(&params, "DomainMatchMode",
-				   lbr_pc_kv_get(rule->attrs, rule->n_attrs,
-					  "DomainMatchMode"))) < 0 ||
+				   lbr_pc_kv_get(rule->attrs, rule->n_attrs, "DomainMatchMode"))) <
+		    0 ||
 	    (r = lbr_uc_params_add(&params, "PolicyPriority",
-				   lbr_pc_kv_get(rule->attrs, rule->n_attrs,
-					  "PolicyPriority"))) < 0)
+				   lbr_pc_kv_get(rule->attrs, rule->n_attrs, "PolicyPriority"))) <
+		    0)
 		goto param_fail;
 	for (i = 0; i < n; i++) {
 		snprintf(key, sizeof(key), "BackendId.%zu", i);
@@ -956,8 +894,8 @@ static const struct lbr_provider uc_provider = {
 	.abi_minor = LBR_PROVIDER_ABI_MINOR,
 	.name = "ucloud",
 	.version = PACKAGE_VERSION,
-	.caps = LBR_CAP_RULES | LBR_CAP_DRAIN | LBR_CAP_CREATE |
-		LBR_CAP_WEIGHT | LBR_CAP_COOPERATIVE,
+	.caps = LBR_CAP_RULES | LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT |
+		LBR_CAP_COOPERATIVE,
 	.provider_keys = provider_keys,
 	.pool_keys = pool_keys,
 	.open = uc_open,

@@ -38,8 +38,7 @@ static int get_int(struct json_object *obj, const char *key, long long *out)
 		errno = 0;
 		*out = strtoll(s, &end, 10);
 		return (errno || *end) ? -1 : 0;
-	default:
-		return -1;
+	default: return -1;
 	}
 }
 
@@ -55,8 +54,7 @@ static const char *get_str(struct json_object *obj, const char *key)
 }
 
 /* An array field, or NULL. *present tells absent from not-an-array. */
-static struct json_object *get_array(struct json_object *obj, const char *key,
-				     int *present)
+static struct json_object *get_array(struct json_object *obj, const char *key, int *present)
 {
 	struct json_object *v;
 
@@ -66,9 +64,8 @@ static struct json_object *get_array(struct json_object *obj, const char *key,
 	return v;
 }
 
-int lbr_uc_parse_envelope(const char *body, size_t len,
-			  struct json_object **root, long *retcode, char *msg,
-			  size_t msglen)
+int lbr_uc_parse_envelope(const char *body, size_t len, struct json_object **root, long *retcode,
+			  char *msg, size_t msglen)
 {
 	int r = LBR_ENOMEM;
 	struct json_tokener *tok = NULL;
@@ -99,15 +96,14 @@ int lbr_uc_parse_envelope(const char *body, size_t len,
 	used = (size_t)tok->char_offset;
 #endif
 	for (i = used; i < len; i++)
-		if (body[i] != ' ' && body[i] != '\n' && body[i] != '\r' &&
-		    body[i] != '\t' && body[i] != '\0')
+		if (body[i] != ' ' && body[i] != '\n' && body[i] != '\r' && body[i] != '\t' &&
+		    body[i] != '\0')
 			goto out;
 	if (!json_object_is_type(doc, json_type_object))
 		goto out;
 
 	r = LBR_EINVAL;
-	if (get_int(doc, "RetCode", &rc) != 0 || rc < -2147483647 ||
-	    rc > 2147483647)
+	if (get_int(doc, "RetCode", &rc) != 0 || rc < -2147483647 || rc > 2147483647)
 		goto out;
 	*retcode = (long)rc;
 	m = get_str(doc, "Message");
@@ -134,8 +130,8 @@ struct rule_tmp {
 
 /* Read one policy.  Returns 0, 1 for a Default policy (skipped), or a
  * negative code with err set. */
-static int read_policy(struct json_object *pol, size_t idx,
-		       struct rule_tmp *rt, char *err, size_t errlen)
+static int read_policy(struct json_object *pol, size_t idx, struct rule_tmp *rt, char *err,
+		       size_t errlen)
 {
 	int r = LBR_EINVAL, present, n;
 	const char *ptype, *id, *type, *match, *mode;
@@ -173,18 +169,13 @@ static int read_policy(struct json_object *pol, size_t idx,
 		snprintf(rt->prio, sizeof(rt->prio), "%lld", prio);
 		rt->attrs[n++] = (struct lbr_kv){ "PolicyPriority", rt->prio };
 		break;
-	case 1:
-		break;
-	default:
-		snprintf(err, errlen, "policy %s has an invalid PolicyPriority",
-			 id);
-		goto out;
+	case 1: break;
+	default: snprintf(err, errlen, "policy %s has an invalid PolicyPriority", id); goto out;
 	}
 
 	bs = get_array(pol, "BackendSet", &present);
 	if (present && !bs) {
-		snprintf(err, errlen, "policy %s: BackendSet is not an array",
-			 id);
+		snprintf(err, errlen, "policy %s: BackendSet is not an array", id);
 		goto out;
 	}
 	/* An absent list is read as empty: such a policy then protects no
@@ -201,16 +192,14 @@ static int read_policy(struct json_object *pol, size_t idx,
 
 		if (!bid || !*bid) {
 			r = LBR_EINVAL;
-			snprintf(err, errlen,
-				 "policy %s: BackendSet[%zu] has no BackendId",
-				 id, i);
+			snprintf(err, errlen, "policy %s: BackendSet[%zu] has no BackendId", id, i);
 			goto out;
 		}
 		rt->ids[i] = bid;
 	}
 
-	if (asprintf(&rt->label, "%s \"%s\" (%s)", type && *type ? type :
-		     "Policy", match ? match : "", id) < 0) {
+	if (asprintf(&rt->label, "%s \"%s\" (%s)", type && *type ? type : "Policy",
+		     match ? match : "", id) < 0) {
 		rt->label = NULL;
 		goto out;
 	}
@@ -227,8 +216,8 @@ out:
 }
 
 /* Read one backend.  Returns 0 or LBR_EINVAL with err set. */
-static int read_backend(struct json_object *b, size_t idx,
-			struct lbr_member_info *m, char *err, size_t errlen)
+static int read_backend(struct json_object *b, size_t idx, struct lbr_member_info *m, char *err,
+			size_t errlen)
 {
 	const char *rtype;
 	long long v;
@@ -249,8 +238,7 @@ static int read_backend(struct json_object *b, size_t idx,
 		return LBR_EINVAL;
 	}
 	if (get_int(b, "Port", &v) != 0 || v < 1 || v > 65535) {
-		snprintf(err, errlen, "backend %s has a missing or invalid Port",
-			 m->id);
+		snprintf(err, errlen, "backend %s has a missing or invalid Port", m->id);
 		return LBR_EINVAL;
 	}
 	m->port = (unsigned)v;
@@ -277,9 +265,8 @@ static int read_backend(struct json_object *b, size_t idx,
 	return 0;
 }
 
-int lbr_uc_parse_vserver(const struct lbr_host *host, struct lbr_obs *obs,
-			 struct json_object *root, const char *ulb_id,
-			 const char *vserver_id, long offset, char *next,
+int lbr_uc_parse_vserver(const struct lbr_host *host, struct lbr_obs *obs, struct json_object *root,
+			 const char *ulb_id, const char *vserver_id, long offset, char *next,
 			 size_t next_len, char *err, size_t errlen)
 {
 	int r = LBR_EINVAL, present;
@@ -304,16 +291,13 @@ int lbr_uc_parse_vserver(const struct lbr_host *host, struct lbr_obs *obs,
 		const char *id = e ? get_str(e, "VServerId") : NULL;
 
 		if (!id) {
-			snprintf(err, errlen, "DataSet[%zu] has no VServerId",
-				 i);
+			snprintf(err, errlen, "DataSet[%zu] has no VServerId", i);
 			goto out;
 		}
 		/* We asked for one VServer: anything else means the filter
 		 * was not applied and this listing cannot be trusted. */
 		if (strcmp(id, vserver_id) != 0 || vs) {
-			snprintf(err, errlen,
-				 "DescribeVServer returned unexpected vserver %s",
-				 id);
+			snprintf(err, errlen, "DescribeVServer returned unexpected vserver %s", id);
 			goto out;
 		}
 		vs = e;
@@ -322,15 +306,13 @@ int lbr_uc_parse_vserver(const struct lbr_host *host, struct lbr_obs *obs,
 		/* Never turn a missing VServer into an empty member list: the
 		 * planner would read that as "remove nothing / all gone". */
 		r = LBR_ENOENT;
-		snprintf(err, errlen, "vserver %s not found in ulb %s",
-			 vserver_id, ulb_id);
+		snprintf(err, errlen, "vserver %s not found in ulb %s", vserver_id, ulb_id);
 		goto out;
 	}
 
 	bs = get_array(vs, "BackendSet", &present);
 	if (!bs) {
-		snprintf(err, errlen, "vserver %s has no BackendSet",
-			 vserver_id);
+		snprintf(err, errlen, "vserver %s has no BackendSet", vserver_id);
 		goto out;
 	}
 	nb = json_object_array_length(bs);
@@ -339,8 +321,7 @@ int lbr_uc_parse_vserver(const struct lbr_host *host, struct lbr_obs *obs,
 	if (!members)
 		goto out;
 	for (i = 0; i < nb; i++) {
-		r = read_backend(json_object_array_get_idx(bs, i), i,
-				 &members[i], err, errlen);
+		r = read_backend(json_object_array_get_idx(bs, i), i, &members[i], err, errlen);
 		if (r < 0)
 			goto out;
 	}
@@ -348,8 +329,7 @@ int lbr_uc_parse_vserver(const struct lbr_host *host, struct lbr_obs *obs,
 	ps = get_array(vs, "PolicySet", &present);
 	if (present && !ps) {
 		r = LBR_EINVAL;
-		snprintf(err, errlen, "vserver %s: PolicySet is not an array",
-			 vserver_id);
+		snprintf(err, errlen, "vserver %s: PolicySet is not an array", vserver_id);
 		goto out;
 	}
 	np = ps ? json_object_array_length(ps) : 0;
@@ -358,8 +338,7 @@ int lbr_uc_parse_vserver(const struct lbr_host *host, struct lbr_obs *obs,
 	if (!rules)
 		goto out;
 	for (i = 0; i < np; i++) {
-		r = read_policy(json_object_array_get_idx(ps, i), i,
-				&rules[nr], err, errlen);
+		r = read_policy(json_object_array_get_idx(ps, i), i, &rules[nr], err, errlen);
 		if (r < 0) {
 			nr++; /* so its partial allocations are freed */
 			goto out;
@@ -372,28 +351,22 @@ int lbr_uc_parse_vserver(const struct lbr_host *host, struct lbr_obs *obs,
 	switch (get_int(root, "TotalCount", &total)) {
 	case 0:
 		if (offset + (long long)nds < total)
-			snprintf(next, next_len, "%lld",
-				 offset + (long long)nds);
+			snprintf(next, next_len, "%lld", offset + (long long)nds);
 		break;
-	case 1:
-		break; /* without a count, this page is the last */
-	default:
-		snprintf(err, errlen, "DescribeVServer TotalCount is invalid");
-		goto out;
+	case 1: break; /* without a count, this page is the last */
+	default: snprintf(err, errlen, "DescribeVServer TotalCount is invalid"); goto out;
 	}
 
 	for (i = 0; i < nb; i++) {
 		if (host->obs_add_member(obs, &members[i]) < 0) {
-			snprintf(err, errlen, "backend %s (%s:%u) rejected",
-				 members[i].id, members[i].address,
-				 members[i].port);
+			snprintf(err, errlen, "backend %s (%s:%u) rejected", members[i].id,
+				 members[i].address, members[i].port);
 			goto out;
 		}
 	}
 	for (i = 0; i < nr; i++) {
 		if (host->obs_add_rule(obs, &rules[i].info) < 0) {
-			snprintf(err, errlen, "policy %s rejected",
-				 rules[i].info.id);
+			snprintf(err, errlen, "policy %s rejected", rules[i].info.id);
 			goto out;
 		}
 	}

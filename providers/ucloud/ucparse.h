@@ -22,9 +22,8 @@ struct json_object;
  * (truncated, HTML error page, ...): worth retrying; LBR_EINVAL when it is
  * JSON but has no usable RetCode; LBR_ENOMEM.  *root is NULL on failure.
  */
-int lbr_uc_parse_envelope(const char *body, size_t len,
-			  struct json_object **root, long *retcode, char *msg,
-			  size_t msglen);
+int lbr_uc_parse_envelope(const char *body, size_t len, struct json_object **root, long *retcode,
+			  char *msg, size_t msglen);
 
 /*
  * Turn a successful DescribeVServer response into members and rules of
@@ -44,9 +43,8 @@ int lbr_uc_parse_envelope(const char *body, size_t len,
  * malformed, or when the host rejected a value; LBR_ENOMEM.  Whenever it
  * fails, err (errlen bytes) says why in one line.
  */
-int lbr_uc_parse_vserver(const struct lbr_host *host, struct lbr_obs *obs,
-			 struct json_object *root, const char *ulb_id,
-			 const char *vserver_id, long offset, char *next,
+int lbr_uc_parse_vserver(const struct lbr_host *host, struct lbr_obs *obs, struct json_object *root,
+			 const char *ulb_id, const char *vserver_id, long offset, char *next,
 			 size_t next_len, char *err, size_t errlen);
 
 #endif

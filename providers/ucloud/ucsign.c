@@ -44,14 +44,12 @@ const char *lbr_uc_params_get(const struct lbr_uc_params *p, const char *key)
 	return NULL;
 }
 
-int lbr_uc_params_add(struct lbr_uc_params *p, const char *key,
-		      const char *value)
+int lbr_uc_params_add(struct lbr_uc_params *p, const char *key, const char *value)
 {
 	int r = LBR_ENOMEM;
 	char *k = NULL, *v = NULL;
 
-	if (!key || !*key || strcmp(key, "Signature") == 0 ||
-	    lbr_uc_params_get(p, key))
+	if (!key || !*key || strcmp(key, "Signature") == 0 || lbr_uc_params_get(p, key))
 		return LBR_EINVAL;
 	if (!value || !*value)
 		return 0;
@@ -80,8 +78,7 @@ out:
 	return r;
 }
 
-int lbr_uc_params_add_long(struct lbr_uc_params *p, const char *key,
-			   long value)
+int lbr_uc_params_add_long(struct lbr_uc_params *p, const char *key, long value)
 {
 	char buf[32];
 
@@ -103,8 +100,7 @@ void lbr_uc_params_sort(struct lbr_uc_params *p)
 		qsort(p->v, p->n, sizeof(*p->v), cmp_param);
 }
 
-int lbr_uc_sign(struct lbr_uc_params *p, const char *private_key,
-		char hex[41])
+int lbr_uc_sign(struct lbr_uc_params *p, const char *private_key, char hex[41])
 {
 	static const char digits[] = "0123456789abcdef";
 	int r = LBR_ENOMEM;
@@ -135,9 +131,7 @@ int lbr_uc_sign(struct lbr_uc_params *p, const char *private_key,
 	s[off] = '\0';
 
 	r = LBR_ERR;
-	if (!EVP_Digest(s, off, md, &mdlen, lbr_pc_digest(LBR_PC_SHA1),
-			NULL) ||
-	    mdlen != 20)
+	if (!EVP_Digest(s, off, md, &mdlen, lbr_pc_digest(LBR_PC_SHA1), NULL) || mdlen != 20)
 		goto out;
 	for (i = 0; i < mdlen; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
@@ -155,8 +149,8 @@ out:
 }
 
 /* Append "key=value" (both encoded) to the growing body. */
-static int append_pair(char **buf, size_t *len, size_t *cap,
-		       lbr_uc_encode_fn enc, const char *key, const char *value)
+static int append_pair(char **buf, size_t *len, size_t *cap, lbr_uc_encode_fn enc, const char *key,
+		       const char *value)
 {
 	int r = LBR_ENOMEM;
 	char *ek = NULL, *ev = NULL;
@@ -186,8 +180,7 @@ static int append_pair(char **buf, size_t *len, size_t *cap,
 		*buf = nb;
 		*cap = ncap;
 	}
-	*len += (size_t)sprintf(*buf + *len, "%s%s=%s", *len ? "&" : "",
-				ek, ev);
+	*len += (size_t)sprintf(*buf + *len, "%s%s=%s", *len ? "&" : "", ek, ev);
 	r = 0;
 out:
 	free(ek);
@@ -195,8 +188,8 @@ out:
 	return r;
 }
 
-int lbr_uc_form_body(const struct lbr_uc_params *p, const char *signature,
-		     lbr_uc_encode_fn enc, char **out, size_t *out_len)
+int lbr_uc_form_body(const struct lbr_uc_params *p, const char *signature, lbr_uc_encode_fn enc,
+		     char **out, size_t *out_len)
 {
 	int r = LBR_ENOMEM;
 	char *buf = NULL;
@@ -205,8 +198,7 @@ int lbr_uc_form_body(const struct lbr_uc_params *p, const char *signature,
 	*out = NULL;
 	*out_len = 0;
 	for (i = 0; i < p->n; i++) {
-		r = append_pair(&buf, &len, &cap, enc, p->v[i].key,
-				p->v[i].value);
+		r = append_pair(&buf, &len, &cap, enc, p->v[i].key, p->v[i].value);
 		if (r < 0)
 			goto out;
 	}

@@ -37,7 +37,6 @@ struct lbr_uc_params {
  * host's url_encode. */
 typedef char *(*lbr_uc_encode_fn)(const char *s, size_t len);
 
-
 /* Prepare an empty list in caller storage. */
 void lbr_uc_params_init(struct lbr_uc_params *p);
 
@@ -52,12 +51,10 @@ void lbr_uc_params_release(struct lbr_uc_params *p);
  * Returns 0, LBR_EINVAL for an empty key, a key named "Signature" or a key
  * already present, LBR_ENOMEM when out of memory.
  */
-int lbr_uc_params_add(struct lbr_uc_params *p, const char *key,
-		      const char *value);
+int lbr_uc_params_add(struct lbr_uc_params *p, const char *key, const char *value);
 
 /* Same as lbr_uc_params_add() with the decimal text of `value`. */
-int lbr_uc_params_add_long(struct lbr_uc_params *p, const char *key,
-			   long value);
+int lbr_uc_params_add_long(struct lbr_uc_params *p, const char *key, long value);
 
 /* Value of `key`, or NULL.  Borrowed from the list. */
 const char *lbr_uc_params_get(const struct lbr_uc_params *p, const char *key);
@@ -72,8 +69,7 @@ void lbr_uc_params_sort(struct lbr_uc_params *p);
  * LBR_ERR when libcrypto fails.  The string-to-sign, which contains the
  * private key, is wiped before it is freed.
  */
-int lbr_uc_sign(struct lbr_uc_params *p, const char *private_key,
-		char hex[41]);
+int lbr_uc_sign(struct lbr_uc_params *p, const char *private_key, char hex[41]);
 
 /*
  * Render `p` in its current order, followed by Signature=`signature` when
@@ -82,7 +78,7 @@ int lbr_uc_sign(struct lbr_uc_params *p, const char *private_key,
  * caller frees it; it contains the PublicKey, so wipe it first) and
  * *out_len its length.  Returns 0 or LBR_ENOMEM.
  */
-int lbr_uc_form_body(const struct lbr_uc_params *p, const char *signature,
-		     lbr_uc_encode_fn enc, char **out, size_t *out_len);
+int lbr_uc_form_body(const struct lbr_uc_params *p, const char *signature, lbr_uc_encode_fn enc,
+		     char **out, size_t *out_len);
 
 #endif

@@ -103,8 +103,7 @@ void fc_uuid(char *out)
 	fc_rand_hex(h, 32);
 	h[12] = '4';
 	h[16] = "89ab"[(rng_next() >> 40) & 3];
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12,
-		 h + 16, h + 20);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
 }
 
 static void to_hex(const unsigned char *d, size_t n, char *hex)
@@ -135,8 +134,7 @@ void fc_sha1_hex(const void *data, size_t len, char *hex)
 	to_hex(d, sizeof(d), hex);
 }
 
-void fc_hmac_sha256_hex(const char *key, const void *data, size_t len,
-			char *hex)
+void fc_hmac_sha256_hex(const char *key, const void *data, size_t len, char *hex)
 {
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
@@ -145,8 +143,7 @@ void fc_hmac_sha256_hex(const char *key, const void *data, size_t len,
 	to_hex(d, dlen, hex);
 }
 
-int fc_params_add(struct fc_params *p, const char *k, size_t klen,
-		  const char *v, size_t vlen)
+int fc_params_add(struct fc_params *p, const char *k, size_t klen, const char *v, size_t vlen)
 {
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
@@ -211,8 +208,7 @@ void fc_unescape(char *s)
 	MHD_http_unescape(s);
 }
 
-int fc_parse_urlencoded(struct fc_params *p, const char *s, size_t len,
-			bool plus_is_space)
+int fc_parse_urlencoded(struct fc_params *p, const char *s, size_t len, bool plus_is_space)
 {
 	const char *end = s + len;
 
@@ -265,8 +261,7 @@ void fc_hdr(struct fc_req *r, const char *name, const char *value)
 	r->nhdrs++;
 }
 
-void fc_reply_raw(struct fc_req *r, int status, const char *text,
-		  size_t len, const char *ctype)
+void fc_reply_raw(struct fc_req *r, int status, const char *text, size_t len, const char *ctype)
 {
 	free(r->resp_body);
 	r->resp_body = NULL;
@@ -284,14 +279,12 @@ void fc_reply_raw(struct fc_req *r, int status, const char *text,
 	r->ctype = ctype;
 }
 
-void fc_reply_json(struct fc_req *r, int status, json_object *obj,
-		   const char *ctype)
+void fc_reply_json(struct fc_req *r, int status, json_object *obj, const char *ctype)
 {
-	const char *s = json_object_to_json_string_ext(obj,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+								    JSON_C_TO_STRING_NOSLASHESCAPE);
 
-	fc_reply_raw(r, status, s, strlen(s),
-		     ctype ? ctype : "application/json; charset=UTF-8");
+	fc_reply_raw(r, status, s, strlen(s), ctype ? ctype : "application/json; charset=UTF-8");
 	json_object_put(obj);
 }
 
@@ -300,10 +293,10 @@ void fc_reply_json(struct fc_req *r, int status, json_object *obj,
 struct fault_rule {
 	char cloud[8];
 	char op[64];
-	long count;		/* remaining; -1 = unlimited */
+	long count; /* remaining; -1 = unlimited */
 	double probability;
 	struct fc_fault_hit hit;
-	char name[24];		/* what the log's "fault" says */
+	char name[24]; /* what the log's "fault" says */
 };
 
 static pthread_mutex_t fault_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -320,8 +313,7 @@ static bool op_matches(const char *op, const struct fc_req *r)
 	/* The generic names also select their Huawei v3 counterparts
 	 * ("list" matches "v3_list"). */
 	if (strcmp(r->cloud, "hw") == 0)
-		return strncmp(r->op, "v3_", 3) == 0 &&
-		       strcmp(op, r->op + 3) == 0;
+		return strncmp(r->op, "v3_", 3) == 0 && strcmp(op, r->op + 3) == 0;
 	if (!a[0])
 		return false;
 	/* Generic names also select the UCloud actions doing the same job. */
@@ -330,8 +322,7 @@ static bool op_matches(const char *op, const struct fc_req *r)
 	if (strcmp(op, "delete") == 0)
 		return !strcmp(a, "ReleaseBackend");
 	if (strcmp(op, "update") == 0)
-		return !strcmp(a, "UpdateBackendAttribute") ||
-		       !strcmp(a, "UpdatePolicy");
+		return !strcmp(a, "UpdateBackendAttribute") || !strcmp(a, "UpdatePolicy");
 	if (strcmp(op, "create") == 0)
 		return !strcmp(a, "AllocateBackend");
 	return false;
@@ -406,7 +397,7 @@ static FILE *log_fp;
 static char **log_lines;
 static size_t log_n, log_cap;
 static unsigned long log_seq;
-static unsigned long conn_total;	/* numbering, never reset */
+static unsigned long conn_total; /* numbering, never reset */
 static unsigned long stat_conns, stat_requests;
 static json_object *stat_by_op;
 
@@ -427,41 +418,32 @@ static void log_request(struct fc_req *r)
 	json_object_object_add(o, "query", json_object_new_string(r->query));
 	json_object_object_add(o, "op", json_object_new_string(r->op));
 	if (r->pool_id)
-		json_object_object_add(o, "pool_id",
-				       json_object_new_string(r->pool_id));
+		json_object_object_add(o, "pool_id", json_object_new_string(r->pool_id));
 	if (r->member_id)
-		json_object_object_add(o, "member_id",
-				       json_object_new_string(r->member_id));
+		json_object_object_add(o, "member_id", json_object_new_string(r->member_id));
 	/* Huawei request bodies carry no secret (auth is in headers): log
 	 * them so tests can assert what was sent (drain's explicit 0). */
 	if (strcmp(r->cloud, "hw") == 0 && r->body && r->body_len)
 		json_object_object_add(o, "body",
 				       json_object_new_string_len(r->body, (int)r->body_len));
 	if (strcmp(r->cloud, "uc") == 0) {
-		json_object_object_add(o, "action",
-				       json_object_new_string(r->action));
-		json_object_object_add(o, "params", r->params_log ?
-				       json_object_get(r->params_log) :
-				       json_object_new_object());
+		json_object_object_add(o, "action", json_object_new_string(r->action));
+		json_object_object_add(o, "params",
+				       r->params_log ? json_object_get(r->params_log)
+						     : json_object_new_object());
 	}
-	json_object_object_add(o, "auth", json_object_new_string(
-				       r->auth ? r->auth : "none"));
+	json_object_object_add(o, "auth", json_object_new_string(r->auth ? r->auth : "none"));
 	if (r->locked)
 		json_object_object_add(o, "locked", json_object_new_boolean(1));
-	json_object_object_add(o, "status", json_object_new_int(
-				       r->reset ? 0 : r->status));
+	json_object_object_add(o, "status", json_object_new_int(r->reset ? 0 : r->status));
 	if (r->has_retcode)
-		json_object_object_add(o, "retcode",
-				       json_object_new_int(r->retcode));
+		json_object_object_add(o, "retcode", json_object_new_int(r->retcode));
 	if (r->fault)
-		json_object_object_add(o, "fault",
-				       json_object_new_string(r->fault));
-	json_object_object_add(o, "applied",
-			       json_object_new_boolean(r->applied));
-	json_object_object_add(o, "request_id",
-			       json_object_new_string(r->reqid));
+		json_object_object_add(o, "fault", json_object_new_string(r->fault));
+	json_object_object_add(o, "applied", json_object_new_boolean(r->applied));
+	json_object_object_add(o, "request_id", json_object_new_string(r->reqid));
 	line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					      JSON_C_TO_STRING_NOSLASHESCAPE);
+							 JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (log_fp) {
 		fputs(line, log_fp);
 		fputc('\n', log_fp);
@@ -485,8 +467,7 @@ static void log_request(struct fc_req *r)
 	if (json_object_object_get_ex(stat_by_op, r->op, &cnt))
 		json_object_set_int64(cnt, json_object_get_int64(cnt) + 1);
 	else
-		json_object_object_add(stat_by_op, r->op,
-				       json_object_new_int64(1));
+		json_object_object_add(stat_by_op, r->op, json_object_new_int64(1));
 	pthread_mutex_unlock(&log_mu);
 	json_object_put(o);
 }
@@ -519,8 +500,7 @@ static void log_reply(struct fc_req *r)
 		fc_reply_raw(r, 500, "out of memory", 13, "text/plain");
 		return;
 	}
-	fc_reply_raw(r, 200, buf, strlen(buf),
-		     "application/json; charset=UTF-8");
+	fc_reply_raw(r, 200, buf, strlen(buf), "application/json; charset=UTF-8");
 	free(buf);
 }
 
@@ -545,8 +525,7 @@ static void ctl_error(struct fc_req *r, int status, const char *msg)
 	fc_reply_json(r, status, o, NULL);
 }
 
-static int fault_from_json(json_object *j, struct fault_rule *f,
-			   char *err, size_t errlen)
+static int fault_from_json(json_object *j, struct fault_rule *f, char *err, size_t errlen)
 {
 	static const struct {
 		const char *key;
@@ -588,8 +567,7 @@ static int fault_from_json(json_object *j, struct fault_rule *f,
 	}
 	if (json_object_object_get_ex(j, "op", &v))
 		snprintf(f->op, sizeof(f->op), "%s", json_object_get_string(v));
-	if (json_object_object_get_ex(j, "count", &v) &&
-	    !json_object_is_type(v, json_type_null))
+	if (json_object_object_get_ex(j, "count", &v) && !json_object_is_type(v, json_type_null))
 		f->count = json_object_get_int64(v);
 	if (json_object_object_get_ex(j, "probability", &v))
 		f->probability = json_object_get_double(v);
@@ -611,7 +589,8 @@ static int fault_from_json(json_object *j, struct fault_rule *f,
 		neff++;
 	}
 	if (neff > 1) {
-		snprintf(err, errlen, "a fault rule has exactly one effect "
+		snprintf(err, errlen,
+			 "a fault rule has exactly one effect "
 			 "(delay_ms and retry_after may be added)");
 		return -1;
 	}
@@ -625,14 +604,13 @@ static int fault_from_json(json_object *j, struct fault_rule *f,
 	if (json_object_object_get_ex(j, "partial_status", &v))
 		f->hit.then_status = json_object_get_int(v);
 	if (f->hit.effect == FC_EFF_PARTIAL &&
-	    (f->hit.value < 0 || f->hit.then_status < 100 ||
-	     f->hit.then_status > 599)) {
-		snprintf(err, errlen, "partial needs a count of items >= 0 "
+	    (f->hit.value < 0 || f->hit.then_status < 100 || f->hit.then_status > 599)) {
+		snprintf(err, errlen,
+			 "partial needs a count of items >= 0 "
 			 "and partial_status an HTTP status code");
 		return -1;
 	}
-	if ((f->hit.effect == FC_EFF_STATUS ||
-	     f->hit.effect == FC_EFF_APPLIED_THEN) &&
+	if ((f->hit.effect == FC_EFF_STATUS || f->hit.effect == FC_EFF_APPLIED_THEN) &&
 	    (f->hit.value < 100 || f->hit.value > 599)) {
 		snprintf(err, errlen, "status must be an HTTP status code");
 		return -1;
@@ -653,14 +631,10 @@ static json_object *faults_dump(void)
 	for (i = 0; i < nfaults; i++) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "cloud",
-				       json_object_new_string(faults[i].cloud));
-		json_object_object_add(o, "op",
-				       json_object_new_string(faults[i].op));
-		json_object_object_add(o, "effect",
-				       json_object_new_string(faults[i].name));
-		json_object_object_add(o, "remaining",
-				       json_object_new_int64(faults[i].count));
+		json_object_object_add(o, "cloud", json_object_new_string(faults[i].cloud));
+		json_object_object_add(o, "op", json_object_new_string(faults[i].op));
+		json_object_object_add(o, "effect", json_object_new_string(faults[i].name));
+		json_object_object_add(o, "remaining", json_object_new_int64(faults[i].count));
 		json_object_array_add(a, o);
 	}
 	pthread_mutex_unlock(&fault_mu);
@@ -688,8 +662,7 @@ static void ctl_faults(struct fc_req *r, json_object *body)
 		return ctl_error(r, 400, err);
 	pthread_mutex_lock(&fault_mu);
 	{
-		struct fault_rule *nf = realloc(faults, (nfaults + 1) *
-						sizeof(*nf));
+		struct fault_rule *nf = realloc(faults, (nfaults + 1) * sizeof(*nf));
 
 		if (nf) {
 			faults = nf;
@@ -706,23 +679,18 @@ static json_object *settings_dump(void)
 	json_object *o = json_object_new_object(), *rl;
 
 	json_object_object_add(o, "latency_ms", json_object_new_int(s->latency_ms));
-	json_object_object_add(o, "eventual_ms",
-			       json_object_new_int(s->eventual_ms));
+	json_object_object_add(o, "eventual_ms", json_object_new_int(s->eventual_ms));
 	json_object_object_add(o, "page_max", json_object_new_int(s->page_max));
 	json_object_object_add(o, "release_blocked_retcode",
 			       json_object_new_int(s->release_blocked_retcode));
-	json_object_object_add(o, "not_found_retcode",
-			       json_object_new_int(s->not_found_retcode));
-	json_object_object_add(o, "lockout_threshold",
-			       json_object_new_int(s->lockout_threshold));
+	json_object_object_add(o, "not_found_retcode", json_object_new_int(s->not_found_retcode));
+	json_object_object_add(o, "lockout_threshold", json_object_new_int(s->lockout_threshold));
 	json_object_object_add(o, "lockout_s", json_object_new_int(s->lockout_s));
-	json_object_object_add(o, "clock_offset_s",
-			       json_object_new_int64(s->clock_offset_s));
+	json_object_object_add(o, "clock_offset_s", json_object_new_int64(s->clock_offset_s));
 	if (s->rl_per_sec > 0) {
 		rl = json_object_new_object();
 		json_object_object_add(rl, "op", json_object_new_string(s->rl_op));
-		json_object_object_add(rl, "per_sec",
-				       json_object_new_double(s->rl_per_sec));
+		json_object_object_add(rl, "per_sec", json_object_new_double(s->rl_per_sec));
 		json_object_object_add(o, "rate_limit", rl);
 	} else {
 		json_object_object_add(o, "rate_limit", NULL);
@@ -741,10 +709,8 @@ static void ctl_settings(struct fc_req *r, json_object *body)
 		{ "page_max", offsetof(struct fc_settings, page_max) },
 		{ "release_blocked_retcode",
 		  offsetof(struct fc_settings, release_blocked_retcode) },
-		{ "not_found_retcode",
-		  offsetof(struct fc_settings, not_found_retcode) },
-		{ "lockout_threshold",
-		  offsetof(struct fc_settings, lockout_threshold) },
+		{ "not_found_retcode", offsetof(struct fc_settings, not_found_retcode) },
+		{ "lockout_threshold", offsetof(struct fc_settings, lockout_threshold) },
 		{ "lockout_s", offsetof(struct fc_settings, lockout_s) },
 	};
 	struct fc_settings *s = fc_settings();
@@ -753,14 +719,12 @@ static void ctl_settings(struct fc_req *r, json_object *body)
 
 	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "POST") != 0)
 		return ctl_error(r, 405, "method not allowed");
-	if (strcmp(r->method, "POST") == 0 &&
-	    !json_object_is_type(body, json_type_object))
+	if (strcmp(r->method, "POST") == 0 && !json_object_is_type(body, json_type_object))
 		return ctl_error(r, 400, "settings must be a JSON object");
 	fc_world_lock();
 	for (i = 0; body && i < sizeof(ints) / sizeof(ints[0]); i++)
 		if (json_object_object_get_ex(body, ints[i].key, &v))
-			*(int *)((char *)s + ints[i].off) =
-				json_object_get_int(v);
+			*(int *)((char *)s + ints[i].off) = json_object_get_int(v);
 	if (body && json_object_object_get_ex(body, "clock_offset_s", &v))
 		s->clock_offset_s = json_object_get_int64(v);
 	if (body && json_object_object_get_ex(body, "rate_limit", &v)) {
@@ -796,10 +760,8 @@ static void ctl_stats(struct fc_req *r)
 		return fc_reply_raw(r, 204, NULL, 0, NULL);
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "requests",
-			       json_object_new_int64((int64_t)stat_requests));
-	json_object_object_add(o, "connections",
-			       json_object_new_int64((int64_t)stat_conns));
+	json_object_object_add(o, "requests", json_object_new_int64((int64_t)stat_requests));
+	json_object_object_add(o, "connections", json_object_new_int64((int64_t)stat_conns));
 	json_object_object_add(o, "by_op", json_object_get(stat_by_op));
 	/* by_op is shared with log_request(): serialise under the lock. */
 	fc_reply_json(r, 200, o, NULL);
@@ -817,8 +779,7 @@ static void control(struct fc_req *r)
 		struct json_tokener *tok = json_tokener_new();
 
 		if (tok) {
-			body = json_tokener_parse_ex(tok, r->body,
-						     (int)r->body_len);
+			body = json_tokener_parse_ex(tok, r->body, (int)r->body_len);
 			if (json_tokener_get_error(tok) != json_tokener_success) {
 				json_object_put(body);
 				body = NULL;
@@ -909,8 +870,7 @@ static void cloud_request(struct fc_req *r)
 		r->fault = "conflict";
 		fault_status_reply(r, 409, hit.retry_after);
 		return;
-	default:
-		break;
+	default: break;
 	}
 	if (fc_rate_limited(r)) {
 		r->fault = "rate_limit";
@@ -938,20 +898,19 @@ static void cloud_request(struct fc_req *r)
 	case FC_EFF_GARBAGE:
 		r->fault = "garbage";
 		r->has_retcode = false;
-		fc_reply_raw(r, 200, "<html><body>502 Bad Gateway</body>",
-			     34, "application/json; charset=UTF-8");
+		fc_reply_raw(r, 200, "<html><body>502 Bad Gateway</body>", 34,
+			     "application/json; charset=UTF-8");
 		break;
 	case FC_EFF_TRUNCATE: {
-		const char *fallback = hw ? "{\"members\":[{\"id\":" :
-				       "{\"Action\":\"";
+		const char *fallback = hw ? "{\"members\":[{\"id\":" : "{\"Action\":\"";
 		char *b = r->resp_body;
 		size_t n = r->resp_len;
 
 		r->fault = "truncate";
 		r->resp_body = NULL;
 		if (b && n > 1)
-			fc_reply_raw(r, 200, b, n / 2, r->ctype ? r->ctype :
-				     "application/json; charset=UTF-8");
+			fc_reply_raw(r, 200, b, n / 2,
+				     r->ctype ? r->ctype : "application/json; charset=UTF-8");
 		else
 			fc_reply_raw(r, 200, fallback, strlen(fallback),
 				     "application/json; charset=UTF-8");
@@ -963,8 +922,7 @@ static void cloud_request(struct fc_req *r)
 		if (!hw)
 			fc_uc_retcode_as_string(r);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -982,8 +940,9 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 	r->t_start_ms = fc_now_ms();
 	r->raw_uri = strdup(uri ? uri : "/");
 	q = r->raw_uri ? strchr(r->raw_uri, '?') : NULL;
-	r->path = r->raw_uri ? strndup(r->raw_uri, q ? (size_t)(q - r->raw_uri) :
-				       strlen(r->raw_uri)) : NULL;
+	r->path = r->raw_uri
+			  ? strndup(r->raw_uri, q ? (size_t)(q - r->raw_uri) : strlen(r->raw_uri))
+			  : NULL;
 	r->query = strdup(q ? q + 1 : "");
 	/* A fragment never reaches a server, but be safe. */
 	if (r->query) {
@@ -1051,14 +1010,12 @@ static enum MHD_Result send_reply(struct fc_req *r)
 
 	if (r->reset)
 		return MHD_NO;
-	resp = MHD_create_response_from_buffer(r->resp_len,
-					       r->resp_body ? r->resp_body : "",
+	resp = MHD_create_response_from_buffer(r->resp_len, r->resp_body ? r->resp_body : "",
 					       MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
 	if (r->ctype && r->resp_len)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-					r->ctype);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype);
 	for (i = 0; i < r->nhdrs; i++)
 		MHD_add_response_header(resp, r->hdrs[i].k, r->hdrs[i].v);
 	ret = MHD_queue_response(r->mc, (unsigned int)r->status, resp);
@@ -1066,9 +1023,8 @@ static enum MHD_Result send_reply(struct fc_req *r)
 	return ret;
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
-			       const char *url, const char *method,
-			       const char *version, const char *upload,
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+			       const char *method, const char *version, const char *upload,
 			       size_t *upload_size, void **con_cls)
 {
 	struct fc_req *r = *con_cls;
@@ -1119,8 +1075,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	if (r->too_big) {
 		r->cloud = strcmp(r->path, "/") ? "hw" : "uc";
 		fc_rand_hex(r->reqid, 32);
-		fc_reply_raw(r, 413, "Request entity too large.", 25,
-			     "text/plain");
+		fc_reply_raw(r, 413, "Request entity too large.", 25, "text/plain");
 	} else {
 		cloud_request(r);
 	}
@@ -1136,8 +1091,7 @@ static char *slurp(const char *path)
 
 	if (!f)
 		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0) {
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
 		buf = malloc((size_t)n + 1);
 		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
 			free(buf);
@@ -1160,8 +1114,7 @@ static int write_port_file(const char *path, unsigned int port)
 	f = fopen(tmp, "w");
 	if (!f)
 		goto out;
-	if (fprintf(f, "%u\n", port) < 0 || fflush(f) != 0 ||
-	    fsync(fileno(f)) != 0) {
+	if (fprintf(f, "%u\n", port) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
 		fclose(f);
 		unlink(tmp);
 		goto out;
@@ -1173,20 +1126,19 @@ static int write_port_file(const char *path, unsigned int port)
 	r = 0;
 out:
 	if (r < 0)
-		fprintf(stderr, "fakecloud: cannot write port file '%s' (%s)\n",
-			path, strerror(errno));
+		fprintf(stderr, "fakecloud: cannot write port file '%s' (%s)\n", path,
+			strerror(errno));
 	return r;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: fakecloud --port-file FILE [--listen 127.0.0.1|::1] "
-		"[--port N]\n"
-		"                 [--log FILE] [--latency-ms N] "
-		"[--tls-cert PEM --tls-key PEM]\n"
-		"                 [--state FILE.json] [--seed N] "
-		"[--clock-offset S]\n");
+	fprintf(f, "usage: fakecloud --port-file FILE [--listen 127.0.0.1|::1] "
+		   "[--port N]\n"
+		   "                 [--log FILE] [--latency-ms N] "
+		   "[--tls-cert PEM --tls-key PEM]\n"
+		   "                 [--state FILE.json] [--seed N] "
+		   "[--clock-offset S]\n");
 }
 
 int main(int argc, char **argv)
@@ -1237,15 +1189,12 @@ int main(int argc, char **argv)
 			seed = strtoull(optarg, NULL, 10);
 			seeded = true;
 			break;
-		case 'o':
-			fc_settings()->clock_offset_s = strtoll(optarg, NULL, 10);
-			break;
+		case 'o': fc_settings()->clock_offset_s = strtoll(optarg, NULL, 10); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!port_file || optind != argc || port < 0 || port > 65535 ||
-	    (!cert_path != !key_path)) {
+	if (!port_file || optind != argc || port < 0 || port > 65535 || (!cert_path != !key_path)) {
 		usage(stderr);
 		return 2;
 	}
@@ -1259,13 +1208,12 @@ int main(int argc, char **argv)
 		char err[256];
 
 		if (!st) {
-			fprintf(stderr, "fakecloud: cannot read state '%s' (%s)\n",
-				state_path, json_util_get_last_err());
+			fprintf(stderr, "fakecloud: cannot read state '%s' (%s)\n", state_path,
+				json_util_get_last_err());
 			goto out;
 		}
 		if (fc_world_load(st, err, sizeof(err)) < 0) {
-			fprintf(stderr, "fakecloud: state '%s': %s\n",
-				state_path, err);
+			fprintf(stderr, "fakecloud: state '%s': %s\n", state_path, err);
 			json_object_put(st);
 			goto out;
 		}
@@ -1274,14 +1222,13 @@ int main(int argc, char **argv)
 	if (log_path) {
 		log_fp = fopen(log_path, "w");
 		if (!log_fp) {
-			fprintf(stderr, "fakecloud: cannot open log '%s' (%s)\n",
-				log_path, strerror(errno));
+			fprintf(stderr, "fakecloud: cannot open log '%s' (%s)\n", log_path,
+				strerror(errno));
 			goto out;
 		}
 	}
 
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-		MHD_USE_ERROR_LOG;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
 	if (MHD_is_feature_supported(MHD_FEATURE_POLL))
 		flags |= MHD_USE_POLL;
 	memset(&sin, 0, sizeof(sin));
@@ -1296,21 +1243,22 @@ int main(int argc, char **argv)
 		sa = (struct sockaddr *)&sin6;
 		flags |= MHD_USE_IPv6;
 	} else {
-		fprintf(stderr, "fakecloud: bad --listen address '%s'\n",
-			listen_addr);
+		fprintf(stderr, "fakecloud: bad --listen address '%s'\n", listen_addr);
 		goto out;
 	}
 	if (cert_path) {
 		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
 			fprintf(stderr, "fakecloud: libmicrohttpd was built "
-				"without TLS support\n");
+					"without TLS support\n");
 			goto out;
 		}
 		cert = slurp(cert_path);
 		key = slurp(key_path);
 		if (!cert || !key) {
-			fprintf(stderr, "fakecloud: cannot read TLS cert/key "
-				"'%s'/'%s'\n", cert_path, key_path);
+			fprintf(stderr,
+				"fakecloud: cannot read TLS cert/key "
+				"'%s'/'%s'\n",
+				cert_path, key_path);
 			goto out;
 		}
 		flags |= MHD_USE_TLS;
@@ -1325,28 +1273,24 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (cert)
-		d = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL,
-			MHD_OPTION_SOCK_ADDR, sa,
-			MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
-			MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
-			MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
-			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
-			MHD_OPTION_HTTPS_MEM_CERT, cert,
-			MHD_OPTION_HTTPS_MEM_KEY, key,
-			MHD_OPTION_END);
+		d = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, sa,
+				     MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
+				     MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
+				     MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+				     MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
+				     MHD_OPTION_END);
 	else
-		d = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL,
-			MHD_OPTION_SOCK_ADDR, sa,
-			MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
-			MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
-			MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
-			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
-			MHD_OPTION_END);
+		d = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, sa,
+				     MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
+				     MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
+				     MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+				     MHD_OPTION_END);
 	if (!d) {
-		fprintf(stderr, "fakecloud: cannot listen on %s port %ld\n",
-			listen_addr, port);
+		fprintf(stderr, "fakecloud: cannot listen on %s port %ld\n", listen_addr, port);
 		goto out;
 	}
 	di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);

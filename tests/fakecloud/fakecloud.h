@@ -40,9 +40,9 @@ struct fc_params {
 struct fc_req {
 	struct MHD_Connection *mc;
 	char *method;
-	char *raw_uri;		/* as received, path + "?" + query */
-	char *path;		/* raw (still percent-encoded) path */
-	char *query;		/* raw query, "" when none */
+	char *raw_uri; /* as received, path + "?" + query */
+	char *path;    /* raw (still percent-encoded) path */
+	char *query;   /* raw query, "" when none */
 	char *body;
 	size_t body_len;
 	size_t body_cap;
@@ -50,26 +50,26 @@ struct fc_req {
 	bool too_big;
 	unsigned long conn_no;
 	int64_t t_start_ms;
-	char reqid[40];		/* hw: 32 hex; uc: a UUID */
+	char reqid[40]; /* hw: 32 hex; uc: a UUID */
 
 	/* The answer. */
 	int status;
-	char *resp_body;	/* malloc'd; NULL = empty */
+	char *resp_body; /* malloc'd; NULL = empty */
 	size_t resp_len;
 	const char *ctype;
 	struct fc_kv hdrs[FC_MAX_HDRS];
 	int nhdrs;
-	bool reset;		/* close the connection without answering */
+	bool reset; /* close the connection without answering */
 
 	/* What the request log records. */
-	const char *cloud;	/* "hw" or "uc" */
+	const char *cloud; /* "hw" or "uc" */
 	char op[48];
 	char *pool_id;
 	char *member_id;
 	char action[64];
 	json_object *params_log;
-	const char *auth;	/* aksk, token, none, bad */
-	bool locked;		/* hw: rejected because the AK is locked */
+	const char *auth; /* aksk, token, none, bad */
+	bool locked;      /* hw: rejected because the AK is locked */
 	bool has_retcode;
 	int retcode;
 	const char *fault;
@@ -105,11 +105,11 @@ enum fc_effect {
 /* The decision fc_fault_check() takes for one request. */
 struct fc_fault_hit {
 	enum fc_effect effect;
-	int value;		/* status, retcode, applied_then status, or the
+	int value;       /* status, retcode, applied_then status, or the
 				 * items a partial batch applies */
-	int then_status;	/* partial: the status answered afterwards */
-	int delay_ms;		/* also applied before any other effect */
-	int retry_after;	/* -1 = no Retry-After header */
+	int then_status; /* partial: the status answered afterwards */
+	int delay_ms;    /* also applied before any other effect */
+	int retry_after; /* -1 = no Retry-After header */
 };
 
 /* Server-wide knobs (POST /_fake/settings). Guarded by the world lock. */
@@ -119,11 +119,11 @@ struct fc_settings {
 	int page_max;
 	int release_blocked_retcode;
 	int not_found_retcode;
-	int lockout_threshold;	/* hw: failures before lock ("more than") */
+	int lockout_threshold; /* hw: failures before lock ("more than") */
 	int lockout_s;
 	int64_t clock_offset_s;
 	char rl_op[64];
-	double rl_per_sec;	/* 0 = no rate limit */
+	double rl_per_sec; /* 0 = no rate limit */
 };
 
 /* ---- core (fakecloud.c) ---- */
@@ -147,12 +147,10 @@ void fc_hdr(struct fc_req *r, const char *name, const char *value);
  * Answer with 'obj' serialised as JSON; takes ownership of 'obj'.
  * 'ctype' NULL selects "application/json; charset=UTF-8".
  */
-void fc_reply_json(struct fc_req *r, int status, json_object *obj,
-		   const char *ctype);
+void fc_reply_json(struct fc_req *r, int status, json_object *obj, const char *ctype);
 
 /* Answer with a copy of 'len' bytes of 'text' (NULL text = no body). */
-void fc_reply_raw(struct fc_req *r, int status, const char *text,
-		  size_t len, const char *ctype);
+void fc_reply_raw(struct fc_req *r, int status, const char *text, size_t len, const char *ctype);
 
 /* Match the fault rules against a request; see fakecloud.c. */
 void fc_fault_check(const struct fc_req *r, struct fc_fault_hit *hit);
@@ -163,12 +161,10 @@ bool fc_rate_limited(const struct fc_req *r);
 /* Lowercase hex of SHA-256 / SHA-1 / HMAC-SHA256 into 'hex' (65/41 bytes). */
 void fc_sha256_hex(const void *data, size_t len, char *hex);
 void fc_sha1_hex(const void *data, size_t len, char *hex);
-void fc_hmac_sha256_hex(const char *key, const void *data, size_t len,
-			char *hex);
+void fc_hmac_sha256_hex(const char *key, const void *data, size_t len, char *hex);
 
 /* Params helpers: add copies, find by exact name, sort by name (bytes). */
-int fc_params_add(struct fc_params *p, const char *k, size_t klen,
-		  const char *v, size_t vlen);
+int fc_params_add(struct fc_params *p, const char *k, size_t klen, const char *v, size_t vlen);
 const char *fc_params_get(const struct fc_params *p, const char *k);
 void fc_params_sort(struct fc_params *p);
 void fc_params_release(struct fc_params *p);
@@ -177,8 +173,7 @@ void fc_params_release(struct fc_params *p);
  * Parse an urlencoded string ("a=1&b=2") into 'p', percent-decoding names
  * and values.  'plus_is_space' selects form semantics.  Returns 0 or -1.
  */
-int fc_parse_urlencoded(struct fc_params *p, const char *s, size_t len,
-			bool plus_is_space);
+int fc_parse_urlencoded(struct fc_params *p, const char *s, size_t len, bool plus_is_space);
 
 /* Percent-decode 's' (in place). */
 void fc_unescape(char *s);
@@ -190,7 +185,7 @@ struct fc_hw_account {
 	char *sk;
 	char *project_id;
 	char *token;
-	int fails;		/* consecutive AK/SK failures */
+	int fails; /* consecutive AK/SK failures */
 	int64_t locked_until_ms;
 };
 
@@ -203,9 +198,9 @@ struct fc_hw_member {
 	int weight;
 	bool admin_state_up;
 	char *operating_status;
-	char *member_type;	/* v3: "ip" or "instance" */
-	char *instance_id;	/* v3: the ECS id, "" for IP members */
-	int64_t gone_at_ms;	/* -1 = present; else removal time */
+	char *member_type;  /* v3: "ip" or "instance" */
+	char *instance_id;  /* v3: the ECS id, "" for IP members */
+	int64_t gone_at_ms; /* -1 = present; else removal time */
 };
 
 struct fc_hw_pool {
@@ -214,8 +209,8 @@ struct fc_hw_pool {
 	char *lb_id;
 	char *listener_id;
 	char *name;
-	bool v3;		/* a dedicated pool: served by /v3 only */
-	struct fc_hw_member *m;	/* sorted by id */
+	bool v3;                /* a dedicated pool: served by /v3 only */
+	struct fc_hw_member *m; /* sorted by id */
 	size_t n;
 	size_t cap;
 };
@@ -299,9 +294,8 @@ void fc_uc_vserver_purge(struct fc_uc_vserver *v, int64_t now);
  * Add a member (validated elsewhere); generates the id when 'id' is NULL.
  * Returns the new member (valid until the next change) or NULL on ENOMEM.
  */
-struct fc_hw_member *fc_hw_member_add(struct fc_hw_pool *p, const char *id,
-				      const char *name, const char *address,
-				      int port, const char *subnet_id,
+struct fc_hw_member *fc_hw_member_add(struct fc_hw_pool *p, const char *id, const char *name,
+				      const char *address, int port, const char *subnet_id,
 				      int weight);
 
 /*
@@ -309,23 +303,18 @@ struct fc_hw_member *fc_hw_member_add(struct fc_hw_pool *p, const char *id,
  * whose ECS id is derived from its address (stable across runs), without
  * one an "ip" member.  0 or -1 on ENOMEM.
  */
-int fc_hw_member_set_kind(struct fc_hw_member *m, const char *type,
-			  const char *instance_id);
+int fc_hw_member_set_kind(struct fc_hw_member *m, const char *type, const char *instance_id);
 
 /* A member as the v2 API shows it. */
-json_object *fc_hw_member_json(const struct fc_hw_pool *p,
-			       const struct fc_hw_member *m);
+json_object *fc_hw_member_json(const struct fc_hw_pool *p, const struct fc_hw_member *m);
 
 /* Add a backend; generates a per-ULB unique id when 'id' is NULL. */
-struct fc_uc_backend *fc_uc_backend_add(struct fc_uc_vserver *v,
-					const char *id, const char *ip,
-					int port, int enabled, int weight,
-					const char *resource_id);
+struct fc_uc_backend *fc_uc_backend_add(struct fc_uc_vserver *v, const char *id, const char *ip,
+					int port, int enabled, int weight, const char *resource_id);
 
 /* Find a backend by id in a whole ULB (all its vservers). */
-struct fc_uc_backend *fc_uc_backend_find(const char *project_id,
-					 const char *ulb_id, const char *bid,
-					 struct fc_uc_vserver **vout);
+struct fc_uc_backend *fc_uc_backend_find(const char *project_id, const char *ulb_id,
+					 const char *bid, struct fc_uc_vserver **vout);
 
 /* Remove a backend (or mark it gone when eventual_ms > 0). */
 void fc_uc_backend_remove(struct fc_uc_vserver *v, struct fc_uc_backend *b);

@@ -21,8 +21,7 @@
 #include "fakecloud.h"
 
 #define HW_JSON "application/json; charset=UTF-8"
-#define EMPTY_SHA256 \
-	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /* A growable string; on allocation failure 'oom' is set and adds stop. */
 struct sb {
@@ -65,8 +64,7 @@ static void sb_enc(struct sb *b, const char *s)
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)s; *p; p++) {
-		if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' ||
-		    *p == '~') {
+		if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
 			sb_add(b, (const char *)p, 1);
 		} else {
 			char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
@@ -80,7 +78,7 @@ static void sb_enc(struct sb *b, const char *s)
 struct route {
 	char *seg[10];
 	int n;
-	int version;		/* 2 or 3 */
+	int version; /* 2 or 3 */
 	const char *project;
 };
 
@@ -144,38 +142,39 @@ void fc_hw_classify(struct fc_req *r)
 		if (!seg_is(&rt, 3, "pools") || !seg_is(&rt, 5, "members"))
 			;
 		else if (rt.n == 6)
-			op = strcmp(m, "GET") == 0 ? "v3_list" :
-			     strcmp(m, "POST") == 0 ? "v3_create" : "unknown";
+			op = strcmp(m, "GET") == 0    ? "v3_list"
+			     : strcmp(m, "POST") == 0 ? "v3_create"
+						      : "unknown";
 		else if (rt.n == 7 && strcmp(m, "POST") == 0)
-			op = seg_is(&rt, 6, "batch-delete") ? "batch_delete" :
-			     seg_is(&rt, 6, "batch-add") ? "batch_add" :
-			     seg_is(&rt, 6, "batch-update") ? "batch_update" :
-			     "unknown";
+			op = seg_is(&rt, 6, "batch-delete")   ? "batch_delete"
+			     : seg_is(&rt, 6, "batch-add")    ? "batch_add"
+			     : seg_is(&rt, 6, "batch-update") ? "batch_update"
+							      : "unknown";
 		else if (rt.n == 7)
-			op = strcmp(m, "GET") == 0 ? "v3_get" :
-			     strcmp(m, "PUT") == 0 ? "v3_update" :
-			     strcmp(m, "DELETE") == 0 ? "v3_delete" : "unknown";
+			op = strcmp(m, "GET") == 0      ? "v3_get"
+			     : strcmp(m, "PUT") == 0    ? "v3_update"
+			     : strcmp(m, "DELETE") == 0 ? "v3_delete"
+							: "unknown";
 	} else if (seg_is(&rt, 3, "pools")) {
 		if (rt.n == 4 && strcmp(m, "GET") == 0)
 			op = "list_pools";
 		else if (rt.n == 5 && strcmp(m, "GET") == 0)
 			op = "get_pool";
 		else if (rt.n == 6 && seg_is(&rt, 5, "members"))
-			op = strcmp(m, "GET") == 0 ? "list" :
-			     strcmp(m, "POST") == 0 ? "create" : "unknown";
+			op = strcmp(m, "GET") == 0    ? "list"
+			     : strcmp(m, "POST") == 0 ? "create"
+						      : "unknown";
 		else if (rt.n == 7 && seg_is(&rt, 5, "members"))
-			op = strcmp(m, "GET") == 0 ? "get" :
-			     strcmp(m, "PUT") == 0 ? "update" :
-			     strcmp(m, "DELETE") == 0 ? "delete" : "unknown";
-	} else if (seg_is(&rt, 3, "loadbalancers") && rt.n == 5 &&
-		   strcmp(m, "GET") == 0) {
+			op = strcmp(m, "GET") == 0      ? "get"
+			     : strcmp(m, "PUT") == 0    ? "update"
+			     : strcmp(m, "DELETE") == 0 ? "delete"
+							: "unknown";
+	} else if (seg_is(&rt, 3, "loadbalancers") && rt.n == 5 && strcmp(m, "GET") == 0) {
 		op = "get_lb";
 	}
-	if (strcmp(op, "unknown") != 0 && rt.n >= 5 &&
-	    seg_is(&rt, 3, "pools"))
+	if (strcmp(op, "unknown") != 0 && rt.n >= 5 && seg_is(&rt, 3, "pools"))
 		r->pool_id = strdup(rt.seg[4]);
-	if (rt.n == 7 && strcmp(op, "unknown") != 0 &&
-	    strncmp(op, "batch_", 6) != 0)
+	if (rt.n == 7 && strcmp(op, "unknown") != 0 && strncmp(op, "batch_", 6) != 0)
 		r->member_id = strdup(rt.seg[6]);
 out:
 	snprintf(r->op, sizeof(r->op), "%s", op);
@@ -185,23 +184,20 @@ out:
 /* ----------------------------------------------------------- replies */
 
 /* The API gateway's shape: {"error_msg","error_code","request_id"}. */
-static void gw_error(struct fc_req *r, int status, const char *code,
-		     const char *msg)
+static void gw_error(struct fc_req *r, int status, const char *code, const char *msg)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "error_msg", json_object_new_string(msg));
 	json_object_object_add(o, "error_code", json_object_new_string(code));
-	json_object_object_add(o, "request_id",
-			       json_object_new_string(r->reqid));
+	json_object_object_add(o, "request_id", json_object_new_string(r->reqid));
 	fc_reply_json(r, status, o, HW_JSON);
 }
 
 /* The shared ELB v2 shape: {"error":{"message","code"}}. */
-static void v2_error(struct fc_req *r, int status, const char *code,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void v2_error(struct fc_req *r, int status, const char *code,
-		     const char *fmt, ...)
+static void v2_error(struct fc_req *r, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void v2_error(struct fc_req *r, int status, const char *code, const char *fmt, ...)
 {
 	json_object *o = json_object_new_object(), *e = json_object_new_object();
 	char msg[512];
@@ -233,10 +229,9 @@ static bool is_v3(const struct fc_req *r)
 }
 
 /* The v3 shape: {"error_msg","error_code","request_id"}, formatted. */
-static void v3_error(struct fc_req *r, int status, const char *code,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void v3_error(struct fc_req *r, int status, const char *code,
-		     const char *fmt, ...)
+static void v3_error(struct fc_req *r, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void v3_error(struct fc_req *r, int status, const char *code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -256,19 +251,25 @@ void fc_hw_fault_reply(struct fc_req *r, int status, int retry_after)
 	 * take the v3 flat shape on /v3. */
 	if (is_v3(r) && status != 429 && status != 401 && status != 403) {
 		if (status == 404 && r->member_id)
-			v3_error(r, 404, "ELB.8904", "member %s could not be "
-				 "found.", r->member_id);
+			v3_error(r, 404, "ELB.8904",
+				 "member %s could not be "
+				 "found.",
+				 r->member_id);
 		else if (status == 404)
-			v3_error(r, 404, "ELB.8904", "pool %s could not be "
-				 "found.", r->pool_id ? r->pool_id : "");
+			v3_error(r, 404, "ELB.8904",
+				 "pool %s could not be "
+				 "found.",
+				 r->pool_id ? r->pool_id : "");
 		else if (status == 409)
-			v3_error(r, 409, "ELB.8907", "Data conflict. For "
+			v3_error(r, 409, "ELB.8907",
+				 "Data conflict. For "
 				 "details about the error, see the returned "
 				 "information.");
 		else if (status >= 500)
-			v3_error(r, status, "ELB.8906", "%s", status == 500 ?
-				 "Internal server error." : status == 503 ?
-				 "Service unavailable." : "Backend error.");
+			v3_error(r, status, "ELB.8906", "%s",
+				 status == 500   ? "Internal server error."
+				 : status == 503 ? "Service unavailable."
+						 : "Backend error.");
 		else
 			v3_error(r, status, "ELB.8902", "Invalid parameter.");
 		retry_after_hdr(r, retry_after);
@@ -279,39 +280,49 @@ void fc_hw_fault_reply(struct fc_req *r, int status, int retry_after)
 		fc_world_lock();
 		rate = fc_settings()->rl_per_sec;
 		fc_world_unlock();
-		snprintf(msg, sizeof(msg), "The throttling threshold has been "
+		snprintf(msg, sizeof(msg),
+			 "The throttling threshold has been "
 			 "reached: policy user over ratelimit,limit:%d,time:1 "
-			 "second", rate > 0 ? (int)rate : 100);
+			 "second",
+			 rate > 0 ? (int)rate : 100);
 		gw_error(r, 429, "APIGW.0308", msg);
 		break;
 	case 401:
-		gw_error(r, 401, "APIGW.0301", "Incorrect IAM authentication "
+		gw_error(r, 401, "APIGW.0301",
+			 "Incorrect IAM authentication "
 			 "information: decrypt token fail");
 		break;
 	case 403:
-		gw_error(r, 403, "APIGW.0302", "The IAM user is not authorized "
+		gw_error(r, 403, "APIGW.0302",
+			 "The IAM user is not authorized "
 			 "to access the API.");
 		break;
 	case 404:
 		if (r->member_id)
-			v2_error(r, 404, "ELB.9800", "member %s could not be "
-				 "found", r->member_id);
+			v2_error(r, 404, "ELB.9800",
+				 "member %s could not be "
+				 "found",
+				 r->member_id);
 		else
-			v2_error(r, 404, "ELB.9800", "pool %s could not be "
-				 "found", r->pool_id ? r->pool_id : "");
+			v2_error(r, 404, "ELB.9800",
+				 "pool %s could not be "
+				 "found",
+				 r->pool_id ? r->pool_id : "");
 		break;
 	case 409:
-		v2_error(r, 409, "ELB.8907", "Data conflict. For details about "
+		v2_error(r, 409, "ELB.8907",
+			 "Data conflict. For details about "
 			 "the error, see the returned information.");
 		break;
 	default:
 		if (status >= 500)
 			v2_error(r, status, "ELB.8906", "%s",
-				 status == 500 ? "Internal server error." :
-				 status == 503 ? "Service unavailable." :
-				 "Backend error.");
+				 status == 500   ? "Internal server error."
+				 : status == 503 ? "Service unavailable."
+						 : "Backend error.");
 		else
-			v2_error(r, status, "ELB.9899", "Invalid parameter. "
+			v2_error(r, status, "ELB.9899",
+				 "Invalid parameter. "
 				 "For details about the error, see the "
 				 "returned information.");
 		break;
@@ -358,8 +369,8 @@ static int64_t parse_sdk_date(const char *s)
 		if (i != 8 && !isdigit((unsigned char)s[i]))
 			return -1;
 	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 +
-		     (s[2] - '0') * 10 + (s[3] - '0') - 1900;
+	tm.tm_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0') -
+		     1900;
 	tm.tm_mon = (s[4] - '0') * 10 + (s[5] - '0') - 1;
 	tm.tm_mday = (s[6] - '0') * 10 + (s[7] - '0');
 	tm.tm_hour = (s[9] - '0') * 10 + (s[10] - '0');
@@ -369,8 +380,7 @@ static int64_t parse_sdk_date(const char *s)
 }
 
 /* Rebuild the canonical request (reference §5.2 steps 3-8). */
-static int canonical_request(struct fc_req *r, const char *signed_headers,
-			     struct sb *cr)
+static int canonical_request(struct fc_req *r, const char *signed_headers, struct sb *cr)
 {
 	struct fc_params q = { 0 };
 	const char *p, *payload;
@@ -457,8 +467,8 @@ static int canonical_request(struct fc_req *r, const char *signed_headers,
 enum auth_result { AUTH_OK, AUTH_FAIL, AUTH_LOCKED };
 
 /* Verify an SDK-HMAC-SHA256 Authorization header (reference §5.4). */
-static enum auth_result verify_aksk(struct fc_req *r, const char *authz,
-				    struct fc_hw_account **out, struct sb *msg)
+static enum auth_result verify_aksk(struct fc_req *r, const char *authz, struct fc_hw_account **out,
+				    struct sb *msg)
 {
 	static const char pre[] = "SDK-HMAC-SHA256 Access=";
 	struct fc_settings *set = fc_settings();
@@ -476,8 +486,7 @@ static enum auth_result verify_aksk(struct fc_req *r, const char *authz,
 		goto malformed;
 	p = authz + sizeof(pre) - 1;
 	c = strstr(p, ", SignedHeaders=");
-	if (!c || (n = (size_t)(c - p)) == 0 || n >= sizeof(ak) ||
-	    memchr(p, ',', n))
+	if (!c || (n = (size_t)(c - p)) == 0 || n >= sizeof(ak) || memchr(p, ',', n))
 		goto malformed;
 	memcpy(ak, p, n);
 	ak[n] = '\0';
@@ -505,17 +514,16 @@ static enum auth_result verify_aksk(struct fc_req *r, const char *authz,
 		r->locked = true;
 		msg->n = 0;
 		sb_str(msg, "Incorrect IAM authentication information: AK "
-		       "access failed to reach the limit,forbidden.");
+			    "access failed to reach the limit,forbidden.");
 		goto out;
 	}
 	/* x-sdk-date must be signed and fresh. */
 	for (p = sh, i = 0; p; p = strchr(p, ';'), p = p ? p + 1 : NULL)
-		if (strncmp(p, "x-sdk-date", 10) == 0 &&
-		    (p[10] == ';' || p[10] == '\0'))
+		if (strncmp(p, "x-sdk-date", 10) == 0 && (p[10] == ';' || p[10] == '\0'))
 			i = 1;
 	if (!i) {
 		sb_str(msg, "verify aksk signature fail, SignedHeaders must "
-		       "include x-sdk-date");
+			    "include x-sdk-date");
 		goto fail;
 	}
 	date = header(r, "X-Sdk-Date");
@@ -527,7 +535,7 @@ static enum auth_result verify_aksk(struct fc_req *r, const char *authz,
 	t -= (int64_t)time(NULL) + set->clock_offset_s;
 	if (t > 15 * 60 || t < -15 * 60) {
 		sb_str(msg, "verify aksk signature fail, X-Sdk-Date is more "
-		       "than 15 minutes away from the server time");
+			    "than 15 minutes away from the server time");
 		goto fail;
 	}
 	if (canonical_request(r, sh, &cr) < 0) {
@@ -560,7 +568,7 @@ fail:
 	goto out;
 malformed:
 	sb_str(msg, "verify aksk signature fail, malformed Authorization "
-	       "header");
+		    "header");
 out:
 	free(cr.s);
 	free(sts.s);
@@ -580,9 +588,8 @@ static bool parse_int(const char *s, long *out)
 }
 
 /* The string value of a member field, for list filters. */
-static const char *member_field(const struct fc_hw_pool *p,
-				const struct fc_hw_member *m, const char *k,
-				char *buf, size_t len)
+static const char *member_field(const struct fc_hw_pool *p, const struct fc_hw_member *m,
+				const char *k, char *buf, size_t len)
 {
 	if (!strcmp(k, "id"))
 		return m->id;
@@ -607,13 +614,14 @@ static const char *member_field(const struct fc_hw_pool *p,
 	return buf;
 }
 
-static bool member_matches(const struct fc_hw_pool *p,
-			   const struct fc_hw_member *m,
+static bool member_matches(const struct fc_hw_pool *p, const struct fc_hw_member *m,
 			   const struct fc_params *q)
 {
-	static const char *const keys[] = { "id", "name", "address",
-		"protocol_port", "subnet_id", "admin_state_up", "weight",
-		"tenant_id", "project_id", "operating_status" };
+	static const char *const keys[] = { "id",         "name",
+					    "address",    "protocol_port",
+					    "subnet_id",  "admin_state_up",
+					    "weight",     "tenant_id",
+					    "project_id", "operating_status" };
 	char buf[32];
 	size_t k, i;
 
@@ -668,8 +676,7 @@ static void pb_add(struct pagebuf *sb, const char *s)
 	pb_addn(sb, s, strlen(s));
 }
 
-static void pb_fmt(struct pagebuf *sb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void pb_fmt(struct pagebuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void pb_fmt(struct pagebuf *sb, const char *fmt, ...)
 {
 	char tmp[256];
@@ -690,7 +697,8 @@ static void pb_str(struct pagebuf *sb, const char *s)
 	json_object *js;
 
 	for (p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\' || (unsigned char)*p >= 0x7f)
+		if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\' ||
+		    (unsigned char)*p >= 0x7f)
 			break;
 	if (!*p) {
 		pb_addn(sb, "\"", 1);
@@ -704,7 +712,7 @@ static void pb_str(struct pagebuf *sb, const char *s)
 		return;
 	}
 	pb_add(sb, json_object_to_json_string_ext(js, JSON_C_TO_STRING_PLAIN |
-						  JSON_C_TO_STRING_NOSLASHESCAPE));
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(js);
 }
 
@@ -726,8 +734,10 @@ static void list_members(struct fc_req *r, struct fc_hw_pool *p)
 	marker = fc_params_get(&q, "marker");
 	rev = fc_params_get(&q, "page_reverse");
 	if (ls && (!parse_int(ls, &limit) || limit < 0)) {
-		v2_error(r, 400, "ELB.9899", "Invalid input for limit. "
-			 "Reason: '%s' is not a valid non-negative integer.", ls);
+		v2_error(r, 400, "ELB.9899",
+			 "Invalid input for limit. "
+			 "Reason: '%s' is not a valid non-negative integer.",
+			 ls);
 		goto out;
 	}
 	/* limit=0 means "no limit", as in Neutron. */
@@ -758,8 +768,7 @@ static void list_members(struct fc_req *r, struct fc_hw_pool *p)
 		i = lo;
 	}
 	for (; i < p->n; i++) {
-		if (fc_hw_member_listed(&p->m[i], now) &&
-		    member_matches(p, &p->m[i], &q))
+		if (fc_hw_member_listed(&p->m[i], now) && member_matches(p, &p->m[i], &q))
 			idx[ni++] = i;
 		if (limit >= 0 && !(rev && strcmp(rev, "true") == 0) && ni > (size_t)limit)
 			break;
@@ -771,17 +780,18 @@ static void list_members(struct fc_req *r, struct fc_hw_pool *p)
 		struct fc_hw_member *mm = fc_hw_member_find(p, marker);
 
 		if (!mm) {
-			v2_error(r, 400, "ELB.9899", "Invalid input for "
+			v2_error(r, 400, "ELB.9899",
+				 "Invalid input for "
 				 "marker. Reason: member %s could not be "
-				 "found.", marker);
+				 "found.",
+				 marker);
 			goto out;
 		}
 		for (i = 0; i < ni && strcmp(p->m[idx[i]].id, marker) <= 0; i++)
 			;
 		start = i;
 		if (rev && strcmp(rev, "true") == 0) {
-			for (i = 0; i < ni && strcmp(p->m[idx[i]].id, marker) < 0;
-			     i++)
+			for (i = 0; i < ni && strcmp(p->m[idx[i]].id, marker) < 0; i++)
 				;
 			end = i;
 			start = 0;
@@ -813,7 +823,8 @@ static void list_members(struct fc_req *r, struct fc_hw_pool *p)
 			pb_str(&sb, m->address);
 			pb_fmt(&sb, ", \"protocol_port\": %d, \"subnet_id\": ", m->port);
 			pb_str(&sb, m->subnet_id);
-			pb_fmt(&sb, ", \"weight\": %d, \"admin_state_up\": %s, \"operating_status\": ",
+			pb_fmt(&sb,
+			       ", \"weight\": %d, \"admin_state_up\": %s, \"operating_status\": ",
 			       m->weight, m->admin_state_up ? "true" : "false");
 			pb_str(&sb, m->operating_status);
 			pb_add(&sb, ", \"tenant_id\": ");
@@ -838,8 +849,7 @@ out:
 
 /* Parse the body as {"<key>": {...}}; NULL object with *root set on
  * success.  Answers the error itself and returns NULL on failure. */
-static json_object *body_object(struct fc_req *r, const char *key,
-				json_object **root)
+static json_object *body_object(struct fc_req *r, const char *key, json_object **root)
 {
 	struct json_tokener *tok;
 	json_object *o = NULL, *inner;
@@ -859,7 +869,8 @@ static json_object *body_object(struct fc_req *r, const char *key,
 	if (!o || !json_object_object_get_ex(o, key, &inner) ||
 	    !json_object_is_type(inner, json_type_object)) {
 		json_object_put(o);
-		v2_error(r, 400, "ELB.0002", "RequestBody is null or empty,"
+		v2_error(r, 400, "ELB.0002",
+			 "RequestBody is null or empty,"
 			 "request is invalid.");
 		return NULL;
 	}
@@ -869,8 +880,7 @@ static json_object *body_object(struct fc_req *r, const char *key,
 
 static void create_member(struct fc_req *r, struct fc_hw_pool *p)
 {
-	static const char *const req[] = { "address", "protocol_port",
-					   "subnet_id" };
+	static const char *const req[] = { "address", "protocol_port", "subnet_id" };
 	json_object *root, *m, *v;
 	const char *addr, *name = "", *subnet;
 	unsigned char ipbuf[16];
@@ -885,27 +895,34 @@ static void create_member(struct fc_req *r, struct fc_hw_pool *p)
 	for (i = 0; i < 3; i++) {
 		if (!json_object_object_get_ex(m, req[i], &v) ||
 		    json_object_is_type(v, json_type_null)) {
-			v2_error(r, 400, "ELB.9805", "RequestBody member[%s] is "
-				 "null, this is a required parameter.", req[i]);
+			v2_error(r, 400, "ELB.9805",
+				 "RequestBody member[%s] is "
+				 "null, this is a required parameter.",
+				 req[i]);
 			goto out;
 		}
 	}
 	json_object_object_get_ex(m, "address", &v);
 	addr = json_object_get_string(v);
 	if (!json_object_is_type(v, json_type_string) || strlen(addr) > 64) {
-		v2_error(r, 400, "ELB.9805", "member[address]'s length is %zu, "
-			 "greater than 64.", strlen(addr));
+		v2_error(r, 400, "ELB.9805",
+			 "member[address]'s length is %zu, "
+			 "greater than 64.",
+			 strlen(addr));
 		goto out;
 	}
 	if (inet_pton(AF_INET, addr, ipbuf) != 1) {
-		v2_error(r, 400, "ELB.9899", "Invalid input for address. "
-			 "Reason: '%s' is not a valid IPv4 address.", addr);
+		v2_error(r, 400, "ELB.9899",
+			 "Invalid input for address. "
+			 "Reason: '%s' is not a valid IPv4 address.",
+			 addr);
 		goto out;
 	}
 	json_object_object_get_ex(m, "protocol_port", &v);
 	port = json_object_get_int(v);
 	if (!json_object_is_type(v, json_type_int) || port < 1 || port > 65535) {
-		v2_error(r, 400, "ELB.9899", "Invalid input for protocol_port. "
+		v2_error(r, 400, "ELB.9899",
+			 "Invalid input for protocol_port. "
 			 "Reason: '%s' is not in [1, 65535].",
 			 json_object_get_string(v));
 		goto out;
@@ -914,9 +931,9 @@ static void create_member(struct fc_req *r, struct fc_hw_pool *p)
 	subnet = json_object_get_string(v);
 	if (json_object_object_get_ex(m, "weight", &v)) {
 		weight = json_object_get_int(v);
-		if (!json_object_is_type(v, json_type_int) || weight < 0 ||
-		    weight > 100) {
-			v2_error(r, 400, "ELB.9899", "Invalid input for weight. "
+		if (!json_object_is_type(v, json_type_int) || weight < 0 || weight > 100) {
+			v2_error(r, 400, "ELB.9899",
+				 "Invalid input for weight. "
 				 "Reason: '%s' is not in [0, 100].",
 				 json_object_get_string(v));
 			goto out;
@@ -928,16 +945,19 @@ static void create_member(struct fc_req *r, struct fc_hw_pool *p)
 		up = json_object_get_boolean(v);
 	if (json_object_object_get_ex(m, "tenant_id", &v) &&
 	    strcmp(json_object_get_string(v), p->project_id) != 0) {
-		v2_error(r, 400, "ELB.9808", "Tenant_id in token mismatches "
+		v2_error(r, 400, "ELB.9808",
+			 "Tenant_id in token mismatches "
 			 "with tenant_id in url.");
 		goto out;
 	}
 	for (i = 0; i < p->n; i++) {
 		if (p->m[i].gone_at_ms < 0 && p->m[i].port == port &&
 		    strcmp(p->m[i].address, addr) == 0) {
-			v2_error(r, 409, "ELB.8907", "Data conflict. Member with "
+			v2_error(r, 409, "ELB.8907",
+				 "Data conflict. Member with "
 				 "address %s and protocol_port %d already exists "
-				 "in pool %s.", addr, port, p->pool_id);
+				 "in pool %s.",
+				 addr, port, p->pool_id);
 			goto out;
 		}
 	}
@@ -957,8 +977,7 @@ out:
 	json_object_put(root);
 }
 
-static void update_member(struct fc_req *r, struct fc_hw_pool *p,
-			  struct fc_hw_member *mem)
+static void update_member(struct fc_req *r, struct fc_hw_pool *p, struct fc_hw_member *mem)
 {
 	json_object *root, *m, *v;
 	int weight = mem->weight;
@@ -969,24 +988,27 @@ static void update_member(struct fc_req *r, struct fc_hw_pool *p,
 	if (!m)
 		return;
 	if (json_object_object_length(m) == 0) {
-		v2_error(r, 400, "SYS.0400", "Invalid request body: Empty body "
+		v2_error(r, 400, "SYS.0400",
+			 "Invalid request body: Empty body "
 			 "'{}' is meaningless.");
 		goto out;
 	}
-	json_object_object_foreach(m, key, val) {
+	json_object_object_foreach(m, key, val)
+	{
 		(void)val;
-		if (strcmp(key, "name") && strcmp(key, "weight") &&
-		    strcmp(key, "admin_state_up")) {
-			v2_error(r, 400, "ELB.9899", "Unrecognized attribute(s) "
-				 "'%s'", key);
+		if (strcmp(key, "name") && strcmp(key, "weight") && strcmp(key, "admin_state_up")) {
+			v2_error(r, 400, "ELB.9899",
+				 "Unrecognized attribute(s) "
+				 "'%s'",
+				 key);
 			goto out;
 		}
 	}
 	if (json_object_object_get_ex(m, "weight", &v)) {
 		weight = json_object_get_int(v);
-		if (!json_object_is_type(v, json_type_int) || weight < 0 ||
-		    weight > 100) {
-			v2_error(r, 400, "ELB.9899", "Invalid input for weight. "
+		if (!json_object_is_type(v, json_type_int) || weight < 0 || weight > 100) {
+			v2_error(r, 400, "ELB.9899",
+				 "Invalid input for weight. "
 				 "Reason: '%s' is not in [0, 100].",
 				 json_object_get_string(v));
 			goto out;
@@ -1002,7 +1024,8 @@ static void update_member(struct fc_req *r, struct fc_hw_pool *p,
 	}
 	if (json_object_object_get_ex(m, "admin_state_up", &v)) {
 		if (!json_object_is_type(v, json_type_boolean)) {
-			v2_error(r, 400, "ELB.9899", "Invalid input for "
+			v2_error(r, 400, "ELB.9899",
+				 "Invalid input for "
 				 "admin_state_up.");
 			goto out;
 		}
@@ -1038,14 +1061,11 @@ static json_object *pool_json(const struct fc_hw_pool *p, int64_t now)
 	json_object_object_add(o, "id", json_object_new_string(p->pool_id));
 	json_object_object_add(o, "name", json_object_new_string(p->name));
 	json_object_object_add(o, "description", json_object_new_string(""));
-	json_object_object_add(o, "tenant_id",
-			       json_object_new_string(p->project_id));
-	json_object_object_add(o, "project_id",
-			       json_object_new_string(p->project_id));
+	json_object_object_add(o, "tenant_id", json_object_new_string(p->project_id));
+	json_object_object_add(o, "project_id", json_object_new_string(p->project_id));
 	json_object_object_add(o, "admin_state_up", json_object_new_boolean(1));
 	json_object_object_add(o, "protocol", json_object_new_string("HTTP"));
-	json_object_object_add(o, "lb_algorithm",
-			       json_object_new_string("ROUND_ROBIN"));
+	json_object_object_add(o, "lb_algorithm", json_object_new_string("ROUND_ROBIN"));
 	a = json_object_new_array();
 	x = json_object_new_object();
 	json_object_object_add(x, "id", json_object_new_string(p->lb_id));
@@ -1067,8 +1087,7 @@ static json_object *pool_json(const struct fc_hw_pool *p, int64_t now)
 	json_object_object_add(o, "members", a);
 	json_object_object_add(o, "healthmonitor_id", NULL);
 	json_object_object_add(o, "session_persistence", NULL);
-	json_object_object_add(o, "protection_status",
-			       json_object_new_string("nonProtection"));
+	json_object_object_add(o, "protection_status", json_object_new_string("nonProtection"));
 	json_object_object_add(o, "protection_reason", json_object_new_string(""));
 	return o;
 }
@@ -1081,8 +1100,7 @@ static void list_pools(struct fc_req *r, const char *project)
 
 	/* Pools are few; no paging, sorted as stored. */
 	for (i = 0; i < fc_w.npools; i++)
-		if (strcmp(fc_w.pools[i].project_id, project) == 0 &&
-		    !fc_w.pools[i].v3)
+		if (strcmp(fc_w.pools[i].project_id, project) == 0 && !fc_w.pools[i].v3)
 			json_object_array_add(a, pool_json(&fc_w.pools[i], now));
 	json_object_object_add(o, "pools", a);
 	fc_reply_json(r, 200, o, HW_JSON);
@@ -1096,19 +1114,17 @@ static void get_lb(struct fc_req *r, const char *project, const char *lb)
 
 	a = json_object_new_array();
 	for (i = 0; i < fc_w.npools; i++) {
-		if (strcmp(fc_w.pools[i].project_id, project) ||
-		    strcmp(fc_w.pools[i].lb_id, lb) || fc_w.pools[i].v3)
+		if (strcmp(fc_w.pools[i].project_id, project) || strcmp(fc_w.pools[i].lb_id, lb) ||
+		    fc_w.pools[i].v3)
 			continue;
 		found = true;
 		x = json_object_new_object();
-		json_object_object_add(x, "id",
-				       json_object_new_string(fc_w.pools[i].pool_id));
+		json_object_object_add(x, "id", json_object_new_string(fc_w.pools[i].pool_id));
 		json_object_array_add(a, x);
 	}
 	if (!found) {
 		json_object_put(a);
-		v2_error(r, 404, "ELB.9800", "loadbalancer %s could not be found",
-			 lb);
+		v2_error(r, 404, "ELB.9800", "loadbalancer %s could not be found", lb);
 		return;
 	}
 	l = json_object_new_object();
@@ -1118,25 +1134,19 @@ static void get_lb(struct fc_req *r, const char *project, const char *lb)
 	json_object_object_add(l, "name", json_object_new_string("fake-elb"));
 	json_object_object_add(l, "description", json_object_new_string(""));
 	json_object_object_add(l, "vip_subnet_id",
-		json_object_new_string("0c4c2e9a-5d2b-4c3e-9a1b-8b2f2c1d0e01"));
+			       json_object_new_string("0c4c2e9a-5d2b-4c3e-9a1b-8b2f2c1d0e01"));
 	json_object_object_add(l, "vip_port_id",
-		json_object_new_string("7b5b3c9a-1d2e-4f3a-8b9c-0d1e2f3a4b5c"));
-	json_object_object_add(l, "vip_address",
-			       json_object_new_string("192.168.0.100"));
+			       json_object_new_string("7b5b3c9a-1d2e-4f3a-8b9c-0d1e2f3a4b5c"));
+	json_object_object_add(l, "vip_address", json_object_new_string("192.168.0.100"));
 	json_object_object_add(l, "listeners", json_object_new_array());
 	json_object_object_add(l, "pools", a);
 	json_object_object_add(l, "provider", json_object_new_string("vlb"));
-	json_object_object_add(l, "operating_status",
-			       json_object_new_string("ONLINE"));
-	json_object_object_add(l, "provisioning_status",
-			       json_object_new_string("ACTIVE"));
+	json_object_object_add(l, "operating_status", json_object_new_string("ONLINE"));
+	json_object_object_add(l, "provisioning_status", json_object_new_string("ACTIVE"));
 	json_object_object_add(l, "admin_state_up", json_object_new_boolean(1));
-	json_object_object_add(l, "created_at",
-			       json_object_new_string("2024-05-13T09:30:15"));
-	json_object_object_add(l, "updated_at",
-			       json_object_new_string("2024-05-13T09:30:15"));
-	json_object_object_add(l, "enterprise_project_id",
-			       json_object_new_string("0"));
+	json_object_object_add(l, "created_at", json_object_new_string("2024-05-13T09:30:15"));
+	json_object_object_add(l, "updated_at", json_object_new_string("2024-05-13T09:30:15"));
+	json_object_object_add(l, "enterprise_project_id", json_object_new_string("0"));
 	json_object_object_add(l, "tags", json_object_new_array());
 	o = json_object_new_object();
 	json_object_object_add(o, "loadbalancer", l);
@@ -1193,9 +1203,10 @@ static void pb_member_v3(struct pagebuf *sb, const struct fc_hw_pool *p,
 		pb_str(sb, m->subnet_id);
 	else
 		pb_add(sb, "null");
-	pb_fmt(sb, ", \"weight\": %d, \"admin_state_up\": %s, \"ip_version\": "
-	       "\"%s\", \"operating_status\": ", m->weight,
-	       m->admin_state_up ? "true" : "false", ip_version(m));
+	pb_fmt(sb,
+	       ", \"weight\": %d, \"admin_state_up\": %s, \"ip_version\": "
+	       "\"%s\", \"operating_status\": ",
+	       m->weight, m->admin_state_up ? "true" : "false", ip_version(m));
 	pb_str(sb, m->operating_status);
 	pb_add(sb, ", \"status\": [{\"listener_id\": ");
 	pb_str(sb, p->listener_id);
@@ -1225,8 +1236,7 @@ static void pb_send(struct fc_req *r, int status, struct pagebuf *sb)
 }
 
 /* {"request_id", "member"} */
-static void reply_member_v3(struct fc_req *r, int status,
-			    const struct fc_hw_pool *p,
+static void reply_member_v3(struct fc_req *r, int status, const struct fc_hw_pool *p,
 			    const struct fc_hw_member *m)
 {
 	struct pagebuf sb = { 0 };
@@ -1241,9 +1251,8 @@ static void reply_member_v3(struct fc_req *r, int status,
 
 /* The string value of a member field for the v3 list filters; NULL for a
  * key that is not a filter. */
-static const char *member_field_v3(const struct fc_hw_pool *p,
-				   const struct fc_hw_member *m, const char *k,
-				   char *buf, size_t len)
+static const char *member_field_v3(const struct fc_hw_pool *p, const struct fc_hw_member *m,
+				   const char *k, char *buf, size_t len)
 {
 	if (!strcmp(k, "subnet_cidr_id"))
 		return m->subnet_id;
@@ -1253,28 +1262,32 @@ static const char *member_field_v3(const struct fc_hw_pool *p,
 		return m->member_type;
 	if (!strcmp(k, "instance_id"))
 		return m->instance_id;
-	if (!strcmp(k, "subnet_id") || !strcmp(k, "tenant_id") ||
-	    !strcmp(k, "project_id"))
+	if (!strcmp(k, "subnet_id") || !strcmp(k, "tenant_id") || !strcmp(k, "project_id"))
 		return NULL;
 	return member_field(p, m, k, buf, len);
 }
 
 /* Filters are multi-valued (name=a&name=b matches either). */
-static bool member_matches_v3(const struct fc_hw_pool *p,
-			      const struct fc_hw_member *m,
+static bool member_matches_v3(const struct fc_hw_pool *p, const struct fc_hw_member *m,
 			      const struct fc_params *q)
 {
-	static const char *const keys[] = { "id", "name", "address",
-		"protocol_port", "subnet_cidr_id", "admin_state_up", "weight",
-		"operating_status", "ip_version", "member_type",
-		"instance_id" };
+	static const char *const keys[] = { "id",
+					    "name",
+					    "address",
+					    "protocol_port",
+					    "subnet_cidr_id",
+					    "admin_state_up",
+					    "weight",
+					    "operating_status",
+					    "ip_version",
+					    "member_type",
+					    "instance_id" };
 	char buf[32];
 	size_t k, i;
 
 	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		bool seen = false, hit = false;
-		const char *v = member_field_v3(p, m, keys[k], buf,
-						sizeof(buf));
+		const char *v = member_field_v3(p, m, keys[k], buf, sizeof(buf));
 
 		for (i = 0; i < q->n; i++) {
 			if (strcmp(q->v[i].k, keys[k]) != 0)
@@ -1312,15 +1325,18 @@ static void list_members_v3(struct fc_req *r, struct fc_hw_pool *p)
 	ls = fc_params_get(&q, "limit");
 	marker = fc_params_get(&q, "marker");
 	rev = fc_params_get(&q, "page_reverse");
-	if (ls && (!parse_int(ls, &limit) || limit < 0 ||
-		   limit > V3_MAX_LIMIT)) {
-		v3_error(r, 400, "ELB.8902", "Invalid input for 'limit': '%s' "
-			 "is not in [0, 2000].", ls);
+	if (ls && (!parse_int(ls, &limit) || limit < 0 || limit > V3_MAX_LIMIT)) {
+		v3_error(r, 400, "ELB.8902",
+			 "Invalid input for 'limit': '%s' "
+			 "is not in [0, 2000].",
+			 ls);
 		goto out;
 	}
 	if (rev && strcmp(rev, "true") && strcmp(rev, "false")) {
-		v3_error(r, 400, "ELB.8902", "Invalid input for "
-			 "'page_reverse': '%s' is not a boolean.", rev);
+		v3_error(r, 400, "ELB.8902",
+			 "Invalid input for "
+			 "'page_reverse': '%s' is not a boolean.",
+			 rev);
 		goto out;
 	}
 	reverse = rev && strcmp(rev, "true") == 0 && marker;
@@ -1334,7 +1350,8 @@ static void list_members_v3(struct fc_req *r, struct fc_hw_pool *p)
 		struct fc_hw_member *mm = fc_hw_member_find(p, marker);
 
 		if (!mm || !fc_hw_member_listed(mm, now)) {
-			v3_error(r, 400, "ELB.8902", "Invalid input for "
+			v3_error(r, 400, "ELB.8902",
+				 "Invalid input for "
 				 "'marker': member %s could not be found.",
 				 marker);
 			goto out;
@@ -1428,12 +1445,13 @@ struct new_member {
 };
 
 /* Validate one new member; -1 with an ELB.8902 message in 'err'. */
-static int new_member_v3(json_object *it, struct new_member *nm,
-			 const char *where, char *err, size_t len)
+static int new_member_v3(json_object *it, struct new_member *nm, const char *where, char *err,
+			 size_t len)
 {
-	static const char *const known[] = { "address", "protocol_port",
-		"subnet_cidr_id", "weight", "name", "admin_state_up",
-		"project_id", "availability_zone" };
+	static const char *const known[] = { "address",        "protocol_port",
+					     "subnet_cidr_id", "weight",
+					     "name",           "admin_state_up",
+					     "project_id",     "availability_zone" };
 	unsigned char ipbuf[16];
 	json_object *v;
 	size_t i;
@@ -1444,58 +1462,65 @@ static int new_member_v3(json_object *it, struct new_member *nm,
 	nm->weight = 1;
 	nm->up = true;
 	if (!json_object_is_type(it, json_type_object)) {
-		snprintf(err, len, "Invalid input for '%s': not an object.",
-			 where);
+		snprintf(err, len, "Invalid input for '%s': not an object.", where);
 		return -1;
 	}
-	json_object_object_foreach(it, key, val) {
+	json_object_object_foreach(it, key, val)
+	{
 		(void)val;
 		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 			if (strcmp(key, known[i]) == 0)
 				break;
 		if (i == sizeof(known) / sizeof(known[0])) {
-			snprintf(err, len, "Unrecognized attribute(s) '%s'",
-				 key);
+			snprintf(err, len, "Unrecognized attribute(s) '%s'", key);
 			return -1;
 		}
 	}
 	if (!json_object_object_get_ex(it, "address", &v) ||
 	    !json_object_is_type(v, json_type_string)) {
-		snprintf(err, len, "Invalid input for '%s.address': it is a "
-			 "required parameter.", where);
+		snprintf(err, len,
+			 "Invalid input for '%s.address': it is a "
+			 "required parameter.",
+			 where);
 		return -1;
 	}
 	nm->address = json_object_get_string(v);
 	if (inet_pton(AF_INET, nm->address, ipbuf) != 1 &&
 	    inet_pton(AF_INET6, nm->address, ipbuf) != 1) {
-		snprintf(err, len, "Invalid input for '%s.address': '%.64s' "
-			 "is not a valid IP address.", where, nm->address);
+		snprintf(err, len,
+			 "Invalid input for '%s.address': '%.64s' "
+			 "is not a valid IP address.",
+			 where, nm->address);
 		return -1;
 	}
 	if (!json_object_object_get_ex(it, "protocol_port", &v) ||
-	    !json_object_is_type(v, json_type_int) ||
-	    json_object_get_int(v) < 1 || json_object_get_int(v) > 65535) {
-		snprintf(err, len, "Invalid input for '%s.protocol_port': it "
-			 "is required and in [1, 65535].", where);
+	    !json_object_is_type(v, json_type_int) || json_object_get_int(v) < 1 ||
+	    json_object_get_int(v) > 65535) {
+		snprintf(err, len,
+			 "Invalid input for '%s.protocol_port': it "
+			 "is required and in [1, 65535].",
+			 where);
 		return -1;
 	}
 	nm->port = json_object_get_int(v);
 	if (json_object_object_get_ex(it, "weight", &v)) {
-		if (!json_object_is_type(v, json_type_int) ||
-		    json_object_get_int(v) < 0 || json_object_get_int(v) > 100) {
-			snprintf(err, len, "Invalid input for '%s.weight': "
-				 "'%s' is not in [0, 100].", where,
-				 json_object_get_string(v));
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int(v) < 0 ||
+		    json_object_get_int(v) > 100) {
+			snprintf(err, len,
+				 "Invalid input for '%s.weight': "
+				 "'%s' is not in [0, 100].",
+				 where, json_object_get_string(v));
 			return -1;
 		}
 		nm->weight = json_object_get_int(v);
 	}
 	if (json_object_object_get_ex(it, "subnet_cidr_id", &v) &&
 	    !json_object_is_type(v, json_type_null)) {
-		if (!json_object_is_type(v, json_type_string) ||
-		    !json_object_get_string_len(v)) {
-			snprintf(err, len, "Invalid input for "
-				 "'%s.subnet_cidr_id'.", where);
+		if (!json_object_is_type(v, json_type_string) || !json_object_get_string_len(v)) {
+			snprintf(err, len,
+				 "Invalid input for "
+				 "'%s.subnet_cidr_id'.",
+				 where);
 			return -1;
 		}
 		nm->subnet = json_object_get_string(v);
@@ -1503,16 +1528,17 @@ static int new_member_v3(json_object *it, struct new_member *nm,
 	if (json_object_object_get_ex(it, "name", &v)) {
 		if (!json_object_is_type(v, json_type_string) ||
 		    json_object_get_string_len(v) > 255) {
-			snprintf(err, len, "Invalid input for '%s.name'.",
-				 where);
+			snprintf(err, len, "Invalid input for '%s.name'.", where);
 			return -1;
 		}
 		nm->name = json_object_get_string(v);
 	}
 	if (json_object_object_get_ex(it, "admin_state_up", &v)) {
 		if (!json_object_is_type(v, json_type_boolean)) {
-			snprintf(err, len, "Invalid input for "
-				 "'%s.admin_state_up'.", where);
+			snprintf(err, len,
+				 "Invalid input for "
+				 "'%s.admin_state_up'.",
+				 where);
 			return -1;
 		}
 		nm->up = json_object_get_boolean(v);
@@ -1521,8 +1547,7 @@ static int new_member_v3(json_object *it, struct new_member *nm,
 }
 
 /* The live member with this address and port, if any. */
-static struct fc_hw_member *member_at(struct fc_hw_pool *p, const char *addr,
-				      int port)
+static struct fc_hw_member *member_at(struct fc_hw_pool *p, const char *addr, int port)
 {
 	size_t i;
 
@@ -1533,13 +1558,11 @@ static struct fc_hw_member *member_at(struct fc_hw_pool *p, const char *addr,
 	return NULL;
 }
 
-static struct fc_hw_member *add_new_member(struct fc_hw_pool *p,
-					   const struct new_member *nm)
+static struct fc_hw_member *add_new_member(struct fc_hw_pool *p, const struct new_member *nm)
 {
 	struct fc_hw_member *m;
 
-	m = fc_hw_member_add(p, NULL, nm->name, nm->address, nm->port,
-			     nm->subnet, nm->weight);
+	m = fc_hw_member_add(p, NULL, nm->name, nm->address, nm->port, nm->subnet, nm->weight);
 	if (m)
 		m->admin_state_up = nm->up;
 	return m;
@@ -1554,7 +1577,8 @@ static void create_member_v3(struct fc_req *r, struct fc_hw_pool *p)
 	char err[256];
 
 	if (!root || !json_object_object_get_ex(root, "member", &it)) {
-		v3_error(r, 400, "ELB.8902", "Invalid input for 'member': it "
+		v3_error(r, 400, "ELB.8902",
+			 "Invalid input for 'member': it "
 			 "is a required parameter.");
 		goto out;
 	}
@@ -1563,9 +1587,11 @@ static void create_member_v3(struct fc_req *r, struct fc_hw_pool *p)
 		goto out;
 	}
 	if (member_at(p, nm.address, nm.port)) {
-		v3_error(r, 409, "ELB.8907", "Data conflict. Member with "
+		v3_error(r, 409, "ELB.8907",
+			 "Data conflict. Member with "
 			 "address %s and protocol_port %d already exists in "
-			 "pool %s.", nm.address, nm.port, p->pool_id);
+			 "pool %s.",
+			 nm.address, nm.port, p->pool_id);
 		goto out;
 	}
 	m = add_new_member(p, &nm);
@@ -1588,14 +1614,13 @@ out:
  */
 struct member_change {
 	const char *name;
-	int weight;		/* -1 = unchanged */
-	int up;			/* -1 = unchanged */
-	int port;		/* -1 = unchanged */
+	int weight; /* -1 = unchanged */
+	int up;     /* -1 = unchanged */
+	int port;   /* -1 = unchanged */
 };
 
-static int member_change_v3(json_object *it, bool with_id,
-			    struct member_change *c, const char **code,
-			    char *err, size_t len)
+static int member_change_v3(json_object *it, bool with_id, struct member_change *c,
+			    const char **code, char *err, size_t len)
 {
 	json_object *v;
 
@@ -1608,32 +1633,33 @@ static int member_change_v3(json_object *it, bool with_id,
 	}
 	if (!with_id && json_object_object_length(it) == 0) {
 		*code = "SYS.0400";
-		snprintf(err, len, "Invalid request body: Empty body '{}' is "
+		snprintf(err, len,
+			 "Invalid request body: Empty body '{}' is "
 			 "meaningless.");
 		return -1;
 	}
-	json_object_object_foreach(it, key, val) {
+	json_object_object_foreach(it, key, val)
+	{
 		(void)val;
-		if (strcmp(key, "name") && strcmp(key, "weight") &&
-		    strcmp(key, "admin_state_up") &&
-		    strcmp(key, "protocol_port") &&
-		    strcmp(key, "availability_zone") &&
+		if (strcmp(key, "name") && strcmp(key, "weight") && strcmp(key, "admin_state_up") &&
+		    strcmp(key, "protocol_port") && strcmp(key, "availability_zone") &&
 		    !(with_id && strcmp(key, "id") == 0)) {
-			snprintf(err, len, "Unrecognized attribute(s) '%s'",
-				 key);
+			snprintf(err, len, "Unrecognized attribute(s) '%s'", key);
 			return -1;
 		}
 	}
 	if (with_id && (!json_object_object_get_ex(it, "id", &v) ||
 			!json_object_is_type(v, json_type_string))) {
-		snprintf(err, len, "Invalid input for 'members.id': it is a "
+		snprintf(err, len,
+			 "Invalid input for 'members.id': it is a "
 			 "required parameter.");
 		return -1;
 	}
 	if (json_object_object_get_ex(it, "weight", &v)) {
-		if (!json_object_is_type(v, json_type_int) ||
-		    json_object_get_int(v) < 0 || json_object_get_int(v) > 100) {
-			snprintf(err, len, "Invalid input for 'weight': '%s' "
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int(v) < 0 ||
+		    json_object_get_int(v) > 100) {
+			snprintf(err, len,
+				 "Invalid input for 'weight': '%s' "
 				 "is not in [0, 100].",
 				 json_object_get_string(v));
 			return -1;
@@ -1641,10 +1667,10 @@ static int member_change_v3(json_object *it, bool with_id,
 		c->weight = json_object_get_int(v);
 	}
 	if (json_object_object_get_ex(it, "protocol_port", &v)) {
-		if (!json_object_is_type(v, json_type_int) ||
-		    json_object_get_int(v) < 1 ||
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int(v) < 1 ||
 		    json_object_get_int(v) > 65535) {
-			snprintf(err, len, "Invalid input for 'protocol_port': "
+			snprintf(err, len,
+				 "Invalid input for 'protocol_port': "
 				 "'%s' is not in [1, 65535].",
 				 json_object_get_string(v));
 			return -1;
@@ -1661,7 +1687,8 @@ static int member_change_v3(json_object *it, bool with_id,
 	}
 	if (json_object_object_get_ex(it, "admin_state_up", &v)) {
 		if (!json_object_is_type(v, json_type_boolean)) {
-			snprintf(err, len, "Invalid input for "
+			snprintf(err, len,
+				 "Invalid input for "
 				 "'admin_state_up'.");
 			return -1;
 		}
@@ -1691,8 +1718,7 @@ static int member_apply(struct fc_hw_member *m, const struct member_change *c)
 }
 
 /* PUT /v3/.../members/{id} {"member":{...}} -> 200 */
-static void update_member_v3(struct fc_req *r, struct fc_hw_pool *p,
-			     struct fc_hw_member *m)
+static void update_member_v3(struct fc_req *r, struct fc_hw_pool *p, struct fc_hw_member *m)
 {
 	json_object *root = parse_body(r), *it;
 	struct member_change c;
@@ -1700,7 +1726,8 @@ static void update_member_v3(struct fc_req *r, struct fc_hw_pool *p,
 	char err[256];
 
 	if (!root || !json_object_object_get_ex(root, "member", &it)) {
-		v3_error(r, 400, "ELB.8902", "Invalid input for 'member': it "
+		v3_error(r, 400, "ELB.8902",
+			 "Invalid input for 'member': it "
 			 "is a required parameter.");
 		goto out;
 	}
@@ -1708,11 +1735,12 @@ static void update_member_v3(struct fc_req *r, struct fc_hw_pool *p,
 		v3_error(r, 400, code, "%s", err);
 		goto out;
 	}
-	if (c.port >= 0 && c.port != m->port &&
-	    member_at(p, m->address, c.port)) {
-		v3_error(r, 409, "ELB.8907", "Data conflict. Member with "
+	if (c.port >= 0 && c.port != m->port && member_at(p, m->address, c.port)) {
+		v3_error(r, 409, "ELB.8907",
+			 "Data conflict. Member with "
 			 "address %s and protocol_port %d already exists in "
-			 "pool %s.", m->address, c.port, p->pool_id);
+			 "pool %s.",
+			 m->address, c.port, p->pool_id);
 		goto out;
 	}
 	if (member_apply(m, &c) < 0) {
@@ -1734,13 +1762,15 @@ static json_object *batch_items(struct fc_req *r, json_object *root)
 
 	if (!root || !json_object_object_get_ex(root, "members", &items) ||
 	    !json_object_is_type(items, json_type_array)) {
-		v3_error(r, 400, "ELB.8902", "Invalid input for 'members': it "
+		v3_error(r, 400, "ELB.8902",
+			 "Invalid input for 'members': it "
 			 "is a required parameter.");
 		return NULL;
 	}
 	n = json_object_array_length(items);
 	if (n > V3_MAX_BATCH) {
-		v3_error(r, 400, "ELB.8902", "Invalid input for 'members': "
+		v3_error(r, 400, "ELB.8902",
+			 "Invalid input for 'members': "
 			 "at most 200 members per call.");
 		return NULL;
 	}
@@ -1770,7 +1800,8 @@ static void batch_add(struct fc_req *r, struct fc_hw_pool *p)
 		goto out;
 	n = json_object_array_length(items);
 	if (n == 0) {
-		v3_error(r, 400, "ELB.8902", "Invalid input for 'members': at "
+		v3_error(r, 400, "ELB.8902",
+			 "Invalid input for 'members': at "
 			 "least one member is required.");
 		goto out;
 	}
@@ -1782,8 +1813,8 @@ static void batch_add(struct fc_req *r, struct fc_hw_pool *p)
 	/* Validate everything first: a bad item rejects the whole call. */
 	for (i = 0; i < n; i++) {
 		snprintf(where, sizeof(where), "members[%zu]", i);
-		if (new_member_v3(json_object_array_get_idx(items, i), &nms[i],
-				  where, err, sizeof(err)) < 0) {
+		if (new_member_v3(json_object_array_get_idx(items, i), &nms[i], where, err,
+				  sizeof(err)) < 0) {
 			v3_error(r, 400, "ELB.8902", "%s", err);
 			goto out;
 		}
@@ -1793,8 +1824,7 @@ static void batch_add(struct fc_req *r, struct fc_hw_pool *p)
 	pb_str(&sb, r->reqid);
 	pb_add(&sb, ", \"members\": [");
 	for (i = 0; i < keep; i++) {
-		struct fc_hw_member *m = member_at(p, nms[i].address,
-						   nms[i].port);
+		struct fc_hw_member *m = member_at(p, nms[i].address, nms[i].port);
 		const char *st = "existed";
 
 		if (!m) {
@@ -1834,7 +1864,8 @@ static void batch_update(struct fc_req *r, struct fc_hw_pool *p)
 		goto out;
 	n = json_object_array_length(items);
 	if (n == 0) {
-		v3_error(r, 400, "ELB.8902", "Invalid input for 'members': at "
+		v3_error(r, 400, "ELB.8902",
+			 "Invalid input for 'members': at "
 			 "least one member is required.");
 		goto out;
 	}
@@ -1847,24 +1878,26 @@ static void batch_update(struct fc_req *r, struct fc_hw_pool *p)
 		json_object *it = json_object_array_get_idx(items, i);
 		struct fc_hw_member *m;
 
-		if (member_change_v3(it, true, &cs[i], &code, err,
-				     sizeof(err)) < 0) {
+		if (member_change_v3(it, true, &cs[i], &code, err, sizeof(err)) < 0) {
 			v3_error(r, 400, code, "%s", err);
 			goto out;
 		}
 		json_object_object_get_ex(it, "id", &v);
 		m = fc_hw_member_find(p, json_object_get_string(v));
 		if (!m || m->gone_at_ms >= 0) {
-			v3_error(r, 404, "ELB.8904", "member %s could not be "
-				 "found.", json_object_get_string(v));
+			v3_error(r, 404, "ELB.8904",
+				 "member %s could not be "
+				 "found.",
+				 json_object_get_string(v));
 			goto out;
 		}
 		if (cs[i].port >= 0 && cs[i].port != m->port &&
 		    member_at(p, m->address, cs[i].port)) {
-			v3_error(r, 409, "ELB.8907", "Data conflict. Member "
+			v3_error(r, 409, "ELB.8907",
+				 "Data conflict. Member "
 				 "with address %s and protocol_port %d already "
-				 "exists in pool %s.", m->address, cs[i].port,
-				 p->pool_id);
+				 "exists in pool %s.",
+				 m->address, cs[i].port, p->pool_id);
 			goto out;
 		}
 	}
@@ -1875,8 +1908,7 @@ static void batch_update(struct fc_req *r, struct fc_hw_pool *p)
 	for (i = 0; i < keep; i++) {
 		struct fc_hw_member *m;
 
-		json_object_object_get_ex(json_object_array_get_idx(items, i),
-					  "id", &v);
+		json_object_object_get_ex(json_object_array_get_idx(items, i), "id", &v);
 		m = fc_hw_member_find(p, json_object_get_string(v));
 		if (member_apply(m, &cs[i]) < 0) {
 			sb.oom = true;
@@ -1916,7 +1948,8 @@ static void batch_delete(struct fc_req *r, struct fc_hw_pool *p)
 	}
 	n = json_object_array_length(items);
 	if (n > 200) {
-		gw_error(r, 400, "ELB.8902", "Invalid input for 'members': "
+		gw_error(r, 400, "ELB.8902",
+			 "Invalid input for 'members': "
 			 "at most 200 members per call.");
 		goto out;
 	}
@@ -1927,10 +1960,10 @@ static void batch_delete(struct fc_req *r, struct fc_hw_pool *p)
 		bool has_a = json_object_object_get_ex(it, "address", &v);
 		bool has_p = json_object_object_get_ex(it, "protocol_port", &v);
 
-		if (!json_object_is_type(it, json_type_object) ||
-		    (has_id && (has_a || has_p)) ||
+		if (!json_object_is_type(it, json_type_object) || (has_id && (has_a || has_p)) ||
 		    (!has_id && !(has_a && has_p))) {
-			gw_error(r, 400, "ELB.8902", "Invalid input for "
+			gw_error(r, 400, "ELB.8902",
+				 "Invalid input for "
 				 "'members': each item needs either id, or "
 				 "address and protocol_port.");
 			goto out;
@@ -1957,16 +1990,14 @@ static void batch_delete(struct fc_req *r, struct fc_hw_pool *p)
 			json_object_object_get_ex(it, "protocol_port", &v);
 			port = json_object_get_int(v);
 			for (j = 0; j < p->n; j++)
-				if (p->m[j].gone_at_ms < 0 &&
-				    strcmp(p->m[j].address, addr) == 0 &&
+				if (p->m[j].gone_at_ms < 0 && strcmp(p->m[j].address, addr) == 0 &&
 				    (port == 0 || p->m[j].port == port))
 					m = &p->m[j];
 		}
 		o = json_object_new_object();
-		json_object_object_add(o, "id", json_object_new_string(
-					       m ? m->id : id));
-		json_object_object_add(o, "ret_status", json_object_new_string(
-					       m ? "successful" : "not found"));
+		json_object_object_add(o, "id", json_object_new_string(m ? m->id : id));
+		json_object_object_add(o, "ret_status",
+				       json_object_new_string(m ? "successful" : "not found"));
 		json_object_array_add(res, o);
 		if (m) {
 			fc_hw_member_remove(p, m);
@@ -1974,8 +2005,7 @@ static void batch_delete(struct fc_req *r, struct fc_hw_pool *p)
 		}
 	}
 	out = json_object_new_object();
-	json_object_object_add(out, "request_id",
-			       json_object_new_string(r->reqid));
+	json_object_object_add(out, "request_id", json_object_new_string(r->reqid));
 	json_object_object_add(out, "members", res);
 	fc_reply_json(r, 200, out, HW_JSON);
 out:
@@ -1984,8 +2014,7 @@ out:
 
 /* ----------------------------------------------------------- execute */
 
-static void dispatch_v3(struct fc_req *r, const struct route *rt,
-			struct fc_hw_pool *p, int64_t now)
+static void dispatch_v3(struct fc_req *r, const struct route *rt, struct fc_hw_pool *p, int64_t now)
 {
 	struct fc_hw_member *m;
 
@@ -2001,12 +2030,13 @@ static void dispatch_v3(struct fc_req *r, const struct route *rt,
 		return batch_update(r, p);
 	m = fc_hw_member_find(p, rt->seg[6]);
 	/* As on v2: a removed member still listed can be read, not written. */
-	if (m && (strcmp(r->op, "v3_get") ? m->gone_at_ms >= 0 :
-		  !fc_hw_member_listed(m, now)))
+	if (m && (strcmp(r->op, "v3_get") ? m->gone_at_ms >= 0 : !fc_hw_member_listed(m, now)))
 		m = NULL;
 	if (!m)
-		return v3_error(r, 404, "ELB.8904", "member %s could not be "
-				"found.", rt->seg[6]);
+		return v3_error(r, 404, "ELB.8904",
+				"member %s could not be "
+				"found.",
+				rt->seg[6]);
 	if (!strcmp(r->op, "v3_get"))
 		return reply_member_v3(r, 200, p, m);
 	if (!strcmp(r->op, "v3_update"))
@@ -2029,13 +2059,13 @@ static void dispatch(struct fc_req *r, const struct route *rt)
 	p = fc_hw_pool_find(rt->seg[4]);
 	/* A shared (v2) pool is not a dedicated (v3) one, and the other way
 	 * round: each API only finds its own pools. */
-	if (!p || strcmp(p->project_id, rt->project) != 0 ||
-	    p->v3 != (rt->version == 3)) {
+	if (!p || strcmp(p->project_id, rt->project) != 0 || p->v3 != (rt->version == 3)) {
 		if (rt->version == 3)
-			return v3_error(r, 404, "ELB.8904", "pool %s could not "
-					"be found.", rt->seg[4]);
-		return v2_error(r, 404, "ELB.9800", "pool %s could not be found",
-				rt->seg[4]);
+			return v3_error(r, 404, "ELB.8904",
+					"pool %s could not "
+					"be found.",
+					rt->seg[4]);
+		return v2_error(r, 404, "ELB.9800", "pool %s could not be found", rt->seg[4]);
 	}
 	fc_hw_pool_purge(p, now);
 	if (rt->version == 3)
@@ -2053,12 +2083,13 @@ static void dispatch(struct fc_req *r, const struct route *rt)
 	m = fc_hw_member_find(p, rt->seg[6]);
 	/* A removed member still "listed" (eventual_ms) can be read but is
 	 * already gone for writes. */
-	if (m && (strcmp(r->op, "get") ? m->gone_at_ms >= 0 :
-		  !fc_hw_member_listed(m, now)))
+	if (m && (strcmp(r->op, "get") ? m->gone_at_ms >= 0 : !fc_hw_member_listed(m, now)))
 		m = NULL;
 	if (!m)
-		return v2_error(r, 404, "ELB.9800", "member %s could not be "
-				"found", rt->seg[6]);
+		return v2_error(r, 404, "ELB.9800",
+				"member %s could not be "
+				"found",
+				rt->seg[6]);
 	if (!strcmp(r->op, "get")) {
 		json_object *o = json_object_new_object();
 
@@ -2081,7 +2112,8 @@ void fc_hw_execute(struct fc_req *r)
 	const char *authz, *tok, *xp;
 
 	if (strcmp(r->op, "unknown") == 0 || route_parse(r->path, &rt) < 0) {
-		gw_error(r, 404, "APIGW.0101", "The API does not exist or has "
+		gw_error(r, 404, "APIGW.0101",
+			 "The API does not exist or has "
 			 "not been published in the environment");
 		return;
 	}
@@ -2093,22 +2125,26 @@ void fc_hw_execute(struct fc_req *r)
 
 		r->auth = ar == AUTH_OK ? "aksk" : "bad";
 		if (ar != AUTH_OK) {
-			gw_error(r, 401, "APIGW.0301", msg.oom ? "Incorrect IAM "
-				 "authentication information" : msg.s);
+			gw_error(r, 401, "APIGW.0301",
+				 msg.oom ? "Incorrect IAM "
+					   "authentication information"
+					 : msg.s);
 			goto out;
 		}
 	} else if (tok) {
 		a = account_by_token(tok);
 		r->auth = a ? "token" : "bad";
 		if (!a) {
-			gw_error(r, 401, "APIGW.0301", "Incorrect IAM "
+			gw_error(r, 401, "APIGW.0301",
+				 "Incorrect IAM "
 				 "authentication information: decrypt token "
 				 "fail");
 			goto out;
 		}
 	} else {
 		r->auth = "none";
-		gw_error(r, 401, "APIGW.0301", "Incorrect IAM authentication "
+		gw_error(r, 401, "APIGW.0301",
+			 "Incorrect IAM authentication "
 			 "information: x-auth-token not found");
 		goto out;
 	}
@@ -2116,10 +2152,12 @@ void fc_hw_execute(struct fc_req *r)
 	if ((xp && strcmp(xp, rt.project) != 0) ||
 	    (a->project_id[0] && strcmp(a->project_id, rt.project) != 0)) {
 		if (rt.version == 3)
-			v3_error(r, 400, "ELB.9808", "Tenant_id in token "
+			v3_error(r, 400, "ELB.9808",
+				 "Tenant_id in token "
 				 "mismatches with tenant_id in url.");
 		else
-			v2_error(r, 400, "ELB.9808", "Tenant_id in token "
+			v2_error(r, 400, "ELB.9808",
+				 "Tenant_id in token "
 				 "mismatches with tenant_id in url.");
 		goto out;
 	}

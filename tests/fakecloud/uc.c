@@ -45,10 +45,10 @@ static int flatten(struct fc_params *p, const char *name, json_object *v)
 	int rc = 0;
 
 	switch (json_object_get_type(v)) {
-	case json_type_null:
-		return 0;
+	case json_type_null: return 0;
 	case json_type_object: {
-		json_object_object_foreach(v, k, child) {
+		json_object_object_foreach(v, k, child)
+		{
 			if (name) {
 				if (asprintf(&sub, "%s.%s", name, k) < 0)
 					return -1;
@@ -74,21 +74,16 @@ static int flatten(struct fc_params *p, const char *name, json_object *v)
 				return rc;
 		}
 		return 0;
-	case json_type_boolean:
-		s = json_object_get_boolean(v) ? "true" : "false";
-		break;
+	case json_type_boolean: s = json_object_get_boolean(v) ? "true" : "false"; break;
 	case json_type_int:
-		snprintf(buf, sizeof(buf), "%lld",
-			 (long long)json_object_get_int64(v));
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_object_get_int64(v));
 		s = buf;
 		break;
 	case json_type_double:
 		format_double(json_object_get_double(v), buf, sizeof(buf));
 		s = buf;
 		break;
-	default:
-		s = json_object_get_string(v);
-		break;
+	default: s = json_object_get_string(v); break;
 	}
 	if (!name)
 		return 0;
@@ -111,8 +106,8 @@ static int merge(struct fc_params *into, struct fc_params *from)
 			from->v[i].v = NULL;
 			continue;
 		}
-		if (fc_params_add(into, from->v[i].k, strlen(from->v[i].k),
-				  from->v[i].v, strlen(from->v[i].v)) < 0)
+		if (fc_params_add(into, from->v[i].k, strlen(from->v[i].k), from->v[i].v,
+				  strlen(from->v[i].v)) < 0)
 			return -1;
 	}
 	return 0;
@@ -121,13 +116,11 @@ static int merge(struct fc_params *into, struct fc_params *from)
 static int parse_params(struct fc_req *r)
 {
 	struct fc_params body = { 0 };
-	const char *ct = MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND,
-						     "Content-Type");
+	const char *ct = MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND, "Content-Type");
 	int rc = -1;
 
 	/* GET: '+' is a literal plus (reference §1.2 UIOT note). */
-	if (fc_parse_urlencoded(&r->uparams, r->query, strlen(r->query),
-				false) < 0)
+	if (fc_parse_urlencoded(&r->uparams, r->query, strlen(r->query), false) < 0)
 		goto out;
 	if (r->body_len && ct && strncasecmp(ct, "application/json", 16) == 0) {
 		struct json_tokener *tok = json_tokener_new();
@@ -203,9 +196,9 @@ void fc_uc_classify(struct fc_req *r)
 		const char *k = r->uparams.v[i].k;
 		bool secret = !strcmp(k, "PublicKey") || !strcmp(k, "Signature");
 
-		json_object_object_add(r->params_log, k, json_object_new_string(
-					       secret ? "REDACTED" :
-					       r->uparams.v[i].v));
+		json_object_object_add(r->params_log, k,
+				       json_object_new_string(secret ? "REDACTED"
+								     : r->uparams.v[i].v));
 	}
 	redact_query(r);
 	a = fc_params_get(&r->uparams, "Action");
@@ -236,10 +229,9 @@ static void uc_send(struct fc_req *r, json_object *o)
 	fc_reply_json(r, 200, o, UC_JSON);
 }
 
-static void uc_error(struct fc_req *r, bool with_action, int retcode,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void uc_error(struct fc_req *r, bool with_action, int retcode,
-		     const char *fmt, ...)
+static void uc_error(struct fc_req *r, bool with_action, int retcode, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void uc_error(struct fc_req *r, bool with_action, int retcode, const char *fmt, ...)
 {
 	json_object *o = envelope(r, with_action, retcode);
 	char msg[512];
@@ -257,10 +249,11 @@ void fc_uc_fault_status(struct fc_req *r, int status, int retry_after)
 	char body[64], ra[24];
 
 	snprintf(body, sizeof(body), "%d %s\n", status,
-		 status == 429 ? "Too Many Requests" :
-		 status == 502 ? "Bad Gateway" :
-		 status == 503 ? "Service Unavailable" :
-		 status == 504 ? "Gateway Timeout" : "Error");
+		 status == 429   ? "Too Many Requests"
+		 : status == 502 ? "Bad Gateway"
+		 : status == 503 ? "Service Unavailable"
+		 : status == 504 ? "Gateway Timeout"
+				 : "Error");
 	fc_reply_raw(r, status, body, strlen(body), "text/plain");
 	r->has_retcode = false;
 	if (retry_after >= 0) {
@@ -274,9 +267,9 @@ void fc_uc_fault_retcode(struct fc_req *r, int retcode, int retry_after)
 	char ra[24];
 
 	uc_error(r, true, retcode, "%s",
-		 retcode == 153 ? "API request throttled" :
-		 retcode == 150 ? "Service temporarily unavailable" :
-		 "Injected fault");
+		 retcode == 153   ? "API request throttled"
+		 : retcode == 150 ? "Service temporarily unavailable"
+				  : "Injected fault");
 	if (retry_after >= 0) {
 		snprintf(ra, sizeof(ra), "%d", retry_after);
 		fc_hdr(r, "Retry-After", ra);
@@ -329,8 +322,7 @@ static bool require(struct fc_req *r, ...)
 }
 
 /* Optional integer in [lo, hi]; answers 230 and returns false if bad. */
-static bool int_param(struct fc_req *r, const char *k, long lo, long hi,
-		      long *out)
+static bool int_param(struct fc_req *r, const char *k, long lo, long hi, long *out)
 {
 	const char *v = param(r, k);
 	char *end;
@@ -347,26 +339,22 @@ static bool int_param(struct fc_req *r, const char *k, long lo, long hi,
 	return true;
 }
 
-static bool vs_in_scope(const struct fc_uc_vserver *v, const char *project,
-			const char *region)
+static bool vs_in_scope(const struct fc_uc_vserver *v, const char *project, const char *region)
 {
-	return strcmp(v->project_id, project) == 0 &&
-	       strcmp(v->region, region) == 0;
+	return strcmp(v->project_id, project) == 0 && strcmp(v->region, region) == 0;
 }
 
-static struct fc_uc_vserver *find_vs(const char *project, const char *region,
-				     const char *ulb, const char *vsid)
+static struct fc_uc_vserver *find_vs(const char *project, const char *region, const char *ulb,
+				     const char *vsid)
 {
 	struct fc_uc_vserver *v = fc_uc_vserver_find(vsid);
 
-	if (!v || !vs_in_scope(v, project, region) ||
-	    (ulb && strcmp(v->ulb_id, ulb) != 0))
+	if (!v || !vs_in_scope(v, project, region) || (ulb && strcmp(v->ulb_id, ulb) != 0))
 		return NULL;
 	return v;
 }
 
-static bool ulb_exists(const char *project, const char *region,
-		       const char *ulb)
+static bool ulb_exists(const char *project, const char *region, const char *ulb)
 {
 	size_t i;
 
@@ -424,14 +412,13 @@ static json_object *policy_backend_json(const struct fc_uc_backend *b)
 	return o;
 }
 
-static const struct fc_uc_backend *vs_backend(const struct fc_uc_vserver *v,
-					      const char *bid, int64_t now)
+static const struct fc_uc_backend *vs_backend(const struct fc_uc_vserver *v, const char *bid,
+					      int64_t now)
 {
 	size_t i;
 
 	for (i = 0; i < v->nb; i++)
-		if (strcmp(v->b[i].id, bid) == 0 &&
-		    fc_uc_backend_listed(&v->b[i], now))
+		if (strcmp(v->b[i].id, bid) == 0 && fc_uc_backend_listed(&v->b[i], now))
 			return &v->b[i];
 	return NULL;
 }
@@ -497,12 +484,10 @@ static json_object *vserver_json(const struct fc_uc_vserver *v, int64_t now)
 		add_int(p, "PolicyPriority", cp->priority);
 		add_str(p, "VServerId", v->vserver_id);
 		for (j = 0; j < cp->nb; j++) {
-			const struct fc_uc_backend *b = vs_backend(v, cp->bids[j],
-								   now);
+			const struct fc_uc_backend *b = vs_backend(v, cp->bids[j], now);
 
 			if (b)
-				json_object_array_add(pbs,
-						      policy_backend_json(b));
+				json_object_array_add(pbs, policy_backend_json(b));
 		}
 		add_int(p, "TotalCount", (int)json_object_array_length(pbs));
 		json_object_object_add(p, "BackendSet", pbs);
@@ -533,8 +518,7 @@ static bool paging(struct fc_req *r, long *off, long *lim)
 
 /* ------------------------------------------------------------ actions */
 
-static void describe_vserver(struct fc_req *r, const char *proj,
-			     const char *reg)
+static void describe_vserver(struct fc_req *r, const char *proj, const char *reg)
 {
 	const char *ulb = param(r, "ULBId"), *vsid = param(r, "VServerId");
 	json_object *o, *ds;
@@ -552,8 +536,7 @@ static void describe_vserver(struct fc_req *r, const char *proj,
 	for (i = 0; i < fc_w.nvs; i++) {
 		struct fc_uc_vserver *v = &fc_w.vs[i];
 
-		if (!vs_in_scope(v, proj, reg) ||
-		    (ulb && strcmp(v->ulb_id, ulb)) ||
+		if (!vs_in_scope(v, proj, reg) || (ulb && strcmp(v->ulb_id, ulb)) ||
 		    (vsid && strcmp(v->vserver_id, vsid)))
 			continue;
 		fc_uc_vserver_purge(v, now);
@@ -608,8 +591,7 @@ static void describe_ulb(struct fc_req *r, const char *proj, const char *reg)
 			if (vs_in_scope(&fc_w.vs[j], proj, reg) &&
 			    strcmp(fc_w.vs[j].ulb_id, v->ulb_id) == 0) {
 				fc_uc_vserver_purge(&fc_w.vs[j], now);
-				json_object_array_add(vss,
-					vserver_json(&fc_w.vs[j], now));
+				json_object_array_add(vss, vserver_json(&fc_w.vs[j], now));
 			}
 		}
 		json_object_object_add(u, "VServerSet", vss);
@@ -646,15 +628,12 @@ static void derive_ip(const char *rid, char *buf, size_t len)
 			}
 	for (; *rid; rid++)
 		h = h * 33 + (unsigned char)*rid;
-	snprintf(buf, len, "10.%lu.%lu.%lu", (h >> 16) & 255, (h >> 8) & 255,
-		 (h & 253) + 1);
+	snprintf(buf, len, "10.%lu.%lu.%lu", (h >> 16) & 255, (h >> 8) & 255, (h & 253) + 1);
 }
 
-static void allocate_backend(struct fc_req *r, const char *proj,
-			     const char *reg)
+static void allocate_backend(struct fc_req *r, const char *proj, const char *reg)
 {
-	static const char *const types[] = { "UHost", "UNI", "UPM", "UHybrid",
-					     "CUBE", "IP" };
+	static const char *const types[] = { "UHost", "UNI", "UPM", "UHybrid", "CUBE", "IP" };
 	const char *rtype = param(r, "ResourceType");
 	const char *rid = param(r, "ResourceId"), *rip = param(r, "ResourceIP");
 	struct fc_uc_vserver *v;
@@ -674,7 +653,8 @@ static void allocate_backend(struct fc_req *r, const char *proj,
 		if (strcmp(rtype, types[i]) == 0)
 			ok = true;
 	if (!ok)
-		return uc_error(r, true, 230, "Params [ResourceType] not "
+		return uc_error(r, true, 230,
+				"Params [ResourceType] not "
 				"available");
 	/* An IP (or UHybrid) backend is named by its address, and needs
 	 * the VPC and subnet it lives in (reference §3.4). */
@@ -685,15 +665,12 @@ static void allocate_backend(struct fc_req *r, const char *proj,
 		return;
 	if (rip && *rip && inet_pton(AF_INET, rip, ipbuf) != 1)
 		return uc_error(r, true, 230, "Params [ResourceIP] not available");
-	if (!int_param(r, "Port", 1, 65535, &port) ||
-	    !int_param(r, "Weight", 1, 100, &weight) ||
-	    !int_param(r, "Enabled", 0, 1, &enabled) ||
-	    !int_param(r, "IsBackup", 0, 1, &backup))
+	if (!int_param(r, "Port", 1, 65535, &port) || !int_param(r, "Weight", 1, 100, &weight) ||
+	    !int_param(r, "Enabled", 0, 1, &enabled) || !int_param(r, "IsBackup", 0, 1, &backup))
 		return;
 	v = find_vs(proj, reg, param(r, "ULBId"), param(r, "VServerId"));
 	if (!v)
-		return uc_error(r, true, 4103, "VServer [%s] not found",
-				param(r, "VServerId"));
+		return uc_error(r, true, 4103, "VServer [%s] not found", param(r, "VServerId"));
 	if (rip && *rip)
 		snprintf(ip, sizeof(ip), "%s", rip);
 	else
@@ -703,12 +680,15 @@ static void allocate_backend(struct fc_req *r, const char *proj,
 		if (v->b[i].gone_at_ms < 0 && v->b[i].port == port &&
 		    (strcmp(v->b[i].ip, ip) == 0 ||
 		     (rid && *rid && strcmp(v->b[i].resource_id, rid) == 0)))
-			return uc_error(r, true, 4109, "host %s:%ld already in "
-					"the VServer", ip, port);
+			return uc_error(r, true, 4109,
+					"host %s:%ld already in "
+					"the VServer",
+					ip, port);
 	/* An IP backend's resource is its address. */
-	b = fc_uc_backend_add(v, NULL, ip, (int)port, (int)enabled,
-			      (int)weight, rid && *rid ? rid :
-			      strcmp(rtype, "IP") == 0 ? ip : NULL);
+	b = fc_uc_backend_add(v, NULL, ip, (int)port, (int)enabled, (int)weight,
+			      rid && *rid                ? rid
+			      : strcmp(rtype, "IP") == 0 ? ip
+							 : NULL);
 	if (!b)
 		return uc_error(r, true, 4090, "create backend failed");
 	if (strcmp(rtype, "UHost") != 0) {
@@ -734,8 +714,7 @@ static void allocate_backend(struct fc_req *r, const char *proj,
 }
 
 /* Find a live backend of a ULB, answering not-found itself. */
-static struct fc_uc_backend *live_backend(struct fc_req *r, const char *proj,
-					  const char *reg,
+static struct fc_uc_backend *live_backend(struct fc_req *r, const char *proj, const char *reg,
 					  struct fc_uc_vserver **vout)
 {
 	const char *ulb = param(r, "ULBId"), *bid = param(r, "BackendId");
@@ -747,15 +726,13 @@ static struct fc_uc_backend *live_backend(struct fc_req *r, const char *proj,
 	}
 	b = fc_uc_backend_find(proj, ulb, bid, vout);
 	if (!b || b->gone_at_ms >= 0) {
-		uc_error(r, true, fc_settings()->not_found_retcode,
-			 "Backend [%s] not exists", bid);
+		uc_error(r, true, fc_settings()->not_found_retcode, "Backend [%s] not exists", bid);
 		return NULL;
 	}
 	return b;
 }
 
-static void release_backend(struct fc_req *r, const char *proj,
-			    const char *reg)
+static void release_backend(struct fc_req *r, const char *proj, const char *reg)
 {
 	struct fc_uc_vserver *v = NULL;
 	struct fc_uc_backend *b;
@@ -771,14 +748,14 @@ static void release_backend(struct fc_req *r, const char *proj,
 		return uc_error(r, true, fc_settings()->release_blocked_retcode,
 				"Backend [%s] is referenced by a content "
 				"forwarding policy; remove it from the policy "
-				"first", b->id);
+				"first",
+				b->id);
 	fc_uc_backend_remove(v, b);
 	r->applied = true;
 	uc_send(r, envelope(r, true, 0));
 }
 
-static void update_backend(struct fc_req *r, const char *proj,
-			   const char *reg)
+static void update_backend(struct fc_req *r, const char *proj, const char *reg)
 {
 	struct fc_uc_vserver *v = NULL;
 	struct fc_uc_backend *b;
@@ -786,10 +763,8 @@ static void update_backend(struct fc_req *r, const char *proj,
 
 	if (!require(r, "ULBId", "BackendId", (const char *)NULL))
 		return;
-	if (!int_param(r, "Port", 1, 65535, &port) ||
-	    !int_param(r, "Weight", 1, 100, &weight) ||
-	    !int_param(r, "Enabled", 0, 1, &enabled) ||
-	    !int_param(r, "IsBackup", 0, 1, &backup))
+	if (!int_param(r, "Port", 1, 65535, &port) || !int_param(r, "Weight", 1, 100, &weight) ||
+	    !int_param(r, "Enabled", 0, 1, &enabled) || !int_param(r, "IsBackup", 0, 1, &backup))
 		return;
 	b = live_backend(r, proj, reg, &v);
 	if (!b)
@@ -815,10 +790,9 @@ static int idx_cmp(const void *a, const void *b)
  * Collect BackendId.N (ordered by N) into a new array; every id must be a
  * live backend of 'v'.  Returns the count, or -1 after answering.
  */
-static long collect_bids(struct fc_req *r, const struct fc_uc_vserver *v,
-			 char ***out)
+static long collect_bids(struct fc_req *r, const struct fc_uc_vserver *v, char ***out)
 {
-	long (*pairs)[2] = NULL, n = 0, i;
+	long(*pairs)[2] = NULL, n = 0, i;
 	char **ids = NULL, *end;
 	size_t k;
 	int64_t now = fc_now_ms();
@@ -901,14 +875,14 @@ static void update_policy(struct fc_req *r, const char *proj, const char *reg)
 	if (!valid_type(type, true))
 		return uc_error(r, true, 230, "Params [Type] not available");
 	if (mode && !valid_mode(mode))
-		return uc_error(r, true, 230, "Params [DomainMatchMode] not "
+		return uc_error(r, true, 230,
+				"Params [DomainMatchMode] not "
 				"available");
 	if (!int_param(r, "PolicyPriority", 0, 9999, &prio))
 		return;
 	v = find_vs(proj, reg, param(r, "ULBId"), param(r, "VServerId"));
 	if (!v)
-		return uc_error(r, true, 4103, "VServer [%s] not found",
-				param(r, "VServerId"));
+		return uc_error(r, true, 4103, "VServer [%s] not found", param(r, "VServerId"));
 	if (strcmp(type, "Default") == 0) {
 		/* The default rule always follows the VServer's backends. */
 		uc_send(r, envelope(r, true, 0));
@@ -973,23 +947,25 @@ static void create_policy(struct fc_req *r, const char *proj, const char *reg)
 	if (!valid_type(type, false))
 		return uc_error(r, true, 230, "Params [Type] not available");
 	if (mode && !valid_mode(mode))
-		return uc_error(r, true, 230, "Params [DomainMatchMode] not "
+		return uc_error(r, true, 230,
+				"Params [DomainMatchMode] not "
 				"available");
 	if (!int_param(r, "PolicyPriority", 0, 9999, &prio))
 		return;
 	v = find_vs(proj, reg, param(r, "ULBId"), param(r, "VServerId"));
 	if (!v)
-		return uc_error(r, true, 4103, "VServer [%s] not found",
-				param(r, "VServerId"));
+		return uc_error(r, true, 4103, "VServer [%s] not found", param(r, "VServerId"));
 	if (strcmp(v->protocol, "HTTP") && strcmp(v->protocol, "HTTPS"))
-		return uc_error(r, true, 4116, "TCP/UDP VServers do not "
+		return uc_error(r, true, 4116,
+				"TCP/UDP VServers do not "
 				"support forwarding policies");
 	n = collect_bids(r, v, &np.bids);
 	if (n < 0)
 		return;
 	if (n == 0) {
 		free(np.bids);
-		return uc_error(r, true, 4077, "cannot add a forwarding policy "
+		return uc_error(r, true, 4077,
+				"cannot add a forwarding policy "
 				"without backends");
 	}
 	np.nb = (size_t)n;
@@ -1039,8 +1015,7 @@ static void delete_policy(struct fc_req *r, const char *proj, const char *reg)
 	for (i = 0; i < fc_w.nvs; i++) {
 		struct fc_uc_vserver *v = &fc_w.vs[i];
 
-		if (!vs_in_scope(v, proj, reg) ||
-		    (vsid && *vsid && strcmp(v->vserver_id, vsid)))
+		if (!vs_in_scope(v, proj, reg) || (vsid && *vsid && strcmp(v->vserver_id, vsid)))
 			continue;
 		for (j = 0; j < v->np; j++) {
 			struct fc_uc_policy *p = &v->p[j];
@@ -1091,9 +1066,8 @@ static int signature(struct fc_req *r, const char *priv, char *hex)
 	for (i = 0; i < r->uparams.n; i++) {
 		if (strcmp(r->uparams.v[i].k, "Signature") == 0)
 			continue;
-		if (fc_params_add(&sorted, r->uparams.v[i].k,
-				  strlen(r->uparams.v[i].k), r->uparams.v[i].v,
-				  strlen(r->uparams.v[i].v)) < 0)
+		if (fc_params_add(&sorted, r->uparams.v[i].k, strlen(r->uparams.v[i].k),
+				  r->uparams.v[i].v, strlen(r->uparams.v[i].v)) < 0)
 			goto out;
 	}
 	fc_params_sort(&sorted);

@@ -61,8 +61,7 @@ static int jint(json_object *o, const char *key, int def, bool *bad)
 {
 	json_object *v;
 
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    json_object_is_type(v, json_type_null))
+	if (!o || !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
 		return def;
 	if (!json_object_is_type(v, json_type_int)) {
 		if (bad)
@@ -146,13 +145,13 @@ struct fc_hw_member *fc_hw_member_find(struct fc_hw_pool *p, const char *id)
  * pools load in well under a second. */
 static bool bulk_loading;
 
-struct fc_hw_member *fc_hw_member_add(struct fc_hw_pool *p, const char *id,
-				      const char *name, const char *address,
-				      int port, const char *subnet_id,
+struct fc_hw_member *fc_hw_member_add(struct fc_hw_pool *p, const char *id, const char *name,
+				      const char *address, int port, const char *subnet_id,
 				      int weight)
 {
-	struct fc_hw_member m = { .port = port, .weight = weight,
-				  .admin_state_up = true, .gone_at_ms = -1 };
+	struct fc_hw_member m = {
+		.port = port, .weight = weight, .admin_state_up = true, .gone_at_ms = -1
+	};
 	char gen[40];
 	size_t i;
 
@@ -190,8 +189,7 @@ fail:
 	return NULL;
 }
 
-int fc_hw_member_set_kind(struct fc_hw_member *m, const char *type,
-			  const char *instance_id)
+int fc_hw_member_set_kind(struct fc_hw_member *m, const char *type, const char *instance_id)
 {
 	char gen[40];
 	unsigned long h = 5381;
@@ -207,10 +205,8 @@ int fc_hw_member_set_kind(struct fc_hw_member *m, const char *type,
 			 * that the same world gives the same ids. */
 			for (a = m->address; *a; a++)
 				h = h * 33 + (unsigned char)*a;
-			snprintf(gen, sizeof(gen),
-				 "%08lx-0000-4000-8000-%012lx",
-				 h & 0xffffffffUL, (h * 2654435761UL) &
-				 0xffffffffffffUL);
+			snprintf(gen, sizeof(gen), "%08lx-0000-4000-8000-%012lx", h & 0xffffffffUL,
+				 (h * 2654435761UL) & 0xffffffffffffUL);
 			instance_id = gen;
 		}
 	}
@@ -256,28 +252,20 @@ void fc_hw_pool_purge(struct fc_hw_pool *p, int64_t now)
 	}
 }
 
-json_object *fc_hw_member_json(const struct fc_hw_pool *p,
-			       const struct fc_hw_member *m)
+json_object *fc_hw_member_json(const struct fc_hw_pool *p, const struct fc_hw_member *m)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "id", json_object_new_string(m->id));
 	json_object_object_add(o, "name", json_object_new_string(m->name));
-	json_object_object_add(o, "address",
-			       json_object_new_string(m->address));
-	json_object_object_add(o, "protocol_port",
-			       json_object_new_int(m->port));
-	json_object_object_add(o, "subnet_id",
-			       json_object_new_string(m->subnet_id));
+	json_object_object_add(o, "address", json_object_new_string(m->address));
+	json_object_object_add(o, "protocol_port", json_object_new_int(m->port));
+	json_object_object_add(o, "subnet_id", json_object_new_string(m->subnet_id));
 	json_object_object_add(o, "weight", json_object_new_int(m->weight));
-	json_object_object_add(o, "admin_state_up",
-			       json_object_new_boolean(m->admin_state_up));
-	json_object_object_add(o, "operating_status",
-			       json_object_new_string(m->operating_status));
-	json_object_object_add(o, "tenant_id",
-			       json_object_new_string(p->project_id));
-	json_object_object_add(o, "project_id",
-			       json_object_new_string(p->project_id));
+	json_object_object_add(o, "admin_state_up", json_object_new_boolean(m->admin_state_up));
+	json_object_object_add(o, "operating_status", json_object_new_string(m->operating_status));
+	json_object_object_add(o, "tenant_id", json_object_new_string(p->project_id));
+	json_object_object_add(o, "project_id", json_object_new_string(p->project_id));
 	return o;
 }
 
@@ -304,9 +292,8 @@ static bool valid_ip(const char *s)
 }
 
 /* Validate and add one control-API member object; 0 or -1 with 'err'. */
-static int control_member_add(struct fc_hw_pool *p, json_object *jm,
-			      struct fc_hw_member **out, char *err,
-			      size_t errlen)
+static int control_member_add(struct fc_hw_pool *p, json_object *jm, struct fc_hw_member **out,
+			      char *err, size_t errlen)
 {
 	const char *addr = jstr(jm, "address"), *id = jstr(jm, "id");
 	const char *ops = jstr(jm, "operating_status");
@@ -319,10 +306,10 @@ static int control_member_add(struct fc_hw_pool *p, json_object *jm,
 	struct fc_hw_member *m;
 	size_t i;
 
-	if (!json_object_is_type(jm, json_type_object) || !addr ||
-	    !valid_ip(addr) || bad || port < 1 || port > 65535 ||
-	    weight < 0 || weight > 100) {
-		snprintf(err, errlen, "member needs a valid address, "
+	if (!json_object_is_type(jm, json_type_object) || !addr || !valid_ip(addr) || bad ||
+	    port < 1 || port > 65535 || weight < 0 || weight > 100) {
+		snprintf(err, errlen,
+			 "member needs a valid address, "
 			 "protocol_port 1..65535 and weight 0..100");
 		return -1;
 	}
@@ -339,16 +326,13 @@ static int control_member_add(struct fc_hw_pool *p, json_object *jm,
 	for (i = 0; !bulk_loading && i < p->n; i++) {
 		if (p->m[i].gone_at_ms < 0 && p->m[i].port == port &&
 		    strcmp(p->m[i].address, addr) == 0) {
-			snprintf(err, errlen, "duplicate member %s:%d", addr,
-				 port);
+			snprintf(err, errlen, "duplicate member %s:%d", addr, port);
 			return -1;
 		}
 	}
-	m = fc_hw_member_add(p, id, jstr(jm, "name"), addr, port, subnet,
-			     weight);
+	m = fc_hw_member_add(p, id, jstr(jm, "name"), addr, port, subnet, weight);
 	if (!m || ((type || jstr(jm, "instance_id")) &&
-		   fc_hw_member_set_kind(m, type,
-					 jstr(jm, "instance_id")) < 0)) {
+		   fc_hw_member_set_kind(m, type, jstr(jm, "instance_id")) < 0)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -365,8 +349,7 @@ static int control_member_add(struct fc_hw_pool *p, json_object *jm,
 
 static int cmp_member_id(const void *a, const void *b)
 {
-	return strcmp(((const struct fc_hw_member *)a)->id,
-		      ((const struct fc_hw_member *)b)->id);
+	return strcmp(((const struct fc_hw_member *)a)->id, ((const struct fc_hw_member *)b)->id);
 }
 
 static int cmp_member_addr(const void *a, const void *b)
@@ -414,47 +397,43 @@ static int bulk_check(struct fc_hw_pool *p, char *err, size_t errlen)
 }
 
 /* A member in the control API's shape: the v2 fields plus the v3 ones. */
-static json_object *member_dump(const struct fc_hw_pool *p,
-				const struct fc_hw_member *m)
+static json_object *member_dump(const struct fc_hw_pool *p, const struct fc_hw_member *m)
 {
 	json_object *o = fc_hw_member_json(p, m);
 
-	json_object_object_add(o, "member_type",
-			       json_object_new_string(m->member_type));
-	json_object_object_add(o, "instance_id",
-			       json_object_new_string(m->instance_id));
+	json_object_object_add(o, "member_type", json_object_new_string(m->member_type));
+	json_object_object_add(o, "instance_id", json_object_new_string(m->instance_id));
 	return o;
 }
 
 /* Control-API change of a member's attributes (PATCH): only the keys
  * sent change.  0 or -1 with 'err'. */
-static int member_patch(struct fc_hw_member *m, json_object *jm, char *err,
-			size_t errlen)
+static int member_patch(struct fc_hw_member *m, json_object *jm, char *err, size_t errlen)
 {
-	static const char *const strs[] = { "name", "operating_status",
-					    "member_type", "instance_id" };
+	static const char *const strs[] = { "name", "operating_status", "member_type",
+					    "instance_id" };
 	json_object *v;
 	bool bad = false;
 	int weight = jint(jm, "weight", m->weight, &bad);
 	const char *type = jstr(jm, "member_type");
 	size_t i;
 
-	if (!json_object_is_type(jm, json_type_object) || bad || weight < 0 ||
-	    weight > 100 || (type && strcmp(type, "ip") &&
-			     strcmp(type, "instance"))) {
-		snprintf(err, errlen, "patch needs an object with weight "
+	if (!json_object_is_type(jm, json_type_object) || bad || weight < 0 || weight > 100 ||
+	    (type && strcmp(type, "ip") && strcmp(type, "instance"))) {
+		snprintf(err, errlen,
+			 "patch needs an object with weight "
 			 "0..100 and member_type ip or instance");
 		return -1;
 	}
-	json_object_object_foreach(jm, key, val) {
+	json_object_object_foreach(jm, key, val)
+	{
 		(void)val;
 		for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 			if (strcmp(key, strs[i]) == 0)
 				break;
-		if (i == sizeof(strs) / sizeof(strs[0]) &&
-		    strcmp(key, "weight") && strcmp(key, "admin_state_up")) {
-			snprintf(err, errlen, "unknown member attribute '%s'",
-				 key);
+		if (i == sizeof(strs) / sizeof(strs[0]) && strcmp(key, "weight") &&
+		    strcmp(key, "admin_state_up")) {
+			snprintf(err, errlen, "unknown member attribute '%s'", key);
 			return -1;
 		}
 		if (i < sizeof(strs) / sizeof(strs[0]) &&
@@ -465,8 +444,10 @@ static int member_patch(struct fc_hw_member *m, json_object *jm, char *err,
 	}
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		const char *nv = jstr(jm, strs[i]);
-		char **slot = i == 0 ? &m->name : i == 1 ? &m->operating_status :
-			      i == 2 ? &m->member_type : &m->instance_id;
+		char **slot = i == 0   ? &m->name
+			      : i == 1 ? &m->operating_status
+			      : i == 2 ? &m->member_type
+				       : &m->instance_id;
 		char *c;
 
 		if (!nv)
@@ -496,16 +477,12 @@ static json_object *pool_dump(const struct fc_hw_pool *p)
 	json_object *o = json_object_new_object(), *a = json_object_new_array();
 	size_t i;
 
-	json_object_object_add(o, "project_id",
-			       json_object_new_string(p->project_id));
+	json_object_object_add(o, "project_id", json_object_new_string(p->project_id));
 	json_object_object_add(o, "pool_id", json_object_new_string(p->pool_id));
-	json_object_object_add(o, "loadbalancer_id",
-			       json_object_new_string(p->lb_id));
-	json_object_object_add(o, "listener_id",
-			       json_object_new_string(p->listener_id));
+	json_object_object_add(o, "loadbalancer_id", json_object_new_string(p->lb_id));
+	json_object_object_add(o, "listener_id", json_object_new_string(p->listener_id));
 	json_object_object_add(o, "name", json_object_new_string(p->name));
-	json_object_object_add(o, "api", json_object_new_string(p->v3 ? "v3" :
-								"v2"));
+	json_object_object_add(o, "api", json_object_new_string(p->v3 ? "v3" : "v2"));
 	/* The dump shows the truth: members removed but still listed
 	 * because of eventual_ms are already gone here. */
 	for (i = 0; i < p->n; i++)
@@ -516,8 +493,7 @@ static json_object *pool_dump(const struct fc_hw_pool *p)
 }
 
 /* Create or replace a pool from its control-API object. */
-static int pool_put(json_object *jp, struct fc_hw_pool **out, char *err,
-		    size_t errlen)
+static int pool_put(json_object *jp, struct fc_hw_pool **out, char *err, size_t errlen)
 {
 	const char *proj = jstr(jp, "project_id"), *pid = jstr(jp, "pool_id");
 	const char *lb = jstr(jp, "loadbalancer_id");
@@ -562,9 +538,8 @@ static int pool_put(json_object *jp, struct fc_hw_pool **out, char *err,
 		}
 		bulk_loading = true;
 		for (i = 0; i < json_object_array_length(ms); i++)
-			if (control_member_add(&np,
-					       json_object_array_get_idx(ms, i),
-					       NULL, err, errlen) < 0) {
+			if (control_member_add(&np, json_object_array_get_idx(ms, i), NULL, err,
+					       errlen) < 0) {
 				bulk_loading = false;
 				goto fail;
 			}
@@ -576,8 +551,7 @@ static int pool_put(json_object *jp, struct fc_hw_pool **out, char *err,
 	if (slot) {
 		pool_release(slot);
 	} else {
-		struct fc_hw_pool *nps = realloc(fc_w.pools, (fc_w.npools + 1) *
-						 sizeof(*nps));
+		struct fc_hw_pool *nps = realloc(fc_w.pools, (fc_w.npools + 1) * sizeof(*nps));
 
 		if (!nps) {
 			snprintf(err, errlen, "out of memory");
@@ -623,8 +597,7 @@ static int hw_account_put(json_object *ja, char *err, size_t errlen)
 		free(slot->token);
 		free(slot->project_id);
 	} else {
-		struct fc_hw_account *na = realloc(fc_w.hwa, (fc_w.nhwa + 1) *
-						   sizeof(*na));
+		struct fc_hw_account *na = realloc(fc_w.hwa, (fc_w.nhwa + 1) * sizeof(*na));
 
 		if (!na) {
 			snprintf(err, errlen, "out of memory");
@@ -694,9 +667,8 @@ struct fc_uc_vserver *fc_uc_vserver_find(const char *vserver_id)
 	return NULL;
 }
 
-struct fc_uc_backend *fc_uc_backend_find(const char *project_id,
-					 const char *ulb_id, const char *bid,
-					 struct fc_uc_vserver **vout)
+struct fc_uc_backend *fc_uc_backend_find(const char *project_id, const char *ulb_id,
+					 const char *bid, struct fc_uc_vserver **vout)
 {
 	size_t i, j;
 
@@ -718,8 +690,7 @@ struct fc_uc_backend *fc_uc_backend_find(const char *project_id,
 }
 
 /* Is 'bid' used by any vserver of 'ulb_id' other than 'skip'? */
-static bool ulb_bid_taken(const char *ulb_id, const char *bid,
-			  const struct fc_uc_vserver *also)
+static bool ulb_bid_taken(const char *ulb_id, const char *bid, const struct fc_uc_vserver *also)
 {
 	size_t j;
 
@@ -732,13 +703,12 @@ static bool ulb_bid_taken(const char *ulb_id, const char *bid,
 	return false;
 }
 
-struct fc_uc_backend *fc_uc_backend_add(struct fc_uc_vserver *v,
-					const char *id, const char *ip,
-					int port, int enabled, int weight,
-					const char *resource_id)
+struct fc_uc_backend *fc_uc_backend_add(struct fc_uc_vserver *v, const char *id, const char *ip,
+					int port, int enabled, int weight, const char *resource_id)
 {
-	struct fc_uc_backend b = { .port = port, .enabled = enabled,
-				   .weight = weight, .gone_at_ms = -1 };
+	struct fc_uc_backend b = {
+		.port = port, .enabled = enabled, .weight = weight, .gone_at_ms = -1
+	};
 	char gen[32], rnd[9];
 
 	if (!id) {
@@ -761,8 +731,8 @@ struct fc_uc_backend *fc_uc_backend_add(struct fc_uc_vserver *v,
 	b.resource_name = xstrdup(b.resource_id);
 	b.subnet_id = xstrdup("subnet-fake0001");
 	b.vpc_id = xstrdup("uvnet-fake0001");
-	if (!b.ip || !b.resource_id || !b.resource_type || !b.resource_name ||
-	    !b.subnet_id || !b.vpc_id)
+	if (!b.ip || !b.resource_id || !b.resource_type || !b.resource_name || !b.subnet_id ||
+	    !b.vpc_id)
 		goto fail;
 	if (v->nb == v->capb) {
 		size_t cap = v->capb ? v->capb * 2 : 16;
@@ -828,15 +798,11 @@ static json_object *backend_dump(const struct fc_uc_backend *b)
 	json_object_object_add(o, "port", json_object_new_int(b->port));
 	json_object_object_add(o, "enabled", json_object_new_int(b->enabled));
 	json_object_object_add(o, "weight", json_object_new_int(b->weight));
-	json_object_object_add(o, "resource_id",
-			       json_object_new_string(b->resource_id));
-	json_object_object_add(o, "resource_type",
-			       json_object_new_string(b->resource_type));
-	json_object_object_add(o, "resource_name",
-			       json_object_new_string(b->resource_name));
+	json_object_object_add(o, "resource_id", json_object_new_string(b->resource_id));
+	json_object_object_add(o, "resource_type", json_object_new_string(b->resource_type));
+	json_object_object_add(o, "resource_name", json_object_new_string(b->resource_name));
 	json_object_object_add(o, "vpc_id", json_object_new_string(b->vpc_id));
-	json_object_object_add(o, "subnet_id",
-			       json_object_new_string(b->subnet_id));
+	json_object_object_add(o, "subnet_id", json_object_new_string(b->subnet_id));
 	return o;
 }
 
@@ -845,22 +811,22 @@ static json_object *backend_dump(const struct fc_uc_backend *b)
  * resource_type, resource_id, vpc_id, subnet_id) and, for a PATCH,
  * weight and enabled.  0 or -1 with 'err'.
  */
-static int backend_patch(struct fc_uc_backend *b, json_object *jb,
-			 bool numbers, char *err, size_t errlen)
+static int backend_patch(struct fc_uc_backend *b, json_object *jb, bool numbers, char *err,
+			 size_t errlen)
 {
-	static const char *const keys[] = { "resource_name", "resource_type",
-		"resource_id", "vpc_id", "subnet_id" };
-	char **slots[] = { &b->resource_name, &b->resource_type,
-			   &b->resource_id, &b->vpc_id, &b->subnet_id };
+	static const char *const keys[] = { "resource_name", "resource_type", "resource_id",
+					    "vpc_id", "subnet_id" };
+	char **slots[] = { &b->resource_name, &b->resource_type, &b->resource_id, &b->vpc_id,
+			   &b->subnet_id };
 	bool bad = false;
 	int weight = jint(jb, "weight", b->weight, &bad);
 	int enabled = jint(jb, "enabled", b->enabled, &bad);
 	size_t i;
 
-	if (numbers && (!json_object_is_type(jb, json_type_object) || bad ||
-			weight < 0 || weight > 100 ||
-			(enabled != 0 && enabled != 1))) {
-		snprintf(err, errlen, "patch needs an object with weight "
+	if (numbers && (!json_object_is_type(jb, json_type_object) || bad || weight < 0 ||
+			weight > 100 || (enabled != 0 && enabled != 1))) {
+		snprintf(err, errlen,
+			 "patch needs an object with weight "
 			 "0..100 and enabled 0/1");
 		return -1;
 	}
@@ -891,16 +857,12 @@ static json_object *vserver_dump(const struct fc_uc_vserver *v)
 	json_object *pa = json_object_new_array();
 	size_t i, j;
 
-	json_object_object_add(o, "project_id",
-			       json_object_new_string(v->project_id));
+	json_object_object_add(o, "project_id", json_object_new_string(v->project_id));
 	json_object_object_add(o, "region", json_object_new_string(v->region));
 	json_object_object_add(o, "ulb_id", json_object_new_string(v->ulb_id));
-	json_object_object_add(o, "vserver_id",
-			       json_object_new_string(v->vserver_id));
-	json_object_object_add(o, "protocol",
-			       json_object_new_string(v->protocol));
-	json_object_object_add(o, "frontend_port",
-			       json_object_new_int(v->frontend_port));
+	json_object_object_add(o, "vserver_id", json_object_new_string(v->vserver_id));
+	json_object_object_add(o, "protocol", json_object_new_string(v->protocol));
+	json_object_object_add(o, "frontend_port", json_object_new_int(v->frontend_port));
 	for (i = 0; i < v->nb; i++)
 		if (v->b[i].gone_at_ms < 0)
 			json_object_array_add(a, backend_dump(&v->b[i]));
@@ -910,19 +872,13 @@ static json_object *vserver_dump(const struct fc_uc_vserver *v)
 		json_object *po = json_object_new_object();
 		json_object *ids = json_object_new_array();
 
-		json_object_object_add(po, "policy_id",
-				       json_object_new_string(p->id));
-		json_object_object_add(po, "type",
-				       json_object_new_string(p->type));
-		json_object_object_add(po, "match",
-				       json_object_new_string(p->match));
-		json_object_object_add(po, "domain_match_mode",
-				       json_object_new_string(p->mode));
-		json_object_object_add(po, "priority",
-				       json_object_new_int(p->priority));
+		json_object_object_add(po, "policy_id", json_object_new_string(p->id));
+		json_object_object_add(po, "type", json_object_new_string(p->type));
+		json_object_object_add(po, "match", json_object_new_string(p->match));
+		json_object_object_add(po, "domain_match_mode", json_object_new_string(p->mode));
+		json_object_object_add(po, "priority", json_object_new_int(p->priority));
 		for (j = 0; j < p->nb; j++)
-			json_object_array_add(ids,
-					      json_object_new_string(p->bids[j]));
+			json_object_array_add(ids, json_object_new_string(p->bids[j]));
 		json_object_object_add(po, "backend_ids", ids);
 		json_object_array_add(pa, po);
 	}
@@ -930,9 +886,8 @@ static json_object *vserver_dump(const struct fc_uc_vserver *v)
 	return o;
 }
 
-static int control_backend_add(struct fc_uc_vserver *v, json_object *jb,
-			       struct fc_uc_backend **out, char *err,
-			       size_t errlen)
+static int control_backend_add(struct fc_uc_vserver *v, json_object *jb, struct fc_uc_backend **out,
+			       char *err, size_t errlen)
 {
 	const char *ip = jstr(jb, "private_ip"), *id = jstr(jb, "backend_id");
 	bool bad = false;
@@ -941,20 +896,18 @@ static int control_backend_add(struct fc_uc_vserver *v, json_object *jb,
 	int weight = jint(jb, "weight", 1, &bad);
 	struct fc_uc_backend *b;
 
-	if (!json_object_is_type(jb, json_type_object) || !ip || !valid_ip(ip) ||
-	    bad || port < 1 || port > 65535 || (enabled != 0 && enabled != 1) ||
-	    weight < 0 || weight > 100) {
-		snprintf(err, errlen, "backend needs a valid private_ip, port "
+	if (!json_object_is_type(jb, json_type_object) || !ip || !valid_ip(ip) || bad || port < 1 ||
+	    port > 65535 || (enabled != 0 && enabled != 1) || weight < 0 || weight > 100) {
+		snprintf(err, errlen,
+			 "backend needs a valid private_ip, port "
 			 "1..65535, enabled 0/1 and weight 0..100");
 		return -1;
 	}
 	if (id && ulb_bid_taken(v->ulb_id, id, v)) {
-		snprintf(err, errlen, "backend id '%s' already used in %s", id,
-			 v->ulb_id);
+		snprintf(err, errlen, "backend id '%s' already used in %s", id, v->ulb_id);
 		return -1;
 	}
-	b = fc_uc_backend_add(v, id, ip, port, enabled, weight,
-			      jstr(jb, "resource_id"));
+	b = fc_uc_backend_add(v, id, ip, port, enabled, weight, jstr(jb, "resource_id"));
 	if (!b) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -967,8 +920,7 @@ static int control_backend_add(struct fc_uc_vserver *v, json_object *jb,
 	return 0;
 }
 
-static int policy_from_json(struct fc_uc_vserver *v, json_object *jp,
-			    char *err, size_t errlen)
+static int policy_from_json(struct fc_uc_vserver *v, json_object *jp, char *err, size_t errlen)
 {
 	struct fc_uc_policy p = { 0 };
 	json_object *ids;
@@ -1005,16 +957,17 @@ static int policy_from_json(struct fc_uc_vserver *v, json_object *jp,
 		if (!p.bids)
 			goto oom;
 		for (i = 0; i < n; i++) {
-			const char *bid = json_object_get_string(
-				json_object_array_get_idx(ids, i));
+			const char *bid = json_object_get_string(json_object_array_get_idx(ids, i));
 			bool found = false;
 
 			for (j = 0; j < v->nb; j++)
 				if (strcmp(v->b[j].id, bid) == 0)
 					found = true;
 			if (!found) {
-				snprintf(err, errlen, "policy %s: backend '%s' "
-					 "is not in the vserver", pid, bid);
+				snprintf(err, errlen,
+					 "policy %s: backend '%s' "
+					 "is not in the vserver",
+					 pid, bid);
 				goto fail;
 			}
 			p.bids[p.nb] = strdup(bid);
@@ -1045,8 +998,7 @@ fail:
 	return -1;
 }
 
-static int vserver_put(json_object *jv, struct fc_uc_vserver **out,
-		       char *err, size_t errlen)
+static int vserver_put(json_object *jv, struct fc_uc_vserver **out, char *err, size_t errlen)
 {
 	const char *proj = jstr(jv, "project_id"), *ulb = jstr(jv, "ulb_id");
 	const char *vsid = jstr(jv, "vserver_id"), *reg = jstr(jv, "region");
@@ -1057,7 +1009,8 @@ static int vserver_put(json_object *jv, struct fc_uc_vserver **out,
 	size_t i;
 
 	if (!proj || !ulb || !vsid) {
-		snprintf(err, errlen, "vserver needs project_id, ulb_id and "
+		snprintf(err, errlen,
+			 "vserver needs project_id, ulb_id and "
 			 "vserver_id");
 		return -1;
 	}
@@ -1079,23 +1032,20 @@ static int vserver_put(json_object *jv, struct fc_uc_vserver **out,
 	}
 	if ((arr = jarr(jv, "backends"))) {
 		for (i = 0; i < json_object_array_length(arr); i++)
-			if (control_backend_add(&nv,
-						json_object_array_get_idx(arr, i),
-						NULL, err, errlen) < 0)
+			if (control_backend_add(&nv, json_object_array_get_idx(arr, i), NULL, err,
+						errlen) < 0)
 				goto fail_restore;
 	}
 	if ((arr = jarr(jv, "policies"))) {
 		for (i = 0; i < json_object_array_length(arr); i++)
-			if (policy_from_json(&nv,
-					     json_object_array_get_idx(arr, i),
-					     err, errlen) < 0)
+			if (policy_from_json(&nv, json_object_array_get_idx(arr, i), err, errlen) <
+			    0)
 				goto fail_restore;
 	}
 	if (slot) {
 		vserver_release(slot);
 	} else {
-		struct fc_uc_vserver *nvs = realloc(fc_w.vs, (fc_w.nvs + 1) *
-						    sizeof(*nvs));
+		struct fc_uc_vserver *nvs = realloc(fc_w.vs, (fc_w.nvs + 1) * sizeof(*nvs));
 
 		if (!nvs) {
 			snprintf(err, errlen, "out of memory");
@@ -1170,8 +1120,7 @@ static int split_path(char *s, char **parts, int max)
 	int n = 0;
 	char *save = NULL, *t;
 
-	for (t = strtok_r(s, "/", &save); t && n < max;
-	     t = strtok_r(NULL, "/", &save))
+	for (t = strtok_r(s, "/", &save); t && n < max; t = strtok_r(NULL, "/", &save))
 		parts[n++] = t;
 	return t ? -1 : n;
 }
@@ -1265,8 +1214,7 @@ static void control_uc(struct fc_req *r, char **pp, int n, json_object *body)
 		size_t i;
 
 		for (i = 0; i < v->nb; i++)
-			if (strcmp(v->b[i].id, pp[4]) == 0 &&
-			    v->b[i].gone_at_ms < 0)
+			if (strcmp(v->b[i].id, pp[4]) == 0 && v->b[i].gone_at_ms < 0)
 				break;
 		if (i == v->nb)
 			return control_error(r, 404, "no such backend");
@@ -1278,8 +1226,7 @@ static void control_uc(struct fc_req *r, char **pp, int n, json_object *body)
 		size_t i, j;
 
 		for (i = 0; i < v->nb; i++)
-			if (strcmp(v->b[i].id, pp[4]) == 0 &&
-			    v->b[i].gone_at_ms < 0)
+			if (strcmp(v->b[i].id, pp[4]) == 0 && v->b[i].gone_at_ms < 0)
 				break;
 		if (i == v->nb)
 			return control_error(r, 404, "no such backend");
@@ -1339,25 +1286,25 @@ int fc_world_load(json_object *root, char *err, size_t errlen)
 	if (json_object_object_get_ex(root, "hw", &cloud)) {
 		if ((arr = jarr(cloud, "accounts")))
 			for (i = 0; i < json_object_array_length(arr); i++)
-				if (hw_account_put(json_object_array_get_idx(arr, i),
-						   err, errlen) < 0)
+				if (hw_account_put(json_object_array_get_idx(arr, i), err, errlen) <
+				    0)
 					goto out;
 		if ((arr = jarr(cloud, "pools")))
 			for (i = 0; i < json_object_array_length(arr); i++)
-				if (pool_put(json_object_array_get_idx(arr, i),
-					     &p, err, errlen) < 0)
+				if (pool_put(json_object_array_get_idx(arr, i), &p, err, errlen) <
+				    0)
 					goto out;
 	}
 	if (json_object_object_get_ex(root, "uc", &cloud)) {
 		if ((arr = jarr(cloud, "accounts")))
 			for (i = 0; i < json_object_array_length(arr); i++)
-				if (uc_account_put(json_object_array_get_idx(arr, i),
-						   err, errlen) < 0)
+				if (uc_account_put(json_object_array_get_idx(arr, i), err, errlen) <
+				    0)
 					goto out;
 		if ((arr = jarr(cloud, "vservers")))
 			for (i = 0; i < json_object_array_length(arr); i++)
-				if (vserver_put(json_object_array_get_idx(arr, i),
-						&v, err, errlen) < 0)
+				if (vserver_put(json_object_array_get_idx(arr, i), &v, err,
+						errlen) < 0)
 					goto out;
 	}
 	r = 0;
@@ -1381,10 +1328,9 @@ json_object *fc_world_dump(void)
 		json_object *o = json_object_new_object();
 
 		if (fc_w.hwa[i].ak)
-			json_object_object_add(o, "ak",
-				json_object_new_string(fc_w.hwa[i].ak));
+			json_object_object_add(o, "ak", json_object_new_string(fc_w.hwa[i].ak));
 		json_object_object_add(o, "project_id",
-			json_object_new_string(fc_w.hwa[i].project_id));
+				       json_object_new_string(fc_w.hwa[i].project_id));
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(hw, "accounts", a);
@@ -1398,10 +1344,9 @@ json_object *fc_world_dump(void)
 	for (i = 0; i < fc_w.nuca; i++) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "public_key",
-			json_object_new_string(fc_w.uca[i].pub));
+		json_object_object_add(o, "public_key", json_object_new_string(fc_w.uca[i].pub));
 		json_object_object_add(o, "project_id",
-			json_object_new_string(fc_w.uca[i].project_id));
+				       json_object_new_string(fc_w.uca[i].project_id));
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(uc, "accounts", a);

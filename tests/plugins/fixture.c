@@ -16,11 +16,13 @@
 #define FIXTURE_NAME "fixture"
 #endif
 
-__attribute__((unused)) static const struct lbr_key_spec keys[] = { { "pool_id", LBR_KEY_REQUIRED | LBR_KEY_ID, "test" },
-					    { NULL, 0, NULL } };
+__attribute__((unused)) static const struct lbr_key_spec keys[] = {
+	{ "pool_id", LBR_KEY_REQUIRED | LBR_KEY_ID, "test" }, { NULL, 0, NULL }
+};
 
-__attribute__((unused)) static int f_open(const struct lbr_host *host, const struct lbr_kv *cfg, size_t n, void **out,
-		  struct lbr_instance_info *info, char *err, size_t errlen)
+__attribute__((unused)) static int f_open(const struct lbr_host *host, const struct lbr_kv *cfg,
+					  size_t n, void **out, struct lbr_instance_info *info,
+					  char *err, size_t errlen)
 {
 	(void)host;
 	(void)cfg;
@@ -40,7 +42,8 @@ __attribute__((unused)) static void f_close(void *p)
 	(void)p;
 }
 
-__attribute__((unused)) static int f_check(void *p, const struct lbr_target *t, char *err, size_t errlen)
+__attribute__((unused)) static int f_check(void *p, const struct lbr_target *t, char *err,
+					   size_t errlen)
 {
 	(void)p;
 	(void)t;
@@ -49,8 +52,9 @@ __attribute__((unused)) static int f_check(void *p, const struct lbr_target *t, 
 	return 0;
 }
 
-__attribute__((unused)) static int f_list(void *p, struct lbr_call *c, const struct lbr_target *t, const char *cursor,
-		  struct lbr_obs *obs, char *next, size_t nlen, struct lbr_call_result *res)
+__attribute__((unused)) static int f_list(void *p, struct lbr_call *c, const struct lbr_target *t,
+					  const char *cursor, struct lbr_obs *obs, char *next,
+					  size_t nlen, struct lbr_call_result *res)
 {
 	(void)p;
 	(void)c;
@@ -65,7 +69,8 @@ __attribute__((unused)) static int f_list(void *p, struct lbr_call *c, const str
 
 __attribute__((unused)) static int f_remove(void *p, struct lbr_call *c, const struct lbr_target *t,
 					    const struct lbr_member_ref *m, size_t n,
-					    struct lbr_item_result *items, struct lbr_call_result *res)
+					    struct lbr_item_result *items,
+					    struct lbr_call_result *res)
 {
 	size_t i;
 
@@ -139,11 +144,11 @@ static const struct lbr_provider desc = {
 #endif /* FIXTURE_ABI1 */
 
 #ifndef FIXTURE_NO_ENTRY
-__attribute__((visibility("default"))) const struct lbr_provider *
-lbr_provider_entry(uint32_t major, uint32_t minor);
+__attribute__((visibility("default"))) const struct lbr_provider *lbr_provider_entry(
+	uint32_t major, uint32_t minor);
 
-__attribute__((visibility("default"))) const struct lbr_provider *
-lbr_provider_entry(uint32_t major, uint32_t minor)
+__attribute__((visibility("default"))) const struct lbr_provider *lbr_provider_entry(uint32_t major,
+										     uint32_t minor)
 {
 	(void)major;
 	(void)minor;

@@ -107,11 +107,11 @@ static const struct lbr_provider desc = {
 	.remove_members = fg_remove,
 };
 
-__attribute__((visibility("default"))) const struct lbr_provider *
-lbr_provider_entry(uint32_t major, uint32_t minor);
+__attribute__((visibility("default"))) const struct lbr_provider *lbr_provider_entry(
+	uint32_t major, uint32_t minor);
 
-__attribute__((visibility("default"))) const struct lbr_provider *
-lbr_provider_entry(uint32_t major, uint32_t minor)
+__attribute__((visibility("default"))) const struct lbr_provider *lbr_provider_entry(uint32_t major,
+										     uint32_t minor)
 {
 	(void)major;
 	(void)minor;

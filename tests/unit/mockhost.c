@@ -124,8 +124,7 @@ void mock_reset(void)
 	last_log[0] = '\0';
 }
 
-void mock_push_response(long status, const char *body,
-			const char *const *headers)
+void mock_push_response(long status, const char *body, const char *const *headers)
 {
 	struct canned *c;
 
@@ -150,8 +149,14 @@ void mock_push_transport_error(int rc, const char *msg)
 	c->errmsg = xstrdup(msg ? msg : "transport error");
 }
 
-void mock_set_now(int64_t t) { now_value = t; }
-void mock_set_obs_fail(int fail) { obs_fail = fail; }
+void mock_set_now(int64_t t)
+{
+	now_value = t;
+}
+void mock_set_obs_fail(int fail)
+{
+	obs_fail = fail;
+}
 
 static int m_http(struct lbr_call *call, const struct lbr_http_request *req,
 		  struct lbr_http_response *resp, char *err, size_t errlen)
@@ -207,8 +212,7 @@ static int m_http(struct lbr_call *call, const struct lbr_http_request *req,
 	return 0;
 }
 
-static const char *m_http_header(const struct lbr_http_response *resp,
-				 const char *name)
+static const char *m_http_header(const struct lbr_http_response *resp, const char *name)
 {
 	const struct mock_resp_priv *priv = resp->priv;
 	size_t i, len = strlen(name);
@@ -345,10 +349,22 @@ static const struct lbr_host the_host = {
 	.url_decode = m_url_decode,
 };
 
-const struct lbr_host *mock_host(void) { return &the_host; }
-struct lbr_call *mock_call(void) { return (struct lbr_call *)&the_host; }
-struct lbr_obs *mock_obs(void) { return (struct lbr_obs *)&the_host; }
-size_t mock_n_requests(void) { return n_requests; }
+const struct lbr_host *mock_host(void)
+{
+	return &the_host;
+}
+struct lbr_call *mock_call(void)
+{
+	return (struct lbr_call *)&the_host;
+}
+struct lbr_obs *mock_obs(void)
+{
+	return (struct lbr_obs *)&the_host;
+}
+size_t mock_n_requests(void)
+{
+	return n_requests;
+}
 const struct mock_request *mock_request_at(size_t i)
 {
 	return i < n_requests ? &requests[i] : NULL;
@@ -373,15 +389,27 @@ const char *mock_request_header(size_t i, const char *name)
 	return NULL;
 }
 
-size_t mock_n_members(void) { return n_members; }
+size_t mock_n_members(void)
+{
+	return n_members;
+}
 const struct mock_member *mock_member_at(size_t i)
 {
 	return i < n_members ? &members[i] : NULL;
 }
-size_t mock_n_rules(void) { return n_rules; }
+size_t mock_n_rules(void)
+{
+	return n_rules;
+}
 const struct mock_rule *mock_rule_at(size_t i)
 {
 	return i < n_rules ? &rules[i] : NULL;
 }
-size_t mock_n_logs(void) { return n_logs; }
-const char *mock_last_log(void) { return last_log; }
+size_t mock_n_logs(void)
+{
+	return n_logs;
+}
+const char *mock_last_log(void)
+{
+	return last_log;
+}

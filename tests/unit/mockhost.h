@@ -17,9 +17,9 @@
 struct mock_request {
 	char *method;
 	char *url;
-	char **headers;  /* "Name: value", n_headers of them */
+	char **headers; /* "Name: value", n_headers of them */
 	size_t n_headers;
-	char *body;      /* NUL-terminated copy, NULL when none */
+	char *body; /* NUL-terminated copy, NULL when none */
 	size_t body_len;
 };
 
@@ -50,8 +50,7 @@ struct lbr_obs *mock_obs(void);
 
 /* Queue the answer to the next http() call.  headers: NULL-terminated
  * "Name: value" list or NULL. */
-void mock_push_response(long status, const char *body,
-			const char *const *headers);
+void mock_push_response(long status, const char *body, const char *const *headers);
 /* Queue a transport failure: http() returns rc (negative) with msg. */
 void mock_push_transport_error(int rc, const char *msg);
 /* Value returned by host->now(). */

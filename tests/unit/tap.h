@@ -12,10 +12,12 @@
 static int tap_n;
 static int tap_failed;
 
-static inline void tap_plan(int n) { printf("1..%d\n", n); }
+static inline void tap_plan(int n)
+{
+	printf("1..%d\n", n);
+}
 
-static inline int tap_ok(int cond, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static inline int tap_ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline int tap_ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
@@ -33,20 +35,20 @@ static inline int tap_ok(int cond, const char *fmt, ...)
 }
 
 /* Compare two strings; print both on mismatch. */
-#define tap_is_str(got, want, ...)                                           \
-	do {                                                                 \
-		const char *g_ = (got), *w_ = (want);                        \
-		int c_ = (g_ && w_ && strcmp(g_, w_) == 0) || (!g_ && !w_);  \
-		if (!tap_ok(c_, __VA_ARGS__))                                \
-			printf("#   got:  '%s'\n#   want: '%s'\n",           \
-			       g_ ? g_ : "(null)", w_ ? w_ : "(null)");      \
+#define tap_is_str(got, want, ...)                                                     \
+	do {                                                                           \
+		const char *g_ = (got), *w_ = (want);                                  \
+		int c_ = (g_ && w_ && strcmp(g_, w_) == 0) || (!g_ && !w_);            \
+		if (!tap_ok(c_, __VA_ARGS__))                                          \
+			printf("#   got:  '%s'\n#   want: '%s'\n", g_ ? g_ : "(null)", \
+			       w_ ? w_ : "(null)");                                    \
 	} while (0)
 
-#define tap_is_int(got, want, ...)                                           \
-	do {                                                                 \
-		long long g_ = (long long)(got), w_ = (long long)(want);     \
-		if (!tap_ok(g_ == w_, __VA_ARGS__))                          \
-			printf("#   got:  %lld\n#   want: %lld\n", g_, w_);  \
+#define tap_is_int(got, want, ...)                                          \
+	do {                                                                \
+		long long g_ = (long long)(got), w_ = (long long)(want);    \
+		if (!tap_ok(g_ == w_, __VA_ARGS__))                         \
+			printf("#   got:  %lld\n#   want: %lld\n", g_, w_); \
 	} while (0)
 
 /* Print the plan at the end (when the count is not known in advance) and

@@ -49,26 +49,21 @@ static enum lbr_outcome effective(const struct lbr_call_result *res)
 	return res->outcome == LBR_OUT_OK ? last_item.outcome : res->outcome;
 }
 
-static int rm1(void *prov, const struct lbr_member_ref *m,
-	       struct lbr_call_result *res)
+static int rm1(void *prov, const struct lbr_member_ref *m, struct lbr_call_result *res)
 {
 	memset(&last_item, 0x5a, sizeof(last_item));
-	return P->remove_members(prov, mock_call(), &target_ref, m, 1,
-				 &last_item, res);
+	return P->remove_members(prov, mock_call(), &target_ref, m, 1, &last_item, res);
 }
 
 static int drain1(void *prov, const struct lbr_member_ref *m, int drain,
 		  struct lbr_call_result *res)
 {
 	memset(&last_item, 0x5a, sizeof(last_item));
-	return P->drain_members(prov, mock_call(), &target_ref, m, 1, drain,
-				&last_item, res);
+	return P->drain_members(prov, mock_call(), &target_ref, m, 1, drain, &last_item, res);
 }
 
-
 /* Fail if a secret is in the result or in the plugin's last log line. */
-static void check_no_secret(const struct lbr_call_result *res,
-			    const char *what)
+static void check_no_secret(const struct lbr_call_result *res, const char *what)
 {
 	const char *secrets[] = { SK, TOKEN, AK };
 	const char *log = mock_last_log();
@@ -76,10 +71,8 @@ static void check_no_secret(const struct lbr_call_result *res,
 	int clean = 1;
 
 	for (i = 0; i < 3; i++) {
-		if (strstr(res->message, secrets[i]) ||
-		    strstr(res->code, secrets[i]) ||
-		    strstr(res->request_id, secrets[i]) ||
-		    (log && strstr(log, secrets[i])))
+		if (strstr(res->message, secrets[i]) || strstr(res->code, secrets[i]) ||
+		    strstr(res->request_id, secrets[i]) || (log && strstr(log, secrets[i])))
 			clean = 0;
 	}
 	tap_ok(clean, "%s: no secret in result or log", what);
@@ -129,17 +122,13 @@ static void test_entry(void)
 	tap_is_int(P->abi_major, 2, "abi major");
 	tap_is_int(P->abi_minor, 0, "abi minor");
 	tap_is_int(P->struct_size, sizeof(struct lbr_provider), "struct size");
-	tap_ok(P->caps == (LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT |
-			   LBR_CAP_COOPERATIVE),
+	tap_ok(P->caps == (LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT | LBR_CAP_COOPERATIVE),
 	       "caps = drain + create + weight + cooperative");
-	tap_ok(P->drain_members && P->list_page && P->remove_members &&
-		       P->create_members && P->set_weights &&
-		       P->open && P->close && P->check_target &&
-		       !P->update_rule,
+	tap_ok(P->drain_members && P->list_page && P->remove_members && P->create_members &&
+		       P->set_weights && P->open && P->close && P->check_target && !P->update_rule,
 	       "operations present, update_rule absent");
 	for (k = P->pool_keys; k->name; k++)
-		if (strcmp(k->name, "pool_id") == 0 &&
-		    k->flags == (LBR_KEY_REQUIRED | LBR_KEY_ID))
+		if (strcmp(k->name, "pool_id") == 0 && k->flags == (LBR_KEY_REQUIRED | LBR_KEY_ID))
 			have_pool_id = 1;
 	tap_ok(have_pool_id, "pool_id is a required id key");
 	for (k = P->provider_keys; k->name; k++)
@@ -154,16 +143,14 @@ static void test_entry(void)
 
 		snprintf(path, sizeof(path), "%s/huaweicloud.so", dir);
 		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-		tap_ok(h != NULL, "plugin .so loads (%s)",
-		       h ? path : dlerror());
+		tap_ok(h != NULL, "plugin .so loads (%s)", h ? path : dlerror());
 		if (h) {
 			lbr_provider_entry_fn fn;
 
 			*(void **)&fn = dlsym(h, LBR_PROVIDER_ENTRY);
 			tap_ok(fn && strcmp(fn(2, 0)->name, "huaweicloud") == 0,
 			       ".so exports lbr_provider_entry");
-			tap_ok(!dlsym(h, "lbr_hw_sign") &&
-				       !dlsym(h, "lbr_hw_parse_error"),
+			tap_ok(!dlsym(h, "lbr_hw_sign") && !dlsym(h, "lbr_hw_parse_error"),
 			       ".so hides its internal functions");
 			dlclose(h);
 		}
@@ -181,84 +168,132 @@ static void test_open_errors(void)
 {
 	static const struct bad_cfg bad[] = {
 		{ "no project_id",
-		  { { "region", "cn-north-4" }, { "token", TOKEN } }, 2,
+		  { { "region", "cn-north-4" }, { "token", TOKEN } },
+		  2,
 		  "project_id" },
 		{ "bad project_id",
-		  { { "project_id", "a/b" }, { "region", "r" },
-		    { "token", TOKEN } }, 3, "project_id" },
+		  { { "project_id", "a/b" }, { "region", "r" }, { "token", TOKEN } },
+		  3,
+		  "project_id" },
 		{ "no credentials",
-		  { { "project_id", PROJ }, { "region", "r" } }, 2,
+		  { { "project_id", PROJ }, { "region", "r" } },
+		  2,
 		  "access_key and secret_key, or token" },
 		{ "access_key alone",
-		  { { "project_id", PROJ }, { "region", "r" },
-		    { "access_key", AK } }, 3, "secret_key" },
+		  { { "project_id", PROJ }, { "region", "r" }, { "access_key", AK } },
+		  3,
+		  "secret_key" },
 		{ "secret_key alone",
-		  { { "project_id", PROJ }, { "region", "r" },
-		    { "secret_key", SK } }, 3, "access_key" },
+		  { { "project_id", PROJ }, { "region", "r" }, { "secret_key", SK } },
+		  3,
+		  "access_key" },
 		{ "both methods",
-		  { { "project_id", PROJ }, { "region", "r" },
-		    { "access_key", AK }, { "secret_key", SK },
-		    { "token", TOKEN } }, 5, "not both" },
+		  { { "project_id", PROJ },
+		    { "region", "r" },
+		    { "access_key", AK },
+		    { "secret_key", SK },
+		    { "token", TOKEN } },
+		  5,
+		  "not both" },
 		{ "no region nor endpoint",
-		  { { "project_id", PROJ }, { "token", TOKEN } }, 2,
+		  { { "project_id", PROJ }, { "token", TOKEN } },
+		  2,
 		  "region" },
 		{ "bad region",
-		  { { "project_id", PROJ }, { "region", "cn north/4" },
-		    { "token", TOKEN } }, 3, "region" },
+		  { { "project_id", PROJ }, { "region", "cn north/4" }, { "token", TOKEN } },
+		  3,
+		  "region" },
 		{ "endpoint with a path",
-		  { { "project_id", PROJ }, { "endpoint", "https://h.example/v2" },
-		    { "token", TOKEN } }, 3, "no path" },
+		  { { "project_id", PROJ },
+		    { "endpoint", "https://h.example/v2" },
+		    { "token", TOKEN } },
+		  3,
+		  "no path" },
 		{ "endpoint with a query",
-		  { { "project_id", PROJ }, { "endpoint", "https://h.example?x" },
-		    { "token", TOKEN } }, 3, "no path" },
+		  { { "project_id", PROJ },
+		    { "endpoint", "https://h.example?x" },
+		    { "token", TOKEN } },
+		  3,
+		  "no path" },
 		{ "endpoint not http(s)",
-		  { { "project_id", PROJ }, { "endpoint", "ftp://h.example" },
-		    { "token", TOKEN } }, 3, "https://" },
+		  { { "project_id", PROJ }, { "endpoint", "ftp://h.example" }, { "token", TOKEN } },
+		  3,
+		  "https://" },
 		{ "endpoint port out of range",
 		  { { "project_id", PROJ },
 		    { "endpoint", "https://h.example:70000" },
-		    { "token", TOKEN } }, 3, "port" },
+		    { "token", TOKEN } },
+		  3,
+		  "port" },
 		{ "endpoint with empty port",
-		  { { "project_id", PROJ }, { "endpoint", "https://h.example:" },
-		    { "token", TOKEN } }, 3, "port" },
+		  { { "project_id", PROJ },
+		    { "endpoint", "https://h.example:" },
+		    { "token", TOKEN } },
+		  3,
+		  "port" },
 		{ "endpoint with user info",
 		  { { "project_id", PROJ },
 		    { "endpoint", "https://u:" SK "@h.example" },
-		    { "token", TOKEN } }, 3, "user information" },
+		    { "token", TOKEN } },
+		  3,
+		  "user information" },
 		{ "endpoint without host",
-		  { { "project_id", PROJ }, { "endpoint", "https://" },
-		    { "token", TOKEN } }, 3, "host" },
+		  { { "project_id", PROJ }, { "endpoint", "https://" }, { "token", TOKEN } },
+		  3,
+		  "host" },
 		{ "page_size 0",
-		  { { "project_id", PROJ }, { "region", "r" },
-		    { "token", TOKEN }, { "page_size", "0" } }, 4, "page_size" },
+		  { { "project_id", PROJ },
+		    { "region", "r" },
+		    { "token", TOKEN },
+		    { "page_size", "0" } },
+		  4,
+		  "page_size" },
 		{ "page_size 2001",
-		  { { "project_id", PROJ }, { "region", "r" },
-		    { "token", TOKEN }, { "page_size", "2001" } }, 4,
+		  { { "project_id", PROJ },
+		    { "region", "r" },
+		    { "token", TOKEN },
+		    { "page_size", "2001" } },
+		  4,
 		  "1..2000" },
 		{ "page_size not a number",
-		  { { "project_id", PROJ }, { "region", "r" },
-		    { "token", TOKEN }, { "page_size", "12x" } }, 4,
+		  { { "project_id", PROJ },
+		    { "region", "r" },
+		    { "token", TOKEN },
+		    { "page_size", "12x" } },
+		  4,
 		  "page_size" },
 		{ "unknown key",
-		  { { "project_id", PROJ }, { "region", "r" },
-		    { "token", TOKEN }, { "regoin", "r" } }, 4, "regoin" },
+		  { { "project_id", PROJ },
+		    { "region", "r" },
+		    { "token", TOKEN },
+		    { "regoin", "r" } },
+		  4,
+		  "regoin" },
 		{ "duplicate key",
-		  { { "project_id", PROJ }, { "region", "r" },
-		    { "token", TOKEN }, { "region", "r2" } }, 4,
+		  { { "project_id", PROJ },
+		    { "region", "r" },
+		    { "token", TOKEN },
+		    { "region", "r2" } },
+		  4,
 		  "more than once" },
 		{ "empty secret",
-		  { { "project_id", PROJ }, { "region", "r" },
-		    { "token", "" } }, 3, "'token' is empty" },
+		  { { "project_id", PROJ }, { "region", "r" }, { "token", "" } },
+		  3,
+		  "'token' is empty" },
 		{ "api v1",
-		  { { "project_id", PROJ }, { "region", "r" },
-		    { "token", TOKEN }, { "api", "v1" } }, 4,
+		  { { "project_id", PROJ }, { "region", "r" }, { "token", TOKEN }, { "api", "v1" } },
+		  4,
 		  "api 'v1' must be v2 or v3" },
 		{ "api V3 (case)",
-		  { { "project_id", PROJ }, { "region", "r" },
-		    { "token", TOKEN }, { "api", "V3" } }, 4, "v2 or v3" },
+		  { { "project_id", PROJ }, { "region", "r" }, { "token", TOKEN }, { "api", "V3" } },
+		  4,
+		  "v2 or v3" },
 		{ "timeout is the core's",
-		  { { "project_id", PROJ }, { "region", "r" },
-		    { "token", TOKEN }, { "timeout", "5" } }, 4,
+		  { { "project_id", PROJ },
+		    { "region", "r" },
+		    { "token", TOKEN },
+		    { "timeout", "5" } },
+		  4,
 		  "unknown key 'timeout'" },
 	};
 	size_t i;
@@ -267,15 +302,13 @@ static void test_open_errors(void)
 		char err[256] = "";
 		void *prov = (void *)1;
 		struct lbr_instance_info info = { .struct_size = sizeof(info) };
-		int r = P->open(mock_host(), bad[i].kv, bad[i].n, &prov, &info,
-				err, sizeof(err));
+		int r = P->open(mock_host(), bad[i].kv, bad[i].n, &prov, &info, err, sizeof(err));
 
 		tap_ok(r < 0 && prov == NULL, "open refuses: %s", bad[i].what);
-		tap_ok(strstr(err, bad[i].must_say) != NULL,
-		       "%s: error says '%s' (got '%s')", bad[i].what,
-		       bad[i].must_say, err);
-		tap_ok(!strstr(err, SK) && !strstr(err, TOKEN),
-		       "%s: error holds no secret", bad[i].what);
+		tap_ok(strstr(err, bad[i].must_say) != NULL, "%s: error says '%s' (got '%s')",
+		       bad[i].what, bad[i].must_say, err);
+		tap_ok(!strstr(err, SK) && !strstr(err, TOKEN), "%s: error holds no secret",
+		       bad[i].what);
 	}
 
 	/* Keys the core handles itself are neither declared nor passed. */
@@ -304,21 +337,18 @@ static void test_check_target(void)
 		   "check_target accepts a valid pool_id");
 	t = (struct lbr_target){ "web", bad_kv, 1, 0, NULL, 0 };
 	err[0] = '\0';
-	tap_ok(P->check_target(NULL, &t, err, sizeof(err)) < 0 &&
-		       strstr(err, "pool_id"),
+	tap_ok(P->check_target(NULL, &t, err, sizeof(err)) < 0 && strstr(err, "pool_id"),
 	       "check_target refuses a malformed pool_id (%s)", err);
 	t = (struct lbr_target){ "web", no_kv, 1, 0, NULL, 0 };
 	err[0] = '\0';
-	tap_ok(P->check_target(NULL, &t, err, sizeof(err)) < 0 &&
-		       strstr(err, "missing"),
+	tap_ok(P->check_target(NULL, &t, err, sizeof(err)) < 0 && strstr(err, "missing"),
 	       "check_target refuses a missing pool_id (%s)", err);
 }
 
 /* Recompute the signature of request i from what the test expects the
  * request to be, and compare with the Authorization header sent. */
-static void verify_signature(size_t i, const char *method, const char *host,
-			     const char *path, const struct lbr_kv *q,
-			     size_t nq, const char *body, const char *what)
+static void verify_signature(size_t i, const char *method, const char *host, const char *path,
+			     const struct lbr_kv *q, size_t nq, const char *body, const char *what)
 {
 	struct lbr_kv hdrs[4];
 	struct lbr_hw_sign_input in = { 0 };
@@ -328,8 +358,7 @@ static void verify_signature(size_t i, const char *method, const char *host,
 	size_t n = 0;
 
 	if (body)
-		hdrs[n++] = (struct lbr_kv){ "content-type",
-					     "application/json" };
+		hdrs[n++] = (struct lbr_kv){ "content-type", "application/json" };
 	hdrs[n++] = (struct lbr_kv){ "host", host };
 	hdrs[n++] = (struct lbr_kv){ "x-project-id", PROJ };
 	hdrs[n++] = (struct lbr_kv){ "x-sdk-date", date ? date : "" };
@@ -348,8 +377,7 @@ static void verify_signature(size_t i, const char *method, const char *host,
 		tap_ok(0, "%s: recompute signature", what);
 		return;
 	}
-	tap_is_str(auth, sig.authorization, "%s: Authorization verifies",
-		   what);
+	tap_is_str(auth, sig.authorization, "%s: Authorization verifies", what);
 	lbr_hw_signature_release(&sig);
 }
 
@@ -369,8 +397,8 @@ static void test_list_request(void)
 	tap_ok(prov != NULL, "open with AK/SK and region");
 	mock_push_response(200, "{\"members\":[]}", hdrs);
 	strcpy(next, "junk");
-	tap_is_int(P->list_page(prov, mock_call(), &target, "", mock_obs(),
-				next, sizeof(next), &res),
+	tap_is_int(P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next),
+				&res),
 		   0, "list_page returns 0");
 	tap_is_int(res.outcome, LBR_OUT_OK, "empty page is OK");
 	tap_is_str(next, "", "empty page is the last one");
@@ -381,26 +409,22 @@ static void test_list_request(void)
 	rq = mock_request_at(0);
 	tap_is_str(rq->method, "GET", "list: method");
 	tap_is_str(rq->url,
-		   "https://elb.cn-north-4.myhuaweicloud.com/v2/" PROJ
-		   "/elb/pools/" POOL "/members?limit=2000",
+		   "https://elb.cn-north-4.myhuaweicloud.com/v2/" PROJ "/elb/pools/" POOL
+		   "/members?limit=2000",
 		   "list: URL with default endpoint and limit only");
 	tap_ok(rq->body == NULL, "list: no body");
 	tap_is_str(mock_request_header(0, "X-Sdk-Date"), "20240513T093015Z",
 		   "list: X-Sdk-Date from host->now()");
-	tap_is_str(mock_request_header(0, "X-Project-Id"), PROJ,
-		   "list: X-Project-Id");
-	tap_is_str(mock_request_header(0, "Accept"), "application/json",
-		   "list: Accept");
-	tap_ok(!mock_request_header(0, "Content-Type"),
-	       "list: no Content-Type without a body");
-	tap_ok(!mock_request_header(0, "X-Auth-Token"),
-	       "list: no token header with AK/SK");
-	tap_ok(!mock_request_header(0, "Host"),
-	       "list: Host left to the transport");
+	tap_is_str(mock_request_header(0, "X-Project-Id"), PROJ, "list: X-Project-Id");
+	tap_is_str(mock_request_header(0, "Accept"), "application/json", "list: Accept");
+	tap_ok(!mock_request_header(0, "Content-Type"), "list: no Content-Type without a body");
+	tap_ok(!mock_request_header(0, "X-Auth-Token"), "list: no token header with AK/SK");
+	tap_ok(!mock_request_header(0, "Host"), "list: Host left to the transport");
 	{
 		const char *a = mock_request_header(0, "Authorization");
 
-		tap_ok(a && strncmp(a, "SDK-HMAC-SHA256 Access=" AK
+		tap_ok(a && strncmp(a,
+				    "SDK-HMAC-SHA256 Access=" AK
 				    ", SignedHeaders=host;x-project-id;"
 				    "x-sdk-date, Signature=",
 				    strlen("SDK-HMAC-SHA256 Access=" AK
@@ -409,8 +433,7 @@ static void test_list_request(void)
 		       "list: Authorization shape and signed headers");
 	}
 	verify_signature(0, "GET", "elb.cn-north-4.myhuaweicloud.com",
-			 "/v2/" PROJ "/elb/pools/" POOL "/members", q, 1,
-			 NULL, "list");
+			 "/v2/" PROJ "/elb/pools/" POOL "/members", q, 1, NULL, "list");
 	check_no_secret(&res, "list ok");
 	P->close(prov);
 
@@ -420,15 +443,12 @@ static void test_list_request(void)
 	mock_set_now(NOW);
 	prov = open_aksk("https://ELB.example.test:443/", NULL);
 	mock_push_response(200, "{\"members\":[]}", NULL);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
 	tap_is_str(mock_request_at(0)->url,
-		   "https://ELB.example.test/v2/" PROJ "/elb/pools/" POOL
-		   "/members?limit=2000",
+		   "https://ELB.example.test/v2/" PROJ "/elb/pools/" POOL "/members?limit=2000",
 		   "default port 443 and trailing slash dropped");
-	verify_signature(0, "GET", "ELB.example.test",
-			 "/v2/" PROJ "/elb/pools/" POOL "/members", q, 1,
-			 NULL, "port 443");
+	verify_signature(0, "GET", "ELB.example.test", "/v2/" PROJ "/elb/pools/" POOL "/members", q,
+			 1, NULL, "port 443");
 	tap_is_str(res.request_id, "", "no request id when none sent");
 	P->close(prov);
 
@@ -437,15 +457,12 @@ static void test_list_request(void)
 	mock_set_now(NOW);
 	prov = open_aksk("http://127.0.0.1:8443", NULL);
 	mock_push_response(200, "{\"members\":[]}", NULL);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
 	tap_is_str(mock_request_at(0)->url,
-		   "http://127.0.0.1:8443/v2/" PROJ "/elb/pools/" POOL
-		   "/members?limit=2000",
+		   "http://127.0.0.1:8443/v2/" PROJ "/elb/pools/" POOL "/members?limit=2000",
 		   "http endpoint with port");
-	verify_signature(0, "GET", "127.0.0.1:8443",
-			 "/v2/" PROJ "/elb/pools/" POOL "/members", q, 1,
-			 NULL, "port 8443");
+	verify_signature(0, "GET", "127.0.0.1:8443", "/v2/" PROJ "/elb/pools/" POOL "/members", q,
+			 1, NULL, "port 8443");
 	P->close(prov);
 
 	mock_reset();
@@ -453,14 +470,11 @@ static void test_list_request(void)
 	prov = open_aksk("http://[::1]:9000", NULL);
 	tap_ok(prov != NULL, "IPv6 literal endpoint accepted");
 	mock_push_response(200, "{\"members\":[]}", NULL);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
 	tap_is_str(mock_request_at(0)->url,
-		   "http://[::1]:9000/v2/" PROJ "/elb/pools/" POOL
-		   "/members?limit=2000",
+		   "http://[::1]:9000/v2/" PROJ "/elb/pools/" POOL "/members?limit=2000",
 		   "IPv6 endpoint URL");
-	verify_signature(0, "GET", "[::1]:9000",
-			 "/v2/" PROJ "/elb/pools/" POOL "/members", q, 1,
+	verify_signature(0, "GET", "[::1]:9000", "/v2/" PROJ "/elb/pools/" POOL "/members", q, 1,
 			 NULL, "IPv6");
 	P->close(prov);
 }
@@ -485,43 +499,36 @@ static void test_paging(void)
 			   "{\"id\":\"" M2 "\",\"address\":\"2001:db8::5\","
 			   "\"protocol_port\":8080,\"weight\":0}]}",
 			   NULL);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
 	tap_is_int(res.outcome, LBR_OUT_OK, "page 1 OK");
 	tap_is_str(next, M2, "full page: cursor = last id");
 	tap_is_str(mock_request_at(0)->url,
-		   "https://elb.example.test/v2/" PROJ "/elb/pools/" POOL
-		   "/members?limit=2",
+		   "https://elb.example.test/v2/" PROJ "/elb/pools/" POOL "/members?limit=2",
 		   "page 1 URL: limit only");
 	tap_is_int(mock_n_members(), 2, "page 1: two members observed");
 	m = mock_member_at(0);
-	tap_ok(m && strcmp(m->id, M1) == 0 &&
-		       strcmp(m->address, "10.0.0.11") == 0 &&
+	tap_ok(m && strcmp(m->id, M1) == 0 && strcmp(m->address, "10.0.0.11") == 0 &&
 		       m->port == 80 && m->weight == 1 && m->enabled == -1,
 	       "member 1: id, address, port, weight, enabled unknown");
 	m = mock_member_at(1);
-	tap_ok(m && strcmp(m->address, "2001:db8::5") == 0 &&
-		       m->port == 8080 && m->weight == 0,
+	tap_ok(m && strcmp(m->address, "2001:db8::5") == 0 && m->port == 8080 && m->weight == 0,
 	       "member 2: IPv6 address, weight 0");
 
 	mock_push_response(200,
 			   "{\"members\":[{\"id\":\"" M3 "\",\"address\":"
 			   "\"10.0.0.13\",\"protocol_port\":443}]}",
 			   NULL);
-	P->list_page(prov, mock_call(), &target, next, mock_obs(), next,
-		     sizeof(next), &res);
+	P->list_page(prov, mock_call(), &target, next, mock_obs(), next, sizeof(next), &res);
 	tap_is_int(res.outcome, LBR_OUT_OK, "page 2 OK");
 	tap_is_str(next, "", "short page: last page");
 	tap_is_str(mock_request_at(1)->url,
 		   "https://elb.example.test/v2/" PROJ "/elb/pools/" POOL
 		   "/members?limit=2&marker=" M2,
 		   "page 2 URL: limit and marker, sorted as signed");
-	verify_signature(1, "GET", "elb.example.test",
-			 "/v2/" PROJ "/elb/pools/" POOL "/members", q2, 2,
-			 NULL, "page 2");
+	verify_signature(1, "GET", "elb.example.test", "/v2/" PROJ "/elb/pools/" POOL "/members",
+			 q2, 2, NULL, "page 2");
 	tap_is_int(mock_n_members(), 3, "three members in all");
-	tap_is_int(mock_member_at(2)->weight, -1,
-		   "absent weight is unknown (-1)");
+	tap_is_int(mock_member_at(2)->weight, -1, "absent weight is unknown (-1)");
 
 	/* A server that ignores the marker returns the same page again. */
 	mock_push_response(200,
@@ -531,10 +538,8 @@ static void test_paging(void)
 			   "\"protocol_port\":80}]}",
 			   NULL);
 	strcpy(next, "x");
-	P->list_page(prov, mock_call(), &target, M2, mock_obs(), next,
-		     sizeof(next), &res);
-	tap_is_int(res.outcome, LBR_OUT_INVALID,
-		   "page ending at the marker again is refused");
+	P->list_page(prov, mock_call(), &target, M2, mock_obs(), next, sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "page ending at the marker again is refused");
 	tap_ok(strstr(res.message, "did not advance") != NULL,
 	       "message says paging did not advance (%s)", res.message);
 	tap_is_str(next, "", "no cursor on failure");
@@ -543,12 +548,10 @@ static void test_paging(void)
 	{
 		size_t before = mock_n_requests();
 
-		P->list_page(prov, mock_call(), &target, "a&b=c", mock_obs(),
-			     next, sizeof(next), &res);
-		tap_is_int(res.outcome, LBR_OUT_INVALID,
-			   "malformed cursor refused");
-		tap_is_int(mock_n_requests(), before,
-			   "no request with a malformed cursor");
+		P->list_page(prov, mock_call(), &target, "a&b=c", mock_obs(), next, sizeof(next),
+			     &res);
+		tap_is_int(res.outcome, LBR_OUT_INVALID, "malformed cursor refused");
+		tap_is_int(mock_n_requests(), before, "no request with a malformed cursor");
 	}
 	P->close(prov);
 }
@@ -563,17 +566,13 @@ struct bad_page {
 static void test_bad_pages(void)
 {
 	static const struct bad_page pages[] = {
-		{ "truncated JSON",
-		  "{\"members\":[{\"id\":\"" M1 "\",\"addr", LBR_OUT_TRANSIENT,
+		{ "truncated JSON", "{\"members\":[{\"id\":\"" M1 "\",\"addr", LBR_OUT_TRANSIENT,
 		  "response is not valid JSON (truncated?)" },
 		{ "empty body", "", LBR_OUT_TRANSIENT, "not valid JSON" },
-		{ "HTML", "<html>oops</html>", LBR_OUT_TRANSIENT,
-		  "not valid JSON" },
-		{ "trailing garbage", "{\"members\":[]} x", LBR_OUT_TRANSIENT,
-		  "not valid JSON" },
+		{ "HTML", "<html>oops</html>", LBR_OUT_TRANSIENT, "not valid JSON" },
+		{ "trailing garbage", "{\"members\":[]} x", LBR_OUT_TRANSIENT, "not valid JSON" },
 		{ "array", "[]", LBR_OUT_INVALID, "not a JSON object" },
-		{ "no members", "{\"pools\":[]}", LBR_OUT_INVALID,
-		  "no \"members\" array" },
+		{ "no members", "{\"pools\":[]}", LBR_OUT_INVALID, "no \"members\" array" },
 		{ "members not an array", "{\"members\":{}}", LBR_OUT_INVALID,
 		  "no \"members\" array" },
 		{ "member not an object", "{\"members\":[1]}", LBR_OUT_INVALID,
@@ -586,11 +585,9 @@ static void test_bad_pages(void)
 		  "{\"members\":[{\"id\":\"../x\",\"address\":\"10.0.0.1\","
 		  "\"protocol_port\":80}]}",
 		  LBR_OUT_INVALID, "malformed id" },
-		{ "no address",
-		  "{\"members\":[{\"id\":\"" M1 "\",\"protocol_port\":80}]}",
+		{ "no address", "{\"members\":[{\"id\":\"" M1 "\",\"protocol_port\":80}]}",
 		  LBR_OUT_INVALID, "no string \"address\"" },
-		{ "no port",
-		  "{\"members\":[{\"id\":\"" M1 "\",\"address\":\"10.0.0.1\"}]}",
+		{ "no port", "{\"members\":[{\"id\":\"" M1 "\",\"address\":\"10.0.0.1\"}]}",
 		  LBR_OUT_INVALID, "no integer \"protocol_port\"" },
 		{ "port as string",
 		  "{\"members\":[{\"id\":\"" M1 "\",\"address\":\"10.0.0.1\","
@@ -622,17 +619,15 @@ static void test_bad_pages(void)
 
 		mock_push_response(200, pages[i].body, NULL);
 		strcpy(next, "x");
-		tap_is_int(P->list_page(prov, mock_call(), &target, "",
-					mock_obs(), next, sizeof(next), &res),
+		tap_is_int(P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
+					sizeof(next), &res),
 			   0, "%s: list_page returns 0", pages[i].what);
-		tap_is_int(res.outcome, pages[i].want, "%s: outcome",
-			   pages[i].what);
+		tap_is_int(res.outcome, pages[i].want, "%s: outcome", pages[i].what);
 		tap_ok(strstr(res.message, pages[i].must_say) &&
 			       strncmp(res.message, "pool web: ", 10) == 0,
-		       "%s: message names the pool and says '%s' (got '%s')",
-		       pages[i].what, pages[i].must_say, res.message);
-		tap_is_int(mock_n_members(), before,
-			   "%s: nothing observed from a bad page",
+		       "%s: message names the pool and says '%s' (got '%s')", pages[i].what,
+		       pages[i].must_say, res.message);
+		tap_is_int(mock_n_members(), before, "%s: nothing observed from a bad page",
 			   pages[i].what);
 		tap_is_str(next, "", "%s: no cursor", pages[i].what);
 	}
@@ -643,12 +638,9 @@ static void test_bad_pages(void)
 			   "{\"members\":[{\"id\":\"" M1 "\",\"address\":"
 			   "\"10.0.0.1\",\"protocol_port\":80}]}",
 			   NULL);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
-	tap_is_int(res.outcome, LBR_OUT_INVALID,
-		   "member rejected by the host: INVALID");
-	tap_ok(strstr(res.message, "rejected") != NULL,
-	       "message says rejected (%s)", res.message);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "member rejected by the host: INVALID");
+	tap_ok(strstr(res.message, "rejected") != NULL, "message says rejected (%s)", res.message);
 	mock_set_obs_fail(0);
 	P->close(prov);
 }
@@ -706,15 +698,12 @@ static void test_error_shapes(void)
 	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
 		mock_push_response(shapes[i].status, shapes[i].body, NULL);
 		rm1(prov, &m, &res);
-		tap_is_str(res.code, shapes[i].code, "%s shape: code",
-			   shapes[i].what);
+		tap_is_str(res.code, shapes[i].code, "%s shape: code", shapes[i].what);
 		tap_ok(strstr(res.message, shapes[i].message) != NULL,
-		       "%s shape: message (got '%s')", shapes[i].what,
-		       res.message);
-		tap_is_str(res.request_id, shapes[i].request_id,
-			   "%s shape: request id", shapes[i].what);
-		tap_is_int(res.http_status, shapes[i].status,
-			   "%s shape: status", shapes[i].what);
+		       "%s shape: message (got '%s')", shapes[i].what, res.message);
+		tap_is_str(res.request_id, shapes[i].request_id, "%s shape: request id",
+			   shapes[i].what);
+		tap_is_int(res.http_status, shapes[i].status, "%s shape: status", shapes[i].what);
 	}
 
 	/* The header wins over the body for the request id. */
@@ -731,8 +720,8 @@ static void test_error_shapes(void)
 	rm1(prov, &m, &res);
 	tap_is_int(res.outcome, LBR_OUT_TRANSIENT, "502 HTML: transient");
 	tap_is_str(res.code, "", "502 HTML: no code");
-	tap_ok(strstr(res.message, "HTTP 502") != NULL,
-	       "502 HTML: message names the status (%s)", res.message);
+	tap_ok(strstr(res.message, "HTTP 502") != NULL, "502 HTML: message names the status (%s)",
+	       res.message);
 	P->close(prov);
 }
 
@@ -796,17 +785,18 @@ static void test_classification(void)
 				 r->op == 0 && r->status < 300 ? ok_list : "");
 		mock_push_response(r->status, body, NULL);
 		if (r->op == 0)
-			P->list_page(prov, mock_call(), &target, "",
-				     mock_obs(), next, sizeof(next), &res);
+			P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next),
+				     &res);
 		else if (r->op == 1)
 			rm1(prov, &m, &res);
 		else
 			drain1(prov, &m, 1, &res);
 		tap_is_int(r->op == 0 ? res.outcome : effective(&res), r->want,
 			   "%s HTTP %ld %s -> %d",
-			   r->op == 0 ? "list" : r->op == 1 ? "remove" : "drain",
-			   r->status, r->code ? r->code : "(no code)",
-			   (int)r->want);
+			   r->op == 0   ? "list"
+			   : r->op == 1 ? "remove"
+					: "drain",
+			   r->status, r->code ? r->code : "(no code)", (int)r->want);
 		check_no_secret(&res, "classification");
 	}
 
@@ -815,17 +805,15 @@ static void test_classification(void)
 			   "{\"error\":{\"message\":\"pool " POOL
 			   " could not be found\",\"code\":\"ELB.9800\"}}",
 			   NULL);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
-	tap_ok(strstr(res.message, "pool not found") != NULL,
-	       "list 404: 'pool not found' (%s)", res.message);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
+	tap_ok(strstr(res.message, "pool not found") != NULL, "list 404: 'pool not found' (%s)",
+	       res.message);
 	mock_push_response(404,
 			   "{\"error_msg\":\"The API does not exist or has not "
 			   "been published in the environment\",\"error_code\":"
 			   "\"APIGW.0101\",\"request_id\":\"r1\"}",
 			   NULL);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
 	tap_ok(strstr(res.message, "wrong endpoint") != NULL,
 	       "APIGW.0101: hints at the endpoint (%s)", res.message);
 
@@ -851,8 +839,7 @@ static void test_classification(void)
 	tap_ok(strstr(res.message, "connection refused") != NULL,
 	       "transport error: reason kept (%s)", res.message);
 	mock_push_transport_error(LBR_EFATAL, "TLS verify failed");
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
 	tap_is_int(res.outcome, LBR_OUT_INVALID, "fatal transport: invalid");
 	P->close(prov);
 }
@@ -871,20 +858,17 @@ static void test_remove_and_drain(void)
 	prov = open_aksk("https://elb.example.test", NULL);
 
 	mock_push_response(204, "", NULL);
-	tap_is_int(rm1(prov, &m, &res), 0,
-		   "remove returns 0");
+	tap_is_int(rm1(prov, &m, &res), 0, "remove returns 0");
 	tap_is_int(res.outcome, LBR_OUT_OK, "remove 204: call OK");
 	tap_is_int(last_item.outcome, LBR_OUT_OK, "remove 204: item OK");
 	tap_is_str(last_item.message, "", "remove 204: item message cleared");
 	rq = mock_request_at(0);
 	tap_is_str(rq->method, "DELETE", "remove: method");
-	tap_is_str(rq->url, "https://elb.example.test/v2/" PROJ "/elb/pools/"
-			    POOL "/members/" M1,
+	tap_is_str(rq->url, "https://elb.example.test/v2/" PROJ "/elb/pools/" POOL "/members/" M1,
 		   "remove: URL");
 	tap_ok(rq->body == NULL && !mock_request_header(0, "Content-Type"),
 	       "remove: no body, no Content-Type");
-	verify_signature(0, "DELETE", "elb.example.test", mpath, NULL, 0,
-			 NULL, "remove");
+	verify_signature(0, "DELETE", "elb.example.test", mpath, NULL, 0, NULL, "remove");
 
 	mock_push_response(404,
 			   "{\"error\":{\"message\":\"member " M1
@@ -892,8 +876,7 @@ static void test_remove_and_drain(void)
 			   NULL);
 	rm1(prov, &m, &res);
 	tap_is_int(res.outcome, LBR_OUT_OK, "remove 404: the call worked");
-	tap_is_int(last_item.outcome, LBR_OUT_NOT_FOUND,
-		   "remove 404: item not found");
+	tap_is_int(last_item.outcome, LBR_OUT_NOT_FOUND, "remove 404: item not found");
 	tap_is_str(last_item.message, "not found", "remove 404: item message");
 	tap_is_str(res.code, "ELB.9800", "remove 404: code");
 	tap_is_int(res.http_status, 404, "remove 404: status kept");
@@ -903,18 +886,15 @@ static void test_remove_and_drain(void)
 	tap_is_int(mock_n_requests(), 2, "no request for a malformed id");
 
 	/* Drain: weight 0 sent explicitly. */
-	mock_push_response(200, "{\"member\":{\"id\":\"" M1 "\",\"weight\":0}}",
-			   NULL);
+	mock_push_response(200, "{\"member\":{\"id\":\"" M1 "\",\"weight\":0}}", NULL);
 	tap_is_int(drain1(prov, &m, 1, &res), 0, "drain returns 0");
 	tap_is_int(res.outcome, LBR_OUT_OK, "drain 200: OK");
 	tap_is_int(last_item.outcome, LBR_OUT_OK, "drain 200: item OK");
 	rq = mock_request_at(2);
 	tap_is_str(rq->method, "PUT", "drain: method");
-	tap_is_str(rq->url, "https://elb.example.test/v2/" PROJ "/elb/pools/"
-			    POOL "/members/" M1,
+	tap_is_str(rq->url, "https://elb.example.test/v2/" PROJ "/elb/pools/" POOL "/members/" M1,
 		   "drain: URL");
-	tap_is_str(rq->body, "{\"member\":{\"weight\":0}}",
-		   "drain: body with explicit weight 0");
+	tap_is_str(rq->body, "{\"member\":{\"weight\":0}}", "drain: body with explicit weight 0");
 	tap_is_str(mock_request_header(2, "Content-Type"), "application/json",
 		   "drain: Content-Type");
 	tap_ok(strstr(mock_request_header(2, "Authorization"),
@@ -934,8 +914,7 @@ static void test_remove_and_drain(void)
 
 	m.weight = -1;
 	drain1(prov, &m, 0, &res);
-	tap_is_int(res.outcome, LBR_OUT_INVALID,
-		   "undrain with unknown weight refused");
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "undrain with unknown weight refused");
 	tap_is_int(last_item.outcome, LBR_OUT_INVALID,
 		   "undrain with unknown weight: item failed too");
 	tap_is_int(mock_n_requests(), 4, "no request for an unknown weight");
@@ -957,19 +936,14 @@ static void test_token_and_secrets(void)
 	prov = open_ok(cfg, 3);
 	tap_ok(prov != NULL, "open with token");
 	mock_push_response(200, "{\"members\":[]}", NULL);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
 	tap_is_int(res.outcome, LBR_OUT_OK, "token list OK");
-	tap_is_str(mock_request_header(0, "X-Auth-Token"), TOKEN,
-		   "token: X-Auth-Token sent");
-	tap_is_str(mock_request_header(0, "X-Project-Id"), PROJ,
-		   "token: X-Project-Id sent");
-	tap_ok(!mock_request_header(0, "Authorization") &&
-		       !mock_request_header(0, "X-Sdk-Date"),
+	tap_is_str(mock_request_header(0, "X-Auth-Token"), TOKEN, "token: X-Auth-Token sent");
+	tap_is_str(mock_request_header(0, "X-Project-Id"), PROJ, "token: X-Project-Id sent");
+	tap_ok(!mock_request_header(0, "Authorization") && !mock_request_header(0, "X-Sdk-Date"),
 	       "token: no signature headers");
 	tap_is_str(mock_request_at(0)->url,
-		   "https://elb.example.test/v2/" PROJ "/elb/pools/" POOL
-		   "/members?limit=2000",
+		   "https://elb.example.test/v2/" PROJ "/elb/pools/" POOL "/members?limit=2000",
 		   "token: URL");
 
 	/* A cloud message that echoes the token is redacted. */
@@ -980,8 +954,8 @@ static void test_token_and_secrets(void)
 			   NULL);
 	rm1(prov, &m, &res);
 	tap_is_int(res.outcome, LBR_OUT_AUTH, "token rejected: AUTH");
-	tap_ok(strstr(res.message, "[REDACTED]") != NULL,
-	       "echoed token replaced (%s)", res.message);
+	tap_ok(strstr(res.message, "[REDACTED]") != NULL, "echoed token replaced (%s)",
+	       res.message);
 	check_no_secret(&res, "token echo");
 	P->close(prov);
 
@@ -994,18 +968,19 @@ static void test_token_and_secrets(void)
 			   "ak " AK " sk " SK " end\",\"error_code\":"
 			   "\"APIGW.0301\"}",
 			   NULL);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
 	tap_is_int(res.outcome, LBR_OUT_AUTH, "bad signature: AUTH");
-	tap_ok(strstr(res.message, "end") != NULL,
-	       "redaction keeps the rest of the message (%s)", res.message);
+	tap_ok(strstr(res.message, "end") != NULL, "redaction keeps the rest of the message (%s)",
+	       res.message);
 	check_no_secret(&res, "aksk echo");
 
 	/* A token that occurs in the mask itself ("E" is in "[REDACTED]"):
 	 * every occurrence is masked once and redaction ends. */
 	{
 		static const struct lbr_kv short_tok[] = {
-			{ "region", "cn-north-4" }, { "project_id", PROJ }, { "token", "E" },
+			{ "region", "cn-north-4" },
+			{ "project_id", PROJ },
+			{ "token", "E" },
 		};
 
 		void *sp;
@@ -1014,11 +989,13 @@ static void test_token_and_secrets(void)
 		mock_set_now(NOW);
 		sp = open_ok(short_tok, 3);
 		tap_ok(sp != NULL, "open with a one-letter token");
-		mock_push_response(401, "{\"error_msg\":\"bad E here\",\"error_code\":\"APIGW.0301\"}",
+		mock_push_response(401,
+				   "{\"error_msg\":\"bad E here\",\"error_code\":\"APIGW.0301\"}",
 				   NULL);
 		rm1(sp, &m, &res);
 		tap_ok(strstr(res.message, ": bad [REDACTED] here") != NULL,
-		       "a one-letter token is masked once and redaction terminates (%s)", res.message);
+		       "a one-letter token is masked once and redaction terminates (%s)",
+		       res.message);
 		P->close(sp);
 	}
 
@@ -1028,12 +1005,9 @@ static void test_token_and_secrets(void)
 		const char *nested = "{\"error\":{\"code\":\"ELB.1\","
 				     "\"message\":\"a\\nb\"}}";
 
-		tap_is_int(lbr_hw_parse_error("{}", 2, &e), 0,
-			   "empty object: nothing found");
-		tap_is_int(lbr_hw_parse_error("nope", 4, &e), 0,
-			   "not JSON: nothing found");
-		tap_is_int(lbr_hw_parse_error(nested, strlen(nested), &e), 1,
-			   "nested error found");
+		tap_is_int(lbr_hw_parse_error("{}", 2, &e), 0, "empty object: nothing found");
+		tap_is_int(lbr_hw_parse_error("nope", 4, &e), 0, "not JSON: nothing found");
+		tap_is_int(lbr_hw_parse_error(nested, strlen(nested), &e), 1, "nested error found");
 		tap_is_str(e.code, "ELB.1", "nested code");
 		tap_is_str(e.message, "a b", "control bytes cleaned");
 	}
@@ -1044,10 +1018,8 @@ static void test_token_and_secrets(void)
 #define BASE "https://elb.example.test"
 #define V3POOL "/v3/" PROJ "/elb/pools/" POOL "/members"
 
-static const struct lbr_kv subnet_kv[] = { { "pool_id", POOL },
-					   { "subnet_id", SUBNET } };
-static const struct lbr_target subnet_target = { "web", subnet_kv, 2, 1,
-						 NULL, 0 };
+static const struct lbr_kv subnet_kv[] = { { "pool_id", POOL }, { "subnet_id", SUBNET } };
+static const struct lbr_target subnet_target = { "web", subnet_kv, 2, 1, NULL, 0 };
 
 static void *open_api(const char *api, const char *page_size)
 {
@@ -1068,20 +1040,17 @@ static void *open_api(const char *api, const char *page_size)
 static void test_instance_info(void)
 {
 	void *prov;
-	uint64_t caps = LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT |
-			LBR_CAP_COOPERATIVE;
+	uint64_t caps = LBR_CAP_DRAIN | LBR_CAP_CREATE | LBR_CAP_WEIGHT | LBR_CAP_COOPERATIVE;
 
 	prov = open_api(NULL, NULL);
 	tap_ok(prov != NULL, "open without api (v2 by default)");
 	tap_is_str(last_info.api, "v2", "default api is v2");
 	tap_ok(last_info.caps == caps, "v2 caps: drain, create, weight, coop");
-	tap_ok(last_info.batch[LBR_BATCH_REMOVE] == 1 &&
-		       last_info.batch[LBR_BATCH_CREATE] == 1 &&
+	tap_ok(last_info.batch[LBR_BATCH_REMOVE] == 1 && last_info.batch[LBR_BATCH_CREATE] == 1 &&
 		       last_info.batch[LBR_BATCH_WEIGHT] == 1 &&
 		       last_info.batch[LBR_BATCH_DRAIN] == 1,
 	       "v2: one member per call");
-	tap_ok(last_info.weight_min == 0 && last_info.weight_max == 100,
-	       "v2: weights 0..100");
+	tap_ok(last_info.weight_min == 0 && last_info.weight_max == 100, "v2: weights 0..100");
 	P->close(prov);
 
 	prov = open_api("v2", NULL);
@@ -1092,23 +1061,17 @@ static void test_instance_info(void)
 	tap_ok(prov != NULL, "open with api = v3");
 	tap_is_str(last_info.api, "v3", "api v3 reported");
 	tap_ok(last_info.caps == caps, "v3 caps: drain, create, weight, coop");
-	tap_is_int(last_info.batch[LBR_BATCH_REMOVE], 200,
-		   "v3: batch-delete takes 200");
-	tap_is_int(last_info.batch[LBR_BATCH_CREATE], 200,
-		   "v3: batch-add takes 200");
-	tap_is_int(last_info.batch[LBR_BATCH_WEIGHT], 1,
-		   "v3: weights one PUT per member");
-	tap_is_int(last_info.batch[LBR_BATCH_DRAIN], 1,
-		   "v3: drain one PUT per member");
-	tap_ok(last_info.weight_min == 0 && last_info.weight_max == 100,
-	       "v3: weights 0..100");
+	tap_is_int(last_info.batch[LBR_BATCH_REMOVE], 200, "v3: batch-delete takes 200");
+	tap_is_int(last_info.batch[LBR_BATCH_CREATE], 200, "v3: batch-add takes 200");
+	tap_is_int(last_info.batch[LBR_BATCH_WEIGHT], 1, "v3: weights one PUT per member");
+	tap_is_int(last_info.batch[LBR_BATCH_DRAIN], 1, "v3: drain one PUT per member");
+	tap_ok(last_info.weight_min == 0 && last_info.weight_max == 100, "v3: weights 0..100");
 	P->close(prov);
 }
 
 static void test_check_create(void)
 {
-	static const struct lbr_kv bad_subnet[] = { { "pool_id", POOL },
-						    { "subnet_id", "a b" } };
+	static const struct lbr_kv bad_subnet[] = { { "pool_id", POOL }, { "subnet_id", "a b" } };
 	struct lbr_member_spec ms[2] = {
 		{ "10.0.0.5", 80, -1, NULL, NULL },
 		{ "10.0.0.6", 80, -1, NULL, "ecs-1" },
@@ -1119,10 +1082,9 @@ static void test_check_create(void)
 
 	t = (struct lbr_target){ "web", pool_kv, 1, 1, ms, 1 };
 	err[0] = '\0';
-	tap_ok(P->check_target(v2, &t, err, sizeof(err)) < 0 &&
-		       strstr(err, "pool web") && strstr(err, "subnet_id"),
-	       "v2 create without subnet_id refused, naming the pool (%s)",
-	       err);
+	tap_ok(P->check_target(v2, &t, err, sizeof(err)) < 0 && strstr(err, "pool web") &&
+		       strstr(err, "subnet_id"),
+	       "v2 create without subnet_id refused, naming the pool (%s)", err);
 	tap_is_int(P->check_target(v3, &t, err, sizeof(err)), 0,
 		   "v3 create without subnet_id accepted");
 	t.create = 0;
@@ -1133,16 +1095,15 @@ static void test_check_create(void)
 		   "v2 create with subnet_id accepted");
 	t.n_members = 2;
 	err[0] = '\0';
-	tap_ok(P->check_target(v3, &t, err, sizeof(err)) < 0 &&
-		       strstr(err, "resource=") && strstr(err, "10.0.0.6"),
+	tap_ok(P->check_target(v3, &t, err, sizeof(err)) < 0 && strstr(err, "resource=") &&
+		       strstr(err, "10.0.0.6"),
 	       "resource= on a member refused (%s)", err);
 	t.create = 0;
 	tap_ok(P->check_target(v2, &t, err, sizeof(err)) < 0,
 	       "resource= refused without create too");
 	t = (struct lbr_target){ "web", bad_subnet, 2, 0, NULL, 0 };
 	err[0] = '\0';
-	tap_ok(P->check_target(v3, &t, err, sizeof(err)) < 0 &&
-		       strstr(err, "subnet_id"),
+	tap_ok(P->check_target(v3, &t, err, sizeof(err)) < 0 && strstr(err, "subnet_id"),
 	       "malformed subnet_id refused (%s)", err);
 	P->close(v2);
 	P->close(v3);
@@ -1166,36 +1127,32 @@ static void test_v3_list(void)
 			   "{\"members\":[{\"id\":\"" M1 "\",\"name\":\"web-a\","
 			   "\"address\":\"10.0.0.11\",\"protocol_port\":80,"
 			   "\"weight\":3,\"member_type\":\"ip\","
-			   "\"instance_id\":\"\",\"subnet_cidr_id\":\"" SUBNET
-			   "\"},{\"id\":\"" M2 "\",\"name\":\"\",\"address\":"
+			   "\"instance_id\":\"\",\"subnet_cidr_id\":\"" SUBNET "\"},{\"id\":\"" M2
+			   "\",\"name\":\"\",\"address\":"
 			   "\"10.0.0.12\",\"protocol_port\":81,\"weight\":0,"
 			   "\"member_type\":\"instance\",\"instance_id\":"
 			   "\"ecs-0001\"}],\"page_info\":{\"previous_marker\":"
 			   "\"" M1 "\",\"next_marker\":\"" M2 "\","
 			   "\"current_count\":2},\"request_id\":\"body-rid\"}",
 			   rid);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
 	tap_is_int(res.outcome, LBR_OUT_OK, "v3 page 1 OK");
 	tap_is_str(mock_request_at(0)->method, "GET", "v3 list: GET");
 	tap_is_str(mock_request_at(0)->url, BASE V3POOL "?limit=2",
 		   "v3 list URL, first page: limit only");
-	verify_signature(0, "GET", "elb.example.test", V3POOL, q1, 1, NULL,
-			 "v3 page 1");
+	verify_signature(0, "GET", "elb.example.test", V3POOL, q1, 1, NULL, "v3 page 1");
 	tap_is_str(next, M2, "v3: cursor = page_info.next_marker");
 	tap_is_int(mock_n_members(), 2, "v3 page 1: two members");
 	m = mock_member_at(0);
-	tap_ok(m && !strcmp(m->id, M1) && !strcmp(m->address, "10.0.0.11") &&
-		       m->port == 80 && m->weight == 3 && m->enabled == -1,
+	tap_ok(m && !strcmp(m->id, M1) && !strcmp(m->address, "10.0.0.11") && m->port == 80 &&
+		       m->weight == 3 && m->enabled == -1,
 	       "v3 member 1: id, address, port, weight");
 	tap_ok(m && m->name && !strcmp(m->name, "web-a"), "v3 member 1: name");
 	tap_ok(m && m->type && !strcmp(m->type, "ip"), "v3 member 1: type ip");
-	tap_ok(m && m->instance_id == NULL,
-	       "v3 member 1: empty instance_id reported as none");
+	tap_ok(m && m->instance_id == NULL, "v3 member 1: empty instance_id reported as none");
 	m = mock_member_at(1);
-	tap_ok(m && m->type && !strcmp(m->type, "instance") &&
-		       m->instance_id && !strcmp(m->instance_id, "ecs-0001") &&
-		       m->weight == 0,
+	tap_ok(m && m->type && !strcmp(m->type, "instance") && m->instance_id &&
+		       !strcmp(m->instance_id, "ecs-0001") && m->weight == 0,
 	       "v3 member 2: instance type, instance_id, weight 0");
 
 	/* Last page: page_info without next_marker. */
@@ -1205,13 +1162,11 @@ static void test_v3_list(void)
 			   "\"page_info\":{\"previous_marker\":\"" M3 "\","
 			   "\"current_count\":1}}",
 			   NULL);
-	P->list_page(prov, mock_call(), &target, next, mock_obs(), next,
-		     sizeof(next), &res);
+	P->list_page(prov, mock_call(), &target, next, mock_obs(), next, sizeof(next), &res);
 	tap_is_int(res.outcome, LBR_OUT_OK, "v3 last page OK");
 	tap_is_str(mock_request_at(1)->url, BASE V3POOL "?limit=2&marker=" M2,
 		   "v3 page 2 URL: limit and marker");
-	verify_signature(1, "GET", "elb.example.test", V3POOL, q2, 2, NULL,
-			 "v3 page 2");
+	verify_signature(1, "GET", "elb.example.test", V3POOL, q2, 2, NULL, "v3 page 2");
 	tap_is_str(next, "", "v3: no next_marker, last page");
 	tap_is_int(mock_n_members(), 3, "v3: three members in all");
 
@@ -1223,8 +1178,7 @@ static void test_v3_list(void)
 			   "\"page_info\":{\"current_count\":2,"
 			   "\"next_marker\":null}}",
 			   NULL);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
 	tap_ok(res.outcome == LBR_OUT_OK && next[0] == '\0',
 	       "v3 full page with page_info, next_marker null: last page");
 
@@ -1234,8 +1188,7 @@ static void test_v3_list(void)
 			   "\"10.0.0.1\",\"protocol_port\":1}]}",
 			   NULL);
 	strcpy(next, "x");
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
 	tap_ok(res.outcome == LBR_OUT_OK && next[0] == '\0',
 	       "v3 short page without page_info: last page");
 
@@ -1247,15 +1200,12 @@ static void test_v3_list(void)
 			   "\"page_info\":{\"next_marker\":\"" M2 "\"}}",
 			   NULL);
 	strcpy(next, M2);
-	P->list_page(prov, mock_call(), &target, next, mock_obs(), next,
-		     sizeof(next), &res);
-	tap_is_int(res.outcome, LBR_OUT_INVALID,
-		   "v3 non-advancing marker: INVALID");
-	tap_ok(strstr(res.message, "did not advance") != NULL,
-	       "non-advancing marker: message (%s)", res.message);
+	P->list_page(prov, mock_call(), &target, next, mock_obs(), next, sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "v3 non-advancing marker: INVALID");
+	tap_ok(strstr(res.message, "did not advance") != NULL, "non-advancing marker: message (%s)",
+	       res.message);
 	tap_is_str(next, "", "non-advancing marker: no cursor");
-	tap_is_int(mock_n_members(), before,
-		   "non-advancing marker: nothing observed");
+	tap_is_int(mock_n_members(), before, "non-advancing marker: nothing observed");
 
 	/* A full page without page_info: more may follow, unknown where. */
 	mock_push_response(200,
@@ -1263,14 +1213,11 @@ static void test_v3_list(void)
 			   "\"10.0.0.1\",\"protocol_port\":1},{\"id\":\"" M2
 			   "\",\"address\":\"10.0.0.2\",\"protocol_port\":1}]}",
 			   NULL);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
-	tap_is_int(res.outcome, LBR_OUT_INVALID,
-		   "v3 full page without page_info: INVALID");
-	tap_ok(strstr(res.message, "page_info") != NULL,
-	       "missing page_info: message (%s)", res.message);
-	tap_is_int(mock_n_members(), before,
-		   "missing page_info: nothing observed");
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "v3 full page without page_info: INVALID");
+	tap_ok(strstr(res.message, "page_info") != NULL, "missing page_info: message (%s)",
+	       res.message);
+	tap_is_int(mock_n_members(), before, "missing page_info: nothing observed");
 
 	/* Malformed members and paging fields. */
 	{
@@ -1291,14 +1238,12 @@ static void test_v3_list(void)
 
 		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			mock_push_response(200, bad[i], NULL);
-			P->list_page(prov, mock_call(), &target, "",
-				     mock_obs(), next, sizeof(next), &res);
+			P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next),
+				     &res);
 			tap_is_int(res.outcome, LBR_OUT_INVALID,
-				   "v3 malformed page %zu: INVALID (%s)", i,
-				   res.message);
+				   "v3 malformed page %zu: INVALID (%s)", i, res.message);
 			tap_is_int(mock_n_members(), before,
-				   "v3 malformed page %zu: nothing observed",
-				   i);
+				   "v3 malformed page %zu: nothing observed", i);
 		}
 	}
 
@@ -1308,13 +1253,11 @@ static void test_v3_list(void)
 			   "found.\",\"error_code\":\"ELB.8904\","
 			   "\"request_id\":\"0f0e0d0c\"}",
 			   NULL);
-	P->list_page(prov, mock_call(), &target, "", mock_obs(), next,
-		     sizeof(next), &res);
+	P->list_page(prov, mock_call(), &target, "", mock_obs(), next, sizeof(next), &res);
 	tap_is_int(res.outcome, LBR_OUT_INVALID, "v3 list 404: INVALID");
 	tap_is_str(res.code, "ELB.8904", "v3 error: code");
 	tap_is_str(res.request_id, "0f0e0d0c", "v3 error: request id");
-	tap_ok(strstr(res.message, "pool not found") &&
-		       strstr(res.message, "could not be found."),
+	tap_ok(strstr(res.message, "pool not found") && strstr(res.message, "could not be found."),
 	       "v3 error: message (%s)", res.message);
 	P->close(prov);
 }
@@ -1326,9 +1269,8 @@ static void test_v3_remove(void)
 		{ M2, "10.0.0.2", 80, 1, -1 },
 		{ M3, "10.0.0.3", 80, 1, -1 },
 	};
-	static const char *const body =
-		"{\"members\":[{\"id\":\"" M1 "\"},{\"id\":\"" M2 "\"},"
-		"{\"id\":\"" M3 "\"}]}";
+	static const char *const body = "{\"members\":[{\"id\":\"" M1 "\"},{\"id\":\"" M2 "\"},"
+					"{\"id\":\"" M3 "\"}]}";
 	struct lbr_member_ref many[201];
 	struct lbr_item_result it[201];
 	struct lbr_call_result res;
@@ -1346,17 +1288,15 @@ static void test_v3_remove(void)
 			   "]}",
 			   NULL);
 	memset(it, 0x5a, sizeof(it));
-	tap_is_int(P->remove_members(prov, mock_call(), &target, m, 3, it,
-				     &res),
-		   0, "v3 batch remove returns 0");
+	tap_is_int(P->remove_members(prov, mock_call(), &target, m, 3, it, &res), 0,
+		   "v3 batch remove returns 0");
 	rq = mock_request_at(0);
 	tap_is_str(rq->method, "POST", "batch-delete: POST");
 	tap_is_str(rq->url, BASE V3POOL "/batch-delete", "batch-delete: URL");
 	tap_is_str(rq->body, body, "batch-delete: body, ids in order");
 	tap_is_str(mock_request_header(0, "Content-Type"), "application/json",
 		   "batch-delete: Content-Type");
-	verify_signature(0, "POST", "elb.example.test",
-			 V3POOL "/batch-delete", NULL, 0, body,
+	verify_signature(0, "POST", "elb.example.test", V3POOL "/batch-delete", NULL, 0, body,
 			 "batch-delete");
 	tap_is_int(res.outcome, LBR_OUT_OK, "batch-delete: call OK");
 	tap_is_int(res.http_status, 200, "batch-delete: status");
@@ -1365,10 +1305,9 @@ static void test_v3_remove(void)
 	tap_is_str(it[0].message, "", "M1: no message");
 	tap_is_int(it[1].outcome, LBR_OUT_NOT_FOUND, "M2 not found: NOT_FOUND");
 	tap_is_str(it[1].message, "not found", "M2: message");
-	tap_is_int(it[2].outcome, LBR_OUT_UNSET,
-		   "M3 missing from the answer: stays unset");
-	tap_ok(strstr(it[2].message, "missing") != NULL,
-	       "M3: message says missing (%s)", it[2].message);
+	tap_is_int(it[2].outcome, LBR_OUT_UNSET, "M3 missing from the answer: stays unset");
+	tap_ok(strstr(it[2].message, "missing") != NULL, "M3: message says missing (%s)",
+	       it[2].message);
 
 	/* An unknown ret_status fails that item. */
 	mock_push_response(200,
@@ -1400,14 +1339,12 @@ static void test_v3_remove(void)
 	tap_ok(it[0].outcome == LBR_OUT_UNSET, "404: items unset");
 	mock_push_response(200, "{\"members\":[{\"id\":\"" M1, NULL);
 	P->remove_members(prov, mock_call(), &target, m, 2, it, &res);
-	tap_is_int(res.outcome, LBR_OUT_TRANSIENT,
-		   "batch-delete truncated answer: TRANSIENT");
+	tap_is_int(res.outcome, LBR_OUT_TRANSIENT, "batch-delete truncated answer: TRANSIENT");
 	tap_ok(it[0].outcome == LBR_OUT_UNSET && it[1].outcome == LBR_OUT_UNSET,
 	       "truncated answer: items unset");
 	mock_push_response(200, "{\"request_id\":\"x\"}", NULL);
 	P->remove_members(prov, mock_call(), &target, m, 2, it, &res);
-	tap_is_int(res.outcome, LBR_OUT_INVALID,
-		   "batch-delete answer without members: INVALID");
+	tap_is_int(res.outcome, LBR_OUT_INVALID, "batch-delete answer without members: INVALID");
 
 	/* More than 200 is never sent. */
 	for (i = 0; i < 201; i++)
@@ -1431,8 +1368,8 @@ static void test_v3_create(void)
 		"\"subnet_cidr_id\":\"" SUBNET "\",\"weight\":0,\"name\":"
 		"\"web-a\"},{\"address\":\"2001:db8::7\",\"protocol_port\":"
 		"8080,\"subnet_cidr_id\":\"" SUBNET "\"},{\"address\":"
-		"\"10.0.0.9\",\"protocol_port\":80,\"subnet_cidr_id\":\""
-		SUBNET "\",\"weight\":5}]}";
+		"\"10.0.0.9\",\"protocol_port\":80,\"subnet_cidr_id\":\"" SUBNET
+		"\",\"weight\":5}]}";
 	struct lbr_item_result it[3];
 	struct lbr_call_result res;
 	struct lbr_member_spec bad = { "10.0.0.5", 80, -1, NULL, "ecs-1" };
@@ -1451,16 +1388,14 @@ static void test_v3_create(void)
 			   "]}",
 			   NULL);
 	memset(it, 0x5a, sizeof(it));
-	tap_is_int(P->create_members(prov, mock_call(), &subnet_target, ms, 3,
-				     it, &res),
-		   0, "v3 batch-add returns 0");
+	tap_is_int(P->create_members(prov, mock_call(), &subnet_target, ms, 3, it, &res), 0,
+		   "v3 batch-add returns 0");
 	tap_is_str(mock_request_at(0)->method, "POST", "batch-add: POST");
-	tap_is_str(mock_request_at(0)->url, BASE V3POOL "/batch-add",
-		   "batch-add: URL");
+	tap_is_str(mock_request_at(0)->url, BASE V3POOL "/batch-add", "batch-add: URL");
 	tap_is_str(mock_request_at(0)->body, body,
 		   "batch-add: body with subnet_cidr_id, weight 0 and name");
-	verify_signature(0, "POST", "elb.example.test", V3POOL "/batch-add",
-			 NULL, 0, body, "batch-add");
+	verify_signature(0, "POST", "elb.example.test", V3POOL "/batch-add", NULL, 0, body,
+			 "batch-add");
 	tap_is_int(res.outcome, LBR_OUT_OK, "batch-add: call OK");
 	tap_ok(it[0].outcome == LBR_OUT_OK && !strcmp(it[0].id, M1),
 	       "10.0.0.5 successful: OK with the new id");
@@ -1503,18 +1438,15 @@ static void test_weights(void)
 	mock_push_response(200, "{\"member\":{\"id\":\"" M1 "\"}}", NULL);
 	P->set_weights(prov, mock_call(), &target, &m, &w0, 1, it, &res);
 	tap_is_str(mock_request_at(0)->method, "PUT", "v3 weight: PUT");
-	tap_is_str(mock_request_at(0)->url, BASE V3POOL "/" M1,
-		   "v3 weight: member URL");
+	tap_is_str(mock_request_at(0)->url, BASE V3POOL "/" M1, "v3 weight: member URL");
 	tap_is_str(mock_request_at(0)->body, "{\"member\":{\"weight\":0}}",
 		   "v3 weight 0 sent explicitly");
-	verify_signature(0, "PUT", "elb.example.test", V3POOL "/" M1, NULL,
-			 0, "{\"member\":{\"weight\":0}}", "v3 weight");
-	tap_ok(res.outcome == LBR_OUT_OK && it[0].outcome == LBR_OUT_OK,
-	       "v3 weight: OK");
+	verify_signature(0, "PUT", "elb.example.test", V3POOL "/" M1, NULL, 0,
+			 "{\"member\":{\"weight\":0}}", "v3 weight");
+	tap_ok(res.outcome == LBR_OUT_OK && it[0].outcome == LBR_OUT_OK, "v3 weight: OK");
 	mock_push_response(200, "{}", NULL);
 	P->drain_members(prov, mock_call(), &target, &m, 1, 1, it, &res);
-	tap_is_str(mock_request_at(1)->body, "{\"member\":{\"weight\":0}}",
-		   "v3 drain: weight 0");
+	tap_is_str(mock_request_at(1)->body, "{\"member\":{\"weight\":0}}", "v3 drain: weight 0");
 	mock_push_response(200, "{}", NULL);
 	P->drain_members(prov, mock_call(), &target, &m, 1, 0, it, &res);
 	tap_is_str(mock_request_at(2)->body, "{\"member\":{\"weight\":9}}",
@@ -1529,8 +1461,7 @@ static void test_weights(void)
 	tap_is_str(res.code, "ELB.8904", "v3 weight 404: code");
 	before = mock_n_requests();
 	P->set_weights(prov, mock_call(), &target, &m, &w101, 1, it, &res);
-	tap_ok(res.outcome == LBR_OUT_INVALID &&
-		       it[0].outcome == LBR_OUT_INVALID,
+	tap_ok(res.outcome == LBR_OUT_INVALID && it[0].outcome == LBR_OUT_INVALID,
 	       "weight 101 refused");
 	P->set_weights(prov, mock_call(), &target, two, ws, 2, it, &res);
 	tap_is_int(res.outcome, LBR_OUT_INVALID, "two weights in one call refused");
@@ -1543,17 +1474,14 @@ static void test_weights(void)
 	prov = open_api("v2", NULL);
 	mock_push_response(200, "{}", NULL);
 	P->set_weights(prov, mock_call(), &target, &m, &w55, 1, it, &res);
-	tap_is_str(mock_request_at(0)->url,
-		   BASE "/v2/" PROJ "/elb/pools/" POOL "/members/" M1,
+	tap_is_str(mock_request_at(0)->url, BASE "/v2/" PROJ "/elb/pools/" POOL "/members/" M1,
 		   "v2 weight: URL");
-	tap_is_str(mock_request_at(0)->body, "{\"member\":{\"weight\":55}}",
-		   "v2 weight 55 body");
+	tap_is_str(mock_request_at(0)->body, "{\"member\":{\"weight\":55}}", "v2 weight 55 body");
 	mock_push_response(200, "{}", NULL);
 	P->set_weights(prov, mock_call(), &target, &m, &w0, 1, it, &res);
 	tap_is_str(mock_request_at(1)->body, "{\"member\":{\"weight\":0}}",
 		   "v2 weight 0 sent explicitly");
-	tap_ok(res.outcome == LBR_OUT_OK && it[0].outcome == LBR_OUT_OK,
-	       "v2 weight: OK");
+	tap_ok(res.outcome == LBR_OUT_OK && it[0].outcome == LBR_OUT_OK, "v2 weight: OK");
 	P->close(prov);
 }
 
@@ -1579,24 +1507,20 @@ static void test_v2_create(void)
 			   "\"10.0.0.5\",\"protocol_port\":80,\"weight\":0}}",
 			   NULL);
 	memset(it, 0x5a, sizeof(it));
-	tap_is_int(P->create_members(prov, mock_call(), &subnet_target, &full,
-				     1, it, &res),
-		   0, "v2 create returns 0");
+	tap_is_int(P->create_members(prov, mock_call(), &subnet_target, &full, 1, it, &res), 0,
+		   "v2 create returns 0");
 	tap_is_str(mock_request_at(0)->method, "POST", "v2 create: POST");
-	tap_is_str(mock_request_at(0)->url, BASE "/v2/" PROJ "/elb/pools/"
-		   POOL "/members", "v2 create: URL");
+	tap_is_str(mock_request_at(0)->url, BASE "/v2/" PROJ "/elb/pools/" POOL "/members",
+		   "v2 create: URL");
 	tap_is_str(mock_request_at(0)->body, body,
 		   "v2 create: body with subnet_id, weight 0, name");
-	verify_signature(0, "POST", "elb.example.test", path, NULL, 0, body,
-			 "v2 create");
-	tap_ok(res.outcome == LBR_OUT_OK && it[0].outcome == LBR_OUT_OK,
-	       "v2 create 201: OK");
+	verify_signature(0, "POST", "elb.example.test", path, NULL, 0, body, "v2 create");
+	tap_ok(res.outcome == LBR_OUT_OK && it[0].outcome == LBR_OUT_OK, "v2 create 201: OK");
 	tap_is_str(it[0].id, M1, "v2 create: new member id");
 	tap_is_str(it[0].message, "", "v2 create: no item message");
 
 	mock_push_response(201, "{\"member\":{}}", NULL);
-	P->create_members(prov, mock_call(), &subnet_target, &bare, 1, it,
-			  &res);
+	P->create_members(prov, mock_call(), &subnet_target, &bare, 1, it, &res);
 	tap_is_str(mock_request_at(1)->body,
 		   "{\"member\":{\"address\":\"10.0.0.6\",\"protocol_port\":81,"
 		   "\"subnet_id\":\"" SUBNET "\"}}",
@@ -1608,8 +1532,7 @@ static void test_v2_create(void)
 			   "{\"error\":{\"message\":\"member exists\","
 			   "\"code\":\"ELB.8907\"}}",
 			   NULL);
-	P->create_members(prov, mock_call(), &subnet_target, &full, 1, it,
-			  &res);
+	P->create_members(prov, mock_call(), &subnet_target, &full, 1, it, &res);
 	tap_is_int(res.outcome, LBR_OUT_OK, "v2 create 409: call OK");
 	tap_is_int(it[0].outcome, LBR_OUT_EXISTS, "v2 create 409: EXISTS");
 	tap_is_str(res.code, "ELB.8907", "v2 create 409: code");
@@ -1619,20 +1542,19 @@ static void test_v2_create(void)
 			   "{\"error_msg\":\"Quota exceeded\",\"error_code\":"
 			   "\"ELB.8905\"}",
 			   NULL);
-	P->create_members(prov, mock_call(), &subnet_target, &full, 1, it,
-			  &res);
+	P->create_members(prov, mock_call(), &subnet_target, &full, 1, it, &res);
 	tap_is_int(res.outcome, LBR_OUT_INVALID, "409 quota: INVALID");
 
-	mock_push_response(429, "{\"error_msg\":\"slow down\",\"error_code\":"
-			   "\"APIGW.0308\"}", NULL);
-	P->create_members(prov, mock_call(), &subnet_target, &full, 1, it,
-			  &res);
+	mock_push_response(429,
+			   "{\"error_msg\":\"slow down\",\"error_code\":"
+			   "\"APIGW.0308\"}",
+			   NULL);
+	P->create_members(prov, mock_call(), &subnet_target, &full, 1, it, &res);
 	tap_is_int(res.outcome, LBR_OUT_THROTTLED, "v2 create 429: THROTTLED");
 
 	before = mock_n_requests();
 	P->create_members(prov, mock_call(), &target, &full, 1, it, &res);
-	tap_ok(res.outcome == LBR_OUT_INVALID &&
-		       strstr(res.message, "subnet_id"),
+	tap_ok(res.outcome == LBR_OUT_INVALID && strstr(res.message, "subnet_id"),
 	       "v2 create without subnet_id refused (%s)", res.message);
 	two[0] = full;
 	two[1] = bare;
@@ -1649,34 +1571,29 @@ static void test_provcommon(void)
 	char buf[32], err[256];
 	char id129[130];
 
-	tap_is_int(lbr_pc_parse_endpoint("https://api.example.test/a/b//",
-					 LBR_PC_EP_PATH, &ep, err,
+	tap_is_int(lbr_pc_parse_endpoint("https://api.example.test/a/b//", LBR_PC_EP_PATH, &ep, err,
 					 sizeof(err)),
 		   0, "endpoint with a path, when allowed");
 	tap_is_str(ep.base, "https://api.example.test", "path: base");
 	tap_is_str(ep.host, "api.example.test", "path: host");
 	tap_is_str(ep.path, "/a/b", "path: trailing slashes dropped");
 	lbr_pc_endpoint_free(&ep);
-	tap_is_int(lbr_pc_parse_endpoint("HTTP://h.example:80/", 0, &ep, err,
-					 sizeof(err)),
-		   0, "upper-case scheme, default port");
-	tap_ok(ep.base && !strcmp(ep.base, "http://h.example") &&
-		       !strcmp(ep.path, ""),
+	tap_is_int(lbr_pc_parse_endpoint("HTTP://h.example:80/", 0, &ep, err, sizeof(err)), 0,
+		   "upper-case scheme, default port");
+	tap_ok(ep.base && !strcmp(ep.base, "http://h.example") && !strcmp(ep.path, ""),
 	       "scheme lower-cased, port 80 dropped, no path");
 	lbr_pc_endpoint_free(&ep);
-	tap_ok(lbr_pc_parse_endpoint("https://h.example/a b", LBR_PC_EP_PATH,
-				     &ep, err, sizeof(err)) == LBR_EINVAL &&
+	tap_ok(lbr_pc_parse_endpoint("https://h.example/a b", LBR_PC_EP_PATH, &ep, err,
+				     sizeof(err)) == LBR_EINVAL &&
 		       ep.base == NULL,
 	       "space in an endpoint refused (%s)", err);
-	tap_ok(lbr_pc_parse_endpoint("https://h.example/a#f", LBR_PC_EP_PATH,
-				     &ep, err, sizeof(err)) == LBR_EINVAL,
+	tap_ok(lbr_pc_parse_endpoint("https://h.example/a#f", LBR_PC_EP_PATH, &ep, err,
+				     sizeof(err)) == LBR_EINVAL,
 	       "fragment refused even with a path (%s)", err);
-	tap_ok(lbr_pc_parse_endpoint("https://[zz]:1", 0, &ep, err,
-				     sizeof(err)) == LBR_EINVAL &&
+	tap_ok(lbr_pc_parse_endpoint("https://[zz]:1", 0, &ep, err, sizeof(err)) == LBR_EINVAL &&
 		       strstr(err, "IPv6"),
 	       "malformed IPv6 literal refused (%s)", err);
-	tap_ok(lbr_pc_parse_endpoint("https://:443", 0, &ep, err,
-				     sizeof(err)) == LBR_EINVAL &&
+	tap_ok(lbr_pc_parse_endpoint("https://:443", 0, &ep, err, sizeof(err)) == LBR_EINVAL &&
 		       strstr(err, "host"),
 	       "no host name refused (%s)", err);
 
@@ -1701,8 +1618,7 @@ static void test_provcommon(void)
 	lbr_pc_redact(buf, 8, "KEY", "[REDACTED]");
 	tap_ok(!strstr(buf, "KEY") && strlen(buf) == 7,
 	       "redact cuts when the mask does not fit (%s)", buf);
-	tap_is_str(lbr_pc_outcome_name(LBR_OUT_EXISTS), "exists",
-		   "outcome names");
+	tap_is_str(lbr_pc_outcome_name(LBR_OUT_EXISTS), "exists", "outcome names");
 }
 
 int main(void)

@@ -95,23 +95,27 @@ int main(void)
 		       "instance caps are limited to operations the plugin has (caps %#llx)",
 		       (unsigned long long)info.caps);
 		tap_ok(info.batch[LBR_BATCH_REMOVE] == 1 && info.batch[LBR_BATCH_WEIGHT] == 1 &&
-		       info.batch[LBR_BATCH_DRAIN] == 1, "a batch size of 0 reads as 1");
+			       info.batch[LBR_BATCH_DRAIN] == 1,
+		       "a batch size of 0 reads as 1");
 		tap_is_int(info.batch[LBR_BATCH_CREATE], 7, "a stated batch size is kept");
 		tap_is_int(info.weight_max, 100, "the weight range is kept");
 		p->ops.close(inst);
 		lbr_plugin_free(p);
 		p = NULL;
 	}
-	expect_reject("abi1.so",
-		      "plugin 'abi1': built for plugin ABI 1.1, this lbreconcile needs ABI 2 (rebuild it against <lbreconcile/provider.h> 2.x)",
-		      "a plugin built for ABI 1.1");
+	expect_reject(
+		"abi1.so",
+		"plugin 'abi1': built for plugin ABI 1.1, this lbreconcile needs ABI 2 (rebuild it against <lbreconcile/provider.h> 2.x)",
+		"a plugin built for ABI 1.1");
 	expect_reject("badmajor.so", "built for plugin ABI 3.0, this lbreconcile needs ABI 2",
 		      "a plugin built for a later ABI major");
 	expect_reject("short.so", "truncated description", "a plugin whose struct is too short");
-	expect_reject("noentry.so", "no entry point lbr_provider_entry", "a plugin without the entry point");
+	expect_reject("noentry.so", "no entry point lbr_provider_entry",
+		      "a plugin without the entry point");
 	expect_reject("wrongname.so", "calls itself 'someone-else', expected 'wrongname'",
 		      "a plugin whose name does not match its file");
-	expect_reject("nullcb.so", "required operation remove_members", "a plugin missing a required callback");
+	expect_reject("nullcb.so", "required operation remove_members",
+		      "a plugin missing a required callback");
 	expect_reject("does-not-exist.so", "No such file", "a missing plugin");
 
 	/* The behaviour fixtures load. */
@@ -140,7 +144,8 @@ int main(void)
 	       "a group-writable plugin is refused: %s", err);
 	chmod(path, 0646);
 	r = lbr_plugin_load_path(path, &p, err, sizeof(err));
-	tap_ok(r < 0 && strstr(err, "writable by group or others"), "a world-writable plugin is refused");
+	tap_ok(r < 0 && strstr(err, "writable by group or others"),
+	       "a world-writable plugin is refused");
 	chmod(path, 0644);
 	r = lbr_plugin_load_path(path, &p, err, sizeof(err));
 	tap_ok(r == 0, "the same file with mode 0644 loads");
@@ -158,9 +163,11 @@ int main(void)
 	} else {
 		tap_ok(r == 0, "huaweicloud.so loads (%s)", r ? err : "ok");
 		if (p)
-			tap_ok((p->ops.caps & LBR_CAP_DRAIN) && p->ops.drain_members, "huaweicloud can drain");
+			tap_ok((p->ops.caps & LBR_CAP_DRAIN) && p->ops.drain_members,
+			       "huaweicloud can drain");
 		if (p)
-			tap_ok(p->ops.caps & LBR_CAP_COOPERATIVE, "huaweicloud may run as cooperative tasks");
+			tap_ok(p->ops.caps & LBR_CAP_COOPERATIVE,
+			       "huaweicloud may run as cooperative tasks");
 	}
 	lbr_plugin_free(p);
 	p = NULL;
@@ -170,13 +177,16 @@ int main(void)
 	} else {
 		tap_ok(r == 0, "ucloud.so loads (%s)", r ? err : "ok");
 		if (p)
-			tap_ok((p->ops.caps & LBR_CAP_RULES) && p->ops.update_rule, "ucloud handles L7 rules");
+			tap_ok((p->ops.caps & LBR_CAP_RULES) && p->ops.update_rule,
+			       "ucloud handles L7 rules");
 		if (p)
-			tap_ok(p->ops.caps & LBR_CAP_COOPERATIVE, "ucloud may run as cooperative tasks");
+			tap_ok(p->ops.caps & LBR_CAP_COOPERATIVE,
+			       "ucloud may run as cooperative tasks");
 	}
 	lbr_plugin_free(p);
 	p = NULL;
 	r = lbr_plugin_load(real, "Bad/Name", &p, err, sizeof(err));
-	tap_ok(r < 0 && strstr(err, "not a valid plugin name"), "a plugin name with a slash is refused");
+	tap_ok(r < 0 && strstr(err, "not a valid plugin name"),
+	       "a plugin name with a slash is refused");
 	return tap_done();
 }

@@ -64,8 +64,9 @@ static void protect(const char *text)
 
 static void observe(const char *id, const char *addr, unsigned port, int weight, const char *name)
 {
-	struct lbr_member_info m = { .id = id, .address = addr, .port = port, .weight = weight,
-				     .enabled = 1, .name = name };
+	struct lbr_member_info m = {
+		.id = id, .address = addr, .port = port, .weight = weight, .enabled = 1, .name = name
+	};
 
 	if (lbr_obs_add_member(obs, &m) < 0) {
 		printf("# rejected %s: %s\n", id, obs->err);
@@ -75,8 +76,9 @@ static void observe(const char *id, const char *addr, unsigned port, int weight,
 
 static void rule(const char *id, int never_empty, const char *const *ids, size_t n)
 {
-	struct lbr_rule_info r = { .id = id, .label = id, .never_empty = never_empty,
-				   .member_ids = ids, .n_members = n };
+	struct lbr_rule_info r = {
+		.id = id, .label = id, .never_empty = never_empty, .member_ids = ids, .n_members = n
+	};
 
 	if (lbr_obs_add_rule(obs, &r) < 0)
 		abort();
@@ -131,13 +133,15 @@ static void test_diff(void)
 	declare("10.0.0.2", 80, -1);
 	declare("2001:db8::5", 443, -1);
 	observe("m1", "10.0.0.1", 80, 1, NULL);
-	observe("m2", "10.0.0.2", 8080, 1, NULL); /* same address, other port */
+	observe("m2", "10.0.0.2", 8080, 1, NULL);        /* same address, other port */
 	observe("m3", "2001:0db8:0:0::5", 443, 1, NULL); /* non-canonical IPv6 */
 	observe("m4", "10.0.0.9", 80, 1, NULL);
 	tap_is_int(plan(&p, NULL), 0, "plan succeeds");
-	tap_is_str(ids_of(p.remove, p.n_remove), "m2,m4", "the port is part of identity; undeclared removed");
+	tap_is_str(ids_of(p.remove, p.n_remove), "m2,m4",
+		   "the port is part of identity; undeclared removed");
 	tap_is_int(p.n_missing, 1, "one declared member missing");
-	tap_is_str(decl[p.missing[0]].address, "10.0.0.2", "10.0.0.2:80 is missing (8080 does not count)");
+	tap_is_str(decl[p.missing[0]].address, "10.0.0.2",
+		   "10.0.0.2:80 is missing (8080 does not count)");
 	tap_is_int(p.n_create, 0, "nothing created without create = yes");
 	tap_is_int(p.n_unmanaged + p.n_protect, 0, "prune = all: nothing unmanaged");
 	lbr_plan_release(&p);
@@ -197,7 +201,8 @@ static void test_weights(void)
 	       "10.0.0.1:80 weight 1 -> 5");
 	tap_ok(p.n_reweight == 2 && p.reweight[1].from == 3 && p.reweight[1].to == 0,
 	       "10.0.0.2:80 weight 3 -> 0 (zero is a weight, not 'unset')");
-	tap_is_str(keep_ids(p.protect, p.n_protect), "m4", "a protected declared member is listed as protected");
+	tap_is_str(keep_ids(p.protect, p.n_protect), "m4",
+		   "a protected declared member is listed as protected");
 	lbr_plan_release(&p);
 
 	/* Protection wins over a declared weight. */
@@ -245,7 +250,8 @@ static void test_protect_prune(void)
 	rec.n_owned = 2;
 	rec.has_owned = 1;
 	plan(&p, &rec);
-	tap_is_str(ids_of(p.remove, p.n_remove), "m8,v6", "prune = owned removes owned members only (IPv6 key too)");
+	tap_is_str(ids_of(p.remove, p.n_remove), "m8,v6",
+		   "prune = owned removes owned members only (IPv6 key too)");
 	tap_is_int(p.n_unmanaged, 0, "nothing else undeclared is left");
 	tap_is_int(lbr_plan_base(&p, obs->n_members), 3, "base: 5 observed - 2 protected");
 	lbr_plan_release(&p);
@@ -278,7 +284,8 @@ static void test_rules(void)
 	plan(&p, NULL);
 	tap_is_int(p.n_remove, 0, "removals that would empty a Custom policy are blocked");
 	tap_is_int(p.n_blocked, 2, "both members are blocked");
-	tap_ok(p.n_blocked && strstr(p.blocked[0].reason, "pol-a") != NULL, "the reason names the policy");
+	tap_ok(p.n_blocked && strstr(p.blocked[0].reason, "pol-a") != NULL,
+	       "the reason names the policy");
 	tap_is_int(p.n_updates, 0, "and the policy is left unchanged");
 	lbr_plan_release(&p);
 
@@ -305,7 +312,8 @@ static void test_rules(void)
 	rule("pol-c", 1, only9, 1);
 	rule("pol-d", 1, both, 2);
 	plan(&p, NULL);
-	tap_is_str(ids_of(p.remove, p.n_remove), "m8", "fixpoint: m9 blocked by pol-c, m8 still removed");
+	tap_is_str(ids_of(p.remove, p.n_remove), "m8",
+		   "fixpoint: m9 blocked by pol-c, m8 still removed");
 	tap_ok(p.n_updates == 1 && p.updates[0].n_keep == 1 && !strcmp(p.updates[0].keep[0], "m9"),
 	       "fixpoint: pol-d keeps m9");
 	lbr_plan_release(&p);
@@ -344,9 +352,11 @@ static void test_guard(void)
 	g.max_delete_percent = 1;
 	g.max_create = -1;
 	g.base = lbr_plan_base(&p, obs->n_members);
-	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 1, "3 of 4 is more than 50%%: refused");
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 1,
+		   "3 of 4 is more than 50%%: refused");
 	tap_ok(strstr(msg, "would remove 3 of 4") && strstr(msg, "max_delete = 50%") &&
-	       strstr(msg, "--force"), "the refusal says what, the limit and how to override");
+		       strstr(msg, "--force"),
+	       "the refusal says what, the limit and how to override");
 	g.force = 1;
 	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 0, "--force overrides max_delete");
 	g.force = 0;
@@ -372,7 +382,8 @@ static void test_guard(void)
 	g.removed_before = 0;
 	g.base = lbr_plan_base(&p, obs->n_members);
 	tap_is_int(g.base, 2, "base is 2 (two protected members left out)");
-	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 0, "removing 1 of 2 managed is within 50%%");
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 0,
+		   "removing 1 of 2 managed is within 50%%");
 	lbr_plan_release(&p);
 
 	/* max_create */
@@ -386,10 +397,12 @@ static void test_guard(void)
 	g.max_delete = 50;
 	g.max_delete_percent = 1;
 	g.max_create = 2;
-	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 1, "3 creations refused by max_create = 2");
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 1,
+		   "3 creations refused by max_create = 2");
 	tap_ok(strstr(msg, "max_create = 2") != NULL, "the refusal names max_create");
 	g.force = 1;
-	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 1, "--force does not lift max_create");
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 1,
+		   "--force does not lift max_create");
 	g.max_create = -1;
 	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 0, "unlimited by default");
 	lbr_plan_release(&p);

@@ -107,7 +107,8 @@ int main(void)
 
 	/* Not retryable outcomes stop at once. */
 	{
-		enum lbr_outcome finals[] = { LBR_OUT_NOT_FOUND, LBR_OUT_AUTH, LBR_OUT_INVALID, LBR_OUT_BLOCKED };
+		enum lbr_outcome finals[] = { LBR_OUT_NOT_FOUND, LBR_OUT_AUTH, LBR_OUT_INVALID,
+					      LBR_OUT_BLOCKED };
 
 		for (i = 0; i < 4; i++) {
 			memset(&f, 0, sizeof(f));
@@ -126,7 +127,8 @@ int main(void)
 	f.n_out = 1;
 	n = run(&f, &p, &res);
 	tap_is_int(n, (int)p.max_attempts, "transient failures stop at max_attempts");
-	tap_ok(strstr(res.message, "gave up after 6 attempts") != NULL, "message says it gave up: %s", res.message);
+	tap_ok(strstr(res.message, "gave up after 6 attempts") != NULL,
+	       "message says it gave up: %s", res.message);
 
 	/* Conflicts are bounded separately (Huawei 409 ELB.8907). */
 	memset(&f, 0, sizeof(f));
@@ -134,7 +136,8 @@ int main(void)
 	f.n_out = 1;
 	n = run(&f, &p, &res);
 	tap_is_int(n, (int)p.max_conflicts, "conflicts stop at max_conflicts");
-	tap_ok(strstr(res.message, "still conflicting") != NULL, "conflict message: %s", res.message);
+	tap_ok(strstr(res.message, "still conflicting") != NULL, "conflict message: %s",
+	       res.message);
 
 	/* Throttled answers have their own, larger budget and short waits:
 	 * the provider's pacing does the slowing down. */
@@ -144,7 +147,8 @@ int main(void)
 	f.n_out = 1;
 	n = run(&f, &p, &res);
 	tap_is_int(n, (int)p.max_throttled, "throttled answers stop at max_throttled");
-	tap_ok(strstr(res.message, "still throttled after 40 attempts") != NULL, "throttle message: %s", res.message);
+	tap_ok(strstr(res.message, "still throttled after 40 attempts") != NULL,
+	       "throttle message: %s", res.message);
 	{
 		uint64_t longest = 0;
 
@@ -159,7 +163,8 @@ int main(void)
 	f.n_out = 13;
 	n = run(&f, &p, &res);
 	tap_ok(n == 12 && res.outcome == LBR_OUT_TRANSIENT,
-	       "interleaved: the 6th transient failure ends it after 12 attempts; throttled ones did not count (%d)", n);
+	       "interleaved: the 6th transient failure ends it after 12 attempts; throttled ones did not count (%d)",
+	       n);
 
 	/* Retry-After is honoured even when the jittered backoff is shorter. */
 	memset(&f, 0, sizeof(f));
@@ -179,7 +184,8 @@ int main(void)
 	f.n_out = 1;
 	n = run(&f, &p, &res);
 	tap_ok(n == 1 && f.n_sleeps == 0, "Retry-After of 600 s: no sleep, give up");
-	tap_ok(strstr(res.message, "retry after 600 s") != NULL, "message names the wait: %s", res.message);
+	tap_ok(strstr(res.message, "retry after 600 s") != NULL, "message names the wait: %s",
+	       res.message);
 
 	/* Per-call deadline. */
 	{
@@ -192,8 +198,10 @@ int main(void)
 		f.outcomes[0] = LBR_OUT_TRANSIENT;
 		f.n_out = 1;
 		n = run(&f, &q, &res);
-		tap_ok(f.now <= 1000, "deadline respected (virtual time %llu ms)", (unsigned long long)f.now);
-		tap_ok(strstr(res.message, "deadline") != NULL, "deadline message: %s", res.message);
+		tap_ok(f.now <= 1000, "deadline respected (virtual time %llu ms)",
+		       (unsigned long long)f.now);
+		tap_ok(strstr(res.message, "deadline") != NULL, "deadline message: %s",
+		       res.message);
 	}
 
 	/* The stop hook (provider credentials rejected elsewhere). */
@@ -202,7 +210,8 @@ int main(void)
 	f.n_out = 1;
 	f.stop_after = 2;
 	n = run(&f, &p, &res);
-	tap_ok(n == 1 && res.outcome == LBR_OUT_AUTH, "stop hook ends the retries before attempt 2");
+	tap_ok(n == 1 && res.outcome == LBR_OUT_AUTH,
+	       "stop hook ends the retries before attempt 2");
 	memset(&f, 0, sizeof(f));
 	f.outcomes[0] = LBR_OUT_OK;
 	f.n_out = 1;

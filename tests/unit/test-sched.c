@@ -186,7 +186,8 @@ static void *server_main(void *ud)
 					continue;
 				bl = snprintf(body, sizeof(body), "%d", np);
 				snprintf(resp, sizeof(resp),
-					 "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", bl, body);
+					 "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", bl,
+					 body);
 				if (write(conns[i], resp, strlen(resp)) < 0)
 					perror("write");
 				pending[i] = 0;
@@ -251,7 +252,8 @@ int main(void)
 	pthread_t th;
 
 	lbr_http_global_init();
-	tap_ok(!lbr_sched_in_task() && lbr_sched_easy() == NULL, "outside a task: not a task, no handle");
+	tap_ok(!lbr_sched_in_task() && lbr_sched_easy() == NULL,
+	       "outside a task: not a task, no handle");
 	tap_ok(lbr_sched_new(4, &s) == 0 && s, "a scheduler with 4 tasks");
 
 	memset(jobs, 0, sizeof(jobs));
@@ -269,7 +271,8 @@ int main(void)
 	lbr_sched_run(s, timed_waiter, which, sizeof(which[0]), 1);
 	tap_is_int(timed_out_ok, 1, "a wait with a limit ends at the limit");
 	lbr_sched_run(s, sleep_ms_pair, which, sizeof(which[0]), 2);
-	tap_is_int(other_ran_during_sleep, 1, "lbr_exec_sleep_ms in a task lets the other tasks run");
+	tap_is_int(other_ran_during_sleep, 1,
+		   "lbr_exec_sleep_ms in a task lets the other tasks run");
 	the_sched = s;
 	lbr_sched_run(s, outer_job, which, sizeof(which[0]), 1);
 	tap_ok(inner_ran[0] == 1 && inner_ran[1] == 1 && inner_ran[2] == 1 && inner_in_task == 3,
@@ -290,9 +293,10 @@ int main(void)
 	lbr_sched_run(s, http_job, hj, sizeof(hj[0]), HOLD);
 	for (ok = 1, i = 0; i < HOLD; i++)
 		ok &= hj[i].rc == 0 && hj[i].status == 200 && !strcmp(hj[i].body, "6");
-	tap_ok(ok, "%d requests were in flight together (answers: '%s' ... rc %d %s)", HOLD, hj[0].body,
-	       hj[0].rc, hj[0].err);
-	tap_is_int(__atomic_load_n(&srv_accepted, __ATOMIC_ACQUIRE), HOLD, "one connection per request in flight");
+	tap_ok(ok, "%d requests were in flight together (answers: '%s' ... rc %d %s)", HOLD,
+	       hj[0].body, hj[0].rc, hj[0].err);
+	tap_is_int(__atomic_load_n(&srv_accepted, __ATOMIC_ACQUIRE), HOLD,
+		   "one connection per request in flight");
 	lbr_sched_run(s, http_job, hj, sizeof(hj[0]), HOLD);
 	for (ok = 1, i = 0; i < HOLD; i++)
 		ok &= hj[i].rc == 0 && !strcmp(hj[i].body, "6");
@@ -310,8 +314,8 @@ int main(void)
 		lbr_sched_run(s, http_job, hj, sizeof(hj[0]), HOLD);
 		for (ok = 1, i = 0; i < HOLD; i++)
 			ok &= hj[i].rc == 0 && !strcmp(hj[i].body, "6");
-		tap_ok(ok, "requests to 'localhost' are resolved and in flight together (rc %d %s)", hj[0].rc,
-		       hj[0].err);
+		tap_ok(ok, "requests to 'localhost' are resolved and in flight together (rc %d %s)",
+		       hj[0].rc, hj[0].err);
 	}
 
 	/* A refused connection is a transport error, reported to its task. */
@@ -322,8 +326,8 @@ int main(void)
 		snprintf(refused_url, sizeof(refused_url), "http://127.0.0.1:%d/", port);
 		hj[0].url = refused_url;
 		lbr_sched_run(s, http_job, hj, sizeof(hj[0]), 1);
-		tap_ok(hj[0].rc == LBR_ETRANSPORT && strstr(hj[0].err, "onnect"), "connection refused: rc %d, '%s'",
-		       hj[0].rc, hj[0].err);
+		tap_ok(hj[0].rc == LBR_ETRANSPORT && strstr(hj[0].err, "onnect"),
+		       "connection refused: rc %d, '%s'", hj[0].rc, hj[0].err);
 	}
 	lbr_sched_free(s);
 	__atomic_store_n(&srv_stop, 1, __ATOMIC_RELEASE);

@@ -117,8 +117,9 @@ static void make_pool(struct lbr_state_pool *p, const char *name)
  * strings that need escaping, an empty pool and several pools. */
 static void test_writer_matches_jsonc(void)
 {
-	static struct lbr_state_target t[] = { { "pool_id", "a\"b\\c/d\x01\x1f\t\n\r\b\f\xc3\xa9\x7f" },
-					       { "vserver_id", "" } };
+	static struct lbr_state_target t[] = {
+		{ "pool_id", "a\"b\\c/d\x01\x1f\t\n\r\b\f\xc3\xa9\x7f" }, { "vserver_id", "" }
+	};
 	static struct lbr_state_member m[] = {
 		{ "id \"quoted\"", "10.0.0.1", 65535, "n\"\\\x01", 0 },
 		{ "\x02", "::1", 1, NULL, -1 },
@@ -158,17 +159,19 @@ static void test_writer_matches_jsonc(void)
 	tree = mine ? json_tokener_parse(mine) : NULL;
 	tap_ok(tree != NULL, "the written state is valid JSON");
 	again = tree ? json_object_to_json_string_ext(tree, JSON_C_TO_STRING_PRETTY |
-						       JSON_C_TO_STRING_SPACED |
-						       JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
-	tap_ok(mine && again && strlen(mine) == strlen(again) + 1 && !strncmp(mine, again, strlen(again)) &&
-	       mine[strlen(again)] == '\n',
+								    JSON_C_TO_STRING_SPACED |
+								    JSON_C_TO_STRING_NOSLASHESCAPE)
+		     : NULL;
+	tap_ok(mine && again && strlen(mine) == strlen(again) + 1 &&
+		       !strncmp(mine, again, strlen(again)) && mine[strlen(again)] == '\n',
 	       "byte for byte json-c's pretty printing of the same document (plus a newline)");
 	if (mine && again && strncmp(mine, again, strlen(again)))
 		printf("# mine:\n%s# json-c:\n%s\n", mine, again);
 	json_object_put(tree);
 	free(mine);
 	mine = lbr_state_to_json(&doc, "empty");
-	tap_ok(mine && strstr(mine, "\"members\": [\n      ]"), "an empty pool has an empty members array");
+	tap_ok(mine && strstr(mine, "\"members\": [\n      ]"),
+	       "an empty pool has an empty members array");
 	free(mine);
 }
 
@@ -181,26 +184,24 @@ static void test_open(void)
 	r = lbr_state_store_open("s.json", dir, &st, err, sizeof(err));
 	tap_is_int(r, 0, "open a relative path");
 	snprintf(want, sizeof(want), "%s/s.json", dir);
-	tap_is_str(lbr_state_store_location(st), want,
-		   "relative path resolved against base_dir");
+	tap_is_str(lbr_state_store_location(st), want, "relative path resolved against base_dir");
 	lbr_state_store_free(st);
 
 	r = lbr_state_store_open("nodir/s.json", dir, &st, err, sizeof(err));
 	tap_ok(r == LBR_EINVAL && st == NULL && strstr(err, "does not exist"),
 	       "missing directory refused: %s", err);
-	r = lbr_state_store_open("etcd://127.0.0.1:2379,[::1]:2380/lbr", NULL,
-				 &st, err, sizeof(err));
-	tap_ok(r == 0 && st && !strcmp(lbr_state_store_location(st),
-				       "etcd://127.0.0.1:2379,[::1]:2380/lbr"),
+	r = lbr_state_store_open("etcd://127.0.0.1:2379,[::1]:2380/lbr", NULL, &st, err,
+				 sizeof(err));
+	tap_ok(r == 0 && st &&
+		       !strcmp(lbr_state_store_location(st),
+			       "etcd://127.0.0.1:2379,[::1]:2380/lbr"),
 	       "valid etcd spec opens without I/O");
 	lbr_state_store_free(st);
 	st = NULL;
-	r = lbr_state_store_open("etcd://127.0.0.1:99999/lbr", NULL, &st, err,
-				 sizeof(err));
-	tap_ok(r == LBR_EINVAL && strstr(err, "invalid etcd endpoint"),
-	       "bad etcd port refused: %s", err);
-	r = lbr_state_store_open("etcd://127.0.0.1:2379", NULL, &st, err,
-				 sizeof(err));
+	r = lbr_state_store_open("etcd://127.0.0.1:99999/lbr", NULL, &st, err, sizeof(err));
+	tap_ok(r == LBR_EINVAL && strstr(err, "invalid etcd endpoint"), "bad etcd port refused: %s",
+	       err);
+	r = lbr_state_store_open("etcd://127.0.0.1:2379", NULL, &st, err, sizeof(err));
 	tap_ok(r == LBR_EINVAL && strstr(err, "invalid etcd location"),
 	       "etcd without prefix refused: %s", err);
 }
@@ -241,17 +242,15 @@ static void test_roundtrip(void)
 	umask(old);
 	tap_is_int(r, 0, "first save");
 	tap_is_int(doc->serial, 1, "serial 1 after the first save");
-	tap_ok(strlen(doc->lineage) == 36 && doc->lineage[14] == '4',
-	       "lineage is a v4 UUID: %s", doc->lineage);
-	tap_ok(doc->agent_version && strcmp(doc->agent_version,
-					    PACKAGE_VERSION) == 0,
+	tap_ok(strlen(doc->lineage) == 36 && doc->lineage[14] == '4', "lineage is a v4 UUID: %s",
+	       doc->lineage);
+	tap_ok(doc->agent_version && strcmp(doc->agent_version, PACKAGE_VERSION) == 0,
 	       "agent_version set");
 	tap_ok(time(NULL) - doc->updated_at < 60, "updated_at set");
 	memcpy(lineage, doc->lineage, 37);
 	tap_is_int(mode_of(path), 0600, "state file mode 0600 under umask 0277");
 	tap_is_int(mode_of(sfx(".lock")), 0600, "lock file mode 0600");
-	tap_ok(access(sfx(".backup"), F_OK) != 0,
-	       "no backup after the first save");
+	tap_ok(access(sfx(".backup"), F_OK) != 0, "no backup after the first save");
 
 	r = lbr_state_load(st, &back, err, sizeof(err));
 	tap_is_int(r, 0, "reload");
@@ -262,23 +261,21 @@ static void test_roundtrip(void)
 	tap_ok(q != NULL, "pool web found");
 	if (q) {
 		tap_is_str(q->provider, "hw", "provider");
-		tap_ok(q->n_targets == 1 && !strcmp(q->targets[0].key, "pool_id")
-		       && !strcmp(q->targets[0].value, "5a9a3e9e"), "targets");
+		tap_ok(q->n_targets == 1 && !strcmp(q->targets[0].key, "pool_id") &&
+			       !strcmp(q->targets[0].value, "5a9a3e9e"),
+		       "targets");
 		tap_is_int(q->n_members, 4, "members");
-		tap_ok(q->n_members == 4 &&
-		       !strcmp(q->members[0].id, "m1") &&
-		       !strcmp(q->members[1].id, "m2") &&
-		       !strcmp(q->members[2].id, "m3") &&
-		       !strcmp(q->members[3].id, "m4"),
+		tap_ok(q->n_members == 4 && !strcmp(q->members[0].id, "m1") &&
+			       !strcmp(q->members[1].id, "m2") && !strcmp(q->members[2].id, "m3") &&
+			       !strcmp(q->members[3].id, "m4"),
 		       "members sorted numerically by address then port");
 		tap_ok(q->n_members == 4 && q->members[1].port == 8080 &&
-		       !strcmp(q->members[3].address, "2001:db8::5"),
+			       !strcmp(q->members[3].address, "2001:db8::5"),
 		       "member fields");
 		tap_is_int(q->observed_at, 1700000000, "observed_at");
 		tap_is_str(q->last_result, "converged", "last_apply result");
 		tap_is_int(q->last_apply_at, 1700000100, "last_apply at");
-		tap_ok(q->last_removed == 2 && q->last_errors == 1,
-		       "last_apply counters");
+		tap_ok(q->last_removed == 2 && q->last_errors == 1, "last_apply counters");
 	}
 	q = lbr_state_pool_find(back, "api");
 	tap_ok(q && q->n_members == 2 && q->last_result == NULL,
@@ -332,11 +329,9 @@ static void test_foreign(void)
 	lbr_state_load(st, &doc, err, sizeof(err));
 	memcpy(doc->lineage, "00000000-0000-4000-8000-000000000000", 37);
 	r = lbr_state_save(st, doc, err, sizeof(err));
-	tap_ok(r == LBR_EFOREIGN && strstr(err, "lineage"),
-	       "foreign lineage refused: %s", err);
+	tap_ok(r == LBR_EFOREIGN && strstr(err, "lineage"), "foreign lineage refused: %s", err);
 	after = slurp(path, NULL);
-	tap_ok(before && after && !strcmp(before, after),
-	       "foreign save left the file unchanged");
+	tap_ok(before && after && !strcmp(before, after), "foreign save left the file unchanged");
 	free(after);
 
 	/* An empty lineage adopts the stored one (brief: refuse only when
@@ -358,47 +353,52 @@ static void test_corrupt(void)
 		const char *why;
 	} cases[] = {
 		{ "invalid JSON", "{\"format_version\":1,,}", 0, "invalid JSON" },
-		{ "truncated", "{\"format_version\":1,\"lineage\":\"0000", 0,
-		  "truncated" },
+		{ "truncated", "{\"format_version\":1,\"lineage\":\"0000", 0, "truncated" },
 		{ "empty", "", 0, "empty" },
 		{ "trailing garbage",
 		  "{\"format_version\":1,\"lineage\":\"00000000-0000-4000-8000-"
-		  "000000000000\",\"serial\":3}\n{}", 0, "trailing" },
+		  "000000000000\",\"serial\":3}\n{}",
+		  0, "trailing" },
 		{ "NUL after document",
 		  "{\"format_version\":1,\"lineage\":\"00000000-0000-4000-8000-"
-		  "000000000000\",\"serial\":3}\0", 81, "trailing" },
+		  "000000000000\",\"serial\":3}\0",
+		  81, "trailing" },
 		{ "serial wrong type",
 		  "{\"format_version\":1,\"lineage\":\"00000000-0000-4000-8000-"
-		  "000000000000\",\"serial\":\"3\"}", 0, "'serial' is not" },
+		  "000000000000\",\"serial\":\"3\"}",
+		  0, "'serial' is not" },
 		{ "negative serial",
 		  "{\"format_version\":1,\"lineage\":\"00000000-0000-4000-8000-"
-		  "000000000000\",\"serial\":-1}", 0, "out of range" },
+		  "000000000000\",\"serial\":-1}",
+		  0, "out of range" },
 		{ "missing lineage", "{\"format_version\":1,\"serial\":3}", 0,
 		  "missing 'lineage'" },
 		{ "missing serial",
 		  "{\"format_version\":1,\"lineage\":\"00000000-0000-4000-8000-"
-		  "000000000000\"}", 0, "missing 'serial'" },
-		{ "lineage not a UUID",
-		  "{\"format_version\":1,\"lineage\":\"x\",\"serial\":3}", 0,
+		  "000000000000\"}",
+		  0, "missing 'serial'" },
+		{ "lineage not a UUID", "{\"format_version\":1,\"lineage\":\"x\",\"serial\":3}", 0,
 		  "not a UUID" },
 		{ "not an object", "[1,2]", 0, "not a JSON object" },
 		{ "members not an array",
 		  "{\"format_version\":1,\"lineage\":\"00000000-0000-4000-8000-"
 		  "000000000000\",\"serial\":3,\"pools\":{\"web\":{\"provider\":"
-		  "\"hw\",\"members\":{}}}}", 0, "'members' is not an array" },
+		  "\"hw\",\"members\":{}}}}",
+		  0, "'members' is not an array" },
 		{ "port out of range",
 		  "{\"format_version\":1,\"lineage\":\"00000000-0000-4000-8000-"
 		  "000000000000\",\"serial\":3,\"pools\":{\"web\":{\"provider\":"
 		  "\"hw\",\"members\":[{\"id\":\"a\",\"address\":\"10.0.0.1\","
-		  "\"port\":70000}]}}}", 0, "out of range" },
+		  "\"port\":70000}]}}}",
+		  0, "out of range" },
 		{ "bad time",
 		  "{\"format_version\":1,\"lineage\":\"00000000-0000-4000-8000-"
-		  "000000000000\",\"serial\":3,\"updated_at\":\"yesterday\"}", 0,
-		  "RFC 3339" },
+		  "000000000000\",\"serial\":3,\"updated_at\":\"yesterday\"}",
+		  0, "RFC 3339" },
 		{ "pool without provider",
 		  "{\"format_version\":1,\"lineage\":\"00000000-0000-4000-8000-"
-		  "000000000000\",\"serial\":3,\"pools\":{\"web\":{}}}", 0,
-		  "missing 'provider'" },
+		  "000000000000\",\"serial\":3,\"pools\":{\"web\":{}}}",
+		  0, "missing 'provider'" },
 	};
 	struct lbr_state_store *st = open_store();
 	struct lbr_state *doc = NULL;
@@ -411,9 +411,8 @@ static void test_corrupt(void)
 		len = cases[i].len ? cases[i].len : strlen(cases[i].text);
 		spit(path, cases[i].text, len);
 		r = lbr_state_load(st, &doc, err, sizeof(err));
-		tap_ok(r == LBR_ECORRUPT && doc == NULL &&
-		       strstr(err, "is corrupt") && strstr(err, path) &&
-		       strstr(err, cases[i].why),
+		tap_ok(r == LBR_ECORRUPT && doc == NULL && strstr(err, "is corrupt") &&
+			       strstr(err, path) && strstr(err, cases[i].why),
 		       "load refuses %s: %s", cases[i].name, err);
 		doc = lbr_state_new();
 		r = lbr_state_save(st, doc, err, sizeof(err));
@@ -421,9 +420,8 @@ static void test_corrupt(void)
 		doc = NULL;
 		after = slurp(path, &alen);
 		tap_ok(r == LBR_ECORRUPT && after && alen == len &&
-		       memcmp(after, cases[i].text, len) == 0,
-		       "save refuses %s and leaves it byte-identical",
-		       cases[i].name);
+			       memcmp(after, cases[i].text, len) == 0,
+		       "save refuses %s and leaves it byte-identical", cases[i].name);
 		free(after);
 	}
 
@@ -435,15 +433,15 @@ static void test_corrupt(void)
 
 	{
 		const char *t = "{\"format_version\":1,\"future\":[1,{}],"
-			"\"lineage\":\"00000000-0000-4000-8000-000000000000\","
-			"\"serial\":7,\"pools\":{\"w\":{\"provider\":\"hw\","
-			"\"new\":1,\"members\":[{\"id\":\"a\",\"address\":"
-			"\"10.0.0.1\",\"port\":1,\"weight\":3}]}}}  \n";
+				"\"lineage\":\"00000000-0000-4000-8000-000000000000\","
+				"\"serial\":7,\"pools\":{\"w\":{\"provider\":\"hw\","
+				"\"new\":1,\"members\":[{\"id\":\"a\",\"address\":"
+				"\"10.0.0.1\",\"port\":1,\"weight\":3}]}}}  \n";
 
 		spit(path, t, strlen(t));
 		r = lbr_state_load(st, &doc, err, sizeof(err));
 		tap_ok(r == 0 && doc->serial == 7 && doc->n_pools == 1 &&
-		       doc->pools[0].n_members == 1,
+			       doc->pools[0].n_members == 1,
 		       "unknown keys and trailing whitespace tolerated");
 		lbr_state_free(doc);
 		doc = NULL;
@@ -492,7 +490,8 @@ static void test_parse_mutations(void)
 	}
 	tap_is_int(ok + bad, 3000,
 		   "3000 mutated documents: each parsed or refused with a "
-		   "message (%d refused)", bad);
+		   "message (%d refused)",
+		   bad);
 	for (i = 0; i + 1 < len; i++) {
 		d2 = NULL;
 		r = lbr_state_parse(text, i, &d2, err, sizeof(err));
@@ -510,11 +509,16 @@ static void test_parse_mutations(void)
 static void test_fixtures(void)
 {
 	const char *names[] = {
-		"valid-full.json", "valid-minimal.json",
-		"corrupt-truncated.json", "corrupt-two-documents.json",
-		"corrupt-port-string.json", "corrupt-bad-address.json",
-		"corrupt-serial-float.json", "corrupt-no-lineage.json",
-		"corrupt-trailing-comma.json", "valid-v2.json",
+		"valid-full.json",
+		"valid-minimal.json",
+		"corrupt-truncated.json",
+		"corrupt-two-documents.json",
+		"corrupt-port-string.json",
+		"corrupt-bad-address.json",
+		"corrupt-serial-float.json",
+		"corrupt-no-lineage.json",
+		"corrupt-trailing-comma.json",
+		"valid-v2.json",
 		"corrupt-owned-not-canonical.json",
 		"corrupt-counter-negative.json",
 	};
@@ -525,8 +529,8 @@ static void test_fixtures(void)
 	int r;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(p, sizeof(p), "%s/tests/fixtures/state/%s",
-			 src && *src ? src : ".", names[i]);
+		snprintf(p, sizeof(p), "%s/tests/fixtures/state/%s", src && *src ? src : ".",
+			 names[i]);
 		buf = slurp(p, &len);
 		if (!buf) {
 			tap_ok(0, "fixture %s readable", p);
@@ -538,8 +542,7 @@ static void test_fixtures(void)
 			again = NULL;
 			j1 = r == 0 ? lbr_state_to_json(doc, NULL) : NULL;
 			j2 = NULL;
-			if (j1 && lbr_state_parse(j1, strlen(j1), &again, err,
-						  sizeof(err)) == 0)
+			if (j1 && lbr_state_parse(j1, strlen(j1), &again, err, sizeof(err)) == 0)
 				j2 = lbr_state_to_json(again, NULL);
 			tap_ok(r == 0 && j1 && j2 && !strcmp(j1, j2),
 			       "fixture %s parses and round-trips", names[i]);
@@ -547,8 +550,7 @@ static void test_fixtures(void)
 			free(j2);
 			lbr_state_free(again);
 		} else {
-			tap_ok(r == LBR_ECORRUPT && !doc,
-			       "fixture %s refused: %s", names[i], err);
+			tap_ok(r == LBR_ECORRUPT && !doc, "fixture %s refused: %s", names[i], err);
 		}
 		lbr_state_free(doc);
 		free(buf);
@@ -574,7 +576,7 @@ static void test_backup_fallback(void)
 	unlink(path);
 	r = lbr_state_load(st, &doc, err, sizeof(err));
 	tap_ok(r == 0 && doc && doc->serial == 1 && strstr(err, ".backup") &&
-	       lbr_state_store_message(st) != NULL,
+		       lbr_state_store_message(st) != NULL,
 	       "missing FILE falls back to FILE.backup with a warning: %s", err);
 	r = lbr_state_save(st, doc, err, sizeof(err));
 	tap_ok(r == 0 && doc->serial == 2, "save after fallback continues serial");
@@ -610,8 +612,7 @@ static void lock_in_child(int t, struct child_report *rep)
 
 		close(fds[0]);
 		clock_gettime(CLOCK_MONOTONIC, &a);
-		rep->r = lbr_state_lock(st, "run", t, &rep->h, rep->err,
-					sizeof(rep->err));
+		rep->r = lbr_state_lock(st, "run", t, &rep->h, rep->err, sizeof(rep->err));
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		rep->elapsed = (double)(b.tv_sec - a.tv_sec) +
 			       (double)(b.tv_nsec - a.tv_nsec) / 1e9;
@@ -641,8 +642,8 @@ static void test_lock(void)
 	r = lbr_state_lock(st, "apply", 0, NULL, err, sizeof(err));
 	tap_is_int(r, LBR_EINVAL, "locking twice through one store refused");
 	s = slurp(sfx(".lock"), NULL);
-	tap_ok(s && strstr(s, "\"operation\":\"apply\""),
-	       "lock file holds the info: %s", s ? s : "");
+	tap_ok(s && strstr(s, "\"operation\":\"apply\""), "lock file holds the info: %s",
+	       s ? s : "");
 	free(s);
 
 	lock_in_child(0, &rep);
@@ -652,8 +653,7 @@ static void test_lock(void)
 	tap_is_str(rep.h.operation, "apply", "child: holder operation");
 	tap_ok(strlen(rep.h.id) == 36 && time(NULL) - rep.h.created < 60,
 	       "child: holder id and created");
-	tap_ok(strstr(rep.err, "is locked by pid") != NULL, "child: message: %s",
-	       rep.err);
+	tap_ok(strstr(rep.err, "is locked by pid") != NULL, "child: message: %s", rep.err);
 	tap_ok(rep.elapsed < 0.5, "timeout 0 is one try (%.3f s)", rep.elapsed);
 
 	lock_in_child(1, &rep);
@@ -661,18 +661,15 @@ static void test_lock(void)
 	       "timeout 1 waits about 1 s (%.3f s)", rep.elapsed);
 
 	r = lbr_state_lock_info(st, &info);
-	tap_ok(r == 0 && info.pid == getpid() && strlen(info.id) == 36,
-	       "lock_info: held, by us");
+	tap_ok(r == 0 && info.pid == getpid() && strlen(info.id) == 36, "lock_info: held, by us");
 	r = lbr_state_force_unlock(st, info.id, 0, err, sizeof(err));
-	tap_ok(r == LBR_ELOCKED && strstr(err, "live"),
-	       "force_unlock of a live lock refused: %s", err);
+	tap_ok(r == LBR_ELOCKED && strstr(err, "live"), "force_unlock of a live lock refused: %s",
+	       err);
 
 	tap_is_int(lbr_state_unlock(st), 0, "unlock");
 	tap_ok(access(sfx(".lock"), F_OK) == 0, "lock file kept after unlock");
-	tap_is_int(lbr_state_lock_info(st, &info), LBR_ENOENT,
-		   "lock_info after unlock: none");
-	r = lbr_state_force_unlock(st, "00000000-0000-4000-8000-000000000000", 0,
-				   err, sizeof(err));
+	tap_is_int(lbr_state_lock_info(st, &info), LBR_ENOENT, "lock_info after unlock: none");
+	r = lbr_state_force_unlock(st, "00000000-0000-4000-8000-000000000000", 0, err, sizeof(err));
 	tap_is_int(r, LBR_ENOENT, "force_unlock with no lock: LBR_ENOENT");
 
 	/* A child locks, then dies holding it (stale). */
@@ -702,8 +699,7 @@ static void test_lock(void)
 
 	r = lbr_state_lock_info(st, &info);
 	tap_ok(r == 1 && info.pid == pid, "lock_info after the child died: stale");
-	r = lbr_state_force_unlock(st, "00000000-0000-4000-8000-000000000000", 0,
-				   err, sizeof(err));
+	r = lbr_state_force_unlock(st, "00000000-0000-4000-8000-000000000000", 0, err, sizeof(err));
 	tap_ok(r == LBR_EINVAL && strstr(err, "does not match"),
 	       "force_unlock with the wrong id: %s", err);
 	r = lbr_state_force_unlock(st, info.id, 0, err, sizeof(err));
@@ -721,8 +717,7 @@ static void test_lock(void)
 	}
 	waitpid(pid, &status, 0);
 	/* (Exit status 1 means the lock failed; valgrind may use others.) */
-	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) != 1 &&
-	       lbr_state_lock_info(st, &info) == 1,
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) != 1 && lbr_state_lock_info(st, &info) == 1,
 	       "child exited holding the lock: stale info left");
 	r = lbr_state_lock(st, "apply", 0, NULL, err, sizeof(err));
 	tap_is_int(r, 0, "a stale lock does not block locking");
@@ -741,9 +736,15 @@ static void test_audit(void)
 {
 	struct lbr_state_store *st = open_store();
 	struct lbr_audit_rec rec = {
-		.time = 1700000000, .pool = "web", .provider = "hw",
-		.member_id = "m1", .address = "10.0.0.9", .port = 80,
-		.action = "remove", .outcome = "ok", .request_id = "req-1",
+		.time = 1700000000,
+		.pool = "web",
+		.provider = "hw",
+		.member_id = "m1",
+		.address = "10.0.0.9",
+		.port = 80,
+		.action = "remove",
+		.outcome = "ok",
+		.request_id = "req-1",
 		.detail = NULL,
 	};
 	char *log, *line, *save = NULL;
@@ -761,25 +762,23 @@ static void test_audit(void)
 	tap_is_int(lbr_state_audit(st, &rec), 0, "audit record 2");
 	tap_is_int(mode_of(sfx(".log")), 0600, "audit log mode 0600");
 	log = slurp(sfx(".log"), NULL);
-	for (line = strtok_r(log, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		n++;
 		o = json_tokener_parse(line);
 		if (o && json_object_object_get_ex(o, "pool", &v) &&
 		    !strcmp(json_object_get_string(v), "web") &&
-		    json_object_object_get_ex(o, "port", &v) &&
-		    json_object_get_int(v) == 80 &&
+		    json_object_object_get_ex(o, "port", &v) && json_object_get_int(v) == 80 &&
 		    json_object_object_get_ex(o, "time", &v) &&
 		    !strcmp(json_object_get_string(v), "2023-11-14T22:13:20Z") &&
 		    json_object_object_get_ex(o, "member", &v) &&
 		    json_object_object_get_ex(o, "action", &v))
 			good++;
 		if (n == 2 && o) {
-			tap_ok(json_object_object_get_ex(o, "request_id", &v) &&
-			       v == NULL, "missing request_id is null");
+			tap_ok(json_object_object_get_ex(o, "request_id", &v) && v == NULL,
+			       "missing request_id is null");
 			tap_ok(json_object_object_get_ex(o, "detail", &v) &&
-			       !strcmp(json_object_get_string(v),
-				       rec.detail), "detail round trips");
+				       !strcmp(json_object_get_string(v), rec.detail),
+			       "detail round trips");
 		}
 		json_object_put(o);
 	}
@@ -856,8 +855,7 @@ static void test_crash_loop(void)
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		if (!WIFSIGNALED(status))
-			printf("# child %d exited with %d\n", i,
-			       WEXITSTATUS(status));
+			printf("# child %d exited with %d\n", i, WEXITSTATUS(status));
 		s = serial_of(path, &ok);
 		if (!ok)
 			all_file = 0;
@@ -926,10 +924,10 @@ static pid_t start_etcd(const char *bin, int cport)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execl(bin, bin, "--data-dir", data, "--listen-client-urls",
-		      curl_, "--advertise-client-urls", curl_,
-		      "--listen-peer-urls", purl, "--initial-advertise-peer-urls",
-		      purl, "--initial-cluster", cluster, (char *)NULL);
+		execl(bin, bin, "--data-dir", data, "--listen-client-urls", curl_,
+		      "--advertise-client-urls", curl_, "--listen-peer-urls", purl,
+		      "--initial-advertise-peer-urls", purl, "--initial-cluster", cluster,
+		      (char *)NULL);
 		_exit(127);
 	}
 	for (i = 0; i < 200 && !port_open(cport); i++)
@@ -942,7 +940,10 @@ static int http_calls;
 
 static size_t curl_body(char *d, size_t sz, size_t nm, void *u)
 {
-	struct { char *p; size_t n; } *b = u;
+	struct {
+		char *p;
+		size_t n;
+	} *b = u;
 	char *g = realloc(b->p, b->n + sz * nm + 1);
 
 	if (!g)
@@ -954,10 +955,13 @@ static size_t curl_body(char *d, size_t sz, size_t nm, void *u)
 	return sz * nm;
 }
 
-static int curl_http(void *ud, const struct lbr_http_request *req,
-		     struct lbr_http_response *resp, char *err, size_t errlen)
+static int curl_http(void *ud, const struct lbr_http_request *req, struct lbr_http_response *resp,
+		     char *err, size_t errlen)
 {
-	struct { char *p; size_t n; } b = { NULL, 0 };
+	struct {
+		char *p;
+		size_t n;
+	} b = { NULL, 0 };
 	struct curl_slist *h = NULL;
 	CURL *c = curl_easy_init();
 	CURLcode rc;
@@ -1003,8 +1007,9 @@ static void test_etcd(void)
 	struct lbr_state *doc = NULL, *back = NULL;
 	struct lbr_state_pool p;
 	struct lbr_lock_info info;
-	struct lbr_audit_rec rec = { .pool = "web", .member_id = "m1",
-				     .action = "remove", .outcome = "ok" };
+	struct lbr_audit_rec rec = {
+		.pool = "web", .member_id = "m1", .action = "remove", .outcome = "ok"
+	};
 	struct lbr_state_io io = { curl_http, curl_release, NULL, NULL };
 	char spec[128], err[512];
 	uint64_t now, until;
@@ -1044,8 +1049,8 @@ static void test_etcd(void)
 	       "etcd: lock_info sees a's lock");
 	memset(&info, 0, sizeof(info));
 	r = lbr_state_lock(b, "run", 0, &info, err, sizeof(err));
-	tap_ok(r == LBR_ELOCKED && info.pid == getpid() &&
-	       strlen(info.id) == 36, "etcd: b cannot lock: %s", err);
+	tap_ok(r == LBR_ELOCKED && info.pid == getpid() && strlen(info.id) == 36,
+	       "etcd: b cannot lock: %s", err);
 
 	make_pool(&p, "web");
 	lbr_state_pool_put(doc, &p);
@@ -1054,34 +1059,31 @@ static void test_etcd(void)
 	r = lbr_state_save(a, doc, err, sizeof(err));
 	tap_ok(r == 0 && doc->serial == 2, "etcd: second save, serial 2");
 	r = lbr_state_load(b, &back, err, sizeof(err));
-	tap_ok(r == 0 && back->serial == 2 &&
-	       !strcmp(back->lineage, doc->lineage) && back->n_pools == 1 &&
-	       back->pools[0].n_members == 4 &&
-	       !strcmp(back->pools[0].members[0].id, "m1"),
+	tap_ok(r == 0 && back->serial == 2 && !strcmp(back->lineage, doc->lineage) &&
+		       back->n_pools == 1 && back->pools[0].n_members == 4 &&
+		       !strcmp(back->pools[0].members[0].id, "m1"),
 	       "etcd: b loads what a saved");
 	lbr_state_free(back);
 	back = NULL;
 
-	r = lbr_state_force_unlock(b, "00000000-0000-4000-8000-000000000000", 0,
-				   err, sizeof(err));
+	r = lbr_state_force_unlock(b, "00000000-0000-4000-8000-000000000000", 0, err, sizeof(err));
 	tap_is_int(r, LBR_EINVAL, "etcd: force_unlock with a wrong id");
 	r = lbr_state_force_unlock(b, info.id, 0, err, sizeof(err));
-	tap_ok(r == LBR_ELOCKED && strstr(err, "lease is alive") &&
-	       strstr(err, "s left") && strstr(err, info.id),
+	tap_ok(r == LBR_ELOCKED && strstr(err, "lease is alive") && strstr(err, "s left") &&
+		       strstr(err, info.id),
 	       "etcd: a live lease is not broken without force: %s", err);
 	r = lbr_state_force_unlock(b, info.id, 1, err, sizeof(err));
 	tap_ok(r == 0, "etcd: force_unlock with the right id and force");
 	r = lbr_state_lock(b, "run", 0, NULL, err, sizeof(err));
 	tap_ok(r == 0, "etcd: b locks after the break");
 	r = lbr_state_save(a, doc, err, sizeof(err));
-	tap_ok(r == LBR_EFENCED && strstr(err, "fenced"),
-	       "etcd: a's late save is fenced: %s", err);
+	tap_ok(r == LBR_EFENCED && strstr(err, "fenced"), "etcd: a's late save is fenced: %s", err);
 	r = lbr_state_load(b, &back, err, sizeof(err));
 	tap_ok(r == 0 && back->serial == 2, "etcd: fenced save wrote nothing");
 	back->lineage[0] = '\0';
 	r = lbr_state_save(b, back, err, sizeof(err));
-	tap_ok(r == 0 && back->serial == 3 &&
-	       !strcmp(back->lineage, doc->lineage), "etcd: b saves serial 3");
+	tap_ok(r == 0 && back->serial == 3 && !strcmp(back->lineage, doc->lineage),
+	       "etcd: b saves serial 3");
 	memcpy(back->lineage, "00000000-0000-4000-8000-000000000000", 37);
 	r = lbr_state_save(b, back, err, sizeof(err));
 	tap_is_int(r, LBR_EFOREIGN, "etcd: foreign lineage refused");
@@ -1122,28 +1124,26 @@ static void test_etcd(void)
 	 * b waits up to 20 s). */
 	lbr_state_store_open(spec, NULL, &a2, err, sizeof(err));
 	lbr_state_store_set_lock_ttl(a2, 2);
-	tap_is_int(lbr_state_store_set_lock_ttl(b, 0), LBR_EINVAL,
-		   "lock_ttl 0 refused");
+	tap_is_int(lbr_state_store_set_lock_ttl(b, 0), LBR_EINVAL, "lock_ttl 0 refused");
 	lbr_state_store_set_lock_ttl(b, 2);
 	r = lbr_state_lock(a2, "apply", 0, NULL, err, sizeof(err));
 	tap_is_int(r, 0, "etcd: a2 locks with a 2 s lease");
 	r = lbr_state_lock(b, "run", 20, NULL, err, sizeof(err));
 	now = lbr_state_now_ms();
 	tap_ok(r == 0 && lbr_state_lock_valid_until_ms(b) > now + 500,
-	       "etcd: b's wait outlasted the TTL and its own lease is fresh: %s",
-	       r ? err : "");
-	tap_ok(now >= lbr_state_lock_valid_until_ms(a2),
-	       "etcd: a2's valid-until has passed");
+	       "etcd: b's wait outlasted the TTL and its own lease is fresh: %s", r ? err : "");
+	tap_ok(now >= lbr_state_lock_valid_until_ms(a2), "etcd: a2's valid-until has passed");
 	r = lbr_state_save(a2, doc, err, sizeof(err));
-	tap_ok(r == LBR_EFENCED, "etcd: a2 cannot save after its lease: %s",
-	       err);
+	tap_ok(r == LBR_EFENCED, "etcd: a2 cannot save after its lease: %s", err);
 	lbr_state_free(back);
 	back = NULL;
 	r = lbr_state_load(b, &back, err, sizeof(err));
 	r = r == 0 ? lbr_state_save(b, back, err, sizeof(err)) : r;
 	tap_is_int(r, 0, "etcd: b saves with the lease it got");
-	tap_ok(http_calls > 0, "etcd: every exchange went through the "
-	       "installed HTTP client (%d calls)", http_calls);
+	tap_ok(http_calls > 0,
+	       "etcd: every exchange went through the "
+	       "installed HTTP client (%d calls)",
+	       http_calls);
 out:
 	lbr_state_store_free(a2);
 	lbr_state_free(doc);
@@ -1169,37 +1169,37 @@ static void test_format2(void)
 	char key[LBR_STATE_KEY_LEN], err[512], *text;
 	int r;
 
-	tap_ok(lbr_state_member_key("10.0.0.9", 80, key) == 0 &&
-	       !strcmp(key, "10.0.0.9:80"), "member key IPv4: %s", key);
+	tap_ok(lbr_state_member_key("10.0.0.9", 80, key) == 0 && !strcmp(key, "10.0.0.9:80"),
+	       "member key IPv4: %s", key);
 	tap_ok(lbr_state_member_key("2001:DB8:0::5", 443, key) == 0 &&
-	       !strcmp(key, "[2001:db8::5]:443"), "member key IPv6 canonical: %s",
-	       key);
+		       !strcmp(key, "[2001:db8::5]:443"),
+	       "member key IPv6 canonical: %s", key);
 	tap_ok(lbr_state_member_key("host", 80, key) == LBR_EINVAL &&
-	       lbr_state_member_key("10.0.0.9", 0, key) == LBR_EINVAL &&
-	       lbr_state_member_key("10.0.0.9", 65536, key) == LBR_EINVAL,
+		       lbr_state_member_key("10.0.0.9", 0, key) == LBR_EINVAL &&
+		       lbr_state_member_key("10.0.0.9", 65536, key) == LBR_EINVAL,
 	       "member key refuses a name and ports 0 and 65536");
 
 	memset(&p, 0, sizeof(p));
 	p.name = "web";
 	p.provider = "hw";
-	tap_ok(!lbr_state_pool_owns(&p, "10.0.0.9", 80),
-	       "a pool without a record owns nothing");
+	tap_ok(!lbr_state_pool_owns(&p, "10.0.0.9", 80), "a pool without a record owns nothing");
 	tap_ok(lbr_state_pool_own(&p, "10.0.0.9", 80) == 0 &&
-	       lbr_state_pool_own(&p, "2001:db8::5", 80) == 0 &&
-	       lbr_state_pool_own(&p, "10.0.0.10", 80) == 0 &&
-	       lbr_state_pool_own(&p, "10.0.0.9", 80) == 0 &&
-	       p.has_owned && p.n_owned == 3, "own three, one twice");
+		       lbr_state_pool_own(&p, "2001:db8::5", 80) == 0 &&
+		       lbr_state_pool_own(&p, "10.0.0.10", 80) == 0 &&
+		       lbr_state_pool_own(&p, "10.0.0.9", 80) == 0 && p.has_owned && p.n_owned == 3,
+	       "own three, one twice");
 	tap_ok(p.n_owned == 3 && !strcmp(p.owned[0], "10.0.0.10:80") &&
-	       !strcmp(p.owned[1], "10.0.0.9:80") &&
-	       !strcmp(p.owned[2], "[2001:db8::5]:80"), "record kept sorted");
+		       !strcmp(p.owned[1], "10.0.0.9:80") &&
+		       !strcmp(p.owned[2], "[2001:db8::5]:80"),
+	       "record kept sorted");
 	tap_ok(lbr_state_pool_owns(&p, "2001:DB8::5", 80) &&
-	       !lbr_state_pool_owns(&p, "2001:db8::5", 81) &&
-	       !lbr_state_pool_owns(&p, "10.0.0.1", 80),
+		       !lbr_state_pool_owns(&p, "2001:db8::5", 81) &&
+		       !lbr_state_pool_owns(&p, "10.0.0.1", 80),
 	       "owns: any spelling of the address, exact port");
-	tap_is_int(lbr_state_pool_own(&p, "nope", 80), LBR_EINVAL,
-		   "own refuses a non-address");
+	tap_is_int(lbr_state_pool_own(&p, "nope", 80), LBR_EINVAL, "own refuses a non-address");
 	tap_ok(lbr_state_pool_disown(&p, "10.0.0.10", 80) == 0 && p.n_owned == 2 &&
-	       !lbr_state_pool_owns(&p, "10.0.0.10", 80), "disown");
+		       !lbr_state_pool_owns(&p, "10.0.0.10", 80),
+	       "disown");
 
 	doc = lbr_state_new();
 	tap_is_int(doc->format_version, 2, "new documents are format 2");
@@ -1208,31 +1208,30 @@ static void test_format2(void)
 	free(p.owned[1]);
 	free(p.owned);
 	q = lbr_state_pool_find(doc, "web");
-	tap_ok(q && q->has_owned && q->n_owned == 2 &&
-	       lbr_state_pool_owns(q, "10.0.0.9", 80), "the copy has the record");
+	tap_ok(q && q->has_owned && q->n_owned == 2 && lbr_state_pool_owns(q, "10.0.0.9", 80),
+	       "the copy has the record");
 	tap_is_int((int)lbr_state_counter_get(doc, "lbreconcile_passes_total"), 0,
 		   "absent counter reads 0");
 	tap_ok(lbr_state_counter_add(doc, "lbreconcile_passes_total", 2) == 0 &&
-	       lbr_state_counter_add(doc, "lbreconcile_passes_total", 3) == 0 &&
-	       lbr_state_counter_get(doc, "lbreconcile_passes_total") == 5,
+		       lbr_state_counter_add(doc, "lbreconcile_passes_total", 3) == 0 &&
+		       lbr_state_counter_get(doc, "lbreconcile_passes_total") == 5,
 	       "counter adds up");
 	tap_ok(lbr_state_counter_add(doc, "big", UINT64_MAX) == 0 &&
-	       lbr_state_counter_add(doc, "big", 5) == 0 &&
-	       lbr_state_counter_get(doc, "big") == (uint64_t)INT64_MAX - 1,
+		       lbr_state_counter_add(doc, "big", 5) == 0 &&
+		       lbr_state_counter_get(doc, "big") == (uint64_t)INT64_MAX - 1,
 	       "counter saturates at 2^63-2");
 	tap_ok(lbr_state_counter_add(doc, "bad name", 1) == LBR_EINVAL &&
-	       lbr_state_counter_add(doc, "9x", 1) == LBR_EINVAL &&
-	       lbr_state_counter_add(doc, "", 1) == LBR_EINVAL,
+		       lbr_state_counter_add(doc, "9x", 1) == LBR_EINVAL &&
+		       lbr_state_counter_add(doc, "", 1) == LBR_EINVAL,
 	       "counter names are metric names");
 
 	strcpy(doc->lineage, "0b8c2d6e-1111-4222-8333-444455556666");
 	text = lbr_state_to_json(doc, NULL);
 	r = text ? lbr_state_parse(text, strlen(text), &back, err, sizeof(err)) : -1;
 	q = r == 0 ? lbr_state_pool_find(back, "web") : NULL;
-	tap_ok(q && q->has_owned && q->n_owned == 2 &&
-	       lbr_state_pool_owns(q, "2001:db8::5", 80) &&
-	       lbr_state_counter_get(back, "big") == (uint64_t)INT64_MAX - 1 &&
-	       lbr_state_counter_get(back, "lbreconcile_passes_total") == 5,
+	tap_ok(q && q->has_owned && q->n_owned == 2 && lbr_state_pool_owns(q, "2001:db8::5", 80) &&
+		       lbr_state_counter_get(back, "big") == (uint64_t)INT64_MAX - 1 &&
+		       lbr_state_counter_get(back, "lbreconcile_passes_total") == 5,
 	       "record and counters round trip: %s", r ? err : "");
 	free(text);
 	lbr_state_free(back);
@@ -1254,13 +1253,12 @@ static void test_format2(void)
 	r = r == 0 ? lbr_state_load(st, &back, err, sizeof(err)) : r;
 	q = r == 0 ? lbr_state_pool_find(back, "web") : NULL;
 	tap_ok(q && q->n_members == 4 && !strcmp(q->members[0].name, "web-1") &&
-	       q->members[0].weight == 10 && !strcmp(q->members[1].name, "") &&
-	       q->members[1].weight == 0 && !q->members[2].name &&
-	       q->members[2].weight == -1 && q->members[3].weight == 100,
+		       q->members[0].weight == 10 && !strcmp(q->members[1].name, "") &&
+		       q->members[1].weight == 0 && !q->members[2].name &&
+		       q->members[2].weight == -1 && q->members[3].weight == 100,
 	       "member name and weight saved and loaded (-1/NULL when absent)");
-	tap_ok(q && q->has_owned && q->n_owned == 1 &&
-	       lbr_state_pool_owns(q, "10.0.0.9", 8080) &&
-	       lbr_state_counter_get(back, "lbreconcile_members_removed_total") == 3,
+	tap_ok(q && q->has_owned && q->n_owned == 1 && lbr_state_pool_owns(q, "10.0.0.9", 8080) &&
+		       lbr_state_counter_get(back, "lbreconcile_members_removed_total") == 3,
 	       "record and counters saved and loaded");
 	lbr_state_free(back);
 	lbr_state_free(doc);
@@ -1271,18 +1269,17 @@ static void test_format2(void)
 	r = lbr_state_load(st, &doc, err, sizeof(err));
 	q = r == 0 ? lbr_state_pool_find(doc, "web") : NULL;
 	tap_ok(q && doc->format_version == 1 && !q->has_owned && !q->n_owned &&
-	       doc->n_counters == 0,
-	       "a version-1 document loads without record or counters: %s",
-	       r ? err : "");
+		       doc->n_counters == 0,
+	       "a version-1 document loads without record or counters: %s", r ? err : "");
 	if (q)
 		lbr_state_pool_own(q, "10.0.0.1", 80);
 	r = doc ? lbr_state_save(st, doc, err, sizeof(err)) : -1;
 	tap_ok(r == 0 && doc->format_version == 2 && doc->serial == 6 &&
-	       !strcmp(doc->lineage, "3f1c9a52-6a0e-4c39-9d0b-2f4f1b7d8e21"),
+		       !strcmp(doc->lineage, "3f1c9a52-6a0e-4c39-9d0b-2f4f1b7d8e21"),
 	       "the next save writes version 2, same lineage, serial 6");
 	text = slurp(path, NULL);
-	tap_ok(text && strstr(text, "\"format_version\": 2") &&
-	       strstr(text, "\"10.0.0.1:80\"") && !strstr(text, "junk"),
+	tap_ok(text && strstr(text, "\"format_version\": 2") && strstr(text, "\"10.0.0.1:80\"") &&
+		       !strstr(text, "junk"),
 	       "the file is version 2 with the new record");
 	free(text);
 	lbr_state_free(doc);
@@ -1306,19 +1303,21 @@ static void test_format2_corrupt(void)
 		{ "\"owned\":[\"10.0.0.1:80\\u0000x\"]", "", "is not ADDRESS:PORT" },
 		{ "\"owned\":[\"2001:db8::5:80\"]", "",
 		  "owned[0] '2001:db8::5:80' is not canonical (expected '[2001:db8::5]:80')" },
-		{ "\"owned\":[\"[10.0.0.1]:80\"]", "", "is not canonical (expected '10.0.0.1:80')" },
+		{ "\"owned\":[\"[10.0.0.1]:80\"]", "",
+		  "is not canonical (expected '10.0.0.1:80')" },
 		{ "\"owned\":[\"10.0.0.1:080\"]", "", "is not canonical (expected '10.0.0.1:80')" },
 		{ "\"owned\":[\"10.0.0.1:80\",\"10.0.0.1:80\"]", "",
 		  "pool 'web': owned '10.0.0.1:80' appears twice" },
 		{ "\"members\":[{\"id\":\"a\",\"address\":\"10.0.0.1\",\"port\":1,\"weight\":-2}]",
 		  "", "pool 'web': 'weight' out of range" },
-		{ "\"members\":[{\"id\":\"a\",\"address\":\"10.0.0.1\",\"port\":1,\"name\":3}]",
-		  "", "pool 'web': 'name' is not a string" },
+		{ "\"members\":[{\"id\":\"a\",\"address\":\"10.0.0.1\",\"port\":1,\"name\":3}]", "",
+		  "pool 'web': 'name' is not a string" },
 		{ "", ",\"counters\":[]", "'counters' is not an object" },
 		{ "", ",\"counters\":{\"passes\":-1}", "counter 'passes' is negative" },
 		{ "", ",\"counters\":{\"passes\":\"1\"}", "counter 'passes' is not an integer" },
 		{ "", ",\"counters\":{\"passes\":1.5}", "counter 'passes' is not an integer" },
-		{ "", ",\"counters\":{\"passes\":99999999999999999999}", "counter 'passes' out of range" },
+		{ "", ",\"counters\":{\"passes\":99999999999999999999}",
+		  "counter 'passes' out of range" },
 		{ "", ",\"counters\":{\"a b\":1}", "counter 'a b' has an invalid name" },
 	};
 	struct lbr_state *doc;
@@ -1327,7 +1326,8 @@ static void test_format2_corrupt(void)
 	int r;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(buf, sizeof(buf), "{\"format_version\":2,\"lineage\":"
+		snprintf(buf, sizeof(buf),
+			 "{\"format_version\":2,\"lineage\":"
 			 "\"3f1c9a52-6a0e-4c39-9d0b-2f4f1b7d8e21\",\"serial\":1,"
 			 "\"pools\":{\"web\":{\"provider\":\"hw\"%s%s}}%s}",
 			 cases[i].pool[0] ? "," : "", cases[i].pool, cases[i].top);
@@ -1354,11 +1354,9 @@ static void test_backend_table(void)
 	r = lbr_state_store_open("etcd://h:1,/p", NULL, &st, err, sizeof(err));
 	tap_ok(r == LBR_EINVAL && strstr(err, "invalid etcd endpoint ''"),
 	       "an empty etcd endpoint is refused: %s", err);
-	r = lbr_state_store_open("etcd://127.0.0.1:0/p", NULL, &st, err,
-				 sizeof(err));
+	r = lbr_state_store_open("etcd://127.0.0.1:0/p", NULL, &st, err, sizeof(err));
 	tap_ok(r == LBR_EINVAL, "etcd port 0 refused: %s", err);
-	lbr_state_store_open("etcd://127.0.0.1:2379/p", NULL, &st, err,
-			     sizeof(err));
+	lbr_state_store_open("etcd://127.0.0.1:2379/p", NULL, &st, err, sizeof(err));
 	tap_is_str(lbr_state_store_kind(st), "etcd", "etcd spec: etcd backend");
 	lbr_state_store_free(st);
 
@@ -1370,8 +1368,7 @@ static void test_backend_table(void)
 	lbr_state_lock(st, "apply", 0, NULL, err, sizeof(err));
 	tap_ok(lbr_state_lock_valid_until_ms(st) == UINT64_MAX,
 	       "local: valid until UINT64_MAX while the flock is held");
-	tap_is_int(lbr_state_keepalive(st, err, sizeof(err)), 0,
-		   "local: keepalive while held");
+	tap_is_int(lbr_state_keepalive(st, err, sizeof(err)), 0, "local: keepalive while held");
 	rename(sfx(".lock"), sfx(".lock.old"));
 	spit(sfx(".lock"), "", 0);
 	r = lbr_state_keepalive(st, err, sizeof(err));
@@ -1388,8 +1385,7 @@ static void test_backend_table(void)
 
 /* ---- etcd edge cases against a scripted HTTP client ----------------- */
 
-static const char B64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static void b64enc(const char *s, size_t n, char *out)
 {
@@ -1428,7 +1424,7 @@ static void b64dec(const char *s, char *out)
 }
 
 struct fake {
-	const char *mode;   /* "noheader", "notjson", "garbage", "alive", "ok" */
+	const char *mode; /* "noheader", "notjson", "garbage", "alive", "ok" */
 	int down;
 	int calls;
 	char apis[64][32];
@@ -1437,8 +1433,8 @@ struct fake {
 	char put_val[16][600];
 };
 
-static int fake_http(void *ud, const struct lbr_http_request *req,
-		     struct lbr_http_response *resp, char *err, size_t errlen)
+static int fake_http(void *ud, const struct lbr_http_request *req, struct lbr_http_response *resp,
+		     char *err, size_t errlen)
 {
 	struct fake *f = ud;
 	const char *api = strstr(req->url, "/v3/");
@@ -1477,9 +1473,11 @@ static int fake_http(void *ud, const struct lbr_http_request *req,
 			       strlen("{\"id\":\"0b8c2d6e-1111-4222-8333-444455556666\","
 				      "\"pid\":4242,\"host\":\"other\",\"operation\":\"run\"}"),
 			       val);
-		snprintf(body, 4096, "{\"header\":{},\"kvs\":[{\"key\":\"eA==\","
+		snprintf(body, 4096,
+			 "{\"header\":{},\"kvs\":[{\"key\":\"eA==\","
 			 "\"value\":\"%s\",\"create_revision\":\"3\",\"lease\":"
-			 "\"77\"}],\"count\":\"1\"}", val);
+			 "\"77\"}],\"count\":\"1\"}",
+			 val);
 	} else if (!strcmp(api, "lease/timetolive")) {
 		strcpy(body, "{\"header\":{},\"ID\":\"77\",\"TTL\":\"9\"}");
 	} else if (!strcmp(api, "kv/txn")) {
@@ -1513,9 +1511,12 @@ static void test_etcd_scripted(void)
 	struct lbr_state_store *st = NULL, *st2 = NULL;
 	struct lbr_state *doc = NULL;
 	struct lbr_lock_info info;
-	struct lbr_audit_rec rec = { .pool = "web", .member_id = "m1",
-				     .address = "10.0.0.9", .port = 80,
-				     .action = "remove", .outcome = "ok" };
+	struct lbr_audit_rec rec = { .pool = "web",
+				     .member_id = "m1",
+				     .address = "10.0.0.9",
+				     .port = 80,
+				     .action = "remove",
+				     .outcome = "ok" };
 	char err[1024], spool[400], *text;
 	const char *msg;
 	int r;
@@ -1525,39 +1526,35 @@ static void test_etcd_scripted(void)
 
 	r = lbr_state_load(st, &doc, err, sizeof(err));
 	tap_ok(r == LBR_ECORRUPT && !doc && strstr(err, "not etcd's") &&
-	       strstr(err, "/v3/kv/range"),
+		       strstr(err, "/v3/kv/range"),
 	       "an answer without etcd's header is a protocol error: %s", err);
 	f.mode = "notjson";
 	r = lbr_state_load(st, &doc, err, sizeof(err));
-	tap_ok(r == LBR_ECORRUPT && !doc && strstr(err, "not JSON") &&
-	       strstr(err, "<html>"), "a non-JSON answer too: %s", err);
+	tap_ok(r == LBR_ECORRUPT && !doc && strstr(err, "not JSON") && strstr(err, "<html>"),
+	       "a non-JSON answer too: %s", err);
 
 	f.mode = "garbage";
 	r = lbr_state_lock_info(st, &info);
 	msg = lbr_state_store_message(st);
 	tap_ok(r == 0 && !info.id[0] && msg && strstr(msg, "\\x01not-json") &&
-	       strstr(msg, "etcdctl --endpoints=http://127.0.0.1:1 del 'p/lock'"),
-	       "garbage lock value shown raw with the command clearing it: %s",
-	       msg ? msg : "");
+		       strstr(msg, "etcdctl --endpoints=http://127.0.0.1:1 del 'p/lock'"),
+	       "garbage lock value shown raw with the command clearing it: %s", msg ? msg : "");
 	r = lbr_state_lock(st, "apply", 0, &info, err, sizeof(err));
-	tap_ok(r == LBR_ELOCKED && strstr(err, "\\x01not-json") &&
-	       strstr(err, "del 'p/lock'") && !fake_saw(&f, "lease/grant"),
+	tap_ok(r == LBR_ELOCKED && strstr(err, "\\x01not-json") && strstr(err, "del 'p/lock'") &&
+		       !fake_saw(&f, "lease/grant"),
 	       "lock: garbage holder shown raw, no lease granted: %s", err);
-	r = lbr_state_force_unlock(st, "0b8c2d6e-1111-4222-8333-444455556666",
-				   1, err, sizeof(err));
+	r = lbr_state_force_unlock(st, "0b8c2d6e-1111-4222-8333-444455556666", 1, err, sizeof(err));
 	tap_ok(r == LBR_ECORRUPT && strstr(err, "del 'p/lock'"),
 	       "force_unlock of a garbage lock names the command: %s", err);
 
 	f.mode = "alive";
 	f.calls = 0;
-	r = lbr_state_force_unlock(st, "0b8c2d6e-1111-4222-8333-444455556666",
-				   0, err, sizeof(err));
-	tap_ok(r == LBR_ELOCKED && strstr(err, "pid 4242 on other") &&
-	       strstr(err, "9s left") && !fake_saw(&f, "kv/txn"),
+	r = lbr_state_force_unlock(st, "0b8c2d6e-1111-4222-8333-444455556666", 0, err, sizeof(err));
+	tap_ok(r == LBR_ELOCKED && strstr(err, "pid 4242 on other") && strstr(err, "9s left") &&
+		       !fake_saw(&f, "kv/txn"),
 	       "a live lease is not broken without force: %s", err);
 	f.calls = 0;
-	r = lbr_state_force_unlock(st, "0b8c2d6e-1111-4222-8333-444455556666",
-				   1, err, sizeof(err));
+	r = lbr_state_force_unlock(st, "0b8c2d6e-1111-4222-8333-444455556666", 1, err, sizeof(err));
 	tap_ok(r == 0 && fake_saw(&f, "kv/txn") && fake_saw(&f, "lease/revoke"),
 	       "with force it is deleted and its lease revoked");
 
@@ -1569,34 +1566,33 @@ static void test_etcd_scripted(void)
 	f.down = 1;
 	r = lbr_state_audit(st, &rec);
 	msg = lbr_state_store_message(st);
-	tap_ok(r < 0 && msg && strstr(msg, "connection refused") &&
-	       strstr(msg, "lost") && strstr(msg, "m1"),
-	       "without a spool a line etcd refuses is lost, and said so: %s",
-	       msg ? msg : "");
+	tap_ok(r < 0 && msg && strstr(msg, "connection refused") && strstr(msg, "lost") &&
+		       strstr(msg, "m1"),
+	       "without a spool a line etcd refuses is lost, and said so: %s", msg ? msg : "");
 	tap_is_int(lbr_state_store_set_audit_spool(st, spool), 0, "set spool");
 	r = lbr_state_audit(st, &rec);
 	msg = lbr_state_store_message(st);
 	tap_ok(r == 1 && msg && strstr(msg, spool) && strstr(msg, "m1") &&
-	       strstr(msg, "10.0.0.9:80"), "etcd down: line spooled: %s",
-	       msg ? msg : "");
+		       strstr(msg, "10.0.0.9:80"),
+	       "etcd down: line spooled: %s", msg ? msg : "");
 	rec.member_id = "m2";
 	f.calls = 0;
 	r = lbr_state_audit(st, &rec);
 	tap_ok(r == 1 && f.calls == 1, "second line spooled after one try");
 	text = slurp(spool, NULL);
-	tap_ok(text && strstr(text, "\"member\":\"m1\"") &&
-	       strstr(text, "\"member\":\"m2\"") &&
-	       strstr(text, "\"member\":\"m1\"") < strstr(text, "\"member\":\"m2\"") &&
-	       mode_of(spool) == 0600, "spool holds both lines in order, mode 0600");
+	tap_ok(text && strstr(text, "\"member\":\"m1\"") && strstr(text, "\"member\":\"m2\"") &&
+		       strstr(text, "\"member\":\"m1\"") < strstr(text, "\"member\":\"m2\"") &&
+		       mode_of(spool) == 0600,
+	       "spool holds both lines in order, mode 0600");
 	free(text);
 	f.down = 0;
 	rec.member_id = "m3";
 	r = lbr_state_audit(st, &rec);
 	tap_ok(r == 0 && f.nputs == 3 && strstr(f.put_val[0], "\"m1\"") &&
-	       strstr(f.put_val[1], "\"m2\"") && strstr(f.put_val[2], "\"m3\"") &&
-	       strncmp(f.put_key[0], "p/audit/", 8) == 0 &&
-	       strcmp(f.put_key[0], f.put_key[1]) < 0 &&
-	       strcmp(f.put_key[1], f.put_key[2]) < 0,
+		       strstr(f.put_val[1], "\"m2\"") && strstr(f.put_val[2], "\"m3\"") &&
+		       strncmp(f.put_key[0], "p/audit/", 8) == 0 &&
+		       strcmp(f.put_key[0], f.put_key[1]) < 0 &&
+		       strcmp(f.put_key[1], f.put_key[2]) < 0,
 	       "etcd back: spool replayed in order before the new line");
 	tap_ok(access(spool, F_OK) != 0, "replayed spool removed");
 
@@ -1611,8 +1607,8 @@ static void test_etcd_scripted(void)
 	lbr_state_store_open("etcd://127.0.0.1:1/p", NULL, &st2, err, sizeof(err));
 	lbr_state_store_set_audit_spool(st2, spool);
 	r = lbr_state_audit_flush(st2);
-	tap_ok(r == 0 && f.nputs == 1 && strstr(f.put_val[0], "\"m4\"") &&
-	       access(spool, F_OK) != 0, "the next run replays the old spool");
+	tap_ok(r == 0 && f.nputs == 1 && strstr(f.put_val[0], "\"m4\"") && access(spool, F_OK) != 0,
+	       "the next run replays the old spool");
 	lbr_state_store_free(st2);
 	lbr_state_set_io(NULL);
 	lbr_state_store_open("etcd://127.0.0.1:1/p", NULL, &st, err, sizeof(err));
@@ -1624,8 +1620,7 @@ static void test_etcd_scripted(void)
 
 static void rm_rf(void)
 {
-	const char *s[] = { "", ".backup", ".lock", ".log", ".tmp",
-			    ".backup.tmp" };
+	const char *s[] = { "", ".backup", ".lock", ".log", ".tmp", ".backup.tmp" };
 	size_t i;
 
 	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
@@ -1644,8 +1639,7 @@ int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
 
-	snprintf(dir, sizeof(dir), "%s/test-state.XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/test-state.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		return 99;
