@@ -51,6 +51,11 @@ struct lbr_state;
 int lbr_cli_open_store(struct lbr_cfg *cfg, struct lbr_state_store **st);
 int lbr_cli_load_state(struct lbr_state_store *st, struct lbr_state **doc);
 
+/* The three above in a row (doc NULL: the state is not loaded); what was
+ * opened is left for the caller to free, whatever the exit code. */
+int lbr_cli_open_all(const struct lbr_opts *o, struct lbr_cfg **cfg, struct lbr_state_store **st,
+		     struct lbr_state **doc);
+
 int lbr_cmd_validate(const struct lbr_opts *o);
 int lbr_cmd_plan(const struct lbr_opts *o, int drift);
 int lbr_cmd_apply(const struct lbr_opts *o);

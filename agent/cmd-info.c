@@ -70,10 +70,7 @@ int lbr_cmd_state(const struct lbr_opts *o, int argc, char **argv)
 			argv[0]);
 		return EXIT_ERROR;
 	}
-	rc = lbr_cli_load_config(o, &cfg);
-	if (rc)
-		return rc;
-	rc = lbr_cli_open_store(cfg, &st);
+	rc = lbr_cli_open_all(o, &cfg, &st, NULL);
 	if (rc)
 		goto out;
 	if (!strcmp(argv[0], "unlock")) {

@@ -72,6 +72,18 @@ int lbr_cli_load_state(struct lbr_state_store *st, struct lbr_state **doc)
 	return EXIT_OK;
 }
 
+int lbr_cli_open_all(const struct lbr_opts *o, struct lbr_cfg **cfg, struct lbr_state_store **st,
+		     struct lbr_state **doc)
+{
+	int rc = lbr_cli_load_config(o, cfg);
+
+	if (!rc)
+		rc = lbr_cli_open_store(*cfg, st);
+	if (!rc && doc)
+		rc = lbr_cli_load_state(*st, doc);
+	return rc;
+}
+
 /* plan and drift: observe and report; never lock, never write. */
 int lbr_cmd_plan(const struct lbr_opts *o, int drift)
 {
@@ -84,13 +96,7 @@ int lbr_cmd_plan(const struct lbr_opts *o, int drift)
 	int rc;
 	size_t i;
 
-	rc = lbr_cli_load_config(o, &cfg);
-	if (rc)
-		goto out;
-	rc = lbr_cli_open_store(cfg, &st);
-	if (rc)
-		goto out;
-	rc = lbr_cli_load_state(st, &doc);
+	rc = lbr_cli_open_all(o, &cfg, &st, &doc);
 	if (rc)
 		goto out;
 	if (lbr_engine_new(cfg, o->pools, o->n_pools, 0, &e, err, sizeof(err)) < 0) {
@@ -307,10 +313,7 @@ int lbr_cmd_apply(const struct lbr_opts *o)
 			"lbreconcile: apply needs confirmation but there is no terminal; use --auto-approve in pipelines\n");
 		return EXIT_ERROR;
 	}
-	rc = lbr_cli_load_config(o, &cfg);
-	if (rc)
-		goto out;
-	rc = lbr_cli_open_store(cfg, &st);
+	rc = lbr_cli_open_all(o, &cfg, &st, NULL);
 	if (rc)
 		goto out;
 	rc = lock_store(cfg, st, "apply", &lease);

@@ -301,6 +301,21 @@ static const char *long_name(int c)
 	return "?";
 }
 
+/* A global option (valid before and after the command): 1 when c was one. */
+static int global_opt(struct lbr_opts *o, int c, int *want_help, int *want_version)
+{
+	switch (c) {
+	case 'c': o->config = optarg; return 1;
+	case 'j': o->json = 1; return 1;
+	case 'v': o->verbose++; return 1;
+	case 'q': o->quiet = 1; return 1;
+	case 'm': o->metrics_file = optarg; return 1;
+	case 'h': *want_help = 1; return 1;
+	case 'V': *want_version = 1; return 1;
+	default: return 0;
+	}
+}
+
 /*
  * Parse argv: global options, the command, then the command's options and
  * arguments in any order (`state unlock ID --force`).  Returns -1 to go
@@ -317,14 +332,9 @@ static int parse_args(int *argcp, char ***argvp, struct lbr_opts *o,
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:c:vqhVp:", gopts, NULL)) != -1) {
+		if (global_opt(o, c, &want_help, &want_version))
+			continue;
 		switch (c) {
-		case 'c': o->config = optarg; break;
-		case 'j': o->json = 1; break;
-		case 'v': o->verbose++; break;
-		case 'q': o->quiet = 1; break;
-		case 'm': o->metrics_file = optarg; break;
-		case 'h': want_help = 1; break;
-		case 'V': want_version = 1; break;
 		case ':':
 			lbr_log_msg(LBR_LOG_ERROR, "option '%s' needs a value",
 				    opt_text(optopt, argv, optind, buf, sizeof(buf)));
@@ -368,14 +378,9 @@ static int parse_args(int *argcp, char ***argvp, struct lbr_opts *o,
 				spec->name, long_name(c), spec->name);
 			return EXIT_ERROR;
 		}
+		if (global_opt(o, c, &want_help, &want_version))
+			continue;
 		switch (c) {
-		case 'c': o->config = optarg; break;
-		case 'j': o->json = 1; break;
-		case 'v': o->verbose++; break;
-		case 'q': o->quiet = 1; break;
-		case 'm': o->metrics_file = optarg; break;
-		case 'h': want_help = 1; break;
-		case 'V': want_version = 1; break;
 		case 'p': o->pools[o->n_pools++] = optarg; break;
 		case 'd': o->detailed = 1; break;
 		case 'a': o->auto_approve = 1; break;
