@@ -96,6 +96,39 @@ is "$(deletes)" "$N_B" "A sent no mutating request after it was resumed"
 is "$(hw_members $P1 | grep -c "^$KEEP\$")" 1 "the member B declares is still there"
 is "$(etcd_get lbr/f/state | jq .serial)" "$SERIAL_B" "the serial never went back (A's save was fenced)"
 
+# run mode: a daemon paused in the middle of a pass, whose lock another
+# agent took meanwhile, sends nothing for that pass once resumed, and its
+# next pass lists the pool before it acts.
+members="10.0.0.1:80"
+i=40
+while [ $i -lt 60 ]; do members="$members 10.0.0.$i:80"; i=$((i + 1)); done
+hw_pool $P1 "$members"
+sed 's/^lock_timeout = 60$/lock_timeout = 60\ninterval = 1/' a.ini >d.ini
+fake_ctl POST /_fake/settings '{"latency_ms":300}' >/dev/null
+fake_log_clear
+"$LBR" -c d.ini run >d.out 2>d.err &
+D_PID=$!
+wait_until 600 first_delete
+ok $? "the daemon started removing"
+kill -STOP $D_PID
+KEEP2=$(hw_members $P1 | grep -v '^10\.0\.0\.1:80$' | tail -n 1)
+cfg b2.ini "$KEEP2"
+fake_ctl POST /_fake/settings '{"latency_ms":0}' >/dev/null
+run_lbr -c b2.ini apply --auto-approve
+is "$RC" 0 "a second agent applied while the daemon was paused"
+N_B=$(fake_count 'true')
+kill -CONT $D_PID
+relisted() { [ "$(fake_log | jq --argjson n "$N_B" '.[$n:] | map(select(.method == "GET")) | length')" -ge 1 ]; }
+wait_until 600 relisted
+ok $? "the resumed daemon listed the pool again"
+kill -TERM $D_PID
+wait $D_PID
+is "$?" 0 "the daemon exits 0 on SIGTERM"
+is "$(fake_log | jq --argjson n "$N_B" '.[$n:] | map(.method) | index("GET") as $g
+	| .[:$g] | map(select(. == "DELETE")) | length')" 0 \
+	"no DELETE from the daemon before its next pass had listed the pool"
+like "$(cat d.err)" "lost the (state )?lock" "the daemon says its pass lost the lock"
+
 # state unlock on a live lease: refused without --force.
 fake_ctl POST /_fake/hw/pools/$P1/members '{"address":"10.0.0.77","protocol_port":80}' >/dev/null
 fake_ctl POST /_fake/settings '{"latency_ms":3000}' >/dev/null
