@@ -197,7 +197,7 @@ static int agent_key(struct lbr_cfg_parse *c, const char *name, const char *valu
 	static const char *const keys[] = { "state",      "plugin_dir", "parallelism",
 					    "interval",   "max_delete", "lock_timeout",
 					    "max_rounds", "lock_ttl",   "audit_spool",
-					    NULL };
+					    "state_ca_file", NULL };
 	struct lbr_cfg *cfg = c->cfg;
 	unsigned bit;
 	long v;
@@ -246,6 +246,17 @@ static int agent_key(struct lbr_cfg_parse *c, const char *name, const char *valu
 	} else if (!strcmp(name, "audit_spool")) {
 		cfg->audit_spool = lbr_cfg_resolve_path(cfg->dir, value);
 		return cfg->audit_spool != NULL;
+	} else if (!strcmp(name, "state_ca_file")) {
+		/* etcd over TLS: the CA that signs its certificate. */
+		cfg->state_ca_file = lbr_cfg_resolve_path(cfg->dir, value);
+		if (!cfg->state_ca_file)
+			return 0;
+		if (access(cfg->state_ca_file, R_OK) < 0) {
+			lbr_cfg_set_err(c, c->line, "[agent]: state_ca_file '%s' cannot be read (%s)",
+					cfg->state_ca_file, strerror(errno));
+			return 0;
+		}
+		return 1;
 	} else if (!strcmp(name, "parallelism")) {
 		if (lbr_cfg_parse_int(value, 1, 1024, &v) < 0) {
 			lbr_cfg_set_err(

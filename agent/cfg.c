@@ -583,6 +583,7 @@ void lbr_cfg_free(struct lbr_cfg *cfg)
 	free(cfg->state);
 	free(cfg->plugin_dir);
 	free(cfg->audit_spool);
+	free(cfg->state_ca_file);
 	free(cfg);
 }
 

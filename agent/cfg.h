@@ -101,6 +101,7 @@ struct lbr_cfg {
 	int lock_ttl;      /* etcd lease, seconds; default 30 */
 	int lock_ttl_line; /* 0 when the default */
 	char *audit_spool; /* absolute, or NULL when not configured */
+	char *state_ca_file; /* etcd over TLS: CA bundle (absolute), or NULL */
 	int max_rounds;
 	struct lbr_cfg_provider *providers;
 	size_t n_providers, cap_providers;

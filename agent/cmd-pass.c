@@ -53,6 +53,7 @@ int lbr_cli_open_store(struct lbr_cfg *cfg, struct lbr_state_store **st)
 {
 	char err[1024];
 
+	lbr_lease_install_io(cfg->state_ca_file);
 	if (lbr_state_store_open(cfg->state, cfg->dir, st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "lbreconcile: %s\n", err);
 		return EXIT_ERROR;

@@ -19,8 +19,8 @@ static int io_http(void *ud, const struct lbr_http_request *req, struct lbr_http
 {
 	struct lbr_http_opts o;
 
-	(void)ud;
 	memset(&o, 0, sizeof(o));
+	o.ca_file = ud; /* state_ca_file: etcd over TLS */
 	/* etcd's gRPC gateway is plain HTTP unless the location says
 	 * otherwise; the same timeouts as the clouds' default. */
 	o.allow_insecure_http = 1;
@@ -34,14 +34,16 @@ static void io_release(void *ud, struct lbr_http_response *resp)
 	lbr_http_release(resp);
 }
 
-void lbr_lease_install_io(void)
+void lbr_lease_install_io(const char *ca_file)
 {
-	static const struct lbr_state_io io = {
+	struct lbr_state_io io = {
 		.http = io_http,
 		.release = io_release,
+		.ud = (void *)ca_file,
+		.ca_file = ca_file,
 	};
 
-	lbr_state_set_io(&io);
+	lbr_state_set_io(&io); /* copied */
 }
 
 struct lbr_lease {

@@ -12,8 +12,9 @@
 struct lbr_state_store;
 struct lbr_lease;
 
-/* Hand the state backends the agent's HTTP module (call once). */
-void lbr_lease_install_io(void);
+/* Hand the state backends the agent's HTTP module; with ca_file (kept by
+ * the caller while stores are open), etcd is spoken to over TLS. */
+void lbr_lease_install_io(const char *ca_file);
 /* Start renewing the lock of st (held) every ttl_s/3 seconds; a no-op for
  * a backend without a lease.  0 or negative. */
 int lbr_lease_start(struct lbr_state_store *st, int ttl_s, struct lbr_lease **out);

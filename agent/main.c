@@ -476,7 +476,7 @@ int main(int argc, char **argv)
 		lbr_log_msg(LBR_LOG_ERROR, "cannot initialise libcurl");
 		return EXIT_ERROR;
 	}
-	lbr_lease_install_io();
+	lbr_lease_install_io(NULL);
 	if (!strcmp(cmd, "validate"))
 		rc = lbr_cmd_validate(&o);
 	else if (!strcmp(cmd, "plan"))

@@ -85,6 +85,9 @@ is "$RC" 0 "agent B took the lock after A's lease expired, and applied"
 is "$(hw_members $P1 | paste -sd' ' -)" "$(printf '10.0.0.1:80\n%s\n' "$KEEP" | sort | paste -sd' ' -)" \
 	"B's pool holds exactly what B declares"
 SERIAL_B=$(etcd_get lbr/f/state | jq .serial)
+is "$(etcd_get lbr/f/state | jq -r '.pools.web.owned | join(" ")')" \
+	"$(printf '10.0.0.1:80\n%s\n' "$KEEP" | sort | paste -sd' ' -)" \
+	"the ownership record lives in the etcd state too"
 N_B=$(deletes)
 kill -CONT $A_PID
 wait $A_PID

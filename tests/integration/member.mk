@@ -8,7 +8,8 @@ MEMBER_ITESTS = \
 	%D%/abi.sh \
 	%D%/fencing.sh \
 	%D%/audit-spool.sh \
-	%D%/uc-create.sh
+	%D%/uc-create.sh \
+	%D%/etcd-tls.sh
 
 TESTS += $(MEMBER_ITESTS)
 EXTRA_DIST += $(MEMBER_ITESTS)
