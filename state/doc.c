@@ -87,6 +87,20 @@ static char *dup_or_null(const char *s, int *bad)
 	return d;
 }
 
+/* calloc() for the n elements of a copied array: NULL when n is 0, and
+ * NULL with *bad set when memory runs out. */
+static void *calloc_or_null(size_t n, size_t size, int *bad)
+{
+	void *p;
+
+	if (!n)
+		return NULL;
+	p = calloc(n, size);
+	if (!p)
+		*bad = 1;
+	return p;
+}
+
 static int pool_copy(struct lbr_state_pool *dst, const struct lbr_state_pool *src)
 {
 	int bad = 0;
@@ -100,49 +114,37 @@ static int pool_copy(struct lbr_state_pool *dst, const struct lbr_state_pool *sr
 	dst->last_apply_at = src->last_apply_at;
 	dst->last_removed = src->last_removed;
 	dst->last_errors = src->last_errors;
-	if (src->n_targets) {
-		dst->targets = calloc(src->n_targets, sizeof(*dst->targets));
-		if (!dst->targets)
-			goto fail;
-		dst->n_targets = src->n_targets;
-		for (i = 0; i < src->n_targets; i++) {
-			dst->targets[i].key = dup_or_null(src->targets[i].key, &bad);
-			dst->targets[i].value = dup_or_null(src->targets[i].value, &bad);
-		}
+	dst->targets = calloc_or_null(src->n_targets, sizeof(*dst->targets), &bad);
+	dst->n_targets = dst->targets ? src->n_targets : 0;
+	for (i = 0; i < dst->n_targets; i++) {
+		dst->targets[i].key = dup_or_null(src->targets[i].key, &bad);
+		dst->targets[i].value = dup_or_null(src->targets[i].value, &bad);
 	}
-	if (src->n_members) {
-		dst->members = calloc(src->n_members, sizeof(*dst->members));
-		if (!dst->members)
-			goto fail;
-		dst->n_members = src->n_members;
-		for (i = 0; i < src->n_members; i++) {
-			dst->members[i].id = dup_or_null(src->members[i].id, &bad);
-			dst->members[i].address = dup_or_null(src->members[i].address, &bad);
-			dst->members[i].port = src->members[i].port;
-			dst->members[i].name = dup_or_null(src->members[i].name, &bad);
-			dst->members[i].weight = src->members[i].weight;
-		}
+	dst->members = calloc_or_null(src->n_members, sizeof(*dst->members), &bad);
+	dst->n_members = dst->members ? src->n_members : 0;
+	for (i = 0; i < dst->n_members; i++) {
+		dst->members[i].id = dup_or_null(src->members[i].id, &bad);
+		dst->members[i].address = dup_or_null(src->members[i].address, &bad);
+		dst->members[i].port = src->members[i].port;
+		dst->members[i].name = dup_or_null(src->members[i].name, &bad);
+		dst->members[i].weight = src->members[i].weight;
 	}
 	dst->has_owned = src->has_owned;
-	if (src->n_owned) {
-		dst->owned = calloc(src->n_owned, sizeof(*dst->owned));
-		if (!dst->owned)
-			goto fail;
-		for (i = 0; i < src->n_owned; i++) {
-			if (!src->owned[i])
-				continue;
-			dst->owned[dst->n_owned] = dup_or_null(src->owned[i], &bad);
-			if (dst->owned[dst->n_owned])
-				dst->n_owned++;
-		}
-		lbr_state_owned_sort(dst);
+	dst->owned = calloc_or_null(src->n_owned, sizeof(*dst->owned), &bad);
+	for (i = 0; dst->owned && i < src->n_owned; i++) {
+		if (!src->owned[i])
+			continue;
+		dst->owned[dst->n_owned] = dup_or_null(src->owned[i], &bad);
+		if (dst->owned[dst->n_owned])
+			dst->n_owned++;
 	}
-	if (bad)
-		goto fail;
+	if (dst->owned)
+		lbr_state_owned_sort(dst);
+	if (bad) {
+		pool_release(dst);
+		return LBR_ENOMEM;
+	}
 	return 0;
-fail:
-	pool_release(dst);
-	return LBR_ENOMEM;
 }
 
 int lbr_state_pool_put(struct lbr_state *doc, const struct lbr_state_pool *p)
@@ -247,16 +249,26 @@ int lbr_state_pool_owns(const struct lbr_state_pool *p, const char *addr, unsign
 	return found;
 }
 
+/* Where (addr, port) is or would go in p's owned list, for own and
+ * disown; either one makes p keep such a list from now on. */
+static int owned_slot(struct lbr_state_pool *p, const char *addr, unsigned port, char *key,
+		      size_t *at, int *found)
+{
+	if (!p || lbr_state_member_key(addr, port, key) < 0)
+		return LBR_EINVAL;
+	p->has_owned = 1;
+	*at = owned_find(p, key, found);
+	return 0;
+}
+
 int lbr_state_pool_own(struct lbr_state_pool *p, const char *addr, unsigned port)
 {
 	char key[LBR_STATE_KEY_LEN], **grown, *copy;
 	size_t at;
 	int found;
 
-	if (!p || lbr_state_member_key(addr, port, key) < 0)
+	if (owned_slot(p, addr, port, key, &at, &found) < 0)
 		return LBR_EINVAL;
-	p->has_owned = 1;
-	at = owned_find(p, key, &found);
 	if (found)
 		return 0;
 	copy = strdup(key);
@@ -278,10 +290,8 @@ int lbr_state_pool_disown(struct lbr_state_pool *p, const char *addr, unsigned p
 	size_t at;
 	int found;
 
-	if (!p || lbr_state_member_key(addr, port, key) < 0)
+	if (owned_slot(p, addr, port, key, &at, &found) < 0)
 		return LBR_EINVAL;
-	p->has_owned = 1;
-	at = owned_find(p, key, &found);
 	if (!found)
 		return 0;
 	free(p->owned[at]);

@@ -374,14 +374,9 @@ static int etcd_force_unlock(struct lbr_state_store *st, const char *id, int for
 		r = LBR_ECORRUPT;
 		goto out;
 	}
-	if (!id || strcmp(id, h.id) != 0) {
-		lbr_state_seterr(err, errlen,
-				 "state: lock id '%s' does not "
-				 "match the lock on '%s' (%s)",
-				 id ? id : "", st->location, h.id);
-		r = LBR_EINVAL;
+	r = lbr_state_check_lock_id(st, id, &h, err, errlen);
+	if (r < 0)
 		goto out;
-	}
 	if (kv.lease) {
 		r = lease_call(e, "lease/timetolive", kv.lease, 0, NULL, &ttl, err, errlen);
 		if (r == LBR_ENOENT)

@@ -47,8 +47,9 @@
 
 struct local_store {
 	struct lbr_state_store base;
-	char *path;  /* FILE */
-	int lock_fd; /* fd of FILE.lock while we hold it, else -1 */
+	char *path;     /* FILE */
+	char *lockpath; /* FILE.lock */
+	int lock_fd;    /* fd of FILE.lock while we hold it, else -1 */
 	/* audit log, kept open; group commit (see local_audit) */
 	int audit_fd1;          /* fd + 1; 0 = not open yet */
 	uint64_t audit_written; /* lines written */
@@ -79,6 +80,7 @@ static void local_free(struct lbr_state_store *st)
 		close(l->audit_fd1 - 1);
 	}
 	free(l->path);
+	free(l->lockpath);
 	free(st->location);
 	free(l);
 }
@@ -128,7 +130,8 @@ static int local_open(const char *spec, const char *base_dir, struct lbr_state_s
 		goto out;
 	l->lock_fd = -1;
 	l->base.location = strdup(path);
-	if (!l->base.location)
+	l->lockpath = lbr_state_suffix(path, ".lock");
+	if (!l->base.location || !l->lockpath)
 		goto out;
 	l->path = path;
 	path = NULL; /* transferred */
@@ -161,12 +164,33 @@ static int read_lock_info(int fd, struct lbr_lock_info *info)
 	buf[n] = '\0';
 	return lbr_state_lock_info_parse(buf, (size_t)n, info);
 }
+
+/*
+ * Someone else holds the lock whose file is open as fd: say who in err
+ * ("state: 'FILE' is locked by " what, the holder, then tail), copy
+ * their lock info to *holder when it is not NULL, and return
+ * LBR_ELOCKED.
+ */
+static int locked_by(const struct lbr_state_store *st, int fd, const char *what, const char *tail,
+		     struct lbr_lock_info *holder, char *err, size_t errlen)
+{
+	struct lbr_lock_info h;
+	char desc[400];
+
+	read_lock_info(fd, &h);
+	if (holder)
+		*holder = h;
+	lbr_state_describe_holder(&h, desc, sizeof(desc));
+	lbr_state_seterr(err, errlen, "state: '%s' is locked by %s%s%s", st->location, what, desc,
+			 tail);
+	return LBR_ELOCKED;
+}
+
 static int local_lock(struct lbr_state_store *st, const char *operation, int timeout_s,
 		      struct lbr_lock_info *holder, char *err, size_t errlen)
 {
-	struct lbr_lock_info h;
 	struct stat a, b;
-	char *lockpath = NULL, *info = NULL, desc[400], id[37];
+	char *info = NULL, id[37];
 	struct local_store *l = L(st);
 	uint64_t deadline;
 	int fd = -1, r = LBR_EIO;
@@ -180,17 +204,14 @@ static int local_lock(struct lbr_state_store *st, const char *operation, int tim
 				 st->location);
 		return LBR_EINVAL;
 	}
-	lockpath = lbr_state_suffix(l->path, ".lock");
-	if (!lockpath)
-		return LBR_ENOMEM;
 	deadline = lbr_state_now_ms() + (uint64_t)(timeout_s > 0 ? timeout_s : 0) * 1000u;
 	for (;;) {
-		fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+		fd = open(l->lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 		if (fd < 0) {
 			lbr_state_seterr(err, errlen,
 					 "state: cannot open '%s' "
 					 "(%s)",
-					 lockpath, strerror(errno));
+					 l->lockpath, strerror(errno));
 			goto out;
 		}
 		/* Fix a mode the umask spoiled; harmless if not ours. */
@@ -198,8 +219,8 @@ static int local_lock(struct lbr_state_store *st, const char *operation, int tim
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			/* Someone may have replaced the file between our open
 			 * and flock: then our lock guards nothing. */
-			if (fstat(fd, &a) == 0 && stat(lockpath, &b) == 0 && a.st_dev == b.st_dev &&
-			    a.st_ino == b.st_ino)
+			if (fstat(fd, &a) == 0 && stat(l->lockpath, &b) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
 				break;
 			close(fd);
 			fd = -1;
@@ -209,19 +230,11 @@ static int local_lock(struct lbr_state_store *st, const char *operation, int tim
 			lbr_state_seterr(err, errlen,
 					 "state: cannot lock '%s' "
 					 "(%s)",
-					 lockpath, strerror(errno));
+					 l->lockpath, strerror(errno));
 			goto out;
 		}
 		if (lbr_state_now_ms() >= deadline) {
-			read_lock_info(fd, &h);
-			if (holder)
-				*holder = h;
-			lbr_state_describe_holder(&h, desc, sizeof(desc));
-			lbr_state_seterr(err, errlen,
-					 "state: '%s' is locked by "
-					 "%s",
-					 st->location, desc);
-			r = LBR_ELOCKED;
+			r = locked_by(st, fd, "", "", holder, err, errlen);
 			goto out;
 		}
 		close(fd);
@@ -242,7 +255,7 @@ static int local_lock(struct lbr_state_store *st, const char *operation, int tim
 	}
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, info, strlen(info), 0) != (ssize_t)strlen(info) ||
 	    fsync(fd) < 0) {
-		lbr_state_seterr(err, errlen, "state: cannot write '%s' (%s)", lockpath,
+		lbr_state_seterr(err, errlen, "state: cannot write '%s' (%s)", l->lockpath,
 				 strerror(errno));
 		goto out;
 	}
@@ -254,7 +267,6 @@ out:
 	if (fd >= 0)
 		close(fd); /* releases the flock if we took it */
 	free(info);
-	free(lockpath);
 	return r;
 }
 
@@ -284,17 +296,12 @@ static int local_force_unlock(struct lbr_state_store *st, const char *id, int fo
 {
 	struct local_store *l = L(st);
 	struct lbr_lock_info h;
-	char *lockpath, desc[400];
 	int fd = -1, r = LBR_EIO;
 
 	/* A live holder's flock cannot be broken from outside, force or
 	 * not: it goes when that process exits. */
 	(void)force;
-	lockpath = lbr_state_suffix(l->path, ".lock");
-
-	if (!lockpath)
-		return LBR_ENOMEM;
-	fd = open(lockpath, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	fd = open(l->lockpath, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENOENT) {
 			lbr_state_seterr(err, errlen, "state: '%s' is not locked", st->location);
@@ -303,7 +310,7 @@ static int local_force_unlock(struct lbr_state_store *st, const char *id, int fo
 			lbr_state_seterr(err, errlen,
 					 "state: cannot open '%s' "
 					 "(%s)",
-					 lockpath, strerror(errno));
+					 l->lockpath, strerror(errno));
 		}
 		goto out;
 	}
@@ -312,18 +319,12 @@ static int local_force_unlock(struct lbr_state_store *st, const char *id, int fo
 			lbr_state_seterr(err, errlen,
 					 "state: cannot lock '%s' "
 					 "(%s)",
-					 lockpath, strerror(errno));
+					 l->lockpath, strerror(errno));
 			goto out;
 		}
 		/* A live process holds it: breaking it would let two agents
 		 * act at once.  That process releases it when it exits. */
-		read_lock_info(fd, &h);
-		lbr_state_describe_holder(&h, desc, sizeof(desc));
-		lbr_state_seterr(err, errlen,
-				 "state: '%s' is locked by live "
-				 "%s; not breaking it",
-				 st->location, desc);
-		r = LBR_ELOCKED;
+		r = locked_by(st, fd, "live ", "; not breaking it", NULL, err, errlen);
 		goto out;
 	}
 	if (read_lock_info(fd, &h) < 0) {
@@ -331,16 +332,12 @@ static int local_force_unlock(struct lbr_state_store *st, const char *id, int fo
 		r = LBR_ENOENT;
 		goto out;
 	}
-	if (!id || strcmp(id, h.id) != 0) {
-		lbr_state_seterr(err, errlen,
-				 "state: lock id '%s' does not "
-				 "match the lock on '%s' (%s)",
-				 id ? id : "", st->location, h.id);
-		r = LBR_EINVAL;
+	r = lbr_state_check_lock_id(st, id, &h, err, errlen);
+	if (r < 0)
 		goto out;
-	}
+	r = LBR_EIO;
 	if (ftruncate(fd, 0) < 0 || fsync(fd) < 0) {
-		lbr_state_seterr(err, errlen, "state: cannot clear '%s' (%s)", lockpath,
+		lbr_state_seterr(err, errlen, "state: cannot clear '%s' (%s)", l->lockpath,
 				 strerror(errno));
 		goto out;
 	}
@@ -348,20 +345,15 @@ static int local_force_unlock(struct lbr_state_store *st, const char *id, int fo
 out:
 	if (fd >= 0)
 		close(fd);
-	free(lockpath);
 	return r;
 }
 
 static int local_lock_info(struct lbr_state_store *st, struct lbr_lock_info *info)
 {
 	struct local_store *l = L(st);
-	char *lockpath;
 	int fd = -1, held, found, r = LBR_ENOENT;
 
-	lockpath = lbr_state_suffix(l->path, ".lock");
-	if (!lockpath)
-		return LBR_ENOMEM;
-	fd = open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	fd = open(l->lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0)
 		goto out;
 	/* A shared lock conflicts only with a holder's exclusive one, so two
@@ -377,7 +369,6 @@ static int local_lock_info(struct lbr_state_store *st, struct lbr_lock_info *inf
 out:
 	if (fd >= 0)
 		close(fd);
-	free(lockpath);
 	return r;
 }
 /* ---- document -------------------------------------------------------- */
@@ -479,7 +470,6 @@ static int check_fence(struct lbr_state_store *st, char *err, size_t errlen)
 {
 	struct local_store *l = L(st);
 	struct stat a, b;
-	char *lockpath;
 	int r = 0;
 
 	if (l->lock_fd < 0) {
@@ -489,20 +479,17 @@ static int check_fence(struct lbr_state_store *st, char *err, size_t errlen)
 				 st->location);
 		return LBR_EINVAL;
 	}
-	lockpath = lbr_state_suffix(l->path, ".lock");
-	if (!lockpath)
-		return LBR_ENOMEM;
-	if (fstat(l->lock_fd, &a) < 0 || stat(lockpath, &b) < 0 || a.st_dev != b.st_dev ||
+	if (fstat(l->lock_fd, &a) < 0 || stat(l->lockpath, &b) < 0 || a.st_dev != b.st_dev ||
 	    a.st_ino != b.st_ino) {
 		lbr_state_seterr(err, errlen,
 				 "state: '%s' was removed or "
 				 "replaced while we held it; not saving",
-				 lockpath);
+				 l->lockpath);
 		r = LBR_EFENCED;
 	}
-	free(lockpath);
 	return r;
 }
+
 static int local_save(struct lbr_state_store *st, struct lbr_state *doc, char *err, size_t errlen)
 {
 	struct local_store *l = L(st);

@@ -92,6 +92,10 @@ char *lbr_state_lock_info_json(const char *id, const char *operation);
 int lbr_state_lock_info_parse(const char *buf, size_t len, struct lbr_lock_info *info);
 /* "pid P on HOST (OPERATION since TIME, lock id ID)" for messages. */
 void lbr_state_describe_holder(const struct lbr_lock_info *h, char *buf, size_t n);
+/* Before breaking the lock on st held as h: 0 when the operator named
+ * it by its id, else LBR_EINVAL with err saying whose it is. */
+int lbr_state_check_lock_id(const struct lbr_state_store *st, const char *id,
+			    const struct lbr_lock_info *h, char *err, size_t errlen);
 /* At most max bytes of buf as printable text: bytes outside 0x20..0x7e as
  * \xNN, "..." when cut. */
 void lbr_state_quote_raw(const char *buf, size_t len, size_t max, char *out, size_t outlen);

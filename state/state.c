@@ -235,6 +235,16 @@ void lbr_state_describe_holder(const struct lbr_lock_info *h, char *buf, size_t 
 		 h->host[0] ? h->host : "?", h->operation[0] ? h->operation : "?", when, h->id);
 }
 
+int lbr_state_check_lock_id(const struct lbr_state_store *st, const char *id,
+			    const struct lbr_lock_info *h, char *err, size_t errlen)
+{
+	if (id && strcmp(id, h->id) == 0)
+		return 0;
+	lbr_state_seterr(err, errlen, "state: lock id '%s' does not match the lock on '%s' (%s)",
+			 id ? id : "", st->location, h->id);
+	return LBR_EINVAL;
+}
+
 char *lbr_state_lock_info_json(const char *id, const char *operation)
 {
 	char host[256] = "", when[LBR_TIME_LEN];

@@ -598,6 +598,37 @@ out:
 	return r;
 }
 
+/*
+ * hw_exchange() rq on the path printed from fmt (rq->path is ignored).
+ * Running out of memory for the path fails the call with LBR_ENOMEM,
+ * naming rq->what.
+ */
+static int hw_send(const struct hw_prov *p, struct lbr_call *call, const struct hw_req *rq,
+		   struct lbr_call_result *res, struct lbr_http_response *resp, int *got_resp,
+		   const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static int hw_send(const struct hw_prov *p, struct lbr_call *call, const struct hw_req *rq,
+		   struct lbr_call_result *res, struct lbr_http_response *resp, int *got_resp,
+		   const char *fmt, ...)
+{
+	struct hw_req with_path = *rq;
+	char *path = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&path, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		res->outcome = LBR_OUT_INVALID;
+		lbr_pc_res_msg(res, "%s: out of memory", rq->what);
+		return LBR_ENOMEM;
+	}
+	with_path.path = path;
+	r = hw_exchange(p, call, &with_path, res, resp, got_resp);
+	free(path);
+	return r;
+}
+
 /* Begin an operation: reset res and items, find a valid pool_id. */
 static int start_op(const struct lbr_target *t, struct lbr_call_result *res,
 		    struct lbr_item_result *items, size_t n, const char **pool_id)
@@ -623,6 +654,23 @@ static int check_batch(const struct hw_prov *p, const char *what, size_t n, size
 	lbr_pc_res_msg(res, "%s: batch of %zu members (the %s API takes 1..%zu)", what, n,
 		       p->api == 3 ? "v3" : "v2", max);
 	return -1;
+}
+
+/*
+ * Begin a write operation on a pool: start_op(), then label it "pool
+ * NAME" in what (whatlen bytes) and refuse a batch of more than max
+ * members.  Returns 0, or -1 with res saying why.
+ */
+static int start_write(const struct hw_prov *p, const struct lbr_target *t,
+		       struct lbr_call_result *res, struct lbr_item_result *items, size_t n,
+		       size_t max, const char **pool_id, const char **label, char *what,
+		       size_t whatlen)
+{
+	if (start_op(t, res, items, n, pool_id) < 0)
+		return -1;
+	*label = pool_label(t, *pool_id);
+	snprintf(what, whatlen, "pool %s", *label);
+	return check_batch(p, what, n, max, res);
 }
 
 struct list_ctx {
@@ -658,8 +706,8 @@ static int hw_list_page(void *prov, struct lbr_call *call, const struct lbr_targ
 	struct list_ctx lc = { p->host, obs };
 	struct lbr_hw_page pg;
 	struct lbr_kv q[2];
-	struct hw_req rq = { 0 };
-	char *path = NULL, what[200], limit[16], perr[256], last[130];
+	struct hw_req rq = { .op = LBR_HW_OP_LIST, .method = "GET", .query = q };
+	char what[200], limit[16], perr[256], last[130];
 	char cur[130] = "";
 	const char *pool_id;
 	size_t count = 0;
@@ -685,23 +733,13 @@ static int hw_list_page(void *prov, struct lbr_call *call, const struct lbr_targ
 		lbr_pc_res_msg(res, "%s: malformed page cursor", what);
 		goto out;
 	}
-	r = LBR_ENOMEM;
-	if (asprintf(&path, "/v%d/%s/elb/pools/%s/members", p->api, p->project_id, pool_id) < 0) {
-		path = NULL;
-		res->outcome = LBR_OUT_INVALID;
-		lbr_pc_res_msg(res, "%s: out of memory", what);
-		goto out;
-	}
 	snprintf(limit, sizeof(limit), "%u", p->page_size);
 	q[0] = (struct lbr_kv){ "limit", limit };
 	q[1] = (struct lbr_kv){ "marker", cur };
-	rq.op = LBR_HW_OP_LIST;
-	rq.method = "GET";
-	rq.path = path;
-	rq.query = q;
 	rq.n_query = cur[0] ? 2 : 1;
 	rq.what = what;
-	r = hw_exchange(p, call, &rq, res, &resp, &got);
+	r = hw_send(p, call, &rq, res, &resp, &got, "/v%d/%s/elb/pools/%s/members", p->api,
+		    p->project_id, pool_id);
 	if (r < 0 || !got)
 		goto out;
 
@@ -775,7 +813,6 @@ out:
 	if (got)
 		p->host->http_release(&resp);
 	redact_result(p, res);
-	free(path);
 	return r;
 }
 
@@ -803,35 +840,21 @@ static int member_call(const struct hw_prov *p, struct lbr_call *call, const cha
 		       const char *method, const char *body, struct lbr_item_result *item,
 		       struct lbr_call_result *res)
 {
-	struct hw_req rq = { 0 };
-	char *path = NULL, what[300];
-	int r = 0;
+	char what[300];
+	struct hw_req rq = { .op = op, .method = method, .body = body, .what = what };
+	int r;
 
 	if (!m || !lbr_pc_valid_id(m->id, 128)) {
 		res->outcome = LBR_OUT_INVALID;
 		lbr_pc_res_msg(res, "pool %s: malformed member id", label);
 		lbr_pc_items_from_call(res, item, 1);
-		goto out;
+		return 0;
 	}
 	snprintf(what, sizeof(what), "pool %s: member %s", label, m->id);
-	if (asprintf(&path, "/v%d/%s/elb/pools/%s/members/%s", p->api, p->project_id, pool_id,
-		     m->id) < 0) {
-		path = NULL;
-		res->outcome = LBR_OUT_INVALID;
-		lbr_pc_res_msg(res, "%s: out of memory", what);
-		r = LBR_ENOMEM;
-		goto out;
-	}
-	rq.op = op;
-	rq.method = method;
-	rq.path = path;
-	rq.body = body;
-	rq.what = what;
-	r = hw_exchange(p, call, &rq, res, NULL, NULL);
+	r = hw_send(p, call, &rq, res, NULL, NULL, "/v%d/%s/elb/pools/%s/members/%s", p->api,
+		    p->project_id, pool_id, m->id);
 	if (r == 0)
 		single_item(res, item);
-out:
-	free(path);
 	return r;
 }
 
@@ -866,35 +889,69 @@ static int put_weight(const struct hw_prov *p, struct lbr_call *call, const char
 	return r;
 }
 
-/* Matching a v3 batch-delete answer to the request's items, by id. */
-struct del_ctx {
-	const struct lbr_member_ref *m;
+/* Compare two addresses as addresses when both parse (an IPv6 address has
+ * many spellings), else as text. */
+static int same_address(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+	int fa = strchr(a, ':') ? AF_INET6 : AF_INET;
+	int fb = strchr(b, ':') ? AF_INET6 : AF_INET;
+
+	if (fa == fb && inet_pton(fa, a, x) == 1 && inet_pton(fb, b, y) == 1)
+		return memcmp(x, y, fa == AF_INET6 ? 16 : 4) == 0;
+	return strcasecmp(a, b) == 0;
+}
+
+/*
+ * Matching a v3 batch answer to the request's items: a batch-delete by
+ * id, a batch-add by address and port (the ids are what its answer
+ * tells).  Exactly one of del and add is set.
+ */
+struct batch_ctx {
+	const struct lbr_member_ref *del;
+	const struct lbr_member_spec *add;
 	struct lbr_item_result *items;
 	size_t n;
 };
 
-static void del_item(void *arg, const struct lbr_hw_batch_item *it)
+static int batch_match(const struct batch_ctx *bc, size_t i, const struct lbr_hw_batch_item *it)
 {
-	struct del_ctx *dc = arg;
+	if (bc->del)
+		return it->id && strcmp(bc->del[i].id, it->id) == 0;
+	return it->address && (it->port < 0 || (unsigned)it->port == bc->add[i].port) &&
+	       same_address(it->address, bc->add[i].address);
+}
+
+/* Give the answer item `it` (ret_status "successful", "not found" for a
+ * delete, "existed" for an add, or a refusal) to the unset request items
+ * it matches: every one with its id for a delete, the first for an add,
+ * which also learns the new member's id. */
+static void batch_item(void *arg, const struct lbr_hw_batch_item *it)
+{
+	struct batch_ctx *bc = arg;
+	const char *alt = bc->del ? "not found" : "existed";
 	size_t i;
 
-	if (!it->id)
-		return;
-	for (i = 0; i < dc->n; i++) {
-		struct lbr_item_result *ir = &dc->items[i];
+	for (i = 0; i < bc->n; i++) {
+		struct lbr_item_result *ir = &bc->items[i];
 
-		if (ir->outcome != LBR_OUT_UNSET || strcmp(dc->m[i].id, it->id) != 0)
+		if (ir->outcome != LBR_OUT_UNSET || !batch_match(bc, i, it))
 			continue;
 		if (it->ret_status && strcasecmp(it->ret_status, "successful") == 0) {
 			ir->outcome = LBR_OUT_OK;
-		} else if (it->ret_status && strcasecmp(it->ret_status, "not found") == 0) {
-			ir->outcome = LBR_OUT_NOT_FOUND;
-			lbr_pc_item_msg(ir, "not found");
+		} else if (it->ret_status && strcasecmp(it->ret_status, alt) == 0) {
+			ir->outcome = bc->del ? LBR_OUT_NOT_FOUND : LBR_OUT_EXISTS;
+			lbr_pc_item_msg(ir, "%s", bc->del ? "not found" : "already exists");
 		} else {
 			ir->outcome = LBR_OUT_INVALID;
 			lbr_pc_item_msg(ir, "ret_status '%.64s'",
 					it->ret_status ? it->ret_status : "(none)");
 		}
+		if (bc->del)
+			continue;
+		if (it->id)
+			snprintf(ir->id, sizeof(ir->id), "%s", it->id);
+		break;
 	}
 }
 
@@ -935,31 +992,15 @@ static int batch_call(const struct hw_prov *p, struct lbr_call *call, const char
 		      struct lbr_call_result *res)
 {
 	struct lbr_http_response resp = { 0 };
-	struct hw_req rq = { 0 };
-	char *path = NULL;
+	struct hw_req rq = { .op = LBR_HW_OP_BATCH, .method = "POST", .body = body, .what = what };
 	int got = 0, r;
 
-	if (asprintf(&path, "/v3/%s/elb/pools/%s/members/%s", p->project_id, pool_id, call_name) <
-	    0) {
-		path = NULL;
-		res->outcome = LBR_OUT_INVALID;
-		lbr_pc_res_msg(res, "%s: out of memory", what);
-		r = LBR_ENOMEM;
-		goto out;
-	}
-	rq.op = LBR_HW_OP_BATCH;
-	rq.method = "POST";
-	rq.path = path;
-	rq.body = body;
-	rq.what = what;
-	r = hw_exchange(p, call, &rq, res, &resp, &got);
-	if (r < 0 || !got)
-		goto out;
-	r = batch_answer(p, what, call_name, &resp, fn, ctx, items, n, res);
-out:
+	r = hw_send(p, call, &rq, res, &resp, &got, "/v3/%s/elb/pools/%s/members/%s", p->project_id,
+		    pool_id, call_name);
+	if (r == 0 && got)
+		r = batch_answer(p, what, call_name, &resp, fn, ctx, items, n, res);
 	if (got)
 		p->host->http_release(&resp);
-	free(path);
 	return r;
 }
 
@@ -968,17 +1009,14 @@ static int hw_remove_members(void *prov, struct lbr_call *call, const struct lbr
 			     struct lbr_item_result *items, struct lbr_call_result *res)
 {
 	const struct hw_prov *p = prov;
-	struct del_ctx dc = { m, items, n };
+	struct batch_ctx bc = { .del = m, .items = items, .n = n };
 	const char *pool_id, *label;
 	char what[200], *body = NULL;
 	size_t i;
 	int r = 0;
 
-	if (start_op(t, res, items, n, &pool_id) < 0)
-		goto out;
-	label = pool_label(t, pool_id);
-	snprintf(what, sizeof(what), "pool %s", label);
-	if (check_batch(p, what, n, p->api == 3 ? HW_V3_BATCH_MAX : 1, res) < 0)
+	if (start_write(p, t, res, items, n, p->api == 3 ? HW_V3_BATCH_MAX : 1, &pool_id, &label,
+			what, sizeof(what)) < 0)
 		goto out;
 	if (p->api == 2) {
 		r = member_call(p, call, pool_id, label, &m[0], LBR_HW_OP_REMOVE, "DELETE", NULL,
@@ -999,63 +1037,13 @@ static int hw_remove_members(void *prov, struct lbr_call *call, const struct lbr
 		r = LBR_ENOMEM;
 		goto out;
 	}
-	r = batch_call(p, call, pool_id, what, "batch-delete", body, del_item, &dc, items, n, res);
+	r = batch_call(p, call, pool_id, what, "batch-delete", body, batch_item, &bc, items, n,
+		       res);
 out:
 	free(body);
 	redact_result(p, res);
 	redact_items(p, items, n);
 	return r;
-}
-
-/* Compare two addresses as addresses when both parse (an IPv6 address has
- * many spellings), else as text. */
-static int same_address(const char *a, const char *b)
-{
-	unsigned char x[16], y[16];
-	int fa = strchr(a, ':') ? AF_INET6 : AF_INET;
-	int fb = strchr(b, ':') ? AF_INET6 : AF_INET;
-
-	if (fa == fb && inet_pton(fa, a, x) == 1 && inet_pton(fb, b, y) == 1)
-		return memcmp(x, y, fa == AF_INET6 ? 16 : 4) == 0;
-	return strcasecmp(a, b) == 0;
-}
-
-/* Matching a v3 batch-add answer to the request's items, by address and
- * port (the ids are what the answer tells). */
-struct add_ctx {
-	const struct lbr_member_spec *m;
-	struct lbr_item_result *items;
-	size_t n;
-};
-
-static void add_item(void *arg, const struct lbr_hw_batch_item *it)
-{
-	struct add_ctx *ac = arg;
-	size_t i;
-
-	if (!it->address)
-		return;
-	for (i = 0; i < ac->n; i++) {
-		struct lbr_item_result *ir = &ac->items[i];
-
-		if (ir->outcome != LBR_OUT_UNSET ||
-		    (it->port >= 0 && (unsigned)it->port != ac->m[i].port) ||
-		    !same_address(it->address, ac->m[i].address))
-			continue;
-		if (it->ret_status && strcasecmp(it->ret_status, "successful") == 0) {
-			ir->outcome = LBR_OUT_OK;
-		} else if (it->ret_status && strcasecmp(it->ret_status, "existed") == 0) {
-			ir->outcome = LBR_OUT_EXISTS;
-			lbr_pc_item_msg(ir, "already exists");
-		} else {
-			ir->outcome = LBR_OUT_INVALID;
-			lbr_pc_item_msg(ir, "ret_status '%.64s'",
-					it->ret_status ? it->ret_status : "(none)");
-		}
-		if (it->id)
-			snprintf(ir->id, sizeof(ir->id), "%s", it->id);
-		break;
-	}
 }
 
 /* A declared member this plugin can send, or a reason why not. */
@@ -1090,19 +1078,16 @@ static int hw_create_members(void *prov, struct lbr_call *call, const struct lbr
 			     struct lbr_item_result *items, struct lbr_call_result *res)
 {
 	const struct hw_prov *p = prov;
-	struct add_ctx ac = { m, items, n };
+	struct batch_ctx bc = { .add = m, .items = items, .n = n };
 	struct lbr_http_response resp = { 0 };
-	struct hw_req rq = { 0 };
 	const char *pool_id, *label, *subnet_id;
-	char what[300], why[128], *body = NULL, *path = NULL;
+	char what[300], why[128], *body = NULL;
+	struct hw_req rq = { .op = LBR_HW_OP_CREATE, .method = "POST", .what = what };
 	size_t i;
 	int got = 0, r = 0;
 
-	if (start_op(t, res, items, n, &pool_id) < 0)
-		goto out;
-	label = pool_label(t, pool_id);
-	snprintf(what, sizeof(what), "pool %s", label);
-	if (check_batch(p, what, n, p->api == 3 ? HW_V3_BATCH_MAX : 1, res) < 0)
+	if (start_write(p, t, res, items, n, p->api == 3 ? HW_V3_BATCH_MAX : 1, &pool_id, &label,
+			what, sizeof(what)) < 0)
 		goto out;
 	subnet_id = target_value(t, "subnet_id");
 	if (subnet_id && !lbr_pc_valid_id(subnet_id, 128)) {
@@ -1134,25 +1119,15 @@ static int hw_create_members(void *prov, struct lbr_call *call, const struct lbr
 		goto out;
 	}
 	if (p->api == 3) {
-		r = batch_call(p, call, pool_id, what, "batch-add", body, add_item, &ac, items, n,
+		r = batch_call(p, call, pool_id, what, "batch-add", body, batch_item, &bc, items, n,
 			       res);
 		goto out;
 	}
 	snprintf(what, sizeof(what), "pool %s: member %.64s port %u", label, m[0].address,
 		 m[0].port);
-	if (asprintf(&path, "/v2/%s/elb/pools/%s/members", p->project_id, pool_id) < 0) {
-		path = NULL;
-		res->outcome = LBR_OUT_INVALID;
-		lbr_pc_res_msg(res, "%s: out of memory", what);
-		r = LBR_ENOMEM;
-		goto out;
-	}
-	rq.op = LBR_HW_OP_CREATE;
-	rq.method = "POST";
-	rq.path = path;
 	rq.body = body;
-	rq.what = what;
-	r = hw_exchange(p, call, &rq, res, &resp, &got);
+	r = hw_send(p, call, &rq, res, &resp, &got, "/v2/%s/elb/pools/%s/members", p->project_id,
+		    pool_id);
 	if (r < 0)
 		goto out;
 	single_item(res, &items[0]);
@@ -1162,13 +1137,13 @@ static int hw_create_members(void *prov, struct lbr_call *call, const struct lbr
 out:
 	if (got)
 		p->host->http_release(&resp);
-	free(path);
 	free(body);
 	redact_result(p, res);
 	redact_items(p, items, n);
 	return r;
 }
 
+/* Set the weight of the one member the core sends (batches of 1). */
 static int hw_set_weights(void *prov, struct lbr_call *call, const struct lbr_target *t,
 			  const struct lbr_member_ref *m, const int *weights, size_t n,
 			  struct lbr_item_result *items, struct lbr_call_result *res)
@@ -1178,11 +1153,7 @@ static int hw_set_weights(void *prov, struct lbr_call *call, const struct lbr_ta
 	char what[200];
 	int r = 0;
 
-	if (start_op(t, res, items, n, &pool_id) < 0)
-		goto out;
-	label = pool_label(t, pool_id);
-	snprintf(what, sizeof(what), "pool %s", label);
-	if (check_batch(p, what, n, 1, res) < 0)
+	if (start_write(p, t, res, items, n, 1, &pool_id, &label, what, sizeof(what)) < 0)
 		goto out;
 	if (!m || !weights) {
 		res->outcome = LBR_OUT_INVALID;
@@ -1200,24 +1171,11 @@ static int hw_drain_members(void *prov, struct lbr_call *call, const struct lbr_
 			    const struct lbr_member_ref *m, size_t n, int drain,
 			    struct lbr_item_result *items, struct lbr_call_result *res)
 {
-	const struct hw_prov *p = prov;
-	const char *pool_id, *label;
-	char what[200];
-	int r = 0;
-
-	if (start_op(t, res, items, n, &pool_id) < 0)
-		goto out;
-	label = pool_label(t, pool_id);
-	snprintf(what, sizeof(what), "pool %s", label);
-	if (check_batch(p, what, n, 1, res) < 0)
-		goto out;
 	/* Huawei has no enabled flag: draining is weight 0, and undoing
 	 * it puts back the weight observed before. */
-	r = put_weight(p, call, pool_id, label, &m[0], drain ? 0 : m[0].weight, &items[0], res);
-out:
-	redact_result(p, res);
-	redact_items(p, items, n);
-	return r;
+	int weight = drain || !m || n == 0 ? 0 : m[0].weight;
+
+	return hw_set_weights(prov, call, t, m, &weight, n, items, res);
 }
 
 static const struct lbr_provider hw_provider = {
@@ -1240,15 +1198,5 @@ static const struct lbr_provider hw_provider = {
 	.update_rule = NULL,
 };
 
-__attribute__((visibility("default"))) const struct lbr_provider *lbr_provider_entry(
-	uint32_t host_abi_major, uint32_t host_abi_minor);
-
-/* The core checks abi_major itself and refuses a mismatch with a clear
- * message, so the table is returned whatever the host's version. */
-__attribute__((visibility("default"))) const struct lbr_provider *lbr_provider_entry(
-	uint32_t host_abi_major, uint32_t host_abi_minor)
-{
-	(void)host_abi_major;
-	(void)host_abi_minor;
-	return &hw_provider;
-}
+/* The only exported symbol. */
+LBR_PC_PROVIDER_ENTRY(hw_provider)

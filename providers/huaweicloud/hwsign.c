@@ -4,8 +4,6 @@
  */
 #include "config.h"
 
-#include <pthread.h>
-
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "common/provcommon.h"
 #include "hwsign.h"
 
 #define ALGORITHM "SDK-HMAC-SHA256"
@@ -44,43 +43,14 @@ static void hex_encode(const unsigned char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-/* OpenSSL 3 resolves EVP_sha256() to a provider implementation on every
- * use, under a lock shared by all threads; with 64 requests being signed
- * at once that showed up in the agent's CPU time.  Fetch it once. */
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-static const EVP_MD *md_sha256;
-
-static void fetch_md(void)
-{
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-#endif
-	if (!md_sha256)
-		md_sha256 = EVP_sha256();
-}
-
-/* Give the fetched method back when the plugin is unloaded. */
-__attribute__((destructor)) static void release_md(void)
-{
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-	if (md_sha256 && md_sha256 != EVP_sha256())
-		EVP_MD_free((EVP_MD *)md_sha256);
-#endif
-	md_sha256 = NULL;
-}
-
-static const EVP_MD *sha256(void)
-{
-	pthread_once(&md_once, fetch_md);
-	return md_sha256;
-}
-
 int lbr_hw_sha256_hex(const void *data, size_t len, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	if (EVP_Digest(data ? data : "", len, md, &mdlen, sha256(), NULL) != 1 || mdlen != 32)
+	if (EVP_Digest(data ? data : "", len, md, &mdlen, lbr_pc_digest(LBR_PC_SHA256), NULL) !=
+		    1 ||
+	    mdlen != 32)
 		return LBR_ERR;
 	hex_encode(md, mdlen, out);
 	return 0;
@@ -91,8 +61,8 @@ static int hmac_sha256_hex(const char *key, const char *msg, char out[65])
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	if (!HMAC(sha256(), key, (int)strlen(key), (const unsigned char *)msg, strlen(msg), md,
-		  &mdlen) ||
+	if (!HMAC(lbr_pc_digest(LBR_PC_SHA256), key, (int)strlen(key), (const unsigned char *)msg,
+		  strlen(msg), md, &mdlen) ||
 	    mdlen != 32)
 		return LBR_ERR;
 	hex_encode(md, mdlen, out);
@@ -114,20 +84,47 @@ int lbr_hw_format_date(int64_t t, char *buf, size_t len)
 	return 0;
 }
 
-/* Close a memstream and hand its buffer to *out, or fail on any write
- * error (open_memstream reports out of memory through ferror/fclose). */
-static int stream_finish(FILE *f, char **buf, char **out)
-{
-	int bad = ferror(f);
+/* A text being built in memory with open_memstream(). */
+struct mstream {
+	FILE *f;
+	char *buf;
+	size_t size;
+};
 
-	if (fclose(f) != 0 || bad || !*buf) {
-		free(*buf);
-		*buf = NULL;
+static int ms_open(struct mstream *ms)
+{
+	ms->buf = NULL;
+	ms->size = 0;
+	ms->f = open_memstream(&ms->buf, &ms->size);
+	return ms->f ? 0 : LBR_ENOMEM;
+}
+
+/* Close the stream and hand its text to *out, or fail on any write
+ * error (open_memstream reports out of memory through ferror/fclose). */
+static int ms_finish(struct mstream *ms, char **out)
+{
+	int bad = ferror(ms->f);
+
+	bad |= fclose(ms->f) != 0;
+	ms->f = NULL;
+	if (bad || !ms->buf) {
+		free(ms->buf);
+		ms->buf = NULL;
 		return LBR_ENOMEM;
 	}
-	*out = *buf;
-	*buf = NULL; /* transferred */
+	*out = ms->buf;
+	ms->buf = NULL; /* transferred */
 	return 0;
+}
+
+/* Drop what an unfinished stream holds; a no-op after ms_finish(). */
+static void ms_drop(struct mstream *ms)
+{
+	if (ms->f)
+		fclose(ms->f);
+	ms->f = NULL;
+	free(ms->buf);
+	ms->buf = NULL;
 }
 
 /* Append the encoding of `len` bytes of `s` to f. */
@@ -149,9 +146,9 @@ static int put_encoded(const struct lbr_host *host, FILE *f, const char *s, size
 
 int lbr_hw_canonical_uri(const struct lbr_host *host, const char *path, char **out)
 {
-	char *dec = NULL, *buf = NULL;
-	size_t dlen = 0, size = 0, i, start;
-	FILE *f = NULL;
+	struct mstream ms = { 0 };
+	char *dec = NULL;
+	size_t dlen = 0, i, start;
 	int r = LBR_ENOMEM;
 
 	*out = NULL;
@@ -160,8 +157,7 @@ int lbr_hw_canonical_uri(const struct lbr_host *host, const char *path, char **o
 	dec = host->url_decode(path, strlen(path), &dlen);
 	if (!dec)
 		goto out;
-	f = open_memstream(&buf, &size);
-	if (!f)
+	if (ms_open(&ms) < 0)
 		goto out;
 	/* Split the decoded path on '/' and encode each segment on its own,
 	 * so a decoded '/' acts as a separator exactly as in the SDKs. */
@@ -169,22 +165,19 @@ int lbr_hw_canonical_uri(const struct lbr_host *host, const char *path, char **o
 	for (i = 0; i <= dlen; i++) {
 		if (i < dlen && dec[i] != '/')
 			continue;
-		if (put_encoded(host, f, dec + start, i - start) < 0)
+		if (put_encoded(host, ms.f, dec + start, i - start) < 0)
 			goto out;
 		if (i < dlen)
-			fputc('/', f);
+			fputc('/', ms.f);
 		start = i + 1;
 	}
 	/* The gateway signs every path with a trailing slash even though
 	 * the request goes out without one. */
 	if (dlen == 0 || dec[dlen - 1] != '/')
-		fputc('/', f);
-	r = stream_finish(f, &buf, out);
-	f = NULL;
+		fputc('/', ms.f);
+	r = ms_finish(&ms, out);
 out:
-	if (f)
-		fclose(f);
-	free(buf);
+	ms_drop(&ms);
 	free(dec);
 	return r;
 }
@@ -202,10 +195,9 @@ static int cmp_qp(const void *a, const void *b)
 int lbr_hw_canonical_query(const struct lbr_host *host, const struct lbr_kv *pairs, size_t n,
 			   char **out)
 {
+	struct mstream ms = { 0 };
 	struct qp *v = NULL;
-	char *buf = NULL;
-	size_t size = 0, i;
-	FILE *f = NULL;
+	size_t i;
 	int r = LBR_ENOMEM;
 
 	*out = NULL;
@@ -220,24 +212,20 @@ int lbr_hw_canonical_query(const struct lbr_host *host, const struct lbr_kv *pai
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), cmp_qp);
-	f = open_memstream(&buf, &size);
-	if (!f)
+	if (ms_open(&ms) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			fputc('&', f);
-		if (put_encoded(host, f, v[i].name, strlen(v[i].name)) < 0)
+			fputc('&', ms.f);
+		if (put_encoded(host, ms.f, v[i].name, strlen(v[i].name)) < 0)
 			goto out;
-		fputc('=', f);
-		if (put_encoded(host, f, v[i].value, strlen(v[i].value)) < 0)
+		fputc('=', ms.f);
+		if (put_encoded(host, ms.f, v[i].value, strlen(v[i].value)) < 0)
 			goto out;
 	}
-	r = stream_finish(f, &buf, out);
-	f = NULL;
+	r = ms_finish(&ms, out);
 out:
-	if (f)
-		fclose(f);
-	free(buf);
+	ms_drop(&ms);
 	free(v);
 	return r;
 }
@@ -320,11 +308,10 @@ void lbr_hw_signature_release(struct lbr_hw_signature *sig)
 int lbr_hw_sign(const struct lbr_host *host, const struct lbr_hw_sign_input *in,
 		struct lbr_hw_signature *sig)
 {
+	struct mstream ms = { 0 };
 	struct sh *hdrs = NULL;
-	char *buf = NULL;
-	size_t size = 0, i;
+	size_t i;
 	char body_hash[65], req_hash[65], mac[65];
-	FILE *f = NULL;
 	int r;
 
 	memset(sig, 0, sizeof(*sig));
@@ -338,13 +325,11 @@ int lbr_hw_sign(const struct lbr_host *host, const struct lbr_hw_sign_input *in,
 		goto out;
 
 	/* SignedHeaders: the sorted lower-case names joined with ';'. */
-	f = open_memstream(&buf, &size);
-	if (!f)
+	if (ms_open(&ms) < 0)
 		goto out;
 	for (i = 0; i < in->n_headers; i++)
-		fprintf(f, "%s%s", i ? ";" : "", hdrs[i].name);
-	r = stream_finish(f, &buf, &sig->signed_headers);
-	f = NULL;
+		fprintf(ms.f, "%s%s", i ? ";" : "", hdrs[i].name);
+	r = ms_finish(&ms, &sig->signed_headers);
 	if (r < 0)
 		goto out;
 
@@ -353,15 +338,13 @@ int lbr_hw_sign(const struct lbr_host *host, const struct lbr_hw_sign_input *in,
 		goto out;
 
 	r = LBR_ENOMEM;
-	f = open_memstream(&buf, &size);
-	if (!f)
+	if (ms_open(&ms) < 0)
 		goto out;
-	fprintf(f, "%s\n%s\n%s\n", in->method, sig->canonical_uri, sig->canonical_query);
+	fprintf(ms.f, "%s\n%s\n%s\n", in->method, sig->canonical_uri, sig->canonical_query);
 	for (i = 0; i < in->n_headers; i++)
-		fprintf(f, "%s:%.*s\n", hdrs[i].name, (int)hdrs[i].value_len, hdrs[i].value);
-	fprintf(f, "\n%s\n%s", sig->signed_headers, body_hash);
-	r = stream_finish(f, &buf, &sig->canonical_request);
-	f = NULL;
+		fprintf(ms.f, "%s:%.*s\n", hdrs[i].name, (int)hdrs[i].value_len, hdrs[i].value);
+	fprintf(ms.f, "\n%s\n%s", sig->signed_headers, body_hash);
+	r = ms_finish(&ms, &sig->canonical_request);
 	if (r < 0)
 		goto out;
 
@@ -388,9 +371,7 @@ int lbr_hw_sign(const struct lbr_host *host, const struct lbr_hw_sign_input *in,
 	}
 	r = 0;
 out:
-	if (f)
-		fclose(f);
-	free(buf);
+	ms_drop(&ms);
 	if (hdrs) {
 		for (i = 0; i < in->n_headers; i++)
 			free(hdrs[i].name);

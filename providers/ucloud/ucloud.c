@@ -521,6 +521,20 @@ static void item_outcome(const struct uc_prov *p, struct lbr_item_result *it,
 	it->outcome = o;
 }
 
+/*
+ * End a call about one item: unless item_outcome() settled the item
+ * already, the call's outcome is the item's; then free the answer and
+ * the parameters.
+ */
+static void item_call_end(struct lbr_call_result *res, struct lbr_item_result *it,
+			  struct uc_reply *rep, struct lbr_uc_params *params)
+{
+	if (it->outcome == LBR_OUT_UNSET)
+		lbr_pc_items_from_call(res, it, 1);
+	json_object_put(rep->root);
+	lbr_uc_params_release(params);
+}
+
 /* AllocateBackend refusals that say the request itself is wrong: the
  * VServer does not exist (4088/4143), a TCP/UDP backend port differs from
  * the VServer's (4118), the backend's details are wrong (4120), the
@@ -616,10 +630,10 @@ static int backend_call(struct uc_prov *p, struct lbr_call *call, const struct l
 
 	lbr_uc_params_init(&params);
 	if (target_ids(p, t, &ulb, NULL, res) < 0)
-		goto done;
+		goto out;
 	if (!lbr_pc_valid_id(m->id, 128)) {
 		set_result(p, res, LBR_OUT_INVALID, "invalid backend id");
-		goto done;
+		goto out;
 	}
 	if ((r = lbr_uc_params_add(&params, "Action", action)) < 0 ||
 	    (r = lbr_uc_params_add(&params, "ULBId", ulb)) < 0 ||
@@ -627,11 +641,11 @@ static int backend_call(struct uc_prov *p, struct lbr_call *call, const struct l
 	    (enabled >= 0 && (r = lbr_uc_params_add_long(&params, "Enabled", enabled)) < 0) ||
 	    (weight >= 0 && (r = lbr_uc_params_add_long(&params, "Weight", weight)) < 0)) {
 		set_result(p, res, LBR_OUT_INVALID, "out of memory");
-		goto done;
+		goto out;
 	}
 	r = uc_request(p, call, &params, &rep, res);
 	if (r < 0 || !rep.have_retcode)
-		goto done;
+		goto out;
 	if (is_backend_gone(rep.retcode)) {
 		item_outcome(p, it, res, LBR_OUT_NOT_FOUND, "backend %s no longer exists in ulb %s",
 			     m->id, ulb);
@@ -646,11 +660,8 @@ static int backend_call(struct uc_prov *p, struct lbr_call *call, const struct l
 			     m->id);
 		goto out;
 	}
-done:
-	lbr_pc_items_from_call(res, it, 1);
 out:
-	json_object_put(rep.root);
-	lbr_uc_params_release(&params);
+	item_call_end(res, it, &rep, &params);
 	return r;
 }
 
@@ -693,11 +704,11 @@ static int uc_create_members(void *prov, struct lbr_call *call, const struct lbr
 	char who[80];
 	int r = 0;
 
-	lbr_uc_params_init(&params);
 	if (batch_begin(p, n, items, res) < 0)
-		goto out;
+		return 0;
+	lbr_uc_params_init(&params);
 	if (target_ids(p, t, &ulb, &vs, res) < 0)
-		goto done;
+		goto out;
 	member_text(m, who, sizeof(who));
 	vpc = lbr_pc_kv_get(t->kv, t->n, "vpc_id");
 	subnet = lbr_pc_kv_get(t->kv, t->n, "subnet_id");
@@ -705,26 +716,26 @@ static int uc_create_members(void *prov, struct lbr_call *call, const struct lbr
 	 * built from values it would have refused. */
 	if (!m->address || !*m->address || m->port < 1 || m->port > 65535) {
 		set_result(p, res, LBR_OUT_INVALID, "member %s: bad address", who);
-		goto done;
+		goto out;
 	}
 	if (m->weight >= 0 && (m->weight < UC_WEIGHT_MIN || m->weight > UC_WEIGHT_MAX)) {
 		set_result(p, res, LBR_OUT_INVALID, "member %s: weight %d out of range %d..%d", who,
 			   m->weight, UC_WEIGHT_MIN, UC_WEIGHT_MAX);
-		goto done;
+		goto out;
 	}
 	if (m->resource) {
 		rtype = lbr_pc_valid_id(m->resource, 128) ? resource_type(m->resource) : NULL;
 		if (!rtype) {
 			set_result(p, res, LBR_OUT_INVALID, "member %s: unknown resource type",
 				   who);
-			goto done;
+			goto out;
 		}
 	} else if (!lbr_pc_valid_id(vpc, 128) || !lbr_pc_valid_id(subnet, 128)) {
 		set_result(p, res, LBR_OUT_INVALID,
 			   "member %s: no resource= and no vpc_id/subnet_id "
 			   "on pool %s",
 			   who, t->pool_name ? t->pool_name : "?");
-		goto done;
+		goto out;
 	}
 
 	if ((r = lbr_uc_params_add(&params, "Action", "AllocateBackend")) < 0 ||
@@ -750,7 +761,7 @@ static int uc_create_members(void *prov, struct lbr_call *call, const struct lbr
 
 	r = uc_request(p, call, &params, &rep, res);
 	if (r < 0 || !rep.have_retcode)
-		goto done;
+		goto out;
 	if (rep.retcode == UC_RC_ALREADY_IN_POOL) {
 		/* The same resource and port are already a backend of this
 		 * VServer: done, once the core has listed it again. */
@@ -762,18 +773,15 @@ static int uc_create_members(void *prov, struct lbr_call *call, const struct lbr
 		/* Documented refusals that no retry can change, although
 		 * the SDKs' ">= 2000 is retryable" rule would retry them. */
 		set_result(p, res, LBR_OUT_INVALID, "member %s: %s", who, res->message);
-		goto done;
+		goto out;
 	}
 	if (res->outcome == LBR_OUT_OK)
 		allocated_id(rep.root, items->id, sizeof(items->id));
-	goto done;
+	goto out;
 oom:
 	set_result(p, res, LBR_OUT_INVALID, "out of memory");
-done:
-	lbr_pc_items_from_call(res, items, 1);
 out:
-	json_object_put(rep.root);
-	lbr_uc_params_release(&params);
+	item_call_end(res, items, &rep, &params);
 	return r;
 }
 
