@@ -269,10 +269,17 @@ int lbr_etcd_kv_from(json_object *range, struct etcd_kv *kv)
 	json_object *kvs, *k0, *v;
 
 	memset(kv, 0, sizeof(*kv));
-	if (!range || !json_object_object_get_ex(range, "kvs", &kvs) ||
-	    !json_object_is_type(kvs, json_type_array) || json_object_array_length(kvs) == 0)
+	/* etcd leaves "kvs" out for no key; anything else that is not an
+	 * array of objects is not etcd talking, and never reads as absent. */
+	if (!range || !json_object_object_get_ex(range, "kvs", &kvs))
+		return 0;
+	if (!json_object_is_type(kvs, json_type_array))
+		return LBR_ECORRUPT;
+	if (json_object_array_length(kvs) == 0)
 		return 0;
 	k0 = json_object_array_get_idx(kvs, 0);
+	if (!json_object_is_type(k0, json_type_object))
+		return LBR_ECORRUPT;
 	kv->found = 1;
 	kv->create_rev = lbr_etcd_jint(k0, "create_revision");
 	kv->lease = lbr_etcd_jint(k0, "lease");
@@ -297,12 +304,16 @@ int lbr_etcd_get(struct etcd_store *e, const char *key, struct etcd_kv *kv, char
 	if (!req)
 		return LBR_ENOMEM;
 	r = lbr_etcd_call(e, "kv/range", req, &resp, err, errlen);
+	/* A range never fails with NotFound (a missing key is an empty
+	 * answer): such an error is etcd in trouble, not "no key". */
+	if (r == LBR_ENOENT)
+		r = LBR_EIO;
 	if (r == 0) {
 		r = lbr_etcd_kv_from(resp, kv);
 		if (r < 0)
 			lbr_state_seterr(err, errlen,
 					 "state: etcd returned an "
-					 "undecodable value for '%s'",
+					 "undecodable answer for '%s'",
 					 key);
 	}
 	json_object_put(req);
@@ -348,7 +359,10 @@ int lbr_etcd_txn(struct etcd_store *e, json_object *compare, json_object *succes
 	json_object_put(req);
 	if (r < 0)
 		return r;
-	*ok = json_object_object_get_ex(resp, "succeeded", &v) && json_object_get_boolean(v);
+	/* etcd writes a JSON true, or leaves the field out: nothing else
+	 * counts as success. */
+	*ok = json_object_object_get_ex(resp, "succeeded", &v) &&
+	      json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 	if (resp_out)
 		*resp_out = resp;
 	else

@@ -184,7 +184,7 @@ static int try_lock(struct lbr_state_store *st, const char *info, struct etcd_kv
 		lease_revoke(e, lease);
 		/* The failure branch read the winner's value. */
 		if (r == 0 && json_object_object_get_ex(resp, "responses", &v) &&
-		    json_object_array_length(v) > 0 &&
+		    json_object_is_type(v, json_type_array) && json_object_array_length(v) > 0 &&
 		    json_object_object_get_ex(json_object_array_get_idx(v, 0), "response_range",
 					      &rs))
 			lbr_etcd_kv_from(rs, kv);
