@@ -363,6 +363,11 @@ static void run_op(struct lbr_state_store *st, uint8_t op, int *held,
 			a = last_of(from, "kv/txn");
 			if (!a || (a->succ != 1 && !known("txn-succeeded")))
 				abort();
+			/* The stored document was read, not guessed absent
+			 * (its lineage is checked and it becomes the backup). */
+			a = last_of(from, "kv/range");
+			if (!a || (a->kvs == 2 && !known("kvs-shape")))
+				abort();
 			if (strnlen((*doc)->lineage, 37) != 36 ||
 			    (*doc)->serial == 0 || (*doc)->serial == serial)
 				abort();
