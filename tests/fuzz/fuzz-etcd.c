@@ -13,8 +13,9 @@
  *                   the body (cut at the end of the input)
  *
  * Status byte: below 0x80 is HTTP 200; 0xff is a transport failure (the
- * next endpoint is tried); otherwise the low 3 bits pick an error status.
- * Once the answers run out, every exchange is a transport failure.
+ * next endpoint is tried; the body is skipped); otherwise the low 3 bits
+ * pick an error status.  Once the answers run out, every exchange is a
+ * transport failure.
  *
  * Invariants checked (abort() when broken):
  * - An operation that succeeded took nothing from an answer that is not
@@ -155,13 +156,9 @@ static int fz_http(void *ud, const struct lbr_http_request *req,
 	s = &fz.log[fz.n_log - 1];
 	memset(s, 0, sizeof(*s));
 	snprintf(s->api, sizeof(s->api), "%s", api + 4);
-	if (fz.left < 3 || fz.p[0] == 0xff) {
-		if (fz.left >= 3) {
-			fz.p++;
-			fz.left--;
-		}
+	if (fz.left < 3) {
 		s->transport = 1;
-		snprintf(err, errlen, "fuzz: no answer");
+		snprintf(err, errlen, "fuzz: no more answers");
 		return LBR_EIO;
 	}
 	st = fz.p[0];
@@ -170,6 +167,13 @@ static int fz_http(void *ud, const struct lbr_http_request *req,
 	fz.left -= 3;
 	if (len > fz.left)
 		len = fz.left;
+	if (st == 0xff) { /* the body, if any, is skipped */
+		fz.p += len;
+		fz.left -= len;
+		s->transport = 1;
+		snprintf(err, errlen, "fuzz: no answer");
+		return LBR_EIO;
+	}
 	/* Exactly sized: ASan sees any read past body_len. */
 	body = malloc(len ? len : 1);
 	if (!body)
