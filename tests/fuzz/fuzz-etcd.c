@@ -58,6 +58,7 @@ struct fz_seen {
 	int etcd;      /* 200, JSON object, no "error", a "header" object */
 	int kvs;       /* -1 absent, else 0 empty array, 1 non-empty, 2 not an array */
 	int succ;      /* "succeeded": -1 absent, 0 false, 1 true, 2 not a boolean */
+	int responses_junk; /* "responses" present but not an array */
 	int64_t ttl;
 };
 
@@ -95,6 +96,21 @@ static int64_t fz_int(json_object *o, const char *k)
 	return json_object_get_int64(v);
 }
 
+/* Findings in code outside tests/fuzz that are known and not fixed yet
+ * can be skipped during a campaign: LBR_FUZZ_ETCD_KNOWN is a list of the
+ * tags below (README.md, "Findings"). */
+static int known(const char *tag)
+{
+	static const char *list;
+	static int looked;
+
+	if (!looked) {
+		list = getenv("LBR_FUZZ_ETCD_KNOWN");
+		looked = 1;
+	}
+	return list && strstr(list, tag);
+}
+
 /* Judge an answer independently of the backend. */
 static void fz_judge(long status, const char *body, size_t len,
 		     struct fz_seen *s)
@@ -127,6 +143,8 @@ static void fz_judge(long status, const char *body, size_t len,
 	if (json_object_object_get_ex(r, "succeeded", &k))
 		s->succ = !json_object_is_type(k, json_type_boolean) ? 2 :
 			  json_object_get_boolean(k) ? 1 : 0;
+	if (json_object_object_get_ex(r, "responses", &k))
+		s->responses_junk = !json_object_is_type(k, json_type_array);
 	s->ttl = fz_int(r, "TTL");
 out:
 	json_object_put(o);
@@ -185,6 +203,16 @@ static int fz_http(void *ud, const struct lbr_http_request *req,
 	resp->body = body;
 	resp->body_len = len;
 	fz_judge(resp->status, body, len, s);
+	/* E4: a failed lock take's answer whose "responses" is not an
+	 * array trips an assertion in json-c (state/etcd.c try_lock()).
+	 * While that is known, such an answer is not delivered. */
+	if (s->responses_junk && known("txn-responses")) {
+		free(body);
+		resp->body = NULL;
+		s->transport = 1;
+		snprintf(err, errlen, "fuzz: answer withheld (known E4)");
+		return LBR_EIO;
+	}
 	return 0;
 }
 
@@ -233,21 +261,6 @@ static const struct fz_seen *last_of(size_t from, const char *api)
 		if (!fz.log[i - 1].transport && !strcmp(fz.log[i - 1].api, api))
 			return &fz.log[i - 1];
 	return NULL;
-}
-
-/* Findings in code outside tests/fuzz that are known and not fixed yet
- * can be skipped during a campaign: LBR_FUZZ_ETCD_KNOWN is a list of the
- * tags below (README.md, "Findings"). */
-static int known(const char *tag)
-{
-	static const char *list;
-	static int looked;
-
-	if (!looked) {
-		list = getenv("LBR_FUZZ_ETCD_KNOWN");
-		looked = 1;
-	}
-	return list && strstr(list, tag);
 }
 
 /* Not holding the lock: nothing says so and a save sends nothing. */
