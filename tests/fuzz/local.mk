@@ -9,14 +9,15 @@
 # is compiled into each binary (not linked from the convenience libraries)
 # so that it carries the coverage instrumentation and the sanitizers.
 
-FUZZ_TARGETS = ini state hw uc
+FUZZ_TARGETS = ini state hw uc etcd
 
-check_PROGRAMS += %D%/replay-ini %D%/replay-state %D%/replay-hw %D%/replay-uc
+check_PROGRAMS += %D%/replay-ini %D%/replay-state %D%/replay-hw %D%/replay-uc \
+	%D%/replay-etcd
 TESTS += %D%/replay.sh
 noinst_HEADERS += %D%/fuzzhost.h
 EXTRA_DIST += %D%/replay.sh %D%/README.md %D%/corpus %D%/dict
 CLEANFILES += %D%/replay-ini.out %D%/replay-state.out %D%/replay-hw.out \
-	%D%/replay-uc.out
+	%D%/replay-uc.out %D%/replay-etcd.out
 
 # Where fuzz-ini finds the plugins when neither LBR_FUZZ_PLUGIN_DIR nor
 # LBR_TEST_PLUGIN_DIR is set (running a binary by hand).
@@ -31,6 +32,13 @@ FUZZ_PLUGIN_DEF = -DLBR_FUZZ_PLUGIN_DIR='"$(abs_top_builddir)/providers/.libs"'
 %C%_replay_state_CFLAGS = $(AM_CFLAGS)
 %C%_replay_state_LDADD = state/liblbrstate.la $(JSONC_LIBS)
 
+# fuzz-etcd skips the lock's poll sleep (see the target).
+FUZZ_ETCD_WRAP = -Wl,--wrap=nanosleep
+%C%_replay_etcd_SOURCES = %D%/replay.c %D%/fuzz-etcd.c
+%C%_replay_etcd_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+%C%_replay_etcd_LDFLAGS = $(FUZZ_ETCD_WRAP)
+%C%_replay_etcd_LDADD = state/liblbrstate.la $(JSONC_LIBS)
+
 %C%_replay_hw_SOURCES = %D%/replay.c %D%/fuzz-hw.c %D%/fuzzhost.c
 %C%_replay_hw_CFLAGS = $(AM_CFLAGS)
 %C%_replay_hw_LDADD = providers/huaweicloud/libhwtest.la
@@ -43,15 +51,18 @@ if FUZZING
 FUZZ_FLAGS = -g -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
-noinst_PROGRAMS += %D%/fuzz-ini %D%/fuzz-state %D%/fuzz-hw %D%/fuzz-uc
+noinst_PROGRAMS += %D%/fuzz-ini %D%/fuzz-state %D%/fuzz-hw %D%/fuzz-uc \
+	%D%/fuzz-etcd
 
-%C%_fuzz_ini_SOURCES = %D%/fuzz-ini.c $(agent_liblbrcore_la_SOURCES) \
+%C%_fuzz_ini_SOURCES = %D%/fuzz-ini.c %D%/fuzz-cli-stubs.c %D%/fuzz-bigalloc.c \
+	$(agent_liblbrcore_la_SOURCES) \
 	$(state_liblbrstate_la_SOURCES)
 %C%_fuzz_ini_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DLBR_FUZZ_PLUGIN_DIR='"$(abs_top_builddir)/tests/fuzz/plugins/.libs"'
 %C%_fuzz_ini_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS) $(CURL_CFLAGS) \
 	$(JSONC_CFLAGS) $(INIH_CFLAGS) $(CRYPTO_CFLAGS)
-%C%_fuzz_ini_LDFLAGS = $(FUZZ_FLAGS)
+%C%_fuzz_ini_LDFLAGS = $(FUZZ_FLAGS) \
+	-Wl,--wrap=malloc,--wrap=free,--wrap=realloc
 %C%_fuzz_ini_LDADD = $(CURL_LIBS) $(JSONC_LIBS) $(INIH_LIBS) $(CRYPTO_LIBS) \
 	$(DL_LIBS) $(PTHREAD_LIBS)
 
@@ -79,6 +90,12 @@ FUZZ_PLUGIN_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS) -g \
 	$(CRYPTO_CFLAGS)
 %C%_fuzz_state_LDFLAGS = $(FUZZ_FLAGS)
 %C%_fuzz_state_LDADD = $(JSONC_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+
+%C%_fuzz_etcd_SOURCES = %D%/fuzz-etcd.c $(state_liblbrstate_la_SOURCES)
+%C%_fuzz_etcd_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS) $(JSONC_CFLAGS) \
+	$(CRYPTO_CFLAGS)
+%C%_fuzz_etcd_LDFLAGS = $(FUZZ_FLAGS) $(FUZZ_ETCD_WRAP)
+%C%_fuzz_etcd_LDADD = $(JSONC_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
 
 %C%_fuzz_hw_SOURCES = %D%/fuzz-hw.c %D%/fuzzhost.c $(HW_PLUGIN_SOURCES) \
 	$(PROVCOMMON_SOURCES)

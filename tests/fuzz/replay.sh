@@ -4,9 +4,9 @@
 # exited 0 (a crash, sanitizer report or abort() in a target fails it).
 srcdir=${top_srcdir:-.}
 builddir=${top_builddir:-.}
-targets="ini state hw uc"
+targets="ini state hw uc etcd"
 
-echo "1..4"
+echo "1..5"
 n=0
 fail=0
 for t in $targets; do
