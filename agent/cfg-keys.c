@@ -194,9 +194,9 @@ static int once(struct lbr_cfg_parse *c, unsigned bit, const char *owner, const 
 
 static int agent_key(struct lbr_cfg_parse *c, const char *name, const char *value)
 {
-	static const char *const keys[] = { "state",      "plugin_dir", "parallelism",
-					    "interval",   "max_delete", "lock_timeout",
-					    "max_rounds", "lock_ttl",   "audit_spool",
+	static const char *const keys[] = { "state",         "plugin_dir", "parallelism",
+					    "interval",      "max_delete", "lock_timeout",
+					    "max_rounds",    "lock_ttl",   "audit_spool",
 					    "state_ca_file", NULL };
 	struct lbr_cfg *cfg = c->cfg;
 	unsigned bit;
@@ -252,7 +252,8 @@ static int agent_key(struct lbr_cfg_parse *c, const char *name, const char *valu
 		if (!cfg->state_ca_file)
 			return 0;
 		if (access(cfg->state_ca_file, R_OK) < 0) {
-			lbr_cfg_set_err(c, c->line, "[agent]: state_ca_file '%s' cannot be read (%s)",
+			lbr_cfg_set_err(c, c->line,
+					"[agent]: state_ca_file '%s' cannot be read (%s)",
 					cfg->state_ca_file, strerror(errno));
 			return 0;
 		}

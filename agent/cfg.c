@@ -452,10 +452,34 @@ int lbr_cfg_load(const char *path, const char *plugin_dir_override, const struct
 		r = LBR_ENOENT;
 		goto out;
 	}
-	c.buf = malloc(CFG_MAX_FILE + 1);
-	if (!c.buf)
-		goto oom;
-	c.len = fread(c.buf, 1, CFG_MAX_FILE + 1, f);
+	/* Read in growing steps: a config is usually a few KiB, and a 64 MiB
+	 * buffer for each one is slow under sanitizers and in the fuzzer. */
+	{
+		size_t cap = 0;
+
+		for (;;) {
+			size_t got;
+
+			if (c.len == cap) {
+				size_t ncap = cap ? cap * 4 : 16384;
+				char *nb;
+
+				if (ncap > CFG_MAX_FILE + 1)
+					ncap = CFG_MAX_FILE + 1;
+				if (ncap == cap)
+					break; /* full: over the limit */
+				nb = realloc(c.buf, ncap);
+				if (!nb)
+					goto oom;
+				c.buf = nb;
+				cap = ncap;
+			}
+			got = fread(c.buf + c.len, 1, cap - c.len, f);
+			c.len += got;
+			if (got == 0)
+				break;
+		}
+	}
 	if (ferror(f)) {
 		snprintf(err, errlen, "%s: cannot read config file (%s)", path, strerror(errno));
 		r = LBR_EIO;

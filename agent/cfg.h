@@ -98,9 +98,9 @@ struct lbr_cfg {
 	int max_delete;         /* count or percent */
 	int max_delete_percent; /* 1 when max_delete is a percentage */
 	int lock_timeout;
-	int lock_ttl;      /* etcd lease, seconds; default 30 */
-	int lock_ttl_line; /* 0 when the default */
-	char *audit_spool; /* absolute, or NULL when not configured */
+	int lock_ttl;        /* etcd lease, seconds; default 30 */
+	int lock_ttl_line;   /* 0 when the default */
+	char *audit_spool;   /* absolute, or NULL when not configured */
 	char *state_ca_file; /* etcd over TLS: CA bundle (absolute), or NULL */
 	int max_rounds;
 	struct lbr_cfg_provider *providers;
