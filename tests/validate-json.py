@@ -35,10 +35,50 @@ def validator_for(schemas, name):
         registry = Registry().with_resources(
             (s["$id"], Resource.from_contents(s)) for s in schemas.values())
         return jsonschema.Draft202012Validator(schemas[name], registry=registry)
-    except ImportError:  # jsonschema < 4.18
-        store = {s["$id"]: s for s in schemas.values()}
-        resolver = jsonschema.RefResolver.from_schema(schemas[name], store=store)
-        return jsonschema.Draft202012Validator(schemas[name], resolver=resolver)
+    except ImportError:  # jsonschema < 4.18 (Debian 12 has 4.10)
+        return jsonschema.Draft202012Validator(flatten(schemas, name))
+
+
+def flatten(schemas, name):
+    """One self-contained schema for old jsonschema releases, whose
+    RefResolver cannot follow "urn:" ids nor keep a document's scope: every
+    schema's $defs are copied into the root under "<id>/<def>", and every
+    $ref (to another document or within one) points there."""
+    import copy
+
+    def key(doc_id, d):
+        return doc_id.rsplit(":", 1)[-1] + "." + d
+
+    def rewrite(node, doc_id):
+        if isinstance(node, dict):
+            out = {}
+            for k, v in node.items():
+                if k == "$ref" and isinstance(v, str):
+                    target, _, frag = v.partition("#")
+                    target = target or doc_id
+                    if frag.startswith("/$defs/"):
+                        v = "#/$defs/" + key(target, frag[len("/$defs/"):])
+                    elif frag in ("", "/") and target in ids:
+                        v = "#/$defs/" + key(target, "")
+                out[k] = rewrite(v, doc_id)
+            return out
+        if isinstance(node, list):
+            return [rewrite(x, doc_id) for x in node]
+        return node
+
+    ids = {s["$id"] for s in schemas.values()}
+    defs = {}
+    for s in schemas.values():
+        for d, body in s.get("$defs", {}).items():
+            defs[key(s["$id"], d)] = rewrite(body, s["$id"])
+        whole = {k: v for k, v in s.items() if k not in ("$defs", "$id", "$schema")}
+        defs[key(s["$id"], "")] = rewrite(whole, s["$id"])
+    root = copy.deepcopy(schemas[name])
+    doc_id = root.pop("$id")
+    root.pop("$defs", None)
+    root = rewrite(root, doc_id)
+    root["$defs"] = defs
+    return root
 
 
 def problems(v, doc, where):
