@@ -20,6 +20,7 @@
 #include "agent/log.h"
 #include "agent/obs.h"
 #include "agent/util.h"
+#include "common/provcommon.h"
 #include "state/state.h"
 
 /* ------------------------------------------------------------- secrets */
@@ -86,31 +87,6 @@ int lbr_host_set_secrets(const struct lbr_cfg *cfg)
 	return 0;
 }
 
-/* Replace `secret` in buf by `mask`, searching on after each mask so that
- * a secret inside the mask cannot loop; a mask that does not fit cuts the
- * text there. */
-static void redact(char *buf, size_t size, const char *secret, const char *mask)
-{
-	size_t sl = strlen(secret), ml = strlen(mask);
-	char *from = buf, *hit;
-
-	while ((hit = strstr(from, secret)) != NULL) {
-		size_t pos = (size_t)(hit - buf), tail = strlen(hit + sl);
-
-		if (pos + ml >= size) {
-			memcpy(hit, mask, size - 1 - pos);
-			buf[size - 1] = '\0';
-			break;
-		}
-		if (pos + ml + tail >= size)
-			tail = size - 1 - pos - ml;
-		memmove(hit + ml, hit + sl, tail);
-		memcpy(hit, mask, ml);
-		hit[ml + tail] = '\0';
-		from = hit + ml;
-	}
-}
-
 void lbr_scrub(char *buf, size_t size)
 {
 	size_t i;
@@ -120,7 +96,7 @@ void lbr_scrub(char *buf, size_t size)
 	buf[size - 1] = '\0';
 	pthread_rwlock_rdlock(&secrets_mu);
 	for (i = 0; i < n_secrets; i++)
-		redact(buf, size, secrets[i], "[redacted]");
+		lbr_pc_redact(buf, size, secrets[i], "[redacted]"); /* the plugins' own helper */
 	pthread_rwlock_unlock(&secrets_mu);
 }
 

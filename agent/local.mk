@@ -33,7 +33,7 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/util.c %D%/util.h \
 	%D%/verify.c %D%/verify.h
 agent_liblbrcore_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(INIH_CFLAGS)
-agent_liblbrcore_la_LIBADD = state/liblbrstate.la $(CURL_LIBS) $(JSONC_LIBS) $(INIH_LIBS) \
+agent_liblbrcore_la_LIBADD = state/liblbrstate.la providers/common/libprovcommon.la $(CURL_LIBS) $(JSONC_LIBS) $(INIH_LIBS) \
 	$(DL_LIBS) $(PTHREAD_LIBS)
 
 bin_PROGRAMS += lbreconcile

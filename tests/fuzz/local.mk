@@ -56,7 +56,7 @@ noinst_PROGRAMS += %D%/fuzz-ini %D%/fuzz-state %D%/fuzz-hw %D%/fuzz-uc \
 
 %C%_fuzz_ini_SOURCES = %D%/fuzz-ini.c %D%/fuzz-cli-stubs.c %D%/fuzz-bigalloc.c \
 	$(agent_liblbrcore_la_SOURCES) \
-	$(state_liblbrstate_la_SOURCES)
+	$(state_liblbrstate_la_SOURCES) $(PROVCOMMON_SOURCES)
 %C%_fuzz_ini_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DLBR_FUZZ_PLUGIN_DIR='"$(abs_top_builddir)/tests/fuzz/plugins/.libs"'
 %C%_fuzz_ini_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS) $(CURL_CFLAGS) \
