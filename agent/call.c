@@ -215,6 +215,8 @@ static void check_outcomes(struct lbr_call *c, int r, struct lbr_call_result *re
 		res->outcome = LBR_OUT_INVALID;
 	}
 	lbr_scrub_result(res);
+	for (i = 0; c->items && i < c->n; i++)
+		lbr_scrub_item(&c->items[i]);
 	if (!c->items || res->outcome != LBR_OUT_OK)
 		return;
 	for (i = 0; i < c->n; i++) {
@@ -225,7 +227,6 @@ static void check_outcomes(struct lbr_call *c, int r, struct lbr_call_result *re
 			snprintf(it->message, sizeof(it->message),
 				 "the plugin did not report an outcome for this member");
 		}
-		lbr_scrub_item(it);
 	}
 }
 
@@ -342,8 +343,13 @@ void lbr_call_run(struct lbr_call *c, struct lbr_call_result *res)
 	if (c->items && res->outcome != LBR_OUT_OK) {
 		size_t i;
 
-		/* The call failed as a whole: so did every item. */
+		/* The call failed as a whole: so did every item it did not
+		 * answer for (a batch whose last answer had some items done and
+		 * some transient keeps what each item got). */
 		for (i = 0; i < c->n; i++) {
+			if (c->items[i].outcome != LBR_OUT_UNSET &&
+			    (unsigned)c->items[i].outcome < LBR_OUTCOME_COUNT)
+				continue;
 			c->items[i].outcome = res->outcome;
 			snprintf(c->items[i].message, sizeof(c->items[i].message), "%.250s",
 				 res->message);

@@ -13,6 +13,7 @@
 #include "agent/exec.h"
 #include "agent/host.h"
 #include "agent/log.h"
+#include "agent/plan.h"
 #include "agent/util.h"
 
 int lbr_drain_start(struct lbr_pool_rt *p)
@@ -35,16 +36,22 @@ int lbr_drain_start(struct lbr_pool_rt *p)
 	return 0;
 }
 
-/* Is addr:port declared in pool `name` of a freshly read config? */
-static int declared_in(struct lbr_cfg *cfg, const char *name, const char *addr, unsigned port)
+/* Must drained member m of pool p be kept, by the config read again?  Yes
+ * when that config no longer has the pool, declares the member again, or
+ * no longer lets lbreconcile remove it (protect, prune): protection and
+ * ownership win over a removal decided before the wait. */
+static int keep_after_reread(struct lbr_cfg *cfg, const struct lbr_pool_rt *p,
+			     const struct lbr_obs_member *m)
 {
-	struct lbr_cfg_pool *cp = cfg ? lbr_cfg_pool_find(cfg, name) : NULL;
+	struct lbr_cfg_pool *cp = cfg ? lbr_cfg_pool_find(cfg, p->cfg->name) : NULL;
 	size_t i;
 
-	for (i = 0; cp && i < cp->n_members; i++)
-		if (cp->members[i].port == port && !strcmp(cp->members[i].address, addr))
+	if (!cp)
+		return 1;
+	for (i = 0; i < cp->n_members; i++)
+		if (cp->members[i].port == m->port && !strcmp(cp->members[i].address, m->address))
 			return 1;
-	return 0;
+	return !lbr_plan_managed(cp, p->rec, m->address, m->port, m->name, m->instance_id, m->type);
 }
 
 /* Phase 3: wait for each draining pool's deadline, in deadline order, then
@@ -118,8 +125,7 @@ void lbr_drain_finish(struct lbr_engine *e)
 				if (p->drain[k].state != LBR_DRAIN_DRAINED)
 					continue;
 				p->drain[k].state = LBR_DRAIN_DONE;
-				if (bad_cfg ||
-				    declared_in(fresh, p->cfg->name, m->address, m->port)) {
+				if (bad_cfg || keep_after_reread(fresh, p, m)) {
 					char ap[80];
 
 					/* The config changed under us: this pass
@@ -129,7 +135,7 @@ void lbr_drain_finish(struct lbr_engine *e)
 					lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
 					if (!bad_cfg)
 						lbr_warn(
-							"pool \"%s\": %s is declared again; restoring it instead of removing it",
+							"pool \"%s\": %s is declared again or no longer ours to remove; restoring it instead of removing it",
 							p->cfg->name, ap);
 					rs[n_rs++] = p->drain[k].member;
 				} else {

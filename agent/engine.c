@@ -26,10 +26,10 @@ void lbr_engine_observe_and_plan(struct lbr_engine *e, const struct lbr_state *s
 {
 	size_t i;
 
+	/* Only a record of the same provider and target: ownership never
+	 * carries over to another backend group. */
 	for (i = 0; i < e->n_pools; i++)
-		e->pools[i].rec = state ? lbr_state_pool_find((struct lbr_state *)state,
-							      e->pools[i].cfg->name)
-					: NULL;
+		e->pools[i].rec = lbr_pool_record(state, &e->pools[i]);
 	lbr_observe_pools(e, 1, 0);
 	for (i = 0; i < e->n_pools; i++) {
 		struct lbr_pool_rt *p = &e->pools[i];

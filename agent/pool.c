@@ -14,6 +14,30 @@
 #include "agent/observe.h"
 #include "agent/pool.h"
 #include "agent/util.h"
+#include "state/state.h"
+
+const struct lbr_state_pool *lbr_pool_record(const struct lbr_state *st,
+					     const struct lbr_pool_rt *p)
+{
+	const struct lbr_state_pool *sp;
+	size_t i, k;
+
+	if (!st)
+		return NULL;
+	sp = lbr_state_pool_find((struct lbr_state *)st, p->cfg->name);
+	if (!sp || !sp->provider || strcmp(sp->provider, p->prov->cfg->name) != 0)
+		return NULL;
+	for (i = 0; i < p->target.n; i++) {
+		int found = 0;
+
+		for (k = 0; k < sp->n_targets && !found; k++)
+			found = !strcmp(sp->targets[k].key, p->target.kv[i].key) &&
+				!strcmp(sp->targets[k].value, p->target.kv[i].value);
+		if (!found)
+			return NULL;
+	}
+	return sp;
+}
 
 size_t lbr_prov_batch(const struct lbr_prov_rt *p, enum lbr_batch_op op)
 {

@@ -11,6 +11,15 @@
 
 #include "agent/runtime.h"
 
+struct lbr_state;
+struct lbr_state_pool;
+
+/* The recorded state of pool p, only when it names the same provider and
+ * target (a pool pointed at another backend group shares nothing with its
+ * old record: ownership, drift); NULL otherwise. */
+const struct lbr_state_pool *lbr_pool_record(const struct lbr_state *st,
+					     const struct lbr_pool_rt *p);
+
 /* Most items per call of a batch operation for this instance (>= 1). */
 size_t lbr_prov_batch(const struct lbr_prov_rt *p, enum lbr_batch_op op);
 /* 1 when the instance may use an optional operation (bit and pointer). */

@@ -97,7 +97,8 @@ static int owned_keys(const struct lbr_pool_rt *p, const struct lbr_state_pool *
 	}
 	for (i = 0; r == 0 && i < p->n_created_keys; i++)
 		r = add_key(&keys, &n, &cap, p->created_keys[i]);
-	for (i = 0; r == 0 && old && old->has_owned && i < old->n_owned; i++) {
+	/* p->rec is the old record only when it is of the same target. */
+	for (i = 0; r == 0 && old && old == p->rec && old->has_owned && i < old->n_owned; i++) {
 		int listed = !p->obs_ok;
 		size_t k;
 
@@ -188,6 +189,9 @@ int lbr_record(struct lbr_engine *e, struct lbr_state_store *st, struct lbr_stat
 
 	for (i = 0; i < e->n_pools; i++) {
 		r = record_pool(&e->pools[i], doc, now);
+		/* The document's pools may have moved: no pointer into it
+		 * survives the recording. */
+		e->pools[i].rec = NULL;
 		if (r < 0) {
 			snprintf(err, errlen, "state: cannot record pool \"%s\" (%s)",
 				 e->pools[i].cfg->name, lbr_strerror(r));

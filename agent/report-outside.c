@@ -12,6 +12,7 @@
 
 #include "agent/plan.h"
 #include "agent/plugin.h"
+#include "agent/pool.h"
 #include "agent/report.h"
 #include "agent/report-int.h"
 #include "agent/util.h"
@@ -21,25 +22,7 @@
 const struct lbr_state_pool *lbr_report_recorded(const struct lbr_state *st,
 						 const struct lbr_pool_rt *p)
 {
-	const struct lbr_state_pool *sp;
-	size_t i, k;
-
-	if (!st)
-		return NULL;
-	sp = lbr_state_pool_find((struct lbr_state *)st, p->cfg->name);
-	if (!sp || strcmp(sp->provider, p->prov->cfg->name) != 0)
-		return NULL;
-	for (i = 0; i < p->target.n; i++) {
-		int found = 0;
-
-		for (k = 0; k < sp->n_targets; k++)
-			if (!strcmp(sp->targets[k].key, p->target.kv[i].key) &&
-			    !strcmp(sp->targets[k].value, p->target.kv[i].value))
-				found = 1;
-		if (!found)
-			return NULL;
-	}
-	return sp;
+	return lbr_pool_record(st, p);
 }
 
 /*
@@ -67,18 +50,18 @@ void lbr_report_outside_free(struct outside *d)
 
 /* Members lbreconcile does not manage in the pool (protected, unmanaged)
  * come and go as others please: they are not drift. */
-static int obs_managed(const struct lbr_pool_rt *p, size_t i)
+static int obs_managed(const struct lbr_pool_rt *p, const struct lbr_state_pool *sp, size_t i)
 {
 	const struct lbr_obs_member *m = &p->obs->members[i];
 
-	return lbr_plan_managed(p->cfg, p->rec, m->address, m->port, m->name, m->instance_id,
-				m->type);
+	return lbr_plan_managed(p->cfg, sp, m->address, m->port, m->name, m->instance_id, m->type);
 }
 
-static int rec_managed(const struct lbr_pool_rt *p, const struct lbr_state_member *m)
+static int rec_managed(const struct lbr_pool_rt *p, const struct lbr_state_pool *sp,
+		       const struct lbr_state_member *m)
 {
-	return lbr_plan_managed(p->cfg, p->rec, m->address ? m->address : "", m->port, m->name,
-				NULL, NULL);
+	return lbr_plan_managed(p->cfg, sp, m->address ? m->address : "", m->port, m->name, NULL,
+				NULL);
 }
 
 int lbr_report_outside_diff(const struct lbr_state_pool *sp, const struct lbr_pool_rt *p,
@@ -110,14 +93,14 @@ int lbr_report_outside_diff(const struct lbr_state_pool *sp, const struct lbr_po
 		if (c < 0) {
 			size_t k = ro[i++].i;
 
-			if (obs_managed(p, k)) {
+			if (obs_managed(p, sp, k)) {
 				d->appeared[k] = 1;
 				d->n_app++;
 			}
 		} else if (c > 0) {
 			size_t k = rs[j++].i;
 
-			if (rec_managed(p, &sp->members[k])) {
+			if (rec_managed(p, sp, &sp->members[k])) {
 				d->disappeared[k] = 1;
 				d->n_dis++;
 			}

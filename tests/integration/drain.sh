@@ -80,7 +80,29 @@ LOG=$(fake_log)
 is "$(printf '%s' "$LOG" | jq -r '[.[] | select(.method=="PUT")] | map(.body) | join(" ")')" \
 	'{"member":{"weight":0}} {"member":{"weight":42}}' "drained to 0, then restored to its previous weight 42"
 is "$(printf '%s' "$LOG" | jq '[.[] | select(.method=="DELETE")] | length')" 0 "the re-declared member was not removed"
-like "$ERR" 'declared again; restoring it' "the restore is reported"
+like "$ERR" 'declared again or no longer ours to remove; restoring it' "the restore is reported"
 is "$(hw_members $P1 | tr '\n' ' ')" "10.0.0.1:80 10.0.0.2:80 10.0.0.7:80 " "the member is still in the pool"
 is "$(fake_ctl GET /_fake/hw/pools/$P1 | jq '.members[] | select(.address=="10.0.0.7") | .weight')" 42 "with its weight back"
+# A member protected during the wait (protect = its address) is restored,
+# not removed: protection wins over a removal decided before the wait.
+write_cfg ""
+fake_log_clear
+fake_ctl POST /_fake/hw/pools/$P1/members '{"address":"10.0.0.8","protocol_port":80,"weight":9}' >/dev/null
+(
+	n=0
+	until fake_log | jq -e '[.[] | select(.method=="PUT")] | length > 0' >/dev/null 2>&1 ||
+		[ $n -ge 300 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	write_cfg "member = 10.0.0.7:80
+protect = 10.0.0.8"
+) &
+EDIT_PID=$!
+run_lbr apply --auto-approve --pool web
+wait $EDIT_PID
+is "$RC" 0 "apply exits 0 when the drained member was protected meanwhile"
+is "$(fake_log | jq '[.[] | select(.method=="DELETE")] | length')" 0 "the protected member was not removed"
+is "$(fake_ctl GET /_fake/hw/pools/$P1 | jq '.members[] | select(.address=="10.0.0.8") | .weight')" 9 \
+	"and got its weight back"
 done_testing
