@@ -152,7 +152,9 @@ static size_t make_round(struct lbr_engine *e)
 	for (i = 0; i < e->n_pools; i++) {
 		struct lbr_pool_rt *p = &e->pools[i];
 
-		p->hold_removals = 0;
+		/* Members created earlier but not listed yet hold removals
+		 * back until a listing shows them. */
+		p->hold_removals = p->plan.n_create_pending > 0;
 		if (lbr_pool_can_act(p) && !p->prov->auth_failed)
 			total += p->plan.n_create + p->plan.n_reweight;
 	}
@@ -183,13 +185,16 @@ static size_t make_round(struct lbr_engine *e)
 		p->verified = 1;
 		if (p->obs_ok && !p->error && !p->frozen && p->plan_gen != p->obs_gen)
 			lbr_pool_plan(e, p);
-		if (!p->obs_ok || p->plan.n_create || p->plan.n_reweight) {
+		if (!p->obs_ok || p->plan.n_create || p->plan.n_reweight ||
+		    p->plan.n_create_pending) {
 			p->hold_removals = 1;
 			if (!p->make_failed)
 				lbr_pool_soft_error(
 					p,
 					"pool \"%s\": %zu new member(s) or weight(s) not listed yet; removals wait",
-					p->cfg->name, p->plan.n_create + p->plan.n_reweight);
+					p->cfg->name,
+					p->plan.n_create + p->plan.n_reweight +
+						p->plan.n_create_pending);
 		}
 	}
 	return total;

@@ -143,7 +143,7 @@ void lbr_observe_pools(struct lbr_engine *e, int round, int only_touched)
 	for (i = 0; i < e->n_pools; i++) {
 		struct lbr_pool_rt *p = &e->pools[i];
 
-		if (only_touched && !p->touched && !p->plan.n_pending)
+		if (only_touched && !p->touched && !p->plan.n_pending && !p->plan.n_create_pending)
 			continue;
 		if (only_touched && p->verified)
 			continue; /* already re-observed by its last removal */

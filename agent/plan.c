@@ -233,6 +233,22 @@ static void undeclared(const struct lbr_plan_input *in, struct lbr_plan *p, size
 		p->remove[p->n_remove++] = m;
 }
 
+/* Was declared member d created earlier in this pass (and is not listed
+ * yet: the cloud may be slow to show it)? */
+static int created_before(const struct lbr_plan_input *in, const struct lbr_cfg_member *d)
+{
+	char key[80];
+	size_t i;
+
+	if (!in->n_created_keys)
+		return 0;
+	lbr_addrport_fmt(d->address, d->port, key, sizeof(key));
+	for (i = 0; i < in->n_created_keys; i++)
+		if (!strcmp(in->created_keys[i], key))
+			return 1;
+	return 0;
+}
+
 int lbr_plan_pool(const struct lbr_plan_input *in, struct lbr_plan *p)
 {
 	const struct lbr_cfg_pool *cp = in->pool;
@@ -277,8 +293,12 @@ int lbr_plan_pool(const struct lbr_plan_input *in, struct lbr_plan *p)
 
 		if (c < 0) {
 			p->missing[p->n_missing++] = want[a].idx;
-			if (cp->create)
-				p->create[p->n_create++] = want[a].idx;
+			if (cp->create) {
+				if (created_before(in, &cp->members[want[a].idx]))
+					p->n_create_pending++;
+				else
+					p->create[p->n_create++] = want[a].idx;
+			}
 			a++;
 			continue;
 		}

@@ -62,6 +62,7 @@ struct lbr_plan {
 	size_t n_missing;
 	size_t *create; /* pool->members indices to create */
 	size_t n_create;
+	size_t n_create_pending; /* created in this pass, not listed yet */
 	struct lbr_plan_reweight *reweight;
 	size_t n_reweight;
 	struct lbr_plan_keep *protect; /* observed members a selector protects */
@@ -83,6 +84,10 @@ struct lbr_plan_input {
 	const struct lbr_state_pool *rec; /* ownership record, or NULL */
 	const char *const *removed_ids;   /* removed earlier in this pass */
 	size_t n_removed_ids;
+	/* "ADDRESS:PORT" created earlier in this pass: never sent twice, never
+	 * counted twice by max_create */
+	const char *const *created_keys;
+	size_t n_created_keys;
 	int can_weight; /* the instance can set weights */
 };
 

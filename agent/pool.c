@@ -81,6 +81,8 @@ void lbr_pool_plan(struct lbr_engine *e, struct lbr_pool_rt *p)
 		.rec = p->rec,
 		.removed_ids = (const char *const *)p->removed_ids,
 		.n_removed_ids = p->n_removed_ids,
+		.created_keys = (const char *const *)p->created_keys,
+		.n_created_keys = p->n_created_keys,
 		.can_weight = lbr_prov_can(p->prov, LBR_CAP_WEIGHT),
 	};
 	struct lbr_guard_input g;

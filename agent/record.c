@@ -22,7 +22,7 @@ const char *lbr_pool_result(const struct lbr_pool_rt *p)
 		return "refused";
 	if (p->frozen)
 		return "config_changed";
-	if (lbr_pool_work(p) || p->plan.n_pending)
+	if (lbr_pool_work(p) || p->plan.n_pending || p->plan.n_create_pending)
 		return "not_converged";
 	return "converged";
 }
@@ -33,7 +33,7 @@ void lbr_engine_finish(struct lbr_engine *e)
 
 	for (i = 0; i < e->n_pools; i++) {
 		struct lbr_pool_rt *p = &e->pools[i];
-		size_t left = lbr_pool_work(p) + p->plan.n_pending;
+		size_t left = lbr_pool_work(p) + p->plan.n_pending + p->plan.n_create_pending;
 
 		if (p->obs_ok && !p->error && !p->refused && !p->frozen && left) {
 			if (p->make_failed || p->hold_removals)

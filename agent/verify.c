@@ -34,7 +34,7 @@ void lbr_engine_apply(struct lbr_engine *e)
 		if (__atomic_load_n(&e->fenced, __ATOMIC_ACQUIRE))
 			break; /* no action without the lock: stop the pass */
 		for (i = 0; i < e->n_pools; i++)
-			pending += e->pools[i].plan.n_pending;
+			pending += e->pools[i].plan.n_pending + e->pools[i].plan.n_create_pending;
 		if (!acted && !pending)
 			break;
 		if (!acted) {

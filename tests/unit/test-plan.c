@@ -408,6 +408,40 @@ static void test_guard(void)
 	lbr_plan_release(&p);
 }
 
+static void test_created_pending(void)
+{
+	struct lbr_plan p;
+	struct lbr_plan_input in;
+	struct lbr_guard_input g;
+	const char *made[] = { "10.0.0.2:80" };
+	char msg[256];
+
+	/* A member created earlier in the pass that the cloud does not list
+	 * yet is neither created again nor counted twice by max_create. */
+	reset();
+	pool.create = 1;
+	pool.max_create = 1;
+	declare("10.0.0.1", 80, -1);
+	declare("10.0.0.2", 80, -1);
+	observe("m1", "10.0.0.1", 80, 1, NULL);
+	memset(&in, 0, sizeof(in));
+	in.pool = &pool;
+	in.obs = obs;
+	in.created_keys = made;
+	in.n_created_keys = 1;
+	tap_is_int(lbr_plan_pool(&in, &p), 0, "plan with an earlier creation");
+	tap_is_int(p.n_create, 0, "a member created earlier is not created again");
+	tap_is_int(p.n_create_pending, 1, "it is pending until a listing shows it");
+	memset(&g, 0, sizeof(g));
+	g.max_delete = 50;
+	g.max_delete_percent = 1;
+	g.max_create = 1;
+	g.created_before = 1;
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 0,
+		   "max_create = 1 after one creation: not refused (no double count)");
+	lbr_plan_release(&p);
+}
+
 int main(void)
 {
 	test_diff();
@@ -416,6 +450,7 @@ int main(void)
 	test_protect_prune();
 	test_rules();
 	test_guard();
+	test_created_pending();
 	lbr_obs_free(obs);
 	return tap_done();
 }
