@@ -52,6 +52,7 @@ fake_ctl POST /_fake/settings '{"eventual_ms":2000}' >/dev/null
 # Each kind fires at least a few times whatever the random draws: the
 # first rule that matches fires, so these counted ones come first.
 fake_ctl POST /_fake/faults '{"cloud":"uc","op":"ReleaseBackend","count":2,"retcode":153}' >/dev/null
+fake_ctl POST /_fake/faults '{"cloud":"hw","op":"delete","count":2,"status":429}' >/dev/null
 fake_ctl POST /_fake/faults '{"cloud":"any","op":"any","probability":0.05,"reset":true}' >/dev/null
 fake_ctl POST /_fake/faults '{"cloud":"any","op":"delete","probability":0.05,"applied_then":503}' >/dev/null
 # Throttling answers (hw 429, uc RetCode 153) are a quarter of the
