@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "common/jscan.h"
 #include "common/provcommon.h"
 #include "hwparse.h"
 
@@ -172,123 +173,6 @@ enum lbr_outcome lbr_hw_classify(enum lbr_hw_op op, long status, const char *cod
 	return LBR_OUT_INVALID;
 }
 
-/* obj[key] as an optional string: absent or null gives NULL (0), a
- * string gives it (0), anything else is malformed (-1). */
-static int opt_str(struct json_object *obj, const char *key, const char **out)
-{
-	struct json_object *v;
-
-	*out = NULL;
-	if (!json_object_object_get_ex(obj, key, &v) || !v)
-		return 0;
-	if (!json_object_is_type(v, json_type_string))
-		return -1;
-	*out = json_object_get_string(v);
-	return 0;
-}
-
-/* Validate member i; fill m (borrowing from the document) or err. */
-static int check_member(struct json_object *item, size_t i, struct lbr_hw_member *m, char *err,
-			size_t errlen)
-{
-	struct json_object *v;
-	char excerpt[48];
-	int64_t port, w;
-
-	if (!json_object_is_type(item, json_type_object)) {
-		snprintf(err, errlen, "member %zu is not a JSON object", i);
-		return LBR_HW_PARSE_SHAPE;
-	}
-	m->id = get_str(item, "id");
-	if (!m->id) {
-		snprintf(err, errlen, "member %zu has no string \"id\"", i);
-		return LBR_HW_PARSE_SHAPE;
-	}
-	if (!lbr_pc_valid_id(m->id, 128)) {
-		lbr_pc_copy_clean(excerpt, sizeof(excerpt), m->id);
-		snprintf(err, errlen,
-			 "member %zu has a malformed id '%s' (want "
-			 "[A-Za-z0-9_-]{1,128})",
-			 i, excerpt);
-		return LBR_HW_PARSE_SHAPE;
-	}
-	m->address = get_str(item, "address");
-	if (!m->address || !*m->address) {
-		snprintf(err, errlen, "member %s has no string \"address\"", m->id);
-		return LBR_HW_PARSE_SHAPE;
-	}
-	if (!json_object_object_get_ex(item, "protocol_port", &v) ||
-	    !json_object_is_type(v, json_type_int)) {
-		snprintf(err, errlen, "member %s has no integer \"protocol_port\"", m->id);
-		return LBR_HW_PARSE_SHAPE;
-	}
-	port = json_object_get_int64(v);
-	if (port < 1 || port > 65535) {
-		snprintf(err, errlen,
-			 "member %s has protocol_port %lld out of range "
-			 "1..65535",
-			 m->id, (long long)port);
-		return LBR_HW_PARSE_SHAPE;
-	}
-	m->port = (unsigned)port;
-	/* The weight is informational (kept for restoring after a drain);
-	 * a missing or odd value makes it unknown rather than failing the
-	 * pool's whole listing. */
-	m->weight = -1;
-	if (json_object_object_get_ex(item, "weight", &v) &&
-	    json_object_is_type(v, json_type_int)) {
-		w = json_object_get_int64(v);
-		if (w >= 0 && w <= 100)
-			m->weight = (int)w;
-	}
-	if (opt_str(item, "name", &m->name) < 0 ||
-	    opt_str(item, "instance_id", &m->instance_id) < 0 ||
-	    opt_str(item, "member_type", &m->type) < 0) {
-		snprintf(err, errlen,
-			 "member %s has a name, instance_id or member_type "
-			 "that is not a string",
-			 m->id);
-		return LBR_HW_PARSE_SHAPE;
-	}
-	if (m->instance_id && !*m->instance_id)
-		m->instance_id = NULL;
-	/* A type this plugin does not know is reported as unknown rather
-	 * than failing the whole pool. */
-	if (m->type && strcmp(m->type, "ip") != 0 && strcmp(m->type, "instance") != 0)
-		m->type = NULL;
-	return LBR_HW_PARSE_OK;
-}
-
-/* Validate every member of arr, then hand them to fn; see the header. */
-static int walk_members(struct json_object *arr, lbr_hw_member_fn fn, void *ctx, char *err,
-			size_t errlen)
-{
-	struct lbr_hw_member m;
-	size_t n = json_object_array_length(arr), i;
-	int r;
-
-	for (i = 0; i < n; i++) {
-		r = check_member(json_object_array_get_idx(arr, i), i, &m, err, errlen);
-		if (r < 0)
-			return r;
-	}
-	for (i = 0; i < n; i++) {
-		check_member(json_object_array_get_idx(arr, i), i, &m, err, errlen);
-		if (fn(ctx, &m) < 0) {
-			char addr[48];
-
-			/* The address is cloud text of any length. */
-			lbr_pc_copy_clean(addr, sizeof(addr), m.address);
-			snprintf(err, errlen,
-				 "member %s (address '%s' port %u) was "
-				 "rejected",
-				 m.id, addr, m.port);
-			return LBR_HW_PARSE_REJECTED;
-		}
-	}
-	return LBR_HW_PARSE_OK;
-}
-
 /* Parse body and find its "members" array; *root must be released. */
 static int members_array(const char *body, size_t len, struct json_object **root,
 			 struct json_object **arr, char *err, size_t errlen)
@@ -309,11 +193,318 @@ static int members_array(const char *body, size_t len, struct json_object **root
 	}
 	return LBR_HW_PARSE_OK;
 }
+/*
+ * Member list pages are read with the allocation-free reader (jscan.h),
+ * not json-c: a v3 page holds up to 2,000 members, and building then
+ * freeing a json-c tree for it was most of the agent's CPU (bench S5).
+ * The semantics are json-c's: a repeated key's last value wins, and the
+ * whole text must be valid JSON before anything in it is judged.
+ */
+
+/* One member as read, before it is judged (see check_member). */
+struct raw_member {
+	const char *id;      /* NULL: absent or not a string */
+	const char *address; /* likewise */
+	const char *name, *instance_id, *type;
+	long long port, weight;
+	unsigned char is_object, has_port, has_weight;
+	unsigned char bad_opt; /* name, instance_id or member_type not a string */
+};
+
+#define BAD_NAME 1
+#define BAD_INSTANCE 2
+#define BAD_TYPE 4
+
+/* Everything a list page says that the parsers look at. */
+struct page_scan {
+	char *buf; /* the body's copy the strings live in */
+	struct raw_member *m;
+	size_t n, cap;
+	int syntax_ok, root_object;
+	int members;   /* 0 absent, 1 an array, 2 something else */
+	int page_info; /* 0 absent or null, 1 an object, 2 something else */
+	const char *next_marker;
+	int next_bad; /* next_marker present, not a string nor null */
+	int nomem;
+};
+
+/* A string value, or NULL after skipping anything else. */
+static const char *str_or_null(struct lbr_js *js)
+{
+	if (lbr_js_peek(js) == LBR_JS_STRING)
+		return lbr_js_string(js);
+	lbr_js_skip(js);
+	return NULL;
+}
+
+/* An optional string: absent/null gives NULL, a string gives it, anything
+ * else sets `flag` in *bad. */
+static void opt_str(struct lbr_js *js, const char **out, unsigned char *bad, unsigned char flag)
+{
+	enum lbr_js_type t = lbr_js_peek(js);
+
+	*out = NULL;
+	*bad &= (unsigned char)~flag;
+	if (t == LBR_JS_STRING) {
+		*out = lbr_js_string(js);
+		return;
+	}
+	if (t != LBR_JS_NULL)
+		*bad |= flag;
+	lbr_js_skip(js);
+}
+
+/* An integer value: 1 with *v, else 0 after skipping what is there. */
+static unsigned char int_or_skip(struct lbr_js *js, long long *v)
+{
+	if (lbr_js_peek(js) == LBR_JS_NUMBER)
+		return lbr_js_integer(js, v) == 1;
+	lbr_js_skip(js);
+	return 0;
+}
+
+static void read_member(struct lbr_js *js, struct raw_member *rm)
+{
+	const char *key;
+
+	memset(rm, 0, sizeof(*rm));
+	if (lbr_js_object(js) < 0) {
+		lbr_js_skip(js);
+		return;
+	}
+	rm->is_object = 1;
+	while (lbr_js_key(js, &key) > 0) {
+		if (strcmp(key, "id") == 0)
+			rm->id = str_or_null(js);
+		else if (strcmp(key, "address") == 0)
+			rm->address = str_or_null(js);
+		else if (strcmp(key, "protocol_port") == 0)
+			rm->has_port = int_or_skip(js, &rm->port);
+		else if (strcmp(key, "weight") == 0)
+			rm->has_weight = int_or_skip(js, &rm->weight);
+		else if (strcmp(key, "name") == 0)
+			opt_str(js, &rm->name, &rm->bad_opt, BAD_NAME);
+		else if (strcmp(key, "instance_id") == 0)
+			opt_str(js, &rm->instance_id, &rm->bad_opt, BAD_INSTANCE);
+		else if (strcmp(key, "member_type") == 0)
+			opt_str(js, &rm->type, &rm->bad_opt, BAD_TYPE);
+		else
+			lbr_js_skip(js);
+	}
+}
+
+static void read_members(struct lbr_js *js, struct page_scan *ps)
+{
+	struct raw_member *grown;
+
+	ps->n = 0; /* a repeated "members": the last one counts */
+	if (lbr_js_array(js) < 0) {
+		ps->members = 2;
+		lbr_js_skip(js);
+		return;
+	}
+	ps->members = 1;
+	while (lbr_js_item(js) > 0) {
+		if (ps->n == ps->cap) {
+			size_t cap = ps->cap ? ps->cap * 2 : 64;
+
+			grown = realloc(ps->m, cap * sizeof(*grown));
+			if (!grown) {
+				ps->nomem = 1;
+				return;
+			}
+			ps->m = grown;
+			ps->cap = cap;
+		}
+		read_member(js, &ps->m[ps->n++]);
+	}
+}
+
+static void read_page_info(struct lbr_js *js, struct page_scan *ps)
+{
+	const char *key;
+	enum lbr_js_type t = lbr_js_peek(js);
+
+	ps->page_info = t == LBR_JS_OBJECT ? 1 : t == LBR_JS_NULL ? 0 : 2;
+	ps->next_marker = NULL;
+	ps->next_bad = 0;
+	if (t != LBR_JS_OBJECT) {
+		lbr_js_skip(js);
+		return;
+	}
+	lbr_js_object(js);
+	while (lbr_js_key(js, &key) > 0) {
+		if (strcmp(key, "next_marker") != 0) {
+			lbr_js_skip(js);
+			continue;
+		}
+		t = lbr_js_peek(js);
+		ps->next_marker = NULL;
+		ps->next_bad = t != LBR_JS_STRING && t != LBR_JS_NULL;
+		if (t == LBR_JS_STRING)
+			ps->next_marker = lbr_js_string(js);
+		else
+			lbr_js_skip(js);
+	}
+}
+
+/* Read a whole page into ps (release with scan_free). */
+static void scan_page(const char *body, size_t len, struct page_scan *ps)
+{
+	struct lbr_js js;
+	const char *key;
+
+	memset(ps, 0, sizeof(*ps));
+	if (!body || len == 0)
+		return;
+	ps->buf = malloc(len);
+	if (!ps->buf) {
+		ps->nomem = 1;
+		return;
+	}
+	memcpy(ps->buf, body, len);
+	lbr_js_init(&js, ps->buf, len);
+	if (lbr_js_object(&js) == 0) {
+		ps->root_object = 1;
+		while (!ps->nomem && lbr_js_key(&js, &key) > 0) {
+			if (strcmp(key, "members") == 0)
+				read_members(&js, ps);
+			else if (strcmp(key, "page_info") == 0)
+				read_page_info(&js, ps);
+			else
+				lbr_js_skip(&js);
+		}
+	} else {
+		lbr_js_skip(&js);
+	}
+	ps->syntax_ok = lbr_js_finish(&js) == 0;
+}
+
+static void scan_free(struct page_scan *ps)
+{
+	free(ps->m);
+	free(ps->buf);
+}
+
+/* The checks every list page starts with. */
+static int scan_members(const char *body, size_t len, struct page_scan *ps, char *err,
+			size_t errlen)
+{
+	scan_page(body, len, ps);
+	if (ps->nomem) {
+		snprintf(err, errlen, "out of memory reading a member list");
+		return LBR_HW_PARSE_NOMEM;
+	}
+	if (!ps->syntax_ok) {
+		snprintf(err, errlen, "response is not valid JSON (truncated?)");
+		return LBR_HW_PARSE_SYNTAX;
+	}
+	if (!ps->root_object) {
+		snprintf(err, errlen, "response is not a JSON object");
+		return LBR_HW_PARSE_SHAPE;
+	}
+	if (ps->members != 1) {
+		snprintf(err, errlen, "response has no \"members\" array");
+		return LBR_HW_PARSE_SHAPE;
+	}
+	return LBR_HW_PARSE_OK;
+}
+
+/* Judge member i; fill m (borrowing from the page) or err. */
+static int check_member(const struct raw_member *rm, size_t i, struct lbr_hw_member *m, char *err,
+			size_t errlen)
+{
+	char excerpt[48];
+
+	if (!rm->is_object) {
+		snprintf(err, errlen, "member %zu is not a JSON object", i);
+		return LBR_HW_PARSE_SHAPE;
+	}
+	m->id = rm->id;
+	if (!m->id) {
+		snprintf(err, errlen, "member %zu has no string \"id\"", i);
+		return LBR_HW_PARSE_SHAPE;
+	}
+	if (!lbr_pc_valid_id(m->id, 128)) {
+		lbr_pc_copy_clean(excerpt, sizeof(excerpt), m->id);
+		snprintf(err, errlen,
+			 "member %zu has a malformed id '%s' (want "
+			 "[A-Za-z0-9_-]{1,128})",
+			 i, excerpt);
+		return LBR_HW_PARSE_SHAPE;
+	}
+	m->address = rm->address;
+	if (!m->address || !*m->address) {
+		snprintf(err, errlen, "member %s has no string \"address\"", m->id);
+		return LBR_HW_PARSE_SHAPE;
+	}
+	if (!rm->has_port) {
+		snprintf(err, errlen, "member %s has no integer \"protocol_port\"", m->id);
+		return LBR_HW_PARSE_SHAPE;
+	}
+	if (rm->port < 1 || rm->port > 65535) {
+		snprintf(err, errlen,
+			 "member %s has protocol_port %lld out of range "
+			 "1..65535",
+			 m->id, rm->port);
+		return LBR_HW_PARSE_SHAPE;
+	}
+	m->port = (unsigned)rm->port;
+	/* The weight is informational (kept for restoring after a drain);
+	 * a missing or odd value makes it unknown rather than failing the
+	 * pool's whole listing. */
+	m->weight = rm->has_weight && rm->weight >= 0 && rm->weight <= 100 ? (int)rm->weight : -1;
+	if (rm->bad_opt) {
+		snprintf(err, errlen,
+			 "member %s has a name, instance_id or member_type "
+			 "that is not a string",
+			 m->id);
+		return LBR_HW_PARSE_SHAPE;
+	}
+	m->name = rm->name;
+	m->instance_id = rm->instance_id && *rm->instance_id ? rm->instance_id : NULL;
+	/* A type this plugin does not know is reported as unknown rather
+	 * than failing the whole pool. */
+	m->type = rm->type && (strcmp(rm->type, "ip") == 0 || strcmp(rm->type, "instance") == 0)
+			  ? rm->type
+			  : NULL;
+	return LBR_HW_PARSE_OK;
+}
+
+/* Judge every member of the page, then hand them to fn; see the header. */
+static int walk_members(const struct page_scan *ps, lbr_hw_member_fn fn, void *ctx, char *err,
+			size_t errlen)
+{
+	struct lbr_hw_member m;
+	size_t i;
+	int r;
+
+	for (i = 0; i < ps->n; i++) {
+		r = check_member(&ps->m[i], i, &m, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	for (i = 0; i < ps->n; i++) {
+		check_member(&ps->m[i], i, &m, err, errlen);
+		if (fn(ctx, &m) < 0) {
+			char addr[48];
+
+			/* The address is cloud text of any length. */
+			lbr_pc_copy_clean(addr, sizeof(addr), m.address);
+			snprintf(err, errlen,
+				 "member %s (address '%s' port %u) was "
+				 "rejected",
+				 m.id, addr, m.port);
+			return LBR_HW_PARSE_REJECTED;
+		}
+	}
+	return LBR_HW_PARSE_OK;
+}
 
 int lbr_hw_parse_members(const char *body, size_t len, lbr_hw_member_fn fn, void *ctx,
 			 size_t *count, char *last_id, size_t last_len, char *err, size_t errlen)
 {
-	struct json_object *root = NULL, *arr = NULL, *item, *idv;
+	struct page_scan ps;
 	const char *id;
 	size_t n;
 	int r;
@@ -323,39 +514,31 @@ int lbr_hw_parse_members(const char *body, size_t len, lbr_hw_member_fn fn, void
 		last_id[0] = '\0';
 	if (errlen)
 		err[0] = '\0';
-	r = members_array(body, len, &root, &arr, err, errlen);
+	r = scan_members(body, len, &ps, err, errlen);
 	if (r < 0)
 		goto out;
-	n = json_object_array_length(arr);
-	if (n > 0) {
+	n = ps.n;
+	id = n > 0 ? ps.m[n - 1].id : NULL;
+	if (id && strlen(id) >= last_len) {
 		/* Checked before any member is handed over, so that a
-		 * failure here cannot half-fill an observation. */
-		item = json_object_array_get_idx(arr, n - 1);
-		id = json_object_object_get_ex(item, "id", &idv) ? json_object_get_string(idv)
-								 : NULL;
-		if (id && strlen(id) >= last_len) {
-			/* Longer than any valid id: the cloud's answer is
-			 * wrong, not our buffer too small. */
-			snprintf(
-				err, errlen,
-				"member %zu has a malformed id (%zu characters; want [A-Za-z0-9_-]{1,128})",
-				n - 1, strlen(id));
-			r = LBR_HW_PARSE_SHAPE;
-			goto out;
-		}
+		 * failure here cannot half-fill an observation.  Longer than
+		 * any valid id: the cloud's answer is wrong, not our buffer
+		 * too small. */
+		snprintf(err, errlen,
+			 "member %zu has a malformed id (%zu characters; want [A-Za-z0-9_-]{1,128})",
+			 n - 1, strlen(id));
+		r = LBR_HW_PARSE_SHAPE;
+		goto out;
 	}
-	r = walk_members(arr, fn, ctx, err, errlen);
+	r = walk_members(&ps, fn, ctx, err, errlen);
 	if (r < 0)
 		goto out;
-	if (n > 0) {
-		item = json_object_array_get_idx(arr, n - 1);
-		json_object_object_get_ex(item, "id", &idv);
-		strcpy(last_id, json_object_get_string(idv));
-	}
+	if (n > 0)
+		strcpy(last_id, id);
 	*count = n;
 	r = LBR_HW_PARSE_OK;
 out:
-	json_object_put(root);
+	scan_free(&ps);
 	return r;
 }
 
@@ -363,70 +546,59 @@ int lbr_hw_parse_members_v3(const char *body, size_t len, const char *marker_sen
 			    lbr_hw_member_fn fn, void *ctx, struct lbr_hw_page *pg, char *err,
 			    size_t errlen)
 {
-	struct json_object *root = NULL, *arr = NULL, *pi, *v;
-	const char *next = NULL;
+	struct page_scan ps;
+	const char *next;
 	char excerpt[48];
-	size_t n;
 	int r;
 
 	memset(pg, 0, sizeof(*pg));
 	if (errlen)
 		err[0] = '\0';
-	r = members_array(body, len, &root, &arr, err, errlen);
+	r = scan_members(body, len, &ps, err, errlen);
 	if (r < 0)
 		goto out;
 	r = LBR_HW_PARSE_SHAPE;
-	if (json_object_object_get_ex(root, "page_info", &pi) && pi) {
-		if (!json_object_is_type(pi, json_type_object)) {
-			snprintf(err, errlen, "\"page_info\" is not a JSON object");
-			goto out;
-		}
-		pg->has_page_info = 1;
-		if (json_object_object_get_ex(pi, "next_marker", &v) && v) {
-			if (!json_object_is_type(v, json_type_string)) {
-				snprintf(err, errlen,
-					 "page_info.next_marker is not a "
-					 "string");
-				goto out;
-			}
-			next = json_object_get_string(v);
-		}
+	if (ps.page_info == 2) {
+		snprintf(err, errlen, "\"page_info\" is not a JSON object");
+		goto out;
 	}
+	pg->has_page_info = ps.page_info == 1;
+	if (ps.next_bad) {
+		snprintf(err, errlen, "page_info.next_marker is not a string");
+		goto out;
+	}
+	next = ps.next_marker;
 	if (next && *next) {
 		if (!lbr_pc_valid_id(next, sizeof(pg->next_marker) - 2)) {
 			lbr_pc_copy_clean(excerpt, sizeof(excerpt), next);
-			snprintf(err, errlen,
-				 "page_info.next_marker '%s' is not a valid "
-				 "member id",
+			snprintf(err, errlen, "page_info.next_marker '%s' is not a valid member id",
 				 excerpt);
 			goto out;
 		}
 		if (marker_sent && strcmp(next, marker_sent) == 0) {
 			snprintf(err, errlen,
-				 "paging did not advance: next_marker is the "
-				 "marker sent (%s)",
+				 "paging did not advance: next_marker is the marker sent (%s)",
 				 next);
 			goto out;
 		}
 		strcpy(pg->next_marker, next);
 	}
-	n = json_object_array_length(arr);
-	if (!pg->has_page_info && limit && n >= limit) {
+	if (!pg->has_page_info && limit && ps.n >= limit) {
 		snprintf(err, errlen,
-			 "a full page of %zu members has no \"page_info\": "
-			 "cannot tell whether more follow",
-			 n);
+			 "a full page of %zu members has no \"page_info\": cannot tell whether more "
+			 "follow",
+			 ps.n);
 		goto out;
 	}
-	r = walk_members(arr, fn, ctx, err, errlen);
+	r = walk_members(&ps, fn, ctx, err, errlen);
 	if (r < 0)
 		goto out;
-	pg->count = n;
+	pg->count = ps.n;
 	r = LBR_HW_PARSE_OK;
 out:
 	if (r < 0)
 		pg->next_marker[0] = '\0';
-	json_object_put(root);
+	scan_free(&ps);
 	return r;
 }
 

@@ -1621,6 +1621,132 @@ static void test_provcommon(void)
 	tap_is_str(lbr_pc_outcome_name(LBR_OUT_EXISTS), "exists", "outcome names");
 }
 
+/* Collects what the member reader hands over, as "id address port weight
+ * name instance type" lines. */
+struct collected {
+	char text[1024];
+	int calls;
+};
+
+static int collect(void *ctx, const struct lbr_hw_member *m)
+{
+	struct collected *c = ctx;
+	size_t used = strlen(c->text);
+
+	snprintf(c->text + used, sizeof(c->text) - used, "%s %s %u %d %s %s %s\n", m->id,
+		 m->address, m->port, m->weight, m->name ? m->name : "-",
+		 m->instance_id ? m->instance_id : "-", m->type ? m->type : "-");
+	c->calls++;
+	return 0;
+}
+
+/* The list-page reader (its own JSON reader, not json-c): the details a
+ * tree parser gave for free — repeated keys, escapes, numbers, unknown
+ * fields of any shape — and that nothing is handed over from a page that
+ * is refused. */
+static void test_member_reader(void)
+{
+	static const struct {
+		const char *body;
+		int r;
+		const char *want; /* collected text, or a piece of err */
+	} cases[] = {
+		/* A repeated key: the last value counts, as with json-c. */
+		{ "{\"members\":[{\"id\":\"x\",\"id\":\"m1\",\"address\":\"10.0.0.1\","
+		  "\"protocol_port\":\"80\",\"protocol_port\":80,\"weight\":5,\"weight\":7}],"
+		  "\"page_info\":{}}",
+		  0, "m1 10.0.0.1 80 7 - - -\n" },
+		/* The last "members" array counts. */
+		{ "{\"members\":[{\"id\":\"old\"}],\"page_info\":{},\"members\":[]}", 0, "" },
+		/* Escapes decode; unknown fields of every shape are skipped. */
+		{ "{\"request_id\":\"r\",\"members\":[{\"id\":\"m\\u0032\",\"address\":"
+		  "\"fd00::\\u0031\",\"protocol_port\":443,\"name\":\"caf\\u00e9\",\"status\":"
+		  "[{\"listener_id\":\"l\",\"x\":{\"y\":[1,2.5,-3e2,true,false,null]}}],"
+		  "\"instance_id\":\"\",\"member_type\":\"instance\",\"weight\":101}],"
+		  "\"page_info\":{\"previous_marker\":\"a\",\"current_count\":1}}",
+		  0, "m2 fd00::1 443 -1 caf\xc3\xa9 - instance\n" },
+		/* null optional fields; an unknown member_type is unknown. */
+		{ "{\"members\":[{\"id\":\"m3\",\"address\":\"10.0.0.3\",\"protocol_port\":1,"
+		  "\"name\":null,\"instance_id\":null,\"member_type\":\"pod\",\"weight\":1.5}],"
+		  "\"page_info\":null}",
+		  0, "m3 10.0.0.3 1 -1 - - -\n" },
+		/* A bad value repeated with a good one: the last counts. */
+		{ "{\"members\":[{\"id\":\"m4\",\"address\":\"a\",\"protocol_port\":2,"
+		  "\"name\":5,\"name\":\"ok\"}],\"page_info\":{}}",
+		  0, "m4 a 2 -1 ok - -\n" },
+		{ "{\"members\":[{\"id\":\"m5\",\"address\":\"a\",\"protocol_port\":2,"
+		  "\"name\":\"ok\",\"name\":5}],\"page_info\":{}}",
+		  LBR_HW_PARSE_SHAPE, "is not a string" },
+		/* Syntax is judged before shape, even past a bad member. */
+		{ "{\"members\":[{\"id\":7}],\"page_info\":{},\"x\":[1,]}", LBR_HW_PARSE_SYNTAX,
+		  "not valid JSON" },
+		{ "{\"members\":[{\"id\":\"m6\",\"address\":\"a\",\"protocol_port\":2}],"
+		  "\"page_info\":{}} {}",
+		  LBR_HW_PARSE_SYNTAX, "not valid JSON" },
+		{ "{\"members\":[{\"id\":\"m\\u0000\"}],\"page_info\":{}}", LBR_HW_PARSE_SYNTAX,
+		  "not valid JSON" },
+		{ "[]", LBR_HW_PARSE_SHAPE, "not a JSON object" },
+		{ "{\"members\":{}}", LBR_HW_PARSE_SHAPE, "no \"members\" array" },
+		{ "{\"members\":[1]}", LBR_HW_PARSE_SHAPE, "member 0 is not a JSON object" },
+		/* Ports: out of range (even past 64 bits) and non-integers. */
+		{ "{\"members\":[{\"id\":\"m7\",\"address\":\"a\","
+		  "\"protocol_port\":99999999999999999999}]}",
+		  LBR_HW_PARSE_SHAPE, "out of range" },
+		{ "{\"members\":[{\"id\":\"m8\",\"address\":\"a\",\"protocol_port\":0}]}",
+		  LBR_HW_PARSE_SHAPE, "protocol_port 0 out of range" },
+		{ "{\"members\":[{\"id\":\"m9\",\"address\":\"a\",\"protocol_port\":80.0}]}",
+		  LBR_HW_PARSE_SHAPE, "no integer \"protocol_port\"" },
+		{ "{\"members\":[{\"id\":\"m10\",\"address\":\"\",\"protocol_port\":80}]}",
+		  LBR_HW_PARSE_SHAPE, "no string \"address\"" },
+		/* A bad second member: nothing of the first is handed over. */
+		{ "{\"members\":[{\"id\":\"ok\",\"address\":\"a\",\"protocol_port\":1},"
+		  "{\"id\":\"b/d\",\"address\":\"a\",\"protocol_port\":1}],\"page_info\":{}}",
+		  LBR_HW_PARSE_SHAPE, "member 1 has a malformed id 'b/d'" },
+		{ "{\"members\":[],\"page_info\":{\"next_marker\":true}}", LBR_HW_PARSE_SHAPE,
+		  "next_marker is not a string" },
+		{ "{\"members\":[],\"page_info\":{\"next_marker\":1,\"next_marker\":\"nm\"}}", 0,
+		  "" },
+	};
+	struct lbr_hw_page pg;
+	struct collected c;
+	char err[256];
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&c, 0, sizeof(c));
+		r = lbr_hw_parse_members_v3(cases[i].body, strlen(cases[i].body), "", 2000, collect,
+					    &c, &pg, err, sizeof(err));
+		tap_is_int(r, cases[i].r, "reader case %zu: result (%s)", i, err);
+		if (cases[i].r == 0) {
+			tap_is_str(c.text, cases[i].want, "reader case %zu: members", i);
+		} else {
+			tap_ok(strstr(err, cases[i].want) != NULL, "reader case %zu: '%s' in '%s'",
+			       i, cases[i].want, err);
+			tap_is_int(c.calls, 0, "reader case %zu: nothing handed over", i);
+		}
+	}
+	/* The last case's marker (the repeated key's last value). */
+	tap_is_str(pg.next_marker, "nm", "repeated next_marker: the last counts");
+
+	/* The body is not written to (the reader decodes in its own copy). */
+	{
+		const char body[] = "{\"members\":[{\"id\":\"m\\u0031\",\"address\":\"a\","
+				    "\"protocol_port\":1}]}";
+		char copy[sizeof(body)];
+		size_t count;
+		char last[130];
+
+		memcpy(copy, body, sizeof(body));
+		memset(&c, 0, sizeof(c));
+		r = lbr_hw_parse_members(copy, strlen(copy), collect, &c, &count, last,
+					 sizeof(last), err, sizeof(err));
+		tap_is_int(r, 0, "v2 reader: parsed");
+		tap_is_str(last, "m1", "v2 reader: last id decoded");
+		tap_ok(memcmp(copy, body, sizeof(body)) == 0, "v2 reader: body left untouched");
+	}
+}
+
 int main(void)
 {
 	test_entry();
@@ -1641,6 +1767,7 @@ int main(void)
 	test_weights();
 	test_v2_create();
 	test_provcommon();
+	test_member_reader();
 	mock_reset();
 	return tap_done();
 }
