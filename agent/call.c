@@ -118,6 +118,10 @@ static void audit_attempt(struct lbr_call *c, const struct lbr_call_result *res)
 
 	if (!e->store || c->op == LBR_OP_LIST)
 		return;
+	/* Refused by fencing before anything went out: not a call to the
+	 * cloud, so not an audit line (the pass reports the lost lock). */
+	if (c->http_refused && c->http_sent == 0)
+		return;
 	for (i = 0; i < n; i++) {
 		struct lbr_audit_rec rec;
 		struct lbr_call_result ir;
@@ -254,6 +258,8 @@ static int call_attempt(void *ud, struct lbr_call_result *res)
 
 	memset(res, 0, sizeof(*res));
 	lbr_limiter_acquire(c->prov);
+	c->http_sent = 0;
+	c->http_refused = 0;
 	r = attempt_op(c, res);
 	check_outcomes(c, r, res);
 	eff = effective(c, res);

@@ -161,9 +161,13 @@ static int h_http(struct lbr_call *call, const struct lbr_http_request *req,
 				 "internal error: mutating call attempted in a read-only command");
 			return LBR_EFATAL;
 		}
-		if (fenced(call, err, errlen))
+		if (fenced(call, err, errlen)) {
+			call->http_refused = 1;
 			return LBR_EFATAL;
+		}
 	}
+	if (call)
+		call->http_sent++;
 	r = lbr_http_perform(&o, req, resp, err, errlen);
 	if (lbr_log_level >= LBR_LOG_DEBUG) {
 		lbr_http_redact_url(req->url, red, sizeof(red));

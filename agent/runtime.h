@@ -203,6 +203,10 @@ struct lbr_call {
 	const struct lbr_rule_ref *rule;
 	const char *const *ids;
 	size_t n_ids;
+	/* Per attempt, kept by the host's http service: requests performed,
+	 * and whether one was refused before it was sent (fencing). */
+	unsigned http_sent;
+	int http_refused;
 };
 
 #endif

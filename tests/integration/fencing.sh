@@ -31,6 +31,11 @@ etcd_get() { # KEY -> value (decoded)
 	curl -s -X POST "http://127.0.0.1:$CP/v3/kv/range" \
 		-d "{\"key\":\"$(printf '%s' "$1" | base64 -w0)\"}" | jq -r '.kvs[0].value // empty' | base64 -d
 }
+audit_lines() { # the audit records under lbr/f/audit/, one JSON per line
+	curl -s -X POST "http://127.0.0.1:$CP/v3/kv/range" \
+		-d "{\"key\":\"$(printf 'lbr/f/audit/' | base64 -w0)\",\"range_end\":\"$(printf 'lbr/f/audit0' | base64 -w0)\"}" |
+		jq -r '.kvs[]?.value' | while read -r v; do printf '%s' "$v" | base64 -d; echo; done
+}
 wait_until() { # wait_until MAX-TENTHS COMMAND... : poll for an event, bounded
 	local n=$1
 	shift
@@ -96,6 +101,11 @@ A_PID=
 is "$RC_A" 1 "agent A exits 1 once resumed"
 like "$(cat a.err)" "lost the (state )?lock" "A says it lost the lock"
 is "$(deletes)" "$N_B" "A sent no mutating request after it was resumed"
+# Every DELETE either agent sent has exactly one audit record, and the
+# requests A's fencing refused (never sent) have none.
+is "$(audit_lines | jq -s 'map(select(.action == "remove" and .outcome != "gone")) | length')" "$(deletes)" \
+	"one audit record per DELETE the cloud saw, none for refused requests"
+is "$(audit_lines | grep -c 'not sent' || true)" 0 "no audit record for a request that was not sent"
 is "$(hw_members $P1 | grep -c "^$KEEP\$")" 1 "the member B declares is still there"
 is "$(etcd_get lbr/f/state | jq .serial)" "$SERIAL_B" "the serial never went back (A's save was fenced)"
 
