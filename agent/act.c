@@ -16,6 +16,7 @@
 #include "agent/observe.h"
 #include "agent/util.h"
 #include "agent/pool.h"
+#include "agent/rules.h"
 
 int lbr_pool_can_act(const struct lbr_pool_rt *p)
 {
@@ -200,72 +201,10 @@ static size_t make_round(struct lbr_engine *e)
 	return total;
 }
 
-/* ---------------------------------------------------------- rule updates */
-
-struct rule_job {
-	struct lbr_engine *e;
-	struct lbr_pool_rt *p;
-	size_t idx; /* index into plan.updates */
-};
-
-static void rule_done(struct lbr_pool_rt *p)
-{
-	pthread_mutex_lock(&p->mu);
-	if (--p->rules_left == 0)
-		lbr_exec_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-}
-
-static void update_job(struct rule_job *j)
-{
-	struct lbr_pool_rt *p = j->p;
-	struct lbr_rule_update *u = &p->plan.updates[j->idx];
-	struct lbr_obs_rule *rule = &p->obs->rules[u->rule];
-	struct lbr_rule_ref ref = { .id = rule->id,
-				    .attrs = rule->attrs,
-				    .n_attrs = rule->n_attrs };
-	struct lbr_call c;
-	struct lbr_call_result res;
-	char desc[1024];
-
-	/* Never empty a rule that must keep a member, whatever the plan says. */
-	if (rule->never_empty && u->n_keep == 0) {
-		u->failed = 1;
-		return;
-	}
-	memset(&c, 0, sizeof(c));
-	c.e = j->e;
-	c.prov = p->prov;
-	c.pool = p;
-	c.op = LBR_OP_UPDATE_RULE;
-	c.object_id = rule->id;
-	c.rule = &ref;
-	c.ids = (const char *const *)u->keep;
-	c.n_ids = u->n_keep;
-	lbr_call_run(&c, &res);
-	p->touched = 1;
-	lbr_call_event(j->e, p, LBR_OP_UPDATE_RULE, rule->id, NULL, 0, &res);
-	if (res.outcome == LBR_OUT_OK) {
-		u->done = 1;
-		pthread_mutex_lock(&p->mu);
-		p->rule_updates++;
-		pthread_mutex_unlock(&p->mu);
-		return;
-	}
-	u->failed = 1;
-	lbr_result_describe(&res, desc, sizeof(desc));
-	if (lbr_batch_retry_later(res.outcome))
-		lbr_pool_soft_error(p, "pool \"%s\": cannot update forwarding policy %s (%s): %s",
-				    p->cfg->name, rule->id, rule->label, desc);
-	else
-		lbr_pool_error(p, "pool \"%s\": cannot update forwarding policy %s (%s): %s",
-			       p->cfg->name, rule->id, rule->label, desc);
-}
-
 /* Rule updates and member batches share one executor run: a job is either. */
 struct phase_job {
 	int is_rule;
-	struct rule_job r;
+	struct lbr_rule_job r;
 	struct lbr_batch_job a;
 };
 
@@ -274,15 +213,15 @@ static void phase_job(void *arg)
 	struct phase_job *j = arg;
 
 	if (j->is_rule) {
-		update_job(&j->r);
-		rule_done(j->r.p);
+		lbr_rule_job(&j->r);
 	} else {
 		lbr_batch_job(&j->a);
 	}
 }
 
-/* Step 2: rule updates first in the queue, then removals (or drains) that
- * each wait for their own pool's rule updates. */
+/* Step 2: rule updates first in the queue, then removals that each wait for
+ * their own pool's rule updates.  A draining pool's rule updates wait for
+ * the drain's end instead (lbr_rules_run from drain.c). */
 static size_t break_round(struct lbr_engine *e)
 {
 	struct phase_job *jobs;
@@ -294,6 +233,7 @@ static size_t break_round(struct lbr_engine *e)
 
 		p->inline_verify = 0;
 		p->rules_left = 0;
+		p->rules_deferred = 0;
 		if (lbr_pool_can_act(p) && !p->make_failed && !p->hold_removals)
 			total += p->plan.n_updates + p->plan.n_remove;
 	}
@@ -312,6 +252,10 @@ static size_t break_round(struct lbr_engine *e)
 
 		if (!lbr_pool_can_act(p) || p->make_failed || p->hold_removals)
 			continue;
+		if (p->cfg->drain_s > 0 && p->plan.n_remove) {
+			p->rules_deferred = p->plan.n_updates > 0;
+			continue;
+		}
 		p->rules_left = (int)p->plan.n_updates;
 		for (k = 0; k < p->plan.n_updates; k++, n++) {
 			jobs[n].is_rule = 1;
@@ -337,7 +281,7 @@ static size_t break_round(struct lbr_engine *e)
 		p->jobs_left = p->inline_verify ? (int)nj : 0;
 		for (k = 0; k < nj; k++, n++) {
 			jobs[n].a = tmp[k];
-			jobs[n].a.wait_rules = p->plan.n_updates > 0;
+			jobs[n].a.wait_rules = !drain && p->plan.n_updates > 0;
 		}
 	}
 	lbr_exec_run(e->exec, phase_job, jobs, sizeof(*jobs), n);

@@ -5,9 +5,12 @@
  *      are re-listed and re-planned; a pool whose creations or weight
  *      changes failed removes nothing in this pass, one whose new members
  *      are not listed yet removes nothing in this round;
- *   2. rule updates (UCloud Layer 7), then the pool's removals (or drains)
- *      in batches: each pool's removals start as soon as its own rule
- *      updates are done, not when every pool's are;
+ *   2. rule updates (UCloud Layer 7), then the pool's removals in
+ *      batches: each pool's removals start as soon as its own rule
+ *      updates are done, not when every pool's are.  A draining pool
+ *      drains first and updates its rules at the drain's end, just before
+ *      the removals, so that a member restored because it was declared
+ *      again is still in every policy that named it;
  *   3. drains end (drain.c).
  */
 #ifndef LBR_ACT_H

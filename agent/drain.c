@@ -14,6 +14,7 @@
 #include "agent/host.h"
 #include "agent/log.h"
 #include "agent/plan.h"
+#include "agent/rules.h"
 #include "agent/util.h"
 
 int lbr_drain_start(struct lbr_pool_rt *p)
@@ -63,7 +64,8 @@ void lbr_drain_finish(struct lbr_engine *e)
 		struct lbr_pool_rt *next = NULL;
 		struct lbr_cfg *fresh = NULL;
 		struct lbr_batch_job *jobs;
-		size_t *idx;
+		struct lbr_pool_rt **rulers;
+		size_t *idx, n_rulers = 0;
 		char err[2048];
 		size_t i, k, n = 0, nidx = 0;
 		uint64_t now;
@@ -101,9 +103,11 @@ void lbr_drain_finish(struct lbr_engine *e)
 			n += e->pools[i].n_drain;
 		jobs = calloc(2 * n + 1, sizeof(*jobs));
 		idx = calloc(2 * n + 1, sizeof(*idx));
-		if (!jobs || !idx) {
+		rulers = calloc(e->n_pools + 1, sizeof(*rulers));
+		if (!jobs || !idx || !rulers) {
 			free(jobs);
 			free(idx);
+			free(rulers);
 			lbr_cfg_free(fresh);
 			return;
 		}
@@ -142,6 +146,25 @@ void lbr_drain_finish(struct lbr_engine *e)
 					rm[n_rm++] = p->drain[k].member;
 				}
 			}
+			if (p->rules_deferred && n_rs && n_rm) {
+				/* The pool's rule updates were planned for every
+				 * removal; with some members kept they would take
+				 * those out of their policies.  Keep them all; the
+				 * next pass plans again from the new config. */
+				lbr_warn(
+					"pool \"%s\": restoring all %zu drained members: its forwarding policies were to be updated for removals that no longer all stand",
+					p->cfg->name, n_rm + n_rs);
+				memmove(rm + n_rm, rs, n_rs * sizeof(*rs));
+				rs = rm;
+				n_rs += n_rm;
+				n_rm = 0;
+			} else if (p->rules_deferred && n_rm) {
+				/* Update the policies now, just before the
+				 * removals (which keep any member whose policy
+				 * could not be updated). */
+				rulers[n_rulers++] = p;
+			}
+			p->rules_deferred = 0;
 			/* Restores are taken out of the removals' room. */
 			memmove(rm + n_rm, rs, n_rs * sizeof(*rs));
 			rs = rm + n_rm;
@@ -149,11 +172,13 @@ void lbr_drain_finish(struct lbr_engine *e)
 			n += lbr_batch_jobs(e, p, rm, n_rm, LBR_BATCH_DO_REMOVE, jobs + n);
 			n += lbr_batch_jobs(e, p, rs, n_rs, LBR_BATCH_DO_RESTORE, jobs + n);
 		}
+		lbr_rules_run(e, rulers, n_rulers);
 		/* Restores flip the state of the entry back; removals leave
 		 * DONE. */
 		lbr_exec_run(e->exec, lbr_batch_job, jobs, sizeof(*jobs), n);
 		free(jobs);
 		free(idx);
+		free(rulers);
 		lbr_cfg_free(fresh);
 	}
 }

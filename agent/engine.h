@@ -8,7 +8,8 @@
  *   plan.c     diff config, observation and recorded state (pure)
  *   guard.c    max_delete / max_create (pure)
  *   act.c      creations and weights first (verified), then rule updates
- *              and removals in batches (batch.c carries a batch out)
+ *              (rules.c) and removals in batches (batch.c carries a batch
+ *              out)
  *   drain.c    weight 0 / Enabled=0, wait, then remove or restore
  *   verify.c   re-observe what was touched; repeat until converged
  *              (lbr_engine_apply)

@@ -28,6 +28,7 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/report.c %D%/report.h %D%/report-int.h %D%/report-lists.c \
 	%D%/report-docs.c %D%/report-outside.c \
 	%D%/retry.c %D%/retry.h %D%/runtime.h \
+	%D%/rules.c %D%/rules.h \
 	%D%/sched.c %D%/sched.h \
 	%D%/selector.c %D%/selector.h \
 	%D%/util.c %D%/util.h \

@@ -135,6 +135,7 @@ struct lbr_pool_rt {
 	int inline_verify;  /* the last removal job re-observes the pool */
 	int jobs_left;      /* atomic: removal jobs still running */
 	int rules_left;     /* rule updates still running (under mu) */
+	int rules_deferred; /* draining: rule updates wait for the drain's end */
 	int verified;       /* re-observed (and re-planned) in this round */
 	char **removed_ids; /* ids removed successfully (any round) */
 	size_t n_removed_ids, cap_removed_ids;
