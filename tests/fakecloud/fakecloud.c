@@ -504,6 +504,9 @@ static void log_reply(struct fc_req *r)
 	free(buf);
 }
 
+/* Cloud requests let through the hold gate since the last log clear. */
+static size_t hold_admitted;
+
 static void log_clear(void)
 {
 	size_t i;
@@ -512,7 +515,31 @@ static void log_clear(void)
 	for (i = 0; i < log_n; i++)
 		free(log_lines[i]);
 	log_n = 0;
+	hold_admitted = 0;
 	pthread_mutex_unlock(&log_mu);
+}
+
+/* The hold gate (setting hold_after): 0 when the request may go on, 1 when
+ * it was held (and must not be executed). */
+static int hold_gate(void)
+{
+	int held = 0, hold;
+
+	for (;;) {
+		fc_world_lock();
+		hold = fc_settings()->hold_after;
+		fc_world_unlock();
+		pthread_mutex_lock(&log_mu);
+		if (hold < 0 || hold_admitted < (size_t)hold) {
+			if (!held)
+				hold_admitted++;
+			pthread_mutex_unlock(&log_mu);
+			return held;
+		}
+		pthread_mutex_unlock(&log_mu);
+		held = 1;
+		sleep_ms(10);
+	}
 }
 
 /* ------------------------------------------------------- control API */
@@ -686,6 +713,7 @@ static json_object *settings_dump(void)
 	json_object_object_add(o, "not_found_retcode", json_object_new_int(s->not_found_retcode));
 	json_object_object_add(o, "lockout_threshold", json_object_new_int(s->lockout_threshold));
 	json_object_object_add(o, "lockout_s", json_object_new_int(s->lockout_s));
+	json_object_object_add(o, "hold_after", json_object_new_int(s->hold_after));
 	json_object_object_add(o, "clock_offset_s", json_object_new_int64(s->clock_offset_s));
 	if (s->rl_per_sec > 0) {
 		rl = json_object_new_object();
@@ -712,6 +740,7 @@ static void ctl_settings(struct fc_req *r, json_object *body)
 		{ "not_found_retcode", offsetof(struct fc_settings, not_found_retcode) },
 		{ "lockout_threshold", offsetof(struct fc_settings, lockout_threshold) },
 		{ "lockout_s", offsetof(struct fc_settings, lockout_s) },
+		{ "hold_after", offsetof(struct fc_settings, hold_after) },
 	};
 	struct fc_settings *s = fc_settings();
 	json_object *v, *x;
@@ -837,6 +866,11 @@ static void cloud_request(struct fc_req *r)
 		fc_uuid(r->reqid);
 		fc_hdr(r, "X-UCLOUD-REQUEST-UUID", r->reqid);
 		fc_uc_classify(r);
+	}
+	if (hold_gate()) {
+		r->fault = "held";
+		r->reset = true;
+		return;
 	}
 	fc_world_lock();
 	latency = fc_settings()->latency_ms;

@@ -124,6 +124,10 @@ struct fc_settings {
 	int64_t clock_offset_s;
 	char rl_op[64];
 	double rl_per_sec; /* 0 = no rate limit */
+	/* Admit this many cloud requests after the last log clear, then hold
+	 * every further one until the setting changes; a held request is
+	 * never executed (it ends with a reset).  -1: off. */
+	int hold_after;
 };
 
 /* ---- core (fakecloud.c) ---- */

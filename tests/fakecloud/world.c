@@ -24,6 +24,7 @@ static struct fc_settings settings = {
 	.lockout_threshold = 5,
 	.lockout_s = 300,
 	.rl_op = "any",
+	.hold_after = -1,
 };
 
 void fc_world_lock(void)

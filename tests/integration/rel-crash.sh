@@ -4,8 +4,8 @@
 # "autoscaling" member it must never touch, and one UCloud) at every step
 # of a run: after the fake cloud has answered k of its requests, for every
 # k, and once after the last answer (during the state write).  The kill
-# moments are events (the fake's request log), not wall-clock delays, so a
-# busy machine does not move them.  After each kill: the state file (and
+# moments are events: the fake answers k requests and holds the rest
+# (setting hold_after), so a busy machine does not move them.  After each kill: the state file (and
 # its .backup) parse, serial never goes backwards, the audit log holds
 # only whole JSON lines, the lock is taken by the next apply (lock_timeout
 # = 0, so a lock still held would exit 4), that apply converges, and the
@@ -88,7 +88,11 @@ killed_mid=0 bad_parse=0 bad_backup=0 backwards=0 bad_audit=0 bad_next=0 not_con
 bad_owned=0
 while [ $k -lt $N ]; do
 	delay="after $k answers"
-	fake_ctl POST /_fake/settings "{\"latency_ms\":$LAT}" >/dev/null
+	# The fake answers k requests and holds the next ones (never
+	# executing them): the agent cannot finish, whatever the load, until
+	# it is killed.  k = R: nothing is held; the kill lands during the
+	# state write or after the exit.
+	fake_ctl POST /_fake/settings "{\"latency_ms\":$LAT,\"hold_after\":$k}" >/dev/null
 	reset_world
 	fake_log_clear
 	"$LBR" -c "$C" apply --auto-approve >"$T/k.out" 2>"$T/k.err" </dev/null &
@@ -121,8 +125,9 @@ while [ $k -lt $N ]; do
 		echo "# kill $delay: audit log has a broken line"
 	fi
 
-	# Recovery, without latency to keep the test short.
-	fake_ctl POST /_fake/settings '{"latency_ms":0}' >/dev/null
+	# Recovery, without latency to keep the test short; the held
+	# requests are let go (as resets, never executed).
+	fake_ctl POST /_fake/settings '{"latency_ms":0,"hold_after":-1}' >/dev/null
 	run_lbr -c "$C" apply --auto-approve
 	if [ "$RC" -ne 0 ]; then
 		bad_next=$((bad_next + 1))

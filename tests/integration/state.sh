@@ -49,15 +49,20 @@ run_lbr -c "$C" state show nosuch
 is "$RC" 1 "state show of an unknown pool exits 1"
 like "$ERR" "nosuch" "and names it"
 
+# The background apply holds the lock once its lock info is written (an
+# event: the file is empty while nobody holds it).
+wait_lock_taken() {
+	i=0
+	while [ ! -s "$S.lock" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
 # 3. two concurrent applies: the second exits 4 naming the holder.
 hw_pool "$P_WEB" "10.0.0.1:80 10.0.0.2:80 10.0.0.3:80"
 fake_ctl POST /_fake/settings '{"latency_ms":800}' >/dev/null
 fake_log_clear
 "$LBR" -c "$C" apply --auto-approve >"$T/first.out" 2>&1 </dev/null &
 FIRST=$!
-i=0
-while [ ! -s "$S.lock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-sleep 0.2
+wait_lock_taken
 LOCK_ID=$(jq -r .id "$S.lock")
 is "$(jq -r '.pid|tostring' "$S.lock")" "$FIRST" "the lock file records the holder's pid"
 is "$(jq -r .operation "$S.lock")" "apply" "and the operation"
@@ -75,7 +80,7 @@ hw_cfg "$C" "lock_timeout = 2" "web $P_WEB 10.0.0.1:80 10.0.0.2:80" "api $P_API 
 fake_ctl POST /_fake/settings '{"latency_ms":2000}' >/dev/null
 "$LBR" -c "$C" apply --auto-approve >"$T/first.out" 2>&1 </dev/null &
 FIRST=$!
-sleep 0.5
+wait_lock_taken
 T0=$(date +%s%N)
 run_lbr -c "$C" apply --auto-approve
 MS=$((($(date +%s%N) - T0) / 1000000))
@@ -87,7 +92,7 @@ wait "$FIRST"
 fake_ctl POST /_fake/settings '{"latency_ms":3000}' >/dev/null
 "$LBR" -c "$C" apply --auto-approve >"$T/first.out" 2>&1 </dev/null &
 FIRST=$!
-sleep 0.7
+wait_lock_taken
 KILLED_ID=$(jq -r .id "$S.lock")
 kill -9 "$FIRST"
 wait "$FIRST" 2>/dev/null
