@@ -57,21 +57,9 @@ void lbr_engine_finish(struct lbr_engine *e)
 	}
 }
 
-static int has_key(char **keys, size_t n, const char *k)
+/* Append a copy of k to the list (duplicates are dropped later). */
+static int push_key(char ***keys, size_t *n, size_t *cap, const char *k)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(keys[i], k))
-			return 1;
-	return 0;
-}
-
-/* Add k to the set unless present; the set owns its strings. */
-static int add_key(char ***keys, size_t *n, size_t *cap, const char *k)
-{
-	if (has_key(*keys, *n, k))
-		return 0;
 	if (lbr_grow((void **)keys, cap, *n, sizeof(char *)) < 0)
 		return LBR_ENOMEM;
 	(*keys)[*n] = strdup(k);
@@ -81,40 +69,71 @@ static int add_key(char ***keys, size_t *n, size_t *cap, const char *k)
 	return 0;
 }
 
+static int cmp_keyp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_keys(char **keys, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+}
+
 /* The new ownership record of pool p: declared now, created by this pass,
- * and owned before and still listed (not removed yet: still ours). */
+ * and owned before and still listed (not removed yet: still ours); sorted
+ * by strcmp, without duplicates, as the state keeps it.  O(n log n): a
+ * pool may have 100,000 members. */
 static int owned_keys(const struct lbr_pool_rt *p, const struct lbr_state_pool *old, char ***out,
 		      size_t *n_out)
 {
-	char **keys = NULL, ap[80];
-	size_t n = 0, cap = 0, i;
+	char **keys = NULL, **listed = NULL, ap[80];
+	size_t n = 0, cap = 0, n_listed = 0, cap_listed = 0, i, k;
 	int r = 0;
 
 	for (i = 0; r == 0 && i < p->cfg->n_members; i++) {
 		lbr_addrport_fmt(p->cfg->members[i].address, p->cfg->members[i].port, ap,
 				 sizeof(ap));
-		r = add_key(&keys, &n, &cap, ap);
+		r = push_key(&keys, &n, &cap, ap);
 	}
 	for (i = 0; r == 0 && i < p->n_created_keys; i++)
-		r = add_key(&keys, &n, &cap, p->created_keys[i]);
-	/* p->rec is the old record only when it is of the same target. */
-	for (i = 0; r == 0 && old && old == p->rec && old->has_owned && i < old->n_owned; i++) {
-		int listed = !p->obs_ok;
-		size_t k;
-
-		for (k = 0; !listed && k < p->obs->n_members; k++) {
+		r = push_key(&keys, &n, &cap, p->created_keys[i]);
+	/* p->rec is the old record only when it is of the same target.  An
+	 * old key is kept when the pool was not listed (nothing is known to
+	 * be gone) or the listing still has it. */
+	if (r == 0 && old && old == p->rec && old->has_owned && old->n_owned) {
+		for (k = 0; r == 0 && p->obs_ok && k < p->obs->n_members; k++) {
 			lbr_addrport_fmt(p->obs->members[k].address, p->obs->members[k].port, ap,
 					 sizeof(ap));
-			listed = !strcmp(ap, old->owned[i]);
+			r = push_key(&listed, &n_listed, &cap_listed, ap);
 		}
-		if (listed)
-			r = add_key(&keys, &n, &cap, old->owned[i]);
+		if (n_listed)
+			qsort(listed, n_listed, sizeof(*listed), cmp_keyp);
+		for (i = 0; r == 0 && i < old->n_owned; i++) {
+			const char *key = old->owned[i];
+
+			if (!p->obs_ok || (n_listed && bsearch(&key, listed, n_listed,
+							       sizeof(*listed), cmp_keyp)))
+				r = push_key(&keys, &n, &cap, key);
+		}
 	}
+	free_keys(listed, n_listed);
 	if (r < 0) {
-		for (i = 0; i < n; i++)
-			free(keys[i]);
-		free(keys);
+		free_keys(keys, n);
 		return r;
+	}
+	if (n > 1) {
+		qsort(keys, n, sizeof(*keys), cmp_keyp);
+		for (i = 1, k = 1; i < n; i++) {
+			if (strcmp(keys[i], keys[k - 1]) == 0)
+				free(keys[i]);
+			else
+				keys[k++] = keys[i];
+		}
+		n = k;
 	}
 	*out = keys;
 	*n_out = n;
