@@ -14,12 +14,31 @@ POLICIES='[{"policy_id":"policy-drain001","type":"Path","match":"/api","domain_m
 world() {
 	uc_vserver $VS HTTP "10.0.1.5:8080=backend-keep0001 10.0.1.6:8080=backend-gone0001" "$POLICIES"
 }
+# The config is edited while a drain waits: a wait long enough for a busy
+# machine to see the drain (an event) and write the file.
+DRAIN=4
 cfg() { # cfg EXTRA-MEMBER...
 	uc_config "$T/d.ini" web $VS 10.0.1.5:8080 "$@"
-	printf 'drain = 2\n' >>"$T/d.ini"
+	printf 'drain = %s\n' $DRAIN >>"$T/d.ini"
 }
 cd "$T"
 seq_of() { fake_log | jq "[.[] | select(.action == \"$1\") | .seq] | $2"; }
+# edit_after N COMMAND...: in the background, once N drains were sent (an
+# event, well inside the drain wait), run COMMAND (which rewrites the config).
+edit_after() {
+	want=$1
+	shift
+	(
+		n=0
+		until fake_log | jq -e "[.[] | select(.action == \"UpdateBackendAttribute\")] | length >= $want" \
+			>/dev/null 2>&1 || [ $n -ge 300 ]; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		"$@"
+	) &
+	EDIT_PID=$!
+}
 
 # --- the removal stands: drain, then the policy update, then the release
 world
@@ -39,8 +58,8 @@ is "$(fake_log | jq '
 	"order: drain, then the policy update, then the release"
 up_t=$(seq_of UpdateBackendAttribute 'min'); up_t=$(fake_log | jq "[.[] | select(.seq == $up_t)][0].t_ms")
 pol_t=$(fake_log | jq '[.[] | select(.action == "UpdatePolicy")][0].t_ms')
-ok "$([ $((pol_t - up_t)) -ge 1900 ] && echo 0 || echo 1)" \
-	"the policy is updated after the 2 s drain wait ($up_t ms, then $pol_t ms)"
+ok "$([ $((pol_t - up_t)) -ge $((DRAIN * 1000 - 100)) ] && echo 0 || echo 1)" \
+	"the policy is updated after the $DRAIN s drain wait ($up_t ms, then $pol_t ms)"
 is "$(uc_calls UpdatePolicy | jq -r '.params."BackendId.0" + " " + (.params."BackendId.1" // "-")')" \
 	"backend-keep0001 -" "the policy keeps the declared backend only"
 is "$(uc_policy $VS policy-drain001 | jq -r '.backend_ids | join(" ")')" "backend-keep0001" \
@@ -50,16 +69,7 @@ is "$(uc_policy $VS policy-drain001 | jq -r '.backend_ids | join(" ")')" "backen
 world
 cfg
 fake_log_clear
-(
-	n=0
-	until fake_log | jq -e '[.[] | select(.action == "UpdateBackendAttribute")] | length > 0' \
-		>/dev/null 2>&1 || [ $n -ge 300 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	cfg 10.0.1.6:8080
-) &
-EDIT_PID=$!
+edit_after 1 cfg 10.0.1.6:8080
 run_lbr -c d.ini apply --auto-approve
 wait $EDIT_PID
 is "$RC" 0 "apply exits 0 when the drained backend was declared again"
@@ -79,21 +89,12 @@ POLICIES='[{"policy_id":"policy-drain001","type":"Path","match":"/api","domain_m
 uc_vserver $VS HTTP "10.0.1.5:8080=backend-keep0001 10.0.1.6:8080=backend-gone0001 10.0.1.7:8080=backend-gone0002" "$POLICIES"
 cfg3() { # cfg3 MEMBER...: max_delete lets 2 of 3 go
 	uc_config "$T/d.ini" web $VS "$@"
-	printf 'drain = 2\n' >>"$T/d.ini"
+	printf 'drain = %s\n' $DRAIN >>"$T/d.ini"
 	sed -i 's/^state = st.json$/state = st.json\nmax_delete = 70%/' "$T/d.ini"
 }
 cfg3 10.0.1.5:8080
 fake_log_clear
-(
-	n=0
-	until fake_log | jq -e '[.[] | select(.action == "UpdateBackendAttribute")] | length > 1' \
-		>/dev/null 2>&1 || [ $n -ge 300 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	cfg3 10.0.1.5:8080 10.0.1.6:8080
-) &
-EDIT_PID=$!
+edit_after 2 cfg3 10.0.1.5:8080 10.0.1.6:8080
 run_lbr -c d.ini apply --auto-approve
 wait $EDIT_PID
 is "$RC" 0 "apply exits 0 when one of two drained backends was declared again"
@@ -101,7 +102,7 @@ like "$ERR" 'restoring all 2 drained members' "restoring both is reported with t
 is "$(uc_ncalls UpdatePolicy) $(uc_ncalls ReleaseBackend)" "0 0" "no policy update and no release in that pass"
 is "$(uc_calls UpdateBackendAttribute | jq -r '.params.Enabled' | sort | paste -sd' ' -)" "0 0 1 1" \
 	"both disabled, both enabled again"
-# The next pass (drain 2 s again) removes the one still undeclared.
+# The next pass (a drain again) removes the one still undeclared.
 fake_log_clear
 run_lbr -c d.ini apply --auto-approve
 is "$RC" 0 "the next pass exits 0"
