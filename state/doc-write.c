@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,13 +76,40 @@ static int pool_ptr_cmp(const void *pa, const void *pb)
 struct jw {
 	char *buf;
 	size_t len, cap;
-	int oom;
+	int oom; /* out of memory, or a write to fd failed (errno in err) */
+	int fd;  /* >= 0: stream to this file, buf is a fixed-size window */
+	int err;
 };
+
+/* Streaming: write out what buf holds.  -1 on failure (w->err). */
+static int jw_flush(struct jw *w)
+{
+	if (w->fd < 0 || w->oom || w->len == 0)
+		return w->oom ? -1 : 0;
+	if (lbr_state_write_all(w->fd, w->buf, w->len) < 0) {
+		w->err = errno;
+		w->oom = 1;
+		return -1;
+	}
+	w->len = 0;
+	return 0;
+}
 
 static void jw_put(struct jw *w, const char *s, size_t n)
 {
 	if (w->oom)
 		return;
+	if (w->fd >= 0 && w->len + n + 2 > w->cap) {
+		if (jw_flush(w) < 0)
+			return;
+		if (n + 2 > w->cap) {
+			if (lbr_state_write_all(w->fd, s, n) < 0) {
+				w->err = errno;
+				w->oom = 1;
+			}
+			return;
+		}
+	}
 	if (w->len + n + 2 > w->cap) {
 		size_t ncap = w->cap ? w->cap : 4096;
 		char *nb;
@@ -339,68 +367,107 @@ static int pool_write(struct jw *w, const struct lbr_state_pool *p)
 	return w->oom ? -1 : 0;
 }
 
-char *lbr_state_to_json(const struct lbr_state *doc, const char *only_pool)
+/* Write doc (or its pool only_pool) through w, whose buffer is set up.
+ * 0, -1 (w->oom / w->err), or 1 when only_pool is not in doc. */
+static int doc_write(struct jw *w, const struct lbr_state *doc, const char *only_pool)
 {
 	const struct lbr_state_pool **sorted = NULL;
-	struct jw w = { 0 };
-	size_t i, n = 0, members = 0;
+	size_t i, n = 0;
 	int first = 1, f2 = 1;
 
-	if (!doc)
-		return NULL;
 	if (doc->n_pools) {
 		sorted = calloc(doc->n_pools, sizeof(*sorted));
 		if (!sorted)
-			return NULL;
+			return -1;
 	}
 	for (i = 0; i < doc->n_pools; i++) {
 		if (!doc->pools[i].name)
 			continue;
 		if (only_pool && strcmp(doc->pools[i].name, only_pool) != 0)
 			continue;
-		members += doc->pools[i].n_members + doc->pools[i].n_owned;
 		sorted[n++] = &doc->pools[i];
 	}
 	/* Asking for a pool that is not there is the caller's "not found". */
 	if (only_pool && n == 0) {
 		free(sorted);
-		return NULL;
+		return 1;
 	}
 	if (n)
 		qsort(sorted, n, sizeof(*sorted), pool_ptr_cmp);
-	/* About 130 bytes per member: one allocation in most cases. */
-	w.cap = 4096 + n * 512 + members * 160;
+	jw_put(w, "{", 1);
+	jw_key(w, 1, &first, "format_version");
+	jw_int(w, doc->format_version ? doc->format_version : LBR_STATE_FORMAT_VERSION);
+	jw_key(w, 1, &first, "lineage");
+	jw_str(w, doc->lineage);
+	jw_key(w, 1, &first, "serial");
+	jw_int(w, (long long)doc->serial);
+	jw_key(w, 1, &first, "agent_version");
+	jw_str(w, doc->agent_version);
+	jw_key(w, 1, &first, "updated_at");
+	jw_time(w, doc->updated_at);
+	jw_key(w, 1, &first, "pools");
+	jw_put(w, "{", 1);
+	for (i = 0; i < n && !w->oom; i++) {
+		jw_key(w, 2, &f2, sorted[i]->name);
+		if (pool_write(w, sorted[i]) < 0)
+			w->oom = 1;
+	}
+	jw_close(w, 1, '}');
+	jw_key(w, 1, &first, "counters");
+	counters_write(w, doc);
+	jw_close(w, 0, '}');
+	jw_put(w, "\n", 1);
+	free(sorted);
+	jw_flush(w);
+	return w->oom ? -1 : 0;
+}
+
+int lbr_state_write_json_fd(const struct lbr_state *doc, int fd)
+{
+	struct jw w = { 0 };
+	int r;
+
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	w.fd = fd;
+	w.cap = 256 * 1024;
 	w.buf = malloc(w.cap);
 	if (!w.buf) {
-		free(sorted);
+		errno = ENOMEM;
+		return -1;
+	}
+	r = doc_write(&w, doc, NULL);
+	free(w.buf);
+	if (r != 0)
+		errno = w.err ? w.err : ENOMEM;
+	return r == 0 ? 0 : -1;
+}
+
+char *lbr_state_to_json(const struct lbr_state *doc, const char *only_pool)
+{
+	struct jw w = { 0 };
+	size_t i, n = 0, members = 0;
+
+	if (!doc)
 		return NULL;
+	for (i = 0; i < doc->n_pools; i++) {
+		if (!doc->pools[i].name)
+			continue;
+		if (only_pool && strcmp(doc->pools[i].name, only_pool) != 0)
+			continue;
+		members += doc->pools[i].n_members + doc->pools[i].n_owned;
+		n++;
 	}
+	/* About 130 bytes per member: one allocation in most cases. */
+	w.fd = -1;
+	w.cap = 4096 + n * 512 + members * 160;
+	w.buf = malloc(w.cap);
+	if (!w.buf)
+		return NULL;
 	w.buf[0] = '\0';
-	jw_put(&w, "{", 1);
-	jw_key(&w, 1, &first, "format_version");
-	jw_int(&w, doc->format_version ? doc->format_version : LBR_STATE_FORMAT_VERSION);
-	jw_key(&w, 1, &first, "lineage");
-	jw_str(&w, doc->lineage);
-	jw_key(&w, 1, &first, "serial");
-	jw_int(&w, (long long)doc->serial);
-	jw_key(&w, 1, &first, "agent_version");
-	jw_str(&w, doc->agent_version);
-	jw_key(&w, 1, &first, "updated_at");
-	jw_time(&w, doc->updated_at);
-	jw_key(&w, 1, &first, "pools");
-	jw_put(&w, "{", 1);
-	for (i = 0; i < n && !w.oom; i++) {
-		jw_key(&w, 2, &f2, sorted[i]->name);
-		if (pool_write(&w, sorted[i]) < 0)
-			w.oom = 1;
-	}
-	jw_close(&w, 1, '}');
-	jw_key(&w, 1, &first, "counters");
-	counters_write(&w, doc);
-	jw_close(&w, 0, '}');
-	jw_put(&w, "\n", 1);
-	free(sorted);
-	if (w.oom) {
+	if (doc_write(&w, doc, only_pool) != 0) {
 		free(w.buf);
 		return NULL;
 	}

@@ -133,7 +133,21 @@ out:
 }
 
 /* Create tmp (replacing a stale one) with exactly buf, mode 0600, fsynced. */
-int lbr_state_write_tmp(const char *tmp, const char *buf, size_t len, char *err, size_t errlen)
+/* What write_tmp puts in the file: a buffer or a document. */
+struct tmp_content {
+	const char *buf;
+	size_t len;
+	const struct lbr_state *doc;
+};
+
+static int write_content(int fd, const struct tmp_content *c)
+{
+	if (c->doc)
+		return lbr_state_write_json_fd(c->doc, fd);
+	return lbr_state_write_all(fd, c->buf, c->len);
+}
+
+static int write_tmp(const char *tmp, const struct tmp_content *c, char *err, size_t errlen)
 {
 	int fd = -1, r = LBR_EIO;
 
@@ -154,7 +168,7 @@ int lbr_state_write_tmp(const char *tmp, const char *buf, size_t len, char *err,
 	}
 	/* The umask may have taken bits away; state may hold nothing secret
 	 * but still describes the infrastructure, so be exact. */
-	if (fchmod(fd, 0600) < 0 || lbr_state_write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, 0600) < 0 || write_content(fd, c) < 0 || fsync(fd) < 0) {
 		lbr_state_seterr(err, errlen, "state: cannot write '%s' (%s)", tmp,
 				 strerror(errno));
 		goto out;
@@ -173,6 +187,20 @@ out:
 	if (r < 0)
 		unlink(tmp);
 	return r;
+}
+
+int lbr_state_write_tmp(const char *tmp, const char *buf, size_t len, char *err, size_t errlen)
+{
+	struct tmp_content c = { .buf = buf, .len = len };
+
+	return write_tmp(tmp, &c, err, errlen);
+}
+
+int lbr_state_write_tmp_doc(const char *tmp, const struct lbr_state *doc, char *err, size_t errlen)
+{
+	struct tmp_content c = { .doc = doc };
+
+	return write_tmp(tmp, &c, err, errlen);
 }
 
 int lbr_state_rename_durable(const char *from, const char *to, char *err, size_t errlen)

@@ -494,7 +494,7 @@ static int local_save(struct lbr_state_store *st, struct lbr_state *doc, char *e
 {
 	struct local_store *l = L(st);
 	struct lbr_state *disk = NULL, tmpdoc;
-	char *raw = NULL, *text = NULL, *tmp = NULL, *backup = NULL;
+	char *raw = NULL, *tmp = NULL, *backup = NULL;
 	char *backup_tmp = NULL, *ver = NULL;
 	char lineage[37];
 	uint64_t serial;
@@ -531,13 +531,8 @@ static int local_save(struct lbr_state_store *st, struct lbr_state *doc, char *e
 	tmpdoc.serial = serial;
 	tmpdoc.agent_version = ver;
 	tmpdoc.updated_at = (int64_t)time(NULL);
-	text = lbr_state_to_json(&tmpdoc, NULL);
-	if (!text) {
-		r = LBR_ENOMEM;
-		goto out;
-	}
-
-	r = lbr_state_write_tmp(tmp, text, strlen(text), err, errlen);
+	/* Streamed to the file: never the whole text in memory. */
+	r = lbr_state_write_tmp_doc(tmp, &tmpdoc, err, errlen);
 	if (r < 0)
 		goto out;
 	if (raw) {
@@ -559,7 +554,6 @@ static int local_save(struct lbr_state_store *st, struct lbr_state *doc, char *e
 out:
 	lbr_state_free(disk);
 	free(raw);
-	free(text);
 	free(tmp);
 	free(backup);
 	free(backup_tmp);

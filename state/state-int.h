@@ -139,6 +139,12 @@ int lbr_state_write_all(int fd, const char *buf, size_t len);
 int lbr_state_fsync_dir(const char *path, char *err, size_t errlen);
 /* Create tmp (replacing a stale one) with exactly buf, mode 0600, fsynced. */
 int lbr_state_write_tmp(const char *tmp, const char *buf, size_t len, char *err, size_t errlen);
+/* The same with the document's JSON (lbr_state_to_json's bytes), streamed:
+ * a 100,000-member state is never held in memory as text. */
+int lbr_state_write_tmp_doc(const char *tmp, const struct lbr_state *doc, char *err, size_t errlen);
+/* Write doc as lbr_state_to_json(doc, NULL) would, to fd.  0, or -1 with
+ * errno. */
+int lbr_state_write_json_fd(const struct lbr_state *doc, int fd);
 /* rename + fsync of the directory; unlinks `from` on failure. */
 int lbr_state_rename_durable(const char *from, const char *to, char *err, size_t errlen);
 /* Append buf to path (created 0600) with one write() and fdatasync. */

@@ -23,6 +23,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "state/state-int.h"
 #include "state/state.h"
 #include "tests/unit/tap.h"
 
@@ -173,6 +174,65 @@ static void test_writer_matches_jsonc(void)
 	tap_ok(mine && strstr(mine, "\"members\": [\n      ]"),
 	       "an empty pool has an empty members array");
 	free(mine);
+}
+
+/* The local backend streams the document to its file through a 256 KiB
+ * window: the bytes must be exactly lbr_state_to_json's, across window
+ * edges and for a value larger than the window. */
+static void test_streamed_write(void)
+{
+	enum { N = 6000 };
+	static struct lbr_state_member m[N];
+	static char ids[N][40], addrs[N][24], names[N][48];
+	struct lbr_state_pool pool;
+	struct lbr_state doc;
+	char spath[] = "/tmp/lbr-test-stream.XXXXXX", *mine, *big, *read_back = NULL;
+	size_t i, len = 0;
+	int fd, r;
+
+	big = malloc(300 * 1024 + 1);
+	memset(big, 'x', 300 * 1024);
+	big[300 * 1024] = '\0';
+	big[1000] = '"'; /* an escape inside the long run */
+	for (i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "member-%06zu", i);
+		snprintf(addrs[i], sizeof(addrs[i]), "10.%zu.%zu.%zu", i >> 16, (i >> 8) & 255,
+			 i & 255);
+		snprintf(names[i], sizeof(names[i]), "name \"%zu\"\t", i);
+		m[i] = (struct lbr_state_member){ ids[i], addrs[i], 80 + (unsigned)(i % 100),
+						  names[i], (int)(i % 101) };
+	}
+	m[N / 2].name = big;
+	memset(&doc, 0, sizeof(doc));
+	make_pool(&pool, "big");
+	pool.members = m;
+	pool.n_members = N;
+	doc.pools = &pool;
+	doc.n_pools = 1;
+	doc.serial = 3;
+	doc.agent_version = "0.1.0";
+	doc.updated_at = 1700000300;
+	strcpy(doc.lineage, "0b8c2d6e-1111-4222-8333-444455556667");
+	mine = lbr_state_to_json(&doc, NULL);
+	fd = mkstemp(spath);
+	r = fd >= 0 ? lbr_state_write_json_fd(&doc, fd) : -1;
+	if (fd >= 0)
+		close(fd);
+	tap_is_int(r, 0, "streamed write succeeds");
+	tap_is_int(lbr_state_read_file(spath, 64u << 20, &read_back, &len), 0, "read it back");
+	tap_ok(mine && strlen(mine) > 3 * 256 * 1024,
+	       "the document spans several windows (%zu bytes)", mine ? strlen(mine) : 0);
+	tap_ok(mine && read_back && len == strlen(mine) && !memcmp(read_back, mine, len),
+	       "streamed bytes == lbr_state_to_json's, byte for byte");
+	/* A write that fails (a read-only descriptor) is an error. */
+	fd = open("/dev/null", O_RDONLY);
+	tap_is_int(lbr_state_write_json_fd(&doc, fd), -1, "a failing write is reported");
+	tap_is_int(errno, EBADF, "with the write's errno");
+	close(fd);
+	unlink(spath);
+	free(read_back);
+	free(mine);
+	free(big);
 }
 
 static void test_open(void)
@@ -1649,6 +1709,7 @@ int main(void)
 	test_open();
 	test_roundtrip();
 	test_writer_matches_jsonc();
+	test_streamed_write();
 	test_foreign();
 	test_corrupt();
 	test_parse_mutations();
