@@ -166,7 +166,9 @@ static int attempt_list(struct lbr_call *c, const struct lbr_provider *ops,
 	c->next_cursor[0] = '\0';
 	r = ops->list_page(c->prov->inst, c, &c->pool->target, c->cursor, c->obs, c->next_cursor,
 			   c->next_len, res);
-	if (r == 0 && res->outcome == LBR_OUT_OK && c->obs->err[0]) {
+	/* The core refused something the plugin listed: that reason is the
+	 * precise one, whatever the plugin made of the refusal. */
+	if (r == 0 && c->obs->err[0]) {
 		res->outcome = LBR_OUT_INVALID;
 		snprintf(res->message, sizeof(res->message), "%s", c->obs->err);
 	}

@@ -205,6 +205,68 @@ static int64_t h_now(struct lbr_call *call)
 	return (int64_t)time(NULL);
 }
 
+/* Does s contain any secret the core resolved? */
+static int has_secret(const char *s)
+{
+	size_t i;
+	int hit = 0;
+
+	if (!s || !*s)
+		return 0;
+	pthread_rwlock_rdlock(&secrets_mu);
+	for (i = 0; i < n_secrets && !hit; i++)
+		hit = secrets[i][0] && strstr(s, secrets[i]) != NULL;
+	pthread_rwlock_unlock(&secrets_mu);
+	return hit;
+}
+
+/* What a plugin lists is scrubbed too.  A descriptive field (name,
+ * instance id, type, rule label) holding a secret is replaced whole; an
+ * identity (member id, address, rule id, the ids a rule names, the
+ * attributes re-sent verbatim in a rule update) cannot be changed without
+ * acting on something else, so the listing is refused. */
+static int h_obs_add_member(struct lbr_obs *o, const struct lbr_member_info *m)
+{
+	struct lbr_member_info c = *m;
+
+	if (has_secret(m->id) || has_secret(m->address)) {
+		if (!o->err[0])
+			snprintf(
+				o->err, sizeof(o->err),
+				"the plugin listed a member whose id or address contains a secret value; not acting on this listing");
+		return LBR_EINVAL;
+	}
+	if (has_secret(c.name))
+		c.name = "[redacted]";
+	if (has_secret(c.instance_id))
+		c.instance_id = "[redacted]";
+	if (has_secret(c.type))
+		c.type = NULL;
+	return lbr_obs_add_member(o, &c);
+}
+
+static int h_obs_add_rule(struct lbr_obs *o, const struct lbr_rule_info *r)
+{
+	struct lbr_rule_info c = *r;
+	size_t i;
+	int bad = has_secret(r->id);
+
+	for (i = 0; !bad && i < r->n_members; i++)
+		bad = has_secret(r->member_ids[i]);
+	for (i = 0; !bad && i < r->n_attrs; i++)
+		bad = has_secret(r->attrs[i].key) || has_secret(r->attrs[i].value);
+	if (bad) {
+		if (!o->err[0])
+			snprintf(
+				o->err, sizeof(o->err),
+				"the plugin listed a rule whose id, members or attributes contain a secret value; not acting on this listing");
+		return LBR_EINVAL;
+	}
+	if (has_secret(c.label))
+		c.label = "[redacted]";
+	return lbr_obs_add_rule(o, &c);
+}
+
 static const struct lbr_host the_host = {
 	.struct_size = sizeof(struct lbr_host),
 	.abi_major = LBR_PROVIDER_ABI_MAJOR,
@@ -214,8 +276,8 @@ static const struct lbr_host the_host = {
 	.http_release = lbr_http_release,
 	.log = h_log,
 	.now = h_now,
-	.obs_add_member = lbr_obs_add_member,
-	.obs_add_rule = lbr_obs_add_rule,
+	.obs_add_member = h_obs_add_member,
+	.obs_add_rule = h_obs_add_rule,
 	.url_encode = lbr_http_url_encode,
 	.url_decode = lbr_http_url_decode,
 };

@@ -31,6 +31,7 @@ static const struct lbr_key_spec pool_keys[] = {
 	{ "pool_id", LBR_KEY_REQUIRED | LBR_KEY_ID, "any id" },
 	{ "observe", 0, "ADDR:PORT,... that list_page reports" },
 	{ "fail_check", 0, "yes: check_target fails, echoing the secret" },
+	{ "echo_id", 0, "yes: list one more member whose id is the secret" },
 	{ NULL, 0, NULL },
 };
 
@@ -105,13 +106,29 @@ static int ec_list(void *p, struct lbr_call *c, const struct lbr_target *t, cons
 		   struct lbr_obs *obs, char *next, size_t nlen, struct lbr_call_result *res)
 {
 	struct echo *e = p;
+	char name[300];
 
 	(void)cursor;
 	(void)nlen;
 	next[0] = '\0';
 	e->host->log(c, LBR_LOG_WARN, "echo: listing with secret_key=%s", e->secret);
 	fill(e, res);
-	res->outcome = fx_observe(e->host, obs, t);
+	/* Every listed member is named after the secret. */
+	snprintf(name, sizeof(name), "node-%s", e->secret);
+	res->outcome = fx_observe(e->host, obs, t, name);
+	if (res->outcome == LBR_OUT_OK && fx_target_value(t, "echo_id") &&
+	    !strcmp(fx_target_value(t, "echo_id"), "yes")) {
+		struct lbr_member_info m;
+
+		memset(&m, 0, sizeof(m));
+		m.id = e->secret;
+		m.address = "10.0.9.9";
+		m.port = 80;
+		m.weight = -1;
+		m.enabled = -1;
+		if (e->host->obs_add_member(obs, &m) < 0)
+			res->outcome = LBR_OUT_INVALID;
+	}
 	return 0;
 }
 

@@ -70,7 +70,7 @@ static int fg_list(void *p, struct lbr_call *c, const struct lbr_target *t, cons
 	(void)cursor;
 	(void)nlen;
 	next[0] = '\0';
-	res->outcome = fx_observe(f->host, obs, t);
+	res->outcome = fx_observe(f->host, obs, t, NULL);
 	res->http_status = 200;
 	return 0;
 }

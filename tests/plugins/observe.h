@@ -23,9 +23,10 @@ static const char *fx_target_value(const struct lbr_target *t, const char *key)
 	return NULL;
 }
 
-/* Add every member of `observe` to obs; LBR_OUT_OK or LBR_OUT_INVALID. */
+/* Add every member of `observe` to obs, each named `name` (may be NULL);
+ * LBR_OUT_OK or LBR_OUT_INVALID. */
 static enum lbr_outcome fx_observe(const struct lbr_host *host, struct lbr_obs *obs,
-				   const struct lbr_target *t)
+				   const struct lbr_target *t, const char *name)
 {
 	const char *list = fx_target_value(t, "observe"), *p, *end;
 	char item[80], id[16], *colon, *addr;
@@ -63,6 +64,7 @@ static enum lbr_outcome fx_observe(const struct lbr_host *host, struct lbr_obs *
 		m.port = (unsigned)strtoul(colon + 1, NULL, 10);
 		m.weight = -1;
 		m.enabled = -1;
+		m.name = name;
 		if (host->obs_add_member(obs, &m) < 0)
 			return LBR_OUT_INVALID;
 	}
