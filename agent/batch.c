@@ -39,8 +39,7 @@ void lbr_batch_remember(char ***arr, size_t *n, size_t *cap, const char *s)
 	}
 }
 
-/* Is member `id` free of every rule update that has not succeeded? */
-static int member_rules_ok(struct lbr_pool_rt *p, const char *id)
+int lbr_batch_member_rules_ok(const struct lbr_pool_rt *p, const char *id)
 {
 	size_t i, k;
 
@@ -172,7 +171,7 @@ static void member_batch(struct lbr_batch_job *j)
 	for (i = 0; i < j->n; i++) {
 		struct lbr_obs_member *m = &p->obs->members[j->idx[i]];
 
-		if (op == LBR_OP_REMOVE && !member_rules_ok(p, m->id)) {
+		if (op == LBR_OP_REMOVE && !lbr_batch_member_rules_ok(p, m->id)) {
 			char ap[80];
 
 			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));

@@ -35,4 +35,8 @@ void lbr_batch_ref(const struct lbr_obs_member *m, struct lbr_member_ref *r);
 /* Append a copy of s to a growing string list (out of memory: dropped). */
 void lbr_batch_remember(char ***arr, size_t *n, size_t *cap, const char *s);
 
+/* Is member `id` free of every planned rule update that has not
+ * succeeded (so that releasing it leaves no policy naming it)? */
+int lbr_batch_member_rules_ok(const struct lbr_pool_rt *p, const char *id);
+
 #endif

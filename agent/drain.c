@@ -13,6 +13,7 @@
 #include "agent/exec.h"
 #include "agent/host.h"
 #include "agent/log.h"
+#include "agent/observe.h"
 #include "agent/plan.h"
 #include "agent/rules.h"
 #include "agent/util.h"
@@ -55,6 +56,102 @@ static int keep_after_reread(struct lbr_cfg *cfg, const struct lbr_pool_rt *p,
 	return !lbr_plan_managed(cp, p->rec, m->address, m->port, m->name, m->instance_id, m->type);
 }
 
+/* Does the current listing still show every policy the pool's deferred
+ * rule updates were planned from, unchanged (members and the attributes
+ * re-sent), and no other policy naming a member about to go?  A policy
+ * update replaces the whole backend list: sent from a stale plan, it would
+ * undo what changed during the drain. */
+static int policies_unchanged(const struct lbr_pool_rt *p, const struct lbr_obs *now,
+			      const size_t *rm, size_t n_rm, char *why, size_t whylen)
+{
+	size_t u, r, k, j;
+
+	for (u = 0; u < p->plan.n_updates; u++) {
+		const struct lbr_obs_rule *old = &p->obs->rules[p->plan.updates[u].rule];
+		const struct lbr_obs_rule *cur = NULL;
+
+		for (r = 0; r < now->n_rules && !cur; r++)
+			if (!strcmp(now->rules[r].id, old->id))
+				cur = &now->rules[r];
+		if (!cur) {
+			snprintf(why, whylen, "forwarding policy %s (%s) is gone", old->id,
+				 old->label);
+			return 0;
+		}
+		if (cur->n_members != old->n_members || cur->n_attrs != old->n_attrs)
+			goto changed;
+		for (k = 0; k < old->n_members; k++) {
+			int found = 0;
+
+			for (j = 0; j < cur->n_members && !found; j++)
+				found = !strcmp(cur->member_ids[j], old->member_ids[k]);
+			if (!found)
+				goto changed;
+		}
+		for (k = 0; k < old->n_attrs; k++)
+			if (strcmp(cur->attrs[k].key, old->attrs[k].key) ||
+			    strcmp(cur->attrs[k].value, old->attrs[k].value))
+				goto changed;
+		continue;
+changed:
+		snprintf(why, whylen, "forwarding policy %s (%s) changed during the drain", old->id,
+			 old->label);
+		return 0;
+	}
+	/* A policy created meanwhile that names a member about to go. */
+	for (r = 0; r < now->n_rules; r++) {
+		int planned = 0;
+
+		for (u = 0; u < p->plan.n_updates && !planned; u++)
+			planned = !strcmp(p->obs->rules[p->plan.updates[u].rule].id,
+					  now->rules[r].id);
+		if (planned)
+			continue;
+		for (k = 0; k < now->rules[r].n_members; k++)
+			for (j = 0; j < n_rm; j++)
+				if (!strcmp(now->rules[r].member_ids[k],
+					    p->obs->members[rm[j]].id)) {
+					snprintf(
+						why, whylen,
+						"forwarding policy %s (%s) names a drained member since the drain began",
+						now->rules[r].id, now->rules[r].label);
+					return 0;
+				}
+	}
+	return 1;
+}
+
+/* One pool whose drain ends now: what it removes and restores. */
+struct drain_end {
+	struct lbr_engine *e;
+	struct lbr_pool_rt *p;
+	size_t *rm, n_rm, *rs, n_rs; /* obs indices, rs right after rm */
+	int rules;                   /* its deferred rule updates go out now */
+	struct lbr_obs *now;         /* for the check: a fresh listing */
+	char why[512];
+};
+
+static void peek_job(void *arg)
+{
+	struct drain_end *d = arg;
+
+	if (lbr_observe_peek(d->e, d->p, &d->now, d->why, sizeof(d->why)) < 0)
+		d->now = NULL;
+}
+
+/* Keep every drained member of d's pool: restore the removals too. */
+static void restore_all(struct drain_end *d, const char *reason)
+{
+	lbr_warn("pool \"%s\": restoring all %zu drained members: %s; the next pass plans again",
+		 d->p->cfg->name, d->n_rm + d->n_rs, reason);
+	d->p->frozen = 1;
+	memmove(d->rm + d->n_rm, d->rs, d->n_rs * sizeof(*d->rs));
+	d->rs = d->rm;
+	d->n_rs += d->n_rm;
+	d->n_rm = 0;
+	d->rules = 0;
+}
+
 /* Phase 3: wait for each draining pool's deadline, in deadline order, then
  * read the config file again: a member declared again in the meantime is
  * restored to its previous weight/enabled, the others are removed. */
@@ -65,7 +162,8 @@ void lbr_drain_finish(struct lbr_engine *e)
 		struct lbr_cfg *fresh = NULL;
 		struct lbr_batch_job *jobs;
 		struct lbr_pool_rt **rulers;
-		size_t *idx, n_rulers = 0;
+		struct drain_end *ends;
+		size_t *idx, n_rulers = 0, n_ends = 0;
 		char err[2048];
 		size_t i, k, n = 0, nidx = 0;
 		uint64_t now;
@@ -103,26 +201,31 @@ void lbr_drain_finish(struct lbr_engine *e)
 			n += e->pools[i].n_drain;
 		jobs = calloc(2 * n + 1, sizeof(*jobs));
 		idx = calloc(2 * n + 1, sizeof(*idx));
+		ends = calloc(e->n_pools + 1, sizeof(*ends));
 		rulers = calloc(e->n_pools + 1, sizeof(*rulers));
-		if (!jobs || !idx || !rulers) {
+		if (!jobs || !idx || !ends || !rulers) {
 			free(jobs);
 			free(idx);
+			free(ends);
 			free(rulers);
 			lbr_cfg_free(fresh);
 			return;
 		}
-		n = 0;
+		/* 1. Which drained members go and which stay, per pool. */
 		for (i = 0; i < e->n_pools; i++) {
 			struct lbr_pool_rt *p = &e->pools[i];
-			size_t *rm, *rs, n_rm = 0, n_rs = 0;
+			struct drain_end *d = &ends[n_ends];
 
 			if (p->drain_deadline_ms > now && p != next)
 				continue;
-			rm = idx + nidx;
+			d->e = e;
+			d->p = p;
+			d->rm = idx + nidx;
 			for (k = 0; k < p->n_drain; k++)
-				n_rm += p->drain[k].state == LBR_DRAIN_DRAINED;
-			rs = rm + n_rm;
-			n_rm = 0;
+				d->n_rm += p->drain[k].state == LBR_DRAIN_DRAINED;
+			d->rs = d->rm + d->n_rm;
+			nidx += d->n_rm;
+			d->n_rm = 0;
 			for (k = 0; k < p->n_drain; k++) {
 				struct lbr_obs_member *m = &p->obs->members[p->drain[k].member];
 
@@ -141,43 +244,103 @@ void lbr_drain_finish(struct lbr_engine *e)
 						lbr_warn(
 							"pool \"%s\": %s is declared again or no longer ours to remove; restoring it instead of removing it",
 							p->cfg->name, ap);
-					rs[n_rs++] = p->drain[k].member;
+					d->rs[d->n_rs++] = p->drain[k].member;
 				} else {
-					rm[n_rm++] = p->drain[k].member;
+					d->rm[d->n_rm++] = p->drain[k].member;
 				}
 			}
-			if (p->rules_deferred && n_rs && n_rm) {
-				/* The pool's rule updates were planned for every
-				 * removal; with some members kept they would take
-				 * those out of their policies.  Keep them all; the
-				 * next pass plans again from the new config. */
-				lbr_warn(
-					"pool \"%s\": restoring all %zu drained members: its forwarding policies were to be updated for removals that no longer all stand",
-					p->cfg->name, n_rm + n_rs);
-				memmove(rm + n_rm, rs, n_rs * sizeof(*rs));
-				rs = rm;
-				n_rs += n_rm;
-				n_rm = 0;
-			} else if (p->rules_deferred && n_rm) {
-				/* Update the policies now, just before the
-				 * removals (which keep any member whose policy
-				 * could not be updated). */
-				rulers[n_rulers++] = p;
+			/* Restores are taken out of the removals' room. */
+			memmove(d->rm + d->n_rm, d->rs, d->n_rs * sizeof(*d->rs));
+			d->rs = d->rm + d->n_rm;
+			if (p->rules_deferred && d->n_rm) {
+				/* The rule updates were planned for every
+				 * removal: with some members kept (declared
+				 * again, or their drain failed) they would take
+				 * those out of their policies. */
+				if (d->n_rs || d->n_rm < p->plan.n_remove)
+					restore_all(
+						d,
+						"its forwarding policies were to be updated for removals that no longer all stand");
+				else
+					d->rules = 1;
 			}
 			p->rules_deferred = 0;
-			/* Restores are taken out of the removals' room. */
-			memmove(rm + n_rm, rs, n_rs * sizeof(*rs));
-			rs = rm + n_rm;
-			nidx += n_rm + n_rs;
-			n += lbr_batch_jobs(e, p, rm, n_rm, LBR_BATCH_DO_REMOVE, jobs + n);
-			n += lbr_batch_jobs(e, p, rs, n_rs, LBR_BATCH_DO_RESTORE, jobs + n);
+			n_ends++;
 		}
+		/* 2. The policies the deferred updates replace must be as
+		 * they were when planned: list those pools again. */
+		for (i = 0; i < n_ends; i++)
+			if (ends[i].rules)
+				rulers[n_rulers++] = ends[i].p;
+		if (n_rulers) {
+			struct drain_end *peeks = calloc(n_rulers, sizeof(*peeks));
+			size_t np = 0;
+
+			for (i = 0; peeks && i < n_ends; i++)
+				if (ends[i].rules)
+					peeks[np++] = ends[i];
+			if (peeks)
+				lbr_exec_run(e->exec, peek_job, peeks, sizeof(*peeks), np);
+			n_rulers = 0;
+			for (i = 0, np = 0; i < n_ends; i++) {
+				struct drain_end *d = &ends[i];
+
+				if (!d->rules)
+					continue;
+				if (!peeks || !peeks[np].now)
+					restore_all(d,
+						    peeks ? peeks[np].why
+							  : "out of memory checking its policies");
+				else if (!policies_unchanged(d->p, peeks[np].now, d->rm, d->n_rm,
+							     d->why, sizeof(d->why)))
+					restore_all(d, d->why);
+				else
+					rulers[n_rulers++] = d->p;
+				if (peeks)
+					lbr_obs_free(peeks[np].now);
+				np++;
+			}
+			free(peeks);
+		}
+		/* 3. Update the policies, just before the removals; a member
+		 * whose policy could not be updated is restored, not left
+		 * disabled. */
 		lbr_rules_run(e, rulers, n_rulers);
+		n = 0;
+		for (i = 0; i < n_ends; i++) {
+			struct drain_end *d = &ends[i];
+
+			for (k = 0; d->rules && k < d->n_rm;) {
+				struct lbr_obs_member *m = &d->p->obs->members[d->rm[k]];
+
+				if (lbr_batch_member_rules_ok(d->p, m->id)) {
+					k++;
+					continue;
+				}
+				lbr_warn(
+					"pool \"%s\": a forwarding policy naming member %s could not be updated; restoring it",
+					d->p->cfg->name, m->id);
+				/* Swap it to the end of rm, which starts rs. */
+				{
+					size_t t = d->rm[k];
+
+					d->rm[k] = d->rm[d->n_rm - 1];
+					d->rm[d->n_rm - 1] = t;
+				}
+				d->n_rm--;
+				d->rs--;
+				d->n_rs++;
+			}
+			n += lbr_batch_jobs(e, d->p, d->rm, d->n_rm, LBR_BATCH_DO_REMOVE, jobs + n);
+			n += lbr_batch_jobs(e, d->p, d->rs, d->n_rs, LBR_BATCH_DO_RESTORE,
+					    jobs + n);
+		}
 		/* Restores flip the state of the entry back; removals leave
 		 * DONE. */
 		lbr_exec_run(e->exec, lbr_batch_job, jobs, sizeof(*jobs), n);
 		free(jobs);
 		free(idx);
+		free(ends);
 		free(rulers);
 		lbr_cfg_free(fresh);
 	}

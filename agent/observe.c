@@ -19,18 +19,111 @@ static int cmp_strp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* List every page of pool p into obs.  0, or -1 with why filled.  *prober:
+ * this is the provider's first call, which the others wait for. */
+static int list_all(struct lbr_engine *e, struct lbr_pool_rt *p, struct lbr_obs *obs, int *prober,
+		    char *why, size_t whylen)
+{
+	struct lbr_prov_rt *prov = p->prov;
+	char cursor[1024] = "", next[1024];
+	struct lbr_call c;
+	struct lbr_call_result res;
+	unsigned pages = 0;
+	char desc[1024];
+
+	for (;;) {
+		memset(&c, 0, sizeof(c));
+		c.e = e;
+		c.prov = prov;
+		c.pool = p;
+		c.op = LBR_OP_LIST;
+		c.cursor = cursor;
+		c.next_cursor = next;
+		c.next_len = sizeof(next);
+		c.obs = obs;
+		next[0] = '\0';
+		lbr_call_run(&c, &res);
+		if (*prober) {
+			pthread_mutex_lock(&prov->mu);
+			prov->probe = 2;
+			lbr_exec_cond_broadcast(&prov->cv);
+			pthread_mutex_unlock(&prov->mu);
+			*prober = 0;
+		}
+		if (res.outcome != LBR_OUT_OK) {
+			lbr_result_describe(&res, desc, sizeof(desc));
+			snprintf(why, whylen,
+				 "pool \"%s\": cannot list members (provider \"%s\"): %s",
+				 p->cfg->name, prov->cfg->name, desc);
+			return -1;
+		}
+		if (!next[0])
+			break;
+		if (++pages >= LBR_MAX_PAGES || !strcmp(next, cursor)) {
+			char safe[128];
+
+			lbr_obs_sanitize(next, safe, sizeof(safe)); /* the cloud's text */
+			snprintf(
+				why, whylen,
+				"pool \"%s\": listing does not end (cursor '%s' repeated or over %u pages)",
+				p->cfg->name, safe, LBR_MAX_PAGES);
+			return -1;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", next);
+	}
+	/* The same id twice means the paging went wrong: do not act on it. */
+	{
+		size_t i, n = obs->n_members;
+		const char **ids = malloc((n ? n : 1) * sizeof(char *));
+
+		if (!ids) {
+			snprintf(why, whylen, "pool \"%s\": out of memory", p->cfg->name);
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			ids[i] = obs->members[i].id;
+		qsort(ids, n, sizeof(char *), cmp_strp);
+		for (i = 1; i < n; i++)
+			if (!strcmp(ids[i - 1], ids[i])) {
+				snprintf(
+					why, whylen,
+					"pool \"%s\": the cloud listed member %s twice; not acting on an inconsistent listing",
+					p->cfg->name, ids[i]);
+				free(ids);
+				return -1;
+			}
+		free(ids);
+	}
+	return 0;
+}
+
+int lbr_observe_peek(struct lbr_engine *e, struct lbr_pool_rt *p, struct lbr_obs **out, char *why,
+		     size_t whylen)
+{
+	struct lbr_obs *obs = lbr_obs_new();
+	int prober = 0;
+
+	*out = NULL;
+	if (!obs) {
+		snprintf(why, whylen, "pool \"%s\": out of memory", p->cfg->name);
+		return -1;
+	}
+	if (list_all(e, p, obs, &prober, why, whylen) < 0) {
+		lbr_obs_free(obs);
+		return -1;
+	}
+	*out = obs;
+	return 0;
+}
+
 void lbr_observe_job(void *arg)
 {
 	struct lbr_observe_job *j = arg;
 	struct lbr_pool_rt *p = j->p;
 	struct lbr_prov_rt *prov = p->prov;
 	struct lbr_obs *obs = lbr_obs_new();
-	char cursor[1024] = "", next[1024];
-	struct lbr_call c;
-	struct lbr_call_result res;
 	int prober = 0;
-	unsigned pages = 0;
-	char desc[1024];
+	char why[1536];
 
 	p->obs_ok = 0;
 	if (!obs) {
@@ -47,72 +140,10 @@ void lbr_observe_job(void *arg)
 		prober = 1;
 	}
 	pthread_mutex_unlock(&prov->mu);
-
-	for (;;) {
-		memset(&c, 0, sizeof(c));
-		c.e = j->e;
-		c.prov = prov;
-		c.pool = p;
-		c.op = LBR_OP_LIST;
-		c.cursor = cursor;
-		c.next_cursor = next;
-		c.next_len = sizeof(next);
-		c.obs = obs;
-		next[0] = '\0';
-		lbr_call_run(&c, &res);
-		if (prober) {
-			pthread_mutex_lock(&prov->mu);
-			prov->probe = 2;
-			lbr_exec_cond_broadcast(&prov->cv);
-			pthread_mutex_unlock(&prov->mu);
-			prober = 0;
-		}
-		if (res.outcome != LBR_OUT_OK) {
-			lbr_result_describe(&res, desc, sizeof(desc));
-			lbr_pool_error(p, "pool \"%s\": cannot list members (provider \"%s\"): %s",
-				       p->cfg->name, prov->cfg->name, desc);
-			lbr_obs_free(obs);
-			return;
-		}
-		if (!next[0])
-			break;
-		if (++pages >= LBR_MAX_PAGES || !strcmp(next, cursor)) {
-			char safe[128];
-
-			lbr_obs_sanitize(next, safe, sizeof(safe)); /* the cloud's text */
-			lbr_pool_error(
-				p,
-				"pool \"%s\": listing does not end (cursor '%s' repeated or over %u pages)",
-				p->cfg->name, safe, LBR_MAX_PAGES);
-			lbr_obs_free(obs);
-			return;
-		}
-		snprintf(cursor, sizeof(cursor), "%s", next);
-	}
-	/* The same id twice means the paging went wrong: do not act on it. */
-	{
-		size_t i, n = obs->n_members;
-		const char **ids = malloc((n ? n : 1) * sizeof(char *));
-
-		if (!ids) {
-			lbr_pool_error(p, "pool \"%s\": out of memory", p->cfg->name);
-			lbr_obs_free(obs);
-			return;
-		}
-		for (i = 0; i < n; i++)
-			ids[i] = obs->members[i].id;
-		qsort(ids, n, sizeof(char *), cmp_strp);
-		for (i = 1; i < n; i++)
-			if (!strcmp(ids[i - 1], ids[i])) {
-				lbr_pool_error(
-					p,
-					"pool \"%s\": the cloud listed member %s twice; not acting on an inconsistent listing",
-					p->cfg->name, ids[i]);
-				free(ids);
-				lbr_obs_free(obs);
-				return;
-			}
-		free(ids);
+	if (list_all(j->e, p, obs, &prober, why, sizeof(why)) < 0) {
+		lbr_pool_error(p, "%s", why);
+		lbr_obs_free(obs);
+		return;
 	}
 	/* The plan holds indices into the observation it was made from:
 	 * it goes with it, and only a new plan may follow. */

@@ -18,6 +18,11 @@ struct lbr_observe_job {
 
 /* Observe one pool (an executor job; also called in line). */
 void lbr_observe_job(void *arg);
+/* List pool p again into a new observation (*out, the caller frees it)
+ * without touching p's observation or plan: for a check before acting.
+ * 0, or -1 with why filled. */
+int lbr_observe_peek(struct lbr_engine *e, struct lbr_pool_rt *p, struct lbr_obs **out, char *why,
+		     size_t whylen);
 /* Observe every selected pool at once; with only_touched, only the pools
  * acted on (or with removals still listed) that were not re-observed yet. */
 void lbr_observe_pools(struct lbr_engine *e, int round, int only_touched);

@@ -17,9 +17,11 @@ world() {
 # The config is edited while a drain waits: a wait long enough for a busy
 # machine to see the drain (an event) and write the file.
 DRAIN=4
+# Configs are written aside and renamed: a re-read never sees half a file.
 cfg() { # cfg EXTRA-MEMBER...
-	uc_config "$T/d.ini" web $VS 10.0.1.5:8080 "$@"
-	printf 'drain = %s\n' $DRAIN >>"$T/d.ini"
+	uc_config "$T/d.new" web $VS 10.0.1.5:8080 "$@"
+	printf 'drain = %s\n' $DRAIN >>"$T/d.new"
+	mv "$T/d.new" "$T/d.ini"
 }
 cd "$T"
 seq_of() { fake_log | jq "[.[] | select(.action == \"$1\") | .seq] | $2"; }
@@ -88,9 +90,10 @@ POLICIES='[{"policy_id":"policy-drain001","type":"Path","match":"/api","domain_m
   "priority":1,"backend_ids":["backend-keep0001","backend-gone0001","backend-gone0002"]}]'
 uc_vserver $VS HTTP "10.0.1.5:8080=backend-keep0001 10.0.1.6:8080=backend-gone0001 10.0.1.7:8080=backend-gone0002" "$POLICIES"
 cfg3() { # cfg3 MEMBER...: max_delete lets 2 of 3 go
-	uc_config "$T/d.ini" web $VS "$@"
-	printf 'drain = %s\n' $DRAIN >>"$T/d.ini"
-	sed -i 's/^state = st.json$/state = st.json\nmax_delete = 70%/' "$T/d.ini"
+	uc_config "$T/d.new" web $VS "$@"
+	printf 'drain = %s\n' $DRAIN >>"$T/d.new"
+	sed -i 's/^state = st.json$/state = st.json\nmax_delete = 70%/' "$T/d.new"
+	mv "$T/d.new" "$T/d.ini"
 }
 cfg3 10.0.1.5:8080
 fake_log_clear
@@ -109,4 +112,31 @@ is "$RC" 0 "the next pass exits 0"
 is "$(uc_calls ReleaseBackend | jq -r .params.BackendId)" "backend-gone0002" "it releases the undeclared backend"
 is "$(uc_policy $VS policy-drain001 | jq -r '.backend_ids | join(" ")')" \
 	"backend-keep0001 backend-gone0001" "the policy keeps both declared backends"
+
+# --- the policy changes during the wait (someone adds a backend to it): the
+# update planned before the drain would undo that; the drained backend is
+# restored instead, and the policy keeps what was added.
+world
+cfg
+fake_log_clear
+changed_world() {
+	fake_ctl POST /_fake/uc/vservers "$(jq -nc --arg proj "$UC_PROJECT" --arg ulb "$UC_ULB" --arg vs $VS '{
+		project_id:$proj, region:"cn-bj2", ulb_id:$ulb, vserver_id:$vs, protocol:"HTTP",
+		backends:[{backend_id:"backend-keep0001", private_ip:"10.0.1.5", port:8080},
+			{backend_id:"backend-gone0001", private_ip:"10.0.1.6", port:8080, enabled:0},
+			{backend_id:"backend-new00001", private_ip:"10.0.1.9", port:8080}],
+		policies:[{policy_id:"policy-drain001", type:"Path", match:"/api", domain_match_mode:"Regular",
+			priority:1, backend_ids:["backend-keep0001","backend-gone0001","backend-new00001"]}]}')" >/dev/null
+}
+edit_after 1 changed_world
+run_lbr -c d.ini apply --auto-approve
+wait $EDIT_PID
+like "$ERR" 'restoring all 1 drained members: forwarding policy policy-drain001 .* changed during the drain' \
+	"a policy changed during the drain: the drained backend is restored, with the reason"
+is "$(uc_ncalls UpdatePolicy) $(uc_ncalls ReleaseBackend)" "0 0" "no stale policy update, no release"
+is "$(uc_policy $VS policy-drain001 | jq -r '.backend_ids | join(" ")')" \
+	"backend-keep0001 backend-gone0001 backend-new00001" "the policy keeps the backend added meanwhile"
+is "$(fake_ctl GET /_fake/uc/vservers/$VS | jq -r '.backends[] | select(.backend_id == "backend-gone0001") | .enabled')" \
+	1 "the drained backend is enabled again"
+# (The new backend is undeclared: the next pass plans it and the other.)
 done_testing
