@@ -216,24 +216,22 @@ static const char *read_string(struct lbr_js *js)
 			return NULL;
 		}
 		s += 6;
-		if (cp == 0) {
-			fail(js, "\\u0000 in a string");
-			return NULL;
-		}
-		if (cp >= 0xdc00 && cp <= 0xdfff) {
-			fail(js, "lone low surrogate");
-			return NULL;
-		}
-		if (cp >= 0xd800 && cp <= 0xdbff) {
-			if (js->end - s < 6 || s[0] != '\\' || s[1] != 'u' ||
-			    hex4(s + 2, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff) {
-				fail(js, "lone high surrogate");
-				return NULL;
+		/* Valid JSON that a C string cannot hold as such: NUL and lone
+		 * surrogates become U+FFFD (as json-c does for the latter), so
+		 * an id or address holding one fails its own check. */
+		if (cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff)) {
+			cp = 0xfffd;
+		} else if (cp >= 0xd800 && cp <= 0xdbff) {
+			if (js->end - s >= 6 && s[0] == '\\' && s[1] == 'u' &&
+			    hex4(s + 2, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
+				s += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			} else {
+				cp = 0xfffd;
 			}
-			s += 6;
-			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 		}
-		/* \uXXXX is 6 bytes, at most 4 written (12 → 4 for a pair). */
+		/* \uXXXX is 6 bytes, at most 4 written (12 -> 4 for a pair, 6 -> 3
+		 * for U+FFFD). */
 		d = put_utf8(d, cp);
 	}
 	*d = '\0';

@@ -10,12 +10,14 @@
  * json-c tree for it and freeing it again cost the agent more CPU than
  * everything else it does per call (bench S5).
  *
+ * "\u0000" and lone UTF-16 surrogates are valid JSON that a C string
+ * cannot carry: they decode to U+FFFD, so that an id holding one fails its
+ * own validation instead of being cut short at a NUL.
+ *
  * Errors are sticky: once js->err is set, every call fails and
  * lbr_js_finish() says so.  A document the reader refuses:
  *   - anything that is not exactly one JSON value plus whitespace;
- *   - raw control characters (< 0x20) in a string, unknown escapes,
- *     lone or mismatched UTF-16 surrogates, "\u0000" (a NUL would cut the
- *     string short where the cloud meant something longer);
+ *   - raw control characters (< 0x20) in a string, unknown escapes;
  *   - numbers outside the JSON grammar (leading zeros, "1.", "+1", NaN);
  *   - nesting deeper than LBR_JS_MAX_DEPTH.
  */

@@ -226,6 +226,7 @@ struct page_scan {
 	const char *next_marker;
 	int next_bad; /* next_marker present, not a string nor null */
 	int nomem;
+	const char *why; /* the reader's reason when !syntax_ok */
 };
 
 /* A string value, or NULL after skipping anything else. */
@@ -378,6 +379,7 @@ static void scan_page(const char *body, size_t len, struct page_scan *ps)
 		lbr_js_skip(&js);
 	}
 	ps->syntax_ok = lbr_js_finish(&js) == 0;
+	ps->why = js.where;
 }
 
 static void scan_free(struct page_scan *ps)
@@ -396,7 +398,11 @@ static int scan_members(const char *body, size_t len, struct page_scan *ps, char
 		return LBR_HW_PARSE_NOMEM;
 	}
 	if (!ps->syntax_ok) {
-		snprintf(err, errlen, "response is not valid JSON (truncated?)");
+		/* A body cut short says so; otherwise the reader's reason. */
+		if (!ps->why || strstr(ps->why, "truncated") || strstr(ps->why, "empty"))
+			snprintf(err, errlen, "response is not valid JSON (truncated?)");
+		else
+			snprintf(err, errlen, "response is not valid JSON (%s)", ps->why);
 		return LBR_HW_PARSE_SYNTAX;
 	}
 	if (!ps->root_object) {

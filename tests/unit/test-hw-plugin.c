@@ -1683,8 +1683,17 @@ static void test_member_reader(void)
 		{ "{\"members\":[{\"id\":\"m6\",\"address\":\"a\",\"protocol_port\":2}],"
 		  "\"page_info\":{}} {}",
 		  LBR_HW_PARSE_SYNTAX, "not valid JSON" },
-		{ "{\"members\":[{\"id\":\"m\\u0000\"}],\"page_info\":{}}", LBR_HW_PARSE_SYNTAX,
-		  "not valid JSON" },
+		/* A NUL in an id is not cut short: U+FFFD, a malformed id. */
+		{ "{\"members\":[{\"id\":\"m1\\u0000zz\",\"address\":\"a\",\"protocol_port\":1}],"
+		  "\"page_info\":{}}",
+		  LBR_HW_PARSE_SHAPE, "malformed id" },
+		/* A lone surrogate in a name is valid JSON: accepted. */
+		{ "{\"members\":[{\"id\":\"m11\",\"address\":\"a\",\"protocol_port\":1,"
+		  "\"name\":\"x\\ud800\"}],\"page_info\":{}}",
+		  0, "m11 a 1 -1 x\xef\xbf\xbd - -\n" },
+		/* Not JSON: the reader's reason, not "truncated?". */
+		{ "{\"members\":[],\"x\":\"a\tb\"}", LBR_HW_PARSE_SYNTAX,
+		  "not valid JSON (control character in a string)" },
 		{ "[]", LBR_HW_PARSE_SHAPE, "not a JSON object" },
 		{ "{\"members\":{}}", LBR_HW_PARSE_SHAPE, "no \"members\" array" },
 		{ "{\"members\":[1]}", LBR_HW_PARSE_SHAPE, "member 0 is not a JSON object" },

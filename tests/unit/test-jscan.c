@@ -49,6 +49,10 @@ static void test_grammar(void)
 		" \t\r\n{ \"a\" : [ 1 , 2 , { } ] } \n",
 		"{\"a\":{\"b\":{\"c\":[[[]]]}},\"d\":\"e\"}",
 		"\"\\u00e9\\ud83d\\ude00\"",
+		"\"\\ud800\"",
+		"\"\\udc00\"",
+		"\"\\ud800\\u0041\"",
+		"\"\\u0000\"",
 		"\"caf\xc3\xa9\"",
 		"[1,\"x\",null,true,false,{\"k\":-12.5e3}]",
 	};
@@ -83,10 +87,6 @@ static void test_grammar(void)
 		"\"a\\x\"",
 		"\"\\u12\"",
 		"\"\\u12G4\"",
-		"\"\\ud800\"",
-		"\"\\udc00\"",
-		"\"\\ud800\\u0041\"",
-		"\"\\u0000\"",
 		"\"a\tb\"",
 		"\"a\nb\"",
 		"{} {}",
@@ -139,6 +139,29 @@ static void test_strings(void)
 	tap_is_int(lbr_js_finish(&js), 0, "document finished");
 	/* The decoded strings are still intact after reading on. */
 	tap_is_str(key, "n", "borrowed key still valid");
+
+	/* NUL and lone surrogates are valid JSON: U+FFFD, never a cut. */
+	{
+		char b2[] = "[\"a\\u0000b\", \"\\ud800\\u0041\", \"x\\udc00\"]";
+
+		lbr_js_init(&js, b2, strlen(b2));
+		lbr_js_array(&js);
+		lbr_js_item(&js);
+		tap_is_str(lbr_js_string(&js),
+			   "a\xef\xbf\xbd"
+			   "b",
+			   "\\u0000 decodes to U+FFFD");
+		lbr_js_item(&js);
+		tap_is_str(lbr_js_string(&js),
+			   "\xef\xbf\xbd"
+			   "A",
+			   "a lone high surrogate decodes to U+FFFD, the next escape as itself");
+		lbr_js_item(&js);
+		tap_is_str(lbr_js_string(&js), "x\xef\xbf\xbd",
+			   "a lone low surrogate decodes to U+FFFD");
+		tap_is_int(lbr_js_item(&js), 0, "array ended");
+		tap_is_int(lbr_js_finish(&js), 0, "document finished");
+	}
 }
 
 static void test_numbers(void)
