@@ -504,8 +504,9 @@ static void log_reply(struct fc_req *r)
 	free(buf);
 }
 
-/* Cloud requests let through the hold gate since the last log clear. */
-static size_t hold_admitted;
+/* Cloud requests let through the hold gate since the last log clear, and
+ * those waiting in it now (under log_mu). */
+static size_t hold_admitted, hold_waiting;
 
 static void log_clear(void)
 {
@@ -533,9 +534,13 @@ static int hold_gate(void)
 		if (hold < 0 || hold_admitted < (size_t)hold) {
 			if (!held)
 				hold_admitted++;
+			else
+				hold_waiting--;
 			pthread_mutex_unlock(&log_mu);
 			return held;
 		}
+		if (!held)
+			hold_waiting++;
 		pthread_mutex_unlock(&log_mu);
 		held = 1;
 		sleep_ms(10);
@@ -714,6 +719,9 @@ static json_object *settings_dump(void)
 	json_object_object_add(o, "lockout_threshold", json_object_new_int(s->lockout_threshold));
 	json_object_object_add(o, "lockout_s", json_object_new_int(s->lockout_s));
 	json_object_object_add(o, "hold_after", json_object_new_int(s->hold_after));
+	pthread_mutex_lock(&log_mu);
+	json_object_object_add(o, "held_now", json_object_new_int64((int64_t)hold_waiting));
+	pthread_mutex_unlock(&log_mu);
 	json_object_object_add(o, "clock_offset_s", json_object_new_int64(s->clock_offset_s));
 	if (s->rl_per_sec > 0) {
 		rl = json_object_new_object();

@@ -79,6 +79,7 @@ flock -x -o "$S.lock" sleep 120 >/dev/null 2>&1 </dev/null &
 HOLDER=$!
 n=0
 while flock -n "$S.lock" true 2>/dev/null && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
+ok "$(flock -n "$S.lock" true 2>/dev/null && echo 1 || echo 0)" "the holder has the lock"
 T0=$(date +%s%N)
 run_lbr -c "$C" drift
 T1=$(date +%s%N)
