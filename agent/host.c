@@ -220,29 +220,23 @@ static int has_secret(const char *s)
 	return hit;
 }
 
-/* What a plugin lists is scrubbed too.  A descriptive field (name,
- * instance id, type, rule label) holding a secret is replaced whole; an
- * identity (member id, address, rule id, the ids a rule names, the
- * attributes re-sent verbatim in a rule update) cannot be changed without
- * acting on something else, so the listing is refused. */
+/* What a plugin lists is scrubbed too.  A rule label (shown, never acted
+ * on) holding a secret is replaced whole.  Everything else a member or rule
+ * carries is acted on: ids and addresses name what is removed, a member's
+ * name, instance id and type decide what `protect` selectors match (a
+ * redacted name would unprotect a member), and rule attributes are re-sent
+ * verbatim.  None of those can be changed, so the listing is refused. */
 static int h_obs_add_member(struct lbr_obs *o, const struct lbr_member_info *m)
 {
-	struct lbr_member_info c = *m;
-
-	if (has_secret(m->id) || has_secret(m->address)) {
+	if (has_secret(m->id) || has_secret(m->address) || has_secret(m->name) ||
+	    has_secret(m->instance_id) || has_secret(m->type)) {
 		if (!o->err[0])
 			snprintf(
 				o->err, sizeof(o->err),
-				"the plugin listed a member whose id or address contains a secret value; not acting on this listing");
+				"the plugin listed a member whose id, address, name, instance id or type contains a secret value; not acting on this listing");
 		return LBR_EINVAL;
 	}
-	if (has_secret(c.name))
-		c.name = "[redacted]";
-	if (has_secret(c.instance_id))
-		c.instance_id = "[redacted]";
-	if (has_secret(c.type))
-		c.type = NULL;
-	return lbr_obs_add_member(o, &c);
+	return lbr_obs_add_member(o, m);
 }
 
 static int h_obs_add_rule(struct lbr_obs *o, const struct lbr_rule_info *r)

@@ -32,6 +32,7 @@ static const struct lbr_key_spec pool_keys[] = {
 	{ "observe", 0, "ADDR:PORT,... that list_page reports" },
 	{ "fail_check", 0, "yes: check_target fails, echoing the secret" },
 	{ "echo_id", 0, "yes: list one more member whose id is the secret" },
+	{ "echo_name", 0, "yes: name every listed member after the secret" },
 	{ NULL, 0, NULL },
 };
 
@@ -113,9 +114,13 @@ static int ec_list(void *p, struct lbr_call *c, const struct lbr_target *t, cons
 	next[0] = '\0';
 	e->host->log(c, LBR_LOG_WARN, "echo: listing with secret_key=%s", e->secret);
 	fill(e, res);
-	/* Every listed member is named after the secret. */
+	/* echo_name = yes: every listed member is named after the secret. */
 	snprintf(name, sizeof(name), "node-%s", e->secret);
-	res->outcome = fx_observe(e->host, obs, t, name);
+	res->outcome = fx_observe(e->host, obs, t,
+				  fx_target_value(t, "echo_name") &&
+						  !strcmp(fx_target_value(t, "echo_name"), "yes")
+					  ? name
+					  : NULL);
 	if (res->outcome == LBR_OUT_OK && fx_target_value(t, "echo_id") &&
 	    !strcmp(fx_target_value(t, "echo_id"), "yes")) {
 		struct lbr_member_info m;
