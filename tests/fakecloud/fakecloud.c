@@ -547,6 +547,44 @@ static int hold_gate(void)
 	}
 }
 
+/* The pause gate (fault effect `pause`): a matched request waits here
+ * until POST /_fake/release, then goes on as if nothing matched. */
+static pthread_mutex_t pause_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pause_cv = PTHREAD_COND_INITIALIZER;
+static unsigned long pause_gen;
+static size_t paused_now;
+
+static void pause_wait(void)
+{
+	unsigned long gen;
+
+	pthread_mutex_lock(&pause_mu);
+	gen = pause_gen;
+	paused_now++;
+	while (pause_gen == gen)
+		pthread_cond_wait(&pause_cv, &pause_mu);
+	paused_now--;
+	pthread_mutex_unlock(&pause_mu);
+}
+
+static size_t pause_count(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&pause_mu);
+	n = paused_now;
+	pthread_mutex_unlock(&pause_mu);
+	return n;
+}
+
+static void pause_release(void)
+{
+	pthread_mutex_lock(&pause_mu);
+	pause_gen++;
+	pthread_cond_broadcast(&pause_cv);
+	pthread_mutex_unlock(&pause_mu);
+}
+
 /* ------------------------------------------------------- control API */
 
 static void ctl_error(struct fc_req *r, int status, const char *msg)
@@ -573,6 +611,7 @@ static int fault_from_json(json_object *j, struct fault_rule *f, char *err, size
 		{ "garbage", FC_EFF_GARBAGE, true },
 		{ "truncate", FC_EFF_TRUNCATE, true },
 		{ "partial", FC_EFF_PARTIAL, false },
+		{ "pause", FC_EFF_PAUSE, true },
 	};
 	json_object *v;
 	const char *s;
@@ -721,6 +760,7 @@ static json_object *settings_dump(void)
 	json_object_object_add(o, "hold_after", json_object_new_int(s->hold_after));
 	pthread_mutex_lock(&log_mu);
 	json_object_object_add(o, "held_now", json_object_new_int64((int64_t)hold_waiting));
+	json_object_object_add(o, "paused_now", json_object_new_int64((int64_t)pause_count()));
 	pthread_mutex_unlock(&log_mu);
 	json_object_object_add(o, "clock_offset_s", json_object_new_int64(s->clock_offset_s));
 	if (s->rl_per_sec > 0) {
@@ -838,6 +878,8 @@ static void control(struct fc_req *r)
 		log_clear(), fc_reply_raw(r, 204, NULL, 0, NULL);
 	else if (strcmp(sub, "stats") == 0 && (is_get || is_del))
 		ctl_stats(r);
+	else if (strcmp(sub, "release") == 0 && strcmp(r->method, "POST") == 0)
+		pause_release(), fc_reply_raw(r, 204, NULL, 0, NULL);
 	else if (strcmp(sub, "state") == 0 && is_get)
 		fc_reply_json(r, 200, fc_world_dump(), NULL);
 	else if (strncmp(sub, "hw/", 3) == 0 || strncmp(sub, "uc/", 3) == 0)
@@ -887,6 +929,10 @@ static void cloud_request(struct fc_req *r)
 		sleep_ms(latency);
 
 	fc_fault_check(r, &hit);
+	if (hit.effect == FC_EFF_PAUSE) {
+		pause_wait();
+		hit.effect = FC_EFF_NONE;
+	}
 	if (hit.effect != FC_EFF_NONE) {
 		r->fault = hit.effect == FC_EFF_DELAY ? "delay" : NULL;
 		if (hit.delay_ms > 0)

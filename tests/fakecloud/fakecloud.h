@@ -100,6 +100,7 @@ enum fc_effect {
 	FC_EFF_TRUNCATE,
 	FC_EFF_DELAY,
 	FC_EFF_PARTIAL,
+	FC_EFF_PAUSE,
 };
 
 /* The decision fc_fault_check() takes for one request. */
