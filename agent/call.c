@@ -108,6 +108,8 @@ static void item_member(const struct lbr_call *c, size_t i, const char **id, con
 	}
 }
 
+#define AUDIT_CHUNK 64
+
 /* One audit-log line for every member of every mutating request that was
  * sent (each retry is its own line): what reached the cloud and its
  * answer, with the request id of the call (shared by a batch). */
@@ -122,36 +124,55 @@ static void audit_attempt(struct lbr_call *c, const struct lbr_call_result *res)
 	 * cloud, so not an audit line (the pass reports the lost lock). */
 	if (c->http_refused && c->http_sent == 0)
 		return;
-	for (i = 0; i < n; i++) {
-		struct lbr_audit_rec rec;
-		struct lbr_call_result ir;
-		char detail[1024];
+	/* The lines of one request are written together (one write() for
+	 * the local log); records are built in chunks to bound the memory
+	 * of a large batch. */
+	for (i = 0; i < n; i += AUDIT_CHUNK) {
+		struct lbr_audit_rec rec[AUDIT_CHUNK];
+		char(*detail)[1024] = NULL;
+		int rcs[AUDIT_CHUNK];
+		size_t k, m = n - i < AUDIT_CHUNK ? n - i : AUDIT_CHUNK;
+		int64_t now = (int64_t)time(NULL);
 
-		memset(&rec, 0, sizeof(rec));
-		if (c->items && c->n)
-			lbr_item_as_result(res, &c->items[i], &ir);
-		else
-			ir = *res;
-		rec.time = (int64_t)time(NULL);
-		rec.pool = c->pool->cfg->name;
-		rec.provider = c->prov->cfg->name;
-		item_member(c, i, &rec.member_id, &rec.address, &rec.port);
-		rec.action = lbr_op_name(c->op);
-		rec.outcome = lbr_outcome_name(ir.outcome);
-		rec.request_id = ir.request_id[0] ? ir.request_id : NULL;
-		if (ir.outcome != LBR_OUT_OK) {
-			lbr_result_describe(&ir, detail, sizeof(detail));
-			rec.detail = detail;
-		}
-		if (c->doubt && c->op == LBR_OP_REMOVE &&
-		    (ir.outcome == LBR_OUT_TRANSIENT || ir.outcome == LBR_OUT_THROTTLED)) {
-			size_t l = strlen(c->doubt[i]);
+		memset(rec, 0, sizeof(rec));
+		for (k = 0; k < m; k++) {
+			struct lbr_call_result ir;
 
-			snprintf(c->doubt[i] + l, sizeof(c->doubt[i]) - l, "%s%s", l ? " " : "",
-				 ir.request_id[0] ? ir.request_id : "-");
+			if (c->items && c->n)
+				lbr_item_as_result(res, &c->items[i + k], &ir);
+			else
+				ir = *res;
+			rec[k].time = now;
+			rec[k].pool = c->pool->cfg->name;
+			rec[k].provider = c->prov->cfg->name;
+			item_member(c, i + k, &rec[k].member_id, &rec[k].address, &rec[k].port);
+			rec[k].action = lbr_op_name(c->op);
+			rec[k].outcome = lbr_outcome_name(ir.outcome);
+			/* The call's request id (ir's is a copy of it). */
+			rec[k].request_id = res->request_id[0] ? res->request_id : NULL;
+			if (ir.outcome != LBR_OUT_OK) {
+				if (!detail)
+					detail = calloc(AUDIT_CHUNK, sizeof(*detail));
+				if (detail) {
+					lbr_result_describe(&ir, detail[k], sizeof(detail[k]));
+					rec[k].detail = detail[k];
+				} else {
+					rec[k].detail = "(out of memory describing the error)";
+				}
+			}
+			if (c->doubt && c->op == LBR_OP_REMOVE &&
+			    (ir.outcome == LBR_OUT_TRANSIENT || ir.outcome == LBR_OUT_THROTTLED)) {
+				size_t l = strlen(c->doubt[i + k]);
+
+				snprintf(c->doubt[i + k] + l, sizeof(c->doubt[i + k]) - l, "%s%s",
+					 l ? " " : "", ir.request_id[0] ? ir.request_id : "-");
+			}
 		}
-		/* lbr_state_audit is thread-safe and shares fsyncs. */
-		audit_warn(e, &rec, lbr_state_audit(e->store, &rec));
+		/* Thread-safe; fsyncs are shared. */
+		if (lbr_state_audit_many(e->store, rec, m, rcs) != 0)
+			for (k = 0; k < m; k++)
+				audit_warn(e, &rec[k], rcs[k]);
+		free(detail);
 	}
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "state/state-int.h"
 
@@ -471,5 +472,61 @@ char *lbr_state_to_json(const struct lbr_state *doc, const char *only_pool)
 		free(w.buf);
 		return NULL;
 	}
+	return w.buf;
+}
+
+/* ---- audit lines ----------------------------------------------------- */
+
+static void jw_str_or_null(struct jw *w, const char *s)
+{
+	if (s)
+		jw_str(w, s);
+	else
+		jw_lit(w, "null");
+}
+
+/* json-c's JSON_C_TO_STRING_PLAIN | NOSLASHESCAPE layout, key order as
+ * lbr_audit_rec; one line per record. */
+char *lbr_state_audit_lines(const struct lbr_audit_rec *recs, size_t n, size_t *lenp)
+{
+	struct jw w = { 0 };
+	int64_t now = 0;
+	size_t i;
+
+	w.fd = -1;
+	*lenp = 0;
+	jw_put(&w, "", 0); /* an empty, terminated buffer for n == 0 */
+	for (i = 0; i < n; i++) {
+		const struct lbr_audit_rec *r = &recs[i];
+
+		if (!r->time && !now)
+			now = (int64_t)time(NULL);
+		jw_lit(&w, "{\"time\":");
+		jw_time(&w, r->time ? r->time : now);
+		jw_lit(&w, ",\"pool\":");
+		jw_str_or_null(&w, r->pool);
+		jw_lit(&w, ",\"provider\":");
+		jw_str_or_null(&w, r->provider);
+		jw_lit(&w, ",\"member\":");
+		jw_str_or_null(&w, r->member_id);
+		jw_lit(&w, ",\"address\":");
+		jw_str_or_null(&w, r->address);
+		jw_lit(&w, ",\"port\":");
+		jw_int(&w, (int)r->port);
+		jw_lit(&w, ",\"action\":");
+		jw_str_or_null(&w, r->action);
+		jw_lit(&w, ",\"outcome\":");
+		jw_str_or_null(&w, r->outcome);
+		jw_lit(&w, ",\"request_id\":");
+		jw_str_or_null(&w, r->request_id);
+		jw_lit(&w, ",\"detail\":");
+		jw_str_or_null(&w, r->detail);
+		jw_lit(&w, "}\n");
+	}
+	if (w.oom) {
+		free(w.buf);
+		return NULL;
+	}
+	*lenp = w.len;
 	return w.buf;
 }

@@ -593,13 +593,16 @@ static int local_audit_flush(struct lbr_state_store *st)
 	return r;
 }
 
-static int local_audit(struct lbr_state_store *st, const struct lbr_audit_rec *rec)
+/* Append n records with one write(): lines of one request land together. */
+static int local_audit_many(struct lbr_state_store *st, const struct lbr_audit_rec *recs, size_t n,
+			    int *rcs)
 {
 	struct local_store *l = L(st);
 	char *logpath = NULL, *line = NULL;
+	size_t len = 0, i;
 	int r = LBR_ENOMEM, fd, rc_w;
 
-	line = lbr_state_audit_line(rec);
+	line = lbr_state_audit_lines(recs, n, &len);
 	if (!line)
 		goto out_nolock;
 	pthread_mutex_lock(&audit_mu);
@@ -626,7 +629,7 @@ static int local_audit(struct lbr_state_store *st, const struct lbr_audit_rec *r
 	/* With O_APPEND one write() lands whole; no need to hold the lock
 	 * (the descriptor stays open until the store is freed). */
 	pthread_mutex_unlock(&audit_mu);
-	rc_w = lbr_state_write_all(fd, line, strlen(line));
+	rc_w = lbr_state_write_all(fd, line, len);
 	pthread_mutex_lock(&audit_mu);
 	if (rc_w < 0) {
 		snprintf(st->msg, sizeof(st->msg),
@@ -635,7 +638,7 @@ static int local_audit(struct lbr_state_store *st, const struct lbr_audit_rec *r
 			 l->path, strerror(errno));
 		goto out;
 	}
-	++l->audit_written;
+	l->audit_written += n;
 	if (!l->audit_syncing && lbr_state_now_ms() - l->audit_last_sync_ms >= AUDIT_SYNC_MS) {
 		uint64_t target = l->audit_written;
 		int rc;
@@ -668,7 +671,14 @@ out_nolock:
 			 "writing the audit log");
 	free(line);
 	free(logpath);
+	for (i = 0; rcs && i < n; i++)
+		rcs[i] = r;
 	return r;
+}
+
+static int local_audit(struct lbr_state_store *st, const struct lbr_audit_rec *rec)
+{
+	return local_audit_many(st, rec, 1, NULL);
 }
 
 static uint64_t local_valid_until(const struct lbr_state_store *st)
@@ -696,5 +706,6 @@ const struct lbr_state_ops lbr_state_local_ops = {
 	.load = local_load,
 	.save = local_save,
 	.audit = local_audit,
+	.audit_many = local_audit_many,
 	.audit_flush = local_audit_flush,
 };

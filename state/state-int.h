@@ -44,6 +44,9 @@ struct lbr_state_ops {
 	int (*save)(struct lbr_state_store *st, struct lbr_state *doc, char *err, size_t errlen);
 	/* Sets st->msg (under lbr_state_msg_mu) when it does not return 0. */
 	int (*audit)(struct lbr_state_store *st, const struct lbr_audit_rec *rec);
+	/* optional: n records at once, rcs[i] each one's result (as audit) */
+	int (*audit_many)(struct lbr_state_store *st, const struct lbr_audit_rec *recs, size_t n,
+			  int *rcs);
 	int (*audit_flush)(struct lbr_state_store *st);
 };
 
@@ -102,6 +105,9 @@ void lbr_state_quote_raw(const char *buf, size_t len, size_t max, char *out, siz
 
 /* The audit record as one JSON line with "\n" (malloc'd) or NULL. */
 char *lbr_state_audit_line(const struct lbr_audit_rec *rec);
+/* n records, one line each, in one buffer (malloc'd, *len bytes) or NULL
+ * (doc-write.c: json-c's plain layout without json-c). */
+char *lbr_state_audit_lines(const struct lbr_audit_rec *recs, size_t n, size_t *len);
 /* Serial/lineage rule shared by the backends: checks doc against the
  * stored document `disk` (may be NULL) and fills the new lineage and
  * serial.  0, LBR_EFOREIGN or LBR_EINVAL/LBR_EIO with err filled. */

@@ -338,47 +338,11 @@ char *lbr_state_render(const struct lbr_state *doc, const char lineage[37], uint
 
 /* ---- audit lines ----------------------------------------------------- */
 
-static json_object *str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
 char *lbr_state_audit_line(const struct lbr_audit_rec *rec)
 {
-	char when[LBR_TIME_LEN], *line = NULL;
-	json_object *o = json_object_new_object();
-	const char *txt;
 	size_t len;
 
-	if (!o)
-		return NULL;
-	lbr_state_fmt_time(rec->time ? rec->time : (int64_t)time(NULL), when);
-	/* json_object_object_add takes NULL as JSON null. */
-	if (json_object_object_add(o, "time", json_object_new_string(when)) ||
-	    json_object_object_add(o, "pool", str_or_null(rec->pool)) ||
-	    json_object_object_add(o, "provider", str_or_null(rec->provider)) ||
-	    json_object_object_add(o, "member", str_or_null(rec->member_id)) ||
-	    json_object_object_add(o, "address", str_or_null(rec->address)) ||
-	    json_object_object_add(o, "port", json_object_new_int((int)rec->port)) ||
-	    json_object_object_add(o, "action", str_or_null(rec->action)) ||
-	    json_object_object_add(o, "outcome", str_or_null(rec->outcome)) ||
-	    json_object_object_add(o, "request_id", str_or_null(rec->request_id)) ||
-	    json_object_object_add(o, "detail", str_or_null(rec->detail)))
-		goto out;
-	txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!txt)
-		goto out;
-	len = strlen(txt);
-	line = malloc(len + 2);
-	if (!line)
-		goto out;
-	memcpy(line, txt, len);
-	line[len++] = '\n';
-	line[len] = '\0';
-out:
-	json_object_put(o);
-	return line;
+	return lbr_state_audit_lines(rec, 1, &len);
 }
 
 /* ---- store ----------------------------------------------------------- */
@@ -520,6 +484,26 @@ int lbr_state_save(struct lbr_state_store *st, struct lbr_state *doc, char *err,
 int lbr_state_audit(struct lbr_state_store *st, const struct lbr_audit_rec *rec)
 {
 	return st->ops->audit(st, rec);
+}
+
+int lbr_state_audit_many(struct lbr_state_store *st, const struct lbr_audit_rec *recs, size_t n,
+			 int *rcs)
+{
+	size_t i;
+	int worst = 0;
+
+	if (st->ops->audit_many)
+		return st->ops->audit_many(st, recs, n, rcs);
+	for (i = 0; i < n; i++) {
+		int r = st->ops->audit(st, &recs[i]);
+
+		if (rcs)
+			rcs[i] = r;
+		/* A lost line (negative) outweighs one kept in the spool. */
+		if ((r < 0 && worst >= 0) || (r > 0 && worst == 0))
+			worst = r;
+	}
+	return worst;
 }
 
 int lbr_state_audit_flush(struct lbr_state_store *st)

@@ -223,6 +223,11 @@ int lbr_state_save(struct lbr_state_store *st, struct lbr_state *doc, char *err,
  * most 200 ms later, and always before lbr_state_save() returns or the
  * store is freed. */
 int lbr_state_audit(struct lbr_state_store *st, const struct lbr_audit_rec *rec);
+/* The records of one request at once (local: one write()); rcs (may be
+ * NULL) gets each record's result as lbr_state_audit would return it.
+ * Returns 0 when every record was recorded, else a failing result. */
+int lbr_state_audit_many(struct lbr_state_store *st, const struct lbr_audit_rec *recs, size_t n,
+			 int *rcs);
 /* local: fdatasync the audit log now if lines are pending.  etcd: replay
  * the audit spool now.  0 or LBR_EIO. */
 int lbr_state_audit_flush(struct lbr_state_store *st);

@@ -847,6 +847,113 @@ static void test_audit(void)
 	lbr_state_store_free(st);
 }
 
+/* What the audit writer wrote with json-c before it had its own writer:
+ * the reference its lines must equal byte for byte. */
+static char *jsonc_audit_line(const struct lbr_audit_rec *r)
+{
+	json_object *o = json_object_new_object();
+	char when[LBR_TIME_LEN];
+	char *line;
+	const char *txt;
+
+	lbr_state_fmt_time(r->time, when);
+	json_object_object_add(o, "time", json_object_new_string(when));
+	json_object_object_add(o, "pool", r->pool ? json_object_new_string(r->pool) : NULL);
+	json_object_object_add(o, "provider",
+			       r->provider ? json_object_new_string(r->provider) : NULL);
+	json_object_object_add(o, "member",
+			       r->member_id ? json_object_new_string(r->member_id) : NULL);
+	json_object_object_add(o, "address",
+			       r->address ? json_object_new_string(r->address) : NULL);
+	json_object_object_add(o, "port", json_object_new_int((int)r->port));
+	json_object_object_add(o, "action", r->action ? json_object_new_string(r->action) : NULL);
+	json_object_object_add(o, "outcome",
+			       r->outcome ? json_object_new_string(r->outcome) : NULL);
+	json_object_object_add(o, "request_id",
+			       r->request_id ? json_object_new_string(r->request_id) : NULL);
+	json_object_object_add(o, "detail", r->detail ? json_object_new_string(r->detail) : NULL);
+	txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							JSON_C_TO_STRING_NOSLASHESCAPE);
+	line = malloc(strlen(txt) + 2);
+	sprintf(line, "%s\n", txt);
+	json_object_put(o);
+	return line;
+}
+
+static void test_audit_lines(void)
+{
+	struct lbr_state_store *st = open_store();
+	struct lbr_audit_rec recs[3];
+	char every[256], *mine, *ref, *log, *lines;
+	size_t len, i, same = 0;
+	struct stat sb;
+	int rcs[3] = { 9, 9, 9 };
+	unsigned k;
+
+	/* Every byte value but NUL, in a detail and in a member id. */
+	for (i = 0; i < 255; i++)
+		every[i] = (char)(i + 1);
+	every[255] = '\0';
+	memset(recs, 0, sizeof(recs));
+	recs[0] = (struct lbr_audit_rec){ .time = 1700000000,
+					  .pool = "web/\"a\"",
+					  .provider = "hw",
+					  .member_id = every,
+					  .address = "2001:db8::5",
+					  .port = 65535,
+					  .action = "remove",
+					  .outcome = "error",
+					  .request_id = "r\\1",
+					  .detail = every };
+	recs[1] = (struct lbr_audit_rec){ .time = 1, .pool = "p", .action = "drain" };
+	recs[2] = (struct lbr_audit_rec){ .time = 4102444800,
+					  .pool = "",
+					  .provider = "",
+					  .member_id = "",
+					  .address = "",
+					  .action = "",
+					  .outcome = "",
+					  .request_id = "",
+					  .detail = "\t\x7f\xc3\xa9" };
+	for (k = 0; k < 3; k++) {
+		mine = lbr_state_audit_line(&recs[k]);
+		ref = jsonc_audit_line(&recs[k]);
+		same += mine && ref && !strcmp(mine, ref);
+		if (!(mine && ref && !strcmp(mine, ref)))
+			printf("# record %u:\n#  mine %s#  json-c %s", k, mine ? mine : "(null)\n",
+			       ref);
+		free(mine);
+		free(ref);
+	}
+	tap_ok(same == 3,
+	       "audit lines are byte for byte json-c's plain layout (every byte value, nulls, empty strings)");
+	lines = lbr_state_audit_lines(recs, 3, &len);
+	ref = NULL;
+	{
+		char *a = jsonc_audit_line(&recs[0]), *b = jsonc_audit_line(&recs[1]),
+		     *c = jsonc_audit_line(&recs[2]);
+
+		ref = malloc(strlen(a) + strlen(b) + strlen(c) + 1);
+		sprintf(ref, "%s%s%s", a, b, c);
+		free(a);
+		free(b);
+		free(c);
+	}
+	tap_ok(lines && len == strlen(ref) && !memcmp(lines, ref, len),
+	       "three records make the three lines in order, in one buffer");
+	unlink(sfx(".log"));
+	tap_is_int(lbr_state_audit_many(st, recs, 3, rcs), 0, "audit_many records all three");
+	tap_ok(rcs[0] == 0 && rcs[1] == 0 && rcs[2] == 0, "audit_many: each record's result is 0");
+	log = slurp(sfx(".log"), NULL);
+	tap_ok(log && !strcmp(log, ref), "the local log holds exactly those lines");
+	tap_ok(stat(sfx(".log"), &sb) == 0 && (size_t)sb.st_size == len,
+	       "and nothing else (%zu bytes)", len);
+	free(log);
+	free(lines);
+	free(ref);
+	lbr_state_store_free(st);
+}
+
 static uint64_t serial_of(const char *p, int *ok)
 {
 	struct lbr_state *doc = NULL;
@@ -1717,6 +1824,7 @@ int main(void)
 	test_backup_fallback();
 	test_lock();
 	test_audit();
+	test_audit_lines();
 	test_crash_loop();
 	test_format2();
 	test_format2_corrupt();
