@@ -23,6 +23,12 @@ int lbr_pool_can_act(const struct lbr_pool_rt *p)
 	return p->obs_ok && !p->refused && !p->error && !p->frozen;
 }
 
+/* May p act in this round?  A streamed pool had round 1 already. */
+static int acts_now(const struct lbr_engine *e, const struct lbr_pool_rt *p)
+{
+	return lbr_pool_can_act(p) && !(p->streamed && e->round == 1);
+}
+
 /* ------------------------------------------------------ make: create/weight */
 
 struct make_job {
@@ -156,7 +162,7 @@ static size_t make_round(struct lbr_engine *e)
 		/* Members created earlier but not listed yet hold removals
 		 * back until a listing shows them. */
 		p->hold_removals = p->plan.n_create_pending > 0;
-		if (lbr_pool_can_act(p) && !p->prov->auth_failed)
+		if (acts_now(e, p) && !p->prov->auth_failed)
 			total += p->plan.n_create + p->plan.n_reweight;
 	}
 	if (!total)
@@ -169,7 +175,7 @@ static size_t make_round(struct lbr_engine *e)
 	for (i = 0; i < e->n_pools; i++) {
 		struct lbr_pool_rt *p = &e->pools[i];
 
-		if (!lbr_pool_can_act(p) || p->prov->auth_failed)
+		if (!acts_now(e, p) || p->prov->auth_failed)
 			continue;
 		n += add_make_jobs(e, p, LBR_OP_CREATE, p->plan.n_create, jobs + n);
 		n += add_make_jobs(e, p, LBR_OP_WEIGHT, p->plan.n_reweight, jobs + n);
@@ -234,7 +240,7 @@ static size_t break_round(struct lbr_engine *e)
 		p->inline_verify = 0;
 		p->rules_left = 0;
 		p->rules_deferred = 0;
-		if (lbr_pool_can_act(p) && !p->make_failed && !p->hold_removals)
+		if (acts_now(e, p) && !p->make_failed && !p->hold_removals)
 			total += p->plan.n_updates + p->plan.n_remove;
 	}
 	if (!total)
@@ -250,7 +256,7 @@ static size_t break_round(struct lbr_engine *e)
 	for (i = 0; i < e->n_pools; i++) {
 		struct lbr_pool_rt *p = &e->pools[i];
 
-		if (!lbr_pool_can_act(p) || p->make_failed || p->hold_removals)
+		if (!acts_now(e, p) || p->make_failed || p->hold_removals)
 			continue;
 		if (p->cfg->drain_s > 0 && p->plan.n_remove) {
 			p->rules_deferred = p->plan.n_updates > 0;
@@ -269,8 +275,8 @@ static size_t break_round(struct lbr_engine *e)
 		int drain = p->cfg->drain_s > 0;
 		size_t nj;
 
-		if (!lbr_pool_can_act(p) || p->make_failed || p->hold_removals ||
-		    p->prov->auth_failed || !p->plan.n_remove)
+		if (!acts_now(e, p) || p->make_failed || p->hold_removals || p->prov->auth_failed ||
+		    !p->plan.n_remove)
 			continue;
 		if (drain && lbr_drain_start(p) < 0)
 			continue;

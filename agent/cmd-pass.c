@@ -25,6 +25,7 @@
 #include "agent/metrics.h"
 #include "agent/record.h"
 #include "agent/report.h"
+#include "agent/stream.h"
 #include "agent/util.h"
 #include "state/state.h"
 
@@ -230,7 +231,7 @@ static int apply_pass(const struct lbr_opts *o, struct lbr_cfg *cfg, struct lbr_
 	struct lbr_report rep;
 	char err[1024] = "";
 	int rc;
-	size_t i, work = 0;
+	size_t i, work = 0, streamed = 0;
 
 	rc = lbr_cli_load_state(st, &doc);
 	if (rc)
@@ -244,29 +245,33 @@ static int apply_pass(const struct lbr_opts *o, struct lbr_cfg *cfg, struct lbr_
 	e->store = st;
 	lbr_report_init(&rep, o->cmd, o->json, o->quiet, doc);
 	e->sink = lbr_report_sink(&rep);
-	lbr_engine_observe_and_plan(e, doc);
-	for (i = 0; i < e->n_pools; i++) {
-		struct lbr_pool_rt *p = &e->pools[i];
-
-		work += lbr_pool_work(p);
-	}
-	rep.actions_total = (unsigned)work;
-	if (o->json)
-		lbr_report_plan_events(&rep, e);
-	else {
-		/* -q prints no plan, but asking for "yes" needs one. */
-		if (work && interactive && !o->auto_approve)
-			rep.quiet = 0;
-		lbr_report_plan_human(&rep, e, 0);
-	}
-	if (work && interactive && !o->auto_approve) {
-		if (!confirm()) {
+	if (!interactive || o->auto_approve) {
+		/* Nobody to ask: each pool's first round starts as soon as
+		 * its plan (and every plan before it) is out. */
+		streamed = lbr_stream_first_round(e, doc);
+		lbr_report_plan_end(&rep);
+		for (i = 0; i < e->n_pools; i++)
+			work += lbr_pool_work(&e->pools[i]);
+	} else {
+		lbr_engine_observe_and_plan(e, doc);
+		for (i = 0; i < e->n_pools; i++)
+			work += lbr_pool_work(&e->pools[i]);
+		rep.actions_total = (unsigned)work;
+		if (o->json)
+			lbr_report_plan_events(&rep, e);
+		else {
+			/* -q prints no plan, but asking for "yes" needs one. */
+			if (work)
+				rep.quiet = 0;
+			lbr_report_plan_human(&rep, e, 0);
+		}
+		if (work && !confirm()) {
 			fprintf(stderr, "lbreconcile: apply cancelled; nothing was changed\n");
 			rc = EXIT_ERROR;
 			goto out;
 		}
 	}
-	if (work)
+	if (work || streamed)
 		lbr_engine_apply(e);
 	lbr_engine_finish(e);
 	rc = EXIT_OK;

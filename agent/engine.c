@@ -31,18 +31,8 @@ void lbr_engine_observe_and_plan(struct lbr_engine *e, const struct lbr_state *s
 	for (i = 0; i < e->n_pools; i++)
 		e->pools[i].rec = lbr_pool_record(state, &e->pools[i]);
 	lbr_observe_pools(e, 1, 0);
-	for (i = 0; i < e->n_pools; i++) {
-		struct lbr_pool_rt *p = &e->pools[i];
-		const struct lbr_state_pool *sp = p->rec;
-
-		if (!p->obs_ok)
-			continue;
-		lbr_pool_plan(e, p);
-		if (sp && sp->n_members >= 4 && p->obs->n_members < sp->n_members / 2)
-			snprintf(p->warning, sizeof(p->warning),
-				 "listing shrank from %zu members (last recorded state) to %zu",
-				 sp->n_members, p->obs->n_members);
-	}
+	for (i = 0; i < e->n_pools; i++)
+		lbr_pool_plan_first(e, &e->pools[i]);
 }
 
 /* --------------------------------------------------------- construction */

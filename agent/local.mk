@@ -26,11 +26,12 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/pool.c %D%/pool.h \
 	%D%/record.c %D%/record.h \
 	%D%/report.c %D%/report.h %D%/report-int.h %D%/report-lists.c \
-	%D%/report-docs.c %D%/report-outside.c \
+	%D%/report-docs.c %D%/report-human.c %D%/report-outside.c \
 	%D%/retry.c %D%/retry.h %D%/runtime.h \
 	%D%/rules.c %D%/rules.h \
 	%D%/sched.c %D%/sched.h \
 	%D%/selector.c %D%/selector.h \
+	%D%/stream.c %D%/stream.h \
 	%D%/util.c %D%/util.h \
 	%D%/verify.c %D%/verify.h
 agent_liblbrcore_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(INIH_CFLAGS)

@@ -152,6 +152,19 @@ void lbr_pool_settle_doubts(struct lbr_engine *e, struct lbr_pool_rt *p)
 	p->n_doubt = keep;
 }
 
+void lbr_pool_plan_first(struct lbr_engine *e, struct lbr_pool_rt *p)
+{
+	const struct lbr_state_pool *sp = p->rec;
+
+	if (!p->obs_ok)
+		return;
+	lbr_pool_plan(e, p);
+	if (sp && sp->n_members >= 4 && p->obs->n_members < sp->n_members / 2)
+		snprintf(p->warning, sizeof(p->warning),
+			 "listing shrank from %zu members (last recorded state) to %zu",
+			 sp->n_members, p->obs->n_members);
+}
+
 void lbr_pool_reobserve(struct lbr_engine *e, struct lbr_pool_rt *p)
 {
 	struct lbr_observe_job oj = { .e = e, .p = p, .round = e->round + 1 };

@@ -36,6 +36,10 @@ size_t lbr_pool_work(const struct lbr_pool_rt *p);
  * audit line saying so (with the doubtful attempts' request ids) and counts
  * as removed; one still listed stays for the next round to remove. */
 void lbr_pool_settle_doubts(struct lbr_engine *e, struct lbr_pool_rt *p);
+/* The first plan of an observed pool (nothing when its listing failed),
+ * with the warning when the listing shrank to less than half of the
+ * recorded state. */
+void lbr_pool_plan_first(struct lbr_engine *e, struct lbr_pool_rt *p);
 /* Re-observe and re-plan one pool now (the last removal batch of a pool
  * does it at once, instead of waiting for every other pool). */
 void lbr_pool_reobserve(struct lbr_engine *e, struct lbr_pool_rt *p);

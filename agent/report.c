@@ -11,15 +11,11 @@
 #include "agent/log.h"
 #include "agent/call.h"
 #include "agent/plugin.h"
+#include "agent/pool.h"
 #include "agent/report.h"
 #include "agent/report-int.h"
 #include "agent/util.h"
 #include "state/state.h"
-
-#define C_RED "\033[31m"
-#define C_YEL "\033[33m"
-#define C_BOLD "\033[1m"
-#define C_OFF "\033[0m"
 
 void lbr_report_init(struct lbr_report *r, const char *command, int json, int quiet,
 		     const struct lbr_state *state)
@@ -35,180 +31,6 @@ void lbr_report_init(struct lbr_report *r, const char *command, int json, int qu
 	r->color = !json && isatty(STDOUT_FILENO) && !(nc && *nc);
 	r->progress = !json && !quiet && isatty(STDERR_FILENO);
 	pthread_mutex_init(&r->mu, NULL);
-}
-
-static const char *col(const struct lbr_report *r, const char *c)
-{
-	return r->color ? c : "";
-}
-
-static const char *target_desc(const struct lbr_pool_rt *p, char *buf, size_t len)
-{
-	size_t i, o = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < p->target.n && o < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, ", %s %s", p->target.kv[i].key,
-				      p->target.kv[i].value);
-	return buf;
-}
-
-void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_drift)
-{
-	size_t i, k, n_remove = 0, n_missing = 0, n_err = 0, n_refused = 0, n_blocked = 0;
-	size_t n_changed = 0, n_updates = 0, n_create = 0, n_weights = 0;
-	FILE *f = r->out;
-	char ap[80], tgt[512];
-
-	/* -q: nothing but errors (cron mails only on failure).  The daemon
-	 * logs one summary line per pass that changed something, not the
-	 * plan of every pass. */
-	if (r->quiet || !strcmp(r->command, "run"))
-		return;
-	for (i = 0; i < e->n_pools; i++) {
-		struct lbr_pool_rt *p = &e->pools[i];
-		struct lbr_report_lists l;
-		size_t app = 0, dis = 0;
-
-		if (p->obs_ok && for_drift)
-			lbr_report_changed_outside(r->state, p, &app, &dis);
-		memset(&l, 0, sizeof(l));
-		lbr_report_lists_build(p, &l);
-		fprintf(f, "%spool \"%s\"%s (provider %s%s): ", col(r, C_BOLD), p->cfg->name,
-			col(r, C_OFF), p->prov->cfg->name, target_desc(p, tgt, sizeof(tgt)));
-		if (!p->obs_ok) {
-			fprintf(f, "not observed\n");
-			fprintf(f, "  %serror:%s %s\n", col(r, C_RED), col(r, C_OFF),
-				p->error ? p->error : "observation failed");
-			n_err++;
-			continue;
-		}
-		fprintf(f, "%zu observed, %zu desired\n", p->obs->n_members, p->cfg->n_members);
-		if (p->warning[0])
-			fprintf(f, "  %swarning:%s %s\n", col(r, C_YEL), col(r, C_OFF), p->warning);
-		for (k = 0; k < p->plan.n_updates; k++) {
-			struct lbr_obs_rule *rule = &p->obs->rules[p->plan.updates[k].rule];
-			size_t m;
-
-			if (strstr(rule->label, rule->id))
-				fprintf(f, "  %s~ policy %s: keep", col(r, C_YEL), rule->label);
-			else
-				fprintf(f, "  %s~ policy %s (%s): keep", col(r, C_YEL), rule->id,
-					rule->label);
-			for (m = 0; m < p->plan.updates[k].n_keep; m++)
-				fprintf(f, " %s", p->plan.updates[k].keep[m]);
-			fprintf(f, "%s\n", col(r, C_OFF));
-		}
-		n_updates += p->plan.n_updates;
-		for (k = 0; k < p->plan.n_remove; k++) {
-			struct lbr_obs_member *m = &p->obs->members[p->plan.remove[k]];
-
-			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
-			fprintf(f, "  %s- %-22s%s (member %s)  pool %s\n", col(r, C_RED), ap,
-				col(r, C_OFF), m->id, p->cfg->name);
-		}
-		for (k = 0; k < p->plan.n_blocked; k++) {
-			struct lbr_obs_member *m = &p->obs->members[p->plan.blocked[k].member];
-
-			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
-			fprintf(f, "  ! blocked %s (member %s): %s\n", ap, m->id,
-				p->plan.blocked[k].reason);
-		}
-		/* With create = yes a missing member is a creation (below). */
-		for (k = 0; !p->cfg->create && k < p->plan.n_missing; k++) {
-			struct lbr_cfg_member *m = &p->cfg->members[p->plan.missing[k]];
-
-			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
-			fprintf(f, "  ? missing %s (declared at %s:%d, not in the pool)\n", ap,
-				e->cfg->path, m->line);
-		}
-		for (k = 0; k < l.n_create; k++) {
-			lbr_addrport_fmt(l.create[k].address, l.create[k].port, ap, sizeof(ap));
-			if (l.create[k].weight_to >= 0)
-				fprintf(f, "  + %s (create) weight %d  pool %s\n", ap,
-					l.create[k].weight_to, p->cfg->name);
-			else
-				fprintf(f, "  + %s (create)  pool %s\n", ap, p->cfg->name);
-		}
-		for (k = 0; k < l.n_update; k++) {
-			lbr_addrport_fmt(l.update[k].address, l.update[k].port, ap, sizeof(ap));
-			fprintf(f, "  ~ %s weight %d -> %d  (member %s)  pool %s\n", ap,
-				l.update[k].weight_from, l.update[k].weight_to,
-				l.update[k].id ? l.update[k].id : "?", p->cfg->name);
-		}
-		if (l.n_protect || l.n_unmanaged || p->plan.n_weight_ignored) {
-			fprintf(f, "  = kept: %zu protected, %zu unmanaged", l.n_protect,
-				l.n_unmanaged);
-			if (p->plan.n_weight_ignored)
-				fprintf(f, " (%zu declared weight(s) not enforced: protected)",
-					p->plan.n_weight_ignored);
-			fprintf(f, "\n");
-		}
-		/* -v lists them, with why each is kept. */
-		for (k = 0; lbr_log_level >= LBR_LOG_INFO && k < l.n_protect + l.n_unmanaged; k++) {
-			const struct lbr_report_member *m = k < l.n_protect
-								    ? &l.protect[k]
-								    : &l.unmanaged[k - l.n_protect];
-
-			lbr_addrport_fmt(m->address, m->port, ap, sizeof(ap));
-			fprintf(f, "    = %s (member %s) %s: %s\n", ap, m->id,
-				k < l.n_protect ? "protected" : "unmanaged",
-				m->reason ? m->reason : "");
-		}
-		if (for_drift && (app || dis)) {
-			const struct lbr_state_pool *sp = lbr_report_recorded(r->state, p);
-			struct outside d;
-
-			if (lbr_report_outside_diff(sp, p, &d) < 0)
-				memset(&d, 0, sizeof(d)); /* counted above, cannot list them */
-			for (k = 0; d.appeared && k < p->obs->n_members; k++)
-				if (d.appeared[k]) {
-					lbr_addrport_fmt(p->obs->members[k].address,
-							 p->obs->members[k].port, ap, sizeof(ap));
-					fprintf(f,
-						"  + appeared since the last recorded state: %s (member %s)\n",
-						ap, p->obs->members[k].id);
-				}
-			for (k = 0; d.disappeared && k < sp->n_members; k++)
-				if (d.disappeared[k]) {
-					lbr_addrport_fmt(sp->members[k].address,
-							 sp->members[k].port, ap, sizeof(ap));
-					fprintf(f,
-						"  x disappeared since the last recorded state: %s (member %s)\n",
-						ap, sp->members[k].id);
-				}
-			lbr_report_outside_free(&d);
-			n_changed += app + dis;
-		}
-		if (p->refused) {
-			fprintf(f, "  %srefused:%s %s\n", col(r, C_RED), col(r, C_OFF),
-				p->refuse_msg);
-			n_refused++;
-		}
-		if (p->error) {
-			fprintf(f, "  %serror:%s %s\n", col(r, C_RED), col(r, C_OFF), p->error);
-			n_err++;
-		}
-		if (!p->plan.n_remove && !p->plan.n_missing && !p->plan.n_blocked && !p->refused &&
-		    !p->plan.n_updates && !l.n_create && !l.n_update)
-			fprintf(f, "  no changes\n");
-		n_remove += p->plan.n_remove;
-		n_missing += p->plan.n_missing;
-		n_blocked += p->plan.n_blocked;
-		n_create += l.n_create;
-		n_weights += l.n_update;
-		lbr_report_lists_release(&l);
-	}
-	if (for_drift)
-		fprintf(f,
-			"Drift: %zu to remove, %zu missing, %zu changed outside lbreconcile, %zu errors.\n",
-			n_remove, n_missing, n_changed, n_err);
-	else
-		fprintf(f,
-			"Plan: %zu to remove, %zu policy updates, %zu to create, %zu weight changes, %zu missing, %zu blocked, %zu refused, %zu errors.\n",
-			n_remove, n_updates, n_create, n_weights, n_missing, n_blocked, n_refused,
-			n_err);
-	fflush(f);
 }
 
 void lbr_report_time_now(char *out, size_t len)
@@ -580,12 +402,39 @@ static void sink_observed(void *ud, struct lbr_pool_rt *p, int round)
 	emit(r, ev);
 }
 
+static void plan_event(struct lbr_report *r, struct lbr_pool_rt *p)
+{
+	struct counts c;
+	int changes = 0, drift = 0;
+	json_object *ev;
+
+	memset(&c, 0, sizeof(c));
+	ev = pool_json(r, p, &c, &changes, &drift);
+	/* The event is a pool object with the event keys added. */
+	json_object_object_add(ev, "type", json_object_new_string("plan"));
+	json_object_object_add(ev, "pool", json_object_new_string(p->cfg->name));
+	emit(r, ev);
+}
+
+/* Streaming apply: a pool's plan, before any change to it. */
+static void sink_planned(void *ud, struct lbr_engine *e, struct lbr_pool_rt *p)
+{
+	struct lbr_report *r = ud;
+
+	__atomic_add_fetch(&r->actions_total, (unsigned)lbr_pool_work(p), __ATOMIC_RELAXED);
+	if (r->json)
+		plan_event(r, p);
+	else if (lbr_report_human_plan_shown(r))
+		lbr_report_plan_pool_human(r, e, p, 0);
+}
+
 struct lbr_event_sink lbr_report_sink(struct lbr_report *r)
 {
 	struct lbr_event_sink s = {
 		.action = sink_action,
 		.retry = sink_retry,
 		.observed = sink_observed,
+		.planned = sink_planned,
 		.ud = r,
 	};
 
@@ -594,20 +443,10 @@ struct lbr_event_sink lbr_report_sink(struct lbr_report *r)
 
 void lbr_report_plan_events(struct lbr_report *r, struct lbr_engine *e)
 {
-	struct counts c;
 	size_t i;
-	int changes = 0, drift = 0;
 
-	memset(&c, 0, sizeof(c));
-	for (i = 0; i < e->n_pools; i++) {
-		struct lbr_pool_rt *p = &e->pools[i];
-		json_object *ev = pool_json(r, p, &c, &changes, &drift);
-
-		/* The event is a pool object with the event keys added. */
-		json_object_object_add(ev, "type", json_object_new_string("plan"));
-		json_object_object_add(ev, "pool", json_object_new_string(p->cfg->name));
-		emit(r, ev);
-	}
+	for (i = 0; i < e->n_pools; i++)
+		plan_event(r, &e->pools[i]);
 }
 
 void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int exit_code)

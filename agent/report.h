@@ -41,6 +41,12 @@ struct lbr_report_lists {
 void lbr_report_lists_build(const struct lbr_pool_rt *p, struct lbr_report_lists *out);
 void lbr_report_lists_release(struct lbr_report_lists *l);
 
+/* The counts of the plans shown (the "Plan:" / "Drift:" line). */
+struct lbr_report_totals {
+	size_t n_remove, n_missing, n_err, n_refused, n_blocked;
+	size_t n_changed, n_updates, n_create, n_weights;
+};
+
 struct lbr_report {
 	FILE *out;
 	int json;  /* --json */
@@ -52,6 +58,7 @@ struct lbr_report {
 	/* apply progress */
 	int progress; /* draw a progress line on stderr */
 	unsigned actions_done, actions_total;
+	struct lbr_report_totals totals;
 };
 
 void lbr_report_init(struct lbr_report *r, const char *command, int json, int quiet,
@@ -61,6 +68,9 @@ struct lbr_event_sink lbr_report_sink(struct lbr_report *r);
 
 /* Human plan of every pool (plan, apply before acting). */
 void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_drift);
+/* Streaming apply: the sink printed each pool's plan (or emitted its
+ * event) as it came; this prints the line of counts after them. */
+void lbr_report_plan_end(struct lbr_report *r);
 /* The JSON document for plan/drift. */
 void lbr_report_plan_json(struct lbr_report *r, struct lbr_engine *e, int for_drift);
 /* One "plan" event per pool (apply --json). */

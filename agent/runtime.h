@@ -137,6 +137,7 @@ struct lbr_pool_rt {
 	int rules_left;     /* rule updates still running (under mu) */
 	int rules_deferred; /* draining: rule updates wait for the drain's end */
 	int verified;       /* re-observed (and re-planned) in this round */
+	int streamed;       /* round 1 was done as soon as planned (stream.c) */
 	char **removed_ids; /* ids removed successfully (any round) */
 	size_t n_removed_ids, cap_removed_ids;
 	struct lbr_doubt *doubt; /* removals that ended in doubt (see verify.h) */
@@ -150,6 +151,8 @@ struct lbr_pool_rt {
 	pthread_cond_t cv; /* rules_left reached 0 */
 };
 
+struct lbr_engine;
+
 struct lbr_event_sink {
 	/* A mutating call finished (after retries), once per member. */
 	void (*action)(void *ud, struct lbr_pool_rt *p, enum lbr_op op, const char *object_id,
@@ -159,6 +162,9 @@ struct lbr_event_sink {
 		      const struct lbr_call_result *res, unsigned attempt, uint64_t wait_ms);
 	/* A pool was observed (ok or not). */
 	void (*observed)(void *ud, struct lbr_pool_rt *p, int round);
+	/* Streaming apply (stream.c): pool p's first plan is final; called in
+	 * the order of the config, before any change to p. */
+	void (*planned)(void *ud, struct lbr_engine *e, struct lbr_pool_rt *p);
 	void *ud;
 };
 

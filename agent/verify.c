@@ -33,6 +33,10 @@ void lbr_engine_apply(struct lbr_engine *e)
 		acted = lbr_act_round(e);
 		if (__atomic_load_n(&e->fenced, __ATOMIC_ACQUIRE))
 			break; /* no action without the lock: stop the pass */
+		/* A streamed pool had round 1 before (stream.c): what its
+		 * verification left to do waits for round 2. */
+		for (i = 0; round == 1 && i < e->n_pools; i++)
+			acted += e->pools[i].streamed && lbr_pool_work(&e->pools[i]) > 0;
 		for (i = 0; i < e->n_pools; i++)
 			pending += e->pools[i].plan.n_pending + e->pools[i].plan.n_create_pending;
 		if (!acted && !pending)
