@@ -89,10 +89,42 @@ int lbr_name_valid(const char *s)
 	return n > 0;
 }
 
+/* Is s an IPv4 address already in canonical dotted-quad form (four parts
+ * of 0-255 without leading zeros)?  Most addresses are: they are copied
+ * as they are instead of going through inet_pton and inet_ntop. */
+static int ipv4_canonical(const char *s, size_t *len)
+{
+	const char *p = s;
+	int part;
+
+	for (part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+
+		while (*p >= '0' && *p <= '9' && digits < 4) {
+			v = v * 10 + (unsigned)(*p - '0');
+			digits++;
+			p++;
+		}
+		if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && p[-(int)digits] == '0'))
+			return 0;
+		if (part < 3 && *p++ != '.')
+			return 0;
+	}
+	if (*p)
+		return 0;
+	*len = (size_t)(p - s);
+	return 1;
+}
+
 int lbr_addr_canon(const char *in, char *out)
 {
 	unsigned char buf[16];
+	size_t n;
 
+	if (ipv4_canonical(in, &n)) {
+		memcpy(out, in, n + 1);
+		return 0;
+	}
 	if (inet_pton(AF_INET, in, buf) == 1) {
 		inet_ntop(AF_INET, buf, out, LBR_ADDR_MAX);
 		return 0;
@@ -182,10 +214,32 @@ int lbr_addrport_parse(const char *in, char *addr, unsigned *port, char *err, si
 
 void lbr_addrport_fmt(const char *addr, unsigned port, char *out, size_t len)
 {
-	if (strchr(addr, ':'))
-		snprintf(out, len, "[%s]:%u", addr, port);
-	else
-		snprintf(out, len, "%s:%u", addr, port);
+	char num[12], *q = num + sizeof(num);
+	size_t an = strlen(addr), nn, need;
+	int v6 = memchr(addr, ':', an) != NULL;
+
+	/* Called for every member of every plan and audit line: no printf. */
+	do
+		*--q = (char)('0' + port % 10);
+	while ((port /= 10) != 0 && q > num);
+	nn = (size_t)(num + sizeof(num) - q);
+	need = an + nn + 1 + (v6 ? 2 : 0);
+	if (need >= len) {
+		if (v6)
+			snprintf(out, len, "[%s]:%.*s", addr, (int)nn, q);
+		else
+			snprintf(out, len, "%s:%.*s", addr, (int)nn, q);
+		return;
+	}
+	if (v6)
+		*out++ = '[';
+	memcpy(out, addr, an);
+	out += an;
+	if (v6)
+		*out++ = ']';
+	*out++ = ':';
+	memcpy(out, q, nn);
+	out[nn] = '\0';
 }
 
 int lbr_host_is_loopback(const char *host)

@@ -37,21 +37,25 @@ static void addr_key(const char *a, int *fam, unsigned char buf[16])
 		*fam = 2;
 }
 
+/* A member with its address parsed once (sorting compares n log n times). */
+struct keyed_member {
+	const struct lbr_state_member *m;
+	int fam;
+	unsigned char key[16];
+};
+
 static int member_cmp(const void *pa, const void *pb)
 {
-	const struct lbr_state_member *a = *(const struct lbr_state_member *const *)pa;
-	const struct lbr_state_member *b = *(const struct lbr_state_member *const *)pb;
-	unsigned char ka[16], kb[16];
-	int fa, fb, c;
+	const struct keyed_member *ka = pa, *kb = pb;
+	const struct lbr_state_member *a = ka->m, *b = kb->m;
+	int c;
 
-	addr_key(a->address, &fa, ka);
-	addr_key(b->address, &fb, kb);
-	if (fa != fb)
-		return fa < fb ? -1 : 1;
-	if (fa == 2)
+	if (ka->fam != kb->fam)
+		return ka->fam < kb->fam ? -1 : 1;
+	if (ka->fam == 2)
 		c = strcmp(a->address ? a->address : "", b->address ? b->address : "");
 	else
-		c = memcmp(ka, kb, 16);
+		c = memcmp(ka->key, kb->key, 16);
 	if (c)
 		return c;
 	if (a->port != b->port)
@@ -295,7 +299,7 @@ static void counters_write(struct jw *w, const struct lbr_state *doc)
 /* One pool, as the value of its name at level 2. */
 static int pool_write(struct jw *w, const struct lbr_state_pool *p)
 {
-	const struct lbr_state_member **sorted = NULL;
+	struct keyed_member *sorted = NULL;
 	int first = 1, f2;
 	size_t i;
 
@@ -303,8 +307,10 @@ static int pool_write(struct jw *w, const struct lbr_state_pool *p)
 		sorted = calloc(p->n_members, sizeof(*sorted));
 		if (!sorted)
 			return -1;
-		for (i = 0; i < p->n_members; i++)
-			sorted[i] = &p->members[i];
+		for (i = 0; i < p->n_members; i++) {
+			sorted[i].m = &p->members[i];
+			addr_key(p->members[i].address, &sorted[i].fam, sorted[i].key);
+		}
 		qsort(sorted, p->n_members, sizeof(*sorted), member_cmp);
 	}
 	jw_put(w, "{", 1);
@@ -331,18 +337,18 @@ static int pool_write(struct jw *w, const struct lbr_state_pool *p)
 		jw_next(w, 4, &f2);
 		jw_put(w, "{", 1);
 		jw_key(w, 5, &f3, "id");
-		jw_str(w, sorted[i]->id);
+		jw_str(w, sorted[i].m->id);
 		jw_key(w, 5, &f3, "address");
-		jw_str(w, sorted[i]->address);
+		jw_str(w, sorted[i].m->address);
 		jw_key(w, 5, &f3, "port");
-		jw_int(w, (int)sorted[i]->port);
-		if (sorted[i]->name) {
+		jw_int(w, (int)sorted[i].m->port);
+		if (sorted[i].m->name) {
 			jw_key(w, 5, &f3, "name");
-			jw_str(w, sorted[i]->name);
+			jw_str(w, sorted[i].m->name);
 		}
-		if (sorted[i]->weight >= 0) {
+		if (sorted[i].m->weight >= 0) {
 			jw_key(w, 5, &f3, "weight");
-			jw_int(w, sorted[i]->weight);
+			jw_int(w, sorted[i].m->weight);
 		}
 		jw_close(w, 4, '}');
 	}

@@ -78,8 +78,17 @@ int lbr_state_uuid_valid(const char *s)
 
 void lbr_state_fmt_time(int64_t t, char buf[LBR_TIME_LEN])
 {
+	/* Audit lines of one pass mostly share their second: keep the last
+	 * one formatted (per thread). */
+	static __thread int64_t last_t = -1;
+	static __thread char last[LBR_TIME_LEN];
 	struct tm tm;
 	time_t tt = (time_t)t;
+
+	if (t == last_t && t >= 0) {
+		memcpy(buf, last, LBR_TIME_LEN);
+		return;
+	}
 
 	/* Four-digit year always (strftime's %Y drops leading zeros, which
 	 * the parser would then refuse: found by fuzzing). */
@@ -88,6 +97,8 @@ void lbr_state_fmt_time(int64_t t, char buf[LBR_TIME_LEN])
 	else
 		snprintf(buf, LBR_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
 			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	memcpy(last, buf, LBR_TIME_LEN);
+	last_t = t;
 }
 
 int lbr_state_parse_time(const char *s, int64_t *out)

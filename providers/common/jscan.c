@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "jscan.h"
@@ -157,11 +158,44 @@ static char *put_utf8(char *d, unsigned cp)
 /* Decode the string at js->p (a '"') in place.  The decoded text is never
  * longer than the escaped one, so writing starts at the opening quote and
  * always stays behind the reading. */
+/* The first byte at or after s that ends a plain run: '"', '\\', a
+ * control character, or end.  Eight bytes at a time while none is in
+ * them (the zero-byte tests of each word; bytes >= 0x80 never match). */
+static char *plain_run(char *s, const char *end)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+
+	while (end - s >= 8) {
+		uint64_t v, q, b;
+
+		memcpy(&v, s, 8);
+		q = v ^ (ones * '"');
+		b = v ^ (ones * '\\');
+		if (((q - ones) & ~q & highs) | ((b - ones) & ~b & highs) |
+		    ((v - ones * 0x20) & ~v & highs))
+			break;
+		s += 8;
+	}
+	while (s < end && *s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
+		s++;
+	return s;
+}
+
 static const char *read_string(struct lbr_js *js)
 {
 	char *s = js->p + 1, *d = js->p, *out = js->p;
 	unsigned cp, lo;
 
+	/* Most strings hold no escape: find the closing quote without
+	 * moving anything and end the string there, in place. */
+	s = plain_run(s, js->end);
+	if (s < js->end && *s == '"') {
+		*s = '\0';
+		js->p = s + 1;
+		return out + 1;
+	}
+	/* An escape (or an error): decode from the start, shifting left. */
+	s = js->p + 1;
 	for (;;) {
 		/* The common case: a run of plain bytes. */
 		while (s < js->end && *s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)

@@ -274,23 +274,51 @@ static void read_member(struct lbr_js *js, struct raw_member *rm)
 		return;
 	}
 	rm->is_object = 1;
+	/* A member has some fifteen keys and seven matter: the first byte
+	 * picks the one candidate to compare. */
 	while (lbr_js_key(js, &key) > 0) {
-		if (strcmp(key, "id") == 0)
-			rm->id = str_or_null(js);
-		else if (strcmp(key, "address") == 0)
-			rm->address = str_or_null(js);
-		else if (strcmp(key, "protocol_port") == 0)
-			rm->has_port = int_or_skip(js, &rm->port);
-		else if (strcmp(key, "weight") == 0)
-			rm->has_weight = int_or_skip(js, &rm->weight);
-		else if (strcmp(key, "name") == 0)
-			opt_str(js, &rm->name, &rm->bad_opt, BAD_NAME);
-		else if (strcmp(key, "instance_id") == 0)
-			opt_str(js, &rm->instance_id, &rm->bad_opt, BAD_INSTANCE);
-		else if (strcmp(key, "member_type") == 0)
-			opt_str(js, &rm->type, &rm->bad_opt, BAD_TYPE);
-		else
-			lbr_js_skip(js);
+		switch (key[0]) {
+		case 'i':
+			if (strcmp(key, "id") == 0)
+				rm->id = str_or_null(js);
+			else if (strcmp(key, "instance_id") == 0)
+				opt_str(js, &rm->instance_id, &rm->bad_opt, BAD_INSTANCE);
+			else
+				lbr_js_skip(js);
+			continue;
+		case 'a':
+			if (strcmp(key, "address") == 0) {
+				rm->address = str_or_null(js);
+				continue;
+			}
+			break;
+		case 'p':
+			if (strcmp(key, "protocol_port") == 0) {
+				rm->has_port = int_or_skip(js, &rm->port);
+				continue;
+			}
+			break;
+		case 'w':
+			if (strcmp(key, "weight") == 0) {
+				rm->has_weight = int_or_skip(js, &rm->weight);
+				continue;
+			}
+			break;
+		case 'n':
+			if (strcmp(key, "name") == 0) {
+				opt_str(js, &rm->name, &rm->bad_opt, BAD_NAME);
+				continue;
+			}
+			break;
+		case 'm':
+			if (strcmp(key, "member_type") == 0) {
+				opt_str(js, &rm->type, &rm->bad_opt, BAD_TYPE);
+				continue;
+			}
+			break;
+		default: break;
+		}
+		lbr_js_skip(js);
 	}
 }
 

@@ -84,69 +84,89 @@ int lbr_hw_format_date(int64_t t, char *buf, size_t len)
 	return 0;
 }
 
-/* A text being built in memory with open_memstream(). */
-struct mstream {
-	FILE *f;
+/* A text being built in memory (signing runs for every request: no
+ * stdio streams). */
+struct sbuf {
 	char *buf;
-	size_t size;
+	size_t len, cap;
+	int oom;
 };
 
-static int ms_open(struct mstream *ms)
+static void sb_put(struct sbuf *b, const char *s, size_t n)
 {
-	ms->buf = NULL;
-	ms->size = 0;
-	ms->f = open_memstream(&ms->buf, &ms->size);
-	return ms->f ? 0 : LBR_ENOMEM;
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *nb;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		nb = realloc(b->buf, cap);
+		if (!nb) {
+			b->oom = 1;
+			return;
+		}
+		b->buf = nb;
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
 }
 
-/* Close the stream and hand its text to *out, or fail on any write
- * error (open_memstream reports out of memory through ferror/fclose). */
-static int ms_finish(struct mstream *ms, char **out)
+static void sb_puts(struct sbuf *b, const char *s)
 {
-	int bad = ferror(ms->f);
+	sb_put(b, s, strlen(s));
+}
 
-	bad |= fclose(ms->f) != 0;
-	ms->f = NULL;
-	if (bad || !ms->buf) {
-		free(ms->buf);
-		ms->buf = NULL;
+static void sb_putc(struct sbuf *b, char c)
+{
+	sb_put(b, &c, 1);
+}
+
+/* Drop what an unfinished text holds; a no-op after sb_finish(). */
+static void sb_drop(struct sbuf *b)
+{
+	free(b->buf);
+	b->buf = NULL;
+	b->len = b->cap = 0;
+}
+
+/* Hand the text to *out (an empty one for nothing written), or fail when
+ * memory ran out. */
+static int sb_finish(struct sbuf *b, char **out)
+{
+	if (!b->oom && !b->buf)
+		sb_put(b, "", 0);
+	if (b->oom) {
+		sb_drop(b);
 		return LBR_ENOMEM;
 	}
-	*out = ms->buf;
-	ms->buf = NULL; /* transferred */
+	*out = b->buf;
+	b->buf = NULL; /* transferred: the builder starts over empty */
+	b->len = b->cap = 0;
 	return 0;
 }
 
-/* Drop what an unfinished stream holds; a no-op after ms_finish(). */
-static void ms_drop(struct mstream *ms)
-{
-	if (ms->f)
-		fclose(ms->f);
-	ms->f = NULL;
-	free(ms->buf);
-	ms->buf = NULL;
-}
-
-/* Append the encoding of `len` bytes of `s` to f. */
-static int put_encoded(const struct lbr_host *host, FILE *f, const char *s, size_t len)
+/* Append the encoding of `len` bytes of `s`. */
+static int put_encoded(const struct lbr_host *host, struct sbuf *b, const char *s, size_t len)
 {
 	char *enc;
-	int r = 0;
 
 	if (len == 0)
 		return 0;
 	enc = host->url_encode(s, len);
 	if (!enc)
 		return LBR_ENOMEM;
-	if (fputs(enc, f) == EOF)
-		r = LBR_ENOMEM;
+	sb_puts(b, enc);
 	free(enc);
-	return r;
+	return b->oom ? LBR_ENOMEM : 0;
 }
 
 int lbr_hw_canonical_uri(const struct lbr_host *host, const char *path, char **out)
 {
-	struct mstream ms = { 0 };
+	struct sbuf sb = { 0 };
 	char *dec = NULL;
 	size_t dlen = 0, i, start;
 	int r = LBR_ENOMEM;
@@ -157,27 +177,25 @@ int lbr_hw_canonical_uri(const struct lbr_host *host, const char *path, char **o
 	dec = host->url_decode(path, strlen(path), &dlen);
 	if (!dec)
 		goto out;
-	if (ms_open(&ms) < 0)
-		goto out;
 	/* Split the decoded path on '/' and encode each segment on its own,
 	 * so a decoded '/' acts as a separator exactly as in the SDKs. */
 	start = 0;
 	for (i = 0; i <= dlen; i++) {
 		if (i < dlen && dec[i] != '/')
 			continue;
-		if (put_encoded(host, ms.f, dec + start, i - start) < 0)
+		if (put_encoded(host, &sb, dec + start, i - start) < 0)
 			goto out;
 		if (i < dlen)
-			fputc('/', ms.f);
+			sb_putc(&sb, '/');
 		start = i + 1;
 	}
 	/* The gateway signs every path with a trailing slash even though
 	 * the request goes out without one. */
 	if (dlen == 0 || dec[dlen - 1] != '/')
-		fputc('/', ms.f);
-	r = ms_finish(&ms, out);
+		sb_putc(&sb, '/');
+	r = sb_finish(&sb, out);
 out:
-	ms_drop(&ms);
+	sb_drop(&sb);
 	free(dec);
 	return r;
 }
@@ -195,7 +213,7 @@ static int cmp_qp(const void *a, const void *b)
 int lbr_hw_canonical_query(const struct lbr_host *host, const struct lbr_kv *pairs, size_t n,
 			   char **out)
 {
-	struct mstream ms = { 0 };
+	struct sbuf sb = { 0 };
 	struct qp *v = NULL;
 	size_t i;
 	int r = LBR_ENOMEM;
@@ -212,20 +230,18 @@ int lbr_hw_canonical_query(const struct lbr_host *host, const struct lbr_kv *pai
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), cmp_qp);
-	if (ms_open(&ms) < 0)
-		goto out;
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			fputc('&', ms.f);
-		if (put_encoded(host, ms.f, v[i].name, strlen(v[i].name)) < 0)
+			sb_putc(&sb, '&');
+		if (put_encoded(host, &sb, v[i].name, strlen(v[i].name)) < 0)
 			goto out;
-		fputc('=', ms.f);
-		if (put_encoded(host, ms.f, v[i].value, strlen(v[i].value)) < 0)
+		sb_putc(&sb, '=');
+		if (put_encoded(host, &sb, v[i].value, strlen(v[i].value)) < 0)
 			goto out;
 	}
-	r = ms_finish(&ms, out);
+	r = sb_finish(&sb, out);
 out:
-	ms_drop(&ms);
+	sb_drop(&sb);
 	free(v);
 	return r;
 }
@@ -308,7 +324,7 @@ void lbr_hw_signature_release(struct lbr_hw_signature *sig)
 int lbr_hw_sign(const struct lbr_host *host, const struct lbr_hw_sign_input *in,
 		struct lbr_hw_signature *sig)
 {
-	struct mstream ms = { 0 };
+	struct sbuf sb = { 0 };
 	struct sh *hdrs = NULL;
 	size_t i;
 	char body_hash[65], req_hash[65], mac[65];
@@ -325,11 +341,12 @@ int lbr_hw_sign(const struct lbr_host *host, const struct lbr_hw_sign_input *in,
 		goto out;
 
 	/* SignedHeaders: the sorted lower-case names joined with ';'. */
-	if (ms_open(&ms) < 0)
-		goto out;
-	for (i = 0; i < in->n_headers; i++)
-		fprintf(ms.f, "%s%s", i ? ";" : "", hdrs[i].name);
-	r = ms_finish(&ms, &sig->signed_headers);
+	for (i = 0; i < in->n_headers; i++) {
+		if (i)
+			sb_putc(&sb, ';');
+		sb_puts(&sb, hdrs[i].name);
+	}
+	r = sb_finish(&sb, &sig->signed_headers);
 	if (r < 0)
 		goto out;
 
@@ -337,14 +354,23 @@ int lbr_hw_sign(const struct lbr_host *host, const struct lbr_hw_sign_input *in,
 	if (lbr_hw_sha256_hex(in->body, in->body ? in->body_len : 0, body_hash) < 0)
 		goto out;
 
-	r = LBR_ENOMEM;
-	if (ms_open(&ms) < 0)
-		goto out;
-	fprintf(ms.f, "%s\n%s\n%s\n", in->method, sig->canonical_uri, sig->canonical_query);
-	for (i = 0; i < in->n_headers; i++)
-		fprintf(ms.f, "%s:%.*s\n", hdrs[i].name, (int)hdrs[i].value_len, hdrs[i].value);
-	fprintf(ms.f, "\n%s\n%s", sig->signed_headers, body_hash);
-	r = ms_finish(&ms, &sig->canonical_request);
+	sb_puts(&sb, in->method ? in->method : "");
+	sb_putc(&sb, '\n');
+	sb_puts(&sb, sig->canonical_uri);
+	sb_putc(&sb, '\n');
+	sb_puts(&sb, sig->canonical_query);
+	sb_putc(&sb, '\n');
+	for (i = 0; i < in->n_headers; i++) {
+		sb_puts(&sb, hdrs[i].name);
+		sb_putc(&sb, ':');
+		sb_put(&sb, hdrs[i].value, hdrs[i].value_len);
+		sb_putc(&sb, '\n');
+	}
+	sb_putc(&sb, '\n');
+	sb_puts(&sb, sig->signed_headers);
+	sb_putc(&sb, '\n');
+	sb_puts(&sb, body_hash);
+	r = sb_finish(&sb, &sig->canonical_request);
 	if (r < 0)
 		goto out;
 
@@ -371,7 +397,7 @@ int lbr_hw_sign(const struct lbr_host *host, const struct lbr_hw_sign_input *in,
 	}
 	r = 0;
 out:
-	ms_drop(&ms);
+	sb_drop(&sb);
 	if (hdrs) {
 		for (i = 0; i < in->n_headers; i++)
 			free(hdrs[i].name);

@@ -1604,6 +1604,19 @@ static void test_provcommon(void)
 	tap_ok(!lbr_pc_valid_id("", 128) && !lbr_pc_valid_id(NULL, 128) &&
 		       !lbr_pc_valid_id("a.b", 128),
 	       "ids: empty, NULL and '.' invalid");
+	{
+		unsigned c, bad = 0;
+		char one[2] = { 0, 0 };
+
+		for (c = 1; c < 256; c++) {
+			int want = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+				   (c >= '0' && c <= '9') || c == '_' || c == '-';
+
+			one[0] = (char)c;
+			bad += lbr_pc_valid_id(one, 128) != want;
+		}
+		tap_ok(bad == 0, "lbr_pc_valid_id takes exactly [A-Za-z0-9_-] (every byte value)");
+	}
 
 	/* A cut inside a two-byte character drops it whole. */
 	lbr_pc_copy_clean(buf, 5, "abc\xc3\xa9z");

@@ -164,6 +164,65 @@ static void test_strings(void)
 	}
 }
 
+/* Strings of every length up to 40 with one special byte at every place:
+ * the eight-bytes-at-a-time scan must stop exactly where the byte-wise one
+ * would, whatever the alignment. */
+static void test_string_runs(void)
+{
+	static const struct {
+		const char *in;  /* the special part, as JSON text */
+		const char *out; /* decoded; NULL: the document is refused */
+	} sp[] = {
+		{ "\\n", "\n" },    { "\\\"", "\"" }, { "\\\\", "\\" }, { "\xc3\xa9", "\xc3\xa9" },
+		{ "\x7f", "\x7f" }, { "\x01", NULL }, { "\x1f", NULL }, { "\t", NULL },
+		{ "\xff", "\xff" }, { " ", " " },
+	};
+	unsigned bad = 0, n = 0;
+	size_t len, at, k;
+
+	for (k = 0; k < sizeof(sp) / sizeof(sp[0]); k++)
+		for (len = 0; len <= 40; len++)
+			for (at = 0; at <= len; at++) {
+				char doc[128], want[128];
+				struct lbr_js js;
+				const char *got;
+				size_t i, o = 0, w = 0;
+
+				doc[o++] = '"';
+				for (i = 0; i < len; i++) {
+					if (i == at) {
+						memcpy(doc + o, sp[k].in, strlen(sp[k].in));
+						o += strlen(sp[k].in);
+						if (sp[k].out) {
+							memcpy(want + w, sp[k].out,
+							       strlen(sp[k].out));
+							w += strlen(sp[k].out);
+						}
+					}
+					doc[o++] = (char)('a' + i % 26);
+					want[w++] = (char)('a' + i % 26);
+				}
+				if (at == len) {
+					memcpy(doc + o, sp[k].in, strlen(sp[k].in));
+					o += strlen(sp[k].in);
+					if (sp[k].out) {
+						memcpy(want + w, sp[k].out, strlen(sp[k].out));
+						w += strlen(sp[k].out);
+					}
+				}
+				doc[o++] = '"';
+				want[w] = '\0';
+				lbr_js_init(&js, doc, o);
+				got = lbr_js_string(&js);
+				n++;
+				if (sp[k].out ? !got || strcmp(got, want) || lbr_js_finish(&js) != 0
+					      : got != NULL || lbr_js_finish(&js) == 0)
+					bad++;
+			}
+	tap_ok(bad == 0,
+	       "%u strings with a special byte at every place: decoded or refused as byte-wise", n);
+}
+
 static void test_numbers(void)
 {
 	static const struct {
@@ -230,6 +289,7 @@ int main(void)
 {
 	test_grammar();
 	test_strings();
+	test_string_runs();
 	test_numbers();
 	test_sticky_and_types();
 	return tap_done();

@@ -6,12 +6,15 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/guard.h"
 #include "agent/plan.h"
 #include "agent/selector.h"
+#include "agent/util.h"
 #include "state/state.h"
 #include "tests/unit/tap.h"
 
@@ -442,6 +445,95 @@ static void test_created_pending(void)
 	lbr_plan_release(&p);
 }
 
+/* The address helpers' fast paths give what inet_pton/inet_ntop and
+ * snprintf gave, for canonical and odd inputs alike. */
+static void test_addr_helpers(void)
+{
+	static const char *const in[] = {
+		"10.0.0.1",
+		"0.0.0.0",
+		"255.255.255.255",
+		"1.2.3.4",
+		"192.168.100.200",
+		"010.0.0.1",
+		"10.00.0.1",
+		"10.0.0.01",
+		"256.0.0.1",
+		"1.2.3",
+		"1.2.3.4.5",
+		"1.2.3.4 ",
+		" 1.2.3.4",
+		"1..2.3",
+		"1.2.3.",
+		".1.2.3",
+		"1234.1.1.1",
+		"a.b.c.d",
+		"",
+		"::1",
+		"2001:db8::5",
+		"2001:DB8:0:0::5",
+		"::ffff:10.0.0.1",
+		"10.0.0.1:80",
+		"0x0a.0.0.1",
+		"1.2.3.4\n",
+		"99.99.99.99",
+		"100.100.100.1000",
+	};
+	unsigned i, bad = 0, seed = 7;
+	char got[LBR_ADDR_MAX], want[LBR_ADDR_MAX], a[80], b[80];
+
+	for (i = 0; i < sizeof(in) / sizeof(in[0]) + 20000; i++) {
+		char rnd[24];
+		const char *s = in[i % (sizeof(in) / sizeof(in[0]))];
+		unsigned char buf[16];
+		int rg, rw = -1;
+
+		if (i >= sizeof(in) / sizeof(in[0])) {
+			/* Random dotted strings: digits, dots, a stray letter. */
+			size_t k, n = 1 + (seed = seed * 1103515245u + 12345u) % 18;
+
+			for (k = 0; k < n; k++) {
+				unsigned r = (seed = seed * 1103515245u + 12345u) >> 16;
+
+				rnd[k] = r % 13 < 3     ? '.'
+					 : r % 13 == 12 ? 'x'
+							: (char)('0' + r % 10);
+			}
+			rnd[n] = '\0';
+			s = rnd;
+		}
+		memset(got, 0, sizeof(got));
+		rg = lbr_addr_canon(s, got);
+		if (inet_pton(AF_INET, s, buf) == 1)
+			rw = inet_ntop(AF_INET, buf, want, sizeof(want)) ? 0 : -1;
+		else if (inet_pton(AF_INET6, s, buf) == 1)
+			rw = inet_ntop(AF_INET6, buf, want, sizeof(want)) ? 0 : -1;
+		if ((rg == 0) != (rw == 0) || (rg == 0 && strcmp(got, want))) {
+			if (bad++ < 3)
+				printf("# canon('%s'): got %d '%s', inet_ntop %d '%s'\n", s, rg,
+				       rg == 0 ? got : "", rw, rw == 0 ? want : "");
+		}
+	}
+	tap_ok(bad == 0, "lbr_addr_canon agrees with inet_pton/inet_ntop on %u inputs", i);
+	bad = 0;
+	for (i = 0; i < 4000; i++) {
+		const char *addr = i % 3 == 0 ? "2001:db8::5" : i % 3 == 1 ? "10.0.0.1" : "";
+		unsigned port = i % 2 ? i * 17 % 65536 : i % 10;
+		size_t len = 1 + i % 26;
+
+		memset(a, 'X', sizeof(a));
+		memset(b, 'X', sizeof(b));
+		lbr_addrport_fmt(addr, port, a, len);
+		if (strchr(addr, ':'))
+			snprintf(b, len, "[%s]:%u", addr, port);
+		else
+			snprintf(b, len, "%s:%u", addr, port);
+		if (memcmp(a, b, sizeof(a)))
+			bad++;
+	}
+	tap_ok(bad == 0, "lbr_addrport_fmt writes what snprintf did, truncation included");
+}
+
 int main(void)
 {
 	test_diff();
@@ -451,6 +543,7 @@ int main(void)
 	test_rules();
 	test_guard();
 	test_created_pending();
+	test_addr_helpers();
 	lbr_obs_free(obs);
 	return tap_done();
 }
