@@ -53,6 +53,25 @@ static void sleep_ms(int ms)
 		;
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Sleep until at_us on CLOCK_MONOTONIC (no-op when past). */
+static void sleep_until_us(int64_t at_us)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(at_us / 1000000);
+	ts.tv_nsec = (long)(at_us % 1000000) * 1000L;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
 /* A small seeded PRNG (xorshift64*): ids are reproducible with --seed. */
 static pthread_mutex_t rng_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t rng_state = 88172645463325252ULL;
@@ -411,6 +430,7 @@ static void log_request(struct fc_req *r)
 	pthread_mutex_lock(&log_mu);
 	json_object_object_add(o, "seq", json_object_new_int64(++log_seq));
 	json_object_object_add(o, "t_ms", json_object_new_int64(fc_now_ms()));
+	json_object_object_add(o, "t_start_ms", json_object_new_int64(r->t_start_ms));
 	json_object_object_add(o, "cloud", json_object_new_string(r->cloud));
 	json_object_object_add(o, "conn", json_object_new_int64(r->conn_no));
 	json_object_object_add(o, "method", json_object_new_string(r->method));
@@ -750,6 +770,7 @@ static json_object *settings_dump(void)
 	json_object *o = json_object_new_object(), *rl;
 
 	json_object_object_add(o, "latency_ms", json_object_new_int(s->latency_ms));
+	json_object_object_add(o, "latency_split", json_object_new_int(s->latency_split));
 	json_object_object_add(o, "eventual_ms", json_object_new_int(s->eventual_ms));
 	json_object_object_add(o, "page_max", json_object_new_int(s->page_max));
 	json_object_object_add(o, "release_blocked_retcode",
@@ -781,6 +802,7 @@ static void ctl_settings(struct fc_req *r, json_object *body)
 		size_t off;
 	} ints[] = {
 		{ "latency_ms", offsetof(struct fc_settings, latency_ms) },
+		{ "latency_split", offsetof(struct fc_settings, latency_split) },
 		{ "eventual_ms", offsetof(struct fc_settings, eventual_ms) },
 		{ "page_max", offsetof(struct fc_settings, page_max) },
 		{ "release_blocked_retcode",
@@ -924,9 +946,13 @@ static void cloud_request(struct fc_req *r)
 	}
 	fc_world_lock();
 	latency = fc_settings()->latency_ms;
+	r->latency_split = fc_settings()->latency_split;
 	fc_world_unlock();
-	if (latency > 0)
+	if (latency > 0 && r->latency_split)
+		sleep_until_us(r->t_start_us + (int64_t)latency * 500);
+	else if (latency > 0)
 		sleep_ms(latency);
+	r->latency_ms = latency;
 
 	fc_fault_check(r, &hit);
 	if (hit.effect == FC_EFF_PAUSE) {
@@ -1026,6 +1052,7 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 		return NULL;
 	r->mc = c;
 	r->t_start_ms = fc_now_ms();
+	r->t_start_us = mono_us();
 	r->raw_uri = strdup(uri ? uri : "/");
 	q = r->raw_uri ? strchr(r->raw_uri, '?') : NULL;
 	r->path = r->raw_uri
@@ -1168,6 +1195,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		cloud_request(r);
 	}
 	log_request(r);
+	/* Split latency: the answer leaves latency_ms after the request came. */
+	if (r->latency_split && r->latency_ms > 0)
+		sleep_until_us(r->t_start_us + (int64_t)r->latency_ms * 1000);
 	return send_reply(r);
 }
 
@@ -1223,7 +1253,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: fakecloud --port-file FILE [--listen 127.0.0.1|::1] "
 		   "[--port N]\n"
-		   "                 [--log FILE] [--latency-ms N] "
+		   "                 [--log FILE] [--latency-ms N] [--latency-split] "
 		   "[--tls-cert PEM --tls-key PEM]\n"
 		   "                 [--state FILE.json] [--seed N] "
 		   "[--clock-offset S]\n");
@@ -1237,6 +1267,7 @@ int main(int argc, char **argv)
 		{ "port", required_argument, NULL, 'P' },
 		{ "log", required_argument, NULL, 'L' },
 		{ "latency-ms", required_argument, NULL, 'd' },
+		{ "latency-split", no_argument, NULL, 'D' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
 		{ "state", required_argument, NULL, 's' },
@@ -1270,6 +1301,7 @@ int main(int argc, char **argv)
 		case 'P': port = strtol(optarg, NULL, 10); break;
 		case 'L': log_path = optarg; break;
 		case 'd': fc_settings()->latency_ms = atoi(optarg); break;
+		case 'D': fc_settings()->latency_split = 1; break;
 		case 'c': cert_path = optarg; break;
 		case 'k': key_path = optarg; break;
 		case 's': state_path = optarg; break;

@@ -50,7 +50,9 @@ struct fc_req {
 	bool too_big;
 	unsigned long conn_no;
 	int64_t t_start_ms;
-	char reqid[40]; /* hw: 32 hex; uc: a UUID */
+	int64_t t_start_us;            /* CLOCK_MONOTONIC, for split latency */
+	int latency_ms, latency_split; /* as set when the request came */
+	char reqid[40];                /* hw: 32 hex; uc: a UUID */
 
 	/* The answer. */
 	int status;
@@ -116,6 +118,10 @@ struct fc_fault_hit {
 /* Server-wide knobs (POST /_fake/settings). Guarded by the world lock. */
 struct fc_settings {
 	int latency_ms;
+	/* 0: sleep latency_ms, then execute and answer (tests).  1: execute
+	 * half-way and answer latency_ms after the request arrived, so that
+	 * the fake's own work hides inside the latency (bench/). */
+	int latency_split;
 	int eventual_ms;
 	int page_max;
 	int release_blocked_retcode;

@@ -758,5 +758,51 @@ ctl GET /_fake/hw/pools/$POOL
 is "$s3:$(printf '%s' "$BODY" | jq --arg m "$HOLD_ID" '[.members[] | select(.id == $m)] | length')" "204:0" \
 	"settings: unheld, the same DELETE removes the member"
 
+# pause: a matching request waits until POST /_fake/release, then runs
+# as if nothing matched.
+ctl POST /_fake/hw/pools "{\"project_id\":\"$PROJ\",\"pool_id\":\"$POOL\",\"members\":[{\"address\":\"10.0.0.2\",\"protocol_port\":80}]}"
+PAUSE_ID=$(printf '%s' "$BODY" | jq -r '.members[] | select(.address == "10.0.0.2") | .id')
+ctl DELETE /_fake/log
+ctl POST /_fake/faults '{"cloud":"hw","op":"delete","pause":true,"count":1}'
+mkdir -p "$TMP/paused"
+(TMP=$TMP/paused; hw DELETE "$MP/$PAUSE_ID" "" "" $AK $SK $PROJ; echo "$STATUS" >"$TMP/status") &
+PAUSE_PID=$!
+paused_now() { ctl GET /_fake/settings; [ "$(printf '%s' "$BODY" | jq .paused_now)" = 1 ]; }
+i=0
+until paused_now || [ $i -ge 600 ]; do sleep 0.05; i=$((i + 1)); done
+paused_now
+ok $? "pause: the DELETE waits (paused_now 1)"
+ctl GET /_fake/log
+is "$(printf '%s' "$BODY" | jq length)" 0 "pause: a paused request is not logged yet"
+ctl GET /_fake/hw/pools/$POOL
+is "$(printf '%s' "$BODY" | jq --arg m "$PAUSE_ID" '[.members[] | select(.id == $m)] | length')" 1 \
+	"pause: nor executed"
+ctl POST /_fake/release
+is "$STATUS" 204 "pause: POST /_fake/release answers 204"
+wait $PAUSE_PID
+is "$(cat "$TMP/paused/status")" 204 "pause: released, the DELETE is answered as usual"
+ctl GET /_fake/hw/pools/$POOL
+is "$(printf '%s' "$BODY" | jq --arg m "$PAUSE_ID" '[.members[] | select(.id == $m)] | length')" 0 \
+	"pause: and executed"
+ctl GET /_fake/settings
+is "$(printf '%s' "$BODY" | jq .paused_now)" 0 "pause: nothing waits any more"
+
+# latency_split (bench/): the answer leaves latency_ms after the request
+# came, the work done half-way.  Only lower bounds: a busy machine can
+# only make things later.
+ctl DELETE /_fake/faults
+ctl POST /_fake/settings '{"latency_ms":400,"latency_split":1}'
+ctl GET /_fake/settings
+is "$(printf '%s' "$BODY" | jq -c '[.latency_ms, .latency_split]')" '[400,1]' "settings: latency_split is shown"
+ctl DELETE /_fake/log
+T0=$(date +%s%N)
+hw GET "$MP" "" "" $AK $SK $PROJ
+MS=$((($(date +%s%N) - T0) / 1000000))
+ok "$([ "$STATUS" = 200 ] && [ "$MS" -ge 400 ]; echo $?)" "latency_split: answered 200 no sooner than 400 ms ($MS ms)"
+ctl GET /_fake/log
+ok "$(printf '%s' "$BODY" | jq -e '.[0] | .t_ms - .t_start_ms >= 200' >/dev/null; echo $?)" \
+	"latency_split: executed (and logged) half-way or later"
+ctl POST /_fake/settings '{"latency_ms":0,"latency_split":0}'
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
