@@ -108,15 +108,53 @@ static void item_member(const struct lbr_call *c, size_t i, const char **id, con
 	}
 }
 
-#define AUDIT_CHUNK 64
-
 /* One audit-log line for every member of every mutating request that was
  * sent (each retry is its own line): what reached the cloud and its
  * answer, with the request id of the call (shared by a batch). */
+/* Fill rec (and, for a failure, detail) for item i of call c. */
+static void audit_rec(struct lbr_call *c, const struct lbr_call_result *res, size_t i, int64_t now,
+		      struct lbr_audit_rec *rec, char (*detail)[1024])
+{
+	struct lbr_call_result ir;
+
+	memset(rec, 0, sizeof(*rec));
+	if (c->items && c->n)
+		lbr_item_as_result(res, &c->items[i], &ir);
+	else
+		ir = *res;
+	rec->time = now;
+	rec->pool = c->pool->cfg->name;
+	rec->provider = c->prov->cfg->name;
+	item_member(c, i, &rec->member_id, &rec->address, &rec->port);
+	rec->action = lbr_op_name(c->op);
+	rec->outcome = lbr_outcome_name(ir.outcome);
+	/* The call's request id (ir's is a copy of it). */
+	rec->request_id = res->request_id[0] ? res->request_id : NULL;
+	if (ir.outcome != LBR_OUT_OK) {
+		if (detail) {
+			lbr_result_describe(&ir, *detail, sizeof(*detail));
+			rec->detail = *detail;
+		} else {
+			rec->detail = "(out of memory describing the error)";
+		}
+	}
+	if (c->doubt && c->op == LBR_OP_REMOVE &&
+	    (ir.outcome == LBR_OUT_TRANSIENT || ir.outcome == LBR_OUT_THROTTLED)) {
+		size_t l = strlen(c->doubt[i]);
+
+		snprintf(c->doubt[i] + l, sizeof(c->doubt[i]) - l, "%s%s", l ? " " : "",
+			 ir.request_id[0] ? ir.request_id : "-");
+	}
+}
+
 static void audit_attempt(struct lbr_call *c, const struct lbr_call_result *res)
 {
 	struct lbr_engine *e = c->e;
 	size_t i, n = c->n ? c->n : 1;
+	int64_t now = (int64_t)time(NULL);
+	struct lbr_audit_rec *rec;
+	char(*detail)[1024] = NULL;
+	int *rcs, fail = 0;
 
 	if (!e->store || c->op == LBR_OP_LIST)
 		return;
@@ -125,55 +163,34 @@ static void audit_attempt(struct lbr_call *c, const struct lbr_call_result *res)
 	if (c->http_refused && c->http_sent == 0)
 		return;
 	/* The lines of one request are written together (one write() for
-	 * the local log); records are built in chunks to bound the memory
-	 * of a large batch. */
-	for (i = 0; i < n; i += AUDIT_CHUNK) {
-		struct lbr_audit_rec rec[AUDIT_CHUNK];
-		char(*detail)[1024] = NULL;
-		int rcs[AUDIT_CHUNK];
-		size_t k, m = n - i < AUDIT_CHUNK ? n - i : AUDIT_CHUNK;
-		int64_t now = (int64_t)time(NULL);
+	 * the local log). */
+	rec = calloc(n, sizeof(*rec));
+	rcs = calloc(n, sizeof(*rcs));
+	for (i = 0; !fail && i < n; i++)
+		fail = res->outcome != LBR_OUT_OK ||
+		       (c->items && c->n && c->items[i].outcome != LBR_OUT_OK);
+	if (fail)
+		detail = calloc(n, sizeof(*detail)); /* NULL: a shorter line */
+	if (!rec || !rcs) {
+		/* Short of memory: one line at a time, on the stack. */
+		for (i = 0; i < n; i++) {
+			struct lbr_audit_rec one;
+			char d1[1024];
 
-		memset(rec, 0, sizeof(rec));
-		for (k = 0; k < m; k++) {
-			struct lbr_call_result ir;
-
-			if (c->items && c->n)
-				lbr_item_as_result(res, &c->items[i + k], &ir);
-			else
-				ir = *res;
-			rec[k].time = now;
-			rec[k].pool = c->pool->cfg->name;
-			rec[k].provider = c->prov->cfg->name;
-			item_member(c, i + k, &rec[k].member_id, &rec[k].address, &rec[k].port);
-			rec[k].action = lbr_op_name(c->op);
-			rec[k].outcome = lbr_outcome_name(ir.outcome);
-			/* The call's request id (ir's is a copy of it). */
-			rec[k].request_id = res->request_id[0] ? res->request_id : NULL;
-			if (ir.outcome != LBR_OUT_OK) {
-				if (!detail)
-					detail = calloc(AUDIT_CHUNK, sizeof(*detail));
-				if (detail) {
-					lbr_result_describe(&ir, detail[k], sizeof(detail[k]));
-					rec[k].detail = detail[k];
-				} else {
-					rec[k].detail = "(out of memory describing the error)";
-				}
-			}
-			if (c->doubt && c->op == LBR_OP_REMOVE &&
-			    (ir.outcome == LBR_OUT_TRANSIENT || ir.outcome == LBR_OUT_THROTTLED)) {
-				size_t l = strlen(c->doubt[i + k]);
-
-				snprintf(c->doubt[i + k] + l, sizeof(c->doubt[i + k]) - l, "%s%s",
-					 l ? " " : "", ir.request_id[0] ? ir.request_id : "-");
-			}
+			audit_rec(c, res, i, now, &one, &d1);
+			audit_warn(e, &one, lbr_state_audit(e->store, &one));
 		}
+	} else {
+		for (i = 0; i < n; i++)
+			audit_rec(c, res, i, now, &rec[i], detail ? &detail[i] : NULL);
 		/* Thread-safe; fsyncs are shared. */
-		if (lbr_state_audit_many(e->store, rec, m, rcs) != 0)
-			for (k = 0; k < m; k++)
-				audit_warn(e, &rec[k], rcs[k]);
-		free(detail);
+		if (lbr_state_audit_many(e->store, rec, n, rcs) != 0)
+			for (i = 0; i < n; i++)
+				audit_warn(e, &rec[i], rcs[i]);
 	}
+	free(rec);
+	free(rcs);
+	free(detail);
 }
 
 /* ------------------------------------------------------------- attempts */

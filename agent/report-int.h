@@ -30,7 +30,6 @@ int lbr_report_outside_diff(const struct lbr_state_pool *sp, const struct lbr_po
 			    struct outside *d);
 void lbr_report_outside_free(struct outside *d);
 
-/* A JSON integer for a count. */
 /* report-human.c: is the human plan printed at all (not -q, --json, run)?
  * One pool's block; its counts go to r->totals. */
 struct lbr_report;
@@ -39,6 +38,7 @@ int lbr_report_human_plan_shown(const struct lbr_report *r);
 void lbr_report_plan_pool_human(struct lbr_report *r, struct lbr_engine *e, struct lbr_pool_rt *p,
 				int for_drift);
 
+/* A JSON integer for a count. */
 json_object *lbr_report_jcount(size_t n);
 /* A JSON string, or NULL (JSON null) for NULL. */
 json_object *lbr_report_jstr(const char *s);

@@ -349,10 +349,15 @@ static void sink_action(void *ud, struct lbr_pool_rt *p, enum lbr_op op, const c
 	if (!r->json) {
 		unsigned done = __atomic_add_fetch(&r->actions_done, 1, __ATOMIC_RELAXED);
 
-		/* The progress line is for people: only on a terminal. */
-		if (r->progress && r->actions_total > 3) {
+		/* The progress line is for people: only on a terminal, and
+		 * only once the plan is out (streaming apply acts while later
+		 * plans are still being printed). */
+		if (r->progress && __atomic_load_n(&r->plan_out, __ATOMIC_ACQUIRE) &&
+		    __atomic_load_n(&r->actions_total, __ATOMIC_RELAXED) > 3) {
 			pthread_mutex_lock(&r->mu);
-			fprintf(stderr, "\rapplying: %u/%u calls done", done, r->actions_total);
+			fprintf(stderr, "\rapplying: %u/%u calls done", done,
+				__atomic_load_n(&r->actions_total, __ATOMIC_RELAXED));
+			r->progress_drawn = 1;
 			pthread_mutex_unlock(&r->mu);
 		}
 		return;
@@ -422,10 +427,13 @@ static void sink_planned(void *ud, struct lbr_engine *e, struct lbr_pool_rt *p)
 	struct lbr_report *r = ud;
 
 	__atomic_add_fetch(&r->actions_total, (unsigned)lbr_pool_work(p), __ATOMIC_RELAXED);
-	if (r->json)
-		plan_event(r, p);
-	else if (lbr_report_human_plan_shown(r))
+	if (r->json) {
+		plan_event(r, p); /* emit() flushes */
+	} else if (lbr_report_human_plan_shown(r)) {
 		lbr_report_plan_pool_human(r, e, p, 0);
+		/* Out before any change to the pool, even into a pipe. */
+		fflush(r->out);
+	}
 }
 
 struct lbr_event_sink lbr_report_sink(struct lbr_report *r)
@@ -456,7 +464,7 @@ void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int ex
 	unsigned removed = 0, gone = 0, failed = 0, updates = 0, created = 0, weights = 0;
 	int changes = 0, drift = 0;
 
-	if (r->progress && r->actions_total > 3)
+	if (r->progress_drawn)
 		fprintf(stderr, "\n");
 	memset(&c, 0, sizeof(c));
 	for (i = 0; i < e->n_pools; i++) {

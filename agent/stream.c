@@ -86,28 +86,24 @@ static void join(struct stream *s, size_t i)
 	}
 	n = lbr_batch_jobs(e, p, p->plan.remove, p->plan.n_remove, LBR_BATCH_DO_REMOVE, jobs);
 	s->jobs[i] = jobs;
-	p->streamed = 1;
-	p->touched = 1;
-	p->verified = 0;
 	p->inline_verify = 0; /* the queue verifies it (IT_VERIFY) */
 	__atomic_store_n(&p->jobs_left, (int)n, __ATOMIC_RELEASE);
-	s->streamed++;
 	for (k = 0; k < n; k++) {
 		struct item it = { .kind = IT_BATCH, .p = p, .b = jobs[k] };
 
-		if (push(s, &it) < 0) {
-			/* The batches not queued are not run (round 2 takes
-			 * them): the pool is verified once those queued are
-			 * done, or now if none was. */
-			if (__atomic_sub_fetch(&p->jobs_left, (int)(n - k), __ATOMIC_ACQ_REL) ==
-			    0) {
-				struct item v = { .kind = IT_VERIFY, .p = p };
-
-				push(s, &v);
-			}
-			return;
-		}
+		if (push(s, &it) == 0)
+			continue;
+		if (k == 0)
+			return; /* nothing queued: round 1 of lbr_engine_apply takes it */
+		/* The batches not queued wait for round 2; the pool is
+		 * verified once the queued ones are done. */
+		__atomic_sub_fetch(&p->jobs_left, (int)(n - k), __ATOMIC_ACQ_REL);
+		break;
 	}
+	p->streamed = 1;
+	p->touched = 1;
+	p->verified = 0;
+	s->streamed++;
 }
 
 /* Under s->mu: report every pool whose plan, and every plan before it,
@@ -152,9 +148,13 @@ static void run_item(struct stream *s, struct item *it)
 		if (__atomic_sub_fetch(&p->jobs_left, 1, __ATOMIC_ACQ_REL) == 0) {
 			struct item v = { .kind = IT_VERIFY, .p = p };
 
+			int queued;
+
 			pthread_mutex_lock(&s->mu);
-			push(s, &v);
+			queued = push(s, &v) == 0;
 			pthread_mutex_unlock(&s->mu);
+			if (!queued) /* out of memory: verify it here and now */
+				lbr_pool_reobserve(e, p);
 		}
 		break;
 	case IT_VERIFY: lbr_pool_reobserve(e, p); break;
@@ -184,6 +184,46 @@ static void worker(void *arg)
 			lbr_exec_cond_broadcast(&s->cv); /* all done: let the others end */
 		pthread_mutex_unlock(&s->mu);
 	}
+}
+
+struct refresh_job {
+	struct lbr_engine *e;
+	struct lbr_pool_rt *p;
+};
+
+static void refresh_job(void *arg)
+{
+	struct refresh_job *j = arg;
+
+	lbr_pool_reobserve(j->e, j->p);
+}
+
+/* The pools left for round 1 (creations, weights, policy updates, drains)
+ * were listed before the streamed pools' work, which may have taken a
+ * while: list them again, so that what they change is decided on a fresh
+ * listing, as when round 1 followed the observation at once. */
+static void refresh_rest(struct lbr_engine *e)
+{
+	struct refresh_job *jobs = calloc(e->n_pools ? e->n_pools : 1, sizeof(*jobs));
+	size_t i, n = 0;
+
+	if (!jobs) {
+		lbr_warn("out of memory: the pools left for round 1 act on their first listing");
+		return;
+	}
+	for (i = 0; i < e->n_pools; i++) {
+		struct lbr_pool_rt *p = &e->pools[i];
+
+		if (p->streamed || !lbr_pool_can_act(p) || lbr_pool_work(p) == 0)
+			continue;
+		jobs[n].e = e;
+		jobs[n].p = p;
+		n++;
+	}
+	lbr_exec_run(e->exec, refresh_job, jobs, sizeof(*jobs), n);
+	for (i = 0; i < n; i++)
+		jobs[i].p->verified = 0;
+	free(jobs);
 }
 
 size_t lbr_stream_first_round(struct lbr_engine *e, const struct lbr_state *state)
@@ -228,6 +268,8 @@ size_t lbr_stream_first_round(struct lbr_engine *e, const struct lbr_state *stat
 	if (s.oom)
 		lbr_warn(
 			"out of memory while streaming the first round; the rest waits for round 1");
+	if (s.streamed)
+		refresh_rest(e);
 	for (i = 0; i < e->n_pools; i++)
 		free(s.jobs[i]);
 	free(s.jobs);

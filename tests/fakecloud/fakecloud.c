@@ -1423,8 +1423,10 @@ int main(int argc, char **argv)
 	} while (sig != SIGINT && sig != SIGTERM);
 	ret = 0;
 out:
-	if (d)
+	if (d) {
+		pause_release(); /* a paused request would keep its thread */
 		MHD_stop_daemon(d);
+	}
 	if (log_fp)
 		fclose(log_fp);
 	free(cert);

@@ -25,6 +25,8 @@ write_cfg() {
 		printf '[agent]\nstate = st.json\nparallelism = 4\n'
 		hw_provider_section
 		uc_provider_section
+		# The held listing must outlast a busy machine, not time out.
+		printf 'timeout = 300\n'
 		if [ "$2" = uc-first ]; then
 			uc_pool_section api $VS 10.0.1.5:8080 10.0.1.6:8080
 		fi
@@ -64,6 +66,8 @@ wait_log '.cloud == "hw" and .method == "DELETE"' \
 is "$(fake_count '.cloud == "uc"')" 0 "meanwhile no UCloud call has been answered"
 is "$(fake_ctl GET /_fake/settings | jq .paused_now)" 1 "and the UCloud listing is still held"
 is "$(hw_members $POOL | tr '\n' ' ')" "10.0.0.11:80 10.0.0.12:80 " "the Huawei pool converged before UCloud answered"
+is "$(grep -c '^pool "web"' "$T/a.out")" 1 "web's plan is already on stdout (flushed before its removal)"
+is "$(grep -c '^pool "api"\|^Plan:' "$T/a.out")" 0 "api's plan and the Plan: line are not (api is still being listed)"
 fake_ctl POST /_fake/release >/dev/null
 wait "$AGENT"
 is "$?" 0 "apply exits 0"
@@ -142,5 +146,30 @@ DELETE=$(seq_of '.method == "DELETE"')
 ok "$([ "$(fake_log | jq --argjson c "$CREATE" --argjson d "$DELETE" '[.[] | select(.method == "GET" and .seq > $c and .seq < $d)] | length')" -ge 1 ]; echo $?)" \
 	"and a listing between them verified the creation"
 is "$(hw_members $POOL | tr '\n' ' ')" "10.0.0.11:80 10.0.0.12:80 " "the pool converged"
+
+# --- 5. a pool that streams and one that does not: the one left for round
+# 1 (a creation) is listed again after the other's work, just before it acts
+hw_pool $POOL "10.0.0.11:80 10.0.0.12:80 10.0.0.19:80"
+POOL2=7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f
+hw_pool $POOL2 "10.0.2.1:80"
+{
+	printf '[agent]\nstate = st.json\n'
+	hw_provider_section
+	printf '[pool web]\nprovider = hw\npool_id = %s\nmember = 10.0.0.11:80\nmember = 10.0.0.12:80\n' $POOL
+	printf '[pool grow]\nprovider = hw\npool_id = %s\ncreate = yes\nsubnet_id = %s\nmember = 10.0.2.1:80\nmember = 10.0.2.2:80\n' \
+		$POOL2 7bd8e4a2-0000-4000-8000-00000000abcd
+} >"$T/d.ini"
+rm -f "$T/st.json"
+fake_log_clear
+run_lbr -c "$T/d.ini" apply --auto-approve
+is "$RC" 0 "streamed + round-1 pools: exit 0"
+GROW_POST=$(seq_of ".method == \"POST\" and .pool_id == \"$POOL2\"")
+WEB_DEL=$(seq_of ".method == \"DELETE\" and .pool_id == \"$POOL\"")
+is "$(fake_log | jq --argjson p "$GROW_POST" --arg id "$POOL2" '[.[] | select(.method == "GET" and .pool_id == $id and .seq < $p)] | length')" 2 \
+	"the pool left for round 1 was listed twice before its creation"
+ok "$([ "$(fake_log | jq --argjson p "$GROW_POST" --arg id "$POOL2" '[.[] | select(.method == "GET" and .pool_id == $id and .seq < $p) | .seq] | max')" -gt "$WEB_DEL" ]; echo $?)" \
+	"the second time after the streamed pool's removal"
+is "$(hw_members $POOL2 | tr '\n' ' ')" "10.0.2.1:80 10.0.2.2:80 " "the created member is there"
+is "$(hw_members $POOL | tr '\n' ' ')" "10.0.0.11:80 10.0.0.12:80 " "and the other pool converged"
 
 done_testing
