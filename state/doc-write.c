@@ -504,29 +504,34 @@ char *lbr_state_audit_lines(const struct lbr_audit_rec *recs, size_t n, size_t *
 	jw_put(&w, "", 0); /* an empty, terminated buffer for n == 0 */
 	for (i = 0; i < n; i++) {
 		const struct lbr_audit_rec *r = &recs[i];
+		const char *const before[][2] = {
+			{ ",\"pool\":", r->pool },
+			{ ",\"provider\":", r->provider },
+			{ ",\"member\":", r->member_id },
+			{ ",\"address\":", r->address },
+		};
+		const char *const after[][2] = {
+			{ ",\"action\":", r->action },
+			{ ",\"outcome\":", r->outcome },
+			{ ",\"request_id\":", r->request_id },
+			{ ",\"detail\":", r->detail },
+		};
+		size_t k;
 
 		if (!r->time && !now)
 			now = (int64_t)time(NULL);
 		jw_lit(&w, "{\"time\":");
 		jw_time(&w, r->time ? r->time : now);
-		jw_lit(&w, ",\"pool\":");
-		jw_str_or_null(&w, r->pool);
-		jw_lit(&w, ",\"provider\":");
-		jw_str_or_null(&w, r->provider);
-		jw_lit(&w, ",\"member\":");
-		jw_str_or_null(&w, r->member_id);
-		jw_lit(&w, ",\"address\":");
-		jw_str_or_null(&w, r->address);
+		for (k = 0; k < 4; k++) {
+			jw_lit(&w, before[k][0]);
+			jw_str_or_null(&w, before[k][1]);
+		}
 		jw_lit(&w, ",\"port\":");
 		jw_int(&w, (int)r->port);
-		jw_lit(&w, ",\"action\":");
-		jw_str_or_null(&w, r->action);
-		jw_lit(&w, ",\"outcome\":");
-		jw_str_or_null(&w, r->outcome);
-		jw_lit(&w, ",\"request_id\":");
-		jw_str_or_null(&w, r->request_id);
-		jw_lit(&w, ",\"detail\":");
-		jw_str_or_null(&w, r->detail);
+		for (k = 0; k < 4; k++) {
+			jw_lit(&w, after[k][0]);
+			jw_str_or_null(&w, after[k][1]);
+		}
 		jw_lit(&w, "}\n");
 	}
 	if (w.oom) {

@@ -84,6 +84,19 @@ ctl() {
 
 sha256() { openssl dgst -sha256 -r | cut -d' ' -f1; }
 
+# wait_setting KEY VALUE: up to 30 s for GET /_fake/settings to show it;
+# 0 when it does.
+wait_setting() {
+	i=0
+	while :; do
+		ctl GET /_fake/settings
+		[ "$(printf '%s' "$BODY" | jq ".$1")" = "$2" ] && return 0
+		[ $i -ge 600 ] && return 1
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
 # hw METHOD PATH QUERY BODY AK SK PROJECT [DATE]: an SDK-HMAC-SHA256
 # signed call (reference §5.2).  Paths and queries used here need no
 # re-encoding; queries are given already sorted.  SIGN_Q / SIGN_XP, when
@@ -734,10 +747,7 @@ s1=$STATUS
 mkdir -p "$TMP/held"
 (TMP=$TMP/held; hw DELETE "$MP/$HOLD_ID" "" "" $AK $SK $PROJ; echo "$STATUS" >"$TMP/status") &
 HOLD_PID=$!
-held_now() { ctl GET /_fake/settings; [ "$(printf '%s' "$BODY" | jq .held_now)" = 1 ]; }
-i=0
-until held_now || [ $i -ge 600 ]; do sleep 0.05; i=$((i + 1)); done
-held_now
+wait_setting held_now 1
 s2=$?
 ctl GET /_fake/log
 is "$s1:$s2:$(printf '%s' "$BODY" | jq length)" "200:0:1" \
@@ -767,10 +777,7 @@ ctl POST /_fake/faults '{"cloud":"hw","op":"delete","pause":true,"count":1}'
 mkdir -p "$TMP/paused"
 (TMP=$TMP/paused; hw DELETE "$MP/$PAUSE_ID" "" "" $AK $SK $PROJ; echo "$STATUS" >"$TMP/status") &
 PAUSE_PID=$!
-paused_now() { ctl GET /_fake/settings; [ "$(printf '%s' "$BODY" | jq .paused_now)" = 1 ]; }
-i=0
-until paused_now || [ $i -ge 600 ]; do sleep 0.05; i=$((i + 1)); done
-paused_now
+wait_setting paused_now 1
 ok $? "pause: the DELETE waits (paused_now 1)"
 ctl GET /_fake/log
 is "$(printf '%s' "$BODY" | jq length)" 0 "pause: a paused request is not logged yet"
