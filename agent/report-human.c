@@ -200,7 +200,6 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 {
 	size_t i;
 
-	__atomic_store_n(&r->plan_out, 1, __ATOMIC_RELEASE);
 	if (!lbr_report_human_plan_shown(r))
 		return;
 	memset(&r->totals, 0, sizeof(r->totals));
@@ -211,7 +210,11 @@ void lbr_report_plan_human(struct lbr_report *r, struct lbr_engine *e, int for_d
 
 void lbr_report_plan_end(struct lbr_report *r)
 {
-	if (lbr_report_human_plan_shown(r))
-		plan_totals_human(r, 0);
-	__atomic_store_n(&r->plan_out, 1, __ATOMIC_RELEASE);
+	if (!lbr_report_human_plan_shown(r))
+		return;
+	pthread_mutex_lock(&r->mu);
+	if (r->progress_drawn) /* the same terminal: erase the line first */
+		fprintf(stderr, "\r%60s\r", "");
+	pthread_mutex_unlock(&r->mu);
+	plan_totals_human(r, 0);
 }

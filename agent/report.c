@@ -349,11 +349,9 @@ static void sink_action(void *ud, struct lbr_pool_rt *p, enum lbr_op op, const c
 	if (!r->json) {
 		unsigned done = __atomic_add_fetch(&r->actions_done, 1, __ATOMIC_RELAXED);
 
-		/* The progress line is for people: only on a terminal, and
-		 * only once the plan is out (streaming apply acts while later
-		 * plans are still being printed). */
-		if (r->progress && __atomic_load_n(&r->plan_out, __ATOMIC_ACQUIRE) &&
-		    __atomic_load_n(&r->actions_total, __ATOMIC_RELAXED) > 3) {
+		/* The progress line is for people: only on a terminal.
+		 * (Streaming apply: a plan printed later erases it first.) */
+		if (r->progress && __atomic_load_n(&r->actions_total, __ATOMIC_RELAXED) > 3) {
 			pthread_mutex_lock(&r->mu);
 			fprintf(stderr, "\rapplying: %u/%u calls done", done,
 				__atomic_load_n(&r->actions_total, __ATOMIC_RELAXED));
@@ -430,6 +428,10 @@ static void sink_planned(void *ud, struct lbr_engine *e, struct lbr_pool_rt *p)
 	if (r->json) {
 		plan_event(r, p); /* emit() flushes */
 	} else if (lbr_report_human_plan_shown(r)) {
+		pthread_mutex_lock(&r->mu);
+		if (r->progress_drawn) /* the same terminal: erase the line first */
+			fprintf(stderr, "\r%60s\r", "");
+		pthread_mutex_unlock(&r->mu);
 		lbr_report_plan_pool_human(r, e, p, 0);
 		/* Out before any change to the pool, even into a pipe. */
 		fflush(r->out);

@@ -58,7 +58,6 @@ struct lbr_report {
 	/* apply progress */
 	int progress; /* draw a progress line on stderr */
 	unsigned actions_done, actions_total;
-	int plan_out;       /* the plan (or the last pool's) was reported */
 	int progress_drawn; /* the progress line is on the screen */
 	struct lbr_report_totals totals;
 };
