@@ -147,7 +147,6 @@ static void run_item(struct stream *s, struct item *it)
 			lbr_batch_job(&it->b);
 		if (__atomic_sub_fetch(&p->jobs_left, 1, __ATOMIC_ACQ_REL) == 0) {
 			struct item v = { .kind = IT_VERIFY, .p = p };
-
 			int queued;
 
 			pthread_mutex_lock(&s->mu);
