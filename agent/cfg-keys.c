@@ -544,11 +544,12 @@ static int pool_key(struct lbr_cfg_parse *c, const char *name, const char *value
 	char owner[96];
 	long v;
 
-	snprintf(owner, sizeof(owner), "pool \"%s\"", p->name);
+	/* member lines are most of a big file: no owner text for them */
 	if (!strcmp(name, "member"))
 		return pool_member(c, p, value);
 	if (!strcmp(name, "protect"))
 		return pool_protect(c, p, value);
+	snprintf(owner, sizeof(owner), "pool \"%s\"", p->name);
 	if (!strcmp(name, "provider")) {
 		if (!once(c, LBR_SEEN_PROVIDER, owner, name))
 			return 0;

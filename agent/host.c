@@ -28,6 +28,10 @@
 static pthread_rwlock_t secrets_mu = PTHREAD_RWLOCK_INITIALIZER;
 static char **secrets;
 static size_t n_secrets;
+/* For the scan: the bytes a secret starts with, and the shortest length
+ * (every member field of every listing is checked). */
+static unsigned char secret_first[256];
+static size_t secret_min;
 
 static void wipe_free(char *s)
 {
@@ -47,6 +51,8 @@ void lbr_host_clear_secrets(void)
 	free(secrets);
 	secrets = NULL;
 	n_secrets = 0;
+	memset(secret_first, 0, sizeof(secret_first));
+	secret_min = 0;
 	pthread_rwlock_unlock(&secrets_mu);
 }
 
@@ -83,7 +89,33 @@ int lbr_host_set_secrets(const struct lbr_cfg *cfg)
 	pthread_rwlock_wrlock(&secrets_mu);
 	secrets = s;
 	n_secrets = n;
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(s[i]);
+
+		secret_first[(unsigned char)s[i][0]] = 1;
+		if (!secret_min || len < secret_min)
+			secret_min = len;
+	}
 	pthread_rwlock_unlock(&secrets_mu);
+	return 0;
+}
+
+/* Does s contain a secret?  Called with secrets_mu held.  One pass over
+ * s: only where a secret could start is it compared. */
+static int secret_in(const char *s)
+{
+	size_t len = strlen(s), i, k;
+
+	if (!n_secrets || len < secret_min)
+		return 0;
+	for (i = 0; i + secret_min <= len; i++) {
+		if (!secret_first[(unsigned char)s[i]])
+			continue;
+		for (k = 0; k < n_secrets; k++)
+			if (secrets[k][0] == s[i] &&
+			    !strncmp(s + i, secrets[k], strlen(secrets[k])))
+				return 1;
+	}
 	return 0;
 }
 
@@ -95,8 +127,9 @@ void lbr_scrub(char *buf, size_t size)
 		return;
 	buf[size - 1] = '\0';
 	pthread_rwlock_rdlock(&secrets_mu);
-	for (i = 0; i < n_secrets; i++)
-		lbr_pc_redact(buf, size, secrets[i], "[redacted]"); /* the plugins' own helper */
+	if (secret_in(buf))
+		for (i = 0; i < n_secrets; i++) /* the plugins' own helper */
+			lbr_pc_redact(buf, size, secrets[i], "[redacted]");
 	pthread_rwlock_unlock(&secrets_mu);
 }
 
@@ -208,14 +241,12 @@ static int64_t h_now(struct lbr_call *call)
 /* Does s contain any secret the core resolved? */
 static int has_secret(const char *s)
 {
-	size_t i;
-	int hit = 0;
+	int hit;
 
 	if (!s || !*s)
 		return 0;
 	pthread_rwlock_rdlock(&secrets_mu);
-	for (i = 0; i < n_secrets && !hit; i++)
-		hit = secrets[i][0] && strstr(s, secrets[i]) != NULL;
+	hit = secret_in(s);
 	pthread_rwlock_unlock(&secrets_mu);
 	return hit;
 }

@@ -384,6 +384,24 @@ static __attribute__((noinline)) int task_init(struct task *t)
 	return 0;
 }
 
+/* Run task t until it yields.  A request it made goes out now, not after
+ * every other runnable task had its turn: when many answers come back at
+ * once, the connection of the first would otherwise stay idle while the
+ * last one is read. */
+static void step(struct lbr_sched *s, struct task *t)
+{
+	int running = 0;
+	CURLMcode mc;
+
+	resume(s, t);
+	if (t->st == T_HTTP && s->timer_set && s->timer_us <= lbr_mono_us()) {
+		s->timer_set = 0;
+		mc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		harvest(s);
+		fail_all(s, mc);
+	}
+}
+
 /* Run the jobs in the calling thread; if a task cannot be set up, the
  * jobs still all run, on the tasks that could. */
 void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t argsz, size_t n)
@@ -435,7 +453,7 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 
 		for (i = 0; i < s->n; i++)
 			if (s->tasks[i].st == T_RUN)
-				resume(s, &s->tasks[i]);
+				step(s, &s->tasks[i]);
 		if (!s->live)
 			break;
 		now = lbr_mono_us();

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,36 +101,47 @@ static int jw_flush(struct jw *w)
 	return 0;
 }
 
-static void jw_put(struct jw *w, const char *s, size_t n)
+/* Room for n more bytes (and the NUL), flushing or growing the buffer;
+ * NULL when there is none (w->oom) or n does not fit the window. */
+static char *jw_room(struct jw *w, size_t n)
 {
 	if (w->oom)
-		return;
-	if (w->fd >= 0 && w->len + n + 2 > w->cap) {
-		if (jw_flush(w) < 0)
-			return;
-		if (n + 2 > w->cap) {
-			if (lbr_state_write_all(w->fd, s, n) < 0) {
-				w->err = errno;
-				w->oom = 1;
-			}
-			return;
-		}
-	}
+		return NULL;
 	if (w->len + n + 2 > w->cap) {
-		size_t ncap = w->cap ? w->cap : 4096;
-		char *nb;
+		if (w->fd >= 0) {
+			if (jw_flush(w) < 0 || n + 2 > w->cap)
+				return NULL;
+		} else {
+			size_t ncap = w->cap ? w->cap : 4096;
+			char *nb;
 
-		while (ncap < w->len + n + 2)
-			ncap *= 2;
-		nb = realloc(w->buf, ncap);
-		if (!nb) {
-			w->oom = 1;
-			return;
+			while (ncap < w->len + n + 2)
+				ncap *= 2;
+			nb = realloc(w->buf, ncap);
+			if (!nb) {
+				w->oom = 1;
+				return NULL;
+			}
+			w->buf = nb;
+			w->cap = ncap;
 		}
-		w->buf = nb;
-		w->cap = ncap;
 	}
-	memcpy(w->buf + w->len, s, n);
+	return w->buf + w->len;
+}
+
+static void jw_put(struct jw *w, const char *s, size_t n)
+{
+	char *o = jw_room(w, n);
+
+	if (!o) {
+		/* larger than the file window: straight to the file */
+		if (!w->oom && w->fd >= 0 && lbr_state_write_all(w->fd, s, n) < 0) {
+			w->err = errno;
+			w->oom = 1;
+		}
+		return;
+	}
+	memcpy(o, s, n);
 	w->len += n;
 	w->buf[w->len] = '\0';
 }
@@ -139,14 +151,60 @@ static void jw_lit(struct jw *w, const char *s)
 	jw_put(w, s, strlen(s));
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped. */
+static void jw_str_slow(struct jw *w, const char *s);
+
+/* A JSON string: quotes, backslashes and control characters escaped.
+ * Written in place: at most 6 bytes per input byte, plus the quotes. */
 static void jw_str(struct jw *w, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n;
+	char *o, *start;
+
+	if (!s)
+		s = "";
+	n = strlen(s);
+	start = o = n < SIZE_MAX / 8 ? jw_room(w, 6 * n + 2) : NULL;
+	if (!o) {
+		if (!w->oom)
+			jw_str_slow(w, s); /* larger than the file window */
+		return;
+	}
+	*o++ = '"';
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default:
+			memcpy(o, "u00", 3);
+			o[3] = hex[c >> 4];
+			o[4] = hex[c & 15];
+			o += 5;
+		}
+	}
+	*o++ = '"';
+	*o = '\0';
+	w->len += (size_t)(o - start);
+}
+
+/* The same, through jw_put: for a string larger than the file window. */
+static void jw_str_slow(struct jw *w, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const char *run;
 
-	if (!s)
-		s = "";
 	jw_put(w, "\"", 1);
 	for (run = s; *s; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -183,7 +241,21 @@ static void jw_next(struct jw *w, int level, int *first)
 {
 	static const char spaces[] = "                                ";
 	int n = 2 * level;
+	char *o = n < 64 ? jw_room(w, (size_t)n + 2) : NULL;
 
+	if (o) {
+		char *start = o;
+
+		if (!*first)
+			*o++ = ',';
+		*o++ = '\n';
+		memset(o, ' ', (size_t)n);
+		o += n;
+		*o = '\0';
+		w->len += (size_t)(o - start);
+		*first = 0;
+		return;
+	}
 	jw_put(w, *first ? "\n" : ",\n", *first ? 1 : 2);
 	*first = 0;
 	while (n > 0) {
@@ -212,9 +284,16 @@ static void jw_close(struct jw *w, int level, char c)
 
 static void jw_int(struct jw *w, long long v)
 {
-	char b[32];
+	char b[24], *e = b + sizeof(b), *p = e;
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
 
-	jw_put(w, b, (size_t)snprintf(b, sizeof(b), "%lld", v));
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	jw_put(w, p, (size_t)(e - p));
 }
 
 static void jw_time(struct jw *w, int64_t t)

@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
-#include <openssl/rand.h>
 
 #include "state/state-int.h"
 
@@ -45,9 +45,19 @@ void lbr_state_seterr(char *err, size_t errlen, const char *fmt, ...)
 int lbr_state_uuid(char out[37])
 {
 	unsigned char b[16];
+	size_t got = 0;
 
-	if (RAND_bytes(b, sizeof(b)) != 1)
-		return LBR_EIO;
+	/* The kernel's generator: OpenSSL's would be seeded first, which
+	 * costs milliseconds at every start for 16 bytes. */
+	while (got < sizeof(b)) {
+		ssize_t r = getrandom(b + got, sizeof(b) - got, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return LBR_EIO;
+		got += (size_t)r;
+	}
 	/* RFC 4122 §4.4: version 4, variant 10xx. */
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;

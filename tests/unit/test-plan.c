@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/cfg.h"
 #include "agent/guard.h"
+#include "agent/host.h"
+#include "agent/obs.h"
 #include "agent/plan.h"
 #include "agent/selector.h"
 #include "agent/util.h"
@@ -534,8 +537,72 @@ static void test_addr_helpers(void)
 	tap_ok(bad == 0, "lbr_addrport_fmt writes what snprintf did, truncation included");
 }
 
+/* The secret scan (one pass, compare only where a secret may start) finds
+ * exactly what strstr() finds, for every field a listing carries and in
+ * lbr_scrub(): random texts over a small alphabet, so that near misses
+ * and overlaps are frequent. */
+static void test_secret_scan(void)
+{
+	static const char *sec[] = { "xyz", "abcab", "zzzzzz", "b3x" };
+	struct lbr_cfg_kv kv[4];
+	struct lbr_cfg_provider prov;
+	struct lbr_cfg cfg;
+	const char alpha[] = "abcxyz3";
+	unsigned seed = 7, i, k, bad = 0, scrub_bad = 0, hits = 0;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&prov, 0, sizeof(prov));
+	for (i = 0; i < 4; i++)
+		kv[i] = (struct lbr_cfg_kv){ "k", (char *)sec[i], 1, 1 };
+	prov.kv = kv;
+	prov.n_kv = 4;
+	cfg.providers = &prov;
+	cfg.n_providers = 1;
+	tap_is_int(lbr_host_set_secrets(&cfg), 0, "secrets set");
+	for (i = 0; i < 20000; i++) {
+		char text[40], buf[64];
+		unsigned len = (seed = seed * 1103515245u + 12345u) >> 16 & 31;
+		int want = 0, got;
+		struct lbr_obs *o = lbr_obs_new();
+		struct lbr_member_info m = { "m-1", "10.0.0.1", 80, 1, 1, NULL, NULL, NULL };
+
+		for (k = 0; k < len; k++)
+			text[k] = alpha[((seed = seed * 1103515245u + 12345u) >> 16) % 7];
+		text[len] = '\0';
+		for (k = 0; k < 4; k++)
+			want |= strstr(text, sec[k]) != NULL;
+		hits += want;
+		/* each field in turn */
+		m.name = text;
+		got = lbr_host_table()->obs_add_member(o, &m) != 0;
+		bad += got != want;
+		m.name = NULL;
+		m.type = text;
+		got = lbr_host_table()->obs_add_member(o, &m) != 0;
+		bad += got != want;
+		m.type = NULL;
+		lbr_obs_free(o);
+		snprintf(buf, sizeof(buf), "%s", text);
+		lbr_scrub(buf, sizeof(buf));
+		got = strcmp(buf, text) != 0;
+		scrub_bad += got != want || (want && !strstr(buf, "[redacted]"));
+	}
+	tap_ok(hits > 1000 && hits < 18000, "the texts hold a secret %u times in 20000", hits);
+	tap_is_int(bad, 0, "a listed field is refused exactly when strstr() finds a secret in it");
+	tap_is_int(scrub_bad, 0,
+		   "lbr_scrub() redacts exactly the texts strstr() finds a secret in");
+	lbr_host_clear_secrets();
+	{
+		char buf[16] = "xyz";
+
+		lbr_scrub(buf, sizeof(buf));
+		tap_is_str(buf, "xyz", "without secrets nothing is redacted");
+	}
+}
+
 int main(void)
 {
+	test_secret_scan();
 	test_diff();
 	test_removed_before();
 	test_weights();

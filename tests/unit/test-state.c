@@ -125,7 +125,8 @@ static void test_writer_matches_jsonc(void)
 		{ "id \"quoted\"", "10.0.0.1", 65535, "n\"\\\x01", 0 },
 		{ "\x02", "::1", 1, NULL, -1 },
 	};
-	static char *owned[] = { "[2001:db8::5]:80", "10.0.0.9:80" };
+	static char *owned[] = { "[2001:db8::5]:80", "10.0.0.9:80", NULL };
+	static char every[256];
 	static struct lbr_state_counter counters[] = { { "removed_total", 7 },
 						       { "apply_total", 0 } };
 	struct lbr_state_pool pools[3];
@@ -134,6 +135,11 @@ static void test_writer_matches_jsonc(void)
 	const char *again;
 	char *mine;
 
+	/* Every byte value but NUL, as a value and as an owned key. */
+	for (int b = 1; b < 256; b++)
+		every[b - 1] = (char)b;
+	owned[2] = every;
+	m[1].name = every;
 	memset(&doc, 0, sizeof(doc));
 	make_pool(&pools[0], "web \"1\"");
 	pools[0].targets = t;
@@ -145,7 +151,7 @@ static void test_writer_matches_jsonc(void)
 	pools[2].name = "empty";
 	pools[2].provider = "uc";
 	pools[1].owned = owned;
-	pools[1].n_owned = 2;
+	pools[1].n_owned = 3;
 	pools[1].has_owned = 1;
 	pools[2].has_owned = 1;
 	doc.pools = pools;
