@@ -222,9 +222,14 @@ static void unlock_store(struct lbr_state_store *st, struct lbr_lease *lease)
 	lbr_state_unlock(st);
 }
 
-/* One apply pass with the lock held.  Returns the exit code. */
+/* The state document an `apply` leaves to the kernel (see
+ * lbr_engine_free_at_exit). */
+static struct lbr_state *doc_at_exit;
+
+/* One apply pass with the lock held.  Returns the exit code.  at_exit:
+ * the process ends right after it (apply, not run). */
 static int apply_pass(const struct lbr_opts *o, struct lbr_cfg *cfg, struct lbr_state_store *st,
-		      int interactive)
+		      int interactive, int at_exit)
 {
 	struct lbr_state *doc = NULL;
 	struct lbr_engine *e = NULL;
@@ -300,8 +305,15 @@ static int apply_pass(const struct lbr_opts *o, struct lbr_cfg *cfg, struct lbr_
 	if (lbr_cli_metrics)
 		lbr_metrics_pass_done(lbr_cli_metrics, rc);
 out:
-	lbr_engine_free(e);
-	lbr_state_free(doc);
+	if (at_exit) {
+		/* The process ends after this pass: freeing every member's
+		 * strings one by one would only delay the exit. */
+		lbr_engine_free_at_exit(e);
+		doc_at_exit = doc;
+	} else {
+		lbr_engine_free(e);
+		lbr_state_free(doc);
+	}
 	return rc;
 }
 
@@ -325,7 +337,7 @@ int lbr_cmd_apply(const struct lbr_opts *o)
 	rc = lock_store(cfg, st, "apply", &lease);
 	if (rc)
 		goto out;
-	rc = apply_pass(o, cfg, st, interactive);
+	rc = apply_pass(o, cfg, st, interactive, 1);
 	unlock_store(st, lease);
 out:
 	lbr_state_store_free(st);
@@ -364,7 +376,7 @@ int lbr_cmd_run(const struct lbr_opts *o)
 		if (!rc) {
 			rc = lock_store(cfg, st, "run", &lease);
 			if (!rc) {
-				rc = apply_pass(&po, cfg, st, 0);
+				rc = apply_pass(&po, cfg, st, 0, 0);
 				unlock_store(st, lease);
 			}
 		}

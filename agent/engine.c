@@ -14,6 +14,7 @@
 #include "agent/error.h"
 #include "agent/exec.h"
 #include "agent/guard.h"
+#include "agent/http.h"
 #include "agent/host.h"
 #include "agent/limiter.h"
 #include "agent/log.h"
@@ -133,6 +134,11 @@ int lbr_engine_new(struct lbr_cfg *cfg, const char *const *pools, size_t n, int 
 		coop &= !!(pr->info.caps & LBR_CAP_COOPERATIVE);
 	}
 	select_pools(e, pools, n);
+	/* Every call goes through libcurl, loading since the start. */
+	if (lbr_http_ready(err, errlen) < 0) {
+		r = LBR_ERR;
+		goto fail;
+	}
 	r = lbr_exec_new((unsigned)cfg->parallelism, coop, &e->exec);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot start the workers (threads or tasks)");
@@ -156,6 +162,19 @@ static void free_strings(char **s, size_t n)
 	for (i = 0; i < n; i++)
 		free(s[i]);
 	free(s);
+}
+
+/* What lbr_engine_free_at_exit() left to the kernel. */
+static struct lbr_pool_rt *pools_at_exit;
+
+void lbr_engine_free_at_exit(struct lbr_engine *e)
+{
+	if (!e)
+		return;
+	pools_at_exit = e->pools;
+	e->pools = NULL;
+	e->n_pools = 0;
+	lbr_engine_free(e);
 }
 
 void lbr_engine_free(struct lbr_engine *e)

@@ -38,6 +38,11 @@ struct lbr_state;
 int lbr_engine_new(struct lbr_cfg *cfg, const char *const *pools, size_t n, int allow_mutate,
 		   struct lbr_engine **out, char *err, size_t errlen);
 void lbr_engine_free(struct lbr_engine *e);
+/* The same for a process about to exit: the pools' observations, plans
+ * and lists (one free() per string of every member) are left to the
+ * kernel, still reachable, so leak checkers do not count them; workers,
+ * plugin instances and the secrets table are released as above. */
+void lbr_engine_free_at_exit(struct lbr_engine *e);
 
 /* Observe every selected pool (first call per provider alone), then plan
  * and guard.  `state` (may be NULL) gives ownership and the shrink

@@ -7,8 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
+#include "agent/curl-load.h"
 #include "agent/error.h"
 #include "agent/http.h"
 #include "agent/sched.h"
@@ -30,7 +29,7 @@ static pthread_once_t easy_once = PTHREAD_ONCE_INIT;
 static void easy_destroy(void *p)
 {
 	if (p)
-		curl_easy_cleanup(p);
+		lbr_curl.easy_cleanup(p);
 }
 
 static void make_key(void)
@@ -40,10 +39,16 @@ static void make_key(void)
 
 int lbr_http_global_init(void)
 {
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return LBR_ERR;
+	/* libcurl loads on a thread of its own while the caller goes on;
+	 * every use below waits for it (curl-load.h). */
+	lbr_curl_load_start();
 	pthread_once(&easy_once, make_key);
 	return 0;
+}
+
+int lbr_http_ready(char *err, size_t errlen)
+{
+	return lbr_curl_wait(err, errlen);
 }
 
 void lbr_http_thread_cleanup(void)
@@ -53,7 +58,8 @@ void lbr_http_thread_cleanup(void)
 	pthread_once(&easy_once, make_key);
 	h = pthread_getspecific(easy_key);
 	if (h) {
-		curl_easy_cleanup(h);
+		/* A handle exists: libcurl was loaded. */
+		lbr_curl.easy_cleanup(h);
 		pthread_setspecific(easy_key, NULL);
 	}
 }
@@ -61,7 +67,7 @@ void lbr_http_thread_cleanup(void)
 void lbr_http_global_cleanup(void)
 {
 	lbr_http_thread_cleanup();
-	curl_global_cleanup();
+	lbr_curl_unload();
 }
 
 /* The handle for this request; *task says whether it is a task's own (a
@@ -72,17 +78,17 @@ static CURL *thread_handle(int *task)
 
 	*task = h != NULL;
 	if (h) {
-		curl_easy_reset(h); /* keeps the connection cache */
+		lbr_curl.easy_reset(h); /* keeps the connection cache */
 		return h;
 	}
 	pthread_once(&easy_once, make_key);
 	h = pthread_getspecific(easy_key);
 	if (!h) {
-		h = curl_easy_init();
+		h = lbr_curl.easy_init();
 		if (h)
 			pthread_setspecific(easy_key, h);
 	} else {
-		curl_easy_reset(h); /* keeps the connection cache */
+		lbr_curl.easy_reset(h); /* keeps the connection cache */
 	}
 	return h;
 }
@@ -155,7 +161,7 @@ static uint32_t parse_retry_after(const char *v)
 	s = strtoul(v, &end, 10);
 	if (end != v && (*end == '\0' || *end == ' '))
 		return s > 3600 ? 3600000u : (uint32_t)s * 1000u;
-	t = curl_getdate(v, NULL);
+	t = lbr_curl.getdate(v, NULL);
 	if (t > 0) {
 		time_t now = time(NULL);
 
@@ -220,6 +226,8 @@ int lbr_http_perform(const struct lbr_http_opts *o, const struct lbr_http_reques
 
 	memset(resp, 0, sizeof(*resp));
 	err[0] = '\0';
+	if (lbr_curl_wait(err, errlen) < 0)
+		return LBR_EFATAL;
 	/* The scheme/host check below parses the URL; a plugin sends every
 	 * request of a run to the same endpoint, so remember the last
 	 * "scheme://host[:port]/" this thread accepted and skip the parse
@@ -236,10 +244,10 @@ int lbr_http_perform(const struct lbr_http_opts *o, const struct lbr_http_reques
 		if (plen && req->url[plen] == '/' && plen + 1 < sizeof(tl_ok_prefix))
 			cand_len = plen + 1;
 	}
-	u = curl_url();
-	if (!u || curl_url_set(u, CURLUPART_URL, req->url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+	u = lbr_curl.url();
+	if (!u || lbr_curl.url_set(u, CURLUPART_URL, req->url, 0) != CURLUE_OK ||
+	    lbr_curl.url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    lbr_curl.url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		snprintf(err, errlen, "malformed URL");
 		r = LBR_EFATAL;
 		goto out;
@@ -281,30 +289,30 @@ checked:
 	}
 	p->max = o->max_body ? o->max_body : LBR_HTTP_MAX_BODY;
 	cerr[0] = '\0';
-	curl_easy_setopt(h, CURLOPT_URL, req->url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	lbr_curl.easy_setopt(h, CURLOPT_URL, req->url);
+	lbr_curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	lbr_curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	lbr_curl.easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	lbr_curl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	lbr_curl.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	lbr_curl.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (o->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, o->timeout_s > 0 ? o->timeout_s : 30L);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, p);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, p);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "lbreconcile/" PACKAGE_VERSION);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)p->max);
+		lbr_curl.easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
+	lbr_curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	lbr_curl.easy_setopt(h, CURLOPT_TIMEOUT, o->timeout_s > 0 ? o->timeout_s : 30L);
+	lbr_curl.easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	lbr_curl.easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+	lbr_curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	lbr_curl.easy_setopt(h, CURLOPT_WRITEDATA, p);
+	lbr_curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	lbr_curl.easy_setopt(h, CURLOPT_HEADERDATA, p);
+	lbr_curl.easy_setopt(h, CURLOPT_USERAGENT, "lbreconcile/" PACKAGE_VERSION);
+	lbr_curl.easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)p->max);
 	for (i = 0; req->headers && req->headers[i]; i++) {
-		struct curl_slist *n = curl_slist_append(hdrs, req->headers[i]);
+		struct curl_slist *n = lbr_curl.slist_append(hdrs, req->headers[i]);
 
 		if (!n) {
 			snprintf(err, errlen, "out of memory");
@@ -314,21 +322,22 @@ checked:
 		hdrs = n;
 	}
 	/* Never wait for a 100 Continue round trip. */
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	hdrs = lbr_curl.slist_append(hdrs, "Expect:");
+	lbr_curl.easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	if (!strcmp(req->method, "GET")) {
-		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		lbr_curl.easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	} else {
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+		lbr_curl.easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 		if (req->body || strcmp(req->method, "DELETE") != 0) {
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS,
-					 req->body ? (const char *)req->body : "");
-			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+			lbr_curl.easy_setopt(h, CURLOPT_POSTFIELDS,
+					     req->body ? (const char *)req->body : "");
+			lbr_curl.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+					     (curl_off_t)req->body_len);
 		}
 	}
-	cc = in_task ? (CURLcode)lbr_sched_perform(h) : curl_easy_perform(h);
+	cc = in_task ? (CURLcode)lbr_sched_perform(h) : lbr_curl.easy_perform(h);
 	if (cc != CURLE_OK) {
-		const char *why = cerr[0] ? cerr : curl_easy_strerror(cc);
+		const char *why = cerr[0] ? cerr : lbr_curl.easy_strerror(cc);
 
 		if (p->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 			snprintf(err, errlen,
@@ -347,12 +356,12 @@ checked:
 			snprintf(err, errlen, "timed out talking to %s (%s)", hostname, why);
 			r = LBR_ETRANSPORT;
 		} else {
-			snprintf(err, errlen, "%s (%s)", curl_easy_strerror(cc), why);
+			snprintf(err, errlen, "%s (%s)", lbr_curl.easy_strerror(cc), why);
 			r = LBR_ETRANSPORT;
 		}
 		goto out;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	lbr_curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (!p->body) {
 		p->body = calloc(1, 1);
 		if (!p->body) {
@@ -380,10 +389,10 @@ out:
 		tmp.priv = p;
 		lbr_http_release(&tmp);
 	}
-	curl_slist_free_all(hdrs);
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	lbr_curl.slist_free_all(hdrs);
+	lbr_curl.free(scheme);
+	lbr_curl.free(host);
+	lbr_curl.url_cleanup(u);
 	return r;
 }
 
@@ -391,13 +400,13 @@ char *lbr_http_url_encode(const char *s, size_t len)
 {
 	char *e, *d;
 
-	if (len > (size_t)INT32_MAX)
+	if (len > (size_t)INT32_MAX || lbr_curl_wait(NULL, 0) < 0)
 		return NULL;
-	e = curl_easy_escape(NULL, s, (int)len);
+	e = lbr_curl.easy_escape(NULL, s, (int)len);
 	if (!e)
 		return NULL;
 	d = strdup(e);
-	curl_free(e);
+	lbr_curl.free(e);
 	return d;
 }
 
@@ -406,9 +415,9 @@ char *lbr_http_url_decode(const char *s, size_t len, size_t *out_len)
 	int n = 0;
 	char *e, *d;
 
-	if (len > (size_t)INT32_MAX)
+	if (len > (size_t)INT32_MAX || lbr_curl_wait(NULL, 0) < 0)
 		return NULL;
-	e = curl_easy_unescape(NULL, s, (int)len, &n);
+	e = lbr_curl.easy_unescape(NULL, s, (int)len, &n);
 	if (!e)
 		return NULL;
 	d = malloc((size_t)n + 1);
@@ -418,7 +427,7 @@ char *lbr_http_url_decode(const char *s, size_t len, size_t *out_len)
 		if (out_len)
 			*out_len = (size_t)n;
 	}
-	curl_free(e);
+	lbr_curl.free(e);
 	return d;
 }
 

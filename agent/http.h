@@ -20,9 +20,13 @@ struct lbr_http_opts {
 	size_t max_body;         /* 0: LBR_HTTP_MAX_BODY */
 };
 
-/* Global init/cleanup (call once, before threads start). */
+/* Global init/cleanup (call once, before threads start).  Init starts
+ * loading libcurl in the background and cannot fail; a library that
+ * cannot be loaded is reported by lbr_http_ready() and by every call. */
 int lbr_http_global_init(void);
 void lbr_http_global_cleanup(void);
+/* Wait until libcurl is loaded: 0, or -1 with why in err. */
+int lbr_http_ready(char *err, size_t errlen);
 /* Release this thread's handle (called when a worker exits). */
 void lbr_http_thread_cleanup(void);
 

@@ -12,6 +12,7 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/engine.c %D%/engine.h \
 	%D%/error.c %D%/error.h \
 	%D%/exec.c %D%/exec.h %D%/exec-tasks.c \
+	%D%/curl-load.c %D%/curl-load.h \
 	%D%/guard.c %D%/guard.h \
 	%D%/host.c %D%/host.h \
 	%D%/http.c %D%/http.h \
@@ -35,7 +36,7 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/util.c %D%/util.h \
 	%D%/verify.c %D%/verify.h
 agent_liblbrcore_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(INIH_CFLAGS)
-agent_liblbrcore_la_LIBADD = state/liblbrstate.la providers/common/libprovcommon.la $(CURL_LIBS) $(JSONC_LIBS) $(INIH_LIBS) \
+agent_liblbrcore_la_LIBADD = state/liblbrstate.la providers/common/libprovcommon.la $(JSONC_LIBS) $(INIH_LIBS) \
 	$(DL_LIBS) $(PTHREAD_LIBS)
 
 bin_PROGRAMS += lbreconcile

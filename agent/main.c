@@ -472,7 +472,10 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (lbr_http_global_init() < 0) {
+	/* libcurl loads in the background while the configuration is read;
+	 * commands that make no call do not load it at all. */
+	if (strcmp(cmd, "validate") != 0 && strcmp(cmd, "version") != 0 &&
+	    strcmp(cmd, "providers") != 0 && lbr_http_global_init() < 0) {
 		lbr_log_msg(LBR_LOG_ERROR, "cannot initialise libcurl");
 		return EXIT_ERROR;
 	}

@@ -9,8 +9,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "agent/curl-load.h"
 #include "agent/error.h"
 #include "agent/sched.h"
 #include "agent/util.h"
@@ -149,15 +148,15 @@ static void multi_setup(struct lbr_sched *s)
 	 * such as the token endpoint): by default the cache follows the
 	 * number of transfers in progress and would close connections
 	 * whenever fewer calls are in flight. */
-	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->n + 4);
+	lbr_curl.multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->n + 4);
 	/* One request per connection, as with a thread per call: no HTTP/2
 	 * multiplexing of every call onto one connection, where one reset
 	 * would fail them all and a gateway may cap streams per connection. */
-	curl_multi_setopt(s->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+	lbr_curl.multi_setopt(s->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+	lbr_curl.multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	lbr_curl.multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+	lbr_curl.multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	lbr_curl.multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
 }
 
 int lbr_sched_new(unsigned ntasks, struct lbr_sched **out)
@@ -167,8 +166,12 @@ int lbr_sched_new(unsigned ntasks, struct lbr_sched **out)
 	*out = NULL;
 	if (!s || ntasks == 0)
 		goto fail;
+	if (lbr_curl_wait(NULL, 0) < 0) {
+		free(s);
+		return LBR_ERR;
+	}
 	s->tasks = calloc(ntasks, sizeof(*s->tasks));
-	s->multi = curl_multi_init();
+	s->multi = lbr_curl.multi_init();
 	if (!s->tasks || !s->multi)
 		goto fail;
 	s->n = ntasks;
@@ -178,7 +181,7 @@ int lbr_sched_new(unsigned ntasks, struct lbr_sched **out)
 fail:
 	if (s) {
 		if (s->multi)
-			curl_multi_cleanup(s->multi);
+			lbr_curl.multi_cleanup(s->multi);
 		free(s->tasks);
 		free(s);
 	}
@@ -195,7 +198,7 @@ void lbr_sched_free(struct lbr_sched *s)
 		struct task *t = &s->tasks[i];
 
 		if (t->easy)
-			curl_easy_cleanup(t->easy);
+			lbr_curl.easy_cleanup(t->easy);
 		if (t->map) {
 #ifdef LBR_VALGRIND
 			VALGRIND_STACK_DEREGISTER(t->vg_id);
@@ -203,7 +206,7 @@ void lbr_sched_free(struct lbr_sched *s)
 			munmap(t->map, t->map_size);
 		}
 	}
-	curl_multi_cleanup(s->multi);
+	lbr_curl.multi_cleanup(s->multi);
 	free(s->socks);
 	free(s->pfd);
 	free(s->tasks);
@@ -313,15 +316,15 @@ static void harvest(struct lbr_sched *s)
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
+	while ((msg = lbr_curl.multi_info_read(s->multi, &left)) != NULL) {
 		struct task *t = NULL;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+		lbr_curl.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
 		if (t) {
 			t->cc = msg->data.result;
-			curl_multi_remove_handle(s->multi, msg->easy_handle);
+			lbr_curl.multi_remove_handle(s->multi, msg->easy_handle);
 			t->in_multi = NULL;
 			t->st = T_RUN;
 		}
@@ -341,7 +344,7 @@ static void fail_all(struct lbr_sched *s, CURLMcode mc)
 
 		if (t->st != T_HTTP)
 			continue;
-		curl_multi_remove_handle(s->multi, t->in_multi);
+		lbr_curl.multi_remove_handle(s->multi, t->in_multi);
 		t->in_multi = NULL;
 		t->cc = CURLE_OUT_OF_MEMORY;
 		t->st = T_RUN;
@@ -352,10 +355,10 @@ static void fail_all(struct lbr_sched *s, CURLMcode mc)
 	    || mc == CURLM_ABORTED_BY_CALLBACK
 #endif
 	) {
-		CURLM *m = curl_multi_init();
+		CURLM *m = lbr_curl.multi_init();
 
 		if (m) {
-			curl_multi_cleanup(s->multi);
+			lbr_curl.multi_cleanup(s->multi);
 			s->multi = m;
 			s->n_socks = 0;
 			s->timer_set = 0;
@@ -396,7 +399,7 @@ static void step(struct lbr_sched *s, struct task *t)
 	resume(s, t);
 	if (t->st == T_HTTP && s->timer_set && s->timer_us <= lbr_mono_us()) {
 		s->timer_set = 0;
-		mc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		mc = lbr_curl.multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 		harvest(s);
 		fail_all(s, mc);
 	}
@@ -460,7 +463,8 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 		if (s->timer_set && s->timer_us <= now) {
 			/* Starts the transfers just added, handles timeouts. */
 			s->timer_set = 0;
-			mc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+			mc = lbr_curl.multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0,
+							  &running);
 			harvest(s);
 			fail_all(s, mc);
 			now = lbr_mono_us();
@@ -529,7 +533,7 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 				mask |= CURL_CSELECT_OUT;
 			if (re & (POLLERR | POLLNVAL))
 				mask |= CURL_CSELECT_ERR;
-			mc = curl_multi_socket_action(s->multi, s->pfd[k].fd, mask, &running);
+			mc = lbr_curl.multi_socket_action(s->multi, s->pfd[k].fd, mask, &running);
 			if (mc != CURLM_OK)
 				break;
 		}
@@ -551,7 +555,7 @@ void *lbr_sched_easy(void)
 	if (!t)
 		return NULL;
 	if (!t->easy)
-		t->easy = curl_easy_init();
+		t->easy = lbr_curl.easy_init();
 	return t->easy;
 }
 
@@ -561,9 +565,9 @@ int lbr_sched_perform(void *h)
 	struct task *t = s ? s->cur : NULL;
 
 	if (!t)
-		return curl_easy_perform(h);
-	curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)t);
-	if (curl_multi_add_handle(s->multi, h) != CURLM_OK)
+		return lbr_curl.easy_perform(h);
+	lbr_curl.easy_setopt(h, CURLOPT_PRIVATE, (char *)t);
+	if (lbr_curl.multi_add_handle(s->multi, h) != CURLM_OK)
 		return CURLE_OUT_OF_MEMORY;
 	t->in_multi = h;
 	t->st = T_HTTP;

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,13 +51,18 @@ struct local_store {
 	char *path;     /* FILE */
 	char *lockpath; /* FILE.lock */
 	int lock_fd;    /* fd of FILE.lock while we hold it, else -1 */
-	/* audit log, kept open; group commit (see local_audit) */
+	/* audit log, kept open; group commit by a thread of its own (see
+	 * the audit log section below).  All under audit_mu. */
 	int audit_fd1;          /* fd + 1; 0 = not open yet */
 	uint64_t audit_written; /* lines written */
 	uint64_t audit_synced;  /* lines known to be on disk */
 	int audit_syncing;      /* a thread is in fdatasync() */
 	uint64_t audit_last_sync_ms;
-	int audit_err; /* errno of a failed fdatasync, sticky */
+	int audit_err;           /* errno of a failed fdatasync, sticky */
+	int syncer_state;        /* 0 none, 1 running, 2 told to stop */
+	int syncer_idle;         /* the syncer waits for lines to be written */
+	pthread_t syncer;        /* while syncer_state != 0 */
+	pthread_cond_t audit_cv; /* lines written, a sync done, stop */
 };
 
 static struct local_store *L(const struct lbr_state_store *st)
@@ -65,6 +71,8 @@ static struct local_store *L(const struct lbr_state_store *st)
 }
 
 static int local_audit_flush(struct lbr_state_store *st);
+static int init_audit_cv(struct local_store *l);
+static void stop_syncer(struct local_store *l);
 
 static int local_match(const char *spec)
 {
@@ -76,9 +84,11 @@ static void local_free(struct lbr_state_store *st)
 	struct local_store *l = L(st);
 
 	if (l->audit_fd1) {
+		stop_syncer(l);
 		local_audit_flush(st);
 		close(l->audit_fd1 - 1);
 	}
+	pthread_cond_destroy(&l->audit_cv);
 	free(l->path);
 	free(l->lockpath);
 	free(st->location);
@@ -129,6 +139,11 @@ static int local_open(const char *spec, const char *base_dir, struct lbr_state_s
 	if (!l)
 		goto out;
 	l->lock_fd = -1;
+	if (init_audit_cv(l) < 0) {
+		free(l);
+		l = NULL;
+		goto out;
+	}
 	l->base.location = strdup(path);
 	l->lockpath = lbr_state_suffix(path, ".lock");
 	if (!l->base.location || !l->lockpath)
@@ -253,8 +268,8 @@ static int local_lock(struct lbr_state_store *st, const char *operation, int tim
 		r = LBR_ENOMEM;
 		goto out;
 	}
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, info, strlen(info), 0) != (ssize_t)strlen(info) ||
-	    fsync(fd) < 0) {
+	/* Not fsynced, for the reason given at local_unlock. */
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, info, strlen(info), 0) != (ssize_t)strlen(info)) {
 		lbr_state_seterr(err, errlen, "state: cannot write '%s' (%s)", l->lockpath,
 				 strerror(errno));
 		goto out;
@@ -277,8 +292,11 @@ static int local_unlock(struct lbr_state_store *st)
 
 	if (l->lock_fd < 0)
 		return 0;
-	/* Clear the info first so nobody reads a released lock as stale. */
-	if (ftruncate(l->lock_fd, 0) < 0 || fsync(l->lock_fd) < 0) {
+	/* Clear the info first so nobody reads a released lock as stale.
+	 * No fsync: the flock is the lock and it does not outlive this
+	 * process, let alone a crash of the machine; the info only names a
+	 * holder, and a stale one on disk is read as such (lock_info). */
+	if (ftruncate(l->lock_fd, 0) < 0) {
 		snprintf(st->msg, sizeof(st->msg),
 			 "state: cannot clear '%s.lock' "
 			 "(%s)",
@@ -562,16 +580,111 @@ out:
 }
 /* ---- audit log ------------------------------------------------------- */
 
-/* Several threads append at once (one per removal in flight).  Each line
- * is one write() on a descriptor kept open with O_APPEND, so it is in the
- * kernel before the call returns and survives the agent being killed.
- * Syncing to disk is batched: at most one fdatasync() every 200 ms while
- * calls keep coming, never blocking the callers that do not run it, and
- * always one before the state is saved or the store closed
- * (lbr_state_audit_flush).  A power loss can therefore lose at most the
- * last 200 ms of lines; an fsync per line cost 75 us of CPU per API call. */
-#define AUDIT_SYNC_MS 200
+/* Every caller appends its lines with one write() on a descriptor kept
+ * open with O_APPEND, so they are in the kernel before the call returns
+ * and survive the agent being killed.  Syncing them to disk is a group
+ * commit done by a thread of its own: at most one fdatasync() every
+ * AUDIT_SYNC_MS while lines keep coming, so no caller ever waits for the
+ * disk (on the cooperative executor a caller that did would hold up every
+ * call in flight), and always one before the state is saved or the store
+ * closed (lbr_state_audit_flush).  A power loss can therefore lose at
+ * most the last AUDIT_SYNC_MS of lines; an fsync per line cost 75 us of
+ * CPU per API call. */
+#define AUDIT_SYNC_MS 50
 static pthread_mutex_t audit_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int init_audit_cv(struct local_store *l)
+{
+	pthread_condattr_t a;
+	int r;
+
+	if (pthread_condattr_init(&a) != 0)
+		return -1;
+	r = pthread_condattr_setclock(&a, CLOCK_MONOTONIC) == 0 &&
+			    pthread_cond_init(&l->audit_cv, &a) == 0
+		    ? 0
+		    : -1;
+	pthread_condattr_destroy(&a);
+	return r;
+}
+
+/* One fdatasync() of everything written so far; audit_mu held on entry
+ * and on return, released during the call. */
+static void sync_now(struct local_store *l)
+{
+	uint64_t target = l->audit_written;
+	int rc;
+
+	l->audit_syncing = 1;
+	pthread_mutex_unlock(&audit_mu);
+	rc = fdatasync(l->audit_fd1 - 1);
+	pthread_mutex_lock(&audit_mu);
+	l->audit_syncing = 0;
+	l->audit_last_sync_ms = lbr_state_now_ms();
+	if (rc < 0)
+		l->audit_err = errno;
+	else if (target > l->audit_synced)
+		l->audit_synced = target;
+	pthread_cond_broadcast(&l->audit_cv);
+}
+
+static void *syncer_main(void *arg)
+{
+	struct local_store *l = arg;
+	struct timespec at;
+	uint64_t due;
+
+	pthread_mutex_lock(&audit_mu);
+	while (l->syncer_state == 1) {
+		if (l->audit_written == l->audit_synced || l->audit_syncing) {
+			l->syncer_idle = 1;
+			pthread_cond_wait(&l->audit_cv, &audit_mu);
+			l->syncer_idle = 0;
+			continue;
+		}
+		due = l->audit_last_sync_ms + AUDIT_SYNC_MS;
+		if (lbr_state_now_ms() < due) {
+			at.tv_sec = (time_t)(due / 1000);
+			at.tv_nsec = (long)(due % 1000) * 1000000L;
+			pthread_cond_timedwait(&l->audit_cv, &audit_mu, &at);
+			continue;
+		}
+		sync_now(l);
+	}
+	pthread_mutex_unlock(&audit_mu);
+	return NULL;
+}
+
+/* With audit_mu held: start the syncer if it is not running.  Without
+ * a thread the lines are still written; they are synced at the flush. */
+static void start_syncer(struct local_store *l)
+{
+	sigset_t all, old;
+
+	if (l->syncer_state != 0)
+		return;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&l->syncer, NULL, syncer_main, l) == 0)
+		l->syncer_state = 1;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void stop_syncer(struct local_store *l)
+{
+	pthread_mutex_lock(&audit_mu);
+	if (l->syncer_state != 1) {
+		pthread_mutex_unlock(&audit_mu);
+		return;
+	}
+	l->syncer_state = 2;
+	pthread_cond_broadcast(&l->audit_cv);
+	pthread_mutex_unlock(&audit_mu);
+	pthread_join(l->syncer, NULL);
+	pthread_mutex_lock(&audit_mu);
+	l->syncer_state = 0;
+	pthread_mutex_unlock(&audit_mu);
+}
 
 static int local_audit_flush(struct lbr_state_store *st)
 {
@@ -579,14 +692,12 @@ static int local_audit_flush(struct lbr_state_store *st)
 	int r = 0;
 
 	pthread_mutex_lock(&audit_mu);
-	if (l->audit_fd1 && l->audit_written != l->audit_synced) {
-		if (fdatasync(l->audit_fd1 - 1) < 0) {
-			l->audit_err = errno;
-			r = LBR_EIO;
-		} else {
-			l->audit_synced = l->audit_written;
-		}
-	}
+	/* A sync in progress may not cover the last lines: wait for it,
+	 * then sync whatever is left here. */
+	while (l->audit_syncing)
+		pthread_cond_wait(&l->audit_cv, &audit_mu);
+	if (l->audit_fd1 && l->audit_written != l->audit_synced)
+		sync_now(l);
 	if (l->audit_err)
 		r = LBR_EIO;
 	pthread_mutex_unlock(&audit_mu);
@@ -639,21 +750,11 @@ static int local_audit_many(struct lbr_state_store *st, const struct lbr_audit_r
 		goto out;
 	}
 	l->audit_written += n;
-	if (!l->audit_syncing && lbr_state_now_ms() - l->audit_last_sync_ms >= AUDIT_SYNC_MS) {
-		uint64_t target = l->audit_written;
-		int rc;
-
-		l->audit_syncing = 1;
-		pthread_mutex_unlock(&audit_mu);
-		rc = fdatasync(fd);
-		pthread_mutex_lock(&audit_mu);
-		l->audit_syncing = 0;
-		l->audit_last_sync_ms = lbr_state_now_ms();
-		if (rc < 0)
-			l->audit_err = errno;
-		else if (target > l->audit_synced)
-			l->audit_synced = target;
-	}
+	start_syncer(l);
+	/* Only a syncer with nothing to do needs the news; one waiting for
+	 * its next turn will see these lines then. */
+	if (l->syncer_idle)
+		pthread_cond_broadcast(&l->audit_cv);
 	if (l->audit_err) {
 		snprintf(st->msg, sizeof(st->msg),
 			 "state: cannot sync the audit log of "

@@ -24,6 +24,19 @@ TESTS += %D%/unit/test-sched
 %C%_unit_test_sched_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(PTHREAD_CFLAGS)
 %C%_unit_test_sched_LDADD = agent/liblbrcore.la $(CURL_LIBS) $(PTHREAD_LIBS)
 
+# libcurl loaded at run time: from several threads at once, and a library
+# that cannot be loaded (built a second time with a name that does not exist).
+check_PROGRAMS += %D%/unit/test-curl-load %D%/unit/test-curl-load-missing
+TESTS += %D%/unit/test-curl-load %D%/unit/test-curl-load-missing
+%C%_unit_test_curl_load_SOURCES = %D%/unit/test-curl-load.c agent/curl-load.c
+%C%_unit_test_curl_load_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(PTHREAD_CFLAGS)
+%C%_unit_test_curl_load_LDADD = $(DL_LIBS) $(PTHREAD_LIBS)
+%C%_unit_test_curl_load_missing_SOURCES = %D%/unit/test-curl-load.c agent/curl-load.c
+%C%_unit_test_curl_load_missing_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_MISSING \
+	-DLBR_CURL_SONAME='"libcurl-missing-for-tests.so.0"'
+%C%_unit_test_curl_load_missing_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(PTHREAD_CFLAGS)
+%C%_unit_test_curl_load_missing_LDADD = $(DL_LIBS) $(PTHREAD_LIBS)
+
 # The plan and guard phases as pure functions.
 check_PROGRAMS += %D%/unit/test-plan
 TESTS += %D%/unit/test-plan

@@ -87,7 +87,9 @@ done
 T1=$(now_ms)
 is "$RC" 0 "apply under faults converges (exit 0 after $pass pass(es))"
 is "$bad_err" 0 "failed passes only gave up on transient failures"
-ok "$([ $((T1 - T0)) -lt 60000 ]; echo $?)" "apply took $((T1 - T0)) ms (< 60 s)"
+# How long it took is a figure, not a verdict: a busy machine stretches
+# it without anything being wrong (bench/ holds the timing targets).
+printf '# %s pass(es) took %s ms\n' "$pass" "$((T1 - T0))"
 like "$OUT" "Apply complete: " "summary line printed"
 
 fake_log >"$T/log.json"

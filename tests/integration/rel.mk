@@ -10,7 +10,8 @@ REL_ITESTS = \
 	%D%/rel-hostile-stub.sh \
 	%D%/rel-hostile-slow.sh \
 	%D%/rel-hostile-body.sh \
-	%D%/rel-secrets.sh
+	%D%/rel-secrets.sh \
+	%D%/rel-sync.sh
 
 TESTS += $(REL_ITESTS)
 EXTRA_DIST += $(REL_ITESTS) %D%/rel-lib.sh

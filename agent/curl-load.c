@@ -1,0 +1,173 @@
+/*
+ * libcurl, loaded at run time on a thread of its own (see curl-load.h).
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/curl-load.h"
+
+/* The library's file name; the tests build this file with another. */
+#ifndef LBR_CURL_SONAME
+#define LBR_CURL_SONAME LIBCURL_SONAME
+#endif
+
+/* The oldest libcurl at run time: what configure asks for, or 7.85 when
+ * built against headers that have CURLOPT_PROTOCOLS_STR (http.c uses it
+ * then, and an older library would ignore the restriction). */
+#if LIBCURL_VERSION_NUM >= 0x075500
+#define OLDEST_VERSION 0x075500
+#define OLDEST_TEXT "7.85.0"
+#else
+#define OLDEST_VERSION 0x074400
+#define OLDEST_TEXT "7.68.0"
+#endif
+
+struct lbr_curl_api lbr_curl;
+
+enum { NOT_STARTED, LOADING, DONE };
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t loader;
+static int phase = NOT_STARTED; /* under mu */
+static int status = -1;         /* of the load, once phase is DONE */
+static int initialised;         /* curl_global_init() succeeded */
+static char why[300];
+static atomic_int ready; /* phase DONE and status 0: no lock needed */
+
+/* dlsym into a function pointer, the POSIX way. */
+#define SYM(field, name)                                                                      \
+	do {                                                                                  \
+		*(void **)(&api.field) = dlsym(h, name);                                      \
+		if (!api.field) {                                                             \
+			snprintf(why, sizeof(why), "libcurl (" LBR_CURL_SONAME ") has no %s", \
+				 name);                                                       \
+			return -1;                                                            \
+		}                                                                             \
+	} while (0)
+
+static int load(void)
+{
+	struct lbr_curl_api api;
+	curl_version_info_data *v;
+	void *h;
+
+	memset(&api, 0, sizeof(api));
+	h = dlopen(LBR_CURL_SONAME, RTLD_LAZY | RTLD_LOCAL);
+	if (!h) {
+		const char *e = dlerror();
+
+		snprintf(why, sizeof(why), "cannot load libcurl (%s)", e ? e : LBR_CURL_SONAME);
+		return -1;
+	}
+	SYM(global_init, "curl_global_init");
+	SYM(global_cleanup, "curl_global_cleanup");
+	SYM(version_info, "curl_version_info");
+	SYM(easy_init, "curl_easy_init");
+	SYM(easy_cleanup, "curl_easy_cleanup");
+	SYM(easy_reset, "curl_easy_reset");
+	SYM(easy_setopt, "curl_easy_setopt");
+	SYM(easy_perform, "curl_easy_perform");
+	SYM(easy_getinfo, "curl_easy_getinfo");
+	SYM(easy_strerror, "curl_easy_strerror");
+	SYM(easy_escape, "curl_easy_escape");
+	SYM(easy_unescape, "curl_easy_unescape");
+	SYM(free, "curl_free");
+	SYM(getdate, "curl_getdate");
+	SYM(slist_append, "curl_slist_append");
+	SYM(slist_free_all, "curl_slist_free_all");
+	SYM(url, "curl_url");
+	SYM(url_set, "curl_url_set");
+	SYM(url_get, "curl_url_get");
+	SYM(url_cleanup, "curl_url_cleanup");
+	SYM(multi_init, "curl_multi_init");
+	SYM(multi_cleanup, "curl_multi_cleanup");
+	SYM(multi_setopt, "curl_multi_setopt");
+	SYM(multi_add_handle, "curl_multi_add_handle");
+	SYM(multi_remove_handle, "curl_multi_remove_handle");
+	SYM(multi_socket_action, "curl_multi_socket_action");
+	SYM(multi_info_read, "curl_multi_info_read");
+	v = api.version_info(CURLVERSION_NOW);
+	if (!v || v->version_num < OLDEST_VERSION) {
+		snprintf(why, sizeof(why),
+			 "libcurl %s is too old (" OLDEST_TEXT " or later needed)",
+			 v && v->version ? v->version : "?");
+		return -1;
+	}
+	if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(why, sizeof(why), "cannot initialise libcurl");
+		return -1;
+	}
+	initialised = 1;
+	lbr_curl = api;
+	return 0;
+}
+
+static void *loader_main(void *unused)
+{
+	(void)unused;
+	status = load();
+	return NULL;
+}
+
+void lbr_curl_load_start(void)
+{
+	sigset_t all, old;
+
+	pthread_mutex_lock(&mu);
+	if (phase == NOT_STARTED) {
+		/* Signals stay with the threads that handle them. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		if (pthread_create(&loader, NULL, loader_main, NULL) == 0)
+			phase = LOADING;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		/* No thread: lbr_curl_wait() loads in its caller. */
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+int lbr_curl_wait(char *err, size_t errlen)
+{
+	int r;
+
+	if (atomic_load_explicit(&ready, memory_order_acquire))
+		return 0;
+	pthread_mutex_lock(&mu);
+	if (phase == NOT_STARTED) {
+		status = load();
+		phase = DONE;
+	} else if (phase == LOADING) {
+		pthread_join(loader, NULL);
+		phase = DONE;
+	}
+	r = status;
+	if (r == 0)
+		atomic_store_explicit(&ready, 1, memory_order_release);
+	else if (err && errlen)
+		snprintf(err, errlen, "%s", why);
+	pthread_mutex_unlock(&mu);
+	return r;
+}
+
+void lbr_curl_unload(void)
+{
+	pthread_mutex_lock(&mu);
+	if (phase == LOADING) {
+		pthread_join(loader, NULL);
+		phase = DONE;
+	}
+	if (initialised) {
+		atomic_store_explicit(&ready, 0, memory_order_release);
+		lbr_curl.global_cleanup();
+		initialised = 0;
+		status = -1;
+		snprintf(why, sizeof(why), "libcurl was shut down");
+	}
+	pthread_mutex_unlock(&mu);
+}

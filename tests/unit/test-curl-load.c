@@ -1,0 +1,104 @@
+/*
+ * libcurl loaded at run time (agent/curl-load.c).  Built twice: against
+ * the real library, where a load started in the background is waited for
+ * by several threads at once and every entry point works; and with
+ * LBR_CURL_SONAME naming a library that does not exist, where every wait
+ * gives the same precise error and nothing is called.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/curl-load.h"
+#include "tap.h"
+
+#define WAITERS 8
+
+static int results[WAITERS];
+static char errs[WAITERS][300];
+
+static void *waiter(void *arg)
+{
+	size_t i = (size_t)arg;
+
+	results[i] = lbr_curl_wait(errs[i], sizeof(errs[i]));
+	return NULL;
+}
+
+/* Start the load, then have WAITERS threads wait for it at once. */
+static void wait_from_threads(void)
+{
+	pthread_t th[WAITERS];
+	size_t i;
+
+	lbr_curl_load_start();
+	lbr_curl_load_start(); /* a second start does nothing */
+	for (i = 0; i < WAITERS; i++)
+		pthread_create(&th[i], NULL, waiter, (void *)i);
+	for (i = 0; i < WAITERS; i++)
+		pthread_join(th[i], NULL);
+}
+
+#ifndef TEST_MISSING
+
+int main(void)
+{
+	char err[300] = "", *e;
+	CURLU *u;
+	char *host = NULL;
+	size_t i;
+	int same = 1;
+
+	wait_from_threads();
+	for (i = 0; i < WAITERS; i++)
+		same &= results[i] == 0;
+	tap_ok(same, "%d threads waiting at once all see libcurl ready", WAITERS);
+	tap_ok(lbr_curl_wait(err, sizeof(err)) == 0 && err[0] == '\0',
+	       "a later wait returns at once, with no message");
+	tap_ok(lbr_curl.version_info(CURLVERSION_NOW)->version_num >= 0x074400,
+	       "the library loaded is 7.68 or later (%s)",
+	       lbr_curl.version_info(CURLVERSION_NOW)->version);
+	e = lbr_curl.easy_escape(NULL, "a b/c", 5);
+	tap_is_str(e, "a%20b%2Fc", "curl_easy_escape through the table");
+	lbr_curl.free(e);
+	u = lbr_curl.url();
+	tap_ok(u &&
+		       lbr_curl.url_set(u, CURLUPART_URL, "https://elb.example.com:8443/v3/x", 0) ==
+			       CURLUE_OK &&
+		       lbr_curl.url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK,
+	       "the URL API through the table");
+	tap_is_str(host, "elb.example.com", "... host parsed");
+	lbr_curl.free(host);
+	lbr_curl.url_cleanup(u);
+	lbr_curl_unload();
+	tap_ok(lbr_curl_wait(err, sizeof(err)) < 0, "after unload, a wait fails");
+	tap_is_str(err, "libcurl was shut down", "... and says why");
+	return tap_done();
+}
+
+#else
+
+int main(void)
+{
+	char err[300] = "";
+	size_t i;
+	int same = 1;
+
+	wait_from_threads();
+	for (i = 0; i < WAITERS; i++)
+		same &= results[i] < 0 && strcmp(errs[i], errs[0]) == 0;
+	tap_ok(same, "%d threads waiting at once all get the same failure", WAITERS);
+	tap_ok(strncmp(errs[0], "cannot load libcurl (" LBR_CURL_SONAME ": ",
+		       strlen("cannot load libcurl (" LBR_CURL_SONAME ": ")) == 0,
+	       "the message names the library and dlopen's reason: %s", errs[0]);
+	tap_ok(lbr_curl_wait(err, sizeof(err)) < 0 && strcmp(err, errs[0]) == 0,
+	       "a later wait gives the same answer");
+	tap_ok(lbr_curl_wait(NULL, 0) < 0, "a wait without a buffer fails too");
+	tap_ok(lbr_curl.easy_init == NULL, "no function was filled in");
+	lbr_curl_unload(); /* nothing to clean up; must not crash */
+	return tap_done();
+}
+
+#endif
