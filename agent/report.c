@@ -478,11 +478,13 @@ void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int ex
 		gone += p->already_gone;
 		failed += p->failed;
 		updates += p->rule_updates;
-		/* Counting keys: what a plan would still show now. */
-		json_object_put(pool_json(r, p, &c, &changes, &drift));
 	}
 	if (r->json) {
 		json_object *ev = event("summary", NULL);
+
+		/* Counting keys: what a plan would still show now. */
+		for (i = 0; i < e->n_pools; i++)
+			json_object_put(pool_json(r, &e->pools[i], &c, &changes, &drift));
 
 		summary_counts(ev, e->n_pools, &c);
 		/* What this pass did, in addition to the counting keys. */
@@ -501,6 +503,13 @@ void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int ex
 	for (i = 0; i < e->n_pools; i++) {
 		struct lbr_pool_rt *p = &e->pools[i];
 
+		/* The three counting keys the line below shows, as pool_json
+		 * counts them (without building each pool's document). */
+		if (p->obs_ok)
+			c.blocked += p->plan.n_blocked;
+		c.refused += p->refused != 0;
+		if (p->error || !p->obs_ok)
+			c.errors++;
 		if (p->error)
 			lbr_log_msg(LBR_LOG_ERROR, "error: %s", p->error);
 		if (p->refused)

@@ -112,6 +112,11 @@ like "$ERR" 'pool "gone"' "stderr reports the error of gone"
 like "$ERR" "404" "with the HTTP status"
 is "$(fake_count ".method==\"DELETE\" and .pool_id==\"$P_WEB\"")" 0 "nothing removed from the refused pool"
 is "$(fake_count ".method==\"DELETE\" and .pool_id==\"$P_OK\"")" 1 "the healthy pool was converged"
+like "$OUT" 'Apply incomplete: .*, 0 blocked, 1 pools refused, 1 errors ' \
+	"the summary line counts the refused pool and the pool in error"
+run_lbr -c "$C" --json apply --auto-approve
+is "$(printf '%s\n' "$OUT" | jq -c 'select(.type == "summary") | [.blocked, .refused, .errors]')" \
+	'[0,1,1]' "... as the JSON summary does"
 run_lbr -c "$C" plan --detailed-exitcode
 is "$RC" 1 "plan: refusal + error also exits 1"
 

@@ -33,6 +33,8 @@ is "$(printf '%s\n' "$OUT" | jq -c '.pools[0] | [[.blocked[] | .id], [.remove[] 
 fake_log_clear
 run_lbr -c "$T/l.ini" apply --auto-approve
 is "$RC" 1 "apply exits 1 when a removal is blocked"
+like "$OUT" 'Apply incomplete: 1 removed, .*, 1 blocked, 0 pools refused, 1 errors ' \
+	"the summary line counts the blocked removal"
 like "$ERR" 'policy-only0001' "stderr names the policy"
 like "$ERR" 'pool "web"' "stderr names the pool"
 is "$(uc_ncalls UpdatePolicy)" 0 "no UpdatePolicy at all (neither policy is touched)"
