@@ -31,6 +31,8 @@
 #else
 #define STACK_SIZE (512u << 10)
 #endif
+/* How much of the top of a task's stack is faulted in when it is made. */
+#define STACK_HOT (64u << 10)
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -231,6 +233,12 @@ static int stack_alloc(struct task *t)
 		t->map = NULL;
 		return -1;
 	}
+#ifdef MADV_POPULATE_WRITE
+	/* The top of the stack, which every task uses, faulted in at once
+	 * (a fault costs 10 us on a VM, populating 0.6 us a page; see
+	 * lbr_heap_prefault). */
+	(void)madvise(t->map + t->map_size - STACK_HOT, STACK_HOT, MADV_POPULATE_WRITE);
+#endif
 #ifdef LBR_VALGRIND
 	t->vg_id = VALGRIND_STACK_REGISTER(t->map + page, t->map + t->map_size - 1);
 #endif

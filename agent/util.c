@@ -2,14 +2,50 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
 
 #include "agent/error.h"
 #include "agent/util.h"
+
+void lbr_heap_prefault(size_t bytes)
+{
+#if defined(MADV_POPULATE_WRITE) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t a, e;
+	char *p;
+
+	if (pg <= 0)
+		return;
+	if (bytes < (1u << 20))
+		bytes = 1u << 20;
+	if (bytes > (32u << 20))
+		bytes = 32u << 20;
+	/* From the heap, not from a mapping of its own (which free() would
+	 * unmap): the block asked for stays below the threshold that would
+	 * send it to mmap().  Kept there once freed: free() gives the top of
+	 * the heap back only when more than twice that much is free. */
+	if (mallopt(M_MMAP_THRESHOLD, (int)bytes) != 1 ||
+	    mallopt(M_TRIM_THRESHOLD, (int)(2 * bytes)) != 1)
+		return;
+	p = malloc(bytes - (size_t)pg);
+	if (!p)
+		return;
+	a = ((uintptr_t)p + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+	e = ((uintptr_t)p + bytes - (uintptr_t)pg) & ~((uintptr_t)pg - 1);
+	if (e > a)
+		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+	free(p);
+#else
+	(void)bytes;
+#endif
+}
 
 char *lbr_strdup(const char *s)
 {

@@ -37,6 +37,12 @@ TESTS += %D%/unit/test-curl-load %D%/unit/test-curl-load-missing
 %C%_unit_test_curl_load_missing_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(PTHREAD_CFLAGS)
 %C%_unit_test_curl_load_missing_LDADD = $(DL_LIBS) $(PTHREAD_LIBS)
 
+# The heap faulted in at once.
+check_PROGRAMS += %D%/unit/test-prefault
+TESTS += %D%/unit/test-prefault
+%C%_unit_test_prefault_SOURCES = %D%/unit/test-prefault.c
+%C%_unit_test_prefault_LDADD = agent/liblbrcore.la
+
 # The plan and guard phases as pure functions.
 check_PROGRAMS += %D%/unit/test-plan
 TESTS += %D%/unit/test-plan

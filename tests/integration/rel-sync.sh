@@ -58,6 +58,7 @@ ok "$([ -n "$last_log" ] && [ -n "$tmp_sync" ] && [ "$last_log" -lt "$tmp_sync" 
 curl_loads() { LD_DEBUG=files "$LBR" "$@" 2>&1 >/dev/null | grep -c 'file=libcurl\.so'; }
 is "$(curl_loads -c l.ini validate)" 0 "validate does not load libcurl"
 is "$(curl_loads version)" 0 "version does not load libcurl"
+is "$(curl_loads -c l.ini providers)" 0 "providers does not load libcurl"
 ok "$([ "$(curl_loads -c l.ini plan)" -ge 1 ]; echo $?)" "plan loads libcurl"
 
 done_testing
