@@ -223,8 +223,8 @@ static void unlock_store(struct lbr_state_store *st, struct lbr_lease *lease)
 }
 
 /* The state document an `apply` leaves to the kernel (see
- * lbr_engine_free_at_exit). */
-static struct lbr_state *doc_at_exit;
+ * lbr_engine_free_at_exit; volatile for the same reason). */
+static struct lbr_state *volatile doc_at_exit;
 
 /* One apply pass with the lock held.  Returns the exit code.  at_exit:
  * the process ends right after it (apply, not run). */

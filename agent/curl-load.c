@@ -47,11 +47,33 @@ static atomic_int ready; /* phase DONE and status 0: no lock needed */
 		if (!api.field) {                                                             \
 			snprintf(why, sizeof(why), "libcurl (" LBR_CURL_SONAME ") has no %s", \
 				 name);                                                       \
-			return -1;                                                            \
+			goto fail;                                                            \
 		}                                                                             \
 	} while (0)
 
-static int load(void)
+/* curl_global_init() is safe on a thread of its own while other threads
+ * run only in a libcurl that says so (7.84 and later). */
+#ifndef CURL_VERSION_THREADSAFE
+#define CURL_VERSION_THREADSAFE (1 << 30)
+#endif
+
+static struct lbr_curl_api loaded; /* filled by load(), under mu after */
+static int init_deferred;          /* load() left curl_global_init() to the waiter */
+
+static int global_init(void)
+{
+	if (loaded.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(why, sizeof(why), "cannot initialise libcurl");
+		return -1;
+	}
+	initialised = 1;
+	lbr_curl = loaded;
+	return 0;
+}
+
+/* Load the library and its functions; initialise it too unless that is
+ * not safe here (on_thread and an old libcurl: the waiter does it). */
+static int load(int on_thread)
 {
 	struct lbr_curl_api api;
 	curl_version_info_data *v;
@@ -97,21 +119,25 @@ static int load(void)
 		snprintf(why, sizeof(why),
 			 "libcurl %s is too old (" OLDEST_TEXT " or later needed)",
 			 v && v->version ? v->version : "?");
-		return -1;
+		goto fail;
 	}
-	if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(why, sizeof(why), "cannot initialise libcurl");
-		return -1;
+	loaded = api;
+	if (on_thread && !(v->features & CURL_VERSION_THREADSAFE)) {
+		init_deferred = 1;
+		return 0;
 	}
-	initialised = 1;
-	lbr_curl = api;
+	if (global_init() < 0)
+		goto fail;
 	return 0;
+fail:
+	dlclose(h);
+	return -1;
 }
 
 static void *loader_main(void *unused)
 {
 	(void)unused;
-	status = load();
+	status = load(1);
 	return NULL;
 }
 
@@ -140,11 +166,15 @@ int lbr_curl_wait(char *err, size_t errlen)
 		return 0;
 	pthread_mutex_lock(&mu);
 	if (phase == NOT_STARTED) {
-		status = load();
+		status = load(0);
 		phase = DONE;
 	} else if (phase == LOADING) {
 		pthread_join(loader, NULL);
 		phase = DONE;
+	}
+	if (status == 0 && init_deferred) {
+		init_deferred = 0;
+		status = global_init();
 	}
 	r = status;
 	if (r == 0)

@@ -164,8 +164,10 @@ static void free_strings(char **s, size_t n)
 	free(s);
 }
 
-/* What lbr_engine_free_at_exit() left to the kernel. */
-static struct lbr_pool_rt *pools_at_exit;
+/* What lbr_engine_free_at_exit() left to the kernel.  volatile: a static
+ * that is written and never read is dropped by the compiler, and the
+ * memory would then be unreachable (a leak to valgrind and LSan). */
+static struct lbr_pool_rt *volatile pools_at_exit;
 
 void lbr_engine_free_at_exit(struct lbr_engine *e)
 {

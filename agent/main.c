@@ -494,8 +494,9 @@ int main(int argc, char **argv)
 		lbr_log_msg(LBR_LOG_ERROR, "cannot initialise libcurl");
 		return EXIT_ERROR;
 	}
-	if (!strcmp(cmd, "plan") || !strcmp(cmd, "drift") || !strcmp(cmd, "apply") ||
-	    !strcmp(cmd, "run"))
+	/* One pass, then exit: not the daemon, whose heap should shrink
+	 * between passes (the malloc settings stay for the process's life). */
+	if (!strcmp(cmd, "plan") || !strcmp(cmd, "drift") || !strcmp(cmd, "apply"))
 		prefault_for(&o);
 	lbr_lease_install_io(NULL);
 	if (!strcmp(cmd, "validate"))

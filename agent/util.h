@@ -22,7 +22,8 @@ int lbr_grow(void **arr, size_t *cap, size_t n, size_t esz);
 /* Wipe then free a secret string.  NULL is a no-op. */
 void lbr_secret_free(char *s);
 /* Fault in some `bytes` (1 to 32 MiB) of heap at once and keep that much
- * free heap from then on instead of giving it back to the kernel.  On a
+ * free heap from then on instead of giving it back to the kernel (for a
+ * process that makes one pass: the settings stay).  On a
  * virtual machine a page fault costs some 10 us where populating a page
  * costs 0.6 us, and a pass over 5,000 members touches ~8 MiB of fresh
  * heap on the thread that runs every call.  A no-op where the kernel or

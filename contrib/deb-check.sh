@@ -126,6 +126,15 @@ if ! dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst 2>/dev/null | grep -q '
 	echo "MISSING try-restart of the units on upgrade in postinst"
 	fail=1
 fi
+# libcurl is dlopen()ed, so the dependency on it is not found by
+# dpkg-shlibdeps: debian/rules adds it.
+deps=$(dpkg-deb -f "$deb" Depends)
+if printf '%s\n' "$deps" | grep -qE '(^|, )libcurl4[a-z0-9]* \(>= 7\.(68|85)\)'; then
+	echo "ok   Depends names libcurl: $deps"
+else
+	echo "MISSING libcurl in Depends: $deps"
+	fail=1
+fi
 # libtool archives are useless for dlopen'd modules and must not ship.
 if grep -q '\.la$' "$work/contents"; then
 	echo "UNEXPECTED .la files:"

@@ -59,9 +59,9 @@ struct local_store {
 	int audit_syncing;      /* a thread is in fdatasync() */
 	uint64_t audit_last_sync_ms;
 	int audit_err;           /* errno of a failed fdatasync, sticky */
-	int syncer_state;        /* 0 none, 1 running, 2 told to stop */
+	int syncer_state;        /* 0 none, 1 running, 2 told to stop, -1 failed */
 	int syncer_idle;         /* the syncer waits for lines to be written */
-	pthread_t syncer;        /* while syncer_state != 0 */
+	pthread_t syncer;        /* while syncer_state is 1 or 2 */
 	pthread_cond_t audit_cv; /* lines written, a sync done, stop */
 };
 
@@ -613,16 +613,17 @@ static int init_audit_cv(struct local_store *l)
 static void sync_now(struct local_store *l)
 {
 	uint64_t target = l->audit_written;
-	int rc;
+	int rc, e;
 
 	l->audit_syncing = 1;
 	pthread_mutex_unlock(&audit_mu);
 	rc = fdatasync(l->audit_fd1 - 1);
+	e = errno;
 	pthread_mutex_lock(&audit_mu);
 	l->audit_syncing = 0;
 	l->audit_last_sync_ms = lbr_state_now_ms();
 	if (rc < 0)
-		l->audit_err = errno;
+		l->audit_err = e;
 	else if (target > l->audit_synced)
 		l->audit_synced = target;
 	pthread_cond_broadcast(&l->audit_cv);
@@ -655,19 +656,30 @@ static void *syncer_main(void *arg)
 	return NULL;
 }
 
-/* With audit_mu held: start the syncer if it is not running.  Without
- * a thread the lines are still written; they are synced at the flush. */
-static void start_syncer(struct local_store *l)
+/* With audit_mu held, after lines were written: start the syncer if it
+ * is not running, or tell it.  When no thread can be made (once is
+ * enough to know), the writer syncs when AUDIT_SYNC_MS have passed, as
+ * before the syncer existed. */
+static void audit_written(struct local_store *l)
 {
 	sigset_t all, old;
 
-	if (l->syncer_state != 0)
+	if (l->syncer_state == 0) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		l->syncer_state = pthread_create(&l->syncer, NULL, syncer_main, l) == 0 ? 1 : -1;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (l->syncer_state < 0) {
+		if (!l->audit_syncing &&
+		    lbr_state_now_ms() - l->audit_last_sync_ms >= AUDIT_SYNC_MS)
+			sync_now(l);
 		return;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (pthread_create(&l->syncer, NULL, syncer_main, l) == 0)
-		l->syncer_state = 1;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	/* Only a syncer with nothing to do needs the news; one waiting for
+	 * its next turn will see these lines then. */
+	if (l->syncer_idle)
+		pthread_cond_broadcast(&l->audit_cv);
 }
 
 static void stop_syncer(struct local_store *l)
@@ -750,11 +762,7 @@ static int local_audit_many(struct lbr_state_store *st, const struct lbr_audit_r
 		goto out;
 	}
 	l->audit_written += n;
-	start_syncer(l);
-	/* Only a syncer with nothing to do needs the news; one waiting for
-	 * its next turn will see these lines then. */
-	if (l->syncer_idle)
-		pthread_cond_broadcast(&l->audit_cv);
+	audit_written(l);
 	if (l->audit_err) {
 		snprintf(st->msg, sizeof(st->msg),
 			 "state: cannot sync the audit log of "

@@ -87,9 +87,10 @@ done
 T1=$(now_ms)
 is "$RC" 0 "apply under faults converges (exit 0 after $pass pass(es))"
 is "$bad_err" 0 "failed passes only gave up on transient failures"
-# How long it took is a figure, not a verdict: a busy machine stretches
-# it without anything being wrong (bench/ holds the timing targets).
-printf '# %s pass(es) took %s ms\n' "$pass" "$((T1 - T0))"
+# How long it took is a figure, not a target (bench/ holds those): a busy
+# machine stretches it.  The bound only catches an agent that never stops
+# retrying; a pass takes well under a minute on a quiet box.
+ok "$([ $((T1 - T0)) -lt 600000 ]; echo $?)" "$pass pass(es) took $((T1 - T0)) ms (a runaway would take over 10 min)"
 like "$OUT" "Apply complete: " "summary line printed"
 
 fake_log >"$T/log.json"

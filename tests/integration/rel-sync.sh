@@ -24,9 +24,19 @@ cd "$T" || exit 1
 	rel_hw_pool_section web "$P" 10.9.0 1 10
 } >l.ini
 
-strace -f -y -qq -e trace=execve,fsync,fdatasync -o "$T/sync.txt" \
-	"$LBR" -c l.ini apply --auto-approve >"$T/out" 2>"$T/err"
+# LeakSanitizer cannot check a traced process (an ASan build would exit
+# 86 at the end): leaks are checked by every other test.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	strace -f -y -qq -e trace=execve,fsync,fdatasync -o "$T/sync.txt" \
+	"$LBR" -c l.ini apply --auto-approve >"$T/out" 2>"$T/err" </dev/null
 RC=$?
+# The agent makes itself undumpable (no core files with secrets in them):
+# without CAP_SYS_PTRACE strace then cannot name the files behind the
+# descriptors, and what follows cannot be judged.
+if ! grep -qE 'f(data)?sync\([0-9]+<' "$T/sync.txt"; then
+	sed 's/^/# /' "$T/sync.txt" | head -n 5
+	skip_all "strace cannot name the agent's files here (no CAP_SYS_PTRACE)"
+fi
 is "$RC" 0 "apply converged (exit 0)"
 is "$(rel_hw_members "$P")" "$(rel_expect_seq 10.9.0 1 10 80)" "the pool holds exactly its 10 members"
 is "$(grep -c '"action":"remove"' st.json.log)" 60 "60 remove lines in the audit log"
