@@ -6,7 +6,8 @@
  * before main() runs: about 8 ms on a small VM, plus 2 ms for
  * curl_global_init().  Loaded with dlopen() on a thread of its own, that
  * work overlaps reading the configuration and taking the lock, and
- * commands that make no call (validate, version, help) never pay it.
+ * commands that make no call (validate, version, providers, help) never
+ * pay it.
  *
  * Only agent/http.c and agent/sched.c call libcurl, through lbr_curl, and
  * only after lbr_curl_wait() returned 0.

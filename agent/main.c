@@ -70,27 +70,32 @@ static const char usage_text[] =
 	"safety guard, 4 state lock held by someone else.\n";
 
 /* Option letters a command accepts besides the global ones. */
+/* What a command does besides its own work (cmd_spec.does). */
+#define CMD_CALLS 1    /* may call a cloud or etcd: load libcurl from the start */
+#define CMD_ONE_PASS 2 /* one pass over the pools, then exit: prefault its heap */
+
 struct cmd_spec {
 	const char *name;
 	const char *opts;
 	int max_args; /* -1: the command checks */
+	unsigned does;
 	const char *help;
 };
 
 static const struct cmd_spec cmds[] = {
-	{ "validate", "", 0,
+	{ "validate", "", 0, 0,
 	  "usage: lbreconcile [GLOBAL OPTIONS] validate\n"
 	  "\n"
 	  "Parse and check the config and its plugins and secrets; no network.\n"
 	  "Exit 0 valid, 1 invalid.\n" },
-	{ "plan", "pd", 0,
+	{ "plan", "pd", 0, CMD_CALLS | CMD_ONE_PASS,
 	  "usage: lbreconcile [GLOBAL OPTIONS] plan [--pool NAME]... [--detailed-exitcode]\n"
 	  "\n"
 	  "Observe the pools and show what apply would do; never changes anything.\n"
 	  "\n"
 	  "  -p, --pool NAME          only this pool (repeatable)\n"
 	  "      --detailed-exitcode  exit 2 when changes are pending\n" },
-	{ "apply", "paf", 0,
+	{ "apply", "paf", 0, CMD_CALLS | CMD_ONE_PASS,
 	  "usage: lbreconcile [GLOBAL OPTIONS] apply [--pool NAME]... [--auto-approve] [--force]\n"
 	  "\n"
 	  "Observe, act and re-observe until the pools converge.\n"
@@ -98,21 +103,21 @@ static const struct cmd_spec cmds[] = {
 	  "  -p, --pool NAME          only this pool (repeatable)\n"
 	  "      --auto-approve       do not ask; needed without a terminal\n"
 	  "      --force              override the deletion guards for this run\n" },
-	{ "drift", "p", 0,
+	{ "drift", "p", 0, CMD_CALLS | CMD_ONE_PASS,
 	  "usage: lbreconcile [GLOBAL OPTIONS] drift [--pool NAME]...\n"
 	  "\n"
 	  "Report drift from the config and changes made outside lbreconcile since\n"
 	  "the last recorded state; exit 2 when there is drift.\n"
 	  "\n"
 	  "  -p, --pool NAME          only this pool (repeatable)\n" },
-	{ "run", "o", 0,
+	{ "run", "o", 0, CMD_CALLS,
 	  "usage: lbreconcile [GLOBAL OPTIONS] run [--once]\n"
 	  "\n"
 	  "Daemon: an apply pass every `interval` seconds.  SIGHUP reloads the\n"
 	  "config; SIGTERM and SIGINT finish in-flight calls and exit 0.\n"
 	  "\n"
 	  "      --once               one pass, then exit with its code\n" },
-	{ "state", "f", -1,
+	{ "state", "f", -1, CMD_CALLS,
 	  "usage: lbreconcile [GLOBAL OPTIONS] state list\n"
 	  "       lbreconcile [GLOBAL OPTIONS] state show [POOL]\n"
 	  "       lbreconcile [GLOBAL OPTIONS] state unlock [--force] LOCK_ID\n"
@@ -122,17 +127,17 @@ static const struct cmd_spec cmds[] = {
 	  "\n"
 	  "      --force              (unlock) remove the lock even if its holder\n"
 	  "                           looks alive\n" },
-	{ "providers", "", 0,
+	{ "providers", "", 0, 0,
 	  "usage: lbreconcile [GLOBAL OPTIONS] providers\n"
 	  "\n"
 	  "List the plugins in plugin_dir with their ABI version, capabilities\n"
 	  "and keys.  A config is used for plugin_dir when one is found; none is\n"
 	  "needed.\n" },
-	{ "version", "", 0,
+	{ "version", "", 0, 0,
 	  "usage: lbreconcile [GLOBAL OPTIONS] version\n"
 	  "\n"
 	  "Print the version and the plugin ABI; needs no config.\n" },
-	{ "help", "", 1,
+	{ "help", "", 1, 0,
 	  "usage: lbreconcile help [COMMAND]\n"
 	  "\n"
 	  "Show the list of commands, or one command's options.\n" },
@@ -489,14 +494,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* libcurl loads in the background while the configuration is read;
 	 * commands that make no call do not load it at all. */
-	if (strcmp(cmd, "validate") != 0 && strcmp(cmd, "version") != 0 &&
-	    strcmp(cmd, "providers") != 0 && lbr_http_global_init() < 0) {
+	if ((spec->does & CMD_CALLS) && lbr_http_global_init() < 0) {
 		lbr_log_msg(LBR_LOG_ERROR, "cannot initialise libcurl");
 		return EXIT_ERROR;
 	}
 	/* One pass, then exit: not the daemon, whose heap should shrink
 	 * between passes (the malloc settings stay for the process's life). */
-	if (!strcmp(cmd, "plan") || !strcmp(cmd, "drift") || !strcmp(cmd, "apply"))
+	if (spec->does & CMD_ONE_PASS)
 		prefault_for(&o);
 	lbr_lease_install_io(NULL);
 	if (!strcmp(cmd, "validate"))

@@ -130,6 +130,18 @@ static json_object *list_json(const struct lbr_report_member *m, size_t n, char 
  * (empty) arrays.  Adds the pool's numbers to `c`; *changes and *drift set
  * when the pool has something to do / differs.
  */
+/* The counting keys of a pool that say it did not go as planned: its
+ * blocked removals, a refusal, an error.  pool_json counts them with the
+ * others; the human apply summary counts only these. */
+static void count_trouble(const struct lbr_pool_rt *p, struct counts *c)
+{
+	if (p->obs_ok)
+		c->blocked += p->plan.n_blocked;
+	c->refused += p->refused != 0;
+	if (p->error || !p->obs_ok)
+		c->errors++;
+}
+
 static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struct counts *c,
 			      int *changes, int *drift)
 {
@@ -233,7 +245,6 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 		c->update += l.n_update;
 		c->protect += l.n_protect;
 		c->unmanaged += l.n_unmanaged;
-		c->blocked += p->plan.n_blocked;
 		c->policy_updates += p->plan.n_updates;
 		c->changed_outside += a + d;
 		if (p->plan.n_remove || p->plan.n_updates || l.n_create || l.n_update)
@@ -241,9 +252,7 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 		if (p->plan.n_remove || p->plan.n_missing || l.n_create || l.n_update || a || d)
 			*drift = 1;
 	}
-	c->refused += p->refused != 0;
-	if (p->error || !p->obs_ok)
-		c->errors++;
+	count_trouble(p, c);
 	lbr_report_lists_release(&l);
 	return o;
 }
@@ -503,13 +512,9 @@ void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int ex
 	for (i = 0; i < e->n_pools; i++) {
 		struct lbr_pool_rt *p = &e->pools[i];
 
-		/* The three counting keys the line below shows, as pool_json
-		 * counts them (without building each pool's document). */
-		if (p->obs_ok)
-			c.blocked += p->plan.n_blocked;
-		c.refused += p->refused != 0;
-		if (p->error || !p->obs_ok)
-			c.errors++;
+		/* The line below shows three counting keys: no need to build
+		 * each pool's document for them. */
+		count_trouble(p, &c);
 		if (p->error)
 			lbr_log_msg(LBR_LOG_ERROR, "error: %s", p->error);
 		if (p->refused)

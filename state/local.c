@@ -660,7 +660,7 @@ static void *syncer_main(void *arg)
  * is not running, or tell it.  When no thread can be made (once is
  * enough to know), the writer syncs when AUDIT_SYNC_MS have passed, as
  * before the syncer existed. */
-static void audit_written(struct local_store *l)
+static void after_audit_write(struct local_store *l)
 {
 	sigset_t all, old;
 
@@ -762,7 +762,7 @@ static int local_audit_many(struct lbr_state_store *st, const struct lbr_audit_r
 		goto out;
 	}
 	l->audit_written += n;
-	audit_written(l);
+	after_audit_write(l);
 	if (l->audit_err) {
 		snprintf(st->msg, sizeof(st->msg),
 			 "state: cannot sync the audit log of "
