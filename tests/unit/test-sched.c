@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,52 @@
 #include "agent/sched.h"
 #include "agent/util.h"
 #include "tap.h"
+
+/* ------------------------------------------------ task stacks */
+
+/* The mapping of /proc/self/maps that holds addr ([lo, hi), perms), or
+ * the one that ends at addr when ending is set.  0 when there is none. */
+static int find_map(uintptr_t addr, int ending, uintptr_t *lo, uintptr_t *hi, char perms[5])
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+
+		if (sscanf(line, "%lx-%lx %4s", &a, &b, perms) != 3)
+			continue;
+		found = ending ? b == addr : (a <= addr && addr < b);
+		*lo = a;
+		*hi = b;
+	}
+	fclose(f);
+	return found;
+}
+
+struct stack_job {
+	uintptr_t at; /* a local of the job, on its task's stack */
+	int guarded;  /* the page right below that stack is inaccessible */
+};
+
+static void stack_probe(void *arg)
+{
+	struct stack_job *j = arg;
+	volatile char here = 0;
+	uintptr_t lo, hi, glo, ghi;
+	char perms[5], gperms[5];
+	long page = sysconf(_SC_PAGESIZE);
+
+	j->at = (uintptr_t)&here;
+	j->guarded = find_map(j->at, 0, &lo, &hi, perms) && perms[0] == 'r' && perms[1] == 'w' &&
+		     find_map(lo, 1, &glo, &ghi, gperms) && !strncmp(gperms, "---", 3) &&
+		     ghi - glo == (uintptr_t)page;
+	/* All four are started before any returns. */
+	lbr_sched_sleep_us(1000);
+}
 
 /* ------------------------------------------------ jobs, sleeps, waits */
 
@@ -279,6 +326,36 @@ int main(void)
 	       "a batch started inside a task runs in line, each job once");
 	lbr_sched_free(s);
 	s = NULL;
+
+	/* Each task's stack has an inaccessible page right below it, so an
+	 * overflow faults instead of running into the stack of the next task
+	 * (the stacks are slots of one mapping); freeing the scheduler unmaps
+	 * them all. */
+	{
+		struct stack_job sj[4];
+		uintptr_t lo, hi;
+		char perms[5];
+		int apart = 1, gone = 1, k;
+
+		memset(sj, 0, sizeof(sj));
+		tap_ok(lbr_sched_new(4, &s) == 0, "a scheduler with 4 tasks for the stack checks");
+		lbr_sched_run(s, stack_probe, sj, sizeof(sj[0]), 4);
+		for (ok = 1, i = 0; i < 4; i++)
+			ok &= sj[i].guarded;
+		tap_ok(ok, "every task's stack has a guard page right below it (%d %d %d %d)",
+		       sj[0].guarded, sj[1].guarded, sj[2].guarded, sj[3].guarded);
+		for (i = 0; i < 4; i++)
+			for (k = i + 1; k < 4; k++)
+				apart &= sj[i].at != sj[k].at &&
+					 (sj[i].at > sj[k].at ? sj[i].at - sj[k].at
+							      : sj[k].at - sj[i].at) >= 64 * 1024;
+		tap_ok(apart, "the four tasks ran on four different stacks");
+		lbr_sched_free(s);
+		s = NULL;
+		for (i = 0; i < 4; i++)
+			gone &= !find_map(sj[i].at, 0, &lo, &hi, perms);
+		tap_ok(gone, "freeing the scheduler unmaps every task stack");
+	}
 
 	/* HTTP: HOLD requests must be in flight at once to be answered. */
 	srv_fd = listen_local(&srv_port);
