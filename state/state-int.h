@@ -32,6 +32,9 @@ struct lbr_state_ops {
 	/* Release what open allocated, the store itself included; the lock
 	 * was released already. */
 	void (*free)(struct lbr_state_store *st);
+	/* optional: the process is about to exit; make what was written
+	 * durable and leave the rest (threads included) to the kernel. */
+	void (*leave)(struct lbr_state_store *st);
 	int (*lock)(struct lbr_state_store *st, const char *operation, int timeout_s,
 		    struct lbr_lock_info *holder, char *err, size_t errlen);
 	int (*unlock)(struct lbr_state_store *st);

@@ -412,6 +412,24 @@ void lbr_state_store_free(struct lbr_state_store *st)
 	st->ops->free(st);
 }
 
+/* What lbr_state_store_free_at_exit() left to the kernel; volatile, or
+ * the compiler drops a static that is never read and the memory becomes
+ * a leak to valgrind and LeakSanitizer. */
+static struct lbr_state_store *volatile store_at_exit;
+
+void lbr_state_store_free_at_exit(struct lbr_state_store *st)
+{
+	if (!st)
+		return;
+	if (!st->ops->leave) {
+		lbr_state_store_free(st);
+		return;
+	}
+	st->ops->unlock(st);
+	st->ops->leave(st);
+	store_at_exit = st;
+}
+
 const char *lbr_state_store_location(const struct lbr_state_store *st)
 {
 	return st ? st->location : NULL;
