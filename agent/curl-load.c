@@ -4,10 +4,13 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/curl-load.h"
@@ -39,6 +42,31 @@ static int status = -1;         /* of the load, once phase is DONE */
 static int initialised;         /* curl_global_init() succeeded */
 static char why[300];
 static atomic_int ready; /* phase DONE and status 0: no lock needed */
+
+/* GnuTLS, which Debian's libcurl pulls in through librtmp for rtmps://
+ * (never used: calls are restricted to http and https), initialises
+ * itself when it is loaded unless GNUTLS_NO_IMPLICIT_INIT is set: 1 ms of
+ * the 10 ms the load takes.  A libcurl built on GnuTLS initialises it
+ * explicitly in curl_global_init().  Set only while loading, and only
+ * when the environment does not say otherwise; set and unset by the
+ * thread that reads the configuration, never while another one may read
+ * the environment. */
+#define NO_IMPLICIT "GNUTLS_NO_IMPLICIT_INIT"
+static int env_set; /* under mu */
+
+static void env_begin(void)
+{
+	if (!getenv(NO_IMPLICIT) && setenv(NO_IMPLICIT, "1", 0) == 0)
+		env_set = 1;
+}
+
+static void env_end(void)
+{
+	if (env_set) {
+		unsetenv(NO_IMPLICIT);
+		env_set = 0;
+	}
+}
 
 /* dlsym into a function pointer, the POSIX way. */
 #define SYM(field, name)                                                                      \
@@ -150,8 +178,11 @@ void lbr_curl_load_start(void)
 		/* Signals stay with the threads that handle them. */
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
+		env_begin();
 		if (pthread_create(&loader, NULL, loader_main, NULL) == 0)
 			phase = LOADING;
+		else
+			env_end();
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		/* No thread: lbr_curl_wait() loads in its caller. */
 	}
@@ -166,10 +197,13 @@ int lbr_curl_wait(char *err, size_t errlen)
 		return 0;
 	pthread_mutex_lock(&mu);
 	if (phase == NOT_STARTED) {
+		env_begin();
 		status = load(0);
+		env_end();
 		phase = DONE;
 	} else if (phase == LOADING) {
 		pthread_join(loader, NULL);
+		env_end();
 		phase = DONE;
 	}
 	if (status == 0 && init_deferred) {
@@ -185,11 +219,38 @@ int lbr_curl_wait(char *err, size_t errlen)
 	return r;
 }
 
+/* OpenSSL's one-time set-up: its configuration file read (1.2 ms on a
+ * small VM), and the first fetch of a digest and of a MAC, which builds
+ * the provider's tables (0.8 ms).  Done later anyway: curl_global_init()
+ * reads the configuration on the loading thread, and a plugin's first
+ * signature fetches SHA-256 and HMAC, right before the first call. */
+static void warm_crypto(void)
+{
+	(void)OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	EVP_MD_free(EVP_MD_fetch(NULL, "SHA256", NULL));
+	EVP_MAC_free(EVP_MAC_fetch(NULL, "HMAC", NULL));
+#endif
+}
+
+void lbr_curl_overlap(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	int loading;
+
+	pthread_mutex_lock(&mu);
+	loading = phase == LOADING;
+	pthread_mutex_unlock(&mu);
+	if (loading)
+		pthread_once(&once, warm_crypto);
+}
+
 void lbr_curl_unload(void)
 {
 	pthread_mutex_lock(&mu);
 	if (phase == LOADING) {
 		pthread_join(loader, NULL);
+		env_end();
 		phase = DONE;
 	}
 	if (initialised) {

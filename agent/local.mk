@@ -35,9 +35,9 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/stream.c %D%/stream.h \
 	%D%/util.c %D%/util.h \
 	%D%/verify.c %D%/verify.h
-agent_liblbrcore_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(INIH_CFLAGS)
+agent_liblbrcore_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(INIH_CFLAGS) $(CRYPTO_CFLAGS)
 agent_liblbrcore_la_LIBADD = state/liblbrstate.la providers/common/libprovcommon.la $(JSONC_LIBS) $(INIH_LIBS) \
-	$(DL_LIBS) $(PTHREAD_LIBS)
+	$(CRYPTO_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
 
 bin_PROGRAMS += lbreconcile
 lbreconcile_SOURCES = %D%/main.c

@@ -29,13 +29,13 @@ TESTS += %D%/unit/test-sched
 check_PROGRAMS += %D%/unit/test-curl-load %D%/unit/test-curl-load-missing
 TESTS += %D%/unit/test-curl-load %D%/unit/test-curl-load-missing
 %C%_unit_test_curl_load_SOURCES = %D%/unit/test-curl-load.c agent/curl-load.c
-%C%_unit_test_curl_load_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(PTHREAD_CFLAGS)
-%C%_unit_test_curl_load_LDADD = $(DL_LIBS) $(PTHREAD_LIBS)
+%C%_unit_test_curl_load_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) $(PTHREAD_CFLAGS)
+%C%_unit_test_curl_load_LDADD = $(CRYPTO_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
 %C%_unit_test_curl_load_missing_SOURCES = %D%/unit/test-curl-load.c agent/curl-load.c
 %C%_unit_test_curl_load_missing_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_MISSING \
 	-DLBR_CURL_SONAME='"libcurl-missing-for-tests.so.0"'
-%C%_unit_test_curl_load_missing_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(PTHREAD_CFLAGS)
-%C%_unit_test_curl_load_missing_LDADD = $(DL_LIBS) $(PTHREAD_LIBS)
+%C%_unit_test_curl_load_missing_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) $(PTHREAD_CFLAGS)
+%C%_unit_test_curl_load_missing_LDADD = $(CRYPTO_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
 
 # The heap faulted in at once.
 check_PROGRAMS += %D%/unit/test-prefault

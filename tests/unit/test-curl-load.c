@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/curl-load.h"
@@ -55,10 +56,14 @@ int main(void)
 	size_t i;
 	int same = 1;
 
+	unsetenv("GNUTLS_NO_IMPLICIT_INIT");
 	wait_from_threads();
 	for (i = 0; i < WAITERS; i++)
 		same &= results[i] == 0;
 	tap_ok(same, "%d threads waiting at once all see libcurl ready", WAITERS);
+	/* Set for the load only (GnuTLS skips its implicit init). */
+	tap_ok(getenv("GNUTLS_NO_IMPLICIT_INIT") == NULL,
+	       "the environment is as it was once the load is over");
 	tap_ok(lbr_curl_wait(err, sizeof(err)) == 0 && err[0] == '\0',
 	       "a later wait returns at once, with no message");
 	tap_ok(lbr_curl.version_info(CURLVERSION_NOW)->version_num >= 0x074400,
@@ -90,7 +95,11 @@ int main(void)
 	size_t i;
 	int same = 1;
 
+	/* What the environment says about GnuTLS is left as it is. */
+	setenv("GNUTLS_NO_IMPLICIT_INIT", "0", 1);
 	wait_from_threads();
+	tap_is_str(getenv("GNUTLS_NO_IMPLICIT_INIT"), "0",
+		   "a GNUTLS_NO_IMPLICIT_INIT set by the caller is kept");
 	for (i = 0; i < WAITERS; i++)
 		same &= results[i] == -1 && strcmp(errs[i], errs[0]) == 0;
 	tap_ok(same, "%d threads waiting at once all get the same failure", WAITERS);
