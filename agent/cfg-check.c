@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "agent/cfg-int.h"
-#include "agent/curl-load.h"
 #include "agent/error.h"
 #include "agent/log.h"
 
@@ -245,9 +244,6 @@ static int check_provider(struct lbr_cfg *cfg, struct lbr_cfg_provider *p,
 		snprintf(err, errlen, "%s:%d: %s: missing key 'plugin'", cfg->path, p->line, owner);
 		return LBR_EINVAL;
 	}
-	/* Loading a plugin waits while libcurl loads on its thread: use
-	 * the time. */
-	lbr_curl_overlap();
 	r = lbr_plugin_load(cfg->plugin_dir, p->plugin_name, &p->plugin, perr, sizeof(perr));
 	if (r < 0) {
 		snprintf(err, errlen, "%s:%d: %s: %s", cfg->path, p->line, owner, perr);

@@ -570,6 +570,27 @@ static void kv_free(struct lbr_cfg_kv *kv, size_t n)
 	free(kv);
 }
 
+/* What lbr_cfg_free_at_exit() left to the kernel (volatile: a static that
+ * is never read is dropped by the compiler, and the memory would become a
+ * leak to valgrind and LeakSanitizer). */
+static struct lbr_cfg *volatile cfg_at_exit;
+
+void lbr_cfg_free_at_exit(struct lbr_cfg *cfg)
+{
+	size_t i, k;
+
+	if (!cfg)
+		return;
+	/* The providers' values (the secrets among them) are wiped as by
+	 * lbr_cfg_free; the rest goes with the process. */
+	for (i = 0; i < cfg->n_providers; i++)
+		for (k = 0; k < cfg->providers[i].n_kv; k++)
+			if (cfg->providers[i].kv[k].value)
+				explicit_bzero(cfg->providers[i].kv[k].value,
+					       strlen(cfg->providers[i].kv[k].value));
+	cfg_at_exit = cfg;
+}
+
 void lbr_cfg_free(struct lbr_cfg *cfg)
 {
 	size_t i, k;

@@ -222,10 +222,9 @@ static void unlock_store(struct lbr_state_store *st, struct lbr_lease *lease)
 	lbr_state_unlock(st);
 }
 
-/* The state document and the configuration an `apply` leaves to the
- * kernel (see lbr_engine_free_at_exit; volatile for the same reason). */
+/* The state document an `apply` leaves to the kernel (see
+ * lbr_engine_free_at_exit; volatile for the same reason). */
 static struct lbr_state *volatile doc_at_exit;
-static struct lbr_cfg *volatile cfg_at_exit;
 
 /* One apply pass with the lock held.  Returns the exit code.  at_exit:
  * the process ends right after it (apply, not run). */
@@ -344,7 +343,7 @@ out:
 	/* The process ends now: the audit log is synced, the rest is left
 	 * to the kernel. */
 	lbr_state_store_free_at_exit(st);
-	cfg_at_exit = cfg;
+	lbr_cfg_free_at_exit(cfg);
 	return rc;
 }
 

@@ -4,8 +4,6 @@
 #include "config.h"
 
 #include <dlfcn.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -47,24 +45,32 @@ static atomic_int ready; /* phase DONE and status 0: no lock needed */
  * (never used: calls are restricted to http and https), initialises
  * itself when it is loaded unless GNUTLS_NO_IMPLICIT_INIT is set: 1 ms of
  * the 10 ms the load takes.  A libcurl built on GnuTLS initialises it
- * explicitly in curl_global_init().  Set only while loading, and only
- * when the environment does not say otherwise; set and unset by the
- * thread that reads the configuration, never while another one may read
- * the environment. */
+ * explicitly in curl_global_init().  Set only for a load on the thread
+ * of its own, and only when the environment does not say otherwise.  The
+ * environment is changed only by the thread that starts the load (before
+ * the loading thread exists) and, once it waits for the load, by that
+ * same thread (in the agent: the one that reads the configuration, while
+ * no other thread reads the environment); a load finished while another
+ * thread waited leaves the variable set until then. */
 #define NO_IMPLICIT "GNUTLS_NO_IMPLICIT_INIT"
-static int env_set; /* under mu */
+static atomic_int env_set;  /* set by us, not yet unset */
+static pthread_t env_owner; /* who set it */
 
 static void env_begin(void)
 {
-	if (!getenv(NO_IMPLICIT) && setenv(NO_IMPLICIT, "1", 0) == 0)
-		env_set = 1;
+	if (!getenv(NO_IMPLICIT) && setenv(NO_IMPLICIT, "1", 0) == 0) {
+		env_owner = pthread_self();
+		atomic_store_explicit(&env_set, 1, memory_order_relaxed);
+	}
 }
 
+/* Under mu, once the load is over. */
 static void env_end(void)
 {
-	if (env_set) {
+	if (atomic_load_explicit(&env_set, memory_order_relaxed) &&
+	    pthread_equal(env_owner, pthread_self())) {
 		unsetenv(NO_IMPLICIT);
-		env_set = 0;
+		atomic_store_explicit(&env_set, 0, memory_order_relaxed);
 	}
 }
 
@@ -182,7 +188,7 @@ void lbr_curl_load_start(void)
 		if (pthread_create(&loader, NULL, loader_main, NULL) == 0)
 			phase = LOADING;
 		else
-			env_end();
+			env_end(); /* ours, and nobody else has seen it */
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		/* No thread: lbr_curl_wait() loads in its caller. */
 	}
@@ -193,19 +199,18 @@ int lbr_curl_wait(char *err, size_t errlen)
 {
 	int r;
 
-	if (atomic_load_explicit(&ready, memory_order_acquire))
+	if (atomic_load_explicit(&ready, memory_order_acquire) &&
+	    !atomic_load_explicit(&env_set, memory_order_relaxed))
 		return 0;
 	pthread_mutex_lock(&mu);
 	if (phase == NOT_STARTED) {
-		env_begin();
 		status = load(0);
-		env_end();
 		phase = DONE;
 	} else if (phase == LOADING) {
 		pthread_join(loader, NULL);
-		env_end();
 		phase = DONE;
 	}
+	env_end();
 	if (status == 0 && init_deferred) {
 		init_deferred = 0;
 		status = global_init();
@@ -217,32 +222,6 @@ int lbr_curl_wait(char *err, size_t errlen)
 		snprintf(err, errlen, "%s", why);
 	pthread_mutex_unlock(&mu);
 	return r;
-}
-
-/* OpenSSL's one-time set-up: its configuration file read (1.2 ms on a
- * small VM), and the first fetch of a digest and of a MAC, which builds
- * the provider's tables (0.8 ms).  Done later anyway: curl_global_init()
- * reads the configuration on the loading thread, and a plugin's first
- * signature fetches SHA-256 and HMAC, right before the first call. */
-static void warm_crypto(void)
-{
-	(void)OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-	EVP_MD_free(EVP_MD_fetch(NULL, "SHA256", NULL));
-	EVP_MAC_free(EVP_MAC_fetch(NULL, "HMAC", NULL));
-#endif
-}
-
-void lbr_curl_overlap(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	int loading;
-
-	pthread_mutex_lock(&mu);
-	loading = phase == LOADING;
-	pthread_mutex_unlock(&mu);
-	if (loading)
-		pthread_once(&once, warm_crypto);
 }
 
 void lbr_curl_unload(void)

@@ -57,13 +57,6 @@ extern struct lbr_curl_api lbr_curl;
  * later calls do nothing).  Call before any other thread starts. */
 void lbr_curl_load_start(void);
 
-/* Called by a thread with nothing to do until libcurl is loaded (the
- * one reading the configuration, before it opens the plugins, whose
- * dlopen() waits for libcurl's): does there the one-time work that would
- * otherwise lengthen the wait for the first call (OpenSSL's set-up).
- * Nothing when no load is in progress. */
-void lbr_curl_overlap(void);
-
 /* Wait for the load (or do it here when it was never started).  0 when
  * libcurl is ready; otherwise -1 and why in err, the same answer every
  * time.  Thread-safe. */

@@ -85,7 +85,8 @@ struct lbr_sched {
 	 * one mapping: unmapping 32 stacks one by one cost 1.9 ms on a VM (a
 	 * TLB shootdown each), the one mapping 0.1 ms. */
 	char *region;
-	size_t region_size, slot_size;
+	size_t region_size;
+	int region_failed; /* then each stack is a mapping of its own */
 	ucontext_t main_ctx;
 	struct task *cur;
 	unsigned live;
@@ -210,6 +211,8 @@ void lbr_sched_free(struct lbr_sched *s)
 		if (t->map)
 			VALGRIND_STACK_DEREGISTER(t->vg_id);
 #endif
+		if (t->map && !s->region)
+			munmap(t->map, t->map_size);
 	}
 	if (s->region)
 		munmap(s->region, s->region_size);
@@ -220,32 +223,45 @@ void lbr_sched_free(struct lbr_sched *s)
 	free(s);
 }
 
-/* Task t's slot of the region (mapped at the first task's start, with
- * room for every task, reserving no memory until it is touched), its
- * guard page made inaccessible when the slot is first used. */
+/* Task t's stack, with a guard page below it.  The region is reserved
+ * inaccessible for every task when the first one starts (no memory is
+ * committed for it, and it never becomes one large writable mapping the
+ * kernel could back with huge pages); a slot's stack is made writable
+ * when the slot is first used, and its guard page stays as it was
+ * reserved.  Where the region cannot be reserved (an address-space
+ * limit), each stack is a mapping of its own, as the region's slots. */
 static int stack_alloc(struct lbr_sched *s, struct task *t)
 {
 	long pg = sysconf(_SC_PAGESIZE);
-	size_t page = pg > 0 ? (size_t)pg : 4096;
+	size_t page = pg > 0 ? (size_t)pg : 4096, slot = STACK_SIZE + page;
 	char *map;
 
-	if (!s->region) {
-		void *r;
+	if (!s->region && !s->region_failed) {
+		void *r = mmap(NULL, slot * s->n, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 
-		s->slot_size = STACK_SIZE + page;
-		r = mmap(NULL, s->slot_size * s->n, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-		if (r == MAP_FAILED)
-			return -1;
-		s->region = r;
-		s->region_size = s->slot_size * s->n;
+		if (r == MAP_FAILED) {
+			s->region_failed = 1;
+		} else {
+			s->region = r;
+			s->region_size = slot * s->n;
+		}
 	}
-	map = s->region + (size_t)(t - s->tasks) * s->slot_size;
-	/* An overflow hits the guard page instead of another task's stack. */
-	if (mprotect(map, page, PROT_NONE) < 0)
+	if (s->region) {
+		map = s->region + (size_t)(t - s->tasks) * slot;
+	} else {
+		map = mmap(NULL, slot, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+		if (map == MAP_FAILED)
+			return -1;
+	}
+	if (mprotect(map + page, STACK_SIZE, PROT_READ | PROT_WRITE) < 0) {
+		if (!s->region)
+			munmap(map, slot);
 		return -1;
+	}
 	t->map = map;
-	t->map_size = s->slot_size;
+	t->map_size = slot;
 #ifdef MADV_POPULATE_WRITE
 	/* The top of the stack, which every task uses, faulted in at once
 	 * (a fault costs 10 us on a VM, populating 0.6 us a page; see
@@ -467,6 +483,8 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 		if (!started) {
 			started = 1;
 			step(s, t);
+			if (s->next >= s->n_jobs)
+				break; /* it took every job: no other task needed */
 		}
 	}
 	if (!started) {

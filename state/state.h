@@ -152,9 +152,10 @@ int lbr_state_store_open(const char *spec, const char *base_dir, struct lbr_stat
 			 char *err, size_t errlen);
 /* Releases the lock if held.  NULL is a no-op. */
 void lbr_state_store_free(struct lbr_state_store *st);
-/* The same when the process exits right after: what was written is made
- * durable as by lbr_state_store_free, and the memory and the threads of
- * the store are left to the kernel (no thread is waited for). */
+/* The same when the process exits right after: the lock is released and
+ * the audit log synced as by lbr_state_store_free; a backend that can
+ * (local) leaves its memory and its threads to the kernel instead of
+ * waiting for them, the others (etcd) are freed in full. */
 void lbr_state_store_free_at_exit(struct lbr_state_store *st);
 /* The resolved location, for messages. */
 const char *lbr_state_store_location(const struct lbr_state_store *st);

@@ -24,18 +24,29 @@ TESTS += %D%/unit/test-sched
 %C%_unit_test_sched_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(PTHREAD_CFLAGS)
 %C%_unit_test_sched_LDADD = agent/liblbrcore.la $(CURL_LIBS) $(PTHREAD_LIBS)
 
-# libcurl loaded at run time: from several threads at once, and a library
-# that cannot be loaded (built a second time with a name that does not exist).
-check_PROGRAMS += %D%/unit/test-curl-load %D%/unit/test-curl-load-missing
-TESTS += %D%/unit/test-curl-load %D%/unit/test-curl-load-missing
+# libcurl loaded at run time: from several threads at once, a library
+# that cannot be loaded (built a second time with a name that does not
+# exist), and a stand-in that records the environment it is loaded in.
+check_PROGRAMS += %D%/unit/test-curl-load %D%/unit/test-curl-load-missing \
+	%D%/unit/test-curl-load-stub
+TESTS += %D%/unit/test-curl-load %D%/unit/test-curl-load-missing %D%/unit/test-curl-load-stub
 %C%_unit_test_curl_load_SOURCES = %D%/unit/test-curl-load.c agent/curl-load.c
-%C%_unit_test_curl_load_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) $(PTHREAD_CFLAGS)
-%C%_unit_test_curl_load_LDADD = $(CRYPTO_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
+%C%_unit_test_curl_load_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(PTHREAD_CFLAGS)
+%C%_unit_test_curl_load_LDADD = $(DL_LIBS) $(PTHREAD_LIBS)
 %C%_unit_test_curl_load_missing_SOURCES = %D%/unit/test-curl-load.c agent/curl-load.c
 %C%_unit_test_curl_load_missing_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_MISSING \
 	-DLBR_CURL_SONAME='"libcurl-missing-for-tests.so.0"'
-%C%_unit_test_curl_load_missing_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) $(PTHREAD_CFLAGS)
-%C%_unit_test_curl_load_missing_LDADD = $(CRYPTO_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
+%C%_unit_test_curl_load_missing_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(PTHREAD_CFLAGS)
+%C%_unit_test_curl_load_missing_LDADD = $(DL_LIBS) $(PTHREAD_LIBS)
+check_LTLIBRARIES += %D%/unit/curlstub.la
+%C%_unit_curlstub_la_SOURCES = %D%/unit/curlstub.c
+%C%_unit_curlstub_la_LDFLAGS = -module -avoid-version -no-undefined -shared -rpath /nowhere
+%C%_unit_test_curl_load_stub_SOURCES = %D%/unit/test-curl-load.c agent/curl-load.c
+%C%_unit_test_curl_load_stub_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_STUB \
+	-DLBR_CURL_SONAME='"$(abs_top_builddir)/%D%/unit/.libs/curlstub.so"'
+%C%_unit_test_curl_load_stub_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(PTHREAD_CFLAGS)
+%C%_unit_test_curl_load_stub_LDADD = $(DL_LIBS) $(PTHREAD_LIBS)
+EXTRA_%C%_unit_test_curl_load_stub_DEPENDENCIES = %D%/unit/curlstub.la
 
 # The heap faulted in at once.
 check_PROGRAMS += %D%/unit/test-prefault

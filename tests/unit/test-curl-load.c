@@ -3,7 +3,9 @@
  * the real library, where a load started in the background is waited for
  * by several threads at once and every entry point works; and with
  * LBR_CURL_SONAME naming a library that does not exist, where every wait
- * gives the same precise error and nothing is called.
+ * gives the same precise error and nothing is called; and (TEST_STUB)
+ * with a stand-in (curlstub.c) that records the environment it is loaded
+ * in, where GnuTLS would see GNUTLS_NO_IMPLICIT_INIT=1.
  */
 #include "config.h"
 
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/curl-load.h"
 #include "tap.h"
@@ -46,7 +49,7 @@ static void wait_from_threads(void)
 			pthread_join(th[i], NULL);
 }
 
-#ifndef TEST_MISSING
+#if !defined(TEST_MISSING) && !defined(TEST_STUB)
 
 int main(void)
 {
@@ -61,11 +64,12 @@ int main(void)
 	for (i = 0; i < WAITERS; i++)
 		same &= results[i] == 0;
 	tap_ok(same, "%d threads waiting at once all see libcurl ready", WAITERS);
-	/* Set for the load only (GnuTLS skips its implicit init). */
-	tap_ok(getenv("GNUTLS_NO_IMPLICIT_INIT") == NULL,
-	       "the environment is as it was once the load is over");
 	tap_ok(lbr_curl_wait(err, sizeof(err)) == 0 && err[0] == '\0',
 	       "a later wait returns at once, with no message");
+	/* Set for the load only (GnuTLS skips its implicit init), removed
+	 * by the thread that started the load when it waits. */
+	tap_ok(getenv("GNUTLS_NO_IMPLICIT_INIT") == NULL,
+	       "the environment is as it was once the starting thread waited");
 	tap_ok(lbr_curl.version_info(CURLVERSION_NOW)->version_num >= 0x074400,
 	       "the library loaded is 7.68 or later (%s)",
 	       lbr_curl.version_info(CURLVERSION_NOW)->version);
@@ -84,6 +88,51 @@ int main(void)
 	lbr_curl_unload();
 	tap_ok(lbr_curl_wait(err, sizeof(err)) < 0, "after unload, a wait fails");
 	tap_is_str(err, "libcurl was shut down", "... and says why");
+	return tap_done();
+}
+
+#elif defined(TEST_STUB)
+
+/* What the stand-in saw while it was loaded ("" if it wrote nothing). */
+static void read_seen(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+}
+
+int main(void)
+{
+	char out[] = "/tmp/test-curl-load-stub.XXXXXX", seen[64];
+	int fd = mkstemp(out);
+	size_t i;
+	int same = 1;
+
+	if (fd < 0) {
+		perror("mkstemp");
+		return 1;
+	}
+	close(fd);
+	unsetenv("GNUTLS_NO_IMPLICIT_INIT");
+	setenv("LBR_CURL_STUB_OUT", out, 1);
+	wait_from_threads();
+	read_seen(out, seen, sizeof(seen));
+	unlink(out);
+	tap_is_str(seen, "1",
+		   "while libcurl loads, GNUTLS_NO_IMPLICIT_INIT is 1 (GnuTLS skips its init)");
+	/* The thread that started the load waits last here: the variable is
+	 * removed when it does. */
+	tap_ok(lbr_curl_wait(NULL, 0) < 0, "the stand-in is not a usable libcurl");
+	tap_ok(getenv("GNUTLS_NO_IMPLICIT_INIT") == NULL,
+	       "the thread that started the load removes the variable when it waits");
+	for (i = 0; i < WAITERS; i++)
+		same &= results[i] == -1 && strstr(errs[i], "has no curl_global_init") != NULL;
+	tap_ok(same, "every waiter is told which function is missing: %s", errs[0]);
 	return tap_done();
 }
 

@@ -50,22 +50,28 @@ static int find_map(uintptr_t addr, int ending, uintptr_t *lo, uintptr_t *hi, ch
 }
 
 struct stack_job {
-	uintptr_t at; /* a local of the job, on its task's stack */
-	int guarded;  /* the page right below that stack is inaccessible */
+	uintptr_t at;    /* a local of the job, on its task's stack */
+	uintptr_t stack; /* where the writable mapping holding it starts */
+	int guarded;     /* the mapping right below it is inaccessible */
+	int alone;       /* what is right above it is inaccessible and more than
+			  * one page: the other stacks are not made yet */
 };
 
 static void stack_probe(void *arg)
 {
 	struct stack_job *j = arg;
 	volatile char here = 0;
-	uintptr_t lo, hi, glo, ghi;
-	char perms[5], gperms[5];
+	uintptr_t lo, hi, glo, ghi, alo, ahi;
+	char perms[5], gperms[5], aperms[5];
 	long page = sysconf(_SC_PAGESIZE);
 
 	j->at = (uintptr_t)&here;
-	j->guarded = find_map(j->at, 0, &lo, &hi, perms) && perms[0] == 'r' && perms[1] == 'w' &&
-		     find_map(lo, 1, &glo, &ghi, gperms) && !strncmp(gperms, "---", 3) &&
-		     ghi - glo == (uintptr_t)page;
+	if (find_map(j->at, 0, &lo, &hi, perms) && perms[0] == 'r' && perms[1] == 'w') {
+		j->stack = lo;
+		j->guarded = find_map(lo, 1, &glo, &ghi, gperms) && !strncmp(gperms, "---", 3);
+		j->alone = find_map(hi, 0, &alo, &ahi, aperms) && !strncmp(aperms, "---", 3) &&
+			   ahi - alo > (uintptr_t)page;
+	}
 	/* All four are started before any returns. */
 	lbr_sched_sleep_us(1000);
 }
@@ -342,14 +348,20 @@ int main(void)
 		lbr_sched_run(s, stack_probe, sj, sizeof(sj[0]), 4);
 		for (ok = 1, i = 0; i < 4; i++)
 			ok &= sj[i].guarded;
-		tap_ok(ok, "every task's stack has a guard page right below it (%d %d %d %d)",
+		tap_ok(ok,
+		       "every task's stack has an inaccessible mapping right below it (%d %d %d %d)",
 		       sj[0].guarded, sj[1].guarded, sj[2].guarded, sj[3].guarded);
+		/* Each its own writable mapping: without the guard pages two
+		 * neighbouring stacks would be one. */
 		for (i = 0; i < 4; i++)
 			for (k = i + 1; k < 4; k++)
-				apart &= sj[i].at != sj[k].at &&
-					 (sj[i].at > sj[k].at ? sj[i].at - sj[k].at
-							      : sj[k].at - sj[i].at) >= 64 * 1024;
-		tap_ok(apart, "the four tasks ran on four different stacks");
+				apart &= sj[i].stack && sj[i].stack != sj[k].stack;
+		tap_ok(apart,
+		       "the four tasks ran on four stacks, each a writable mapping of its own");
+		/* (Above the last stack is whatever follows the region.) */
+		tap_ok(sj[0].alone && !sj[1].alone && !sj[2].alone,
+		       "the first job ran before the other stacks were made (%d %d %d)",
+		       sj[0].alone, sj[1].alone, sj[2].alone);
 		lbr_sched_free(s);
 		s = NULL;
 		for (i = 0; i < 4; i++)

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <fcntl.h>
@@ -851,6 +852,57 @@ static void test_audit(void)
 	tap_ok(n == 2 && good == 2, "two audit lines, each one JSON object");
 	free(log);
 	lbr_state_store_free(st);
+}
+
+/* Threads of this process (entries of /proc/self/task). */
+static int thread_count(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* A store freed as the process exits (apply): the lock is released and
+ * the audit lines are in the log as with lbr_state_store_free, and the
+ * audit syncer is left to the kernel rather than waited for. */
+static void test_free_at_exit(void)
+{
+	struct lbr_state_store *st = open_store(), *st2;
+	struct lbr_audit_rec rec = { .time = 1700000000,
+				     .pool = "web",
+				     .provider = "hw",
+				     .member_id = "m-at-exit",
+				     .address = "10.0.0.7",
+				     .port = 80,
+				     .action = "remove",
+				     .outcome = "ok" };
+	char err[512], *log;
+	int before, r;
+
+	unlink(sfx(".log"));
+	r = lbr_state_lock(st, "apply", 0, NULL, err, sizeof(err));
+	tap_is_int(r, 0, "at exit: locked");
+	before = thread_count();
+	tap_is_int(lbr_state_audit(st, &rec), 0, "at exit: an audit line written");
+	tap_ok(thread_count() == before + 1, "at exit: the audit syncer started (%d -> %d threads)",
+	       before, thread_count());
+	lbr_state_store_free_at_exit(st);
+	tap_ok(thread_count() == before + 1, "at exit: the syncer is not waited for");
+	log = slurp(sfx(".log"), NULL);
+	tap_ok(log && strstr(log, "\"m-at-exit\"") != NULL,
+	       "at exit: the line is in the audit log");
+	free(log);
+	st2 = open_store();
+	r = lbr_state_lock(st2, "apply", 0, NULL, err, sizeof(err));
+	tap_is_int(r, 0, "at exit: the lock was released");
+	lbr_state_store_free(st2);
 }
 
 /* What the audit writer wrote with json-c before it had its own writer:
@@ -1830,6 +1882,7 @@ int main(void)
 	test_backup_fallback();
 	test_lock();
 	test_audit();
+	test_free_at_exit();
 	test_audit_lines();
 	test_crash_loop();
 	test_format2();
