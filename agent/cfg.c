@@ -581,13 +581,18 @@ void lbr_cfg_free_at_exit(struct lbr_cfg *cfg)
 
 	if (!cfg)
 		return;
-	/* The providers' values (the secrets among them) are wiped as by
-	 * lbr_cfg_free; the rest goes with the process. */
+	/* Every value is wiped as by lbr_cfg_free (the secrets among them);
+	 * the rest goes with the process. */
 	for (i = 0; i < cfg->n_providers; i++)
 		for (k = 0; k < cfg->providers[i].n_kv; k++)
 			if (cfg->providers[i].kv[k].value)
 				explicit_bzero(cfg->providers[i].kv[k].value,
 					       strlen(cfg->providers[i].kv[k].value));
+	for (i = 0; i < cfg->n_pools; i++)
+		for (k = 0; k < cfg->pools[i].n_target; k++)
+			if (cfg->pools[i].target[k].value)
+				explicit_bzero(cfg->pools[i].target[k].value,
+					       strlen(cfg->pools[i].target[k].value));
 	cfg_at_exit = cfg;
 }
 

@@ -118,8 +118,8 @@ struct lbr_cfg {
 int lbr_cfg_load(const char *path, const char *plugin_dir_override, const struct lbr_host *host,
 		 struct lbr_cfg **out, char *err, size_t errlen);
 void lbr_cfg_free(struct lbr_cfg *cfg);
-/* The process exits right after: the providers' values (secrets among
- * them) are wiped, the memory is left to the kernel. */
+/* The process exits right after: the values (secrets among them) are
+ * wiped, the memory is left to the kernel. */
 void lbr_cfg_free_at_exit(struct lbr_cfg *cfg);
 struct lbr_cfg_pool *lbr_cfg_pool_find(struct lbr_cfg *cfg, const char *name);
 /* The plugin configuration of a provider as an lbr_kv array (secrets

@@ -79,7 +79,7 @@ static void env_end(void)
 	do {                                                                                  \
 		*(void **)(&api.field) = dlsym(h, name);                                      \
 		if (!api.field) {                                                             \
-			snprintf(why, sizeof(why), "libcurl (" LBR_CURL_SONAME ") has no %s", \
+			snprintf(why, sizeof(why), "libcurl (%s) has no %s", LBR_CURL_SONAME, \
 				 name);                                                       \
 			goto fail;                                                            \
 		}                                                                             \

@@ -108,11 +108,14 @@ static void read_seen(const char *path, char *buf, size_t len)
 
 int main(void)
 {
-	char out[] = "/tmp/test-curl-load-stub.XXXXXX", seen[64];
-	int fd = mkstemp(out);
+	const char *tmp = getenv("TMPDIR");
+	char out[4096], seen[64];
+	int fd;
 	size_t i;
 	int same = 1;
 
+	snprintf(out, sizeof(out), "%s/test-curl-load-stub.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	fd = mkstemp(out);
 	if (fd < 0) {
 		perror("mkstemp");
 		return 1;

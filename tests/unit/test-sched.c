@@ -50,7 +50,7 @@ static int find_map(uintptr_t addr, int ending, uintptr_t *lo, uintptr_t *hi, ch
 }
 
 struct stack_job {
-	uintptr_t at;    /* a local of the job, on its task's stack */
+	uintptr_t at;    /* the job's frame, on its task's stack */
 	uintptr_t stack; /* where the writable mapping holding it starts */
 	int guarded;     /* the mapping right below it is inaccessible */
 	int alone;       /* what is right above it is inaccessible and more than
@@ -60,12 +60,13 @@ struct stack_job {
 static void stack_probe(void *arg)
 {
 	struct stack_job *j = arg;
-	volatile char here = 0;
 	uintptr_t lo, hi, glo, ghi, alo, ahi;
 	char perms[5], gperms[5], aperms[5];
 	long page = sysconf(_SC_PAGESIZE);
 
-	j->at = (uintptr_t)&here;
+	/* The frame, not a local's address: with ASan's detection of use
+	 * after return, locals live on a stack of its own. */
+	j->at = (uintptr_t)__builtin_frame_address(0);
 	if (find_map(j->at, 0, &lo, &hi, perms) && perms[0] == 'r' && perms[1] == 'w') {
 		j->stack = lo;
 		j->guarded = find_map(lo, 1, &glo, &ghi, gperms) && !strncmp(gperms, "---", 3);
