@@ -8,6 +8,7 @@
 
 #include "agent/error.h"
 #include "agent/exec.h"
+#include "agent/log.h"
 #include "agent/sched.h"
 
 struct exec_tasks {
@@ -17,7 +18,15 @@ struct exec_tasks {
 
 static void tasks_run(struct lbr_exec *x, void (*fn)(void *), void *args, size_t argsz, size_t n)
 {
-	lbr_sched_run(((struct exec_tasks *)x)->s, fn, args, argsz, n);
+	struct lbr_sched *s = ((struct exec_tasks *)x)->s;
+	unsigned opened0, taken0, opened, taken;
+
+	lbr_sched_warm_stats(s, &opened0, &taken0);
+	lbr_sched_run(s, fn, args, argsz, n);
+	lbr_sched_warm_stats(s, &opened, &taken);
+	if (opened != opened0)
+		lbr_debug("executor: %u connection(s) opened while a provider's first call was in flight, %u used",
+			  opened - opened0, taken - taken0);
 }
 
 static void tasks_free(struct lbr_exec *x)

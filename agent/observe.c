@@ -10,6 +10,7 @@
 #include "agent/call.h"
 #include "agent/exec.h"
 #include "agent/observe.h"
+#include "agent/sched.h"
 #include "agent/util.h"
 
 #define LBR_MAX_PAGES 100000u
@@ -17,6 +18,18 @@
 static int cmp_strp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* How many other pools of prov wait for its first call: the connections
+ * worth opening while that call is in flight (lbr_sched_warm). */
+static unsigned others_waiting(const struct lbr_engine *e, const struct lbr_prov_rt *prov)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < e->n_pools; i++)
+		n += e->pools[i].prov == prov;
+	return n ? n - 1 : 0;
 }
 
 /* List every page of pool p into obs.  0, or -1 with why filled.  *prober:
@@ -42,8 +55,11 @@ static int list_all(struct lbr_engine *e, struct lbr_pool_rt *p, struct lbr_obs 
 		c.next_len = sizeof(next);
 		c.obs = obs;
 		next[0] = '\0';
+		if (*prober)
+			lbr_sched_warm(others_waiting(e, prov));
 		lbr_call_run(&c, &res);
 		if (*prober) {
+			lbr_sched_warm(0);
 			pthread_mutex_lock(&prov->mu);
 			prov->probe = 2;
 			lbr_exec_cond_broadcast(&prov->cv);

@@ -303,7 +303,8 @@ void lbr_report_plan_json(struct lbr_report *r, struct lbr_engine *e, int for_dr
 	json_object_put(doc);
 }
 
-static void emit(struct lbr_report *r, json_object *ev)
+/* One event line; flushed unless `hold` (then the caller flushes). */
+static void emit_line(struct lbr_report *r, json_object *ev, int hold)
 {
 	char ts[40];
 
@@ -315,9 +316,15 @@ static void emit(struct lbr_report *r, json_object *ev)
 	fprintf(r->out, "%s\n",
 		json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
 							   JSON_C_TO_STRING_NOSLASHESCAPE));
-	fflush(r->out);
+	if (!hold)
+		fflush(r->out);
 	pthread_mutex_unlock(&r->mu);
 	json_object_put(ev);
+}
+
+static void emit(struct lbr_report *r, json_object *ev)
+{
+	emit_line(r, ev, 0);
 }
 
 static json_object *event(const char *type, const char *pool)
@@ -414,7 +421,7 @@ static void sink_observed(void *ud, struct lbr_pool_rt *p, int round)
 	emit(r, ev);
 }
 
-static void plan_event(struct lbr_report *r, struct lbr_pool_rt *p)
+static void plan_event_held(struct lbr_report *r, struct lbr_pool_rt *p, int hold)
 {
 	struct counts c;
 	int changes = 0, drift = 0;
@@ -425,26 +432,41 @@ static void plan_event(struct lbr_report *r, struct lbr_pool_rt *p)
 	/* The event is a pool object with the event keys added. */
 	json_object_object_add(ev, "type", json_object_new_string("plan"));
 	json_object_object_add(ev, "pool", json_object_new_string(p->cfg->name));
-	emit(r, ev);
+	emit_line(r, ev, hold);
 }
 
-/* Streaming apply: a pool's plan, before any change to it. */
+static void plan_event(struct lbr_report *r, struct lbr_pool_rt *p)
+{
+	plan_event_held(r, p, 0);
+}
+
+/* Streaming apply: a pool's plan, before any change to it (written out
+ * by sink_planned_flush, which the stream calls before it queues any
+ * change to the pools it reported). */
 static void sink_planned(void *ud, struct lbr_engine *e, struct lbr_pool_rt *p)
 {
 	struct lbr_report *r = ud;
 
 	__atomic_add_fetch(&r->actions_total, (unsigned)lbr_pool_work(p), __ATOMIC_RELAXED);
 	if (r->json) {
-		plan_event(r, p); /* emit() flushes */
+		plan_event_held(r, p, 1);
 	} else if (lbr_report_human_plan_shown(r)) {
 		pthread_mutex_lock(&r->mu);
 		if (r->progress_drawn) /* the same terminal: erase the line first */
 			fprintf(stderr, "\r%60s\r", "");
 		pthread_mutex_unlock(&r->mu);
 		lbr_report_plan_pool_human(r, e, p, 0);
-		/* Out before any change to the pool, even into a pipe. */
-		fflush(r->out);
 	}
+}
+
+/* Out before any change to the pools just reported, even into a pipe. */
+static void sink_planned_flush(void *ud)
+{
+	struct lbr_report *r = ud;
+
+	pthread_mutex_lock(&r->mu);
+	fflush(r->out);
+	pthread_mutex_unlock(&r->mu);
 }
 
 struct lbr_event_sink lbr_report_sink(struct lbr_report *r)
@@ -454,6 +476,7 @@ struct lbr_event_sink lbr_report_sink(struct lbr_report *r)
 		.retry = sink_retry,
 		.observed = sink_observed,
 		.planned = sink_planned,
+		.planned_flush = sink_planned_flush,
 		.ud = r,
 	};
 

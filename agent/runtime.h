@@ -165,6 +165,9 @@ struct lbr_event_sink {
 	/* Streaming apply (stream.c): pool p's first plan is final; called in
 	 * the order of the config, before any change to p. */
 	void (*planned)(void *ud, struct lbr_engine *e, struct lbr_pool_rt *p);
+	/* After one or more `planned` in a row, before any change to their
+	 * pools: what they wrote goes out now (`planned` may buffer it). */
+	void (*planned_flush)(void *ud);
 	void *ud;
 };
 

@@ -39,6 +39,22 @@ void *lbr_sched_easy(void);
  * tasks run meanwhile.  Returns the CURLcode. */
 int lbr_sched_perform(void *h);
 
+/* Connections opened ahead.  Called by a task (elsewhere: no effect) just
+ * before a call that the other tasks wait for (a provider's first call):
+ * when that call opens a new connection, `n` more are opened to the same
+ * address at the same time, while the call is in flight, and the next new
+ * connections to that address take them instead of connecting then: the
+ * TCP handshake (and the server's accepting) is off the path of the first
+ * calls that follow.  A connection opened ahead is handed out only while
+ * it is established, unused by the peer (nothing to read, no hang-up) and
+ * younger than LBR_SCHED_WARM_MAX_MS; the ones not taken are closed when
+ * the batch ends.  lbr_sched_warm(0) withdraws a request not yet used. */
+#define LBR_SCHED_WARM_MAX_MS 5000
+void lbr_sched_warm(unsigned n);
+/* Connections opened ahead and taken since lbr_sched_new (for tests and
+ * the debug log). */
+void lbr_sched_warm_stats(const struct lbr_sched *s, unsigned *opened, unsigned *taken);
+
 /* Let the other tasks run for `us` microseconds. */
 void lbr_sched_sleep_us(uint64_t us);
 

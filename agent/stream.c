@@ -107,20 +107,27 @@ static void join(struct stream *s, size_t i)
 }
 
 /* Under s->mu: report every pool whose plan, and every plan before it,
- * is known; queue the first round of those that may join. */
+ * is known; queue the first round of those that may join.  The plans
+ * reported together go out in one write, before any of them is queued
+ * (one pool late in answering holds back the report of the pools after
+ * it: one write per pool made that burst cost 2.3 ms for 31 pools). */
 static void advance(struct stream *s)
 {
 	struct lbr_engine *e = s->e;
+	size_t from = s->reported, i;
 
 	while (s->reported < e->n_pools && s->planned[s->reported]) {
-		size_t i = s->reported++;
-		struct lbr_pool_rt *p = &e->pools[i];
-
+		i = s->reported++;
 		if (e->sink.planned)
-			e->sink.planned(e->sink.ud, e, p);
-		if (lbr_stream_can_join(e, p))
-			join(s, i);
+			e->sink.planned(e->sink.ud, e, &e->pools[i]);
 	}
+	if (s->reported == from)
+		return;
+	if (e->sink.planned_flush)
+		e->sink.planned_flush(e->sink.ud);
+	for (i = from; i < s->reported; i++)
+		if (lbr_stream_can_join(e, &e->pools[i]))
+			join(s, i);
 }
 
 static void run_item(struct stream *s, struct item *it)
@@ -252,6 +259,8 @@ size_t lbr_stream_first_round(struct lbr_engine *e, const struct lbr_state *stat
 		for (i = 0; i < e->n_pools; i++)
 			if (e->sink.planned)
 				e->sink.planned(e->sink.ud, e, &e->pools[i]);
+		if (e->sink.planned_flush)
+			e->sink.planned_flush(e->sink.ud);
 		return 0;
 	}
 	pthread_mutex_init(&s.mu, NULL);
