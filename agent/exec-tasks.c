@@ -25,8 +25,9 @@ static void tasks_run(struct lbr_exec *x, void (*fn)(void *), void *args, size_t
 	lbr_sched_run(s, fn, args, argsz, n);
 	lbr_sched_warm_stats(s, &opened, &taken);
 	if (opened != opened0)
-		lbr_debug("executor: %u connection(s) opened while a provider's first call was in flight, %u used",
-			  opened - opened0, taken - taken0);
+		lbr_debug(
+			"executor: %u connection(s) opened while a provider's first call was in flight, %u used",
+			opened - opened0, taken - taken0);
 }
 
 static void tasks_free(struct lbr_exec *x)

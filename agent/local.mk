@@ -30,7 +30,7 @@ agent_liblbrcore_la_SOURCES = \
 	%D%/report-docs.c %D%/report-human.c %D%/report-outside.c \
 	%D%/retry.c %D%/retry.h %D%/runtime.h \
 	%D%/rules.c %D%/rules.h \
-	%D%/sched.c %D%/sched.h \
+	%D%/sched.c %D%/sched.h %D%/preconnect.c %D%/preconnect.h \
 	%D%/selector.c %D%/selector.h \
 	%D%/stream.c %D%/stream.h \
 	%D%/util.c %D%/util.h \

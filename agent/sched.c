@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #include "agent/curl-load.h"
 #include "agent/error.h"
+#include "agent/preconnect.h"
 #include "agent/sched.h"
 #include "agent/util.h"
 
@@ -70,15 +70,6 @@ struct sock {
 	short events;
 };
 
-/* A connection opened ahead (lbr_sched_warm), and where to. */
-struct warm {
-	curl_socket_t fd;
-	int family, socktype, protocol;
-	socklen_t addrlen;
-	struct sockaddr_storage addr;
-	uint64_t made_us;
-};
-
 struct lbr_sched {
 	CURLM *multi;
 	/* What libcurl wants watched (its socket callback), and when it
@@ -105,14 +96,7 @@ struct lbr_sched {
 	void (*fn)(void *);
 	char *args;
 	size_t argsz, n_jobs, next;
-	/* Connections opened ahead, not taken yet; how many to open beside
-	 * the next new one; the one just handed to libcurl (its socket
-	 * option callback follows at once and says it is connected). */
-	struct warm *warm;
-	size_t n_warm;
-	unsigned warm_want;
-	curl_socket_t warm_handed;
-	unsigned warm_opened, warm_taken;
+	struct lbr_preconnect *pc; /* connections opened ahead */
 #ifdef LBR_ASAN
 	void *main_fake;
 	const void *main_bottom;
@@ -168,131 +152,6 @@ static int on_timer(CURLM *multi, long timeout_ms, void *ud)
 	return 0;
 }
 
-/* Open up to n connections to where a says, without waiting for them. */
-static void warm_open(struct lbr_sched *s, const struct curl_sockaddr *a, unsigned n)
-{
-	unsigned k;
-
-	if ((size_t)a->addrlen > sizeof(s->warm[0].addr))
-		return;
-	if (!s->warm) {
-		s->warm = calloc(s->n, sizeof(*s->warm));
-		if (!s->warm)
-			return;
-	}
-	for (k = 0; k < n && s->n_warm < s->n; k++) {
-		struct warm *w = &s->warm[s->n_warm];
-		int fd = socket(a->family, a->socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->protocol);
-
-		if (fd < 0)
-			return;
-		if (connect(fd, &a->addr, a->addrlen) < 0 && errno != EINPROGRESS) {
-			close(fd);
-			return;
-		}
-		w->fd = fd;
-		w->family = a->family;
-		w->socktype = a->socktype;
-		w->protocol = a->protocol;
-		w->addrlen = a->addrlen;
-		memset(&w->addr, 0, sizeof(w->addr));
-		memcpy(&w->addr, &a->addr, a->addrlen);
-		w->made_us = lbr_mono_us();
-		s->n_warm++;
-		s->warm_opened++;
-	}
-}
-
-/* Is the connection opened ahead as fd still fit to carry a request:
- * established, nothing to read from the peer (an HTTP or TLS server says
- * nothing first: anything readable is a close or a reset), no error? */
-static int warm_fit(int fd)
-{
-	struct pollfd pf = { .fd = fd, .events = POLLIN | POLLOUT };
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
-
-#ifdef POLLRDHUP
-	pf.events |= POLLRDHUP;
-#endif
-	if (poll(&pf, 1, 0) != 1 || pf.revents != POLLOUT)
-		return 0;
-	return getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr == 0;
-}
-
-/* A fit connection opened ahead to where a says, or CURL_SOCKET_BAD.  The
- * unfit ones met on the way are closed. */
-static curl_socket_t warm_take(struct lbr_sched *s, const struct curl_sockaddr *a)
-{
-	uint64_t now = lbr_mono_us();
-	size_t i = 0;
-
-	while (i < s->n_warm) {
-		struct warm *w = &s->warm[i];
-		curl_socket_t fd = w->fd;
-		uint64_t made = w->made_us;
-
-		if (w->family != a->family || w->socktype != a->socktype ||
-		    w->protocol != a->protocol || w->addrlen != a->addrlen ||
-		    memcmp(&w->addr, &a->addr, a->addrlen) != 0) {
-			i++;
-			continue;
-		}
-		*w = s->warm[--s->n_warm];
-		if (now - made <= (uint64_t)LBR_SCHED_WARM_MAX_MS * 1000u && warm_fit(fd)) {
-			s->warm_taken++;
-			return fd;
-		}
-		close(fd);
-	}
-	return CURL_SOCKET_BAD;
-}
-
-static void warm_drop(struct lbr_sched *s)
-{
-	while (s->n_warm)
-		close(s->warm[--s->n_warm].fd);
-	s->warm_want = 0;
-}
-
-/* libcurl's socket for a new connection: one opened ahead if there is a
- * fit one to the same address, else a new one (and, when a task asked
- * for it, the connections to open beside it). */
-static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
-{
-	struct lbr_sched *s = ud;
-	curl_socket_t fd;
-
-	s->warm_handed = CURL_SOCKET_BAD;
-	if (purpose == CURLSOCKTYPE_IPCXN && s->n_warm) {
-		fd = warm_take(s, a);
-		if (fd != CURL_SOCKET_BAD) {
-			s->warm_handed = fd;
-			return fd;
-		}
-	}
-	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-	if (fd < 0)
-		return CURL_SOCKET_BAD;
-	if (purpose == CURLSOCKTYPE_IPCXN && s->warm_want) {
-		warm_open(s, a, s->warm_want);
-		s->warm_want = 0;
-	}
-	return fd;
-}
-
-/* Called right after on_open_socket for the same socket. */
-static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
-{
-	struct lbr_sched *s = ud;
-
-	if (purpose == CURLSOCKTYPE_IPCXN && fd != CURL_SOCKET_BAD && fd == s->warm_handed) {
-		s->warm_handed = CURL_SOCKET_BAD;
-		return CURL_SOCKOPT_ALREADY_CONNECTED;
-	}
-	return CURL_SOCKOPT_OK;
-}
-
 static void multi_setup(struct lbr_sched *s)
 {
 	/* Keep one idle connection per task (plus a few for other hosts,
@@ -326,7 +185,9 @@ int lbr_sched_new(unsigned ntasks, struct lbr_sched **out)
 	if (!s->tasks || !s->multi)
 		goto fail;
 	s->n = ntasks;
-	s->warm_handed = CURL_SOCKET_BAD;
+	s->pc = lbr_preconnect_new(ntasks);
+	if (!s->pc)
+		goto fail;
 	multi_setup(s);
 	*out = s;
 	return 0;
@@ -360,8 +221,7 @@ void lbr_sched_free(struct lbr_sched *s)
 	}
 	if (s->region)
 		munmap(s->region, s->region_size);
-	warm_drop(s);
-	free(s->warm);
+	lbr_preconnect_free(s->pc);
 	lbr_curl.multi_cleanup(s->multi);
 	free(s->socks);
 	free(s->pfd);
@@ -733,7 +593,7 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 		harvest(s);
 		fail_all(s, mc);
 	}
-	warm_drop(s); /* not taken: nobody waits for them any more */
+	lbr_preconnect_drop(s->pc); /* not taken: nobody waits for them any more */
 	cur_sched = NULL;
 }
 
@@ -761,10 +621,7 @@ int lbr_sched_perform(void *h)
 	if (!t)
 		return lbr_curl.easy_perform(h);
 	lbr_curl.easy_setopt(h, CURLOPT_PRIVATE, (char *)t);
-	lbr_curl.easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-	lbr_curl.easy_setopt(h, CURLOPT_OPENSOCKETDATA, s);
-	lbr_curl.easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
-	lbr_curl.easy_setopt(h, CURLOPT_SOCKOPTDATA, s);
+	lbr_preconnect_attach(s->pc, h);
 	if (lbr_curl.multi_add_handle(s->multi, h) != CURLM_OK)
 		return CURLE_OUT_OF_MEMORY;
 	t->in_multi = h;
@@ -825,11 +682,15 @@ void lbr_sched_warm(unsigned n)
 
 	if (!s || !s->cur)
 		return;
-	s->warm_want = n < s->n ? n : s->n - 1;
+	lbr_preconnect_want(s->pc, n < s->n ? n : s->n - 1);
 }
 
 void lbr_sched_warm_stats(const struct lbr_sched *s, unsigned *opened, unsigned *taken)
 {
-	*opened = s ? s->warm_opened : 0;
-	*taken = s ? s->warm_taken : 0;
+	if (s) {
+		lbr_preconnect_stats(s->pc, opened, taken);
+		return;
+	}
+	*opened = 0;
+	*taken = 0;
 }

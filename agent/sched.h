@@ -47,9 +47,8 @@ int lbr_sched_perform(void *h);
  * TCP handshake (and the server's accepting) is off the path of the first
  * calls that follow.  A connection opened ahead is handed out only while
  * it is established, unused by the peer (nothing to read, no hang-up) and
- * younger than LBR_SCHED_WARM_MAX_MS; the ones not taken are closed when
+ * younger than LBR_PRECONNECT_MAX_MS; the ones not taken are closed when
  * the batch ends.  lbr_sched_warm(0) withdraws a request not yet used. */
-#define LBR_SCHED_WARM_MAX_MS 5000
 void lbr_sched_warm(unsigned n);
 /* Connections opened ahead and taken since lbr_sched_new (for tests and
  * the debug log). */
