@@ -20,6 +20,7 @@
 #include "agent/log.h"
 #include "agent/observe.h"
 #include "agent/pool.h"
+#include "agent/preconnect.h"
 #include "agent/util.h"
 #include "state/state.h"
 
@@ -136,6 +137,10 @@ int lbr_engine_new(struct lbr_cfg *cfg, const char *const *pools, size_t n, int 
 	select_pools(e, pools, n);
 	/* Every call goes through libcurl, loading since the start. */
 	if (lbr_http_ready(err, errlen) < 0) {
+		r = LBR_ERR;
+		goto fail;
+	}
+	if (lbr_preconnect_configure(err, errlen) < 0) {
 		r = LBR_ERR;
 		goto fail;
 	}

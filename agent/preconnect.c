@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,12 +23,39 @@ struct conn {
 struct lbr_preconnect {
 	struct conn *c; /* opened, not taken yet */
 	size_t n, cap;
-	unsigned want;          /* to open beside the next new connection */
-	curl_socket_t handed;   /* just handed to libcurl: its socket option
-				 * callback follows at once, to be told that
-				 * this one is connected */
+	uint64_t max_us;        /* the maximum age; 0: never open any */
 	unsigned opened, taken; /* since lbr_preconnect_new */
 };
+
+/* Set once, before any task runs (lbr_preconnect_configure). */
+static uint64_t max_age_us = (uint64_t)LBR_PRECONNECT_MAX_MS * 1000u;
+
+int lbr_preconnect_configure(char *err, size_t errlen)
+{
+	const char *v = getenv("LBRECONCILE_PRECONNECT");
+	unsigned long ms;
+	char *end;
+
+	max_age_us = (uint64_t)LBR_PRECONNECT_MAX_MS * 1000u;
+	if (!v)
+		return 0;
+	if (!strcmp(v, "off")) {
+		max_age_us = 0;
+		return 0;
+	}
+	errno = 0;
+	ms = strtoul(v, &end, 10);
+	if (v[0] < '0' || v[0] > '9' || *end || errno || ms < 1 ||
+	    ms > LBR_PRECONNECT_MAX_MS_LIMIT) {
+		snprintf(err, errlen,
+			 "LBRECONCILE_PRECONNECT: '%.40s' is neither 'off' nor a number of milliseconds "
+			 "from 1 to %u",
+			 v, LBR_PRECONNECT_MAX_MS_LIMIT);
+		return -1;
+	}
+	max_age_us = (uint64_t)ms * 1000u;
+	return 0;
+}
 
 struct lbr_preconnect *lbr_preconnect_new(unsigned cap)
 {
@@ -41,7 +69,7 @@ struct lbr_preconnect *lbr_preconnect_new(unsigned cap)
 		return NULL;
 	}
 	p->cap = cap;
-	p->handed = CURL_SOCKET_BAD;
+	p->max_us = max_age_us;
 	return p;
 }
 
@@ -49,7 +77,24 @@ void lbr_preconnect_drop(struct lbr_preconnect *p)
 {
 	while (p->n)
 		close(p->c[--p->n].fd);
-	p->want = 0;
+}
+
+void lbr_preconnect_expire(struct lbr_preconnect *p)
+{
+	uint64_t now;
+	size_t i = 0;
+
+	if (!p->n)
+		return;
+	now = lbr_mono_us();
+	while (i < p->n) {
+		if (now - p->c[i].made_us <= p->max_us) {
+			i++;
+			continue;
+		}
+		close(p->c[i].fd);
+		p->c[i] = p->c[--p->n];
+	}
 }
 
 void lbr_preconnect_free(struct lbr_preconnect *p)
@@ -59,11 +104,6 @@ void lbr_preconnect_free(struct lbr_preconnect *p)
 	lbr_preconnect_drop(p);
 	free(p->c);
 	free(p);
-}
-
-void lbr_preconnect_want(struct lbr_preconnect *p, unsigned n)
-{
-	p->want = n;
 }
 
 void lbr_preconnect_stats(const struct lbr_preconnect *p, unsigned *opened, unsigned *taken)
@@ -77,7 +117,7 @@ static void open_ahead(struct lbr_preconnect *p, const struct curl_sockaddr *a, 
 {
 	unsigned k;
 
-	if ((size_t)a->addrlen > sizeof(p->c[0].addr))
+	if ((size_t)a->addrlen > sizeof(p->c[0].addr) || a->socktype != SOCK_STREAM || !p->max_us)
 		return;
 	for (k = 0; k < n && p->n < p->cap; k++) {
 		struct conn *w = &p->c[p->n];
@@ -137,7 +177,7 @@ static curl_socket_t take(struct lbr_preconnect *p, const struct curl_sockaddr *
 			continue;
 		}
 		*w = p->c[--p->n];
-		if (now - made <= (uint64_t)LBR_PRECONNECT_MAX_MS * 1000u && fit(fd)) {
+		if (now - made <= p->max_us && fit(fd)) {
 			p->taken++;
 			return fd;
 		}
@@ -147,47 +187,52 @@ static curl_socket_t take(struct lbr_preconnect *p, const struct curl_sockaddr *
 }
 
 /* libcurl's socket for a new connection: one opened ahead if there is a
- * fit one to the same address, else a new one (and, when asked for, the
- * connections to open beside it). */
+ * fit one to the same address, else a new one (and, when this transfer
+ * asked for it, the connections to open beside it). */
 static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
 {
-	struct lbr_preconnect *p = ud;
+	struct lbr_preconnect_use *u = ud;
+	struct lbr_preconnect *p = u->p;
 	curl_socket_t fd;
 
-	p->handed = CURL_SOCKET_BAD;
-	if (purpose == CURLSOCKTYPE_IPCXN && p->n) {
+	u->handed = CURL_SOCKET_BAD;
+	if (purpose == CURLSOCKTYPE_IPCXN && a->socktype == SOCK_STREAM && p->n) {
 		fd = take(p, a);
 		if (fd != CURL_SOCKET_BAD) {
-			p->handed = fd;
+			u->handed = fd;
 			return fd;
 		}
 	}
 	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 	if (fd < 0)
 		return CURL_SOCKET_BAD;
-	if (purpose == CURLSOCKTYPE_IPCXN && p->want) {
-		open_ahead(p, a, p->want);
-		p->want = 0;
+	if (purpose == CURLSOCKTYPE_IPCXN && u->want) {
+		open_ahead(p, a, u->want);
+		u->want = 0;
 	}
 	return fd;
 }
 
-/* Called right after on_open_socket for the same socket. */
+/* Called right after on_open_socket for the same socket.  libcurl 7.88.x
+ * ignores CURL_SOCKOPT_ALREADY_CONNECTED and calls connect() anyway; on
+ * Linux that connect() is the first since the one that returned
+ * EINPROGRESS and completed, and returns 0, so the connection is used all
+ * the same. */
 static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
 {
-	struct lbr_preconnect *p = ud;
+	struct lbr_preconnect_use *u = ud;
 
-	if (purpose == CURLSOCKTYPE_IPCXN && fd != CURL_SOCKET_BAD && fd == p->handed) {
-		p->handed = CURL_SOCKET_BAD;
+	if (purpose == CURLSOCKTYPE_IPCXN && fd != CURL_SOCKET_BAD && fd == u->handed) {
+		u->handed = CURL_SOCKET_BAD;
 		return CURL_SOCKOPT_ALREADY_CONNECTED;
 	}
 	return CURL_SOCKOPT_OK;
 }
 
-void lbr_preconnect_attach(struct lbr_preconnect *p, CURL *h)
+void lbr_preconnect_attach(struct lbr_preconnect_use *u, CURL *h)
 {
 	lbr_curl.easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-	lbr_curl.easy_setopt(h, CURLOPT_OPENSOCKETDATA, p);
+	lbr_curl.easy_setopt(h, CURLOPT_OPENSOCKETDATA, u);
 	lbr_curl.easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
-	lbr_curl.easy_setopt(h, CURLOPT_SOCKOPTDATA, p);
+	lbr_curl.easy_setopt(h, CURLOPT_SOCKOPTDATA, u);
 }

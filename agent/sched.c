@@ -57,6 +57,7 @@ struct task {
 	const void *chan; /* T_PARK */
 	CURL *in_multi;   /* T_HTTP: the handle being performed */
 	CURLcode cc;      /* T_HTTP result */
+	struct lbr_preconnect_use pcu;
 #ifdef LBR_VALGRIND
 	unsigned vg_id;
 #endif
@@ -188,6 +189,8 @@ int lbr_sched_new(unsigned ntasks, struct lbr_sched **out)
 	s->pc = lbr_preconnect_new(ntasks);
 	if (!s->pc)
 		goto fail;
+	for (unsigned i = 0; i < ntasks; i++)
+		s->tasks[i].pcu = (struct lbr_preconnect_use){ s->pc, 0, CURL_SOCKET_BAD };
 	multi_setup(s);
 	*out = s;
 	return 0;
@@ -550,6 +553,7 @@ void lbr_sched_run(struct lbr_sched *s, void (*fn)(void *), void *args, size_t a
 			continue;
 		}
 		s->stuck = 0;
+		lbr_preconnect_expire(s->pc);
 		if (s->timer_set && (!next_wake || s->timer_us < next_wake))
 			next_wake = s->timer_us;
 		ms = MAX_POLL_MS;
@@ -621,7 +625,7 @@ int lbr_sched_perform(void *h)
 	if (!t)
 		return lbr_curl.easy_perform(h);
 	lbr_curl.easy_setopt(h, CURLOPT_PRIVATE, (char *)t);
-	lbr_preconnect_attach(s->pc, h);
+	lbr_preconnect_attach(&t->pcu, h);
 	if (lbr_curl.multi_add_handle(s->multi, h) != CURLM_OK)
 		return CURLE_OUT_OF_MEMORY;
 	t->in_multi = h;
@@ -680,17 +684,14 @@ void lbr_sched_warm(unsigned n)
 {
 	struct lbr_sched *s = cur_sched;
 
-	if (!s || !s->cur)
-		return;
-	lbr_preconnect_want(s->pc, n < s->n ? n : s->n - 1);
+	if (s && s->cur)
+		s->cur->pcu.want = n < s->n ? n : s->n - 1;
 }
 
 void lbr_sched_warm_stats(const struct lbr_sched *s, unsigned *opened, unsigned *taken)
 {
-	if (s) {
+	if (s)
 		lbr_preconnect_stats(s->pc, opened, taken);
-		return;
-	}
-	*opened = 0;
-	*taken = 0;
+	else
+		*opened = *taken = 0;
 }

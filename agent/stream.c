@@ -108,9 +108,10 @@ static void join(struct stream *s, size_t i)
 
 /* Under s->mu: report every pool whose plan, and every plan before it,
  * is known; queue the first round of those that may join.  The plans
- * reported together go out in one write, before any of them is queued
- * (one pool late in answering holds back the report of the pools after
- * it: one write per pool made that burst cost 2.3 ms for 31 pools). */
+ * reported together are flushed once, before any of them is queued (one
+ * pool late in answering holds back the report of the pools after it: a
+ * flush per pool made that burst cost 2.3 ms for 31 pools); stdio still
+ * writes when its buffer fills, or per line on a terminal. */
 static void advance(struct stream *s)
 {
 	struct lbr_engine *e = s->e;

@@ -1257,7 +1257,7 @@ static void usage(FILE *f)
 		   "                 [--log FILE] [--latency-ms N] [--latency-split] "
 		   "[--tls-cert PEM --tls-key PEM]\n"
 		   "                 [--state FILE.json] [--seed N] "
-		   "[--clock-offset S]\n");
+		   "[--clock-offset S] [--idle-timeout S]\n");
 }
 
 int main(int argc, char **argv)
@@ -1274,6 +1274,7 @@ int main(int argc, char **argv)
 		{ "state", required_argument, NULL, 's' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "clock-offset", required_argument, NULL, 'o' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1281,7 +1282,7 @@ int main(int argc, char **argv)
 	const char *log_path = NULL, *cert_path = NULL, *key_path = NULL;
 	const char *state_path = NULL;
 	char *cert = NULL, *key = NULL;
-	long port = 0;
+	long port = 0, idle_s = 120;
 	bool seeded = false;
 	uint64_t seed = 0;
 	struct sockaddr_in sin;
@@ -1311,11 +1312,13 @@ int main(int argc, char **argv)
 			seeded = true;
 			break;
 		case 'o': fc_settings()->clock_offset_s = strtoll(optarg, NULL, 10); break;
+		case 'i': idle_s = strtol(optarg, NULL, 10); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!port_file || optind != argc || port < 0 || port > 65535 || (!cert_path != !key_path)) {
+	if (!port_file || optind != argc || port < 0 || port > 65535 || (!cert_path != !key_path) ||
+	    idle_s < 1 || idle_s > 3600) {
 		usage(stderr);
 		return 2;
 	}
@@ -1404,7 +1407,7 @@ int main(int argc, char **argv)
 				     MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
 				     MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
 				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)idle_s,
 				     MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
 				     MHD_OPTION_END);
 	else
@@ -1413,7 +1416,7 @@ int main(int argc, char **argv)
 				     MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
 				     MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
 				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)idle_s,
 				     MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "fakecloud: cannot listen on %s port %ld\n", listen_addr, port);
