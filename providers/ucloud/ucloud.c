@@ -355,7 +355,7 @@ static void classify_retcode(const struct uc_prov *p, long rc, const char *msg,
 	snprintf(res->code, sizeof(res->code), "RetCode.%ld", rc);
 	if (rc == 0)
 		set_result(p, res, LBR_OUT_OK, "%s", "ok");
-	else if (rc == 150 || rc >= 2000)
+	else if (rc == 110 || rc == 130 || rc == 150 || rc >= 2000) /* timeout, gateway, busy */
 		set_result(p, res, LBR_OUT_TRANSIENT, "%s", m);
 	else if (rc == 153)
 		set_result(p, res, LBR_OUT_THROTTLED, "%s", m);
@@ -593,8 +593,8 @@ static int uc_list_page(void *prov, struct lbr_call *call, const struct lbr_targ
 	if (res->outcome != LBR_OUT_OK)
 		goto out;
 
-	r = lbr_uc_parse_vserver(p->host, obs, rep.root, ulb, vs, offset, next_cursor, next_len,
-				 perr, sizeof(perr));
+	r = lbr_uc_parse_vserver(p->host, obs, rep.root, ulb, vs, next_cursor, next_len, perr,
+				 sizeof(perr));
 	if (r == LBR_ENOMEM) {
 		set_result(p, res, LBR_OUT_INVALID, "out of memory");
 		goto out;

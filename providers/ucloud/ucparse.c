@@ -144,11 +144,15 @@ static int read_policy(struct json_object *pol, size_t idx, struct rule_tmp *rt,
 		goto out;
 	}
 	ptype = get_str(pol, "PolicyType");
+	id = get_str(pol, "PolicyId");
 	/* The Default policy follows every backend of the VServer by itself;
-	 * only Custom policies hold explicit lists we must maintain. */
+	 * only Custom policies hold explicit lists we must maintain.  Its
+	 * PolicyId is empty (reference §3.3), so a policy without a type and
+	 * without an id is the Default one too. */
 	if (ptype && strcmp(ptype, "Default") == 0)
 		return 1;
-	id = get_str(pol, "PolicyId");
+	if ((!ptype || !*ptype) && (!id || !*id))
+		return 1;
 	if (!id || !*id) {
 		snprintf(err, errlen, "PolicySet[%zu] has no PolicyId", idx);
 		goto out;
@@ -164,10 +168,15 @@ static int read_policy(struct json_object *pol, size_t idx, struct rule_tmp *rt,
 		rt->attrs[n++] = (struct lbr_kv){ "Match", match };
 	if (mode && *mode)
 		rt->attrs[n++] = (struct lbr_kv){ "DomainMatchMode", mode };
+	/* Re-sent by UpdatePolicy only when it is one UpdatePolicy accepts
+	 * (1-9999); the 0 a Domain policy reports is left out, which keeps the
+	 * policy's priority as it is. */
 	switch (get_int(pol, "PolicyPriority", &prio)) {
 	case 0:
-		snprintf(rt->prio, sizeof(rt->prio), "%lld", prio);
-		rt->attrs[n++] = (struct lbr_kv){ "PolicyPriority", rt->prio };
+		if (prio >= 1 && prio <= 9999) {
+			snprintf(rt->prio, sizeof(rt->prio), "%lld", prio);
+			rt->attrs[n++] = (struct lbr_kv){ "PolicyPriority", rt->prio };
+		}
 		break;
 	case 1: break;
 	default: snprintf(err, errlen, "policy %s has an invalid PolicyPriority", id); goto out;
@@ -266,8 +275,8 @@ static int read_backend(struct json_object *b, size_t idx, struct lbr_member_inf
 }
 
 int lbr_uc_parse_vserver(const struct lbr_host *host, struct lbr_obs *obs, struct json_object *root,
-			 const char *ulb_id, const char *vserver_id, long offset, char *next,
-			 size_t next_len, char *err, size_t errlen)
+			 const char *ulb_id, const char *vserver_id, char *next, size_t next_len,
+			 char *err, size_t errlen)
 {
 	int r = LBR_EINVAL, present;
 	struct json_object *ds, *vs = NULL, *bs, *ps;
@@ -310,12 +319,14 @@ int lbr_uc_parse_vserver(const struct lbr_host *host, struct lbr_obs *obs, struc
 		goto out;
 	}
 
+	/* Absent (an API that leaves out empty arrays) reads as no backends,
+	 * as for a policy; present but not an array is refused. */
 	bs = get_array(vs, "BackendSet", &present);
-	if (!bs) {
-		snprintf(err, errlen, "vserver %s has no BackendSet", vserver_id);
+	if (present && !bs) {
+		snprintf(err, errlen, "vserver %s: BackendSet is not an array", vserver_id);
 		goto out;
 	}
-	nb = json_object_array_length(bs);
+	nb = bs ? json_object_array_length(bs) : 0;
 	r = LBR_ENOMEM;
 	members = calloc(nb ? nb : 1, sizeof(*members));
 	if (!members)
@@ -347,14 +358,13 @@ int lbr_uc_parse_vserver(const struct lbr_host *host, struct lbr_obs *obs, struc
 			nr++;
 	}
 
+	/* The VServer we asked for is here, and its BackendSet and PolicySet
+	 * are not paged (reference §3.3): there is never a next page, whatever
+	 * TotalCount counts (an API may count every VServer of the ULB). */
 	r = LBR_EINVAL;
-	switch (get_int(root, "TotalCount", &total)) {
-	case 0:
-		if (offset + (long long)nds < total)
-			snprintf(next, next_len, "%lld", offset + (long long)nds);
-		break;
-	case 1: break; /* without a count, this page is the last */
-	default: snprintf(err, errlen, "DescribeVServer TotalCount is invalid"); goto out;
+	if (get_int(root, "TotalCount", &total) < 0) {
+		snprintf(err, errlen, "DescribeVServer TotalCount is invalid");
+		goto out;
 	}
 
 	for (i = 0; i < nb; i++) {

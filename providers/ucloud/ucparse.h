@@ -33,18 +33,18 @@ int lbr_uc_parse_envelope(const char *body, size_t len, struct json_object **roo
  * instance_id (NULL unless it matches [A-Za-z0-9_-]{1,128}) and type "ip"
  * for ResourceType IP, "instance" for any other ResourceType.
  * root: the document from lbr_uc_parse_envelope() (borrowed).
- * ulb_id/vserver_id: what was asked for; offset: the Offset sent.
+ * ulb_id/vserver_id: what was asked for.
  * The whole response is checked before anything is added to `obs`, so a
  * response that is rejected adds nothing.
- * On success next (next_len bytes) receives the next page's Offset, or ""
- * when this was the last page.
+ * next (next_len bytes) is set to "": the VServer's BackendSet and
+ * PolicySet are not paged, so the page holding it is the last.
  * Returns 0; LBR_ENOENT when the VServer is absent from DataSet (an empty
  * DataSet included); LBR_EINVAL when a required field is missing or
  * malformed, or when the host rejected a value; LBR_ENOMEM.  Whenever it
  * fails, err (errlen bytes) says why in one line.
  */
 int lbr_uc_parse_vserver(const struct lbr_host *host, struct lbr_obs *obs, struct json_object *root,
-			 const char *ulb_id, const char *vserver_id, long offset, char *next,
-			 size_t next_len, char *err, size_t errlen);
+			 const char *ulb_id, const char *vserver_id, char *next, size_t next_len,
+			 char *err, size_t errlen);
 
 #endif

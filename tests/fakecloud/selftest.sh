@@ -582,6 +582,11 @@ ctl GET /_fake/uc/vservers/vserver-1
 is "$RC:$(printf '%s' "$BODY" | jq -c '.policies[0] | [.type,.match,.domain_match_mode,.priority,.backend_ids]')" \
 	'0:["Path","/api","Wildcard",5,["backend-b"]]' \
 	"uc: UpdatePolicy replaces the list, keeps mode and priority"
+uc $UPUB $UPRIV Action=UpdatePolicy Region=cn-bj2 ProjectId=org-abc123 ULBId=ulb-1 VServerId=vserver-1 PolicyId=policy-1 Type=Path Match=/api PolicyPriority=0 BackendId.0=backend-a
+uc_rc=$RC
+ctl GET /_fake/uc/vservers/vserver-1
+is "$uc_rc:$(printf '%s' "$BODY" | jq -c '.policies[0] | [.priority,.backend_ids]')" \
+	'230:[5,["backend-b"]]' "uc: UpdatePolicy with PolicyPriority 0 (outside 1-9999) -> 230, nothing changed"
 uc $UPUB $UPRIV Action=UpdatePolicy Region=cn-bj2 ProjectId=org-abc123 ULBId=ulb-1 VServerId=vserver-1 PolicyId=policy-1 Match=/api
 ctl GET /_fake/uc/vservers/vserver-1
 is "$RC:$(printf '%s' "$BODY" | jq -c '.policies[0] | [.type,.backend_ids]')" \

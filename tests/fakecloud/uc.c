@@ -878,7 +878,7 @@ static void update_policy(struct fc_req *r, const char *proj, const char *reg)
 		return uc_error(r, true, 230,
 				"Params [DomainMatchMode] not "
 				"available");
-	if (!int_param(r, "PolicyPriority", 0, 9999, &prio))
+	if (!int_param(r, "PolicyPriority", 1, 9999, &prio))
 		return;
 	v = find_vs(proj, reg, param(r, "ULBId"), param(r, "VServerId"));
 	if (!v)
@@ -950,7 +950,7 @@ static void create_policy(struct fc_req *r, const char *proj, const char *reg)
 		return uc_error(r, true, 230,
 				"Params [DomainMatchMode] not "
 				"available");
-	if (!int_param(r, "PolicyPriority", 0, 9999, &prio))
+	if (!int_param(r, "PolicyPriority", 1, 9999, &prio))
 		return;
 	v = find_vs(proj, reg, param(r, "ULBId"), param(r, "VServerId"));
 	if (!v)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # UCloud Layer 7: an undeclared backend referenced by two Custom policies.
 # Each policy is updated (Type, Match byte-exact, DomainMatchMode,
-# PolicyPriority re-sent, BackendId.N = the rest) BEFORE ReleaseBackend.
+# PolicyPriority re-sent when it is 1-9999, BackendId.N = the rest) BEFORE
+# ReleaseBackend.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/integration/uc-lib.sh"
 
@@ -56,9 +57,9 @@ is "$(printf '%s\n' "$UP_PATH" | uc_params)" \
 is "$(printf '%s\n' "$UP_DOM" | uc_params)" \
 	"$(jq -ncS --arg m "$M_DOM" '{Action:"UpdatePolicy", ProjectId:"org-abc123", Region:"cn-bj2",
 		ULBId:"ulb-4xq1pxnh", VServerId:"vserver-http0001", PolicyId:"policy-dom00001",
-		Type:"Domain", Match:$m, DomainMatchMode:"Wildcard", PolicyPriority:"0",
+		Type:"Domain", Match:$m, DomainMatchMode:"Wildcard",
 		"BackendId.0":"backend-aaaa0002", "BackendId.1":"backend-aaaa0004"}')" \
-	"Domain policy: Wildcard mode and UTF-8/&/+/% Match re-sent exactly, BackendId.0/.1 = the rest in order"
+	"Domain policy: Wildcard mode and UTF-8/&/+/% Match re-sent exactly, its priority 0 not sent (UpdatePolicy takes 1-9999), BackendId.0/.1 = the rest in order"
 is "$(uc_calls ReleaseBackend | uc_params)" \
 	'{"Action":"ReleaseBackend","BackendId":"backend-aaaa0003","ProjectId":"org-abc123","Region":"cn-bj2","ULBId":"ulb-4xq1pxnh"}' \
 	"ReleaseBackend of backend-aaaa0003"

@@ -471,6 +471,37 @@ static void test_list_variants(void)
 	       res.message);
 	free(b);
 
+	b = fixture_edit("\"TotalCount\": 1", "\"TotalCount\": \"many\"");
+	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)), LBR_OUT_INVALID,
+		   "TotalCount that is not a number");
+	tap_is_int(mock_n_members(), 0, "... adds nothing");
+	free(b);
+
+	/* The Default policy without its PolicyType: empty PolicyId. */
+	b = fixture_edit("\"PolicyType\": \"Default\",", "");
+	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)), LBR_OUT_OK,
+		   "policy without PolicyType and with an empty PolicyId");
+	tap_is_int(mock_n_rules(), 2, "... is the Default policy, skipped");
+	free(b);
+
+	b = fixture_edit("\"PolicyId\": \"policy-0a074d02\"", "\"PolicyId\": \"\"");
+	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)), LBR_OUT_INVALID,
+		   "Custom policy with an empty PolicyId");
+	tap_is_int(mock_n_members() + mock_n_rules(), 0, "... adds nothing");
+	free(b);
+
+	/* UpdatePolicy takes 1-9999: a priority outside is never re-sent. */
+	b = fixture_edit("\"PolicyPriority\": 10", "\"PolicyPriority\": 0");
+	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)), LBR_OUT_OK,
+		   "Custom policy with priority 0");
+	{
+		const struct mock_rule *ru = mock_rule_at(0);
+
+		tap_ok(ru && ru->n_attrs == 3 && strcmp(ru->attrs[2].key, "PolicyPriority") != 0,
+		       "... has no PolicyPriority to re-send");
+	}
+	free(b);
+
 	b = fixture_edit("\"PrivateIP\": \"10.0.1.6\",", "");
 	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)), LBR_OUT_INVALID,
 		   "backend without PrivateIP");
@@ -482,15 +513,30 @@ static void test_list_variants(void)
 	tap_is_int(mock_n_members(), 0, "its backends are not used");
 	free(b);
 
+	/* An API that leaves out an empty array: no backends, the policies
+	 * still read (they then protect nothing here). */
 	b = fixture_edit("\"BackendSet\": [", "\"Backends\": [");
-	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)), LBR_OUT_INVALID,
+	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)), LBR_OUT_OK,
 		   "VServer without BackendSet");
+	tap_is_int(mock_n_members(), 0, "... has no backends");
+	tap_is_int(mock_n_rules(), 2, "... and its 2 Custom policies");
 	free(b);
 
+	b = fixture_edit("\"BackendSet\": [", "\"BackendSet\": {}, \"Backends\": [");
+	tap_is_int(list_with(200, b, "", &res, next, sizeof(next)), LBR_OUT_INVALID,
+		   "VServer whose BackendSet is not an array");
+	tap_is_str(res.message, "vserver " VS ": BackendSet is not an array", "... says so");
+	tap_is_int(mock_n_members() + mock_n_rules(), 0, "... and adds nothing");
+	free(b);
+
+	/* TotalCount may count more than the one VServer asked for (every
+	 * VServer of the ULB): the page holding it is still the last. */
 	b = fixture_edit("\"TotalCount\": 1", "\"TotalCount\": 3");
+	strcpy(next, "x");
 	tap_is_int(list_with(200, b, "1", &res, next, sizeof(next)), LBR_OUT_OK,
-		   "page at offset 1 of 3");
-	tap_is_str(next, "2", "next cursor = Offset + len(DataSet)");
+		   "page at offset 1, TotalCount 3");
+	tap_is_str(next, "", "no next page once the VServer is found");
+	tap_is_int(mock_n_members(), 3, "... with its 3 backends");
 	{
 		static const char *const want[] = {
 			"Action", "DescribeVServer", "Offset", "1",  "Limit", "100", "ULBId",
@@ -541,6 +587,10 @@ static void test_classification(void)
 		  "not found" },
 		{ 200, "{\"RetCode\":150,\"Message\":\"busy\"}", LBR_OUT_TRANSIENT, "RetCode.150",
 		  "busy" },
+		{ 200, "{\"RetCode\":110,\"Message\":\"API response timeout\"}", LBR_OUT_TRANSIENT,
+		  "RetCode.110", "timeout" },
+		{ 200, "{\"RetCode\":130,\"Message\":\"gateway error\"}", LBR_OUT_TRANSIENT,
+		  "RetCode.130", "gateway" },
 		{ 200, "{\"RetCode\":153,\"Message\":\"slow down\"}", LBR_OUT_THROTTLED,
 		  "RetCode.153", "slow down" },
 		{ 200, "{\"RetCode\":2001,\"Message\":\"internal\"}", LBR_OUT_TRANSIENT,
