@@ -377,6 +377,17 @@ static int hw_check_target(void *prov, const struct lbr_target *t, char *err, si
 		return LBR_EINVAL;
 	}
 	for (i = 0; t->members && i < t->n_members; i++) {
+		/* The v2 member's subnet_id is an IPv4 subnet (reference
+		 * §2.2, §2.5): an IPv6 member could never be created. */
+		if (t->create && p && p->api == 2 && t->members[i].address &&
+		    strchr(t->members[i].address, ':')) {
+			lbr_pc_set_err(err, errlen,
+				       "pool %.64s: member %.64s port %u: IPv6 members cannot be "
+				       "created on the Huawei v2 API (its subnet_id is an IPv4 "
+				       "subnet); use api = v3 or leave create off",
+				       label, t->members[i].address, t->members[i].port);
+			return LBR_EINVAL;
+		}
 		if (t->members[i].resource) {
 			lbr_pc_set_err(err, errlen,
 				       "pool %.64s: member %.64s port %u: "
@@ -912,6 +923,9 @@ struct batch_ctx {
 	const struct lbr_member_spec *add;
 	struct lbr_item_result *items;
 	size_t n;
+	size_t seen;                           /* answer entries so far */
+	size_t n_pos;                          /* items matched by position */
+	unsigned char by_pos[HW_V3_BATCH_MAX]; /* ... which ones */
 };
 
 static int batch_match(const struct batch_ctx *bc, size_t i, const struct lbr_hw_batch_item *it)
@@ -922,36 +936,74 @@ static int batch_match(const struct batch_ctx *bc, size_t i, const struct lbr_hw
 	       same_address(it->address, bc->add[i].address);
 }
 
-/* Give the answer item `it` (ret_status "successful", "not found" for a
- * delete, "existed" for an add, or a refusal) to the unset request items
- * it matches: every one with its id for a delete, the first for an add,
- * which also learns the new member's id. */
+/* Set request item i from the answer item `it`: ret_status "successful",
+ * "not found" for a delete, "existed" for an add, or a refusal.  The
+ * reference documents the answer of batch-delete only; an add answered
+ * with plain member objects (an id, no ret_status) created them. */
+static void batch_set(struct batch_ctx *bc, size_t i, const struct lbr_hw_batch_item *it)
+{
+	struct lbr_item_result *ir = &bc->items[i];
+	const char *alt = bc->del ? "not found" : "existed";
+
+	if (it->ret_status && strcasecmp(it->ret_status, "successful") == 0) {
+		ir->outcome = LBR_OUT_OK;
+	} else if (it->ret_status && strcasecmp(it->ret_status, alt) == 0) {
+		ir->outcome = bc->del ? LBR_OUT_NOT_FOUND : LBR_OUT_EXISTS;
+		lbr_pc_item_msg(ir, "%s", bc->del ? "not found" : "already exists");
+	} else if (bc->add && !it->ret_status && it->id) {
+		ir->outcome = LBR_OUT_OK;
+	} else {
+		ir->outcome = LBR_OUT_INVALID;
+		lbr_pc_item_msg(ir, "ret_status '%.64s'",
+				it->ret_status ? it->ret_status : "(none)");
+	}
+	if (bc->add && it->id)
+		snprintf(ir->id, sizeof(ir->id), "%s", it->id);
+}
+
+/* Give the answer item `it` to the unset request items it matches: every
+ * one with its id for a delete, the first with its address and port for
+ * an add, which also learns the new member's id.  An add answer without
+ * addresses is matched by position (checked by position_check()). */
 static void batch_item(void *arg, const struct lbr_hw_batch_item *it)
 {
 	struct batch_ctx *bc = arg;
-	const char *alt = bc->del ? "not found" : "existed";
+	size_t i, k = bc->seen++;
+
+	if (bc->add && !it->address) {
+		if (k < bc->n && bc->items[k].outcome == LBR_OUT_UNSET) {
+			batch_set(bc, k, it);
+			bc->by_pos[k] = 1;
+			bc->n_pos++;
+		}
+		return;
+	}
+	for (i = 0; i < bc->n; i++) {
+		if (bc->items[i].outcome != LBR_OUT_UNSET || !batch_match(bc, i, it))
+			continue;
+		batch_set(bc, i, it);
+		if (bc->add)
+			break;
+	}
+}
+
+/* Items matched by position hold only when the answer has one entry per
+ * member sent; otherwise which is which cannot be told, and they are
+ * failures (the next pass reads the pool again). */
+static void position_check(struct batch_ctx *bc)
+{
 	size_t i;
 
+	if (!bc->n_pos || bc->seen == bc->n)
+		return;
 	for (i = 0; i < bc->n; i++) {
-		struct lbr_item_result *ir = &bc->items[i];
-
-		if (ir->outcome != LBR_OUT_UNSET || !batch_match(bc, i, it))
+		if (!bc->by_pos[i])
 			continue;
-		if (it->ret_status && strcasecmp(it->ret_status, "successful") == 0) {
-			ir->outcome = LBR_OUT_OK;
-		} else if (it->ret_status && strcasecmp(it->ret_status, alt) == 0) {
-			ir->outcome = bc->del ? LBR_OUT_NOT_FOUND : LBR_OUT_EXISTS;
-			lbr_pc_item_msg(ir, "%s", bc->del ? "not found" : "already exists");
-		} else {
-			ir->outcome = LBR_OUT_INVALID;
-			lbr_pc_item_msg(ir, "ret_status '%.64s'",
-					it->ret_status ? it->ret_status : "(none)");
-		}
-		if (bc->del)
-			continue;
-		if (it->id)
-			snprintf(ir->id, sizeof(ir->id), "%s", it->id);
-		break;
+		memset(&bc->items[i], 0, sizeof(bc->items[i]));
+		lbr_pc_item_msg(&bc->items[i],
+				"the batch-add answer has %zu entries without addresses for %zu "
+				"members: which is which cannot be told",
+				bc->seen, bc->n);
 	}
 }
 
@@ -1104,7 +1156,13 @@ static int hw_create_members(void *prov, struct lbr_call *call, const struct lbr
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (check_spec(&m[i], why, sizeof(why)) < 0) {
+		int bad = check_spec(&m[i], why, sizeof(why)) < 0;
+
+		if (!bad && p->api == 2 && strchr(m[i].address, ':')) {
+			snprintf(why, sizeof(why), "IPv6 members cannot be created on the v2 API");
+			bad = 1;
+		}
+		if (bad) {
 			res->outcome = LBR_OUT_INVALID;
 			lbr_pc_res_msg(res, "%s: member %.64s port %u: %s", what,
 				       m[i].address ? m[i].address : "?", m[i].port, why);
@@ -1121,6 +1179,8 @@ static int hw_create_members(void *prov, struct lbr_call *call, const struct lbr
 	if (p->api == 3) {
 		r = batch_call(p, call, pool_id, what, "batch-add", body, batch_item, &bc, items, n,
 			       res);
+		if (r == 0 && res->outcome == LBR_OUT_OK)
+			position_check(&bc);
 		goto out;
 	}
 	snprintf(what, sizeof(what), "pool %s: member %.64s port %u", label, m[0].address,

@@ -132,8 +132,10 @@ enum lbr_outcome lbr_hw_classify(enum lbr_hw_op op, long status, const char *cod
 		"APIGW.0301", "APIGW.0307", "ELB.1102", "ELB.1103", "ELB.1104", "ELB.1105", NULL,
 	};
 	static const char *const no_api[] = { "APIGW.0101", NULL };
-	static const char *const member_gone[] = { "ELB.2012", NULL };
-	static const char *const conflict[] = { "ELB.8907", NULL };
+	/* ELB.2012 "This member is not exist."; ELB.9800 "Resource could
+	 * not be found.", which the error table lists under 400 (the
+	 * reference leaves 404 or 400 open for a missing member). */
+	static const char *const member_gone[] = { "ELB.2012", "ELB.9800", NULL };
 
 	if (status >= 200 && status < 300)
 		return LBR_OUT_OK;
@@ -164,7 +166,10 @@ enum lbr_outcome lbr_hw_classify(enum lbr_hw_op op, long status, const char *cod
 		 * there is re-read by the core before it decides. */
 		if (op == LBR_HW_OP_CREATE)
 			return LBR_OUT_EXISTS;
-		return code_in(code, conflict) ? LBR_OUT_CONFLICT : LBR_OUT_INVALID;
+		/* Any other 409 (ELB.8907 "data conflict", or a code the
+		 * reference does not know) is retried a bounded number of
+		 * times (reference §3.5). */
+		return LBR_OUT_CONFLICT;
 	}
 	if (status == 429)
 		return LBR_OUT_THROTTLED;
@@ -609,6 +614,12 @@ int lbr_hw_parse_members_v3(const char *body, size_t len, const char *marker_sen
 				 excerpt);
 			goto out;
 		}
+		/* An empty page is the last whatever its next_marker says (an
+		 * API may repeat there the marker it was sent). */
+		if (!ps.n)
+			next = NULL;
+	}
+	if (next && *next) {
 		if (marker_sent && strcmp(next, marker_sent) == 0) {
 			snprintf(err, errlen,
 				 "paging did not advance: next_marker is the marker sent (%s)",

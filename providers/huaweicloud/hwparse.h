@@ -110,7 +110,8 @@ struct lbr_hw_page {
  * a string or not a valid id, when next_marker equals marker_sent (the
  * server did not advance: following it would loop), and when a full page
  * (count >= limit) has no page_info at all (whether more follow cannot be
- * told).  `fn` runs only when the whole page, paging included, is valid.
+ * told).  An empty page is the last: its next_marker is not followed.
+ * `fn` runs only when the whole page, paging included, is valid.
  * Returns one of LBR_HW_PARSE_*.
  */
 int lbr_hw_parse_members_v3(const char *body, size_t len, const char *marker_sent, size_t limit,

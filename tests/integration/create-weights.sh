@@ -127,6 +127,15 @@ write_cfg "create = yes" "10.0.0.11:80"
 run_lbr -c "$C" validate
 is "$RC" 1 "create = yes without subnet_id is a validate error on v2"
 like "$ERR" "subnet_id" "naming subnet_id"
+write_cfg "create = yes
+subnet_id = $SUBNET" "10.0.0.11:80" "[2001:db8::5]:80"
+run_lbr -c "$C" validate
+is "$RC" 1 "creating an IPv6 member on v2 (IPv4 subnets only) is a validate error"
+like "$ERR" "lbr\.ini:[0-9]+:.*member 2001:db8::5 port 80: IPv6 members cannot be created on the Huawei v2 API" \
+	"with FILE:LINE, naming the member"
+write_cfg "" "10.0.0.11:80" "[2001:db8::5]:80"
+run_lbr -c "$C" validate
+is "$RC" 0 "without create = yes an IPv6 member on v2 is accepted"
 write_cfg "" "10.0.0.11:80 weight=101"
 run_lbr -c "$C" validate
 is "$RC" 1 "a weight over 100 is refused"

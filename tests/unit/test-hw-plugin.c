@@ -741,6 +741,9 @@ static void test_classification(void)
 		{ 1, 404, NULL, LBR_OUT_NOT_FOUND },
 		{ 1, 404, "APIGW.0101", LBR_OUT_INVALID },
 		{ 1, 400, "ELB.2012", LBR_OUT_NOT_FOUND },
+		{ 1, 400, "ELB.9800", LBR_OUT_NOT_FOUND },
+		{ 2, 400, "ELB.9800", LBR_OUT_NOT_FOUND },
+		{ 0, 400, "ELB.9800", LBR_OUT_INVALID },
 		{ 0, 404, "ELB.9800", LBR_OUT_INVALID },
 		{ 0, 404, "APIGW.0101", LBR_OUT_INVALID },
 		{ 2, 404, "ELB.9800", LBR_OUT_NOT_FOUND },
@@ -753,7 +756,8 @@ static void test_classification(void)
 		{ 1, 429, "APIGW.0308", LBR_OUT_THROTTLED },
 		{ 1, 409, "ELB.8907", LBR_OUT_CONFLICT },
 		{ 1, 409, "ELB.8905", LBR_OUT_INVALID },
-		{ 1, 409, NULL, LBR_OUT_INVALID },
+		{ 1, 409, NULL, LBR_OUT_CONFLICT },
+		{ 2, 409, "ELB.1001", LBR_OUT_CONFLICT },
 		{ 1, 500, "ELB.8906", LBR_OUT_TRANSIENT },
 		{ 0, 503, "APIGW.0613", LBR_OUT_TRANSIENT },
 		{ 1, 504, NULL, LBR_OUT_TRANSIENT },
@@ -1105,6 +1109,34 @@ static void test_check_create(void)
 	err[0] = '\0';
 	tap_ok(P->check_target(v3, &t, err, sizeof(err)) < 0 && strstr(err, "subnet_id"),
 	       "malformed subnet_id refused (%s)", err);
+
+	/* v2's subnet_id is an IPv4 subnet: no IPv6 member can be created. */
+	{
+		struct lbr_member_spec six[2] = {
+			{ "10.0.0.5", 80, -1, NULL, NULL },
+			{ "2001:db8::7", 8080, -1, NULL, NULL },
+		};
+		struct lbr_call_result res;
+		struct lbr_item_result it[2];
+
+		t = (struct lbr_target){ "web", subnet_kv, 2, 1, six, 2 };
+		err[0] = '\0';
+		tap_ok(P->check_target(v2, &t, err, sizeof(err)) < 0 &&
+			       strstr(err, "member 2001:db8::7 port 8080: IPv6 members cannot be "
+					   "created on the Huawei v2 API"),
+		       "v2 create of an IPv6 member refused, naming it (%s)", err);
+		tap_is_int(P->check_target(v3, &t, err, sizeof(err)), 0,
+			   "v3 create of an IPv6 member accepted");
+		t.create = 0;
+		tap_is_int(P->check_target(v2, &t, err, sizeof(err)), 0,
+			   "v2 IPv6 member without create accepted (it can be kept or removed)");
+		mock_reset();
+		P->create_members(v2, mock_call(), &subnet_target, &six[1], 1, it, &res);
+		tap_ok(res.outcome == LBR_OUT_INVALID && strstr(res.message, "IPv6") &&
+			       mock_n_requests() == 0,
+		       "v2 create_members of an IPv6 member: refused, no request (%s)",
+		       res.message);
+	}
 	P->close(v2);
 	P->close(v3);
 }
@@ -1206,6 +1238,16 @@ static void test_v3_list(void)
 	       res.message);
 	tap_is_str(next, "", "non-advancing marker: no cursor");
 	tap_is_int(mock_n_members(), before, "non-advancing marker: nothing observed");
+
+	/* ... but on an empty page that is the end of the list. */
+	mock_push_response(200,
+			   "{\"members\":[],\"page_info\":{\"previous_marker\":\"" M2
+			   "\",\"next_marker\":\"" M2 "\",\"current_count\":0}}",
+			   NULL);
+	strcpy(next, M2);
+	P->list_page(prov, mock_call(), &target, next, mock_obs(), next, sizeof(next), &res);
+	tap_ok(res.outcome == LBR_OUT_OK && next[0] == '\0',
+	       "v3 empty page repeating the marker sent: the last page (%s)", res.message);
 
 	/* A full page without page_info: more may follow, unknown where. */
 	mock_push_response(200,
@@ -1404,10 +1446,52 @@ static void test_v3_create(void)
 	tap_ok(it[2].outcome == LBR_OUT_UNSET && strstr(it[2].message, "missing"),
 	       "member missing from the answer: unset (%s)", it[2].message);
 
+	/* The reference documents the batch-delete answer only: an add
+	 * answered with member objects (no ret_status) created them, and
+	 * one without addresses is matched by position. */
+	mock_push_response(200,
+			   "{\"members\":[{\"id\":\"" M3 "\",\"address\":\"10.0.0.9\","
+			   "\"protocol_port\":80,\"weight\":5}]}",
+			   NULL);
+	memset(it, 0x5a, sizeof(it));
+	P->create_members(prov, mock_call(), &subnet_target, &ms[2], 1, it, &res);
+	tap_ok(res.outcome == LBR_OUT_OK && it[0].outcome == LBR_OUT_OK && !strcmp(it[0].id, M3),
+	       "member object with its address, no ret_status: OK with its id");
+	mock_push_response(200,
+			   "{\"members\":[{\"id\":\"" M1 "\"},"
+			   "{\"id\":\"" M2 "\",\"ret_status\":\"existed\"},"
+			   "{\"id\":\"" M3 "\",\"ret_status\":\"successful\"}]}",
+			   NULL);
+	memset(it, 0x5a, sizeof(it));
+	P->create_members(prov, mock_call(), &subnet_target, ms, 3, it, &res);
+	tap_is_int(res.outcome, LBR_OUT_OK, "batch-add, entries without addresses: call OK");
+	tap_ok(it[0].outcome == LBR_OUT_OK && !strcmp(it[0].id, M1),
+	       "entry 0 without address (an id, no ret_status): member 0, OK with its id");
+	tap_ok(it[1].outcome == LBR_OUT_EXISTS && !strcmp(it[1].id, M2),
+	       "entry 1 without address, existed: member 1 EXISTS");
+	tap_ok(it[2].outcome == LBR_OUT_OK && !strcmp(it[2].id, M3),
+	       "entry 2 without address, successful: member 2 OK");
+	mock_push_response(200,
+			   "{\"members\":[{\"id\":\"" M1 "\",\"ret_status\":\"successful\"},"
+			   "{\"id\":\"" M2 "\",\"ret_status\":\"successful\"}]}",
+			   NULL);
+	memset(it, 0x5a, sizeof(it));
+	P->create_members(prov, mock_call(), &subnet_target, ms, 3, it, &res);
+	tap_ok(it[0].outcome == LBR_OUT_UNSET && it[1].outcome == LBR_OUT_UNSET &&
+		       it[2].outcome == LBR_OUT_UNSET && !it[0].id[0] &&
+		       strstr(it[0].message, "2 entries without addresses for 3 members"),
+	       "2 entries without addresses for 3 members: none taken (%s)", it[0].message);
+	mock_push_response(200, "{\"members\":[{\"address\":\"10.0.0.5\",\"protocol_port\":80}]}",
+			   NULL);
+	memset(it, 0x5a, sizeof(it));
+	P->create_members(prov, mock_call(), &subnet_target, ms, 1, it, &res);
+	tap_ok(it[0].outcome == LBR_OUT_INVALID && strstr(it[0].message, "(none)"),
+	       "entry with neither ret_status nor id: refused (%s)", it[0].message);
+
 	/* No subnet_id: v3 leaves subnet_cidr_id out. */
 	mock_push_response(200, "{\"members\":[]}", NULL);
 	P->create_members(prov, mock_call(), &target, &ms[1], 1, it, &res);
-	tap_is_str(mock_request_at(1)->body,
+	tap_is_str(mock_request_at(mock_n_requests() - 1)->body,
 		   "{\"members\":[{\"address\":\"2001:db8::7\","
 		   "\"protocol_port\":8080}]}",
 		   "batch-add without subnet_id");
@@ -1748,8 +1832,20 @@ static void test_member_reader(void)
 			tap_is_int(c.calls, 0, "reader case %zu: nothing handed over", i);
 		}
 	}
-	/* The last case's marker (the repeated key's last value). */
-	tap_is_str(pg.next_marker, "nm", "repeated next_marker: the last counts");
+	/* The last case is an empty page: its marker is not followed. */
+	tap_is_str(pg.next_marker, "", "empty page: its next_marker is not followed");
+	{
+		const char body[] = "{\"members\":[{\"id\":\"m1\",\"address\":\"a\","
+				    "\"protocol_port\":1}],\"page_info\":{\"next_marker\":1,"
+				    "\"next_marker\":\"nm\"}}";
+
+		memset(&c, 0, sizeof(c));
+		r = lbr_hw_parse_members_v3(body, strlen(body), "", 2000, collect, &c, &pg, err,
+					    sizeof(err));
+		tap_ok(r == 0 && c.calls == 1,
+		       "page of one member with a repeated next_marker (%s)", err);
+		tap_is_str(pg.next_marker, "nm", "repeated next_marker: the last counts");
+	}
 
 	/* The body is not written to (the reader decodes in its own copy). */
 	{
