@@ -84,10 +84,15 @@ static void audit_warn(struct lbr_engine *e, const struct lbr_audit_rec *rec, in
 			lbr_state_store_location(e->store), rec->action,
 			rec->member_id ? rec->member_id : "-", ap, rec->outcome,
 			e->cfg->audit_spool ? e->cfg->audit_spool : "?");
-	else
-		lbr_warn("state: cannot append to the audit log of '%s': %s %s %s %s (line lost)",
-			 lbr_state_store_location(e->store), rec->action,
-			 rec->member_id ? rec->member_id : "-", ap, rec->outcome);
+	else {
+		/* Every mutating call has its audit record (SPEC §7): once
+		 * one is lost, no more are made and the pass fails. */
+		__atomic_store_n(&e->audit_lost, 1, __ATOMIC_RELEASE);
+		lbr_err("state: cannot append to the audit log of '%s': %s %s %s %s (line lost); "
+			"no further changes are sent in this pass",
+			lbr_state_store_location(e->store), rec->action,
+			rec->member_id ? rec->member_id : "-", ap, rec->outcome);
+	}
 }
 
 /* The member (address, port, id) of item i of a call, for the audit log. */
@@ -346,6 +351,12 @@ static int call_stop(void *ud, struct lbr_call_result *res)
 		res->outcome = LBR_OUT_INVALID;
 		snprintf(res->message, sizeof(res->message),
 			 "not attempted: the state lock may have expired (fencing)");
+		return 1;
+	}
+	if (c->op != LBR_OP_LIST && __atomic_load_n(&c->e->audit_lost, __ATOMIC_ACQUIRE)) {
+		res->outcome = LBR_OUT_INVALID;
+		snprintf(res->message, sizeof(res->message),
+			 "not attempted: the audit log cannot be written");
 		return 1;
 	}
 	return 0;

@@ -301,6 +301,13 @@ static int apply_pass(const struct lbr_opts *o, struct lbr_cfg *cfg, struct lbr_
 			fprintf(stderr, "lbreconcile: %s\n", err);
 		rc = EXIT_ERROR;
 	}
+	if (e->audit_lost) {
+		fprintf(stderr,
+			"lbreconcile: the audit log of '%s' lost a line during the pass; stopped "
+			"sending changes\n",
+			lbr_state_store_location(st));
+		rc = combine(rc, EXIT_ERROR);
+	}
 	lbr_report_apply_summary(&rep, e, rc);
 	if (lbr_cli_metrics)
 		lbr_metrics_pass_done(lbr_cli_metrics, rc);

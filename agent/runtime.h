@@ -186,7 +186,8 @@ struct lbr_engine {
 	struct lbr_event_sink sink;
 	uint64_t calls_total;
 	int round;
-	int fenced; /* the lock may have expired: no more mutating calls */
+	int fenced;     /* the lock may have expired: no more mutating calls */
+	int audit_lost; /* an audit line was lost: no more mutating calls */
 };
 
 /* One operation in progress; handed to plugins as the opaque lbr_call. */

@@ -31,8 +31,9 @@ void lbr_engine_apply(struct lbr_engine *e)
 
 		e->round = round;
 		acted = lbr_act_round(e);
-		if (__atomic_load_n(&e->fenced, __ATOMIC_ACQUIRE))
-			break; /* no action without the lock: stop the pass */
+		if (__atomic_load_n(&e->fenced, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&e->audit_lost, __ATOMIC_ACQUIRE))
+			break; /* no action without the lock or the audit log */
 		/* A streamed pool had round 1 before (stream.c): what its
 		 * verification left to do waits for round 2. */
 		for (i = 0; round == 1 && i < e->n_pools; i++)

@@ -211,6 +211,9 @@ static int locked_by(const struct lbr_state_store *st, int fd, const char *what,
 	return LBR_ELOCKED;
 }
 
+static int audit_open_locked(struct local_store *l, char *err, size_t errlen);
+static pthread_mutex_t audit_mu;
+
 static int local_lock(struct lbr_state_store *st, const char *operation, int timeout_s,
 		      struct lbr_lock_info *holder, char *err, size_t errlen)
 {
@@ -284,6 +287,14 @@ static int local_lock(struct lbr_state_store *st, const char *operation, int tim
 				 strerror(errno));
 		goto out;
 	}
+	/* Only apply and run lock: the audit log they will append to is
+	 * opened now, so that a log that cannot be written stops the pass
+	 * before its first call rather than after it. */
+	pthread_mutex_lock(&audit_mu);
+	r = audit_open_locked(l, err, errlen);
+	pthread_mutex_unlock(&audit_mu);
+	if (r < 0)
+		goto out;
 	l->lock_fd = fd;
 	fd = -1; /* transferred */
 	memcpy(st->lock_id, id, sizeof(id));
@@ -603,6 +614,33 @@ out:
 #define AUDIT_SYNC_MS 50
 static pthread_mutex_t audit_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* Open FILE.log for appending unless it is open; audit_mu held. */
+static int audit_open_locked(struct local_store *l, char *err, size_t errlen)
+{
+	char *logpath;
+	int fd;
+
+	if (l->audit_fd1)
+		return 0;
+	logpath = lbr_state_suffix(l->path, ".log");
+	if (!logpath) {
+		lbr_state_seterr(err, errlen, "state: out of memory");
+		return LBR_ENOMEM;
+	}
+	fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0 || fchmod(fd, 0600) < 0) {
+		lbr_state_seterr(err, errlen, "state: cannot append to the audit log '%s' (%s)",
+				 logpath, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(logpath);
+		return LBR_EIO;
+	}
+	free(logpath);
+	l->audit_fd1 = fd + 1;
+	return 0;
+}
+
 static int init_audit_cv(struct local_store *l)
 {
 	pthread_condattr_t a;
@@ -739,24 +777,9 @@ static int local_audit_many(struct lbr_state_store *st, const struct lbr_audit_r
 	if (!line)
 		goto out_nolock;
 	pthread_mutex_lock(&audit_mu);
-	if (!l->audit_fd1) {
-		logpath = lbr_state_suffix(l->path, ".log");
-		if (!logpath)
-			goto out;
-		fd = open(logpath,
-			  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-		if (fd < 0 || fchmod(fd, 0600) < 0) {
-			snprintf(st->msg, sizeof(st->msg),
-				 "state: cannot append to "
-				 "'%s' (%s)",
-				 logpath, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			r = LBR_EIO;
-			goto out;
-		}
-		l->audit_fd1 = fd + 1;
-	}
+	r = audit_open_locked(l, st->msg, sizeof(st->msg));
+	if (r < 0)
+		goto out;
 	fd = l->audit_fd1 - 1;
 	r = LBR_EIO;
 	/* With O_APPEND one write() lands whole; no need to hold the lock

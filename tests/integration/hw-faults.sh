@@ -111,4 +111,22 @@ is "$RC" 1 "id 'a%2Fb': plan exits 1"
 like "$ERR" "a%2Fb" "stderr shows the refused id"
 is "$(fake_count '.path | contains("%")')" 0 "no request carried the escaped id"
 
+# 7. The audit log cannot be written (SPEC §7: every mutating call has its
+# record): refused when the lock is taken, before any call.
+fresh_case ""
+mv "$T/st.json.log" "$T/st.json.log.saved"
+mkdir "$T/st.json.log"
+run_lbr -c "$C" apply --auto-approve
+is "$RC" 1 "unwritable audit log: exit 1"
+like "$ERR" "cannot append to the audit log '.*st\.json\.log'" "stderr names the audit log"
+is "$(fake_count 'true')" 0 "no call at all, not even a listing"
+is "$(hw_members "$P_WEB" | wc -l | tr -d ' ')" 3 "the undeclared member is still there"
+run_lbr -c "$C" -q apply --auto-approve
+ok "$([ "$RC" = 1 ] && [ -n "$ERR" ]; echo $?)" "with -q too: exit 1 and an error on stderr (cron mails)"
+rmdir "$T/st.json.log"
+mv "$T/st.json.log.saved" "$T/st.json.log"
+run_lbr -c "$C" apply --auto-approve
+is "$RC" 0 "writable again: the apply goes through"
+is "$(tail -n 1 "$T/st.json.log" | jq -r '.member + " " + .action')" "$M3 remove" "and its removal is audited"
+
 done_testing
