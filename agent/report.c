@@ -66,7 +66,7 @@ void lbr_report_code_norm(const char *in, char *out, size_t len)
 /* Counting keys of a summary: the same in every output (SPEC §6). */
 struct counts {
 	size_t remove, missing, create, update, protect, unmanaged, blocked, policy_updates;
-	size_t refused, errors, changed_outside;
+	size_t refused, warnings, errors, changed_outside;
 };
 
 json_object *lbr_report_jcount(size_t n)
@@ -138,6 +138,7 @@ static void count_trouble(const struct lbr_pool_rt *p, struct counts *c)
 	if (p->obs_ok)
 		c->blocked += p->plan.n_blocked;
 	c->refused += p->refused != 0;
+	c->warnings += p->warning[0] != '\0';
 	if (p->error || !p->obs_ok)
 		c->errors++;
 }
@@ -270,6 +271,7 @@ static void summary_counts(json_object *s, size_t pools, const struct counts *c)
 	json_object_object_add(s, "policy_updates", lbr_report_jcount(c->policy_updates));
 	json_object_object_add(s, "changed_outside", lbr_report_jcount(c->changed_outside));
 	json_object_object_add(s, "refused", lbr_report_jcount(c->refused));
+	json_object_object_add(s, "warnings", lbr_report_jcount(c->warnings));
 	json_object_object_add(s, "errors", lbr_report_jcount(c->errors));
 }
 

@@ -28,7 +28,7 @@ is "$RC" 0 "drift exits 0 when converged and nothing changed"
 run_lbr -c "$C" --json drift
 is "$RC" 0 "drift --json exits 0 too"
 is "$(printf '%s' "$OUT" | jq -c '[.drift, .summary, .pools[0].remove, .pools[0].missing, .pools[0].changed_outside]')" \
-	'[false,{"pools":1,"remove":0,"missing":0,"create":0,"update":0,"protected":0,"unmanaged":0,"blocked":0,"policy_updates":0,"changed_outside":0,"refused":0,"errors":0},[],[],{"appeared":[],"disappeared":[]}]' \
+	'[false,{"pools":1,"remove":0,"missing":0,"create":0,"update":0,"protected":0,"unmanaged":0,"blocked":0,"policy_updates":0,"changed_outside":0,"refused":0,"warnings":0,"errors":0},[],[],{"appeared":[],"disappeared":[]}]' \
 	"no-drift document"
 
 # out-of-band: add 10.0.0.9, remove 10.0.0.2
@@ -46,7 +46,7 @@ printf '%s' "$OUT" >"$T/drift.json"
 ok "$(jq -e . "$T/drift.json" >/dev/null; echo $?)" "stdout is one JSON document"
 is "$(jq -c 'keys' "$T/drift.json")" '["command","drift","format_version","pools","summary"]' "top-level keys exactly as SPEC §6"
 is "$(jq -c '.summary | keys' "$T/drift.json")" \
-	'["blocked","changed_outside","create","errors","missing","policy_updates","pools","protected","refused","remove","unmanaged","update"]' \
+	'["blocked","changed_outside","create","errors","missing","policy_updates","pools","protected","refused","remove","unmanaged","update","warnings"]' \
 	"summary keys: SPEC §6's and a count of each pool list"
 WANT=$(jq -cn --arg m9 "$M9" --arg m2 "$M2" '{format_version: 2, command: "drift", drift: true,
 	pools: [{name: "web", provider: "hw", observed: 3, desired: 3,
@@ -102,5 +102,22 @@ run_lbr -c "$C" --json drift --pool api
 is "$RC" 0 "drift --pool api: that pool has no drift"
 is "$(printf '%s' "$OUT" | jq -r '[.pools[].name] | join(",")')" "api" "only api in the document"
 is "$(fake_count ".pool_id==\"$P_WEB\"")" 0 "web not listed"
+
+# A listing that shrank a lot against the recorded state is reported
+# (SPEC §5): the pool's warning, and the summary counts it.
+API6="10.0.1.1:80 10.0.1.2:80 10.0.1.3:80 10.0.1.4:80 10.0.1.5:80 10.0.1.6:80"
+hw_pool "$P_API" "$API6"
+hw_cfg "$C" "max_delete = 100%" "api $P_API $API6"
+run_lbr -c "$C" apply --auto-approve
+is "$RC" 0 "api with 6 members recorded"
+hw_pool "$P_API" "10.0.1.1:80"
+run_lbr -c "$C" --json drift
+is "$RC" 2 "drift after 5 of 6 members went: exit 2"
+is "$(printf '%s' "$OUT" | jq -c '[.pools[0].warning, .summary.warnings, .summary.missing]')" \
+	'["listing shrank from 6 members (last recorded state) to 1",1,5]' \
+	"the pool's warning says the listing shrank, the summary counts 1 warning"
+run_lbr -c "$C" --json plan
+is "$(printf '%s' "$OUT" | jq -c '[.pools[0].warning, .summary.warnings]')" \
+	'["listing shrank from 6 members (last recorded state) to 1",1]' "plan --json too"
 
 done_testing

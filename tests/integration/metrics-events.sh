@@ -54,7 +54,7 @@ schema plan plan.json "plan --json validates against schema/plan.json"
 is "$(jq -c '[.format_version, .command, .changes, (.pools[0] | [.blocked, .policy_updates, .create, .update, .protected, .unmanaged, .refused, .warning, .error])]' plan.json)" \
 	'[2,"plan",true,[[],[],[],[],[],[],null,null,null]]' "plan --json: format_version 2, every pool list an array"
 is "$(jq -c '.summary' plan.json)" \
-	'{"pools":1,"remove":2,"missing":1,"create":0,"update":0,"protected":0,"unmanaged":0,"blocked":0,"policy_updates":0,"changed_outside":0,"refused":0,"errors":0}' \
+	'{"pools":1,"remove":2,"missing":1,"create":0,"update":0,"protected":0,"unmanaged":0,"blocked":0,"policy_updates":0,"changed_outside":0,"refused":0,"warnings":0,"errors":0}' \
 	"plan --json: the summary's counting keys"
 ok $([ -f m.prom ] && [ ! -e m.prom.tmp ] && echo 0 || echo 1) "metrics file written, no temp file left"
 like "$(cat m.prom)" '^lbreconcile_pool_drift\{pool="web",provider="hw"\} 1$' "plan: pool drift 1"
