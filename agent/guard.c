@@ -26,6 +26,17 @@ int lbr_guard_check(const struct lbr_guard_input *in, const struct lbr_plan *pla
 			 plan->n_create + in->created_before, in->max_create);
 		return 1;
 	}
+	/* An empty listing of a pool the last recorded state saw with
+	 * members is more likely a wrong answer (project, region, a cloud
+	 * fault) than an empty pool: nothing is done on it (SPEC §5). */
+	if (!in->force && in->first_observed == 0 && in->recorded > 0 &&
+	    (plan->n_create || plan->n_reweight || plan->n_remove || plan->n_updates)) {
+		snprintf(msg, len,
+			 "the listing is empty but the last recorded state has %zu members: an "
+			 "empty listing is not acted on; use --force to override",
+			 in->recorded);
+		return 1;
+	}
 	if (!in->force && plan->n_remove > 0) {
 		/* The budget is for the whole pass: what earlier rounds
 		 * removed counts against it, failed attempts do not. */

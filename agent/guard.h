@@ -18,7 +18,10 @@ struct lbr_guard_input {
 				 * at the pass's first observation */
 	unsigned removed_before; /* removals this pass already made */
 	unsigned created_before; /* creations this pass already made */
-	int force;               /* --force: max_delete is not applied */
+	size_t first_observed;   /* members the pass's first listing showed */
+	size_t recorded;         /* members of the last recorded state (0: none) */
+	int force;               /* --force: max_delete and the empty-listing
+				  * guard are not applied */
 };
 
 /* 0 when the plan may go ahead; 1 when it is refused, with one line in msg

@@ -107,6 +107,8 @@ void lbr_pool_plan(struct lbr_engine *e, struct lbr_pool_rt *p)
 	g.base = p->first_base;
 	g.removed_before = p->removed + p->already_gone;
 	g.created_before = p->created;
+	g.first_observed = p->first_observed;
+	g.recorded = p->rec ? p->rec->n_members : 0;
 	g.force = e->force;
 	if (!p->refused && lbr_guard_check(&g, &p->plan, p->refuse_msg, sizeof(p->refuse_msg)))
 		p->refused = 1;

@@ -160,7 +160,10 @@ static int record_pool(struct lbr_pool_rt *p, struct lbr_state *doc, int64_t now
 	}
 	sp.targets = tg;
 	sp.n_targets = p->target.n;
-	if (p->obs_ok) {
+	/* An empty listing the guard did not act on (SPEC §5) does not
+	 * replace the members recorded before it: the next pass holds too. */
+	if (p->obs_ok &&
+	    !(p->refused && p->obs->n_members == 0 && old && old == p->rec && old->n_members)) {
 		mem = calloc(p->obs->n_members + 1, sizeof(*mem));
 		if (!mem)
 			goto out;

@@ -121,6 +121,28 @@ is "$RC" 3 "max_create refuses the pass (exit 3)"
 like "$ERR$OUT" "max_create = 1" "and says why"
 is "$(mutating)" 0 "no mutating call"
 
+# An empty listing of a pool recorded with members is not acted on
+# (SPEC §5), creation included; --force lifts the guard for one run.
+write_cfg "create = yes
+subnet_id = $SUBNET" "10.0.0.11:80" "10.0.0.12:80"
+hw_pool "$P_WEB" "10.0.0.11:80 10.0.0.12:80"
+run_lbr -c "$C" apply --auto-approve
+is "$RC" 0 "a pool of 2 recorded"
+hw_pool "$P_WEB" ""
+fake_log_clear
+run_lbr -c "$C" apply --auto-approve
+is "$RC" 3 "the listing comes back empty: apply refuses the pool (exit 3)"
+like "$ERR$OUT" "the listing is empty but the last recorded state has 2 members: an empty listing is not acted on; use --force to override" \
+	"and says why"
+is "$(mutating)" 0 "nothing created"
+run_lbr -c "$C" --json plan
+is "$(printf '%s' "$OUT" | jq -c '[(.pools[0].create | length), .pools[0].refused, .summary.refused]')" \
+	'[2,"the listing is empty but the last recorded state has 2 members: an empty listing is not acted on; use --force to override",1]' \
+	"plan shows the 2 creations and the refusal"
+run_lbr -c "$C" apply --auto-approve --force
+is "$RC" 0 "--force: created"
+is "$(hw_members "$P_WEB" | paste -sd' ' -)" "10.0.0.11:80 10.0.0.12:80" "the pool holds its 2 members again"
+
 # validate: no network, FILE:LINE.
 fake_log_clear
 write_cfg "create = yes" "10.0.0.11:80"

@@ -411,6 +411,35 @@ static void test_guard(void)
 		   "--force does not lift max_create");
 	g.max_create = -1;
 	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 0, "unlimited by default");
+
+	/* An empty first listing of a pool recorded with members (SPEC §5:
+	 * an empty observation never leads to action). */
+	g.force = 0;
+	g.first_observed = 0;
+	g.recorded = 3;
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 1,
+		   "empty listing, 3 recorded: the 3 creations are refused");
+	tap_is_str(msg,
+		   "the listing is empty but the last recorded state has 3 members: an empty "
+		   "listing is not acted on; use --force to override",
+		   "the refusal says why and how to override");
+	g.force = 1;
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 0, "--force lifts it");
+	g.force = 0;
+	g.recorded = 0;
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 0,
+		   "empty listing and nothing recorded (a new pool): created");
+	g.recorded = 3;
+	g.first_observed = 1;
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 0,
+		   "a listing that was not empty at the first plan: created");
+	lbr_plan_release(&p);
+	reset();
+	declare("10.0.0.1", 80, -1);
+	plan(&p, NULL);
+	g.first_observed = 0;
+	tap_is_int(lbr_guard_check(&g, &p, msg, sizeof(msg)), 0,
+		   "empty listing with nothing to do: not refused");
 	lbr_plan_release(&p);
 }
 
