@@ -194,13 +194,16 @@ void lbr_report_version_json(FILE *f, const char *version)
 void lbr_report_validate_json(FILE *f, const char *path, size_t pools, size_t providers,
 			      size_t members)
 {
-	json_object *doc = doc_new("validate");
+	json_object *doc = doc_new("validate"), *n = json_object_new_object();
 
+	/* The counts have an object of their own: at the top of a document
+	 * "pools" is the array of plan, drift and state list (SPEC §6). */
 	json_object_object_add(doc, "config", json_object_new_string(path));
 	json_object_object_add(doc, "valid", json_object_new_boolean(1));
-	json_object_object_add(doc, "pools", lbr_report_jcount(pools));
-	json_object_object_add(doc, "providers", lbr_report_jcount(providers));
-	json_object_object_add(doc, "members", lbr_report_jcount(members));
+	json_object_object_add(n, "pools", lbr_report_jcount(pools));
+	json_object_object_add(n, "providers", lbr_report_jcount(providers));
+	json_object_object_add(n, "members", lbr_report_jcount(members));
+	json_object_object_add(doc, "counts", n);
 	print_doc(f, doc);
 }
 

@@ -2,11 +2,16 @@
 """Validate lbreconcile JSON output against contrib/schema/.
 
 usage: validate-json.py SCHEMA_DIR NAME [FILE]
+       validate-json.py SCHEMA_DIR --vocabulary
 
 NAME is a schema file without ".json" (plan, drift, providers, ...).  The
 input (FILE or stdin) is one JSON document; with NAME "event" it is JSON
 lines, each validated as one event.  Prints one line per problem and exits
 1 when there is any, 2 on a usage error, 0 when everything is valid.
+
+--vocabulary checks SPEC §6's "one vocabulary" on the schemas themselves:
+at the top of every document (every schema but the events and defs) a key
+has one JSON type, whichever document it is in.
 """
 import glob
 import json
@@ -89,7 +94,55 @@ def problems(v, doc, where):
     return out
 
 
+def json_types(schemas, node, doc_id, seen=0):
+    """The JSON types a (sub)schema allows, following $ref among files."""
+    if seen > 20:
+        return {"?"}
+    if "$ref" in node:
+        target, _, frag = node["$ref"].partition("#")
+        doc = next(s for s in schemas.values() if s["$id"] == (target or doc_id))
+        for part in [p for p in frag.split("/") if p]:
+            doc = doc[part]
+        return json_types(schemas, doc, target or doc_id, seen + 1)
+    if "const" in node:
+        c = node["const"]
+        return {"boolean" if isinstance(c, bool) else "integer" if isinstance(c, int)
+                else "string" if isinstance(c, str) else "null" if c is None
+                else "object" if isinstance(c, dict) else "array"}
+    t = node.get("type")
+    if isinstance(t, list):
+        return set(t) - {"null"}
+    if t:
+        return {t}
+    out = set()
+    for k in ("oneOf", "anyOf"):
+        for sub in node.get(k, []):
+            out |= json_types(schemas, sub, doc_id, seen + 1)
+    return out - {"null"}
+
+
+def vocabulary(schemas):
+    seen, bad = {}, []
+    for name, s in sorted(schemas.items()):
+        if name == "defs" or name.startswith("event"):
+            continue
+        for key, sub in s.get("properties", {}).items():
+            types = frozenset(json_types(schemas, sub, s["$id"]))
+            seen.setdefault(key, {}).setdefault(types, []).append(name)
+    for key, by_type in sorted(seen.items()):
+        if len(by_type) > 1:
+            bad.append("top-level key %r: %s" % (key, "; ".join(
+                "%s in %s" % ("|".join(sorted(t)), ", ".join(n))
+                for t, n in sorted(by_type.items(), key=lambda x: sorted(x[0])))))
+    return bad
+
+
 def main(argv):
+    if len(argv) == 3 and argv[2] == "--vocabulary":
+        bad = vocabulary(load_schemas(argv[1]))
+        for b in bad:
+            print(b)
+        return 1 if bad else 0
     if len(argv) not in (3, 4):
         sys.stderr.write(__doc__)
         return 2

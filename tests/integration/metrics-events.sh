@@ -44,6 +44,16 @@ promcheck() {
 }
 TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$'
 
+# One vocabulary across documents (SPEC §6): a top-level key has one JSON
+# type in every document's schema (validate's counts are not "pools").
+if [ -n "$HAVE_JSONSCHEMA" ]; then
+	is "$(python3 "$VALIDATE" "$SCHEMA_DIR" --vocabulary 2>&1; echo "rc=$?")" "rc=0" \
+		"every top-level key has one JSON type across the documents' schemas"
+else
+	echo "ok $((_tap_n + 1)) - # SKIP python3-jsonschema not installed: one vocabulary"
+	_tap_n=$((_tap_n + 1))
+fi
+
 # One transient failure so that a retry event and retry counter appear.
 fake_ctl POST /_fake/faults '{"cloud":"hw","op":"delete","status":503,"count":1}' >/dev/null
 

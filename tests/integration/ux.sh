@@ -223,7 +223,7 @@ is "$(jq -r '[.plugins[].name] | sort | join(" ")' "$T/p.json")" "huaweicloud uc
 schema providers "$T/p.json" "providers --json validates"
 run_lbr -c l.ini --json validate
 printf '%s\n' "$OUT" >"$T/val.json"
-is "$(jq -c '[.valid, .pools, .providers, .members]' "$T/val.json")" "[true,1,1,4]" "validate --json"
+is "$(jq -c '[.valid, .counts.pools, .counts.providers, .counts.members]' "$T/val.json")" "[true,1,1,4]" "validate --json"
 schema validate "$T/val.json" "validate --json validates"
 run_lbr -c l.ini --json state list
 printf '%s\n' "$OUT" >"$T/sl.json"
