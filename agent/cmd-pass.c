@@ -235,7 +235,7 @@ static int apply_pass(const struct lbr_opts *o, struct lbr_cfg *cfg, struct lbr_
 	struct lbr_engine *e = NULL;
 	struct lbr_report rep;
 	char err[1024] = "";
-	int rc;
+	int rc, summarized = 0;
 	size_t i, work = 0, streamed = 0;
 
 	rc = lbr_cli_load_state(st, &doc);
@@ -309,9 +309,13 @@ static int apply_pass(const struct lbr_opts *o, struct lbr_cfg *cfg, struct lbr_
 		rc = combine(rc, EXIT_ERROR);
 	}
 	lbr_report_apply_summary(&rep, e, rc);
+	summarized = 1;
 	if (lbr_cli_metrics)
 		lbr_metrics_pass_done(lbr_cli_metrics, rc);
 out:
+	/* --json: every pass ends with its summary event (SPEC §2). */
+	if (!summarized)
+		lbr_report_pass_failed(o->json, rc);
 	if (at_exit) {
 		/* The process ends after this pass: freeing every member's
 		 * strings one by one would only delay the exit. */
@@ -342,8 +346,10 @@ int lbr_cmd_apply(const struct lbr_opts *o)
 	if (rc)
 		goto out;
 	rc = lock_store(cfg, st, "apply", &lease);
-	if (rc)
+	if (rc) {
+		lbr_report_pass_failed(o->json, rc);
 		goto out;
+	}
 	rc = apply_pass(o, cfg, st, interactive, 1);
 	unlock_store(st, lease);
 out:
@@ -368,7 +374,7 @@ int lbr_cmd_run(const struct lbr_opts *o)
 	struct lbr_state_store *st = NULL;
 	struct lbr_opts po = *o;
 	struct lbr_lease *lease = NULL;
-	int rc, failures = 0;
+	int rc, failures = 0, passed;
 
 	po.auto_approve = 1;
 	rc = lbr_cli_load_config(o, &cfg);
@@ -381,14 +387,18 @@ int lbr_cmd_run(const struct lbr_opts *o)
 
 		if (lbr_cli_metrics)
 			lbr_metrics_pass_begin(lbr_cli_metrics);
+		passed = 0;
 		rc = lbr_cli_open_store(cfg, &st);
 		if (!rc) {
 			rc = lock_store(cfg, st, "run", &lease);
 			if (!rc) {
 				rc = apply_pass(&po, cfg, st, 0, 0);
+				passed = 1;
 				unlock_store(st, lease);
 			}
 		}
+		if (!passed)
+			lbr_report_pass_failed(o->json, rc);
 		lbr_state_store_free(st);
 		st = NULL;
 		if (lbr_cli_metrics) {

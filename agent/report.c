@@ -493,6 +493,38 @@ void lbr_report_plan_events(struct lbr_report *r, struct lbr_engine *e)
 		plan_event(r, &e->pools[i]);
 }
 
+/* What a pass did, in a summary event besides the counting keys. */
+static void pass_fields(json_object *ev, const unsigned did[6], uint64_t calls, int exit_code)
+{
+	static const char *const key[6] = {
+		"removed", "already_gone", "failed", "policy_updated", "created", "weights_set",
+	};
+	size_t i;
+
+	for (i = 0; i < 6; i++)
+		json_object_object_add(ev, key[i], json_object_new_int64(did[i]));
+	json_object_object_add(ev, "api_calls", json_object_new_int64((int64_t)calls));
+	json_object_object_add(ev, "exit_code", json_object_new_int(exit_code));
+}
+
+void lbr_report_pass_failed(int json, int exit_code)
+{
+	static const unsigned none[6];
+	struct lbr_report r;
+	struct counts c;
+	json_object *ev;
+
+	if (!json)
+		return;
+	lbr_report_init(&r, "", 1, 0, NULL);
+	memset(&c, 0, sizeof(c));
+	ev = event("summary", NULL);
+	summary_counts(ev, 0, &c);
+	pass_fields(ev, none, 0, exit_code);
+	emit(&r, ev);
+	pthread_mutex_destroy(&r.mu);
+}
+
 void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int exit_code)
 {
 	struct counts c;
@@ -520,17 +552,10 @@ void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int ex
 		for (i = 0; i < e->n_pools; i++)
 			json_object_put(pool_json(r, &e->pools[i], &c, &changes, &drift));
 
+		const unsigned did[6] = { removed, gone, failed, updates, created, weights };
+
 		summary_counts(ev, e->n_pools, &c);
-		/* What this pass did, in addition to the counting keys. */
-		json_object_object_add(ev, "removed", json_object_new_int64(removed));
-		json_object_object_add(ev, "already_gone", json_object_new_int64(gone));
-		json_object_object_add(ev, "failed", json_object_new_int64(failed));
-		json_object_object_add(ev, "policy_updated", json_object_new_int64(updates));
-		json_object_object_add(ev, "created", json_object_new_int64(created));
-		json_object_object_add(ev, "weights_set", json_object_new_int64(weights));
-		json_object_object_add(ev, "api_calls",
-				       json_object_new_int64((int64_t)e->calls_total));
-		json_object_object_add(ev, "exit_code", json_object_new_int(exit_code));
+		pass_fields(ev, did, e->calls_total, exit_code);
 		emit(r, ev);
 		return;
 	}

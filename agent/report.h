@@ -78,6 +78,9 @@ void lbr_report_plan_json(struct lbr_report *r, struct lbr_engine *e, int for_dr
 void lbr_report_plan_events(struct lbr_report *r, struct lbr_engine *e);
 /* The outcome of apply: human summary or the final "summary" event. */
 void lbr_report_apply_summary(struct lbr_report *r, struct lbr_engine *e, int exit_code);
+/* With json: the summary event of a pass that failed before it observed
+ * anything (the lock, the state): zero counts and exit_code. */
+void lbr_report_pass_failed(int json, int exit_code);
 
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" (RFC 3339, UTC, milliseconds) of now. */
 void lbr_report_time_now(char *out, size_t len);

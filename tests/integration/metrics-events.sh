@@ -183,4 +183,32 @@ is "$RC" 0 "UCloud apply with one RetCode 153 exits 0"
 printf '%s\n' "$OUT" >events.jsonl
 schema event events.jsonl "UCloud apply --json events validate"
 is "$(jq -r 'select(.type=="retry") | .code' events.jsonl)" "RetCode.153" "UCloud error code in the form RetCode.153"
+
+# A pass that fails before it observes still ends with its summary event
+# (SPEC §2): the lock is held by another agent, the state is corrupt.
+cd "$T"
+sed 's/^state = .*/state = st.json\nlock_timeout = 0/' l.ini >lk.ini
+flock -x -o st.json.lock sleep 120 >/dev/null 2>&1 </dev/null &
+HOLDER=$!
+n=0
+while flock -n st.json.lock true 2>/dev/null && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
+fake_log_clear
+run_lbr -c lk.ini --json apply --auto-approve
+is "$RC" 4 "apply --json while another agent holds the lock: exit 4"
+printf '%s\n' "$OUT" >locked.jsonl
+is "$(jq -c '[.type, .exit_code, .pools, .removed, .api_calls]' locked.jsonl | paste -sd' ' -)" \
+	'["summary",4,0,0,0]' "stdout is one summary event with exit_code 4"
+schema event locked.jsonl "that summary event validates"
+run_lbr -c lk.ini --json run --once
+is "$(printf '%s' "$OUT" | jq -c '[.type, .exit_code]' | paste -sd' ' -)" '["summary",4]' \
+	"run --once --json as the standby: its pass ends with a summary event too"
+is "$(fake_count 'true')" 0 "no call was made"
+kill "$HOLDER" 2>/dev/null
+wait "$HOLDER" 2>/dev/null
+cp st.json st.json.good
+printf '{"format_version":' >st.json
+run_lbr -c lk.ini --json apply --auto-approve
+is "$RC:$(printf '%s' "$OUT" | jq -c '[.type, .exit_code]')" '1:["summary",1]' \
+	"a corrupt state: exit 1 and a summary event with exit_code 1"
+cp st.json.good st.json
 done_testing
