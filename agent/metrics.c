@@ -174,6 +174,7 @@ static int store_one(void *ud, const char *key, struct lbr_metrics_counter *c)
 
 	if (c->delta && lbr_state_counter_add(doc, key, c->delta) < 0)
 		return LBR_ENOMEM;
+	c->moved += c->delta;
 	/* Another process may have added since our load: show the total. */
 	c->base = lbr_state_counter_get(doc, key);
 	c->delta = 0;
@@ -214,6 +215,161 @@ static void label(FILE *f, const char *v)
 	}
 }
 
+/*
+ * The counter series of the file a write replaces ("NAME{labels}" and its
+ * value), so that counters go on from what it showed.  Lines that are not
+ * an lbreconcile_*_total sample with an integer value are ignored.
+ */
+struct prev_series {
+	char *series;
+	uint64_t value;
+	int done; /* printed by this write */
+};
+
+struct prev {
+	struct prev_series *s;
+	size_t n;
+};
+
+#define PREV_MAX 100000
+
+static void prev_load(struct prev *pv, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL, *sp, *end;
+	size_t cap = 0, nl;
+	ssize_t len;
+
+	memset(pv, 0, sizeof(*pv));
+	if (!f)
+		return;
+	while ((len = getline(&line, &cap, f)) > 0 && pv->n < PREV_MAX) {
+		struct prev_series *ns;
+		unsigned long long v;
+
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		sp = strrchr(line, ' ');
+		if (strncmp(line, "lbreconcile_", 12) != 0 || !sp || sp[1] < '0' || sp[1] > '9')
+			continue;
+		*sp = '\0';
+		nl = strcspn(line, "{");
+		if (nl < 6 || strncmp(line + nl - 6, "_total", 6) != 0)
+			continue;
+		errno = 0;
+		v = strtoull(sp + 1, &end, 10);
+		if (errno || *end)
+			continue;
+		ns = realloc(pv->s, (pv->n + 1) * sizeof(*pv->s));
+		if (!ns)
+			break;
+		pv->s = ns;
+		ns[pv->n].series = strdup(line);
+		if (!ns[pv->n].series)
+			break;
+		ns[pv->n].value = v;
+		ns[pv->n++].done = 0;
+	}
+	free(line);
+	fclose(f);
+}
+
+static uint64_t prev_take(struct prev *pv, const char *series)
+{
+	size_t i;
+
+	for (i = 0; i < pv->n; i++) {
+		if (!pv->s[i].done && strcmp(pv->s[i].series, series) == 0) {
+			pv->s[i].done = 1;
+			return pv->s[i].value;
+		}
+	}
+	return 0;
+}
+
+/* The series of `name` this write did not show: kept as they were. */
+static void prev_rest(FILE *f, struct prev *pv, const char *name)
+{
+	size_t i, nl = strlen(name);
+
+	for (i = 0; i < pv->n; i++) {
+		const char *s = pv->s[i].series;
+
+		if (pv->s[i].done || strncmp(s, name, nl) != 0 || (s[nl] && s[nl] != '{'))
+			continue;
+		pv->s[i].done = 1;
+		fprintf(f, "%s %llu\n", s, (unsigned long long)pv->s[i].value);
+	}
+}
+
+static void prev_free(struct prev *pv)
+{
+	size_t i;
+
+	for (i = 0; i < pv->n; i++)
+		free(pv->s[i].series);
+	free(pv->s);
+	memset(pv, 0, sizeof(*pv));
+}
+
+/* NAME{k="v",...} with the values escaped; `kv` holds n key/value pairs. */
+static const char *series_of(char *buf, size_t len, const char *name, const char *const *kv,
+			     size_t n)
+{
+	size_t i, at;
+	const char *v;
+
+	at = (size_t)snprintf(buf, len, "%s{", name);
+	for (i = 0; i < n && at < len; i++) {
+		at += (size_t)snprintf(buf + at, len - at, "%s%s=\"", i ? "," : "", kv[2 * i]);
+		for (v = kv[2 * i + 1]; *v && at + 3 < len; v++) {
+			if (*v == '\\' || *v == '"')
+				buf[at++] = '\\';
+			if (*v == '\n') {
+				buf[at++] = '\\';
+				buf[at++] = 'n';
+			} else {
+				buf[at++] = *v;
+			}
+		}
+		if (at + 1 < len)
+			buf[at++] = '"';
+		buf[at < len ? at : len - 1] = '\0';
+	}
+	if (at + 1 < len) {
+		buf[at++] = '}';
+		buf[at] = '\0';
+	}
+	return buf;
+}
+
+/* One counter sample: the larger of what the state says and what the file
+ * showed plus what this process counted since it last wrote the file. */
+static void counter(FILE *f, struct prev *pv, const char *series, struct lbr_metrics_counter *c)
+{
+	uint64_t s = c->base + c->delta, own = c->moved + c->delta;
+	uint64_t v = prev_take(pv, series) + (own >= c->shown ? own - c->shown : 0);
+
+	c->shown_new = own;
+	fprintf(f, "%s %llu\n", series, (unsigned long long)(v > s ? v : s));
+}
+
+static int commit_shown(void *ud, const char *key, struct lbr_metrics_counter *c)
+{
+	(void)ud;
+	(void)key;
+	c->shown = c->shown_new;
+	return 0;
+}
+
+static int forget_shown(void *ud, const char *key, struct lbr_metrics_counter *c)
+{
+	(void)ud;
+	(void)key;
+	c->shown_new = c->shown;
+	return 0;
+}
+
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
@@ -236,9 +392,11 @@ static void pool_series(FILE *f, const char *name, const struct lbr_metrics_pool
 	fprintf(f, "\"} %ld\n", v);
 }
 
-static void body(FILE *f, const struct lbr_metrics *m)
+static void body(FILE *f, struct lbr_metrics *m, struct prev *pv)
 {
 	const char *cmd = m->command ? m->command : "none";
+	const char *kv[6];
+	char sb[768];
 	size_t i, o, k;
 
 	family(f, "lbreconcile_last_pass_start_timestamp_seconds", "gauge",
@@ -259,12 +417,15 @@ static void body(FILE *f, const struct lbr_metrics *m)
 	family(f, "lbreconcile_last_pass_exit_code", "gauge", "Exit code of the last pass.");
 	cmd_series(f, "lbreconcile_last_pass_exit_code", cmd);
 	fprintf(f, "%d\n", m->exit_code);
+	kv[0] = "command";
+	kv[1] = cmd;
 	family(f, "lbreconcile_passes_total", "counter", "Passes run with this state.");
-	cmd_series(f, "lbreconcile_passes_total", cmd);
-	fprintf(f, "%llu\n", total(&m->passes));
+	counter(f, pv, series_of(sb, sizeof(sb), "lbreconcile_passes_total", kv, 1), &m->passes);
+	prev_rest(f, pv, "lbreconcile_passes_total");
 	family(f, "lbreconcile_passes_failed_total", "counter", "Passes that did not succeed.");
-	cmd_series(f, "lbreconcile_passes_failed_total", cmd);
-	fprintf(f, "%llu\n", total(&m->passes_failed));
+	counter(f, pv, series_of(sb, sizeof(sb), "lbreconcile_passes_failed_total", kv, 1),
+		&m->passes_failed);
+	prev_rest(f, pv, "lbreconcile_passes_failed_total");
 
 #define POOL_GAUGE(metric, help, expr)                                   \
 	do {                                                             \
@@ -292,41 +453,57 @@ static void body(FILE *f, const struct lbr_metrics *m)
 
 	family(f, "lbreconcile_api_calls_total", "counter",
 	       "API requests by provider, operation and outcome.");
-	for (i = 0; i < m->n_provs; i++)
+	for (i = 0; i < m->n_provs; i++) {
+		kv[0] = "provider";
+		kv[1] = m->provs[i].name;
+		kv[2] = "operation";
+		kv[4] = "outcome";
 		for (o = 0; o < LBR_OP_COUNT; o++)
 			for (k = 0; k < LBR_OUTCOME_COUNT; k++) {
-				if (!total(&m->provs[i].calls[o][k]))
+				struct lbr_metrics_counter *c = &m->provs[i].calls[o][k];
+
+				/* Series never counted stay out (those the file
+				 * has are kept below). */
+				if (!total(c) && c->moved + c->delta == c->shown)
 					continue;
-				fputs("lbreconcile_api_calls_total{provider=\"", f);
-				label(f, m->provs[i].name);
-				fprintf(f, "\",operation=\"%s\",outcome=\"%s\"} %llu\n",
-					lbr_op_name((enum lbr_op)o),
-					lbr_outcome_name((enum lbr_outcome)k),
-					total(&m->provs[i].calls[o][k]));
+				kv[3] = lbr_op_name((enum lbr_op)o);
+				kv[5] = lbr_outcome_name((enum lbr_outcome)k);
+				counter(f, pv,
+					series_of(sb, sizeof(sb), "lbreconcile_api_calls_total", kv,
+						  3),
+					c);
 			}
+	}
+	prev_rest(f, pv, "lbreconcile_api_calls_total");
 	family(f, "lbreconcile_api_retries_total", "counter", "API requests retried.");
 	for (i = 0; i < m->n_provs; i++) {
-		fputs("lbreconcile_api_retries_total{provider=\"", f);
-		label(f, m->provs[i].name);
-		fprintf(f, "\"} %llu\n", total(&m->provs[i].retries));
+		kv[0] = "provider";
+		kv[1] = m->provs[i].name;
+		counter(f, pv, series_of(sb, sizeof(sb), "lbreconcile_api_retries_total", kv, 1),
+			&m->provs[i].retries);
 	}
+	prev_rest(f, pv, "lbreconcile_api_retries_total");
 	family(f, "lbreconcile_api_throttled_total", "counter",
 	       "API requests answered with throttling.");
 	for (i = 0; i < m->n_provs; i++) {
-		fputs("lbreconcile_api_throttled_total{provider=\"", f);
-		label(f, m->provs[i].name);
-		fprintf(f, "\"} %llu\n", total(&m->provs[i].throttled));
+		kv[0] = "provider";
+		kv[1] = m->provs[i].name;
+		counter(f, pv, series_of(sb, sizeof(sb), "lbreconcile_api_throttled_total", kv, 1),
+			&m->provs[i].throttled);
 	}
+	prev_rest(f, pv, "lbreconcile_api_throttled_total");
 }
 
-int lbr_metrics_write(const struct lbr_metrics *m, const char *path)
+int lbr_metrics_write(struct lbr_metrics *m, const char *path)
 {
 	char *tmp = lbr_asprintf("%s.tmp", path);
+	struct prev pv;
 	FILE *f = NULL;
 	int fd = -1, r = LBR_EIO, saved;
 
 	if (!tmp)
 		return LBR_ENOMEM;
+	prev_load(&pv, path);
 	unlink(tmp);
 	/* 0644: node_exporter reads it; it holds no secret. */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -336,7 +513,7 @@ int lbr_metrics_write(const struct lbr_metrics *m, const char *path)
 	if (!f)
 		goto fail;
 	fd = -1;
-	body(f, m);
+	body(f, m, &pv);
 	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0)
 		goto fail;
 	if (fclose(f) != 0) {
@@ -346,6 +523,7 @@ int lbr_metrics_write(const struct lbr_metrics *m, const char *path)
 	f = NULL;
 	if (rename(tmp, path) < 0)
 		goto fail;
+	each_counter(m, NULL, commit_shown);
 	r = 0;
 	goto out;
 fail:
@@ -358,7 +536,9 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
+	each_counter(m, NULL, forget_shown);
 out:
+	prev_free(&pv);
 	free(tmp);
 	return r;
 }

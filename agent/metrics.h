@@ -4,9 +4,14 @@
  *
  * Counters (*_total) keep counting across separate processes that share a
  * state: what this process counted and has not yet stored is its `delta`,
- * the value last read from (or written to) the state document its `base`;
- * the file shows base + delta.  A timer or cron job thus gives counters
- * that rate() and increase() can use.  Gauges carry the last pass.
+ * the value last read from (or written to) the state document its `base`.
+ * Passes that cannot store into the state (plan, drift, a pass that did
+ * not get the lock) still count on: the file shows, for each series, the
+ * larger of base + delta and the value the file held before plus what this
+ * process counted since it last wrote it, and keeps the counter series of
+ * the file it replaces that it does not show itself (another command's).
+ * A timer or cron job thus gives counters that rate() and increase() can
+ * use.  Gauges carry the last pass.
  */
 #ifndef LBR_METRICS_H
 #define LBR_METRICS_H
@@ -29,6 +34,9 @@ struct lbr_metrics_pool {
 struct lbr_metrics_counter {
 	uint64_t base;
 	uint64_t delta;
+	uint64_t moved;     /* deltas this process stored into the state */
+	uint64_t shown;     /* moved + delta when the file was last written */
+	uint64_t shown_new; /* ... by the write in progress */
 };
 
 struct lbr_metrics_provider {
@@ -71,7 +79,7 @@ int lbr_metrics_store_totals(struct lbr_metrics *m, struct lbr_state *doc);
 /* Write the file atomically (PATH.tmp, fsync, rename).  0, or negative
  * with a warning logged: a metrics file that cannot be written never fails
  * a pass. */
-int lbr_metrics_write(const struct lbr_metrics *m, const char *path);
+int lbr_metrics_write(struct lbr_metrics *m, const char *path);
 void lbr_metrics_release(struct lbr_metrics *m);
 /* Seconds since the epoch with sub-second precision. */
 double lbr_metrics_now(void);

@@ -113,7 +113,8 @@ like "$M" '^lbreconcile_pool_members_missing\{pool="web",provider="hw"\} 1$' "mi
 like "$M" '^lbreconcile_pool_drift\{pool="web",provider="hw"\} 1$' "drift per pool (a member is still missing)"
 like "$M" '^lbreconcile_api_calls_total\{provider="hw",operation="remove",outcome="transient"\} 1$' "calls by outcome: the 503"
 like "$M" '^lbreconcile_api_calls_total\{provider="hw",operation="remove",outcome="ok"\} 2$' "calls by outcome: the removals"
-like "$M" '^lbreconcile_api_calls_total\{provider="hw",operation="list",outcome="ok"\} 2$' "calls by outcome: observe + verify"
+like "$M" '^lbreconcile_api_calls_total\{provider="hw",operation="list",outcome="ok"\} 3$' \
+	"calls by outcome: the plan's listing (the same file) + observe + verify"
 like "$M" '^lbreconcile_api_retries_total\{provider="hw"\} 1$' "retries"
 like "$M" '^lbreconcile_api_throttled_total\{provider="hw"\} 0$' "throttled"
 promcheck m.prom "promtool check metrics: apply's file"
@@ -129,11 +130,45 @@ is "$RC" 0 "second apply (nothing to remove) exits 0"
 is "$OUT$ERR" "" "-q apply with nothing to do prints nothing"
 M=$(cat m.prom)
 like "$M" '^lbreconcile_passes_total\{command="apply"\} 2$' "second apply: passes_total 2 (kept with the state)"
-like "$M" '^lbreconcile_api_calls_total\{provider="hw",operation="list",outcome="ok"\} 3$' "second apply: list calls 2 + 1"
+like "$M" '^lbreconcile_api_calls_total\{provider="hw",operation="list",outcome="ok"\} 4$' "second apply: list calls 3 + 1"
 like "$M" '^lbreconcile_api_calls_total\{provider="hw",operation="remove",outcome="ok"\} 2$' "second apply: removals still counted"
 like "$M" '^lbreconcile_api_retries_total\{provider="hw"\} 1$' "second apply: retries still counted"
 like "$M" '^lbreconcile_pool_members_removed\{pool="web",provider="hw"\} 0$' "second apply: the gauge shows the last pass"
 promcheck m.prom "promtool check metrics: the second apply's file"
+
+# Passes that cannot keep their counters in the state count on through the
+# file: plan twice, an apply that did not get the lock; and a command's
+# series stay in the file while another command writes it.
+cp m.prom mc.prom
+run_lbr -c l.ini --metrics-file mc.prom plan
+run_lbr -c l.ini --metrics-file mc.prom plan
+M=$(cat mc.prom)
+like "$M" '^lbreconcile_passes_total\{command="plan"\} 3$' \
+	"plan twice more: passes_total{plan} 3 (the first plan's 1 was kept by the applies)"
+like "$M" '^lbreconcile_passes_total\{command="apply"\} 2$' "... and apply's passes_total 2 is kept"
+like "$M" '^lbreconcile_api_calls_total\{provider="hw",operation="list",outcome="ok"\} 6$' \
+	"... and the two plans' listings are counted (4 + 2)"
+promcheck mc.prom "promtool check metrics: a file with two commands' counters"
+printf '[agent]\nlock_timeout = 0\n' >lk0.ini
+sed '1d' l.ini >>lk0.ini
+flock -x -o st.json.lock sleep 120 >/dev/null 2>&1 </dev/null &
+HOLDER=$!
+n=0
+while flock -n st.json.lock true 2>/dev/null && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
+run_lbr -c lk0.ini --metrics-file mc.prom apply --auto-approve
+is "$RC" 4 "apply while the lock is held: exit 4"
+kill "$HOLDER" 2>/dev/null
+wait "$HOLDER" 2>/dev/null
+M=$(cat mc.prom)
+like "$M" '^lbreconcile_passes_total\{command="apply"\} 3$' "the locked-out apply counts as a pass (3)"
+like "$M" '^lbreconcile_passes_failed_total\{command="apply"\} 1$' "... and as a failed one (1)"
+like "$M" '^lbreconcile_passes_total\{command="plan"\} 3$' "plan's series is kept"
+run_lbr -c l.ini --metrics-file mc.prom apply --auto-approve
+is "$RC" 0 "the next apply gets the lock"
+M=$(cat mc.prom)
+like "$M" '^lbreconcile_passes_total\{command="apply"\} 4$' "passes_total{apply} goes on (4)"
+like "$M" '^lbreconcile_passes_failed_total\{command="apply"\} 1$' "passes_failed_total{apply} is not reset (1)"
+promcheck mc.prom "promtool check metrics: after the locked-out pass"
 
 # A failing pass is recorded as such, and a failed pool keeps its arrays.
 HW_SK=wrong-secret-key run_lbr -c l.ini --json --metrics-file m.prom plan
