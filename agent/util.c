@@ -344,7 +344,10 @@ uint64_t lbr_mono_us(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* CLOCK_BOOTTIME goes on while the machine is suspended, as an etcd
+	 * lease does: fencing (host.c) must not trust a lease across a
+	 * suspend that CLOCK_MONOTONIC would not see. */
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 

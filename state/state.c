@@ -173,7 +173,9 @@ uint64_t lbr_state_now_ms(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* The lease's clock: see lbr_mono_us() (CLOCK_BOOTTIME, which a
+	 * suspend does not stop). */
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
