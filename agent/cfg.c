@@ -28,7 +28,7 @@
 /* Large enough for pools of 100,000+ member lines. */
 #define CFG_MAX_FILE (64 * 1024 * 1024)
 /* inih's line buffer is 200 bytes including the line end and NUL. */
-#define CFG_MAX_LINE 197
+#define CFG_MAX_LINE 198
 
 void lbr_cfg_set_err(struct lbr_cfg_parse *c, int line, const char *fmt, ...)
 {
@@ -66,7 +66,7 @@ static char *reader(char *str, int num, void *stream)
 			return NULL;
 		}
 	}
-	if (n > CFG_MAX_LINE || (int)n > num - 3) {
+	if (n > CFG_MAX_LINE || (int)n > num - 2) {
 		lbr_cfg_set_err(
 			c, c->line,
 			"line is %zu bytes long; the INI parser's limit is %d bytes per line", n,

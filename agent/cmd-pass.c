@@ -129,24 +129,27 @@ int lbr_cmd_plan(const struct lbr_opts *o, int drift)
 				p->cfg->name);
 		if (p->plan.n_blocked)
 			fprintf(stderr,
-				"lbreconcile: error: pool \"%s\": %zu removal(s) would be blocked: %s\n",
-				p->cfg->name, p->plan.n_blocked,
+				"lbreconcile: %spool \"%s\": %zu removal(s) would be blocked: %s\n",
+				drift ? "" : "error: ", p->cfg->name, p->plan.n_blocked,
 				p->plan.blocked[0].reason ? p->plan.blocked[0].reason : "");
 		if (p->refused && !drift)
 			fprintf(stderr, "lbreconcile: pool \"%s\": apply would be refused: %s\n",
 				p->cfg->name, p->refuse_msg);
 
-		if (drift && pe == EXIT_OK && p->obs_ok) {
+		/* drift: whatever differs from the file or the recorded state
+		 * is drift (2), a weight, an L7-blocked removal or a pool a
+		 * guard would refuse included (the guard matters to apply);
+		 * the same test as the document's "drift" (report.c). */
+		if (drift && p->obs_ok && !p->error) {
+			const struct lbr_plan *pl = &p->plan;
 			size_t a, d;
 
-			if (p->plan.n_remove || p->plan.n_missing ||
+			pe = EXIT_OK;
+			if (pl->n_remove || pl->n_missing || pl->n_create || pl->n_reweight ||
+			    pl->n_blocked || p->refused ||
 			    lbr_report_changed_outside(doc, p, &a, &d))
 				pe = EXIT_CHANGES;
-			if (p->refused)
-				pe = EXIT_CHANGES; /* drift reports; the guard matters to apply */
 		}
-		if (drift && pe == EXIT_REFUSED)
-			pe = EXIT_CHANGES;
 		rc = combine(rc, pe);
 	}
 out:

@@ -250,7 +250,9 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 		c->changed_outside += a + d;
 		if (p->plan.n_remove || p->plan.n_updates || l.n_create || l.n_update)
 			*changes = 1;
-		if (p->plan.n_remove || p->plan.n_missing || l.n_create || l.n_update || a || d)
+		/* The same test as drift's exit code (cmd-pass.c). */
+		if (p->plan.n_remove || p->plan.n_missing || l.n_create || l.n_update ||
+		    p->plan.n_blocked || a || d)
 			*drift = 1;
 	}
 	count_trouble(p, c);

@@ -73,6 +73,14 @@ EOF
 run_lbr -c "$T/long-line.ini" validate
 unlike "$OUT" "2 declared members" "the long line's tail did not become a member"
 
+# The limit is inih's: 198 bytes and the line end fill its 200-byte buffer.
+lines=$(($(wc -l <"$T/good.ini") + 1))
+{ cat "$T/good.ini"; printf '#%197s\n' x | tr ' ' y; } >"$T/l198.ini"
+run_lbr -c "$T/l198.ini" validate
+is "$RC" 0 "a line of 198 bytes is accepted"
+{ cat "$T/good.ini"; printf '#%198s\n' x | tr ' ' y; } >"$T/l199.ini"
+check_bad "$T/l199.ini" "$lines" "line is 199 bytes long; the INI parser's limit is 198 bytes per line"
+
 # A binary file.
 printf '\000\001\002\377\376[agent\000]\n\211PNG\r\n\032\n' >"$T/garbage.ini"
 check_bad "$T/garbage.ini" 1 "NUL|binary|text"

@@ -98,6 +98,16 @@ is "$(jq -r 'select(.action=="create" and .address=="10.0.0.16") | .outcome' "$S
 	"transient exists" "both attempts are audited"
 fake_ctl DELETE /_fake/faults >/dev/null
 
+# drift: a declared weight the cloud does not have is drift (exit 2 and
+# "drift": true), like a pending creation or removal.
+write_cfg "create = yes
+subnet_id = $SUBNET" "10.0.0.11:80 weight=5" "10.0.0.12:80 weight=0" "10.0.0.13:80 weight=7 name=canary" "10.0.0.16:80"
+run_lbr -c "$C" --json drift
+is "$RC:$(printf '%s' "$OUT" | jq -c '[.drift, .summary.update, .summary.remove, .summary.missing]')" '2:[true,1,0,0]' \
+	"drift with only a weight to change: exit 2, drift true, 1 update"
+run_lbr -c "$C" drift
+is "$RC" 2 "human drift: exit 2 too"
+
 # A failed creation: nothing is removed in that pass.
 fake_ctl POST /_fake/hw/pools/$P_WEB/members '{"address":"10.0.0.8","protocol_port":80}' >/dev/null
 write_cfg "create = yes

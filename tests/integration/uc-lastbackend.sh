@@ -59,6 +59,18 @@ like "$ERR" 'policy-only0001' "stderr names the policy again"
 is "$(fake_count '.action != "DescribeVServer"')" 0 "no mutating call on the second apply"
 is "$(uc_policy $VS policy-only0001)" "$BEFORE_ONLY" "policy-only0001 still unchanged"
 
+# --- drift: the backend the policy keeps is in the cloud, not in the file:
+#     drift (exit 2, "drift": true), not an error.
+fake_log_clear
+run_lbr -c "$T/l.ini" --json drift
+is "$RC" 2 "drift with only an L7-blocked removal left: exit 2"
+is "$(printf '%s' "$OUT" | jq -c '[.drift, .summary.blocked, .summary.errors]')" '[true,1,0]' \
+	"drift --json: drift true, 1 blocked, 0 errors"
+run_lbr -c "$T/l.ini" drift
+is "$RC" 2 "human drift: exit 2 too"
+unlike "$ERR" 'error:' "and no error on stderr"
+is "$(fake_count '.action != "DescribeVServer"')" 0 "drift makes no mutating call"
+
 # --- a Custom policy created out of band between observe and act: the
 #     cloud refuses the release (RetCode 4110); reported, not retried,
 #     and the new policy is not emptied either.
