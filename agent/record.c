@@ -145,7 +145,7 @@ static int record_pool(struct lbr_pool_rt *p, struct lbr_state *doc, int64_t now
 	struct lbr_state_pool sp, *old = lbr_state_pool_find(doc, p->cfg->name);
 	struct lbr_state_target *tg = calloc(p->target.n + 1, sizeof(*tg));
 	struct lbr_state_member *mem = NULL;
-	char **owned = NULL;
+	char **owned = NULL, **gone = NULL;
 	size_t k, n_owned = 0;
 	int r = LBR_ENOMEM;
 
@@ -177,6 +177,33 @@ static int record_pool(struct lbr_pool_rt *p, struct lbr_state *doc, int64_t now
 		sp.members = mem;
 		sp.n_members = p->obs->n_members;
 		sp.observed_at = now;
+	} else if (!p->obs_ok && p->obs && p->observed_once) {
+		/* The pass listed the pool, then a later listing (the
+		 * verification) failed: what it last saw, less what it
+		 * removed since, is closer to the cloud than the old record
+		 * (whose members it removed would look like changes made
+		 * outside lbreconcile to the next drift). */
+		mem = calloc(p->obs->n_members + 1, sizeof(*mem));
+		gone = calloc(p->n_removed_ids + 1, sizeof(*gone));
+		if (!mem || !gone)
+			goto out;
+		memcpy(gone, p->removed_ids, p->n_removed_ids * sizeof(*gone));
+		qsort(gone, p->n_removed_ids, sizeof(*gone), cmp_keyp);
+		for (k = 0; k < p->obs->n_members; k++) {
+			struct lbr_obs_member *m = &p->obs->members[k];
+			const char *id = m->id;
+
+			if (p->n_removed_ids &&
+			    bsearch(&id, gone, p->n_removed_ids, sizeof(*gone), cmp_keyp))
+				continue;
+			mem[sp.n_members].id = m->id;
+			mem[sp.n_members].address = m->address;
+			mem[sp.n_members].port = m->port;
+			mem[sp.n_members].name = m->name;
+			mem[sp.n_members++].weight = m->weight;
+		}
+		sp.members = mem;
+		sp.observed_at = now;
 	} else if (old) {
 		sp.members = old->members;
 		sp.n_members = old->n_members;
@@ -197,6 +224,7 @@ out:
 	for (k = 0; k < n_owned; k++)
 		free(owned[k]);
 	free(owned);
+	free(gone);
 	free(tg);
 	free(mem);
 	return r;

@@ -120,4 +120,30 @@ run_lbr -c "$C" --json plan
 is "$(printf '%s' "$OUT" | jq -c '[.pools[0].warning, .summary.warnings]')" \
 	'["listing shrank from 6 members (last recorded state) to 1",1]' "plan --json too"
 
+# An apply whose verification listing fails records what it last saw less
+# what it removed: the next drift does not take its own removal for a
+# change made outside it.  The DELETE is held until the listings fail.
+hw_pool "$P_WEB" "10.0.0.1:80 10.0.0.2:80 10.0.0.9:80"
+hw_cfg "$C" "" "web $P_WEB 10.0.0.1:80 10.0.0.2:80"
+fake_ctl DELETE /_fake/faults >/dev/null
+fake_ctl POST /_fake/faults '{"cloud":"hw","op":"delete","pause":true,"count":1}' >/dev/null
+$LBR_WRAPPER "$LBR" -c "$C" apply --auto-approve >"$T/out" 2>"$T/err" </dev/null &
+A=$!
+n=0
+until [ "$(fake_ctl GET /_fake/settings | jq -r .paused_now)" = 1 ] || [ $n -ge 600 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+fake_ctl POST /_fake/faults '{"cloud":"hw","op":"list","status":500}' >/dev/null
+fake_ctl POST /_fake/release >/dev/null
+wait $A
+is "$?" 1 "apply whose verification listing fails: exit 1"
+fake_ctl DELETE /_fake/faults >/dev/null
+is "$(hw_members "$P_WEB" | paste -sd' ' -)" "10.0.0.1:80 10.0.0.2:80" "10.0.0.9 was removed"
+is "$(jq -c '[.pools.web.members[] | .address] | sort' "$S")" '["10.0.0.1","10.0.0.2"]' \
+	"the state records the pool less the member removed"
+run_lbr -c "$C" --json drift
+is "$RC:$(printf '%s' "$OUT" | jq -c '.pools[0].changed_outside')" '0:{"appeared":[],"disappeared":[]}' \
+	"the next drift finds nothing changed outside lbreconcile"
+
 done_testing
