@@ -87,8 +87,8 @@ static void free_keys(char **keys, size_t n)
  * and owned before and still listed (not removed yet: still ours); sorted
  * by strcmp, without duplicates, as the state keeps it.  O(n log n): a
  * pool may have 100,000 members. */
-static int owned_keys(const struct lbr_pool_rt *p, const struct lbr_state_pool *old, char ***out,
-		      size_t *n_out)
+static int owned_keys(const struct lbr_pool_rt *p, const struct lbr_state_pool *old, int held,
+		      char ***out, size_t *n_out)
 {
 	char **keys = NULL, **listed = NULL, ap[80];
 	size_t n = 0, cap = 0, n_listed = 0, cap_listed = 0, i, k;
@@ -103,7 +103,8 @@ static int owned_keys(const struct lbr_pool_rt *p, const struct lbr_state_pool *
 		r = push_key(&keys, &n, &cap, p->created_keys[i]);
 	/* p->rec is the old record only when it is of the same target.  An
 	 * old key is kept when the pool was not listed (nothing is known to
-	 * be gone) or the listing still has it. */
+	 * be gone), its empty listing is held (SPEC §5: not acted on, so
+	 * not believed either) or the listing still has it. */
 	if (r == 0 && old && old == p->rec && old->has_owned && old->n_owned) {
 		for (k = 0; r == 0 && p->obs_ok && k < p->obs->n_members; k++) {
 			lbr_addrport_fmt(p->obs->members[k].address, p->obs->members[k].port, ap,
@@ -115,8 +116,9 @@ static int owned_keys(const struct lbr_pool_rt *p, const struct lbr_state_pool *
 		for (i = 0; r == 0 && i < old->n_owned; i++) {
 			const char *key = old->owned[i];
 
-			if (!p->obs_ok || (n_listed && bsearch(&key, listed, n_listed,
-							       sizeof(*listed), cmp_keyp)))
+			if (!p->obs_ok || held ||
+			    (n_listed &&
+			     bsearch(&key, listed, n_listed, sizeof(*listed), cmp_keyp)))
 				r = push_key(&keys, &n, &cap, key);
 		}
 	}
@@ -140,7 +142,7 @@ static int owned_keys(const struct lbr_pool_rt *p, const struct lbr_state_pool *
 	return 0;
 }
 
-static int record_pool(struct lbr_pool_rt *p, struct lbr_state *doc, int64_t now)
+static int record_pool(struct lbr_pool_rt *p, struct lbr_state *doc, int64_t now, int force)
 {
 	struct lbr_state_pool sp, *old = lbr_state_pool_find(doc, p->cfg->name);
 	struct lbr_state_target *tg = calloc(p->target.n + 1, sizeof(*tg));
@@ -148,6 +150,12 @@ static int record_pool(struct lbr_pool_rt *p, struct lbr_state *doc, int64_t now
 	char **owned = NULL, **gone = NULL;
 	size_t k, n_owned = 0;
 	int r = LBR_ENOMEM;
+	/* An empty listing of a pool recorded with members (SPEC §5) is not
+	 * acted on (guard.c) nor believed: it replaces neither the recorded
+	 * members nor the ownership, so the next pass holds too, whether
+	 * this one had anything to do or not; --force believes it. */
+	int held = p->obs_ok && p->obs->n_members == 0 && p->first_observed == 0 && old &&
+		   old == p->rec && old->n_members && !force;
 
 	memset(&sp, 0, sizeof(sp));
 	if (!tg)
@@ -160,10 +168,7 @@ static int record_pool(struct lbr_pool_rt *p, struct lbr_state *doc, int64_t now
 	}
 	sp.targets = tg;
 	sp.n_targets = p->target.n;
-	/* An empty listing the guard did not act on (SPEC §5) does not
-	 * replace the members recorded before it: the next pass holds too. */
-	if (p->obs_ok &&
-	    !(p->refused && p->obs->n_members == 0 && old && old == p->rec && old->n_members)) {
+	if (p->obs_ok && !held) {
 		mem = calloc(p->obs->n_members + 1, sizeof(*mem));
 		if (!mem)
 			goto out;
@@ -209,7 +214,7 @@ static int record_pool(struct lbr_pool_rt *p, struct lbr_state *doc, int64_t now
 		sp.n_members = old->n_members;
 		sp.observed_at = old->observed_at;
 	}
-	if (owned_keys(p, old, &owned, &n_owned) < 0)
+	if (owned_keys(p, old, held, &owned, &n_owned) < 0)
 		goto out;
 	sp.owned = owned;
 	sp.n_owned = n_owned;
@@ -238,7 +243,7 @@ int lbr_record(struct lbr_engine *e, struct lbr_state_store *st, struct lbr_stat
 	int r;
 
 	for (i = 0; i < e->n_pools; i++) {
-		r = record_pool(&e->pools[i], doc, now);
+		r = record_pool(&e->pools[i], doc, now, e->force);
 		/* The document's pools may have moved: no pointer into it
 		 * survives the recording. */
 		e->pools[i].rec = NULL;

@@ -153,6 +153,35 @@ run_lbr -c "$C" apply --auto-approve --force
 is "$RC" 0 "--force: created"
 is "$(hw_members "$P_WEB" | paste -sd' ' -)" "10.0.0.11:80 10.0.0.12:80" "the pool holds its 2 members again"
 
+# With nothing to do on it (create off), an empty listing is still not
+# believed: the recorded members and the ownership stay, so a member
+# undeclared before it is pruned once the listing is back (prune = owned).
+# (subnet_id is part of the pool's target: it stays the same throughout.)
+write_cfg "prune = owned
+subnet_id = $SUBNET" "10.0.0.11:80" "10.0.0.12:80" "10.0.0.9:80"
+hw_pool "$P_WEB" "10.0.0.11:80 10.0.0.12:80 10.0.0.9:80"
+run_lbr -c "$C" apply --auto-approve --force
+is "$RC" 0 "prune = owned: 3 declared, recorded and owned"
+write_cfg "prune = owned
+subnet_id = $SUBNET" "10.0.0.11:80" "10.0.0.12:80"
+hw_pool "$P_WEB" ""
+run_lbr -c "$C" apply --auto-approve
+is "$RC" 0 "an empty listing with nothing to do: exit 0"
+is "$(jq -c '[(.pools.web.members | length), .pools.web.owned]' "$S")" '[3,["10.0.0.11:80","10.0.0.12:80","10.0.0.9:80"]]' \
+	"the recorded members and the ownership are kept"
+write_cfg "prune = owned
+create = yes
+subnet_id = $SUBNET" "10.0.0.11:80" "10.0.0.12:80"
+run_lbr -c "$C" apply --auto-approve
+is "$RC" 3 "so a later empty listing with create = yes is still refused"
+hw_pool "$P_WEB" "10.0.0.11:80 10.0.0.12:80 10.0.0.9:80"
+fake_log_clear
+write_cfg "prune = owned
+subnet_id = $SUBNET" "10.0.0.11:80" "10.0.0.12:80"
+run_lbr -c "$C" apply --auto-approve
+is "$RC" 0 "the listing is back"
+is "$(hw_members "$P_WEB" | paste -sd' ' -)" "10.0.0.11:80 10.0.0.12:80" "10.0.0.9, undeclared and still owned, is pruned"
+
 # validate: no network, FILE:LINE.
 fake_log_clear
 write_cfg "create = yes" "10.0.0.11:80"
