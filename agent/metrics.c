@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,30 +232,66 @@ struct prev {
 	size_t n;
 };
 
-#define PREV_MAX 100000
+#define PREV_MAX_BYTES (4 * 1024 * 1024)
+
+/* Read the file a write replaces: a regular file of at most 4 MiB (what
+ * this program writes is a few KiB), never a FIFO, a device or a link. */
+static char *prev_read(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0;
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > PREV_MAX_BYTES)
+		goto fail;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		goto fail;
+	while (n < (size_t)st.st_size) {
+		r = read(fd, buf + n, (size_t)st.st_size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	close(fd);
+	*len = n;
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}
 
 static void prev_load(struct prev *pv, const char *path)
 {
-	FILE *f = fopen(path, "re");
-	char *line = NULL, *sp, *end;
-	size_t cap = 0, nl;
-	ssize_t len;
+	size_t len = 0, nl;
+	char *buf = prev_read(path, &len), *line, *next, *sp, *end;
 
 	memset(pv, 0, sizeof(*pv));
-	if (!f)
-		return;
-	while ((len = getline(&line, &cap, f)) > 0 && pv->n < PREV_MAX) {
+	for (line = buf; line && line < buf + len; line = next) {
 		struct prev_series *ns;
 		unsigned long long v;
 
-		if (line[len - 1] == '\n')
-			line[--len] = '\0';
+		next = memchr(line, '\n', (size_t)(buf + len - line));
+		if (next)
+			*next++ = '\0';
+		else
+			next = buf + len;
 		sp = strrchr(line, ' ');
 		if (strncmp(line, "lbreconcile_", 12) != 0 || !sp || sp[1] < '0' || sp[1] > '9')
 			continue;
 		*sp = '\0';
 		nl = strcspn(line, "{");
-		if (nl < 6 || strncmp(line + nl - 6, "_total", 6) != 0)
+		/* NAME or NAME{...}: a sample with a timestamp is not ours. */
+		if (nl < 6 || strncmp(line + nl - 6, "_total", 6) != 0 ||
+		    (line[nl] ? line[sp - line - 1] != '}' : strchr(line, ' ') != NULL))
 			continue;
 		errno = 0;
 		v = strtoull(sp + 1, &end, 10);
@@ -270,8 +307,7 @@ static void prev_load(struct prev *pv, const char *path)
 		ns[pv->n].value = v;
 		ns[pv->n++].done = 0;
 	}
-	free(line);
-	fclose(f);
+	free(buf);
 }
 
 static uint64_t prev_take(struct prev *pv, const char *series)
@@ -494,15 +530,41 @@ static void body(FILE *f, struct lbr_metrics *m, struct prev *pv)
 	prev_rest(f, pv, "lbreconcile_api_throttled_total");
 }
 
+/* Processes writing one file take turns (an flock on PATH.lock), so that
+ * each goes on from what the one before wrote and no counter goes back.
+ * After 2 s (a stuck writer) the write goes ahead without it: -1. */
+static int take_turn(const char *path)
+{
+	char *lp = lbr_asprintf("%s.lock", path);
+	int fd, i;
+
+	if (!lp)
+		return -1;
+	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+	free(lp);
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < 200; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	}
+	close(fd);
+	return -1;
+}
+
 int lbr_metrics_write(struct lbr_metrics *m, const char *path)
 {
 	char *tmp = lbr_asprintf("%s.tmp", path);
 	struct prev pv;
 	FILE *f = NULL;
-	int fd = -1, r = LBR_EIO, saved;
+	int fd = -1, r = LBR_EIO, saved, turn;
 
 	if (!tmp)
 		return LBR_ENOMEM;
+	turn = take_turn(path);
 	prev_load(&pv, path);
 	unlink(tmp);
 	/* 0644: node_exporter reads it; it holds no secret. */
@@ -538,6 +600,8 @@ fail:
 	unlink(tmp);
 	each_counter(m, NULL, forget_shown);
 out:
+	if (turn >= 0)
+		close(turn); /* releases the flock */
 	prev_free(&pv);
 	free(tmp);
 	return r;

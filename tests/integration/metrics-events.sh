@@ -170,6 +170,37 @@ like "$M" '^lbreconcile_passes_total\{command="apply"\} 4$' "passes_total{apply}
 like "$M" '^lbreconcile_passes_failed_total\{command="apply"\} 1$' "passes_failed_total{apply} is not reset (1)"
 promcheck mc.prom "promtool check metrics: after the locked-out pass"
 
+# The file a write replaces is read only when it is a regular file of at
+# most 4 MiB: a FIFO or a link to a device there is replaced, not read
+# (the pass would hang or read forever); odd lines are ignored.
+mkfifo mf.prom
+timeout 120 "$LBR" -c l.ini --metrics-file mf.prom plan >/dev/null 2>&1
+is "$?" 0 "a FIFO at the metrics path: the plan ends (exit 0)"
+ok "$([ -f mf.prom ] && [ ! -p mf.prom ]; echo $?)" "... and the FIFO is replaced by the file"
+like "$(cat mf.prom)" '^lbreconcile_passes_total\{command="plan"\} 1$' "... which counts from 1"
+ln -s /dev/zero mz.prom
+timeout 120 "$LBR" -c l.ini --metrics-file mz.prom plan >/dev/null 2>&1
+is "$?" 0 "a link to /dev/zero at the metrics path: the plan ends (exit 0)"
+ok "$([ -f mz.prom ] && [ ! -L mz.prom ]; echo $?)" "... and the link is replaced by the file"
+{
+	printf 'lbreconcile_passes_total{command="plan"} 41\n'
+	printf 'lbreconcile_passes_failed_total{command="plan"} 99999999999999999999999\n'
+	printf 'lbreconcile_api_retries_total{provider="hw"} -3\n'
+	printf 'lbreconcile_api_throttled_total{provider="hw"} 7 1700000000\n'
+	printf 'not_ours_total 5\n'
+	head -c 300000 /dev/zero | tr '\0' x
+	printf '\nlbreconcile_passes_total{command="drift"} 12\n'
+} >mo.prom
+run_lbr -c l.ini --metrics-file mo.prom plan
+M=$(cat mo.prom)
+like "$M" '^lbreconcile_passes_total\{command="plan"\} 42$' "an odd file: plan's count goes on from 41"
+like "$M" '^lbreconcile_passes_total\{command="drift"\} 12$' "... drift's series after a 300 KB line is kept"
+like "$M" '^lbreconcile_passes_failed_total\{command="plan"\} 0$' "... a value out of range is ignored"
+like "$M" '^lbreconcile_api_retries_total\{provider="hw"\} 1$' "... so is a negative one (the state's 1)"
+is "$(grep -c '^lbreconcile_api_throttled_total' mo.prom)" 1 "... and a sample with a timestamp (not ours)"
+unlike "$M" 'not_ours_total' "... and what is not ours is dropped"
+promcheck mo.prom "promtool check metrics: the file written over an odd one"
+
 # A failing pass is recorded as such, and a failed pool keeps its arrays.
 HW_SK=wrong-secret-key run_lbr -c l.ini --json --metrics-file m.prom plan
 is "$RC" 1 "plan with bad credentials exits 1"
