@@ -22,7 +22,7 @@ struct etcd_store {
 	pthread_mutex_t mu;   /* the fields below */
 	int64_t lease;        /* 0 when not locked */
 	int64_t lock_rev;     /* create_revision of our lock key */
-	uint64_t valid_until; /* CLOCK_MONOTONIC ms */
+	uint64_t valid_until; /* CLOCK_BOOTTIME ms (lbr_state_now_ms) */
 	int lost;
 	int spool_pending; /* the spool may hold lines */
 	int spool_busy;    /* a thread is replaying it */

@@ -641,6 +641,16 @@ static int audit_open_locked(struct local_store *l, char *err, size_t errlen)
 	return 0;
 }
 
+/* The audit syncer's clock: that of its condition variable (CLOCK_MONOTONIC;
+ * a condition variable cannot wait on CLOCK_BOOTTIME, the lock's clock). */
+static uint64_t audit_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static int init_audit_cv(struct local_store *l)
 {
 	pthread_condattr_t a;
@@ -669,7 +679,7 @@ static void sync_now(struct local_store *l)
 	e = errno;
 	pthread_mutex_lock(&audit_mu);
 	l->audit_syncing = 0;
-	l->audit_last_sync_ms = lbr_state_now_ms();
+	l->audit_last_sync_ms = audit_now_ms();
 	if (rc < 0)
 		l->audit_err = e;
 	else if (target > l->audit_synced)
@@ -692,7 +702,7 @@ static void *syncer_main(void *arg)
 			continue;
 		}
 		due = l->audit_last_sync_ms + AUDIT_SYNC_MS;
-		if (lbr_state_now_ms() < due) {
+		if (audit_now_ms() < due) {
 			at.tv_sec = (time_t)(due / 1000);
 			at.tv_nsec = (long)(due % 1000) * 1000000L;
 			pthread_cond_timedwait(&l->audit_cv, &audit_mu, &at);
@@ -719,8 +729,7 @@ static void after_audit_write(struct local_store *l)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 	if (l->syncer_state < 0) {
-		if (!l->audit_syncing &&
-		    lbr_state_now_ms() - l->audit_last_sync_ms >= AUDIT_SYNC_MS)
+		if (!l->audit_syncing && audit_now_ms() - l->audit_last_sync_ms >= AUDIT_SYNC_MS)
 			sync_now(l);
 		return;
 	}

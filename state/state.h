@@ -189,12 +189,13 @@ int lbr_state_unlock(struct lbr_state_store *st);
  * when the lock is not held.  local: checks that FILE.lock is still the
  * file we locked (0 or LBR_EFENCED). */
 int lbr_state_keepalive(struct lbr_state_store *st, char *err, size_t errlen);
-/* CLOCK_MONOTONIC milliseconds until which the lock is surely held: for
+/* CLOCK_BOOTTIME milliseconds until which the lock is surely held: for
  * etcd the time the last successful keepalive (or the grant) was sent plus
  * the TTL etcd granted; UINT64_MAX for the local backend while it holds
  * the flock; 0 when not held or lost. */
 uint64_t lbr_state_lock_valid_until_ms(const struct lbr_state_store *st);
-/* CLOCK_MONOTONIC now in milliseconds (the clock of the function above). */
+/* CLOCK_BOOTTIME now in milliseconds (the clock of the function above; it
+ * goes on during a suspend, as the etcd lease does). */
 uint64_t lbr_state_now_ms(void);
 /* Break a stale lock whose id is `id` (`state unlock`).  0, LBR_ENOENT (no
  * lock), LBR_EINVAL (id mismatch), LBR_ELOCKED (held by a live process:
