@@ -939,7 +939,10 @@ static int batch_match(const struct batch_ctx *bc, size_t i, const struct lbr_hw
 /* Set request item i from the answer item `it`: ret_status "successful",
  * "not found" for a delete, "existed" for an add, or a refusal.  The
  * reference documents the answer of batch-delete only; an add answered
- * with plain member objects (an id, no ret_status) created them. */
+ * with plain member objects (an id, no ret_status) created them.  An add
+ * learns the member's id only from an entry that names its address: the
+ * order of an answer matched by position is not documented, and a wrong
+ * id would go into the audit log (the listing gives the ids removals use). */
 static void batch_set(struct batch_ctx *bc, size_t i, const struct lbr_hw_batch_item *it)
 {
 	struct lbr_item_result *ir = &bc->items[i];
@@ -957,7 +960,7 @@ static void batch_set(struct batch_ctx *bc, size_t i, const struct lbr_hw_batch_
 		lbr_pc_item_msg(ir, "ret_status '%.64s'",
 				it->ret_status ? it->ret_status : "(none)");
 	}
-	if (bc->add && it->id)
+	if (bc->add && it->id && it->address)
 		snprintf(ir->id, sizeof(ir->id), "%s", it->id);
 }
 

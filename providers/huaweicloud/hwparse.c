@@ -668,9 +668,13 @@ int lbr_hw_parse_batch(const char *body, size_t len, lbr_hw_batch_fn fn, void *c
 	n = json_object_array_length(arr);
 	for (i = 0; i < n; i++) {
 		item = json_object_array_get_idx(arr, i);
-		if (!json_object_is_type(item, json_type_object))
-			continue;
 		memset(&it, 0, sizeof(it));
+		it.port = -1;
+		if (!json_object_is_type(item, json_type_object)) {
+			/* Still an entry: an answer read by position counts it. */
+			fn(ctx, &it);
+			continue;
+		}
 		it.id = get_str(item, "id");
 		if (!lbr_pc_valid_id(it.id, 128))
 			it.id = NULL;

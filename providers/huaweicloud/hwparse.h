@@ -131,9 +131,10 @@ typedef void (*lbr_hw_batch_fn)(void *ctx, const struct lbr_hw_batch_item *it);
 /*
  * Parse the answer of batch-delete / batch-add:
  * {"request_id":"…","members":[{"id","ret_status",…},…]}.  The root must be
- * an object with a "members" array; entries that are not objects are
- * skipped (the caller's items they would have answered stay unset, which
- * is a failure of those items), every other entry goes to `fn` in order.
+ * an object with a "members" array; every entry goes to `fn` in order, an
+ * entry that is not an object as an item with nothing set (no id, no
+ * address, port -1, no ret_status: the caller's item it would have
+ * answered fails).
  * request_id (may be NULL, rid_len bytes) receives the body's request_id.
  * Returns LBR_HW_PARSE_OK, _SYNTAX or _SHAPE (err says why).
  */

@@ -1465,12 +1465,22 @@ static void test_v3_create(void)
 	memset(it, 0x5a, sizeof(it));
 	P->create_members(prov, mock_call(), &subnet_target, ms, 3, it, &res);
 	tap_is_int(res.outcome, LBR_OUT_OK, "batch-add, entries without addresses: call OK");
-	tap_ok(it[0].outcome == LBR_OUT_OK && !strcmp(it[0].id, M1),
-	       "entry 0 without address (an id, no ret_status): member 0, OK with its id");
-	tap_ok(it[1].outcome == LBR_OUT_EXISTS && !strcmp(it[1].id, M2),
+	tap_ok(it[0].outcome == LBR_OUT_OK && !it[0].id[0],
+	       "entry 0 without address (an id, no ret_status): member 0 OK, its id not taken");
+	tap_ok(it[1].outcome == LBR_OUT_EXISTS && !it[1].id[0],
 	       "entry 1 without address, existed: member 1 EXISTS");
-	tap_ok(it[2].outcome == LBR_OUT_OK && !strcmp(it[2].id, M3),
+	tap_ok(it[2].outcome == LBR_OUT_OK && !it[2].id[0],
 	       "entry 2 without address, successful: member 2 OK");
+	mock_push_response(200,
+			   "{\"members\":[\"x\",{\"id\":\"" M1 "\",\"ret_status\":\"successful\"},"
+			   "{\"id\":\"" M2 "\",\"ret_status\":\"successful\"}]}",
+			   NULL);
+	memset(it, 0x5a, sizeof(it));
+	P->create_members(prov, mock_call(), &subnet_target, ms, 2, it, &res);
+	tap_ok(it[0].outcome == LBR_OUT_UNSET && it[1].outcome == LBR_OUT_UNSET &&
+		       strstr(it[0].message, "3 entries without addresses for 2 members"),
+	       "a non-object entry counts: 3 entries for 2 members, none taken (%s)",
+	       it[0].message);
 	mock_push_response(200,
 			   "{\"members\":[{\"id\":\"" M1 "\",\"ret_status\":\"successful\"},"
 			   "{\"id\":\"" M2 "\",\"ret_status\":\"successful\"}]}",
