@@ -137,18 +137,16 @@ int lbr_cmd_plan(const struct lbr_opts *o, int drift)
 				p->cfg->name, p->refuse_msg);
 
 		/* drift: whatever differs from the file or the recorded state
-		 * is drift (2), a weight, an L7-blocked removal or a pool a
-		 * guard would refuse included (the guard matters to apply);
-		 * the same test as the document's "drift" (report.c). */
+		 * is drift (2), a weight or an L7-blocked removal included; a
+		 * pool a guard would refuse has something to do, so it is
+		 * drift too (the guard matters to apply).  The same test as
+		 * the document's "drift" and the drift gauge. */
 		if (drift && p->obs_ok && !p->error) {
-			const struct lbr_plan *pl = &p->plan;
 			size_t a, d;
 
-			pe = EXIT_OK;
-			if (pl->n_remove || pl->n_missing || pl->n_create || pl->n_reweight ||
-			    pl->n_blocked || p->refused ||
-			    lbr_report_changed_outside(doc, p, &a, &d))
-				pe = EXIT_CHANGES;
+			pe = lbr_pool_differs(p) || lbr_report_changed_outside(doc, p, &a, &d)
+				     ? EXIT_CHANGES
+				     : EXIT_OK;
 		}
 		rc = combine(rc, pe);
 	}

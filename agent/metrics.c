@@ -14,6 +14,7 @@
 #include "agent/call.h"
 #include "agent/log.h"
 #include "agent/metrics.h"
+#include "agent/pool.h"
 #include "state/state.h"
 #include "agent/report.h"
 #include "agent/util.h"
@@ -67,8 +68,7 @@ void lbr_metrics_collect(struct lbr_metrics *m, const struct lbr_engine *e,
 		mp->policy_updates = p->rule_updates;
 		if (p->obs_ok)
 			lbr_report_changed_outside(state, p, &app, &dis);
-		mp->drift = p->obs_ok && (p->plan.n_remove || p->plan.n_missing ||
-					  p->plan.n_pending || app || dis);
+		mp->drift = lbr_pool_differs(p) || (p->obs_ok && (app || dis));
 	}
 	for (i = 0; i < e->n_provs; i++) {
 		struct lbr_metrics_provider *mp = prov_slot(m, e->provs[i].cfg->name);

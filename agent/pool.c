@@ -73,6 +73,14 @@ size_t lbr_pool_work(const struct lbr_pool_rt *p)
 	return p->plan.n_remove + p->plan.n_updates + p->plan.n_create + p->plan.n_reweight;
 }
 
+int lbr_pool_differs(const struct lbr_pool_rt *p)
+{
+	const struct lbr_plan *pl = &p->plan;
+
+	return p->obs_ok && (pl->n_remove || pl->n_missing || pl->n_create || pl->n_reweight ||
+			     pl->n_blocked || pl->n_pending || pl->n_create_pending);
+}
+
 void lbr_pool_plan(struct lbr_engine *e, struct lbr_pool_rt *p)
 {
 	struct lbr_plan_input in = {

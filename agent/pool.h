@@ -30,6 +30,12 @@ int lbr_prov_can(const struct lbr_prov_rt *p, uint64_t cap);
 void lbr_pool_plan(struct lbr_engine *e, struct lbr_pool_rt *p);
 /* Work the plan still asks for (what apply would do now). */
 size_t lbr_pool_work(const struct lbr_pool_rt *p);
+/* Whether the listed pool differs from the file: members to remove or
+ * missing, to create, weights to set, removals an L7 policy blocks, and
+ * removals or creations the cloud does not show yet.  With the changes
+ * made outside lbreconcile, what drift's exit code, the documents'
+ * "drift" and the drift gauge all call drift.  0 when not listed. */
+int lbr_pool_differs(const struct lbr_pool_rt *p);
 
 /* Settle the removals of p that ended in doubt against its current
  * observation: one no longer listed was applied after all — it gets an

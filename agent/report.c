@@ -250,9 +250,7 @@ static json_object *pool_json(struct lbr_report *r, struct lbr_pool_rt *p, struc
 		c->changed_outside += a + d;
 		if (p->plan.n_remove || p->plan.n_updates || l.n_create || l.n_update)
 			*changes = 1;
-		/* The same test as drift's exit code (cmd-pass.c). */
-		if (p->plan.n_remove || p->plan.n_missing || l.n_create || l.n_update ||
-		    p->plan.n_blocked || a || d)
+		if (lbr_pool_differs(p) || a || d)
 			*drift = 1;
 	}
 	count_trouble(p, c);

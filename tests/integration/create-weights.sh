@@ -105,8 +105,9 @@ subnet_id = $SUBNET" "10.0.0.11:80 weight=5" "10.0.0.12:80 weight=0" "10.0.0.13:
 run_lbr -c "$C" --json drift
 is "$RC:$(printf '%s' "$OUT" | jq -c '[.drift, .summary.update, .summary.remove, .summary.missing]')" '2:[true,1,0,0]' \
 	"drift with only a weight to change: exit 2, drift true, 1 update"
-run_lbr -c "$C" drift
+run_lbr -c "$C" --metrics-file "$T/d.prom" drift
 is "$RC" 2 "human drift: exit 2 too"
+like "$(cat "$T/d.prom")" '^lbreconcile_pool_drift\{pool="web",provider="hw"\} 1$' "and the drift gauge says 1"
 
 # A failed creation: nothing is removed in that pass.
 fake_ctl POST /_fake/hw/pools/$P_WEB/members '{"address":"10.0.0.8","protocol_port":80}' >/dev/null
