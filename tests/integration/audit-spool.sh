@@ -120,8 +120,10 @@ etcd_up
 ok $? "etcd is back"
 audit_lines lbr/n >audit-n.jsonl
 recorded=$(jq -r 'select(.action=="remove") | .member' audit-n.jsonl | wc -l | tr -d ' ')
-is "$(deletes)" "$((recorded + 1))" \
-	"no spool: one DELETE (the one whose line was lost) has no audit record, none was sent after it"
+# parallelism = 1: at most the DELETE whose line was lost has no record
+# (none if etcd took the line before it died without answering).
+ok "$(d=$(deletes); [ "$d" -ge "$recorded" ] && [ "$d" -le $((recorded + 1)) ]; echo $?)" \
+	"no spool: at most one DELETE without an audit record ($(deletes) sent, $recorded recorded), none sent after it"
 ok "$([ "$(deletes)" -lt 12 ]; echo $?)" "no spool: the pass stopped before the end ($(deletes) of 12)"
 
 done_testing
