@@ -269,6 +269,33 @@ fail:
 	return NULL;
 }
 
+static int cmp_series(const void *a, const void *b)
+{
+	const struct prev_series *x = a, *y = b;
+	int c = strcmp(x->series, y->series);
+
+	return c ? c : (x->value > y->value) - (x->value < y->value);
+}
+
+/* One sample per series (a file put together by hand may repeat one; the
+ * textfile collector refuses such a file): the largest value is kept. */
+static void prev_dedup(struct prev *pv)
+{
+	size_t i, k = 0;
+
+	if (pv->n < 2)
+		return;
+	qsort(pv->s, pv->n, sizeof(*pv->s), cmp_series);
+	for (i = 0; i < pv->n; i++) {
+		if (i + 1 < pv->n && strcmp(pv->s[i].series, pv->s[i + 1].series) == 0) {
+			free(pv->s[i].series);
+			continue;
+		}
+		pv->s[k++] = pv->s[i];
+	}
+	pv->n = k;
+}
+
 static void prev_load(struct prev *pv, const char *path)
 {
 	size_t len = 0, nl;
@@ -308,6 +335,7 @@ static void prev_load(struct prev *pv, const char *path)
 		ns[pv->n++].done = 0;
 	}
 	free(buf);
+	prev_dedup(pv);
 }
 
 static uint64_t prev_take(struct prev *pv, const char *series)

@@ -101,11 +101,13 @@ static int owned_keys(const struct lbr_pool_rt *p, const struct lbr_state_pool *
 	}
 	for (i = 0; r == 0 && i < p->n_created_keys; i++)
 		r = push_key(&keys, &n, &cap, p->created_keys[i]);
-	/* p->rec is the old record only when it is of the same target.  An
-	 * old key is kept when the pool was not listed (nothing is known to
+	/* p->rec was set at the start of the pass only when the record was
+	 * of the same target; it is only tested, never followed: recording
+	 * an earlier new pool may have moved the document's pools (old is
+	 * this pool's record, looked up again).  An old key is kept when the pool was not listed (nothing is known to
 	 * be gone), its empty listing is held (SPEC §5: not acted on, so
 	 * not believed either) or the listing still has it. */
-	if (r == 0 && old && old == p->rec && old->has_owned && old->n_owned) {
+	if (r == 0 && old && p->rec && old->has_owned && old->n_owned) {
 		for (k = 0; r == 0 && p->obs_ok && k < p->obs->n_members; k++) {
 			lbr_addrport_fmt(p->obs->members[k].address, p->obs->members[k].port, ap,
 					 sizeof(ap));
@@ -154,8 +156,8 @@ static int record_pool(struct lbr_pool_rt *p, struct lbr_state *doc, int64_t now
 	 * acted on (guard.c) nor believed: it replaces neither the recorded
 	 * members nor the ownership, so the next pass holds too, whether
 	 * this one had anything to do or not; --force believes it. */
-	int held = p->obs_ok && p->obs->n_members == 0 && p->first_observed == 0 && old &&
-		   old == p->rec && old->n_members && !force;
+	int held = p->obs_ok && p->obs->n_members == 0 && p->first_observed == 0 && old && p->rec &&
+		   old->n_members && !force;
 
 	memset(&sp, 0, sizeof(sp));
 	if (!tg)

@@ -183,6 +183,28 @@ run_lbr -c "$C" apply --auto-approve
 is "$RC" 0 "the listing is back"
 is "$(hw_members "$P_WEB" | paste -sd' ' -)" "10.0.0.11:80 10.0.0.12:80" "10.0.0.9, undeclared and still owned, is pruned"
 
+# The same hold when a new pool comes before it in the file (recording the
+# new pool first may move the state's pools in memory).
+write_cfg "prune = owned
+subnet_id = $SUBNET" "10.0.0.11:80" "10.0.0.12:80" "10.0.0.9:80"
+hw_pool "$P_WEB" "10.0.0.11:80 10.0.0.12:80 10.0.0.9:80"
+run_lbr -c "$C" apply --auto-approve
+is "$RC" 0 "web: 3 declared and owned again"
+hw_pool "$P_API" "10.0.1.1:80"
+{
+	echo "[agent]"
+	echo "state = st.json"
+	hw_provider_section
+	printf '\n[pool aaa]\nprovider = hw\npool_id = %s\nmember = 10.0.1.1:80\n' "$P_API"
+	printf '\n[pool web]\nprovider = hw\npool_id = %s\nprune = owned\nsubnet_id = %s\n' "$P_WEB" "$SUBNET"
+	printf 'member = 10.0.0.11:80\nmember = 10.0.0.12:80\n'
+} >"$C"
+hw_pool "$P_WEB" ""
+run_lbr -c "$C" apply --auto-approve
+is "$RC" 0 "a new pool aaa before web, web listed empty: exit 0"
+is "$(jq -c '[(.pools.web.members | length), .pools.web.owned, (.pools.aaa.members | length)]' "$S")" \
+	'[3,["10.0.0.11:80","10.0.0.12:80","10.0.0.9:80"],1]' "web's members and ownership are kept, aaa is recorded"
+
 # validate: no network, FILE:LINE.
 fake_log_clear
 write_cfg "create = yes" "10.0.0.11:80"

@@ -190,11 +190,13 @@ ok "$([ -f mz.prom ] && [ ! -L mz.prom ]; echo $?)" "... and the link is replace
 	printf 'not_ours_total 5\n'
 	head -c 300000 /dev/zero | tr '\0' x
 	printf '\nlbreconcile_passes_total{command="drift"} 12\n'
+	printf 'lbreconcile_passes_total{command="drift"} 10\n'
 } >mo.prom
 run_lbr -c l.ini --metrics-file mo.prom plan
 M=$(cat mo.prom)
 like "$M" '^lbreconcile_passes_total\{command="plan"\} 42$' "an odd file: plan's count goes on from 41"
 like "$M" '^lbreconcile_passes_total\{command="drift"\} 12$' "... drift's series after a 300 KB line is kept"
+is "$(grep -c '^lbreconcile_passes_total{command="drift"}' mo.prom)" 1 "... once, with the larger of its two values"
 like "$M" '^lbreconcile_passes_failed_total\{command="plan"\} 0$' "... a value out of range is ignored"
 like "$M" '^lbreconcile_api_retries_total\{provider="hw"\} 1$' "... so is a negative one (the state's 1)"
 is "$(grep -c '^lbreconcile_api_throttled_total' mo.prom)" 1 "... and a sample with a timestamp (not ours)"
